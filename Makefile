@@ -1,0 +1,55 @@
+# creditnode: one Makefile for setup, code generation, lint, tests, benchmarks and the local node.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+ONLY   ?=
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install protos protos-check lint test test-unit test-sqlite test-postgres run bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+protos: $(STAMP)
+	$(BIN)/python tools/gen_protos.py gen
+
+protos-check: $(STAMP)
+	$(BIN)/buf lint protos
+	rm -rf var/gen-check && $(BIN)/python tools/gen_protos.py var/gen-check
+	diff -r -q gen var/gen-check || (echo "generated code in gen/ is stale: run 'make protos'" >&2; exit 1)
+	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos/buf.yaml 2>/dev/null; then \
+		$(BIN)/buf breaking protos --against '.git#ref=HEAD~1,subdir=protos'; fi
+
+lint: $(STAMP) protos-check
+	$(BIN)/ruff format --check services tests bench tools
+	$(BIN)/ruff check services tests bench tools
+	$(BIN)/mypy services
+	$(BIN)/lint-imports
+
+test-unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+test-sqlite: $(STAMP)
+	$(PYTEST) tests/integration tests/e2e
+
+# Integration and e2e tests again, on a fresh PostgreSQL database per run (created and dropped by the tests).
+test-postgres: $(STAMP)
+	CREDITNODE_TEST_PG_URL="$(PG_URL)" $(PYTEST) tests/integration tests/e2e
+
+test: lint test-unit test-sqlite
+
+run: $(STAMP)
+	$(BIN)/python tools/run_node.py
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY),)
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""creditnode services: one package per service, plus the shared runtime in ``kit``."""

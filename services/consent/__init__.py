@@ -1,0 +1,1 @@
+"""The consent service: enterprise authorizations, their checks and revocation."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m services.consent``."""
+
+from services.consent.main import main
+
+main()

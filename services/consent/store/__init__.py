@@ -1,0 +1,1 @@
+"""Storage for the consent service (SQLAlchemy), behind the domain's ports."""

@@ -1,0 +1,1 @@
+"""The gateway service: the only door out: identity, status and consent enforced before release."""

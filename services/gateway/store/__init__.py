@@ -1,0 +1,1 @@
+"""Storage for the gateway service (SQLAlchemy), behind the domain's ports."""

@@ -1,0 +1,1 @@
+"""Shared runtime for every creditnode service: no business rules live here."""

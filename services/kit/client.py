@@ -1,0 +1,99 @@
+"""Client channels to other services: one per downstream, with deadlines, tracing and retries only on UNAVAILABLE."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import grpc
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import client_interceptor as otel_client_interceptor
+from opentelemetry.instrumentation.grpc import grpcext
+
+DEFAULT_TIMEOUT_SECONDS = 5.0
+
+# Retrying anything but UNAVAILABLE could repeat a write the server already made; mutations carry request_id anyway.
+_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
+class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor, grpc.StreamUnaryClientInterceptor):  # type: ignore[type-arg]
+    """Gives every unary call a deadline unless the caller set one; streams (watches) are left open-ended."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    def _details(self, details: Any) -> Any:
+        if details.timeout is not None:
+            return details
+        return _CallDetails(
+            details.method,
+            self.timeout,
+            details.metadata,
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
+
+    def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return continuation(self._details(client_call_details), request_iterator)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(
+        self,
+        method: str,
+        timeout: float | None,
+        metadata: Any,
+        credentials: Any,
+        wait_for_ready: Any,
+        compression: Any,
+    ) -> None:
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        self.compression = compression
+
+
+def make_channel(
+    addr: str,
+    *,
+    tracer_provider: trace.TracerProvider | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    credentials: grpc.ChannelCredentials | None = None,
+    options: list[tuple[str, Any]] | None = None,
+) -> grpc.Channel:
+    """One long-lived channel to ``addr``; reuse it for every call to that downstream."""
+    opts: list[tuple[str, Any]] = [
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", _SERVICE_CONFIG),
+        ("grpc.keepalive_time_ms", 30_000),
+        *(options or []),
+    ]
+    if credentials is not None:
+        channel = grpc.secure_channel(addr, credentials, options=opts)
+    else:
+        channel = grpc.insecure_channel(addr, options=opts)
+    traced = grpcext.intercept_channel(
+        channel, otel_client_interceptor(tracer_provider=tracer_provider or trace.get_tracer_provider())
+    )
+    return grpc.intercept_channel(traced, _DefaultDeadline(timeout))

@@ -1,0 +1,151 @@
+"""Database plumbing: engines for SQLite (embedded default) and PostgreSQL, a unit of work, and migrations."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from alembic import command
+from alembic.config import Config
+from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.kit.errors import Aborted, Unavailable
+
+# Stable constraint names so Alembic migrations are reproducible on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """A fresh MetaData per service (services never share tables) with the shared naming convention."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    tracer_provider: trace.TracerProvider | None = None,
+    pool_size: int = 10,
+) -> Engine:
+    """An engine for ``url``. SQLite gets WAL, a busy timeout and explicit BEGIN IMMEDIATE for writers."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_on_connect(dbapi_conn: Any, _: Any) -> None:
+            # We issue BEGIN ourselves (below) so that writers lock up front instead of failing on upgrade.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_on_begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    if tracer_provider is not None:
+        # Per-engine instrumentation (the instrumentor's global patching instruments only once per process).
+        # Spans carry the SQL text with placeholders, never the bound values.
+        EngineTracer(
+            tracer_provider.get_tracer("creditnode.db"),
+            engine,
+            metrics.NoOpMeter("creditnode.db").create_up_down_counter("db.client.connections.usage"),
+        )
+    return engine
+
+
+def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+    """(writer, reader): readers on SQLite take no write lock, so they never queue behind writers."""
+    writer = sessionmaker(bind=engine, expire_on_commit=False)
+    reader = sessionmaker(bind=engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+    return writer, reader
+
+
+def ping(engine: Engine) -> bool:
+    """Readiness check: can we run a trivial query right now?"""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return True
+
+
+@contextlib.contextmanager
+def translate_db_errors() -> Iterator[None]:
+    """Storage failures become domain errors the server can explain; nothing else leaks out."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
+    except IntegrityError:
+        raise  # callers decide what a uniqueness clash means in their domain
+    except OperationalError as exc:
+        if _is_serialization_failure(exc):
+            raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
+        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
+
+
+def _is_serialization_failure(exc: DBAPIError) -> bool:
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate in {"40001", "40P01"}
+
+
+class SqlUnitOfWork:
+    """One transaction. Rolls back unless ``commit()`` was called; storage errors become domain errors."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._translator: contextlib.AbstractContextManager[None] | None = None
+        self.session: Session
+
+    def __enter__(self) -> Self:
+        self._translator = translate_db_errors()
+        self._translator.__enter__()
+        self.session = self._session_factory()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            assert self._translator is not None
+            suppressed = self._translator.__exit__(exc_type, exc, tb)
+        return suppressed
+
+    def commit(self) -> None:
+        with translate_db_errors():
+            self.session.commit()
+
+
+def migrate(engine: Engine, migrations_dir: Path, version_table: str) -> None:
+    """Bring the schema to head. Safe to run on every start-up and from several processes."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("version_table", version_table)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time; SQLite's BEGIN IMMEDIATE already serializes.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": version_table})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,236 @@
+"""The one server bootstrap every service uses: interceptors, health that reflects readiness, reflection, shutdown."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import server_interceptor as otel_server_interceptor
+
+from services.kit.errors import DomainError
+from services.kit.status import domain_error_status, internal_error_status
+
+log = structlog.get_logger("kit.server")
+
+ReadinessCheck = Callable[[], bool]
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Binds request context, writes one canonical log line per call, turns domain errors into statuses."""
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        request_id = str(metadata.get("x-request-id", ""))[:64]
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method, request_id),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _wrap_unary(handler.stream_unary, method, request_id),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, method, request_id),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            _wrap_stream(handler.stream_stream, method, request_id),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
+    """The code a handler already set (e.g. by ``context.abort``); grpc-stubs lack ``code()``."""
+    code: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]
+    return code
+
+
+def _finish(context: grpc.ServicerContext, method: str, started: float, exc: BaseException | None) -> None:
+    """Abort with the right status for ``exc`` (if any) and write the canonical line."""
+    code = "OK"
+    reason = ""
+    if isinstance(exc, DomainError):
+        status = domain_error_status(exc)
+        code, reason = grpc.StatusCode(status.code).name, exc.reason
+    elif exc is not None and _status_code(context) is None:
+        log.error("unhandled_error", method=method, exc_info=exc)
+        status = internal_error_status()
+        code, reason = "INTERNAL", "ERROR_REASON_UNSPECIFIED"
+    else:
+        status = None
+        already = _status_code(context)
+        if already is not None:
+            code = already.name
+    structlog.get_logger("rpc").info(
+        "rpc",
+        method=method,
+        code=code,
+        reason=reason or None,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    if status is not None:
+        context.abort_with_status(status)
+
+
+def _wrap_unary(behavior: Callable[..., Any], method: str, request_id: str) -> Callable[..., Any]:
+    def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(method=method, request_id=request_id or None):
+            try:
+                response = behavior(request, context)
+            except Exception as exc:  # every failure must become a proper status
+                _finish(context, method, started, exc)
+                raise
+            _finish(context, method, started, None)
+            return response
+
+    return wrapped
+
+
+def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str, request_id: str) -> Callable[..., Any]:
+    def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(method=method, request_id=request_id or None):
+            try:
+                yield from behavior(request, context)
+            except Exception as exc:
+                _finish(context, method, started, exc)
+                raise
+            _finish(context, method, started, None)
+
+    return wrapped
+
+
+@dataclass
+class ServerSpec:
+    """What a service brings to the bootstrap; its composition root fills this in."""
+
+    name: str
+    listen_addr: str
+    # register adds the servicers and returns the full names of the gRPC services added.
+    register: Callable[[grpc.Server], Sequence[str]]
+    readiness: Sequence[ReadinessCheck] = ()
+    on_stop: Sequence[Callable[[], None]] = ()
+    reflection: bool = True
+    max_workers: int = 32
+    credentials: grpc.ServerCredentials | None = None
+    tracer_provider: trace.TracerProvider | None = None
+    readiness_interval: float = 1.0
+    extra_interceptors: Sequence[Any] = field(default_factory=tuple)
+
+
+class RunningServer:
+    """A started server: its port, its health, and a graceful stop."""
+
+    def __init__(self, spec: ServerSpec) -> None:
+        self.spec = spec
+        interceptors = [
+            otel_server_interceptor(tracer_provider=spec.tracer_provider or trace.get_tracer_provider()),
+            RequestInterceptor(),
+            *spec.extra_interceptors,
+        ]
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=spec.max_workers, thread_name_prefix=spec.name),
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.service_names = list(spec.register(self.server))
+        if spec.reflection:
+            reflection.enable_server_reflection(
+                [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+            )
+        if spec.credentials is not None:
+            self.port = self.server.add_secure_port(spec.listen_addr, spec.credentials)
+        else:
+            self.port = self.server.add_insecure_port(spec.listen_addr)
+        self._stopping = threading.Event()
+        self._ready = False
+        self._set_health(False)
+        self.server.start()
+        self._refresh_readiness()
+        self._watcher = threading.Thread(target=self._watch_readiness, name=f"{spec.name}-ready", daemon=True)
+        self._watcher.start()
+
+    @property
+    def address(self) -> str:
+        host = self.spec.listen_addr.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    def _set_health(self, ready: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", *self.service_names):
+            self.health.set(name, status)
+
+    def _refresh_readiness(self) -> None:
+        ready = True
+        for check in self.spec.readiness:
+            try:
+                ready = ready and bool(check())
+            except Exception:  # a failing check means not ready, never a crash
+                ready = False
+        if ready != self._ready and not self._stopping.is_set():
+            self._ready = ready
+            self._set_health(ready)
+            log.info("readiness_changed", ready=ready)
+
+    def _watch_readiness(self) -> None:
+        while not self._stopping.wait(self.spec.readiness_interval):
+            self._refresh_readiness()
+
+    def stop(self, grace: float, drain: float = 0.0) -> None:
+        """Health NOT_SERVING first and hold for ``drain`` (so balancers stop sending), then let calls finish."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.health.enter_graceful_shutdown()
+        if drain > 0:
+            time.sleep(drain)
+        self.server.stop(grace).wait()
+        for hook in self.spec.on_stop:
+            hook()
+        log.info("stopped", service=self.spec.name)
+
+
+def serve_until_signalled(
+    server: RunningServer,
+    grace: float,
+    drain: float = 0.0,
+    signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT),
+) -> None:
+    """Block the main thread until SIGTERM/SIGINT, then stop gracefully."""
+    stop = threading.Event()
+    for sig in signals:
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("serving", service=server.spec.name, listen=server.address)
+    while not stop.wait(0.5):
+        pass
+    log.info("stopping", service=server.spec.name, grace_seconds=grace, drain_seconds=drain)
+    server.stop(grace, drain)

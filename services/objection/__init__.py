@@ -1,0 +1,1 @@
+"""The objection service: objections and appeals with their statutory clocks."""

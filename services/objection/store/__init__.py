@@ -1,0 +1,1 @@
+"""Storage for the objection service (SQLAlchemy), behind the domain's ports."""

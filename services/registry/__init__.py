@@ -1,0 +1,1 @@
+"""The registry service: participants, the sharing list and credit records."""

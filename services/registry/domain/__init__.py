@@ -1,0 +1,1 @@
+"""Registry domain: participants, their lifecycles and identity rules. Pure: no gRPC, no SQL."""

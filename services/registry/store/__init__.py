@@ -1,0 +1,1 @@
+"""Storage for the registry service (SQLAlchemy), behind the domain's ports."""

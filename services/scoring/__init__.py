@@ -1,0 +1,1 @@
+"""The scoring service: credit evaluations, portraits, loans and post-loan alerts."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m services.scoring``."""
+
+from services.scoring.main import main
+
+main()

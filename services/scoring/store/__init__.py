@@ -1,0 +1,1 @@
+"""Storage for the scoring service (SQLAlchemy), behind the domain's ports."""

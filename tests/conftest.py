@@ -1,0 +1,55 @@
+"""Shared fixtures: free ports, a fresh database per test (SQLite file, or PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_TESTDATA = Path(os.environ.get("CREDITNODE_SHARED_TESTDATA", REPO.parent / "shared" / "testdata"))
+PG_URL = os.environ.get("CREDITNODE_TEST_PG_URL", "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+def fresh_database(tmp_path: Path, label: str = "db") -> Iterator[str]:
+    """A new empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / f'{label}.db'}"
+        return
+    name = f"cn_test_{label}_{secrets.token_hex(4)}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"

@@ -1,0 +1,135 @@
+"""The shared server bootstrap: domain errors become statuses with one ErrorInfo, traces cross hops."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.kit.client import make_channel
+from services.kit.errors import FailedPrecondition, PermissionDenied
+from services.kit.server import RunningServer, ServerSpec
+from services.kit.status import error_info
+
+Handler = Callable[[bytes, grpc.ServicerContext], bytes]
+
+
+def _serve(name: str, methods: dict[str, Handler], **kw: Any) -> RunningServer:
+    def register(server: grpc.Server) -> list[str]:
+        handlers = {m: grpc.unary_unary_rpc_method_handler(f) for m, f in methods.items()}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(f"test.{name}", handlers),))
+        return [f"test.{name}"]
+
+    return RunningServer(ServerSpec(name=name, listen_addr="127.0.0.1:0", register=register, **kw))
+
+
+@pytest.fixture
+def servers() -> Iterator[list[RunningServer]]:
+    started: list[RunningServer] = []
+    yield started
+    for s in started:
+        s.stop(0)
+
+
+def _call(server: RunningServer, service: str, method: str, payload: bytes = b"x") -> bytes:
+    with grpc.insecure_channel(server.address) as ch:
+        return bytes(ch.unary_unary(f"/test.{service}/{method}")(payload, timeout=5))
+
+
+def test_domain_error_becomes_status_with_one_error_info(servers: list[RunningServer]) -> None:
+    def deny(_: bytes, __: grpc.ServicerContext) -> bytes:
+        raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "not allowed", {"resource": "platforms/x"})
+
+    def illegal(_: bytes, __: grpc.ServicerContext) -> bytes:
+        raise FailedPrecondition("ERROR_REASON_ILLEGAL_TRANSITION", "cannot", {"from": "REJECTED"})
+
+    server = _serve("Errors", {"Deny": deny, "Illegal": illegal})
+    servers.append(server)
+    for method, code, reason in [
+        ("Deny", grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_PERMISSION_DENIED"),
+        ("Illegal", grpc.StatusCode.FAILED_PRECONDITION, "ERROR_REASON_ILLEGAL_TRANSITION"),
+    ]:
+        with pytest.raises(grpc.RpcError) as err:
+            _call(server, "Errors", method)
+        assert err.value.code() == code
+        info = error_info(err.value)
+        assert info is not None
+        assert info.reason == reason
+        assert info.domain == "creditnode"
+
+
+def test_unexpected_exception_is_internal_without_details(servers: list[RunningServer]) -> None:
+    def crash(_: bytes, __: grpc.ServicerContext) -> bytes:
+        raise RuntimeError("secret detail 61010319900307123X")
+
+    server = _serve("Crash", {"Crash": crash})
+    servers.append(server)
+    with pytest.raises(grpc.RpcError) as err:
+        _call(server, "Crash", "Crash")
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    assert "secret" not in (err.value.details() or "")
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_UNSPECIFIED"
+
+
+def test_health_follows_readiness_checks(servers: list[RunningServer]) -> None:
+    ready = {"db": False}
+    server = _serve("Ready", {}, readiness=[lambda: ready["db"]], readiness_interval=0.05)
+    servers.append(server)
+    with grpc.insecure_channel(server.address) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        check = health_pb2.HealthCheckRequest(service="test.Ready")
+        assert stub.Check(check).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        ready["db"] = True
+        stream = stub.Watch(check, timeout=5)
+        statuses = []
+        for update in stream:
+            statuses.append(update.status)
+            if update.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+        assert statuses[-1] == health_pb2.HealthCheckResponse.SERVING
+        stopper = threading.Thread(target=server.stop, args=(0.1, 1.0))
+        stopper.start()
+        deadline = time.monotonic() + 5
+        overall = health_pb2.HealthCheckRequest()
+        while stub.Check(overall).status == health_pb2.HealthCheckResponse.SERVING:
+            assert time.monotonic() < deadline, "health never left SERVING during the drain"
+            time.sleep(0.02)
+        stopper.join()
+
+
+def test_trace_begun_in_one_service_continues_in_the_next(servers: list[RunningServer]) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    downstream = _serve("Down", {"Echo": lambda req, _: req}, tracer_provider=provider)
+    servers.append(downstream)
+    channel = make_channel(downstream.address, tracer_provider=provider)
+    echo = channel.unary_unary("/test.Down/Echo")
+
+    upstream = _serve("Up", {"Call": lambda req, _: echo(req)}, tracer_provider=provider)
+    servers.append(upstream)
+    assert _call(upstream, "Up", "Call", b"ping") == b"ping"
+    channel.close()
+
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    up, client, down = spans["/test.Up/Call"], spans["/test.Down/Echo"], None
+    downs = [s for s in exporter.get_finished_spans() if s.name == "/test.Down/Echo"]
+    assert len(downs) == 2  # the client span in Up and the server span in Down
+    client = next(s for s in downs if s.kind.name == "CLIENT")
+    down = next(s for s in downs if s.kind.name == "SERVER")
+    assert up.context.trace_id == client.context.trace_id == down.context.trace_id
+    assert client.parent is not None
+    assert client.parent.span_id == up.context.span_id
+    assert down.parent is not None
+    assert down.parent.span_id == client.context.span_id
