@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -12,11 +13,10 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generate(out: Path) -> None:
+def generate(target: Path) -> None:
+    """Generate into a fresh sibling directory, then swap it in, so readers never see a half-written tree."""
     protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos").rglob("*.proto"))
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = Path(tempfile.mkdtemp(prefix=".gen-", dir=target.parent))
     include = str(resources.files("grpc_tools") / "_proto")
     args = [
         "protoc",
@@ -33,6 +33,11 @@ def generate(out: Path) -> None:
     for directory in [p for p in out.rglob("*") if p.is_dir()]:
         (directory / "__init__.py").touch()
     (out / "creditnode" / "py.typed").touch()
+    old = target.with_name(f".old-{out.name}")
+    if target.exists():
+        target.rename(old)
+    out.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 if __name__ == "__main__":
