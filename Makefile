@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 ONLY   ?=
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install protos protos-check lint test test-unit test-sqlite test-postgres run bench clean
+.PHONY: install protos protos-check lint k8s-check test test-unit test-sqlite test-postgres run bench clean
 
 install: $(STAMP)
 
@@ -27,11 +27,15 @@ protos-check: $(STAMP)
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos/buf.yaml 2>/dev/null; then \
 		$(BIN)/buf breaking protos --against '.git#ref=HEAD~1,subdir=protos'; fi
 
-lint: $(STAMP) protos-check
+lint: $(STAMP) protos-check k8s-check
 	$(BIN)/ruff format --check services tests bench tools
 	$(BIN)/ruff check services tests bench tools
 	$(BIN)/mypy services
 	$(BIN)/lint-imports
+
+# Render every k8s overlay, validate it strictly against the schemas, run the policy check; hadolint the Dockerfile.
+k8s-check: $(STAMP)
+	tools/k8s_check.sh
 
 test-unit: $(STAMP)
 	$(PYTEST) tests/unit

@@ -53,3 +53,18 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def backend() -> str:
     return "postgresql" if PG_URL else "sqlite"
+
+
+@pytest.fixture
+def registry_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An in-process registry on a real port, over the configured database backend; yields its address."""
+    from services.registry.main import RegistrySettings, build
+
+    settings = RegistrySettings(
+        listen_addr="127.0.0.1:0", database_url=database_url, var_dir=tmp_path, ca_autocreate=True
+    )
+    server = build(settings, configure_logs=False)
+    try:
+        yield server.address
+    finally:
+        server.stop(0)

@@ -17,6 +17,7 @@ def generate(target: Path) -> None:
     """Generate into a fresh sibling directory, then swap it in, so readers never see a half-written tree."""
     protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos").rglob("*.proto"))
     out = Path(tempfile.mkdtemp(prefix=".gen-", dir=target.parent))
+    out.chmod(0o755)  # mkdtemp makes it private; generated code must be readable by any user (e.g. in images)
     include = str(resources.files("grpc_tools") / "_proto")
     args = [
         "protoc",

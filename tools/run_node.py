@@ -25,6 +25,7 @@ def _env(name: str) -> dict[str, str]:
         "LISTEN_ADDR": f"127.0.0.1:{PORTS[name]}",
         "VAR_DIR": str(VAR),
         "SHUTDOWN_GRACE_SECONDS": "3",
+        "CA_AUTOCREATE": "true",  # local development only: a throwaway node CA under var/
     }
     env.pop("DATABASE_URL", None)  # make run is the embedded default
     for other, port in PORTS.items():

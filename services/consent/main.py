@@ -41,4 +41,4 @@ def build(
 
 
 def main() -> None:
-    run_main(ConsentSettings, build)
+    run_main(NAME, ConsentSettings, MIGRATIONS, build)

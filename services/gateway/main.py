@@ -41,4 +41,4 @@ def build(
 
 
 def main() -> None:
-    run_main(GatewaySettings, build)
+    run_main(NAME, GatewaySettings, MIGRATIONS, build)

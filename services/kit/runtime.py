@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from opentelemetry import trace
 from sqlalchemy import Engine
 
 from services.kit.config import ServiceSettings, SettingsError, load_settings
-from services.kit.db import make_engine, migrate
+from services.kit.db import is_migrated, make_engine, migrate
 from services.kit.logging import configure_logging
 from services.kit.server import RunningServer, serve_until_signalled
 from services.kit.tracing import build_tracer_provider
+
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,46 @@ def start_runtime(
     return Runtime(name=name, tracer_provider=provider, engine=engine)
 
 
-def run_main(settings_cls: type[ServiceSettings], build: Callable[[ServiceSettings], RunningServer]) -> None:
-    """What every ``__main__`` does: load settings (or explain what is wrong), build, serve until SIGTERM."""
+def wait_migrated(name: str, settings: ServiceSettings, migrations_dir: Path, timeout: float = 600.0) -> None:
+    """Block until the migration Job has brought the schema to this code's head; never migrate here."""
+    configure_logging(name, settings.log_level)
+    engine = make_engine(settings.resolved_database_url(name), sqlite_synchronous=settings.sqlite_synchronous)
+    deadline = time.monotonic() + timeout
+    try:
+        while not _migrated(engine, migrations_dir, name):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name}: schema not migrated to head within {timeout:.0f}s")
+            time.sleep(2)
+    finally:
+        engine.dispose()
+
+
+def _migrated(engine: Engine, migrations_dir: Path, name: str) -> bool:
+    try:
+        return is_migrated(engine, migrations_dir, f"alembic_version_{name}")
+    except Exception:  # the database may not be reachable yet: keep waiting
+        return False
+
+
+def run_main(
+    name: str,
+    settings_cls: type[S],
+    migrations_dir: Path,
+    build: Callable[[S], RunningServer],
+) -> None:
+    """What every ``__main__`` does: load settings (or explain what is wrong), then either migrate only
+    (``--migrate-only``, for the Kubernetes migration Job) or build and serve until SIGTERM."""
     try:
         settings = load_settings(settings_cls)
     except SettingsError as exc:
         print(f"creditnode: {exc}", file=sys.stderr)
         raise
+    if "--migrate-only" in sys.argv[1:]:
+        runtime = start_runtime(name, settings, migrations_dir)
+        runtime.engine.dispose()
+        return
+    if "--wait-migrated" in sys.argv[1:]:
+        wait_migrated(name, settings, migrations_dir)
+        return
     server = build(settings)
     serve_until_signalled(server, settings.shutdown_grace_seconds, settings.shutdown_drain_seconds)

@@ -41,4 +41,4 @@ def build(
 
 
 def main() -> None:
-    run_main(ObjectionSettings, build)
+    run_main(NAME, ObjectionSettings, MIGRATIONS, build)

@@ -1,15 +1,21 @@
-"""Composition root of the registry service: settings, storage, servicers and the server, wired once."""
+"""Composition root of the registry service: settings, storage, CA, servicers and the server, wired once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from opentelemetry import trace
 
 from services.kit.config import ServiceSettings
-from services.kit.db import ping
+from services.kit.db import ping, session_factories, utcnow
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
+from services.registry.api.servicers import Registry, RegistryAdmin
+from services.registry.api.watch import RevisionNotifier
+from services.registry.ca import FileCertificateAuthority
+from services.registry.store.repositories import SqlRegistryUnitOfWork
 
 NAME = "registry"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,19 +24,43 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class RegistrySettings(ServiceSettings):
     """Settings of the registry service (environment variables, unprefixed)."""
 
+    # ca_dir holds the node CA's ca.key and ca.crt (a mounted Secret in production); empty means var_dir/registry-ca.
+    ca_dir: Path | None = None
+    # ca_autocreate creates a development CA when ca_dir is empty; never set it in production.
+    ca_autocreate: bool = False
+
 
 def build(
-    settings: ServiceSettings,
+    settings: RegistrySettings,
     *,
     tracer_provider: trace.TracerProvider | None = None,
     configure_logs: bool = True,
 ) -> RunningServer:
-    """Start the registry service on ``settings.listen_addr``; tests call this in-process."""
+    """Start the registry on ``settings.listen_addr``; tests call this in-process."""
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
+    writer_sessions, reader_sessions = session_factories(runtime.engine)
+    ca = FileCertificateAuthority(
+        settings.ca_dir or settings.var_dir / "registry-ca", autocreate=settings.ca_autocreate, now=utcnow()
+    )
+    notifier = RevisionNotifier()
+
+    def writer() -> SqlRegistryUnitOfWork:
+        return SqlRegistryUnitOfWork(writer_sessions)
+
+    def reader() -> SqlRegistryUnitOfWork:
+        return SqlRegistryUnitOfWork(reader_sessions)
+
+    def register(server: object) -> list[str]:
+        rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow), server)
+        admin_grpc.add_RegistryAdminServiceServicer_to_server(
+            RegistryAdmin(writer, reader, ca, notifier, utcnow), server
+        )
+        return ["creditnode.registry.v1.RegistryService", "creditnode.registry.v1.RegistryAdminService"]
+
     spec = ServerSpec(
         name=NAME,
         listen_addr=settings.listen_addr,
-        register=lambda server: [],
+        register=register,
         readiness=[lambda: ping(runtime.engine)],
         on_stop=[runtime.engine.dispose],
         reflection=settings.reflection,
@@ -41,4 +71,4 @@ def build(
 
 
 def main() -> None:
-    run_main(RegistrySettings, build)
+    run_main(NAME, RegistrySettings, MIGRATIONS, build)

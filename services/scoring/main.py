@@ -41,4 +41,4 @@ def build(
 
 
 def main() -> None:
-    run_main(ScoringSettings, build)
+    run_main(NAME, ScoringSettings, MIGRATIONS, build)

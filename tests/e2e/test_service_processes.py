@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.processes import start_service
+from tests.processes import REPO, start_service
 
 SERVICES = ["registry", "consent", "scoring", "objection", "gateway"]
 
@@ -44,3 +47,12 @@ def test_missing_setting_stops_start_up_with_a_clear_message(port: int, tmp_path
     proc = start_service("registry", port, tmp_path, {"SHUTDOWN_GRACE_SECONDS": "-1"})
     assert proc.proc.wait(30) == 2
     assert "SHUTDOWN_GRACE_SECONDS" in proc.log()
+
+
+def test_migrate_only_then_wait_migrated_for_the_kubernetes_job(tmp_path: Path, database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "VAR_DIR": str(tmp_path)}
+    for flag in ("--migrate-only", "--wait-migrated"):
+        done = subprocess.run(
+            [sys.executable, "-m", "services.registry", flag], cwd=REPO, env=env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import Integer, String, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.kit.db import SqlUnitOfWork, make_engine, migrate, service_metadata, session_factories
+from services.kit.db import SqlUnitOfWork, is_migrated, make_engine, migrate, service_metadata, session_factories
 from services.kit.errors import Aborted
 
 SERVICES = ["registry", "consent", "scoring", "objection", "gateway"]
@@ -109,3 +109,14 @@ def test_sqlalchemy_queries_are_traced_without_bound_values(database_url: str) -
     assert any("SELECT" in s.name or "SELECT" in str(s.attributes) for s in spans)
     assert all("61010319900307123X" not in str(s.attributes) for s in spans)
     engine.dispose()
+
+
+def test_is_migrated_turns_true_only_at_head(database_url: str) -> None:
+    main = importlib.import_module("services.consent.main")
+    engine = make_engine(database_url)
+    try:
+        assert not is_migrated(engine, main.MIGRATIONS, "alembic_version_consent")
+        migrate(engine, main.MIGRATIONS, version_table="alembic_version_consent")
+        assert is_migrated(engine, main.MIGRATIONS, "alembic_version_consent")
+    finally:
+        engine.dispose()

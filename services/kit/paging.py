@@ -1,0 +1,46 @@
+"""Opaque page tokens bound to the query they came from, so a token cannot be replayed against another query."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from services.kit.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "page_size must not be negative", {"field": "page_size"})
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _fingerprint(query: object) -> str:
+    return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def encode_token(after: str, query: object) -> str:
+    """A token meaning "continue after ``after`` for this ``query``"."""
+    raw = json.dumps({"a": after, "q": _fingerprint(query)}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_token(token: str, query: object) -> str | None:
+    """The key to continue after, or None for the first page; INVALID_ARGUMENT for a foreign or damaged token."""
+    if not token:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        after, fingerprint = data["a"], data["q"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"}
+        ) from None
+    if fingerprint != _fingerprint(query) or not isinstance(after, str):
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token belongs to a different query", {"field": "page_token"}
+        )
+    return after

@@ -1,0 +1,46 @@
+"""Small input checks shared by every API: required text, lengths, identifiers. Errors name the field."""
+
+from __future__ import annotations
+
+import re
+
+from services.kit.errors import InvalidArgument
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
+
+
+def invalid(field: str, problem: str) -> InvalidArgument:
+    return InvalidArgument("ERROR_REASON_INVALID_FIELD", f"{field}: {problem}", {"field": field, "problem": problem})
+
+
+def text(field: str, value: str, *, max_len: int, required: bool = True) -> str:
+    """Trimmed text within ``max_len`` characters; no control characters."""
+    value = value.strip()
+    if required and not value:
+        raise invalid(field, "is required")
+    if len(value) > max_len:
+        raise invalid(field, f"longer than {max_len} characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise invalid(field, "contains control characters")
+    return value
+
+
+def identifier(field: str, value: str) -> str:
+    """2-40 lower-case letters, digits and dashes, not starting or ending with a dash."""
+    if not _ID.match(value):
+        raise invalid(field, "must be 2-40 lower-case letters, digits and dashes")
+    return value
+
+
+def resource_id(field: str, name: str, collection: str) -> str:
+    """The id in ``{collection}/{id}``; INVALID_ARGUMENT if the name has another shape."""
+    prefix = f"{collection}/"
+    if not name.startswith(prefix):
+        raise invalid(field, f"must look like {collection}/{{id}}")
+    return name[len(prefix) :]
+
+
+def request_id(value: str) -> str:
+    if len(value) > 64:
+        raise invalid("request_id", "longer than 64 characters")
+    return value

@@ -1,0 +1,1 @@
+"""gRPC servicers of the registry: proto in, use case, proto out."""

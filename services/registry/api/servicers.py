@@ -1,0 +1,343 @@
+"""The registry's gRPC servicers: validate the wire message, call a use case, convert the answer. Nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import grpc
+from creditnode.registry.v1 import participants_pb2 as pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+
+from services.kit import paging, validation
+from services.kit.errors import InvalidArgument
+from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp
+from services.registry import usecases
+from services.registry.api import convert
+from services.registry.api.watch import ParticipantWatch, RevisionNotifier
+from services.registry.domain.participants import (
+    DepartmentKind,
+    Docking,
+    InstitutionAction,
+    InstitutionType,
+    PlatformAction,
+    PlatformKind,
+    PlatformStatus,
+)
+from services.registry.domain.ports import CertificateAuthority
+from services.registry.usecases import Idempotency, UowFactory
+
+Clock = Callable[[], datetime]
+
+
+def _platform_id(name: str, field: str = "name") -> str:
+    return validation.identifier(field, validation.resource_id(field, name, "platforms"))
+
+
+def _institution_id(name: str, field: str = "name") -> str:
+    return validation.identifier(field, validation.resource_id(field, name, "institutions"))
+
+
+def _optional_platform_id(name: str, field: str) -> str:
+    return _platform_id(name, field) if name else ""
+
+
+class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
+    """Operator methods. Every mutation notifies watchers after its commit."""
+
+    def __init__(
+        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: RevisionNotifier, clock: Clock
+    ) -> None:
+        self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
+
+    def _transition(self, request: Any, action: PlatformAction, csr_pem: str = "") -> tuple[pb.Platform, Any]:
+        platform_id = _platform_id(request.name)
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        view, cert = usecases.transition_platform(
+            self.writer(), self.ca, platform_id, action, change, idem, self.clock(), csr_pem=csr_pem
+        )
+        self.notifier.notify()
+        return convert.platform(view), convert.credential(cert, self.ca.ca_certificate_pem())
+
+    def CreatePlatform(self, request: admin_pb.CreatePlatformRequest, context: grpc.ServicerContext) -> Any:
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        view = usecases.create_platform(
+            self.writer(),
+            platform_id=validation.identifier("platform_id", request.platform_id),
+            display_name=validation.text("display_name", request.display_name, max_len=200),
+            kind=from_proto_enum(pb.PlatformKind, "PLATFORM_KIND", request.kind, PlatformKind, "kind"),
+            region_code=validation.text("region_code", request.region_code, max_len=6),
+            docking=from_proto_enum(pb.Docking, "DOCKING", request.docking, Docking, "docking"),
+            proxy_id=_optional_platform_id(request.proxy, "proxy"),
+            change=change,
+            idem=idem,
+            now=self.clock(),
+        )
+        self.notifier.notify()
+        return admin_pb.CreatePlatformResponse(platform=convert.platform(view))
+
+    def StartPlatformReview(self, request: admin_pb.StartPlatformReviewRequest, context: grpc.ServicerContext) -> Any:
+        platform, _ = self._transition(request, PlatformAction.START_REVIEW)
+        return admin_pb.StartPlatformReviewResponse(platform=platform)
+
+    def RecordAssessment(self, request: admin_pb.RecordAssessmentRequest, context: grpc.ServicerContext) -> Any:
+        platform_id = _platform_id(request.name)
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        view = usecases.record_assessment(
+            self.writer(), platform_id, convert.assessment_from(request.assessment), change, idem, self.clock()
+        )
+        self.notifier.notify()
+        return admin_pb.RecordAssessmentResponse(platform=convert.platform(view))
+
+    def AdmitPlatform(self, request: admin_pb.AdmitPlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, credential = self._transition(request, PlatformAction.ADMIT, request.csr_pem)
+        return admin_pb.AdmitPlatformResponse(platform=platform, credential=credential)
+
+    def RejectPlatform(self, request: admin_pb.RejectPlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, _ = self._transition(request, PlatformAction.REJECT)
+        return admin_pb.RejectPlatformResponse(platform=platform)
+
+    def SuspendPlatform(self, request: admin_pb.SuspendPlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, _ = self._transition(request, PlatformAction.SUSPEND)
+        return admin_pb.SuspendPlatformResponse(platform=platform)
+
+    def ReadmitPlatform(self, request: admin_pb.ReadmitPlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, credential = self._transition(request, PlatformAction.READMIT, request.csr_pem)
+        return admin_pb.ReadmitPlatformResponse(platform=platform, credential=credential)
+
+    def RemovePlatform(self, request: admin_pb.RemovePlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, _ = self._transition(request, PlatformAction.REMOVE)
+        return admin_pb.RemovePlatformResponse(platform=platform)
+
+    def ExitPlatform(self, request: admin_pb.ExitPlatformRequest, context: grpc.ServicerContext) -> Any:
+        platform, _ = self._transition(request, PlatformAction.EXIT)
+        return admin_pb.ExitPlatformResponse(platform=platform)
+
+    def IssuePlatformCertificate(
+        self, request: admin_pb.IssuePlatformCertificateRequest, context: grpc.ServicerContext
+    ) -> Any:
+        platform_id = _platform_id(request.name)
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        csr = validation.text("csr_pem", request.csr_pem, max_len=16_000)
+        cert = usecases.issue_certificate(self.writer(), self.ca, platform_id, csr, change, idem, self.clock())
+        self.notifier.notify()
+        return admin_pb.IssuePlatformCertificateResponse(
+            credential=convert.credential(cert, self.ca.ca_certificate_pem())
+        )
+
+    def ListPlatformHistory(self, request: admin_pb.ListPlatformHistoryRequest, context: grpc.ServicerContext) -> Any:
+        platform_id = _platform_id(request.name)
+        size = paging.page_size(request.page_size)
+        after = paging.decode_token(request.page_token, ["history", platform_id])
+        rows = usecases.platform_history(self.reader(), platform_id, int(after or 0), size + 1)
+        token = paging.encode_token(str(rows[size - 1][0]), ["history", platform_id]) if len(rows) > size else ""
+        return admin_pb.ListPlatformHistoryResponse(
+            changes=[convert.status_change(c) for _, c in rows[:size]], next_page_token=token
+        )
+
+    def ListPlatformsDueForReview(
+        self, request: admin_pb.ListPlatformsDueForReviewRequest, context: grpc.ServicerContext
+    ) -> Any:
+        views = usecases.due_for_review(self.reader(), self.clock())
+        return admin_pb.ListPlatformsDueForReviewResponse(platforms=[convert.platform(v) for v in views])
+
+    def CreateInstitution(self, request: admin_pb.CreateInstitutionRequest, context: grpc.ServicerContext) -> Any:
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        view = usecases.create_institution(
+            self.writer(),
+            institution_id=validation.identifier("institution_id", request.institution_id),
+            display_name=validation.text("display_name", request.display_name, max_len=200),
+            licence_number=validation.text("licence_number", request.licence_number, max_len=40),
+            type_=from_proto_enum(pb.InstitutionType, "INSTITUTION_TYPE", request.type, InstitutionType, "type"),
+            platform_id=_platform_id(request.platform, "platform"),
+            change=change,
+            idem=idem,
+            now=self.clock(),
+        )
+        self.notifier.notify()
+        return admin_pb.CreateInstitutionResponse(institution=convert.institution(view))
+
+    def _institution_transition(self, request: Any, action: InstitutionAction) -> pb.Institution:
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        view = usecases.transition_institution(
+            self.writer(), _institution_id(request.name), action, change, idem, self.clock()
+        )
+        self.notifier.notify()
+        return convert.institution(view)
+
+    def SuspendInstitution(self, request: admin_pb.SuspendInstitutionRequest, context: grpc.ServicerContext) -> Any:
+        return admin_pb.SuspendInstitutionResponse(
+            institution=self._institution_transition(request, InstitutionAction.SUSPEND)
+        )
+
+    def ReactivateInstitution(
+        self, request: admin_pb.ReactivateInstitutionRequest, context: grpc.ServicerContext
+    ) -> Any:
+        return admin_pb.ReactivateInstitutionResponse(
+            institution=self._institution_transition(request, InstitutionAction.REACTIVATE)
+        )
+
+    def RemoveInstitution(self, request: admin_pb.RemoveInstitutionRequest, context: grpc.ServicerContext) -> Any:
+        return admin_pb.RemoveInstitutionResponse(
+            institution=self._institution_transition(request, InstitutionAction.REMOVE)
+        )
+
+    def CreateDepartment(self, request: admin_pb.CreateDepartmentRequest, context: grpc.ServicerContext) -> Any:
+        _, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        department = usecases.create_department(
+            self.writer(),
+            code=validation.identifier("code", request.code),
+            display_name=validation.text("display_name", request.display_name, max_len=200),
+            kind=from_proto_enum(pb.DepartmentKind, "DEPARTMENT_KIND", request.kind, DepartmentKind, "kind"),
+            idem=idem,
+            now=self.clock(),
+        )
+        self.notifier.notify()
+        return admin_pb.CreateDepartmentResponse(department=convert.department(department))
+
+
+class Registry(rs_grpc.RegistryServiceServicer):
+    """Reads for internal services, enterprise registration relayed by platforms, and the participant watch."""
+
+    def __init__(
+        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: RevisionNotifier, clock: Clock
+    ) -> None:
+        self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
+        self.watch = ParticipantWatch(reader, notifier, clock)
+
+    def GetPlatform(self, request: rs_pb.GetPlatformRequest, context: grpc.ServicerContext) -> Any:
+        view = usecases.get_platform(self.reader(), _platform_id(request.name), self.clock())
+        return rs_pb.GetPlatformResponse(platform=convert.platform(view))
+
+    def ListPlatforms(self, request: rs_pb.ListPlatformsRequest, context: grpc.ServicerContext) -> Any:
+        size = paging.page_size(request.page_size)
+        status = (
+            from_proto_enum(pb.PlatformStatus, "PLATFORM_STATUS", request.status, PlatformStatus, "status")
+            if request.status
+            else None
+        )
+        region = validation.text("region_code", request.region_code, max_len=6, required=False)
+        proxy = _optional_platform_id(request.proxy, "proxy")
+        query = ["platforms", request.status, region, proxy]
+        views = usecases.list_platforms(
+            self.reader(),
+            after=paging.decode_token(request.page_token, query),
+            limit=size + 1,
+            status=status,
+            region_code=region,
+            proxy_id=proxy,
+            now=self.clock(),
+        )
+        token = paging.encode_token(views[size - 1].platform.platform_id, query) if len(views) > size else ""
+        return rs_pb.ListPlatformsResponse(platforms=[convert.platform(v) for v in views[:size]], next_page_token=token)
+
+    def GetInstitution(self, request: rs_pb.GetInstitutionRequest, context: grpc.ServicerContext) -> Any:
+        view = usecases.get_institution(self.reader(), _institution_id(request.name))
+        return rs_pb.GetInstitutionResponse(institution=convert.institution(view))
+
+    def ListInstitutions(self, request: rs_pb.ListInstitutionsRequest, context: grpc.ServicerContext) -> Any:
+        size = paging.page_size(request.page_size)
+        platform_id = _optional_platform_id(request.platform, "platform")
+        query = ["institutions", platform_id]
+        views = usecases.list_institutions(
+            self.reader(), after=paging.decode_token(request.page_token, query), limit=size + 1, platform_id=platform_id
+        )
+        token = paging.encode_token(views[size - 1].institution.institution_id, query) if len(views) > size else ""
+        return rs_pb.ListInstitutionsResponse(
+            institutions=[convert.institution(v) for v in views[:size]], next_page_token=token
+        )
+
+    def RegisterEnterprise(self, request: rs_pb.RegisterEnterpriseRequest, context: grpc.ServicerContext) -> Any:
+        enterprise = usecases.register_enterprise(
+            self.writer(),
+            platform_id=_platform_id(request.platform, "platform"),
+            uscc=validation.text("uscc", request.uscc, max_len=40),
+            display_name=validation.text("display_name", request.display_name, max_len=200),
+            public_key=request.public_key,
+            idem=Idempotency(validation.request_id(request.request_id), fingerprint(request, "request_id")),
+            now=self.clock(),
+        )
+        self.notifier.notify()
+        return rs_pb.RegisterEnterpriseResponse(enterprise=convert.enterprise(enterprise))
+
+    def GetEnterprise(self, request: rs_pb.GetEnterpriseRequest, context: grpc.ServicerContext) -> Any:
+        uscc = validation.resource_id("name", request.name, "enterprises")
+        if len(uscc) > 40:
+            raise validation.invalid("name", "too long")
+        return rs_pb.GetEnterpriseResponse(enterprise=convert.enterprise(usecases.get_enterprise(self.reader(), uscc)))
+
+    def ListEnterprises(self, request: rs_pb.ListEnterprisesRequest, context: grpc.ServicerContext) -> Any:
+        size = paging.page_size(request.page_size)
+        platform_id = _optional_platform_id(request.platform, "platform")
+        query = ["enterprises", platform_id]
+        page = usecases.list_enterprises(
+            self.reader(), after=paging.decode_token(request.page_token, query), limit=size + 1, platform_id=platform_id
+        )
+        token = paging.encode_token(page[size - 1].uscc, query) if len(page) > size else ""
+        return rs_pb.ListEnterprisesResponse(
+            enterprises=[convert.enterprise(e) for e in page[:size]], next_page_token=token
+        )
+
+    def RotateEnterpriseKey(self, request: rs_pb.RotateEnterpriseKeyRequest, context: grpc.ServicerContext) -> Any:
+        uscc = validation.resource_id("name", request.name, "enterprises")
+        signed_at = from_timestamp(request.signed_at, "signed_at")
+        assert signed_at is not None
+        if len(request.signature) != 64:
+            raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "signature must be 64 bytes", {"field": "signature"})
+        enterprise = usecases.rotate_enterprise_key(
+            self.writer(),
+            uscc=uscc,
+            new_public_key=request.new_public_key,
+            signing_key_id=validation.text("signing_key_id", request.signing_key_id, max_len=16),
+            signed_at=signed_at,
+            signature=request.signature,
+            idem=Idempotency(validation.request_id(request.request_id), fingerprint(request, "request_id")),
+            now=self.clock(),
+        )
+        self.notifier.notify()
+        return rs_pb.RotateEnterpriseKeyResponse(enterprise=convert.enterprise(enterprise))
+
+    def GetDepartment(self, request: rs_pb.GetDepartmentRequest, context: grpc.ServicerContext) -> Any:
+        code = validation.identifier("name", validation.resource_id("name", request.name, "departments"))
+        return rs_pb.GetDepartmentResponse(department=convert.department(usecases.get_department(self.reader(), code)))
+
+    def ListDepartments(self, request: rs_pb.ListDepartmentsRequest, context: grpc.ServicerContext) -> Any:
+        size = paging.page_size(request.page_size)
+        page = usecases.list_departments(
+            self.reader(), after=paging.decode_token(request.page_token, ["departments"]), limit=size + 1
+        )
+        token = paging.encode_token(page[size - 1].code, ["departments"]) if len(page) > size else ""
+        return rs_pb.ListDepartmentsResponse(
+            departments=[convert.department(d) for d in page[:size]], next_page_token=token
+        )
+
+    def WatchParticipants(
+        self, request: rs_pb.WatchParticipantsRequest, context: grpc.ServicerContext
+    ) -> Iterator[rs_pb.WatchParticipantsResponse]:
+        return self.watch(request, context)
+
+    def GetCertificateRevocationList(
+        self, request: rs_pb.GetCertificateRevocationListRequest, context: grpc.ServicerContext
+    ) -> Any:
+        crl, serials = usecases.revocation_list(self.reader(), self.ca, self.clock())
+        return rs_pb.GetCertificateRevocationListResponse(
+            crl_der=crl, ca_certificate_pem=self.ca.ca_certificate_pem(), revoked_serials=serials
+        )
+
+    def GetCoverage(self, request: rs_pb.GetCoverageRequest, context: grpc.ServicerContext) -> Any:
+        at = from_timestamp(request.as_of, "as_of", required=False) or self.clock()
+        cov = usecases.coverage(self.reader(), at)
+        return rs_pb.GetCoverageResponse(
+            as_of=timestamp(cov.at),
+            regions=[
+                rs_pb.RegionCoverage(region_code=r, platforms_admitted=n) for r, n in cov.platforms_by_region.items()
+            ],
+            platforms_admitted=sum(cov.platforms_by_region.values()),
+            institutions_connected=cov.institutions_connected,
+            enterprises_registered=cov.enterprises_registered,
+            departments_registered=cov.departments_registered,
+        )

@@ -1,0 +1,182 @@
+"""WatchParticipants: list-then-watch with revisions, resumable, heartbeats, explicit tombstones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator, Iterator
+from datetime import datetime
+
+import grpc
+from creditnode.registry.v1 import participants_pb2 as pb
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+
+from services.kit.errors import FailedPrecondition
+from services.kit.validation import invalid
+from services.registry import usecases
+from services.registry.api import convert
+from services.registry.domain.ports import EventType, ParticipantEvent, ParticipantKind, RegistryUnitOfWork
+
+SNAPSHOT_BATCH = 500
+MAX_REVISIONS_PER_BATCH = 200
+
+_KINDS = {
+    rs_pb.PARTICIPANT_KIND_PLATFORM: ParticipantKind.PLATFORM,
+    rs_pb.PARTICIPANT_KIND_INSTITUTION: ParticipantKind.INSTITUTION,
+    rs_pb.PARTICIPANT_KIND_ENTERPRISE: ParticipantKind.ENTERPRISE,
+    rs_pb.PARTICIPANT_KIND_DEPARTMENT: ParticipantKind.DEPARTMENT,
+}
+
+
+class RevisionNotifier:
+    """Wakes watchers in this process right after a commit; other replicas' commits are found by polling."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+
+def _participant(
+    uow: RegistryUnitOfWork, kind: ParticipantKind, participant_id: str, now: datetime
+) -> pb.Participant | None:
+    if kind is ParticipantKind.PLATFORM:
+        p = uow.platforms.get(participant_id)
+        return pb.Participant(platform=convert.platform(usecases.platform_view(uow, p, now))) if p else None
+    if kind is ParticipantKind.INSTITUTION:
+        i = uow.institutions.get(participant_id)
+        return pb.Participant(institution=convert.institution(usecases.institution_view(uow, i))) if i else None
+    if kind is ParticipantKind.ENTERPRISE:
+        e = uow.enterprises.get(participant_id)
+        return pb.Participant(enterprise=convert.enterprise(e)) if e else None
+    d = uow.departments.get(participant_id)
+    return pb.Participant(department=convert.department(d)) if d else None
+
+
+class ParticipantWatch:
+    """Serves one WatchParticipants call."""
+
+    def __init__(
+        self,
+        reader: Callable[[], RegistryUnitOfWork],
+        notifier: RevisionNotifier,
+        clock: Callable[[], datetime],
+        *,
+        poll_seconds: float = 0.2,
+        heartbeat_seconds: float = 2.0,
+    ) -> None:
+        self.reader = reader
+        self.notifier = notifier
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+
+    def __call__(
+        self, request: rs_pb.WatchParticipantsRequest, context: grpc.ServicerContext
+    ) -> Iterator[rs_pb.WatchParticipantsResponse]:
+        kinds = {_KINDS[k] for k in request.kinds if k in _KINDS} or set(ParticipantKind)
+        if request.start_revision < 0:
+            raise invalid("start_revision", "must not be negative")
+        if request.start_revision == 0:
+            revision = yield from self._snapshot(kinds)
+        else:
+            revision = request.start_revision
+            with self.reader() as uow:
+                current = uow.events.current_revision()
+            if revision > current:
+                # A revision we never issued (e.g. the database was restored from backup): the client must list again.
+                raise FailedPrecondition(
+                    "ERROR_REASON_WATCH_REVISION_COMPACTED",
+                    "start_revision is ahead of this registry; list again from 0",
+                    {"current_revision": str(current)},
+                )
+        yield from self._follow(revision, kinds, context)
+
+    def _snapshot(self, kinds: set[ParticipantKind]) -> Generator[rs_pb.WatchParticipantsResponse, None, int]:
+        now = self.clock()
+        with self.reader() as uow:
+            # Read the revision first: anything committed while we list shows up again as an event after it.
+            revision = uow.events.current_revision()
+            batch: list[pb.Participant] = []
+            for participant in self._all(uow, kinds, now):
+                batch.append(participant)
+                if len(batch) >= SNAPSHOT_BATCH:
+                    yield self._snapshot_response(batch, revision, complete=False)
+                    batch = []
+        yield self._snapshot_response(batch, revision, complete=True)
+        return revision
+
+    @staticmethod
+    def _snapshot_response(
+        batch: list[pb.Participant], revision: int, complete: bool
+    ) -> rs_pb.WatchParticipantsResponse:
+        return rs_pb.WatchParticipantsResponse(
+            events=[rs_pb.ParticipantEvent(type=rs_pb.PARTICIPANT_EVENT_TYPE_SNAPSHOT, participant=p) for p in batch],
+            revision=revision,
+            snapshot_complete=complete,
+        )
+
+    @staticmethod
+    def _all(uow: RegistryUnitOfWork, kinds: set[ParticipantKind], now: datetime) -> Iterator[pb.Participant]:
+        if ParticipantKind.PLATFORM in kinds:
+            for p in uow.platforms.all():
+                yield pb.Participant(platform=convert.platform(usecases.platform_view(uow, p, now)))
+        if ParticipantKind.INSTITUTION in kinds:
+            for i in uow.institutions.all():
+                yield pb.Participant(institution=convert.institution(usecases.institution_view(uow, i)))
+        if ParticipantKind.DEPARTMENT in kinds:
+            after = None
+            while departments := uow.departments.page(after=after, limit=SNAPSHOT_BATCH):
+                yield from (pb.Participant(department=convert.department(d)) for d in departments)
+                after = departments[-1].code
+        if ParticipantKind.ENTERPRISE in kinds:
+            after = None
+            while enterprises := uow.enterprises.page(after=after, limit=SNAPSHOT_BATCH, platform_id=""):
+                yield from (pb.Participant(enterprise=convert.enterprise(e)) for e in enterprises)
+                after = enterprises[-1].uscc
+
+    def _follow(
+        self, revision: int, kinds: set[ParticipantKind], context: grpc.ServicerContext
+    ) -> Iterator[rs_pb.WatchParticipantsResponse]:
+        seen = self.notifier.generation
+        since_heartbeat = 0.0
+        while context.is_active():
+            with self.reader() as uow:
+                events = uow.events.after(revision, MAX_REVISIONS_PER_BATCH)
+                if events:
+                    now = self.clock()
+                    out = [self._event(uow, e, now) for e in events if e.kind in kinds]
+                    revision = events[-1].revision
+            if events:
+                yield rs_pb.WatchParticipantsResponse(events=[e for e in out if e is not None], revision=revision)
+                since_heartbeat = 0.0
+                continue
+            seen = self.notifier.wait(seen, self.poll_seconds)
+            since_heartbeat += self.poll_seconds
+            if since_heartbeat >= self.heartbeat_seconds:
+                yield rs_pb.WatchParticipantsResponse(revision=revision)  # heartbeat: "nothing new up to here"
+                since_heartbeat = 0.0
+
+    @staticmethod
+    def _event(uow: RegistryUnitOfWork, event: ParticipantEvent, now: datetime) -> rs_pb.ParticipantEvent | None:
+        participant = _participant(uow, event.kind, event.participant_id, now)
+        if participant is None:
+            return None
+        kind = (
+            rs_pb.PARTICIPANT_EVENT_TYPE_TOMBSTONE
+            if event.type is EventType.TOMBSTONE
+            else rs_pb.PARTICIPANT_EVENT_TYPE_UPSERT
+        )
+        return rs_pb.ParticipantEvent(revision=event.revision, type=kind, participant=participant)

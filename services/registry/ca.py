@@ -1,0 +1,153 @@
+"""The node's certificate authority: platform client certificates from CSRs, and the revocation list."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from services.kit.errors import InvalidArgument
+from services.registry.domain.ports import IssuedCertificate
+
+TRUST_DOMAIN = "creditnode"
+LEAF_VALIDITY = timedelta(days=365)
+CA_VALIDITY = timedelta(days=3650)
+CRL_VALIDITY = timedelta(days=1)
+
+
+def platform_spiffe_id(platform_id: str) -> str:
+    """The one URI SAN a platform certificate carries; the gateway reads the platform identity from it."""
+    return f"spiffe://{TRUST_DOMAIN}/platforms/{platform_id}"
+
+
+class FileCertificateAuthority:
+    """A CA whose key and certificate are files in ``ca_dir`` (a mounted Secret in production)."""
+
+    def __init__(self, ca_dir: Path, *, autocreate: bool, now: datetime) -> None:
+        key_path, cert_path = ca_dir / "ca.key", ca_dir / "ca.crt"
+        if not key_path.exists() or not cert_path.exists():
+            if not autocreate:
+                raise SystemExit(
+                    f"CA_DIR: no ca.key/ca.crt in {ca_dir} (set CA_AUTOCREATE=true only for local development)"
+                )
+            _create_ca(ca_dir, now)
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise SystemExit("CA_DIR: ca.key must be an EC private key")
+        self._key = key
+        self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+
+    def ca_certificate_pem(self) -> str:
+        return self._cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
+        try:
+            csr = x509.load_pem_x509_csr(csr_pem.encode())
+        except ValueError:
+            raise InvalidArgument(
+                "ERROR_REASON_INVALID_FIELD", "csr_pem is not a PEM PKCS#10 request", {"field": "csr_pem"}
+            ) from None
+        if not csr.is_signature_valid:
+            raise InvalidArgument(
+                "ERROR_REASON_INVALID_FIELD", "csr_pem signature does not verify", {"field": "csr_pem"}
+            )
+        # The subject and SAN come from the registry, never from the CSR: the CSR only proves key possession.
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"platforms/{platform_id}")]))
+            .issuer_name(self._cert.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + LEAF_VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(platform_spiffe_id(platform_id))]),
+                critical=True,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        return IssuedCertificate(
+            serial=format(cert.serial_number, "x"),
+            platform_id=platform_id,
+            pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+            not_after=cert.not_valid_after_utc,
+        )
+
+    def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes:
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._cert.subject)
+            .last_update(now)
+            .next_update(now + CRL_VALIDITY)
+        )
+        for cert in revoked:
+            assert cert.revoked_at is not None
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(int(cert.serial, 16))
+                .revocation_date(cert.revoked_at)
+                .build()
+            )
+        return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _create_ca(ca_dir: Path, now: datetime) -> None:
+    """A fresh self-signed CA for local development only."""
+    ca_dir.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "creditnode node CA (development)")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_path = ca_dir / "ca.key"
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    (ca_dir / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))

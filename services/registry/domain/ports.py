@@ -1,0 +1,207 @@
+"""The registry's ports: what its use cases need from storage and from the certificate authority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self
+
+from services.registry.domain.participants import (
+    Department,
+    Enterprise,
+    Institution,
+    Platform,
+    PlatformStatus,
+    StatusChange,
+)
+
+
+class ParticipantKind(StrEnum):
+    PLATFORM = "PLATFORM"
+    INSTITUTION = "INSTITUTION"
+    ENTERPRISE = "ENTERPRISE"
+    DEPARTMENT = "DEPARTMENT"
+
+
+class EventType(StrEnum):
+    UPSERT = "UPSERT"
+    TOMBSTONE = "TOMBSTONE"
+
+
+@dataclass(frozen=True)
+class ParticipantEvent:
+    """A change to one participant, visible to watchers from ``revision`` on."""
+
+    revision: int
+    kind: ParticipantKind
+    participant_id: str
+    type: EventType
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A mutation already applied under a request_id, so a retry returns its result instead of repeating it."""
+
+    request_id: str
+    method: str
+    fingerprint: str
+    resource_id: str
+    certificate_serial: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A client certificate the node CA issued to a platform."""
+
+    serial: str
+    platform_id: str
+    pem: str
+    not_after: datetime
+    revoked_at: datetime | None = None
+
+
+class PlatformRepository(Protocol):
+    def get(self, platform_id: str) -> Platform | None:
+        """The platform, or None when no platform has that id."""
+
+    def add(self, platform: Platform) -> None:
+        """Stage a new platform; the id must be new (checked by the caller)."""
+
+    def save(self, platform: Platform) -> None:
+        """Stage changes to a platform obtained from ``get``; commit fails with Aborted if another change won."""
+
+    def page(
+        self, *, after: str | None, limit: int, status: PlatformStatus | None, region_code: str, proxy_id: str
+    ) -> list[Platform]:
+        """Platforms ordered by id, after ``after``, filtered by the non-empty criteria."""
+
+    def all(self) -> list[Platform]:
+        """Every platform (the node has hundreds at most)."""
+
+
+class InstitutionRepository(Protocol):
+    def get(self, institution_id: str) -> Institution | None: ...
+
+    def add(self, institution: Institution) -> None: ...
+
+    def save(self, institution: Institution) -> None: ...
+
+    def page(self, *, after: str | None, limit: int, platform_id: str) -> list[Institution]: ...
+
+    def of_platforms(self, platform_ids: list[str]) -> list[Institution]:
+        """Institutions connecting through any of these platforms."""
+
+    def all(self) -> list[Institution]: ...
+
+
+class EnterpriseRepository(Protocol):
+    def get(self, uscc: str) -> Enterprise | None: ...
+
+    def add(self, enterprise: Enterprise) -> None: ...
+
+    def save(self, enterprise: Enterprise) -> None: ...
+
+    def page(self, *, after: str | None, limit: int, platform_id: str) -> list[Enterprise]: ...
+
+    def count_created_by(self, at: datetime) -> int: ...
+
+
+class DepartmentRepository(Protocol):
+    def get(self, code: str) -> Department | None: ...
+
+    def add(self, department: Department) -> None: ...
+
+    def page(self, *, after: str | None, limit: int) -> list[Department]: ...
+
+    def count_created_by(self, at: datetime) -> int: ...
+
+
+class HistoryLog(Protocol):
+    def append(self, kind: ParticipantKind, participant_id: str, change: StatusChange) -> None:
+        """Append one change; history rows are never updated or deleted."""
+
+    def page(
+        self, kind: ParticipantKind, participant_id: str, *, after: int, limit: int
+    ) -> list[tuple[int, StatusChange]]:
+        """(sequence, change) pairs oldest first, after sequence ``after``."""
+
+    def up_to(self, kind: ParticipantKind, at: datetime) -> list[tuple[str, StatusChange]]:
+        """Every change of that kind made at or before ``at``, oldest first."""
+
+
+class EventLog(Protocol):
+    def next_revision(self) -> int:
+        """Allocate this transaction's revision; concurrent writers are serialized until commit."""
+
+    def append(self, event: ParticipantEvent) -> None: ...
+
+    def current_revision(self) -> int: ...
+
+    def after(self, revision: int, max_revisions: int) -> list[ParticipantEvent]:
+        """Events with revision > ``revision``, whole revisions only, at most ``max_revisions`` of them."""
+
+
+class RequestLog(Protocol):
+    def get(self, request_id: str) -> RequestRecord | None: ...
+
+    def add(self, record: RequestRecord) -> None: ...
+
+
+class CertificateLog(Protocol):
+    def add(self, certificate: IssuedCertificate) -> None: ...
+
+    def get(self, serial: str) -> IssuedCertificate | None: ...
+
+    def revoke(self, serial: str, at: datetime) -> None:
+        """Mark revoked (idempotent); revocations are never undone."""
+
+    def revoked(self) -> list[IssuedCertificate]: ...
+
+
+class RegistryUnitOfWork(Protocol):
+    """One transaction over the registry's storage; rolls back unless committed."""
+
+    @property
+    def platforms(self) -> PlatformRepository: ...
+
+    @property
+    def institutions(self) -> InstitutionRepository: ...
+
+    @property
+    def enterprises(self) -> EnterpriseRepository: ...
+
+    @property
+    def departments(self) -> DepartmentRepository: ...
+
+    @property
+    def history(self) -> HistoryLog: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def requests(self) -> RequestLog: ...
+
+    @property
+    def certificates(self) -> CertificateLog: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+
+    def commit(self) -> None: ...
+
+
+class CertificateAuthority(Protocol):
+    """The node CA: issues platform client certificates from CSRs and signs revocation lists."""
+
+    def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
+        """Raises InvalidArgument when the CSR is malformed or its signature does not verify."""
+
+    def ca_certificate_pem(self) -> str: ...
+
+    def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes: ...

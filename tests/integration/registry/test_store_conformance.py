@@ -1,0 +1,187 @@
+"""The registry's storage port contract, run on every backend (SQLite by default, PostgreSQL in test-postgres)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from services.kit.db import make_engine, migrate, session_factories
+from services.kit.errors import Aborted
+from services.registry.domain.participants import (
+    Assessment,
+    AssessmentKind,
+    AssessmentResult,
+    Docking,
+    Platform,
+    PlatformKind,
+    PlatformStatus,
+    StatusChange,
+)
+from services.registry.domain.ports import EventType, IssuedCertificate, ParticipantEvent, ParticipantKind
+from services.registry.main import MIGRATIONS
+from services.registry.store.repositories import SqlRegistryUnitOfWork
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, "alembic_version_registry")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> Iterator[object]:
+    writer, _ = session_factories(engine)
+    yield lambda: SqlRegistryUnitOfWork(writer)
+
+
+def _platform(pid: str, region: str = "610100") -> Platform:
+    return Platform(pid, pid, PlatformKind.CITY, region, Docking.DIRECT, None, PlatformStatus.APPLIED, NOW, NOW)
+
+
+def test_platforms_round_trip_with_latest_assessments_and_utc_times(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        p = _platform("xian")
+        p.assessments[AssessmentKind.SECURITY] = Assessment(
+            AssessmentKind.SECURITY, "A", NOW, AssessmentResult.FAILED, "", NOW + timedelta(days=1)
+        )
+        u.platforms.add(p)
+        u.commit()
+    with uow() as u:
+        p = u.platforms.get("xian")
+        p.assessments[AssessmentKind.SECURITY] = Assessment(
+            AssessmentKind.SECURITY, "B", NOW, AssessmentResult.PASSED, "ok", NOW + timedelta(days=2)
+        )
+        u.platforms.save(p)
+        u.commit()
+    with uow() as u:
+        got = u.platforms.get("xian")
+        assert got.assessments[AssessmentKind.SECURITY].assessor == "B"
+        assert got.created_at == NOW
+        assert got.created_at.tzinfo is not None
+        assert got.version == 2
+        assert u.platforms.get("nobody") is None
+
+
+def test_pages_are_ordered_filtered_and_continue_after_a_key(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        for pid, region in [("c", "610200"), ("a", "610100"), ("b", "610100"), ("d", "610100")]:
+            u.platforms.add(_platform(pid, region))
+        u.commit()
+    with uow() as u:
+        page = u.platforms.page(after=None, limit=2, status=None, region_code="610100", proxy_id="")
+        assert [p.platform_id for p in page] == ["a", "b"]
+        page = u.platforms.page(after="b", limit=2, status=None, region_code="610100", proxy_id="")
+        assert [p.platform_id for p in page] == ["d"]
+
+
+def test_a_lost_update_is_aborted_not_overwritten(engine: Engine, uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        u.platforms.add(_platform("xian"))
+        u.commit()
+    if engine.dialect.name == "sqlite":
+        # SQLite serializes writers (BEGIN IMMEDIATE): the second writer cannot even read until the first commits,
+        # so it works on the first one's result instead of overwriting it.
+        observed: list[PlatformStatus] = []
+
+        def second_writer() -> None:
+            with uow() as b:
+                pb_ = b.platforms.get("xian")
+                observed.append(pb_.status)
+                pb_.status = PlatformStatus.EXITED
+                b.platforms.save(pb_)
+                b.commit()
+
+        with uow() as a:
+            pa = a.platforms.get("xian")
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            pa.status = PlatformStatus.UNDER_REVIEW
+            a.platforms.save(pa)
+            a.commit()
+        thread.join(30)
+        assert observed == [PlatformStatus.UNDER_REVIEW]
+        return
+    with pytest.raises(Aborted), uow() as a:
+        pa = a.platforms.get("xian")  # read version 1 ...
+        with uow() as b:  # ... while another transaction changes the platform and commits
+            pb_ = b.platforms.get("xian")
+            pb_.status = PlatformStatus.EXITED
+            b.platforms.save(pb_)
+            b.commit()
+        pa.status = PlatformStatus.UNDER_REVIEW
+        a.platforms.save(pa)
+        a.commit()
+    with uow() as u:
+        assert u.platforms.get("xian").status is PlatformStatus.EXITED
+
+
+def test_history_is_append_only_and_ordered(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        u.platforms.add(_platform("xian"))
+        for i, to in enumerate(["APPLIED", "UNDER_REVIEW", "ADMITTED"]):
+            u.history.append(
+                ParticipantKind.PLATFORM,
+                "xian",
+                StatusChange("", to, "op", "r", ("doc-1",), NOW + timedelta(minutes=i), i + 1),
+            )
+        u.commit()
+    with uow() as u:
+        rows = u.history.page(ParticipantKind.PLATFORM, "xian", after=0, limit=10)
+        assert [c.to_status for _, c in rows] == ["APPLIED", "UNDER_REVIEW", "ADMITTED"]
+        assert rows[0][1].evidence == ("doc-1",)
+        after_first = u.history.page(ParticipantKind.PLATFORM, "xian", after=rows[0][0], limit=10)
+        assert [c.to_status for _, c in after_first] == ["UNDER_REVIEW", "ADMITTED"]
+        assert [c.to_status for _, c in u.history.up_to(ParticipantKind.PLATFORM, NOW)] == ["APPLIED"]
+
+
+def test_revisions_increase_per_transaction_and_reads_return_whole_revisions(uow) -> None:  # type: ignore[no-untyped-def]
+    revisions = []
+    for n in (3, 1, 2):
+        with uow() as u:
+            r = u.events.next_revision()
+            assert u.events.next_revision() == r  # one revision per transaction
+            for i in range(n):
+                u.events.append(ParticipantEvent(r, ParticipantKind.PLATFORM, f"p{i}", EventType.UPSERT))
+            u.commit()
+            revisions.append(r)
+    assert revisions == sorted(revisions)
+    assert len(set(revisions)) == 3
+    with uow() as u:
+        assert u.events.current_revision() == revisions[-1]
+        first_two = u.events.after(0, max_revisions=2)
+        assert [e.revision for e in first_two] == [revisions[0]] * 3 + [revisions[1]]
+        assert u.events.after(revisions[-1], 10) == []
+
+
+def test_rolled_back_work_leaves_no_trace(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        before = u.events.current_revision()
+    with uow() as u:
+        u.events.next_revision()
+        u.platforms.add(_platform("ghost"))
+    with uow() as u:
+        assert u.platforms.get("ghost") is None
+        assert u.events.current_revision() == before
+
+
+def test_certificate_revocation_is_idempotent_and_listed(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as u:
+        u.platforms.add(_platform("xian"))
+        u.certificates.add(IssuedCertificate("ab12", "xian", "PEM", NOW + timedelta(days=365)))
+        u.commit()
+    with uow() as u:
+        u.certificates.revoke("ab12", NOW)
+        u.certificates.revoke("ab12", NOW + timedelta(days=1))
+        u.certificates.revoke("missing", NOW)
+        u.commit()
+    with uow() as u:
+        revoked = u.certificates.revoked()
+        assert [(c.serial, c.revoked_at) for c in revoked] == [("ab12", NOW)]
