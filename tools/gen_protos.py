@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def generate(target: Path) -> None:
     """Generate into a fresh sibling directory, then swap it in, so readers never see a half-written tree."""
     protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos").rglob("*.proto"))
+    target.parent.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=".gen-", dir=target.parent))
     out.chmod(0o755)  # mkdtemp makes it private; generated code must be readable by any user (e.g. in images)
     include = str(resources.files("grpc_tools") / "_proto")
