@@ -16,7 +16,7 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def to_proto_enum(enum_type: Any, prefix: str, value: StrEnum) -> Any:
-    """Domain ``PlatformStatus.ADMITTED`` -> proto ``PLATFORM_STATUS_ADMITTED`` (typed Any: stubs type enums as classes)."""
+    """Domain ``PlatformStatus.ADMITTED`` -> proto ``PLATFORM_STATUS_ADMITTED`` (Any: stubs type enums as classes)."""
     return enum_type.Value(f"{prefix}_{value.value}")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import grpc
-from creditnode.common.v1 import error_reason_pb2
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from creditnode.common.v1 import error_reason_pb2
 from services.kit.errors import DomainError
 
 ERROR_DOMAIN = "creditnode"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
-from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from opentelemetry import trace
 
+from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.kit.config import ServiceSettings
 from services.kit.db import ping, session_factories, utcnow
 from services.kit.runtime import run_main, start_runtime

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
-
 from services.kit import validation
 from services.kit.protos import from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry.domain.participants import (
@@ -60,7 +59,8 @@ def assessment(a: Assessment) -> pb.Assessment:
 def assessment_from(msg: pb.Assessment) -> Assessment:
     assessed_on = from_timestamp(msg.assessed_on, "assessment.assessed_on")
     expires_on = from_timestamp(msg.expires_on, "assessment.expires_on")
-    assert assessed_on is not None and expires_on is not None
+    assert assessed_on is not None
+    assert expires_on is not None
     return Assessment(
         kind=from_proto_enum(pb.AssessmentKind, "ASSESSMENT_KIND", msg.kind, AssessmentKind, "assessment.kind"),
         assessor=validation.text("assessment.assessor", msg.assessor, max_len=200),

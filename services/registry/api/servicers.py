@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import grpc
+
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
-
 from services.kit import paging, validation
 from services.kit.errors import InvalidArgument
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp

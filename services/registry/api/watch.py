@@ -7,9 +7,9 @@ from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 
 import grpc
+
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
-
 from services.kit.errors import FailedPrecondition
 from services.kit.validation import invalid
 from services.registry import usecases

@@ -37,9 +37,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def uow(engine: Engine) -> Iterator[object]:
+def uow(engine: Engine) -> object:
     writer, _ = session_factories(engine)
-    yield lambda: SqlRegistryUnitOfWork(writer)
+    return lambda: SqlRegistryUnitOfWork(writer)
 
 
 def _platform(pid: str, region: str = "610100") -> Platform:

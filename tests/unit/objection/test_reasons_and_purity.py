@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 from creditnode.common.v1 import error_reason_pb2
-
 from services.kit.workdays import CalendarUnknown
 from services.objection.domain import reasons
 
