@@ -29,7 +29,8 @@ def _listed_services(address: str) -> set[str]:
 def test_service_serves_then_exits_within_grace_on_sigterm(
     service: str, port: int, tmp_path: Path, database_url: str
 ) -> None:
-    proc = start_service(service, port, tmp_path, {"DATABASE_URL": database_url})
+    env = {"DATABASE_URL": database_url, "VAR_DIR": str(tmp_path), "CA_AUTOCREATE": "true"}
+    proc = start_service(service, port, tmp_path, env)
     try:
         proc.wait_serving()
         assert "grpc.health.v1.Health" in _listed_services(proc.address)

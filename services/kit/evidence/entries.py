@@ -1,0 +1,186 @@
+"""Leaf entries: what a leaf records, the payload rule (ids and hashes, never personal data) and canonical JSON.
+
+The payload rule: a payload names things by id (``platforms/xian``, ``authorizations/…``, request ids) and binds
+content by hash (``sha256:…`` of the released fields), never by value. It must never hold raw personal data: no
+names of people, resident ID numbers, mobile numbers, addresses or released record values. ``check_payload``
+enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped values); the
+rest is the calling service's duty, because a leaf can never be deleted once appended.
+
+Canonical JSON: UTF-8, keys sorted, no insignificant spaces, no floats (their text form is not portable), integers
+within +-(2**53 - 1), ASCII keys. Any JSON library re-serializing a parsed entry this way gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from services.kit import merkle
+from services.kit.errors import InvalidArgument
+
+ENTRY_VERSION = 1
+MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_DEPTH = 6
+MAX_STRING = 2048
+MAX_SAFE_INT = 2**53 - 1
+
+_REASON = "ERROR_REASON_EVIDENCE_PAYLOAD_REJECTED"
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+# Keys that can only mean personal data; "name" stays allowed because resource names are ids.
+_PERSONAL_KEYS = frozenset(
+    {
+        "id_number",
+        "id_card",
+        "identity_number",
+        "phone",
+        "mobile",
+        "telephone",
+        "person_name",
+        "legal_representative",
+        "legal_person",
+        "contact_name",
+        "address",
+        "email",
+    }
+)
+# Bounded by letters too, so digit runs inside hex digests do not trip them.
+_ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+)
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+class LeafKind(StrEnum):
+    """What a leaf records; the names match ``creditnode.evidence.v1.LeafKind`` without the prefix."""
+
+    DISCLOSURE = "DISCLOSURE"
+    CONSENT_EVENT = "CONSENT_EVENT"
+    OBJECTION_STEP = "OBJECTION_STEP"
+    STATUS_CHANGE = "STATUS_CHANGE"
+    RECORD_CHANGE = "RECORD_CHANGE"
+    KEY_ROTATION = "KEY_ROTATION"
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form that is hashed: sorted keys, no spaces, UTF-8 characters kept as they are."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _reject(path: str, problem: str) -> InvalidArgument:
+    # The message names the field and the problem, never the value (it may be the very personal data refused).
+    return InvalidArgument(_REASON, f"{path}: {problem}", {"field": path, "problem": problem})
+
+
+def _check_scalar(value: Any, path: str) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise _reject(path, "integer outside +-(2**53 - 1)")
+        return value
+    if isinstance(value, float):
+        raise _reject(path, "floats are not allowed; use an integer or a string")
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise _reject(path, f"string longer than {MAX_STRING} characters")
+        if _ID_NUMBER.search(value):
+            raise _reject(path, "looks like a resident ID number")
+        if _MOBILE.search(value):
+            raise _reject(path, "looks like a mobile number")
+        return value
+    raise _reject(path, f"type {type(value).__name__} is not JSON")
+
+
+def _check(value: Any, path: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _reject(path, f"nested deeper than {MAX_DEPTH} levels")
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [_check(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            if not isinstance(key, str) or not _KEY.match(key):
+                raise _reject(
+                    path, "keys must be 1-64 ASCII letters, digits, '_', '.' or '-', not starting with a digit"
+                )
+            if key.lower() in _PERSONAL_KEYS:
+                raise _reject(f"{path}.{key}", "this key can only hold personal data")
+            out[key] = _check(v, f"{path}.{key}", depth + 1)
+        return out
+    return _check_scalar(value, path)
+
+
+def check_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated, plain copy of ``payload``; INVALID_ARGUMENT (EVIDENCE_PAYLOAD_REJECTED) names the bad field."""
+    if not isinstance(payload, Mapping):
+        raise _reject("payload", "must be a JSON object")
+    checked: dict[str, Any] = _check(payload, "payload", 0)
+    if len(canonical_json(checked).encode()) > MAX_PAYLOAD_BYTES:
+        raise _reject("payload", f"larger than {MAX_PAYLOAD_BYTES} bytes as canonical JSON")
+    return checked
+
+
+def format_time(at: datetime) -> str:
+    """RFC 3339 in UTC with exactly six fractional digits, as hashed."""
+    if at.tzinfo is None:
+        raise ValueError("evidence times must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """The inverse of ``format_time``; anything else is ValueError."""
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise ValueError("time is not RFC 3339 UTC with six fractional digits")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One leaf's content; its canonical JSON is exactly what the leaf hash covers."""
+
+    kind: LeafKind
+    created_at: datetime
+    payload: dict[str, Any]
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "created_at": format_time(self.created_at),
+            "kind": self.kind.value,
+            "payload": self.payload,
+            "v": ENTRY_VERSION,
+        }
+
+    def to_json(self) -> str:
+        return canonical_json(self.to_obj())
+
+    def leaf_hash(self) -> bytes:
+        return merkle.leaf_hash(self.to_json().encode())
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> Entry:
+        """Parse an entry object (from a receipt or the store); ValueError says what is wrong."""
+        if not isinstance(obj, Mapping) or set(obj) != {"created_at", "kind", "payload", "v"}:
+            raise ValueError("an entry has exactly the keys created_at, kind, payload and v")
+        if obj["v"] != ENTRY_VERSION or isinstance(obj["v"], bool):
+            raise ValueError(f"entry version must be {ENTRY_VERSION}")
+        try:
+            kind = LeafKind(obj["kind"])
+        except ValueError:
+            raise ValueError("unknown leaf kind") from None
+        try:
+            payload = check_payload(obj["payload"])
+        except InvalidArgument as exc:
+            raise ValueError(f"payload rejected: {exc.message}") from None
+        return cls(kind=kind, created_at=parse_time(obj["created_at"]), payload=payload)
+
+    @classmethod
+    def from_json(cls, text: str) -> Entry:
+        return cls.from_obj(json.loads(text))

@@ -1,0 +1,316 @@
+"""``EvidenceLog``: the object a service holds. Group-commit appends, tree heads at intervals and on demand, receipts.
+
+Group commit: any number of threads call ``append`` (or ``submit``); one writer thread takes everything queued (up
+to ``max_batch``), appends it in one transaction, commits, and only then resolves each caller's future. A caller
+is never told "recorded" before its leaf is durable, and a busy log pays one commit (one fsync) per batch instead
+of one per leaf.
+
+Lifecycle: ``start()`` after migrations (opens the log, activates the node key, starts the threads); ``close()``
+after the gRPC server stopped (drains queued appends, then stops). Register ``close`` in ``ServerSpec.on_stop``
+before the engine's ``dispose``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from services.kit.db import translate_db_errors
+from services.kit.errors import DomainError, NotFound, Unavailable
+from services.kit.evidence.audit import LogReport, verify_log
+from services.kit.evidence.entries import LeafKind, check_payload
+from services.kit.evidence.heads import NodeKey, SignedTreeHead
+from services.kit.evidence.receipts import ConsistencyDocument, Receipt
+from services.kit.evidence.schema import EvidenceModels
+from services.kit.evidence.store import EvidenceStore, LeafFilter, PublicKeyRecord, StoredLeaf
+
+log = structlog.get_logger("kit.evidence")
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pending:
+    kind: LeafKind
+    payload: dict[str, Any]
+    future: Future[StoredLeaf]
+
+
+@dataclass
+class AppendStats:
+    """Counters of the group-commit writer (for benchmarks and metrics)."""
+
+    batches: int = 0
+    leaves: int = 0
+    failed_batches: int = 0
+
+
+@dataclass(frozen=True)
+class InclusionResult:
+    """A leaf, its audit path for ``tree_size`` and the signed head of that size (if one was signed)."""
+
+    leaf: StoredLeaf
+    tree_size: int
+    proof: list[bytes]
+    tree_head: SignedTreeHead | None
+
+    def receipt(self) -> Receipt | None:
+        if self.tree_head is None:
+            return None
+        return Receipt(self.leaf.index, self.leaf.entry, self.proof, self.tree_head)
+
+
+_STOP = object()
+
+
+class EvidenceLog:
+    """One service's evidence log in its own database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        models: EvidenceModels,
+        *,
+        origin: str,
+        key: NodeKey,
+        max_batch: int = 128,
+        publish_interval: float = 10.0,
+        clock: Clock = _utcnow,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.store = EvidenceStore(engine, models, origin)
+        self.origin = origin
+        self.max_batch = max_batch
+        self.publish_interval = publish_interval
+        self.stats = AppendStats()
+        self._engine = engine
+        self._key = key
+        self._clock = clock
+        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._closed = threading.Event()
+        self._submit_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        self._stop_publisher = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._publisher: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------------
+
+    def start(self) -> EvidenceLog:
+        """Open the log, make this node's key the active one, start the writer and the head publisher."""
+        self.store.open()
+        self._activate(self._key)
+        self._writer = threading.Thread(target=self._run_writer, name=f"evidence-writer-{self.origin}", daemon=True)
+        self._writer.start()
+        if self.publish_interval > 0:
+            self._publisher = threading.Thread(
+                target=self._run_publisher, name=f"evidence-heads-{self.origin}", daemon=True
+            )
+            self._publisher.start()
+        return self
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Refuse new appends, commit the queued ones, sign a last head, stop the threads."""
+        with self._submit_lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._queue.put(_STOP)
+        if self._writer is not None:
+            self._writer.join(timeout)
+        self._stop_publisher.set()
+        if self._publisher is not None:
+            self._publisher.join(timeout)
+        try:
+            self._publish_if_stale()
+        except Exception:  # shutting down: a missing last head is caught up by the next start's publisher
+            log.warning("evidence_last_head_failed", origin=self.origin, exc_info=True)
+
+    def healthy(self) -> bool:
+        """Readiness: the writer is running and the log accepts appends."""
+        return self._writer is not None and self._writer.is_alive() and not self._closed.is_set()
+
+    # ---- appends ------------------------------------------------------------------------------------------------
+
+    def submit(self, kind: LeafKind, payload: Mapping[str, Any]) -> Future[StoredLeaf]:
+        """Queue a leaf; the future resolves once it is committed. Bad payloads fail here, in the caller."""
+        checked = check_payload(payload)
+        pending = _Pending(LeafKind(kind), checked, Future())
+        with self._submit_lock:
+            if self._closed.is_set() or self._writer is None:
+                raise Unavailable("ERROR_REASON_EVIDENCE_LOG_CLOSED", "the evidence log is not accepting appends")
+            self._queue.put(pending)
+        return pending.future
+
+    def append(self, kind: LeafKind, payload: Mapping[str, Any], timeout: float = 30.0) -> StoredLeaf:
+        """Append one leaf and return it once durable (its index, hash and created_at).
+
+        ``payload`` holds ids and hashes only, never raw personal data (see ``entries``). If this raises
+        UNAVAILABLE the leaf may or may not have been recorded.
+        """
+        future = self.submit(kind, payload)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise Unavailable(
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence log did not commit in time"
+            ) from None
+
+    def append_in(self, session: Session, kind: LeafKind, payload: Mapping[str, Any]) -> StoredLeaf:
+        """Append inside the caller's own (writer) transaction, atomically with its state change.
+
+        The log's state row stays locked until that transaction ends, so keep it short.
+        """
+        checked = check_payload(payload)
+        return self.store.append_in(session, [(LeafKind(kind), checked)], self._clock())[0]
+
+    def _run_writer(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit([p for p in batch if isinstance(p, _Pending)])
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        live = [p for p in batch if p.future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            with translate_db_errors(), self.store.writer() as s:
+                leaves = self.store.append_in(s, [(p.kind, p.payload) for p in live], self._clock())
+                s.commit()
+        except Exception as exc:
+            self.stats.failed_batches += 1
+            # The driver's message, not SQLAlchemy's text, which would carry the entries as bound parameters.
+            cause = getattr(exc, "orig", None) or exc
+            log.error(
+                "evidence_append_failed",
+                origin=self.origin,
+                batch=len(live),
+                error_type=type(cause).__name__,
+                error=str(cause)[:200],
+            )
+            error: BaseException = (
+                exc
+                if isinstance(exc, DomainError)
+                else Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence log could not be written")
+            )
+            for p in live:
+                p.future.set_exception(error)
+            return
+        self.stats.batches += 1
+        self.stats.leaves += len(live)
+        for p, leaf in zip(live, leaves, strict=True):
+            p.future.set_result(leaf)
+
+    # ---- keys and heads -----------------------------------------------------------------------------------------
+
+    @property
+    def key(self) -> NodeKey:
+        return self._key
+
+    def _activate(self, key: NodeKey) -> None:
+        now = self._clock()
+        with translate_db_errors(), self.store.writer() as s:
+            retired = self.store.activate_key(s, key, now)
+            if retired:  # the rotation itself becomes evidence
+                payload = {"key_id": key.key_id, "previous_key_ids": retired}
+                self.store.append_in(s, [(LeafKind.KEY_ROTATION, check_payload(payload))], now)
+            s.commit()
+        if retired:
+            log.info("evidence_key_rotated", origin=self.origin, key_id=key.key_id, retired=retired)
+
+    def rotate_key(self, key: NodeKey) -> SignedTreeHead:
+        """Sign from now on with ``key``; older keys stay listed (retired) so their heads still verify."""
+        self._activate(key)
+        self._key = key
+        return self.signed_tree_head(fresh=True)
+
+    def _now_ms(self) -> int:
+        return int(self._clock().timestamp() * 1000)
+
+    def _publish_if_stale(self) -> SignedTreeHead:
+        with self._publish_lock:
+            latest = self.store.latest_head()
+            if latest is not None and latest.tree_size == self.store.tree_size() and latest.key_id == self._key.key_id:
+                return latest
+            return self.store.publish_head(self._key, self._now_ms())
+
+    def _run_publisher(self) -> None:
+        while not self._stop_publisher.wait(self.publish_interval):
+            try:
+                self._publish_if_stale()
+            except Exception:  # the next tick retries; appends are unaffected
+                log.warning("evidence_head_publish_failed", origin=self.origin, exc_info=True)
+
+    def signed_tree_head(self, *, fresh: bool = False) -> SignedTreeHead:
+        """The latest signed head; with ``fresh``, one covering every committed leaf (signed now if needed)."""
+        if fresh:
+            return self._publish_if_stale()
+        latest = self.store.latest_head()
+        return latest if latest is not None else self._publish_if_stale()
+
+    def public_keys(self) -> list[PublicKeyRecord]:
+        return self.store.public_keys()
+
+    # ---- proofs and receipts ------------------------------------------------------------------------------------
+
+    def inclusion(self, index: int, tree_size: int = 0) -> InclusionResult:
+        """Leaf ``index`` with its audit path: to the latest head (``tree_size`` 0), or to a given size."""
+        leaf = self.store.leaf(index)
+        head: SignedTreeHead | None
+        if tree_size == 0:
+            head = self.signed_tree_head()
+            if head.tree_size <= index:
+                head = self.signed_tree_head(fresh=True)
+            tree_size = head.tree_size
+        else:
+            head = self.store.head_of_size(tree_size)
+        proof = self.store.inclusion_proof(index, tree_size)
+        return InclusionResult(leaf, tree_size, proof, head)
+
+    def receipt(self, index: int) -> Receipt:
+        """An offline-verifiable receipt for leaf ``index`` against the latest head (a fresh one if needed)."""
+        receipt = self.inclusion(index).receipt()
+        if receipt is None:  # inclusion() with tree_size 0 always has a head
+            raise NotFound("ERROR_REASON_EVIDENCE_LEAF_NOT_FOUND", "no head covers that leaf")
+        return receipt
+
+    def consistency(self, first: int, second: int = 0) -> ConsistencyDocument:
+        """The consistency proof between two sizes; ``second`` 0 means the latest signed head."""
+        if second == 0:
+            second = self.signed_tree_head().tree_size
+        return ConsistencyDocument(self.origin, first, second, self.store.consistency_proof(first, second))
+
+    def list_leaves(self, where: LeafFilter, after: int | None, limit: int) -> list[StoredLeaf]:
+        return self.store.list_leaves(where, after, limit)
+
+    def verify(self) -> LogReport:
+        """Recompute the whole log from stored rows against every signed head (see ``audit.verify_log``)."""
+        return verify_log(self._engine, self.store.models, origin=self.origin)

@@ -1,0 +1,1 @@
+"""Integration tests of the evidence log on real SQLite and PostgreSQL databases, and its servicer on a real port."""

@@ -1,0 +1,383 @@
+"""The evidence log on a real database: group-committed appends, proofs, key rotation, replicas, tamper detection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from services.kit import merkle
+from services.kit.db import make_engine
+from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.kit.evidence.audit import Check
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.receipts import Failure, Invalid, verify_consistency, verify_receipt
+from services.kit.evidence.store import LeafFilter, StoredLeaf
+from tests.integration.evidence.conftest import EvidenceDb, StepClock
+
+ORIGIN = "creditnode/test"
+
+
+@pytest.fixture
+def key() -> NodeKey:
+    return NodeKey.generate()
+
+
+@pytest.fixture
+def make_log(evidence_db: EvidenceDb, key: NodeKey) -> Iterator[Callable[..., EvidenceLog]]:
+    started: list[EvidenceLog] = []
+
+    def make(**kw: Any) -> EvidenceLog:
+        kw.setdefault("origin", ORIGIN)
+        kw.setdefault("key", key)
+        kw.setdefault("publish_interval", 0)  # heads on demand only, so each test decides when they are signed
+        log = EvidenceLog(kw.pop("engine", evidence_db.engine), evidence_db.models, **kw).start()
+        started.append(log)
+        return log
+
+    yield make
+    for log in started:
+        log.close()
+
+
+def _disclosure(i: int) -> dict[str, Any]:
+    return {"request": f"req-{i}", "requester": "platforms/xian", "released_sha256": f"{i:064x}"}
+
+
+def _fill(log: EvidenceLog, n: int) -> list[StoredLeaf]:
+    return [log.append(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(n)]
+
+
+def test_the_migration_helper_creates_exactly_the_mounted_tables(evidence_db: EvidenceDb) -> None:
+    with evidence_db.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _: kind != "table" or name.startswith("evidence_"),
+            },
+        )
+        diff = compare_metadata(context, evidence_db.metadata)
+    assert diff == []
+
+
+def test_concurrent_appends_are_committed_in_batches_and_acknowledged_after_commit(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    log = make_log(max_batch=16)
+    blocker = log.store.writer()
+    # Hold the log's lock so the writer cannot commit while 40 appends queue up.
+    blocker.execute(select(evidence_db.models.state).with_for_update())
+    futures: list[Future[StoredLeaf]] = []
+    submitters = [
+        threading.Thread(
+            target=lambda: futures.extend(log.submit(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(10))
+        )
+        for _ in range(4)
+    ]
+    for t in submitters:
+        t.start()
+    for t in submitters:
+        t.join()
+    assert len(futures) == 40
+    assert not any(f.done() for f in futures)  # nothing is acknowledged before it is committed
+    blocker.rollback()
+    blocker.close()
+    leaves = [f.result(60) for f in futures]
+    assert sorted(leaf.index for leaf in leaves) == list(range(40))
+    assert 3 <= log.stats.batches <= 4  # one leaf waited on the lock, the other 39 went in batches of <= 16
+    assert log.store.tree_size() == 40
+    assert log.verify().ok
+
+
+def test_many_threads_appending_get_distinct_indices_and_a_valid_log(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log(max_batch=8)
+    results: list[StoredLeaf] = []
+    lock = threading.Lock()
+
+    def work(t: int) -> None:
+        for i in range(15):
+            leaf = log.append(LeafKind.CONSENT_EVENT, {"authorization": f"authorizations/{t}-{i}", "event": "GRANT"})
+            with lock:
+                results.append(leaf)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.index for r in results) == list(range(120))
+    stored = {leaf.index: leaf for leaf in log.list_leaves(LeafFilter(), None, 1000)}
+    assert all(stored[r.index].entry_json == r.entry_json for r in results)
+    log.signed_tree_head(fresh=True)
+    report = log.verify()
+    assert report.ok, report.problems
+    assert report.tree_size == 120
+
+
+def test_receipts_and_consistency_proofs_verify_offline(make_log: Callable[..., EvidenceLog], key: NodeKey) -> None:
+    log = make_log()
+    keys = {key.key_id: key.public_bytes}
+    _fill(log, 21)
+    old = log.signed_tree_head(fresh=True)
+    _fill(log, 40)
+    new = log.signed_tree_head(fresh=True)
+    assert (old.tree_size, new.tree_size) == (21, 61)
+    for index in (0, 1, 20, 33, 60):
+        receipt = log.receipt(index)
+        got = verify_receipt(receipt.to_obj(), keys, origin=ORIGIN)
+        assert got.tree_head.tree_size == 61
+        assert got.entry.payload == log.store.leaf(index).entry.payload
+    older = log.inclusion(5, tree_size=21)
+    assert older.tree_head == old
+    older_receipt = older.receipt()
+    assert older_receipt is not None
+    verify_receipt(older_receipt.to_obj(), keys)
+    doc = log.consistency(21, 61)
+    verify_consistency(old.to_obj(), new.to_obj(), doc.to_obj(), keys)
+    assert log.consistency(21).to_tree_size == 61
+    assert log.inclusion(5, tree_size=30).tree_head is None  # no head of that size was signed
+    with pytest.raises(NotFound) as nf:
+        log.receipt(61)
+    assert nf.value.reason == "ERROR_REASON_EVIDENCE_LEAF_NOT_FOUND"
+    with pytest.raises(InvalidArgument) as ia:
+        log.consistency(30, 62)
+    assert ia.value.reason == "ERROR_REASON_EVIDENCE_TREE_SIZE_OUT_OF_RANGE"
+    with pytest.raises(InvalidArgument):
+        log.inclusion(40, tree_size=30)
+
+
+def test_a_receipt_for_a_fresh_leaf_gets_a_fresh_head(make_log: Callable[..., EvidenceLog], key: NodeKey) -> None:
+    log = make_log()
+    _fill(log, 3)
+    first = log.signed_tree_head(fresh=True)
+    leaf = log.append(LeafKind.OBJECTION_STEP, {"objection": "objections/9", "step": "FORWARDED"})
+    receipt = log.receipt(leaf.index)
+    assert receipt.tree_head.tree_size == 4 > first.tree_size
+    verify_receipt(receipt.to_obj(), {key.key_id: key.public_bytes})
+
+
+def test_empty_log_has_a_signed_head_of_the_empty_tree(make_log: Callable[..., EvidenceLog]) -> None:
+    head = make_log().signed_tree_head()
+    assert (head.tree_size, head.root_hash) == (0, merkle.EMPTY_ROOT)
+
+
+def test_key_rotation_keeps_heads_of_the_old_key_verifiable(make_log: Callable[..., EvidenceLog], key: NodeKey) -> None:
+    log = make_log()
+    _fill(log, 5)
+    old_head = log.signed_tree_head(fresh=True)
+    old_receipt = log.receipt(2)
+    new_key = NodeKey.generate()
+    new_head = log.rotate_key(new_key)
+    assert new_head.key_id == new_key.key_id
+    rotation = log.store.leaf(5)
+    assert rotation.kind == LeafKind.KEY_ROTATION
+    assert rotation.entry.payload == {"key_id": new_key.key_id, "previous_key_ids": [key.key_id]}
+    keys = {k.key_id: k for k in log.public_keys()}
+    assert keys[key.key_id].retired_at is not None
+    assert keys[new_key.key_id].retired_at is None
+    both = {k.key_id: k.public_key for k in keys.values()}
+    verify_receipt(old_receipt.to_obj(), both)
+    verify_consistency(old_head.to_obj(), new_head.to_obj(), log.consistency(5, 6).to_obj(), both)
+    with pytest.raises(Invalid) as err:
+        verify_receipt(log.receipt(1).to_obj(), {key.key_id: key.public_bytes})
+    assert err.value.reason == Failure.KEY_UNKNOWN  # the latest head is signed by the new key
+    assert log.verify().ok
+
+
+def test_two_replicas_append_to_one_log_in_turn(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
+) -> None:
+    other_engine = make_engine(evidence_db.url)
+    try:
+        logs = [make_log(max_batch=4), make_log(max_batch=4, engine=other_engine)]
+        results: list[StoredLeaf] = []
+        lock = threading.Lock()
+
+        def work(log: EvidenceLog, tag: int) -> None:
+            for i in range(12):
+                leaf = log.append(LeafKind.STATUS_CHANGE, {"participant": f"platforms/p{tag}-{i}", "to": "ADMITTED"})
+                with lock:
+                    results.append(leaf)
+
+        threads = [threading.Thread(target=work, args=(logs[t % 2], t)) for t in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(r.index for r in results) == list(range(72))
+        logs[1].signed_tree_head(fresh=True)
+        report = logs[0].verify()
+        assert report.ok, report.problems
+    finally:
+        for log in logs:
+            log.close()
+        other_engine.dispose()
+
+
+def test_append_in_commits_or_rolls_back_with_the_callers_transaction(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log()
+    _fill(log, 2)
+    with log.store.writer() as s:
+        log.append_in(s, LeafKind.CONSENT_EVENT, {"authorization": "authorizations/1", "event": "REVOKE"})
+        s.rollback()
+    assert log.store.tree_size() == 2
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(9)).index == 2  # the cached tree edge was not trusted
+    with log.store.writer() as s:
+        leaf = log.append_in(s, LeafKind.CONSENT_EVENT, {"authorization": "authorizations/1", "event": "REVOKE"})
+        s.commit()
+    assert (leaf.index, log.store.tree_size()) == (3, 4)
+    log.signed_tree_head(fresh=True)
+    assert log.verify().ok
+
+
+def test_payloads_are_checked_in_the_callers_thread(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log()
+    with pytest.raises(InvalidArgument) as err:
+        log.append(LeafKind.DISCLOSURE, {"subject": "61010319900307123X"})
+    assert err.value.reason == "ERROR_REASON_EVIDENCE_PAYLOAD_REJECTED"
+    assert log.store.tree_size() == 0
+
+
+def test_a_closed_log_commits_what_was_queued_and_refuses_more(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log()
+    futures = [log.submit(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(5)]
+    log.close()
+    assert [f.result(0).index for f in futures] == [0, 1, 2, 3, 4]
+    assert log.store.tree_size() == 5
+    assert log.store.latest_head() is not None
+    assert log.store.latest_head().tree_size == 5  # type: ignore[union-attr]
+    with pytest.raises(Unavailable) as err:
+        log.append(LeafKind.DISCLOSURE, _disclosure(6))
+    assert err.value.reason == "ERROR_REASON_EVIDENCE_LOG_CLOSED"
+    assert not log.healthy()
+
+
+def test_a_database_holding_another_origins_log_is_refused(make_log: Callable[..., EvidenceLog]) -> None:
+    make_log()
+    with pytest.raises(FailedPrecondition) as err:
+        make_log(origin="creditnode/consent")
+    assert err.value.reason == "ERROR_REASON_EVIDENCE_ORIGIN_MISMATCH"
+
+
+def test_leaves_list_by_kind_and_time_range(make_log: Callable[..., EvidenceLog]) -> None:
+    clock = StepClock()
+    log = make_log(clock=clock)
+    start = clock.now
+    for i in range(6):
+        kind = LeafKind.DISCLOSURE if i % 2 == 0 else LeafKind.OBJECTION_STEP
+        log.append(kind, {"n": i})
+        clock.advance(60)
+    objections = log.list_leaves(LeafFilter(kind=LeafKind.OBJECTION_STEP), None, 10)
+    assert [leaf.index for leaf in objections] == [1, 3, 5]
+    window = LeafFilter(start=start.replace(minute=1), end=start.replace(minute=4))
+    assert [leaf.index for leaf in log.list_leaves(window, None, 10)] == [1, 2, 3]
+    assert [leaf.index for leaf in log.list_leaves(window, 1, 1)] == [2]
+    assert log.list_leaves(window, None, 10)[0].created_at == start.replace(minute=1)
+
+
+# ---- tamper detection: every test here must pass on SQLite and on PostgreSQL ------------------------------------
+
+
+def _tampered(evidence_db: EvidenceDb, *statements: str, **params: Any) -> None:
+    with evidence_db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement), params)
+
+
+def _leaf_hash_of(evidence_db: EvidenceDb, index: int) -> tuple[str, bytes]:
+    with evidence_db.engine.connect() as conn:
+        entry = conn.execute(text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": index}).scalar_one()
+    edited = entry.replace("req-7", "req-8")
+    assert edited != entry
+    return edited, merkle.leaf_hash(edited.encode())
+
+
+TAMPERING: dict[str, tuple[Callable[[EvidenceDb], None], set[Check]]] = {
+    "edit one entry": (
+        lambda db: _tampered(
+            db, "UPDATE evidence_leaves SET entry = :e WHERE leaf_index = 7", e=_leaf_hash_of(db, 7)[0]
+        ),
+        {Check.LEAF_HASH_MISMATCH, Check.HEAD_ROOT_MISMATCH},
+    ),
+    "edit one entry and its leaf hash": (
+        lambda db: _tampered(
+            db,
+            "UPDATE evidence_leaves SET entry = :e, leaf_hash = :h WHERE leaf_index = 7",
+            e=_leaf_hash_of(db, 7)[0],
+            h=_leaf_hash_of(db, 7)[1],
+        ),
+        {Check.HEAD_ROOT_MISMATCH, Check.NODE_MISMATCH},
+    ),
+    "delete one row": (
+        lambda db: _tampered(db, "DELETE FROM evidence_leaves WHERE leaf_index = 20"),
+        {Check.LEAF_OUT_OF_PLACE, Check.HEAD_ROOT_MISMATCH, Check.HEAD_BEYOND_LOG},
+    ),
+    "delete the last row": (
+        lambda db: _tampered(db, "DELETE FROM evidence_leaves WHERE leaf_index = 49"),
+        {Check.HEAD_BEYOND_LOG, Check.STATE_MISMATCH},
+    ),
+    "reorder two rows": (
+        lambda db: _tampered(
+            db,
+            "UPDATE evidence_leaves SET leaf_index = -1 WHERE leaf_index = 10",
+            "UPDATE evidence_leaves SET leaf_index = 10 WHERE leaf_index = 11",
+            "UPDATE evidence_leaves SET leaf_index = 11 WHERE leaf_index = -1",
+        ),
+        {Check.HEAD_ROOT_MISMATCH, Check.NODE_MISMATCH},
+    ),
+    "edit the kind column": (
+        lambda db: _tampered(db, "UPDATE evidence_leaves SET kind = 'CONSENT_EVENT' WHERE leaf_index = 3"),
+        {Check.LEAF_COLUMNS_MISMATCH},
+    ),
+    "edit a stored subtree": (
+        lambda db: _tampered(
+            db, "UPDATE evidence_nodes SET hash = :h WHERE level = 2 AND node_index = 3", h=b"\0" * 32
+        ),
+        {Check.NODE_MISMATCH},
+    ),
+    "forge a head's size": (
+        lambda db: _tampered(db, "UPDATE evidence_tree_heads SET tree_size = 40"),
+        {Check.HEAD_SIGNATURE_INVALID},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_verify_log_detects_tampering_with_any_stored_row(
+    case: str, make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    log = make_log()
+    _fill(log, 30)
+    log.signed_tree_head(fresh=True)
+    _fill(log, 20)
+    log.signed_tree_head(fresh=True)
+    before = log.verify()
+    assert before.ok, before.problems
+    assert (before.tree_size, before.heads_checked) == (50, 2)
+    tamper, expected = TAMPERING[case]
+    tamper(evidence_db)
+    report = log.verify()
+    assert not report.ok
+    assert expected <= report.checks(), report.problems
+    assert all("req-" not in p.message for p in report.problems)  # problems never quote entries
+
+
+def test_a_tampered_subtree_makes_served_proofs_fail_verification(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
+) -> None:
+    log = make_log()
+    _fill(log, 50)
+    log.signed_tree_head(fresh=True)
+    _tampered(evidence_db, "UPDATE evidence_nodes SET hash = :h WHERE level = 3 AND node_index = 0", h=b"\1" * 32)
+    with pytest.raises(Invalid) as err:
+        verify_receipt(log.receipt(10).to_obj(), {key.key_id: key.public_bytes})  # (3, 0) is on its path
+    assert err.value.reason == Failure.ROOT_MISMATCH

@@ -1,0 +1,104 @@
+"""Leaf entries: canonical JSON, and the payload rule (ids and hashes, never personal data)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from services.kit import merkle
+from services.kit.errors import InvalidArgument
+from services.kit.evidence.entries import Entry, LeafKind, canonical_json, check_payload, format_time, parse_time
+
+AT = datetime(2026, 11, 29, 8, 30, 0, 123456, tzinfo=UTC)
+
+
+def test_canonical_json_sorts_keys_and_has_no_spaces() -> None:
+    assert canonical_json({"b": [1, {"d": None, "c": True}], "a": "陕西"}) == '{"a":"陕西","b":[1,{"c":true,"d":null}]}'
+
+
+def test_entry_hashes_its_canonical_text_and_round_trips() -> None:
+    entry = Entry(LeafKind.DISCLOSURE, AT, {"requester": "platforms/xian", "items": ["tax.summary"], "n": 3})
+    text = entry.to_json()
+    assert text == (
+        '{"created_at":"2026-11-29T08:30:00.123456Z","kind":"DISCLOSURE",'
+        '"payload":{"items":["tax.summary"],"n":3,"requester":"platforms/xian"},"v":1}'
+    )
+    assert entry.leaf_hash() == merkle.leaf_hash(text.encode())
+    assert Entry.from_json(text) == entry
+
+
+def test_times_are_utc_with_microseconds_whatever_the_zone_given() -> None:
+    beijing = timezone(timedelta(hours=8))
+    assert format_time(AT.astimezone(beijing)) == "2026-11-29T08:30:00.123456Z"
+    assert parse_time("2026-11-29T08:30:00.123456Z") == AT
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_time(datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="RFC 3339"):
+        parse_time("2026-11-29T08:30:00Z")
+
+
+def _rejected(payload: Any) -> InvalidArgument:
+    with pytest.raises(InvalidArgument) as err:
+        check_payload(payload)
+    assert err.value.reason == "ERROR_REASON_EVIDENCE_PAYLOAD_REJECTED"
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "problem"),
+    [
+        ({"amount": 1.5}, "payload.amount", "floats"),
+        ({"n": 2**53}, "payload.n", "integer outside"),
+        ({"subject": "61010319900307123X"}, "payload.subject", "resident ID number"),
+        ({"notes": ["called 13912345678 today"]}, "payload.notes[0]", "mobile number"),
+        ({"contact": {"mobile": "hidden"}}, "payload.contact.mobile", "personal data"),
+        ({"id_number": "x"}, "payload.id_number", "personal data"),
+        ({"1st": "x"}, "payload", "keys must be"),
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}, "payload.a.b.c.d.e.f.g", "nested deeper"),
+        ({"blob": b"raw"}, "payload.blob", "not JSON"),
+        ({"text": "x" * 3000}, "payload.text", "longer than"),
+    ],
+)
+def test_payload_rule_names_the_field_and_never_echoes_the_value(payload: Any, field: str, problem: str) -> None:
+    err = _rejected(payload)
+    assert err.metadata["field"] == field
+    assert problem in err.metadata["problem"]
+    assert "61010319900307123X" not in err.message
+    assert "13912345678" not in err.message
+
+
+def test_payload_size_is_bounded() -> None:
+    err = _rejected({f"k{i}": "x" * 2000 for i in range(10)})
+    assert err.metadata["field"] == "payload"
+
+
+def test_ids_and_hashes_pass_even_when_digests_hold_long_digit_runs() -> None:
+    digest = "ab" + "6101031990030712" + "3" * 2 + "cd" + "0" * 44  # 18 digits inside a hex digest
+    payload = {
+        "requester": "platforms/xian",
+        "subject": "enterprises/91610000MA6TGXXX1X",
+        "authorization": "authorizations/7f3c",
+        "released_sha256": digest,
+        "fields_sha256": hashlib.sha256(b"fields").hexdigest(),
+        "count": 12,
+        "masked": True,
+        "reason": None,
+    }
+    assert check_payload(payload) == payload
+
+
+def test_entry_from_obj_refuses_anything_but_a_version_1_entry() -> None:
+    good = Entry(LeafKind.CONSENT_EVENT, AT, {"a": "b"}).to_obj()
+    for broken in [
+        {**good, "extra": 1},
+        {**good, "v": 2},
+        {**good, "kind": "GOSSIP"},
+        {**good, "created_at": "yesterday"},
+        {**good, "payload": {"amount": 0.5}},
+        [good],
+    ]:
+        with pytest.raises(ValueError):  # noqa: PT011 (each case fails a different check)
+            Entry.from_obj(broken)
