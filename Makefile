@@ -52,7 +52,11 @@ test: lint test-unit test-sqlite
 run: $(STAMP)
 	$(BIN)/python tools/run_node.py
 
-bench: $(STAMP)
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY),)
 
 clean:

@@ -1,0 +1,142 @@
+"""Post-loan risk rules (贷后监测): compare an enterprise's previous and new state, return risk events with evidence.
+
+Run on every record change of an enterprise with an outstanding loan. The first state taken when the loan is
+registered is the baseline: conditions already true then are known to the lender and raise nothing. An event's
+``key`` is deterministic, so a handler that receives the same change twice (at-least-once delivery) can drop the
+replay. Score and grade comparisons are made only between evaluations under the same model version: after a model
+is republished the caller re-evaluates the previous state under the new model first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.scoring.domain.engine import Assessment, assess
+from services.scoring.domain.extract import Source
+from services.scoring.domain.model import Model, RecordRule
+from services.scoring.domain.records import Record, RecordRef, by_item, ref
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An enterprise's state at one time: its current record versions and their assessment."""
+
+    records: Mapping[str, Record]
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class RiskEvent:
+    """One risk to push to the lending institution: what, how serious, why, and the record versions behind it."""
+
+    risk: str
+    severity: str
+    reason: str
+    evidence: tuple[RecordRef, ...]
+    key: str
+    flags: tuple[str, ...]
+
+
+def snapshot(model: Model, records: Iterable[Record], as_of: datetime) -> Snapshot:
+    known = [r for rs in by_item(records, as_of).values() for r in rs]
+    return Snapshot({r.record_id: r for r in known}, assess(model, known, as_of))
+
+
+def _matches(source: Source, record: Record) -> bool:
+    return record.item_code == source.item and all(c.holds(record.fields) for c in source.where)
+
+
+def _refs_key(refs: Iterable[RecordRef]) -> str:
+    return ",".join(f"{r.record_id}@{r.version}" for r in sorted(refs))
+
+
+def _record_events(rule: RecordRule, previous: Snapshot, current: Snapshot, flags: tuple[str, ...]) -> list[RiskEvent]:
+    events = []
+    for record in sorted(current.records.values(), key=lambda r: (r.record_id, r.version)):
+        source = next((s for s in rule.extraction.sources if _matches(s, record)), None)
+        if source is None:
+            continue
+        before = previous.records.get(record.record_id)
+        if before is not None and (before.version >= record.version or _matches(source, before)):
+            continue  # unchanged, or it already matched: the lender heard of it then
+        what = "a new record" if before is None else f"version {record.version} of a record"
+        conditions = " and ".join(f"{c.field} {c.op} {c.value}" for c in source.where) or "any"
+        evidence = (ref(record),) if before is None else (ref(before), ref(record))
+        events.append(
+            RiskEvent(
+                rule.risk,
+                rule.severity,
+                f"{what} on {record.item_code} matches {conditions}",
+                evidence,
+                f"{rule.risk}:{record.record_id}@{record.version}",
+                flags,
+            )
+        )
+    return events
+
+
+def _changed(previous: Snapshot, current: Snapshot) -> tuple[RecordRef, ...]:
+    """Record versions new since the previous state: the changes behind a score move."""
+    out = []
+    for record_id, record in current.records.items():
+        before = previous.records.get(record_id)
+        if before is None or before.version != record.version:
+            out.append(ref(record))
+    return tuple(sorted(out))
+
+
+def detect_risks(model: Model, previous: Snapshot, current: Snapshot) -> list[RiskEvent]:
+    """Risk events between two states of one enterprise, in a stable order."""
+    flags = current.assessment.evaluation.flags
+    events: list[RiskEvent] = []
+    for rule in model.monitoring.record_rules:
+        events += _record_events(rule, previous, current, flags)
+    for signal_rule in model.monitoring.signal_rules:
+        cond = signal_rule.condition
+        now, before = current.assessment.value(cond.signal), previous.assessment.value(cond.signal)
+        if cond.holds(now) and not cond.holds(before):
+            evidence = current.assessment.values[cond.signal].evidence
+            events.append(
+                RiskEvent(
+                    signal_rule.risk,
+                    signal_rule.severity,
+                    f"{cond.signal} is now {now:g} ({cond.op} {cond.value:g}); it was {_show(before)}",
+                    evidence,
+                    f"{signal_rule.risk}:{cond.signal}:{_refs_key(evidence) or now}",
+                    flags,
+                )
+            )
+    old, new = previous.assessment.evaluation, current.assessment.evaluation
+    if old.model_version == new.model_version:
+        changed = _changed(previous, current)
+        drop = old.score - new.score
+        mon = model.monitoring
+        if drop >= mon.score_drop_points:
+            events.append(
+                RiskEvent(
+                    "SCORE_DROP",
+                    mon.score_drop_severity,
+                    f"score fell {drop} points, from {old.score} to {new.score} (threshold {mon.score_drop_points:g})",
+                    changed,
+                    f"SCORE_DROP:{new.model_version}:{old.score}->{new.score}:{_refs_key(changed)}",
+                    flags,
+                )
+            )
+        if new.grade_index > old.grade_index:
+            events.append(
+                RiskEvent(
+                    "GRADE_DOWNGRADE",
+                    mon.downgrade_severity,
+                    f"grade fell from {old.grade} to {new.grade}",
+                    changed,
+                    f"GRADE_DOWNGRADE:{new.model_version}:{old.grade}->{new.grade}:{_refs_key(changed)}",
+                    flags,
+                )
+            )
+    return events
+
+
+def _show(value: float | None) -> str:
+    return "missing" if value is None else f"{value:g}"

@@ -1,0 +1,135 @@
+"""The indicator system as data: the basic model validates against the sharing list; broken documents are rejected."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from creditnode.common.v1 import error_reason_pb2
+from services.scoring.data import model_text
+from services.scoring.domain.extract import Catalogue
+from services.scoring.domain.model import DIMENSIONS, GRADES, Model, check_model, compile_model, load_model
+from services.scoring.domain.problems import MODEL_REJECTED, ModelRejected
+
+
+def basic_doc() -> dict[str, Any]:
+    return copy.deepcopy(yaml.safe_load(model_text()))
+
+
+def indicator(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(i for i in doc["indicators"] if i["code"] == code)
+
+
+def codes(doc: object, catalogue: Catalogue) -> set[str]:
+    return {p.code for p in check_model(doc, catalogue)}
+
+
+def test_basic_model_covers_nine_dimensions_with_weighted_indicators(model: Model) -> None:
+    assert model.version == "basic-v1"
+    assert {i.dimension for i in model.card.indicators} == set(DIMENSIONS)
+    assert len(model.card.indicators) >= 12
+    assert sum(i.weight for i in model.card.indicators) == pytest.approx(1.0)
+    assert model.card.cap_grade == "CCC"
+    assert {t.flag for t in model.card.triggers} == {"MALICIOUS_DEBT_EVASION", "DISHONEST_JUDGMENT_DEBTOR"}
+
+
+def test_basic_model_reads_only_items_on_the_sharing_list(model: Model, catalogue: Catalogue) -> None:
+    assert model.items <= set(catalogue)
+    assert {"REG_BASIC", "TAX_CREDIT_GRADE", "TAX_PAYMENT", "SI_HEADCOUNT", "COURT_ENFORCEMENT"} <= model.items
+
+
+def test_unknown_item_and_field_are_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "patents")["extract"]["sources"][0]["item"] = "HONOR_NOBEL_PRIZE"
+    indicator(doc, "tax_paid_trend")["extract"]["sources"][0]["value"] = "tax_evaded_yuan"
+    assert {"UNKNOWN_ITEM", "UNKNOWN_FIELD"} <= codes(doc, catalogue)
+
+
+def test_a_field_of_the_wrong_type_for_its_role_is_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "years_in_business")["extract"]["sources"][0]["date"] = "registered_capital_yuan"
+    assert codes(doc, catalogue) == {"FIELD_TYPE"}
+
+
+def test_weights_that_do_not_add_up_are_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "patents")["weight"] = 0.05
+    problems = check_model(doc, catalogue)
+    assert [p.code for p in problems] == ["WEIGHTS_SUM"]
+    assert "1.02" in problems[0].detail
+
+
+def test_bins_with_a_gap_or_an_overlap_are_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "years_in_business")["bins"][1]["lower"] = 1.5  # [<1) then [1.5, 3): 1 to 1.5 falls nowhere
+    indicator(doc, "registered_capital")["bins"][2]["lower"] = 500000  # overlaps [100000, 1000000)
+    problems = check_model(doc, catalogue)
+    assert {p.code for p in problems} == {"BIN_GAP", "BIN_OVERLAP"}
+    assert {p.where for p in problems} == {
+        "indicators.years_in_business.bins[1]",
+        "indicators.registered_capital.bins[2]",
+    }
+
+
+def test_bins_must_cover_the_whole_line(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "patents")["bins"][-1]["upper"] = 100
+    assert codes(doc, catalogue) == {"BIN_UNBOUNDED"}
+
+
+def test_points_against_the_direction_are_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "open_enforcement_cases")["direction"] = "higher_is_better"
+    assert codes(doc, catalogue) == {"DIRECTION"}
+
+
+def test_grade_cutoffs_must_fall_strictly(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    doc["grades"]["A"] = 830
+    assert codes(doc, catalogue) == {"BAD_CUTOFFS"}
+    doc = basic_doc()
+    del doc["grades"]["CC"]
+    assert codes(doc, catalogue) == {"BAD_CUTOFFS"}
+
+
+def test_every_problem_is_reported_at_once(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    indicator(doc, "patents")["extract"]["sources"][0]["item"] = "NOPE"
+    indicator(doc, "patents")["weight"] = 0.5
+    doc["discipline"]["triggers"][0]["signal"] = "no_such_signal"
+    with pytest.raises(ModelRejected) as caught:
+        compile_model(doc, catalogue)
+    assert {p.code for p in caught.value.problems} == {"UNKNOWN_ITEM", "WEIGHTS_SUM", "UNKNOWN_SIGNAL"}
+    assert caught.value.kind == "INVALID_ARGUMENT"
+    assert caught.value.metadata["problem_count"] == "3"
+
+
+def test_the_rejection_reason_is_a_published_error_reason() -> None:
+    assert error_reason_pb2.ErrorReason.Value(MODEL_REJECTED) in range(400, 500)
+
+
+def test_missing_dimension_and_unreadable_yaml_are_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    doc["indicators"] = [i for i in doc["indicators"] if i["dimension"] != "honours"]
+    assert "DIMENSION_EMPTY" in codes(doc, catalogue)
+    with pytest.raises(ModelRejected) as caught:
+        load_model("version: [unclosed", catalogue)
+    assert caught.value.problems[0].code == "BAD_YAML"
+
+
+def test_linear_formula_and_exclusion_rule_compile(model: Model) -> None:
+    ratio = next(i for i in model.card.indicators if i.code == "utility_payment_ratio")
+    assert ratio.points(1.0) == 100.0
+    assert ratio.points(0.9) == pytest.approx(50.0)
+    assert ratio.points(0.5) == 0.0
+    invoices = next(i for i in model.card.indicators if i.code == "invoice_sales_trend")
+    assert invoices.missing_points is None
+
+
+def test_grade_cap_holds_the_score_under_the_next_better_grade(model: Model) -> None:
+    cap = GRADES.index("CCC")
+    assert model.card.cap_index == cap
+    assert model.card.cap_score == model.card.grade_mins[cap - 1] - 1
