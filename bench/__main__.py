@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.figures import Figure, table, write
 
 # group name (the figures' prefix) -> module that measures it
-GROUPS = {"grpc": "bench.echo", "evidence": "bench.evidence", "scoring": "bench.scoring"}
+GROUPS = {"grpc": "bench.echo", "evidence": "bench.evidence", "scoring": "bench.scoring", "consent": "bench.consent"}
 OUT = Path(__file__).resolve().parents[1] / "var" / "bench.json"
 
 

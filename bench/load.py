@@ -96,6 +96,25 @@ def _sync_echo_server(q: Any) -> None:
     server.wait_for_termination()
 
 
+def _kit_echo_server(q: Any) -> None:
+    """The same echo behind the services' own bootstrap (interceptors, logging, health): the kit's own cost."""
+    import io
+
+    from services.kit.logging import configure_logging
+    from services.kit.server import RunningServer, ServerSpec
+
+    configure_logging("bench", stream=io.StringIO())  # render every line, as a service does, but keep the console quiet
+
+    def register(server: grpc.Server) -> list[str]:
+        handler = grpc.unary_unary_rpc_method_handler(lambda req, _: req)
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),))
+        return ["bench.Echo"]
+
+    server = RunningServer(ServerSpec(name="bench", listen_addr="127.0.0.1:0", register=register, reflection=False))
+    q.put(server.port)
+    server.server.wait_for_termination()
+
+
 def _aio_echo_server(q: Any) -> None:
     async def serve() -> None:
         server = grpc.aio.server()
@@ -129,7 +148,8 @@ class ServerProcess:
 
 
 def echo_baseline(flavor: str = "sync", **kw: Any) -> LoadResult:
-    server = ServerProcess(_sync_echo_server if flavor == "sync" else _aio_echo_server)
+    target = {"sync": _sync_echo_server, "aio": _aio_echo_server, "kit": _kit_echo_server}[flavor]
+    server = ServerProcess(target)
     try:
         return drive(server.address, ECHO_METHOD, b"x" * 64, **kw)
     finally:

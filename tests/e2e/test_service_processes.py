@@ -29,7 +29,13 @@ def _listed_services(address: str) -> set[str]:
 def test_service_serves_then_exits_within_grace_on_sigterm(
     service: str, port: int, tmp_path: Path, database_url: str
 ) -> None:
-    env = {"DATABASE_URL": database_url, "VAR_DIR": str(tmp_path), "CA_AUTOCREATE": "true"}
+    # Downstream addresses must be set (start-up validates them) but need not answer for this test.
+    env = {
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(tmp_path),
+        "CA_AUTOCREATE": "true",
+        **{f"{name}_ADDR": "127.0.0.1:9" for name in ("REGISTRY", "CONSENT", "SCORING", "OBJECTION")},
+    }
     proc = start_service(service, port, tmp_path, env)
     try:
         proc.wait_serving()

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NoOpTracerProvider
 
 from services.kit.client import make_channel
 from services.kit.errors import FailedPrecondition, PermissionDenied
@@ -133,3 +134,27 @@ def test_trace_begun_in_one_service_continues_in_the_next(servers: list[RunningS
     assert client.parent.span_id == up.context.span_id
     assert down.parent is not None
     assert down.parent.span_id == client.context.span_id
+
+
+def test_with_tracing_off_the_callers_trace_context_still_reaches_the_next_hop(servers: list[RunningServer]) -> None:
+    off = NoOpTracerProvider()
+    seen: list[str] = []
+
+    def record(req: bytes, context: grpc.ServicerContext) -> bytes:
+        seen.extend(v for k, v in context.invocation_metadata() if k == "traceparent")
+        return req
+
+    downstream = _serve("Down", {"Echo": record}, tracer_provider=off)
+    servers.append(downstream)
+    channel = make_channel(downstream.address, tracer_provider=off)
+    echo = channel.unary_unary("/test.Down/Echo")
+    upstream = _serve("Up", {"Call": lambda req, _: echo(req)}, tracer_provider=off)
+    servers.append(upstream)
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    with grpc.insecure_channel(upstream.address) as ch:
+        ch.unary_unary("/test.Up/Call")(
+            b"x", metadata=[("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")], timeout=5
+        )
+    channel.close()
+    assert len(seen) == 1
+    assert seen[0].split("-")[1] == trace_id

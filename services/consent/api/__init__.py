@@ -1,0 +1,1 @@
+"""gRPC servicers of the consent service: proto in, use case, proto out."""

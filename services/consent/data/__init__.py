@@ -1,0 +1,1 @@
+"""Data files of the consent service (purpose templates), read at start-up."""

@@ -1,0 +1,1 @@
+"""Pure consent rules: authorizations, purposes, openness, signatures; no grpc, no sqlalchemy."""

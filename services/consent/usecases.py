@@ -1,0 +1,379 @@
+"""Use cases of the consent service: each command authenticates, then runs in one unit of work."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.consent.domain.catalogue import PurposeCatalogue, PurposeTemplate, SharingList, resolve_scope
+from services.consent.domain.model import (
+    Authorization,
+    Decision,
+    DecisionReason,
+    EventType,
+    State,
+    decide,
+)
+from services.consent.domain.ports import (
+    Clock,
+    EnforcementBarrier,
+    EnterpriseKey,
+    Event,
+    NonceRecord,
+    Page,
+    ReceiptLog,
+    Registry,
+    UnitOfWork,
+    Use,
+)
+from services.consent.domain.signing import (
+    Action,
+    GrantRequest,
+    LifecycleRequest,
+    Receipt,
+    Signature,
+    bad_signature,
+    check_window,
+    verify,
+)
+from services.kit.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a signed command returns: the authorization as it stands and the receipt of the command's event."""
+
+    authorization: Authorization
+    receipt: Receipt
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    """A check: may ``requester`` receive ``items`` of ``enterprise`` for ``purpose`` now (and use it up)?"""
+
+    requester: str
+    enterprise: str
+    purpose: str
+    items: tuple[str, ...]
+    data_since: datetime | None = None
+    consume: bool = False
+    authorization_id: str | None = None
+    request_id: str = ""
+
+
+class NullReceiptLog:
+    """Receipt hook used until the evidence log is wired: receipts stay in the consent store only."""
+
+    def append(self, receipt: Receipt) -> None:
+        return None
+
+
+class Consent:
+    """The consent service's use cases, wired once by the composition root."""
+
+    def __init__(
+        self,
+        *,
+        writer: Callable[[], UnitOfWork],
+        reader: Callable[[], UnitOfWork],
+        registry: Registry,
+        sharing: SharingList,
+        purposes: PurposeCatalogue,
+        barrier: EnforcementBarrier,
+        clock: Clock,
+        window: timedelta = timedelta(minutes=5),
+        receipts: ReceiptLog | None = None,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._registry = registry
+        self._sharing = sharing
+        self.purposes = purposes
+        self._barrier = barrier
+        self._clock = clock
+        self._window = window
+        self._receipts = receipts or NullReceiptLog()
+
+    # ---------------------------------------------------------------- signed commands
+
+    def _authenticate(self, enterprise: str, signature: Signature, signed: bytes) -> None:
+        """The signature is the enterprise's, by one of its active keys, made within the window."""
+        check_window(signature.signed_at, self._clock(), self._window)
+        keys = self._registry.enterprise_keys(enterprise)
+        key: EnterpriseKey | None = next((k for k in keys or [] if k.key_id == signature.key_id), None)
+        if key is None or not verify(key.public_key, signed, signature.value):
+            raise bad_signature()
+        if not key.active:
+            raise FailedPrecondition("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
+
+    def _replayed(self, uow: UnitOfWork, enterprise: str, signature: Signature, signed: bytes) -> Outcome | None:
+        """The first outcome when this exact signed request was seen; refused when the nonce signed something else."""
+        record = uow.nonces.get(enterprise, signature.nonce)
+        if record is None:
+            return None
+        if record.request_digest != hashlib.sha256(signed).digest():
+            raise Unauthenticated("ERROR_REASON_NONCE_REUSED", "the nonce was already used for another request")
+        auth = uow.authorizations.get(record.authorization_id)
+        event = uow.authorizations.event(record.authorization_id, record.revision)
+        if auth is None or event is None:  # pragma: no cover - history is append-only
+            raise RuntimeError("a remembered nonce points at missing history")
+        return Outcome(auth, event.receipt)
+
+    def _remember(
+        self, uow: UnitOfWork, enterprise: str, signature: Signature, signed: bytes, outcome: Outcome
+    ) -> None:
+        uow.nonces.add(
+            NonceRecord(
+                enterprise=enterprise,
+                nonce=signature.nonce,
+                request_digest=hashlib.sha256(signed).digest(),
+                authorization_id=outcome.authorization.id,
+                revision=outcome.receipt.revision,
+                # A request signed longer ago than the window is refused anyway; the nonce can go then.
+                expires_at=signature.signed_at + self._window,
+            )
+        )
+
+    def _record(
+        self,
+        uow: UnitOfWork,
+        auth: Authorization,
+        event_type: EventType,
+        at: datetime,
+        signed: bytes = b"",
+        signature: Signature | None = None,
+    ) -> Receipt:
+        """Append the event with its receipt (chained to the previous one) and persist the new state."""
+        receipt = Receipt(
+            authorization_id=auth.id,
+            event_type=event_type,
+            revision=auth.revision,
+            recorded_at=at,
+            signed_payload=signed,
+            signature=signature.value if signature else b"",
+            signing_key_id=signature.key_id if signature else "",
+            previous_digest=auth.last_receipt_digest,
+        )
+        auth.last_receipt_digest = receipt.digest
+        uow.authorizations.append_event(Event(receipt, auth.state))
+        self._receipts.append(receipt)
+        return receipt
+
+    def grant(self, req: GrantRequest) -> Outcome:
+        signed = req.canonical()
+        self._authenticate(req.enterprise, req.signature, signed)
+        template = self.purposes.get(req.purpose)
+        template.check(req.valid_from, req.valid_until, req.data_since, req.use_limit)
+        covered = resolve_scope(req.items, req.categories, self._sharing)
+        now = self._clock()
+        if req.valid_until <= now:
+            raise InvalidArgument(
+                "ERROR_REASON_INVALID_FIELD",
+                "valid_until: is already past",
+                {"field": "valid_until", "problem": "already past"},
+            )
+        self._check_requester(req.requester)
+        with self._writer() as uow:
+            replay = self._replayed(uow, req.enterprise, req.signature, signed)
+            if replay is not None:
+                return replay
+            auth = Authorization(
+                id=req.authorization_id(),
+                enterprise=req.enterprise,
+                requester=req.requester,
+                purpose=req.purpose,
+                items=req.items,
+                categories=req.categories,
+                covered_items=covered,
+                valid_from=req.valid_from,
+                valid_until=req.valid_until,
+                data_since=req.data_since,
+                use_limit=req.use_limit,
+                signing_key_id=req.signature.key_id,
+                created_at=now,
+                updated_at=now,
+                revision=uow.authorizations.next_revision(),
+            )
+            uow.authorizations.add(auth)
+            receipt = self._record(uow, auth, EventType.GRANTED, now, signed, req.signature)
+            uow.authorizations.update_state(auth)
+            outcome = Outcome(auth, receipt)
+            self._remember(uow, req.enterprise, req.signature, signed, outcome)
+            uow.commit()
+        self._barrier.committed(auth.revision)
+        return outcome
+
+    def _check_requester(self, name: str) -> None:
+        requester = self._registry.requester(name)
+        if requester is None or requester.removed:
+            platform = name.startswith("platforms/")
+            raise NotFound(
+                "ERROR_REASON_PLATFORM_NOT_FOUND" if platform else "ERROR_REASON_INSTITUTION_NOT_FOUND",
+                "the requester is not registered",
+                {"requester": name},
+            )
+        if not requester.has_access:
+            raise FailedPrecondition(
+                "ERROR_REASON_REQUESTER_NO_ACCESS", "the requester may not use the node now", {"requester": name}
+            )
+
+    def change(self, req: LifecycleRequest) -> Outcome:
+        """Pause, resume or revoke, as signed by the enterprise; Pause and Revoke return once enforced everywhere."""
+        signed = req.canonical()
+        self._authenticate(req.enterprise, req.signature, signed)
+        now = self._clock()
+        with self._writer() as uow:
+            outcome = self._replayed(uow, req.enterprise, req.signature, signed)
+            if outcome is None:
+                auth = uow.authorizations.get(req.authorization_id)
+                # Permission before existence: someone else's authorization and a missing one look the same.
+                if auth is None or auth.enterprise != req.enterprise:
+                    raise PermissionDenied(
+                        "ERROR_REASON_PERMISSION_DENIED", "the enterprise did not grant this authorization"
+                    )
+                outcome = self._apply(uow, auth, req, signed, now)
+                self._remember(uow, req.enterprise, req.signature, signed, outcome)
+                uow.commit()
+        revision = outcome.receipt.revision
+        self._barrier.committed(revision)
+        if req.action in (Action.PAUSE, Action.REVOKE):
+            self._barrier.wait_enforced(revision)
+        return outcome
+
+    def _apply(
+        self, uow: UnitOfWork, auth: Authorization, req: LifecycleRequest, signed: bytes, now: datetime
+    ) -> Outcome:
+        if req.action is Action.REVOKE and auth.state is State.REVOKED:
+            # Revoking twice is not an error: the first revocation's receipt answers.
+            first = uow.authorizations.last_event_of(auth.id, [EventType.REVOKED, EventType.REVOKED_REQUESTER_REMOVED])
+            if first is None:  # pragma: no cover - history is append-only
+                raise RuntimeError("a revoked authorization without its revocation event")
+            return Outcome(auth, first.receipt)
+        revision = uow.authorizations.next_revision()
+        if req.action is Action.PAUSE:
+            event_type = auth.pause(now, revision)
+        elif req.action is Action.RESUME:
+            event_type = auth.resume(now, revision)
+        else:
+            event_type = auth.revoke(now, revision)
+        receipt = self._record(uow, auth, event_type, now, signed, req.signature)
+        uow.authorizations.update_state(auth)
+        return Outcome(auth, receipt)
+
+    # ---------------------------------------------------------------- node-initiated changes
+
+    def revoke_for_requester(self, requester: str) -> int:
+        """Revoke every live authorization of a requester that left the node; idempotent. Returns how many."""
+        now = self._clock()
+        with self._writer() as uow:
+            live = uow.authorizations.live_for_requester(requester)
+            last = 0
+            for auth in live:
+                last = uow.authorizations.next_revision()
+                event_type = auth.revoke(now, last, requester_removed=True)
+                self._record(uow, auth, event_type, now)
+                uow.authorizations.update_state(auth)
+            uow.commit()
+        if live:
+            self._barrier.committed(last)
+            self._barrier.wait_enforced(last)
+        return len(live)
+
+    def expire_due(self, limit: int = 200) -> int:
+        """Record EXPIRED for authorizations past valid_until (checks already treat them as expired)."""
+        now = self._clock()
+        with self._writer() as uow:
+            due = uow.authorizations.due_to_expire(now, limit)
+            last = 0
+            for auth in due:
+                last = uow.authorizations.next_revision()
+                event_type = auth.expire(now, last)
+                self._record(uow, auth, event_type, now)
+                uow.authorizations.update_state(auth)
+            purged = uow.nonces.purge(now)
+            if due or purged:
+                uow.commit()
+        if due:
+            self._barrier.committed(last)
+        return len(due)
+
+    # ---------------------------------------------------------------- check
+
+    def check(self, q: CheckQuery) -> Decision:
+        """The decision; with ``consume`` an ALLOW records one use in the same transaction."""
+        if not q.consume:
+            with self._reader() as uow:
+                return decide(self._candidates(uow, q), q.items, self._clock(), q.data_since)
+        with self._writer() as uow:
+            if q.request_id:
+                decision = self._already_used(uow, q)
+                if decision is not None:
+                    return decision
+            now = self._clock()
+            candidates = self._candidates(uow, q)
+            # Each failed conditional update means a concurrent change: re-read and decide again (bounded).
+            for _ in range(len(candidates) + 1):
+                decision = decide(candidates, q.items, now, q.data_since)
+                auth = decision.authorization
+                if not decision.allowed or auth is None:
+                    return decision
+                if uow.authorizations.consume(auth, now):
+                    uow.authorizations.add_use(Use(auth.id, now, q.items, q.request_id))
+                    uow.commit()
+                    period = auth.use_limit.period_index(auth.valid_from, now)
+                    auth.uses = auth.uses.after_use(period, now)
+                    return decision
+                candidates = self._candidates(uow, q)
+            return decide(candidates, q.items, now, q.data_since)
+
+    def _candidates(self, uow: UnitOfWork, q: CheckQuery) -> list[Authorization]:
+        if q.authorization_id is None:
+            return uow.authorizations.candidates(q.requester, q.enterprise, q.purpose)
+        auth = uow.authorizations.get(q.authorization_id)
+        if auth is None or (auth.requester, auth.enterprise, auth.purpose) != (q.requester, q.enterprise, q.purpose):
+            return []
+        return [auth]
+
+    def _already_used(self, uow: UnitOfWork, q: CheckQuery) -> Decision | None:
+        for auth in self._candidates(uow, q):
+            if uow.authorizations.use_by_request(auth.id, q.request_id) is not None:
+                return Decision(DecisionReason.AUTHORIZED, auth)
+        return None
+
+    # ---------------------------------------------------------------- reads
+
+    def get(self, authorization_id: str) -> Authorization:
+        with self._reader() as uow:
+            auth = uow.authorizations.get(authorization_id)
+        if auth is None:
+            raise NotFound("ERROR_REASON_AUTHORIZATION_NOT_FOUND", "no authorization has that name")
+        return auth
+
+    def list_authorizations(
+        self, enterprise: str, requester: str | None, state: State | None, after: str | None, limit: int
+    ) -> Page[Authorization]:
+        with self._reader() as uow:
+            return uow.authorizations.list_for_enterprise(enterprise, requester, state, after, limit)
+
+    def list_events(self, authorization_id: str, after: str | None, limit: int) -> Page[Event]:
+        with self._reader() as uow:
+            if uow.authorizations.get(authorization_id) is None:
+                raise NotFound("ERROR_REASON_AUTHORIZATION_NOT_FOUND", "no authorization has that name")
+            return uow.authorizations.list_events(authorization_id, after, limit)
+
+    def list_uses(self, authorization_id: str, after: str | None, limit: int) -> Page[Use]:
+        with self._reader() as uow:
+            if uow.authorizations.get(authorization_id) is None:
+                raise NotFound("ERROR_REASON_AUTHORIZATION_NOT_FOUND", "no authorization has that name")
+            return uow.authorizations.list_uses(authorization_id, after, limit)
+
+    def list_purposes(self) -> Sequence[PurposeTemplate]:
+        return self.purposes.all()

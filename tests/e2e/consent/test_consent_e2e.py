@@ -1,0 +1,195 @@
+"""Consent and registry as real processes: signed lifecycle, checks, bad input, and revocation of removed requesters."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+
+from creditnode.consent.v1 import consent_service_pb2 as pb
+from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
+from creditnode.registry.v1 import participants_pb2 as rpb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from services.kit.status import error_info
+from tests.conftest import free_port, fresh_database
+from tests.consent_support.fakes import SHARING_LIST
+from tests.consent_support.replica import Replica
+from tests.consent_support.signing import Enterprise
+from tests.processes import ServiceProcess, start_service
+from tests.registry_helpers import RegistryClient, change, random_uscc
+
+
+@dataclass
+class Node:
+    consent: pb_grpc.ConsentServiceStub
+    consent_address: str
+    registry: RegistryClient
+    platform: str
+    bank: str
+    alice: Enterprise
+    bob: Enterprise
+
+
+@pytest.fixture
+def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
+    procs: list[ServiceProcess] = []
+    with contextlib.ExitStack() as stack:
+        registry_db = stack.enter_context(contextlib.contextmanager(fresh_database)(tmp_path, "registry"))
+        registry = start_service(
+            "registry",
+            free_port(),
+            tmp_path,
+            {"DATABASE_URL": registry_db, "VAR_DIR": str(tmp_path), "CA_AUTOCREATE": "true"},
+        )
+        procs.append(registry)
+        registry.wait_serving()
+        consent = start_service(
+            "consent",
+            free_port(),
+            tmp_path,
+            {
+                "DATABASE_URL": database_url,
+                "REGISTRY_ADDR": registry.address,
+                "SHARING_LIST_FILE": str(SHARING_LIST),
+                "WATCH_HEARTBEAT_SECONDS": "0.05",
+                "WATCH_LEASE_SECONDS": "0.6",
+                "WATCH_LEASE_MARGIN_SECONDS": "0.2",
+            },
+        )
+        procs.append(consent)
+        try:
+            consent.wait_serving()
+            rch = stack.enter_context(grpc.insecure_channel(registry.address))
+            cch = stack.enter_context(grpc.insecure_channel(consent.address))
+            client = RegistryClient(rch)
+            platform, _ = client.admitted_platform("xian")
+            bank = client.admin.CreateInstitution(
+                admin_pb.CreateInstitutionRequest(
+                    institution_id="boc-xian",
+                    display_name="中国银行西安分行",
+                    licence_number="B0003H261010001",
+                    type=rpb.INSTITUTION_TYPE_BANK,
+                    platform=platform.name,
+                    change=change(),
+                )
+            ).institution
+            people = []
+            for _ in range(2):
+                e = Enterprise(random_uscc())
+                client.registry.RegisterEnterprise(
+                    rs_pb.RegisterEnterpriseRequest(
+                        platform=platform.name,
+                        uscc=e.uscc,
+                        display_name="陕西测试科技有限公司",
+                        public_key=e.public_key,
+                    )
+                )
+                people.append(e)
+            yield Node(pb_grpc.ConsentServiceStub(cch), consent.address, client, platform.name, bank.name, *people)
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                p.kill()
+
+
+def reason(call: object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.RpcError) as err:
+        call()  # type: ignore[operator]
+    info = error_info(err.value)
+    return err.value.code(), info.reason if info else ""
+
+
+def check(node: Node, e: Enterprise, **kw: object) -> pb.CheckAuthorizationResponse:
+    return node.consent.CheckAuthorization(
+        pb.CheckAuthorizationRequest(
+            requester=node.bank,
+            enterprise=e.name,
+            purpose="PRE_LOAN",
+            items=["TAX_PAYMENT"],
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
+def test_enterprise_grants_checks_pauses_resumes_and_revokes_through_real_services(node: Node) -> None:
+    granted = node.consent.GrantAuthorization(node.alice.grant(node.bank, max_uses=2))
+    name = granted.authorization.name
+    assert granted.receipt.event_type == pb.EVENT_TYPE_GRANTED
+    allowed = check(node, node.alice, consume=True, request_id="d-1")
+    assert (allowed.decision, allowed.authorization, allowed.uses) == (pb.DECISION_ALLOW, name, 1)
+    node.consent.PauseAuthorization(node.alice.pause(name))
+    assert check(node, node.alice).reason == pb.DECISION_REASON_PAUSED
+    node.consent.ResumeAuthorization(node.alice.resume(name))
+    assert check(node, node.alice, consume=True).decision == pb.DECISION_ALLOW
+    assert check(node, node.alice, consume=True).reason == pb.DECISION_REASON_USE_LIMIT_REACHED
+    first = node.consent.RevokeAuthorization(node.alice.revoke(name))
+    again = node.consent.RevokeAuthorization(node.alice.revoke(name))
+    assert again.receipt.digest == first.receipt.digest
+    assert check(node, node.alice).reason == pb.DECISION_REASON_REVOKED
+    events = node.consent.ListAuthorizationEvents(pb.ListAuthorizationEventsRequest(authorization=name)).events
+    assert [e.event_type for e in events] == [
+        pb.EVENT_TYPE_GRANTED,
+        pb.EVENT_TYPE_PAUSED,
+        pb.EVENT_TYPE_RESUMED,
+        pb.EVENT_TYPE_REVOKED,
+    ]
+    uses = node.consent.ListAuthorizationUses(pb.ListAuthorizationUsesRequest(authorization=name)).uses
+    assert [u.request_id for u in uses] == ["d-1", ""]
+    listed = node.consent.ListAuthorizations(pb.ListAuthorizationsRequest(enterprise=node.alice.name))
+    assert [(a.name, a.uses) for a in listed.authorizations] == [(name, 2)]
+
+
+def test_bad_input_is_refused_with_its_reason(node: Node) -> None:
+    bad = node.alice.grant(node.bank)
+    bad.signature.signature = bytes(64)
+    assert reason(lambda: node.consent.GrantAuthorization(bad)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "ERROR_REASON_SIGNATURE_INVALID",
+    )
+    forged = Enterprise(node.alice.uscc, key=node.bob.key).grant(node.bank)
+    assert reason(lambda: node.consent.GrantAuthorization(forged)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "ERROR_REASON_SIGNATURE_INVALID",
+    )
+    assert reason(lambda: node.consent.GrantAuthorization(node.alice.grant("institutions/nobody"))) == (
+        grpc.StatusCode.NOT_FOUND,
+        "ERROR_REASON_INSTITUTION_NOT_FOUND",
+    )
+    secret = node.alice.grant(node.bank, items=("TAX_FINANCIAL_STATEMENT",))
+    assert reason(lambda: node.consent.GrantAuthorization(secret)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_COMMERCIAL_SECRET",
+    )
+    name = node.consent.GrantAuthorization(node.alice.grant(node.bank)).authorization.name
+    assert reason(lambda: node.consent.RevokeAuthorization(node.bob.revoke(name))) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "ERROR_REASON_PERMISSION_DENIED",
+    )
+
+
+def test_removing_the_requester_revokes_its_authorizations_and_gateways_learn_it(node: Node) -> None:
+    name = node.consent.GrantAuthorization(node.alice.grant(node.bank)).authorization.name
+    replica = Replica(node.consent_address, "gw-e2e").start()
+    try:
+        replica.wait_serving()
+        assert replica.decide(node.bank, node.alice.name, "PRE_LOAN", ("TAX_PAYMENT",)).allowed
+        node.registry.admin.RemoveInstitution(admin_pb.RemoveInstitutionRequest(name=node.bank, change=change()))
+        deadline = time.monotonic() + 30
+        while check(node, node.alice).reason != pb.DECISION_REASON_REVOKED:
+            assert time.monotonic() < deadline, "the removal never reached consent"
+            time.sleep(0.1)
+        got = node.consent.GetAuthorization(pb.GetAuthorizationRequest(name=name)).authorization
+        assert got.state == pb.AUTHORIZATION_STATE_REVOKED
+        events = node.consent.ListAuthorizationEvents(pb.ListAuthorizationEventsRequest(authorization=name)).events
+        assert events[-1].event_type == pb.EVENT_TYPE_REVOKED_REQUESTER_REMOVED
+        # Automatic revocation goes through the same barrier: once recorded, the replica has it.
+        replica.wait_revision(events[-1].revision)
+        assert not replica.decide(node.bank, node.alice.name, "PRE_LOAN", ("TAX_PAYMENT",)).allowed
+    finally:
+        replica.close()

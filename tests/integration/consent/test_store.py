@@ -1,0 +1,191 @@
+"""The consent use cases on the real store (SQLite, or PostgreSQL when configured): persistence, history, uses."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from creditnode.consent.v1 import consent_service_pb2 as pb
+from services.consent.api import convert
+from services.consent.clients.files import SharingListFile, load_purposes
+from services.consent.domain.model import DecisionReason, EventType, State
+from services.consent.domain.signing import Action
+from services.consent.main import MIGRATIONS
+from services.consent.store.repositories import SqlChangeFeed, unit_of_work_factories
+from services.consent.usecases import CheckQuery, Consent
+from services.kit.db import make_engine, migrate, session_factories
+from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, RecordingBarrier
+from tests.consent_support.signing import Enterprise, make_uscc, now_s
+
+PURPOSES = MIGRATIONS.parent / "data" / "purposes.yaml"
+BANK = "institutions/boc-xian"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = now_s()
+
+    def __call__(self) -> Any:
+        return self.at
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=12)
+    migrate(engine, MIGRATIONS, "alembic_version_consent")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def world(engine: Engine) -> Any:
+    class W:
+        pass
+
+    w: Any = W()
+    writer_s, reader_s = session_factories(engine)
+    writer, reader = unit_of_work_factories(writer_s, reader_s)
+    w.clock = Clock()
+    w.registry = FakeRegistry()
+    w.alice, w.bob = Enterprise(make_uscc(11)), Enterprise(make_uscc(12))
+    w.registry.add_enterprise(w.alice)
+    w.registry.add_enterprise(w.bob)
+    w.registry.add_requester(BANK)
+    w.feed = SqlChangeFeed(reader_s)
+    w.consent = Consent(
+        writer=writer,
+        reader=reader,
+        registry=w.registry,
+        sharing=SharingListFile(SHARING_LIST),
+        purposes=load_purposes(PURPOSES),
+        barrier=RecordingBarrier(),
+        clock=w.clock,
+    )
+    return w
+
+
+def check(w: Any, who: Enterprise, **kw: Any) -> Any:
+    return w.consent.check(CheckQuery(BANK, who.uscc, "PRE_LOAN", kw.pop("items", ("TAX_PAYMENT",)), **kw))
+
+
+def test_lifecycle_history_and_receipts_survive_in_the_store(world: Any) -> None:
+    w = world
+    grant = w.consent.grant(convert.grant_request(w.alice.grant(BANK, categories=("TAX",), items=("TAX_INVOICE",))))
+    name = grant.authorization.name
+    w.consent.change(convert.lifecycle_request(Action.PAUSE, w.alice.pause(name)))
+    assert check(w, w.alice).reason is DecisionReason.PAUSED
+    w.consent.change(convert.lifecycle_request(Action.RESUME, w.alice.resume(name)))
+    w.consent.change(convert.lifecycle_request(Action.REVOKE, w.alice.revoke(name)))
+    stored = w.consent.get(grant.authorization.id)
+    assert stored.state is State.REVOKED
+    assert stored.covered_items == {"TAX_CREDIT_GRADE", "TAX_PAYMENT", "TAX_INVOICE"}
+    assert stored.valid_until == grant.authorization.valid_until
+    events = w.consent.list_events(stored.id, None, 2)
+    assert [e.event_type for e in events.items] == [EventType.GRANTED, EventType.PAUSED]
+    rest = w.consent.list_events(stored.id, events.next_after, 10)
+    assert [e.event_type for e in rest.items] == [EventType.RESUMED, EventType.REVOKED]
+    chain = [e.receipt for e in events.items + rest.items]
+    assert chain[0].signed_payload == grant.receipt.signed_payload
+    assert all(b.previous_digest == a.digest for a, b in itertools.pairwise(chain))
+    assert stored.last_receipt_digest == chain[-1].digest
+
+
+def test_replay_is_answered_from_the_stored_nonce(world: Any) -> None:
+    w = world
+    req = w.alice.grant(BANK)
+    first = w.consent.grant(convert.grant_request(req))
+    again = w.consent.grant(convert.grant_request(req))
+    assert again.receipt.digest == first.receipt.digest
+    assert len(w.feed.changes_after(0, 100)) == 1
+
+
+def test_one_time_authorization_serves_exactly_once_under_concurrent_checks(world: Any) -> None:
+    w = world
+    w.consent.grant(convert.grant_request(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)))
+    results: list[DecisionReason] = []
+    barrier = threading.Barrier(8)
+
+    def consume() -> None:
+        barrier.wait()
+        results.append(check(w, w.alice, consume=True).reason)
+
+    threads = [threading.Thread(target=consume) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results).count(DecisionReason.AUTHORIZED) == 1
+    assert results.count(DecisionReason.USE_LIMIT_REACHED) == 7
+
+
+def test_frequency_counter_resets_in_the_next_period_in_the_store(world: Any) -> None:
+    w = world
+    req = w.alice.grant(
+        BANK, purpose="POST_LOAN_MONITORING", kind=pb.USE_LIMIT_KIND_FREQUENCY, max_uses=1, period_days=1
+    )
+    auth = w.consent.grant(convert.grant_request(req)).authorization
+
+    def use() -> bool:
+        q = CheckQuery(BANK, w.alice.uscc, "POST_LOAN_MONITORING", ("TAX_PAYMENT",), consume=True)
+        return bool(w.consent.check(q).allowed)
+
+    assert [use(), use()] == [True, False]
+    w.clock.at += timedelta(days=1)
+    assert [use(), use()] == [True, False]
+    assert w.consent.get(auth.id).uses.total == 2
+
+
+def test_consuming_retry_is_idempotent_by_request_id(world: Any) -> None:
+    w = world
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
+    for _ in range(3):
+        assert check(w, w.alice, consume=True, request_id="disclosure-1").allowed
+    assert w.consent.get(auth.id).uses.total == 1
+    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-1"]
+
+
+def test_change_feed_lists_changes_in_revision_order_with_the_state_of_each(world: Any) -> None:
+    w = world
+    a = w.consent.grant(convert.grant_request(w.alice.grant(BANK))).authorization
+    w.consent.change(convert.lifecycle_request(Action.PAUSE, w.alice.pause(a.name)))
+    b = w.consent.grant(convert.grant_request(w.bob.grant(BANK))).authorization
+    changes = w.feed.changes_after(0, 100)
+    assert [(e.revision, auth.id, auth.state) for e, auth in changes] == [
+        (1, a.id, State.ACTIVE),
+        (2, a.id, State.PAUSED),
+        (3, b.id, State.ACTIVE),
+    ]
+    assert w.feed.current_revision() == 3
+    assert [e.revision for e, _ in w.feed.changes_after(2, 100)] == [3]
+    assert {x.id for x in w.feed.live_authorizations()} == {a.id, b.id}
+
+
+def test_enterprise_pages_through_its_authorizations_newest_first(world: Any) -> None:
+    w = world
+    made = []
+    for _i in range(3):
+        w.clock.at += timedelta(seconds=1)
+        made.append(w.consent.grant(convert.grant_request(w.alice.grant(BANK, signed_at=w.clock.at))).authorization)
+    w.consent.grant(convert.grant_request(w.bob.grant(BANK, signed_at=w.clock.at)))
+    first = w.consent.list_authorizations(w.alice.uscc, None, None, None, 2)
+    second = w.consent.list_authorizations(w.alice.uscc, None, None, first.next_after, 2)
+    assert [a.id for a in first.items + second.items] == [m.id for m in reversed(made)]
+    assert second.next_after is None
+    revoked = w.consent.list_authorizations(w.alice.uscc, BANK, State.REVOKED, None, 10)
+    assert revoked.items == []
+
+
+def test_expiry_sweep_and_nonce_purge(world: Any, tmp_path: Path) -> None:
+    w = world
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, validity=timedelta(days=1)))).authorization
+    w.clock.at = auth.valid_until
+    assert w.consent.expire_due() == 1
+    assert w.consent.get(auth.id).state is State.EXPIRED
+    assert w.consent.expire_due() == 0

@@ -1,0 +1,382 @@
+"""Consent use cases against in-memory fakes: signatures, replay, scope and caps, lifecycle, checks and uses."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from creditnode.consent.v1 import consent_service_pb2 as pb
+from services.consent.api import convert
+from services.consent.clients.files import SharingListFile, load_purposes
+from services.consent.domain.model import DecisionReason, EventType, State
+from services.consent.domain.signing import Action
+from services.consent.usecases import CheckQuery, Consent, Outcome
+from services.kit.errors import DomainError
+from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, MemoryStore, RecordingBarrier
+from tests.consent_support.signing import Enterprise, make_uscc, now_s
+
+PURPOSES = Path(__file__).resolve().parents[3] / "services" / "consent" / "data" / "purposes.yaml"
+BANK = "institutions/boc-xian"
+PLATFORM = "platforms/xian"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = now_s()
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class World:
+    """The use cases wired to fakes, with two registered enterprises and two requesters."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.registry = FakeRegistry()
+        self.store = MemoryStore()
+        self.barrier = RecordingBarrier()
+        self.consent = Consent(
+            writer=self.store.unit_of_work,
+            reader=self.store.unit_of_work,
+            registry=self.registry,
+            sharing=SharingListFile(SHARING_LIST),
+            purposes=load_purposes(PURPOSES),
+            barrier=self.barrier,
+            clock=self.clock,
+        )
+        self.alice = Enterprise(make_uscc(1))
+        self.bob = Enterprise(make_uscc(2))
+        for e in (self.alice, self.bob):
+            self.registry.add_enterprise(e)
+        self.registry.add_requester(BANK)
+        self.registry.add_requester(PLATFORM)
+
+    def grant(self, request: pb.GrantAuthorizationRequest) -> Outcome:
+        return self.consent.grant(convert.grant_request(request))
+
+    def change(self, action: Action, request: Any) -> Outcome:
+        return self.consent.change(convert.lifecycle_request(action, request))
+
+    def check(self, who: Enterprise, items: tuple[str, ...] = ("TAX_PAYMENT",), **kw: Any) -> Any:
+        q = CheckQuery(
+            requester=kw.pop("requester", BANK),
+            enterprise=who.uscc,
+            purpose=kw.pop("purpose", "PRE_LOAN"),
+            items=items,
+            **kw,
+        )
+        return self.consent.check(q)
+
+
+@pytest.fixture
+def w() -> World:
+    return World()
+
+
+def reason_of(call: Callable[[], object]) -> tuple[str, str]:
+    with pytest.raises(DomainError) as err:
+        call()
+    return err.value.kind, err.value.reason
+
+
+def test_grant_covers_named_items_and_the_open_part_of_categories(w: World) -> None:
+    out = w.grant(w.alice.grant(BANK, items=("TAX_INVOICE",), categories=("TAX",)))
+    assert out.authorization.covered_items == {"TAX_CREDIT_GRADE", "TAX_PAYMENT", "TAX_INVOICE"}
+    assert out.authorization.state is State.ACTIVE
+    assert out.receipt.event_type is EventType.GRANTED
+    assert out.receipt.signed_payload.startswith(b"creditnode.consent.v1.GrantAuthorization\n")
+    assert w.check(w.alice, ("TAX_INVOICE", "TAX_PAYMENT")).allowed
+
+
+def test_category_never_covers_opt_in_items_that_were_not_named(w: World) -> None:
+    out = w.grant(w.alice.grant(BANK, items=(), categories=("TAX", "CUSTOMS")))
+    assert "TAX_INVOICE" not in out.authorization.covered_items
+    assert "CUSTOMS_TRADE" not in out.authorization.covered_items
+    assert w.check(w.alice, ("TAX_INVOICE",)).reason is DecisionReason.OUT_OF_SCOPE
+
+
+def test_commercial_secret_can_never_be_authorized(w: World) -> None:
+    req = w.alice.grant(BANK, items=("TAX_PAYMENT", "TAX_FINANCIAL_STATEMENT"))
+    assert reason_of(lambda: w.grant(req)) == ("INVALID_ARGUMENT", "ERROR_REASON_COMMERCIAL_SECRET")
+
+
+def test_a_category_with_only_secrets_and_opt_ins_covers_nothing(w: World) -> None:
+    # CUSTOMS holds one opt-in and one secret item: naming it alone authorizes no data at all.
+    req = w.alice.grant(BANK, items=(), categories=("CUSTOMS",))
+    assert reason_of(lambda: w.grant(req)) == ("INVALID_ARGUMENT", "ERROR_REASON_INVALID_FIELD")
+
+
+def test_unknown_item_category_and_purpose_are_refused(w: World) -> None:
+    assert reason_of(lambda: w.grant(w.alice.grant(BANK, items=("TAX_NOPE",)))) == (
+        "INVALID_ARGUMENT",
+        "ERROR_REASON_UNKNOWN_DATA_ITEM",
+    )
+    assert reason_of(lambda: w.grant(w.alice.grant(BANK, categories=("NOPE",)))) == (
+        "INVALID_ARGUMENT",
+        "ERROR_REASON_UNKNOWN_DATA_ITEM",
+    )
+    assert reason_of(lambda: w.grant(w.alice.grant(BANK, purpose="GAMBLING"))) == (
+        "INVALID_ARGUMENT",
+        "ERROR_REASON_UNKNOWN_PURPOSE",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"validity": timedelta(days=91)}, "valid_until"),
+        ({"lookback": timedelta(days=1096)}, "data_since"),
+        ({"max_uses": 11}, "use_limit.max_uses"),
+        ({"kind": pb.USE_LIMIT_KIND_FREQUENCY, "period_days": 1}, "use_limit.kind"),
+        (
+            {"purpose": "CREDIT_EVALUATION", "kind": pb.USE_LIMIT_KIND_FREQUENCY, "period_days": 7},
+            "use_limit.period_days",
+        ),
+    ],
+)
+def test_grant_beyond_the_purpose_caps_is_refused(w: World, changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(DomainError) as err:
+        w.grant(w.alice.grant(BANK, **changes))
+    assert (err.value.reason, err.value.metadata["field"]) == ("ERROR_REASON_EXCEEDS_PURPOSE_CAP", field)
+
+
+def test_bad_signature_is_unauthenticated(w: World) -> None:
+    req = w.alice.grant(BANK)
+    req.signature.signature = bytes(64)
+    assert reason_of(lambda: w.grant(req)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_INVALID")
+
+
+def test_altered_request_no_longer_verifies(w: World) -> None:
+    req = w.alice.grant(BANK, max_uses=1)
+    req.use_limit.max_uses = 5  # the platform relays, it cannot change what was signed
+    assert reason_of(lambda: w.grant(req)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_INVALID")
+
+
+def test_signature_by_another_enterprises_key_is_refused(w: World) -> None:
+    # Bob signs Alice's grant with his own (registered) key, naming it as his key id.
+    forged = Enterprise(w.alice.uscc, key=w.bob.key).grant(BANK)
+    assert reason_of(lambda: w.grant(forged)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_INVALID")
+
+
+def test_unknown_enterprise_looks_like_a_bad_signature(w: World) -> None:
+    stranger = Enterprise(make_uscc(99))
+    assert reason_of(lambda: w.grant(stranger.grant(BANK))) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_INVALID")
+
+
+def test_retired_key_cannot_sign(w: World) -> None:
+    carol = Enterprise(make_uscc(3))
+    w.registry.add_enterprise(carol, active=False)
+    assert reason_of(lambda: w.grant(carol.grant(BANK))) == ("FAILED_PRECONDITION", "ERROR_REASON_KEY_NOT_ACTIVE")
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6)])
+def test_stale_or_future_signature_is_refused(w: World, skew: timedelta) -> None:
+    req = w.alice.grant(BANK, signed_at=w.clock.at + skew)
+    assert reason_of(lambda: w.grant(req)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_STALE")
+
+
+def test_replayed_grant_returns_the_first_result_without_a_second_authorization(w: World) -> None:
+    req = w.alice.grant(BANK)
+    first, again = w.grant(req), w.grant(req)
+    assert again.authorization.id == first.authorization.id
+    assert again.receipt.digest == first.receipt.digest
+    assert len(w.store.data.authorizations) == 1
+    assert len(w.store.data.events) == 1
+
+
+def test_replayed_pause_after_resume_does_not_pause_again(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    pause = w.alice.pause(name)
+    first = w.change(Action.PAUSE, pause)
+    w.change(Action.RESUME, w.alice.resume(name))
+    replay = w.change(Action.PAUSE, pause)
+    assert replay.receipt.digest == first.receipt.digest
+    assert replay.authorization.state is State.ACTIVE
+    assert w.check(w.alice).allowed
+
+
+def test_nonce_reused_for_another_request_is_refused(w: World) -> None:
+    w.grant(w.alice.grant(BANK, nonce="n" * 20))
+    again = w.alice.grant(PLATFORM, nonce="n" * 20)
+    assert reason_of(lambda: w.grant(again)) == ("UNAUTHENTICATED", "ERROR_REASON_NONCE_REUSED")
+
+
+def test_unknown_removed_or_barred_requester_is_refused(w: World) -> None:
+    assert reason_of(lambda: w.grant(w.alice.grant("platforms/nowhere"))) == (
+        "NOT_FOUND",
+        "ERROR_REASON_PLATFORM_NOT_FOUND",
+    )
+    assert reason_of(lambda: w.grant(w.alice.grant("institutions/nobody"))) == (
+        "NOT_FOUND",
+        "ERROR_REASON_INSTITUTION_NOT_FOUND",
+    )
+    w.registry.add_requester("platforms/gone", removed=True)
+    assert reason_of(lambda: w.grant(w.alice.grant("platforms/gone"))) == (
+        "NOT_FOUND",
+        "ERROR_REASON_PLATFORM_NOT_FOUND",
+    )
+    w.registry.add_requester("platforms/suspended", has_access=False)
+    assert reason_of(lambda: w.grant(w.alice.grant("platforms/suspended"))) == (
+        "FAILED_PRECONDITION",
+        "ERROR_REASON_REQUESTER_NO_ACCESS",
+    )
+
+
+def test_pause_resume_revoke_and_receipts_chain(w: World) -> None:
+    grant = w.grant(w.alice.grant(BANK))
+    name = grant.authorization.name
+    paused = w.change(Action.PAUSE, w.alice.pause(name))
+    assert w.check(w.alice).reason is DecisionReason.PAUSED
+    resumed = w.change(Action.RESUME, w.alice.resume(name))
+    assert w.check(w.alice).allowed
+    revoked = w.change(Action.REVOKE, w.alice.revoke(name))
+    assert w.check(w.alice).reason is DecisionReason.REVOKED
+    chain = [grant.receipt, paused.receipt, resumed.receipt, revoked.receipt]
+    assert [r.event_type for r in chain] == [EventType.GRANTED, EventType.PAUSED, EventType.RESUMED, EventType.REVOKED]
+    for before, after in itertools.pairwise(chain):
+        assert after.previous_digest == before.digest
+    assert [r.revision for r in chain] == sorted({r.revision for r in chain})
+
+
+def test_pause_and_revoke_wait_for_enforcement_but_grant_and_resume_do_not(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    assert w.barrier.waited == []
+    p = w.change(Action.PAUSE, w.alice.pause(name))
+    r = w.change(Action.RESUME, w.alice.resume(name))
+    v = w.change(Action.REVOKE, w.alice.revoke(name))
+    assert w.barrier.waited == [p.receipt.revision, v.receipt.revision]
+    assert r.receipt.revision in w.barrier.committed_revisions
+
+
+def test_revoking_twice_is_idempotent_and_still_waits_for_enforcement(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    first = w.change(Action.REVOKE, w.alice.revoke(name))
+    second = w.change(Action.REVOKE, w.alice.revoke(name))
+    assert second.receipt.digest == first.receipt.digest
+    assert second.authorization.state is State.REVOKED
+    assert w.barrier.waited == [first.receipt.revision, first.receipt.revision]
+    assert len(w.store.data.events) == 2
+
+
+def test_revoking_someone_elses_or_a_missing_authorization_is_the_same_permission_denied(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    theirs = reason_of(lambda: w.change(Action.REVOKE, w.bob.revoke(name)))
+    missing = reason_of(lambda: w.change(Action.REVOKE, w.bob.revoke("authorizations/" + "0" * 32)))
+    assert theirs == missing == ("PERMISSION_DENIED", "ERROR_REASON_PERMISSION_DENIED")
+    assert w.check(w.alice).allowed
+
+
+def test_illegal_transitions_are_refused(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    assert reason_of(lambda: w.change(Action.RESUME, w.alice.resume(name))) == (
+        "FAILED_PRECONDITION",
+        "ERROR_REASON_ILLEGAL_TRANSITION",
+    )
+    w.change(Action.REVOKE, w.alice.revoke(name))
+    assert reason_of(lambda: w.change(Action.PAUSE, w.alice.pause(name))) == (
+        "FAILED_PRECONDITION",
+        "ERROR_REASON_ILLEGAL_TRANSITION",
+    )
+
+
+def test_check_reasons(w: World) -> None:
+    assert w.check(w.alice).reason is DecisionReason.NO_AUTHORIZATION
+    auth = w.grant(w.alice.grant(BANK, items=("TAX_PAYMENT",), lookback=timedelta(days=30))).authorization
+    assert w.check(w.alice).reason is DecisionReason.AUTHORIZED
+    assert w.check(w.alice, ("SI_HEADCOUNT",)).reason is DecisionReason.OUT_OF_SCOPE
+    too_old = auth.data_since - timedelta(days=1)
+    assert w.check(w.alice, data_since=too_old).reason is DecisionReason.OUT_OF_SCOPE
+    assert w.check(w.alice, purpose="IN_LOAN").reason is DecisionReason.NO_AUTHORIZATION
+    assert w.check(w.alice, requester=PLATFORM).reason is DecisionReason.NO_AUTHORIZATION
+    w.clock.at = auth.valid_until
+    assert w.check(w.alice).reason is DecisionReason.EXPIRED
+
+
+def test_not_yet_valid_authorization_denies_until_it_starts(w: World) -> None:
+    start = w.clock.at + timedelta(days=1)
+    w.grant(w.alice.grant(BANK, valid_from=start))
+    assert w.check(w.alice).reason is DecisionReason.NOT_YET_VALID
+    w.clock.at = start
+    assert w.check(w.alice).allowed
+
+
+def test_one_time_authorization_serves_once(w: World) -> None:
+    w.grant(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1))
+    assert w.check(w.alice).allowed  # a check without consume uses nothing
+    assert w.check(w.alice, consume=True).allowed
+    denied = w.check(w.alice, consume=True)
+    assert denied.reason is DecisionReason.USE_LIMIT_REACHED
+    assert w.check(w.alice).reason is DecisionReason.USE_LIMIT_REACHED
+
+
+def test_frequency_limit_renews_each_period(w: World) -> None:
+    w.grant(
+        w.alice.grant(BANK, purpose="POST_LOAN_MONITORING", kind=pb.USE_LIMIT_KIND_FREQUENCY, max_uses=2, period_days=1)
+    )
+    q: dict[str, Any] = {"purpose": "POST_LOAN_MONITORING", "consume": True}
+    assert [w.check(w.alice, **q).allowed for _ in range(3)] == [True, True, False]
+    w.clock.at += timedelta(days=1)
+    assert [w.check(w.alice, **q).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_consuming_retry_with_the_same_request_id_uses_nothing_more(w: World) -> None:
+    auth = w.grant(w.alice.grant(BANK, max_uses=2)).authorization
+    assert w.check(w.alice, consume=True, request_id="d-1").allowed
+    assert w.check(w.alice, consume=True, request_id="d-1").allowed
+    assert w.consent.get(auth.id).uses.total == 1
+    uses = w.consent.list_uses(auth.id, None, 10).items
+    assert [(u.request_id, u.items) for u in uses] == [("d-1", ("TAX_PAYMENT",))]
+
+
+def test_check_prefers_an_allowing_authorization_over_a_revoked_one(w: World) -> None:
+    old = w.grant(w.alice.grant(BANK)).authorization
+    w.change(Action.REVOKE, w.alice.revoke(old.name))
+    new = w.grant(w.alice.grant(BANK)).authorization
+    decision = w.check(w.alice)
+    assert decision.allowed
+    assert decision.authorization is not None
+    assert decision.authorization.id == new.id
+
+
+def test_requester_removal_revokes_its_live_authorizations_once(w: World) -> None:
+    a = w.grant(w.alice.grant(BANK)).authorization
+    b = w.grant(w.bob.grant(BANK)).authorization
+    w.change(Action.PAUSE, w.bob.pause(b.name))
+    other = w.grant(w.alice.grant(PLATFORM)).authorization
+    assert w.consent.revoke_for_requester(BANK) == 2
+    assert w.consent.revoke_for_requester(BANK) == 0
+    assert w.consent.get(a.id).state is State.REVOKED
+    assert w.consent.get(b.id).state is State.REVOKED
+    assert w.consent.get(other.id).state is State.ACTIVE
+    events = w.consent.list_events(a.id, None, 10).items
+    assert events[-1].event_type is EventType.REVOKED_REQUESTER_REMOVED
+    assert events[-1].receipt.signed_payload == b""
+
+
+def test_expiry_is_recorded_with_a_receipt(w: World) -> None:
+    auth = w.grant(w.alice.grant(BANK, validity=timedelta(days=1))).authorization
+    assert w.consent.expire_due() == 0
+    w.clock.at = auth.valid_until
+    assert w.consent.expire_due() == 1
+    assert w.consent.get(auth.id).state is State.EXPIRED
+    assert reason_of(lambda: w.change(Action.REVOKE, w.alice.revoke(auth.name, signed_at=w.clock.at))) == (
+        "FAILED_PRECONDITION",
+        "ERROR_REASON_ILLEGAL_TRANSITION",
+    )
+
+
+def test_enterprise_lists_its_authorizations_with_their_use(w: World) -> None:
+    first = w.grant(w.alice.grant(BANK)).authorization
+    w.clock.at += timedelta(seconds=1)
+    second = w.grant(w.alice.grant(PLATFORM, signed_at=w.clock.at)).authorization
+    w.grant(w.bob.grant(BANK))
+    w.check(w.alice, consume=True)
+    page = w.consent.list_authorizations(w.alice.uscc, None, None, None, 10)
+    assert [a.id for a in page.items] == [second.id, first.id]
+    assert page.items[1].uses.total == 1
