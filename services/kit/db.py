@@ -12,8 +12,8 @@ from typing import Any, Self
 from alembic import command
 from alembic.config import Config
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
