@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     reflection: bool = True
     # max_workers bounds the server's thread pool.
     max_workers: int = Field(default=32, ge=2, le=1024)
+    # metrics_port serves Prometheus metrics on /metrics when non-zero.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # otel_exporter_otlp_endpoint turns trace export on when set (standard OpenTelemetry variable).
     otel_exporter_otlp_endpoint: str = ""
     # sqlite_synchronous is SQLite's durability level; FULL makes each commit survive power loss.

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from services.kit.config import ServiceSettings, SettingsError, load_settings
 from services.kit.db import is_migrated, make_engine, migrate
 from services.kit.logging import configure_logging
+from services.kit.metrics import serve_metrics
 from services.kit.server import RunningServer, serve_until_signalled
 from services.kit.tracing import build_tracer_provider
 
@@ -93,4 +94,5 @@ def run_main(
         wait_migrated(name, settings, migrations_dir)
         return
     server = build(settings)
+    serve_metrics(settings.metrics_port)
     serve_until_signalled(server, settings.shutdown_grace_seconds, settings.shutdown_drain_seconds)

@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.grpc import server_interceptor as otel_server
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from services.kit.errors import DomainError
+from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
 
 log = structlog.get_logger("kit.server")
@@ -28,6 +29,7 @@ log = structlog.get_logger("kit.server")
 rpc_log = structlog.get_logger("rpc")
 
 ReadinessCheck = Callable[[], bool]
+LIVENESS = "creditnode.liveness"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
@@ -36,8 +38,9 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     Wrapped handlers are built once per method and cached: building them per call halved throughput."""
 
-    def __init__(self, propagate_only: bool = False) -> None:
+    def __init__(self, service: str, propagate_only: bool = False) -> None:
         self._wrapped: dict[str, Any] = {}
+        self.service = service
         self.propagate_only = propagate_only
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
@@ -48,12 +51,12 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        wrapped = _wrap_handler(handler, method, self.propagate_only)
+        wrapped = _wrap_handler(handler, self.service, method, self.propagate_only)
         self._wrapped[method] = wrapped
         return wrapped
 
 
-def _wrap_handler(handler: Any, method: str, propagate_only: bool) -> Any:
+def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool) -> Any:
     kinds = {
         "unary_unary": (grpc.unary_unary_rpc_method_handler, _wrap_unary),
         "stream_unary": (grpc.stream_unary_rpc_method_handler, _wrap_unary),
@@ -64,7 +67,7 @@ def _wrap_handler(handler: Any, method: str, propagate_only: bool) -> Any:
         behavior = getattr(handler, attr)
         if behavior:
             return make(
-                wrap(behavior, method, propagate_only),
+                wrap(behavior, service, method, propagate_only),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -102,7 +105,9 @@ def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
     return code
 
 
-def _finish(context: grpc.ServicerContext, method: str, started: float, exc: BaseException | None) -> None:
+def _finish(
+    context: grpc.ServicerContext, service: str, method: str, started: float, exc: BaseException | None
+) -> None:
     """Abort with the right status for ``exc`` (if any) and write the canonical line."""
     code = "OK"
     reason = ""
@@ -118,18 +123,14 @@ def _finish(context: grpc.ServicerContext, method: str, started: float, exc: Bas
         already = _status_code(context)
         if already is not None:
             code = already.name
-    rpc_log.info(
-        "rpc",
-        method=method,
-        code=code,
-        reason=reason or None,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-    )
+    elapsed = time.perf_counter() - started
+    rpc_log.info("rpc", method=method, code=code, reason=reason or None, duration_ms=round(elapsed * 1000, 3))
+    observe_rpc(service, method, code, elapsed)
     if status is not None:
         context.abort_with_status(status)
 
 
-def _wrap_unary(behavior: Callable[..., Any], method: str, propagate_only: bool) -> Callable[..., Any]:
+def _wrap_unary(behavior: Callable[..., Any], service: str, method: str, propagate_only: bool) -> Callable[..., Any]:
     def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         with (
@@ -139,15 +140,17 @@ def _wrap_unary(behavior: Callable[..., Any], method: str, propagate_only: bool)
             try:
                 response = behavior(request, context)
             except Exception as exc:  # every failure must become a proper status
-                _finish(context, method, started, exc)
+                _finish(context, service, method, started, exc)
                 raise
-            _finish(context, method, started, None)
+            _finish(context, service, method, started, None)
             return response
 
     return wrapped
 
 
-def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str, propagate_only: bool) -> Callable[..., Any]:
+def _wrap_stream(
+    behavior: Callable[..., Iterator[Any]], service: str, method: str, propagate_only: bool
+) -> Callable[..., Any]:
     def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         started = time.perf_counter()
         with (
@@ -157,9 +160,9 @@ def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str, propagate_
             try:
                 yield from behavior(request, context)
             except Exception as exc:
-                _finish(context, method, started, exc)
+                _finish(context, service, method, started, exc)
                 raise
-            _finish(context, method, started, None)
+            _finish(context, service, method, started, None)
 
     return wrapped
 
@@ -192,7 +195,9 @@ class RunningServer:
         interceptors = [
             *([otel_server_interceptor(tracer_provider=provider)] if recording else []),
             *spec.extra_interceptors,
-            RequestInterceptor(propagate_only=not recording),  # innermost: it caches per method what lies behind it
+            RequestInterceptor(
+                spec.name, propagate_only=not recording
+            ),  # innermost: it caches per method what lies behind it
         ]
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=spec.max_workers, thread_name_prefix=spec.name),
@@ -218,6 +223,8 @@ class RunningServer:
         self._ready = False
         self._set_health(False)
         self.server.start()
+        # Liveness answers "is the process alive", independent of readiness: a database outage must not restart pods.
+        self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         self._refresh_readiness()
         self._watcher = threading.Thread(target=self._watch_readiness, name=f"{spec.name}-ready", daemon=True)
         self._watcher.start()

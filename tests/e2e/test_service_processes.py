@@ -7,12 +7,17 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from tests.conftest import free_port
 from tests.processes import REPO, start_service
 
 SERVICES = ["registry", "consent", "scoring", "objection", "gateway"]
@@ -40,6 +45,23 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
     try:
         proc.wait_serving()
         assert "grpc.health.v1.Health" in _listed_services(proc.address)
+        # A generic client (buf curl, through server reflection) can list the service's methods.
+        listed = subprocess.run(
+            [
+                str(REPO / ".venv" / "bin" / "buf"),
+                "curl",
+                "--protocol",
+                "grpc",
+                "--http2-prior-knowledge",
+                "--list-methods",
+                f"http://{proc.address}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "grpc.health.v1.Health/Check" in listed.stdout.split()
         started = time.monotonic()
         code = proc.terminate(timeout=10)
         assert code == 0, proc.log()
@@ -63,3 +85,34 @@ def test_migrate_only_then_wait_migrated_for_the_kubernetes_job(tmp_path: Path, 
             [sys.executable, "-m", "services.registry", flag], cwd=REPO, env=env, capture_output=True, timeout=120
         )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_metrics_count_rpcs_by_code_and_liveness_is_separate_from_readiness(
+    port: int, tmp_path: Path, database_url: str
+) -> None:
+    metrics_port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(tmp_path),
+        "CA_AUTOCREATE": "true",
+        "METRICS_PORT": str(metrics_port),
+    }
+    proc = start_service("registry", port, tmp_path, env)
+    try:
+        proc.wait_serving()
+        with grpc.insecure_channel(proc.address) as ch:
+            stub = rs_grpc.RegistryServiceStub(ch)
+            stub.ListPlatforms(rs_pb.ListPlatformsRequest())
+            with pytest.raises(grpc.RpcError):
+                stub.GetPlatform(rs_pb.GetPlatformRequest(name="platforms/nobody"))
+            live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service="creditnode.liveness"))
+            assert live.status == health_pb2.HealthCheckResponse.SERVING
+        body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        method = "/creditnode.registry.v1.RegistryService/"
+        for code, rpc in (("OK", "ListPlatforms"), ("NOT_FOUND", "GetPlatform")):
+            line = f'creditnode_rpc_requests_total{{code="{code}",method="{method}{rpc}",service="registry"}} 1.0'
+            assert line in body
+        assert "creditnode_rpc_duration_seconds_bucket" in body
+        assert "platforms/nobody" not in body  # labels carry methods and codes, never request content
+    finally:
+        proc.kill()

@@ -1,0 +1,30 @@
+"""Prometheus metrics shared by every service: RPC rate, errors by code, latency, watch health, and an exporter."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RPC_REQUESTS = Counter("creditnode_rpc_requests", "RPCs served, by final status code.", ["service", "method", "code"])
+RPC_DURATION = Histogram(
+    "creditnode_rpc_duration_seconds",
+    "Time to serve an RPC (streams: until the stream ends).",
+    ["service", "method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WATCH_CONNECTED = Gauge(
+    "creditnode_watch_connected", "1 while a watch stream this service consumes is connected.", ["service", "stream"]
+)
+WATCH_LAG = Gauge(
+    "creditnode_watch_lag_seconds", "Seconds since the last message on a consumed watch stream.", ["service", "stream"]
+)
+
+
+def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
+    RPC_REQUESTS.labels(service, method, code).inc()
+    RPC_DURATION.labels(service, method).observe(seconds)
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104  (scraped from inside the cluster)
+    """Expose /metrics over HTTP for Prometheus; port 0 leaves the exporter off."""
+    if port:
+        start_http_server(port, addr=host)
