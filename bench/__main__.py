@@ -9,7 +9,13 @@ from pathlib import Path
 from bench.figures import Figure, table, write
 
 # group name (the figures' prefix) -> module that measures it
-GROUPS = {"grpc": "bench.echo", "evidence": "bench.evidence", "scoring": "bench.scoring", "consent": "bench.consent"}
+GROUPS = {
+    "grpc": "bench.echo",
+    "evidence": "bench.evidence",
+    "scoring": "bench.scoring",
+    "consent": "bench.consent",
+    "scoring_service": "bench.scoring_service",
+}
 OUT = Path(__file__).resolve().parents[1] / "var" / "bench.json"
 
 

@@ -32,10 +32,15 @@ class Figure:
 
 
 def write(path: Path, figures: list[Figure], groups: set[str]) -> list[dict[str, object]]:
-    """Replace the figures of the groups just run, keep the others already in the file."""
+    """Replace the figures of the groups just run (and any figure measured again), keep the others in the file."""
     old: list[dict[str, object]] = []
+    fresh = {f.name for f in figures}
     if path.exists():
-        old = [f for f in json.loads(path.read_text()) if str(f["name"]).split(".")[0] not in groups]
+        old = [
+            f
+            for f in json.loads(path.read_text())
+            if str(f["name"]).split(".")[0] not in groups and f["name"] not in fresh
+        ]
     rows = old + [asdict(f) for f in figures]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")

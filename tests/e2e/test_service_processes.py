@@ -41,6 +41,14 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
         "CA_AUTOCREATE": "true",
         **{f"{name}_ADDR": "127.0.0.1:9" for name in ("REGISTRY", "CONSENT", "SCORING", "OBJECTION")},
     }
+    registry = None
+    if service == "scoring":
+        # scoring is ready only while its registry watch is connected: give it a registry that answers
+        registry = start_service(
+            "registry", free_port(), tmp_path, {**env, "DATABASE_URL": f"sqlite:///{tmp_path}/r.db"}
+        )
+        registry.wait_serving()
+        env["REGISTRY_ADDR"] = registry.address
     proc = start_service(service, port, tmp_path, env)
     try:
         proc.wait_serving()
@@ -70,6 +78,8 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
         assert events[-2:] == ["stopping", "stopped"]
     finally:
         proc.kill()
+        if registry is not None:
+            registry.kill()
 
 
 def test_missing_setting_stops_start_up_with_a_clear_message(port: int, tmp_path: Path) -> None:

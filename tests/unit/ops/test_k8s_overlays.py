@@ -119,8 +119,10 @@ def test_every_service_has_native_grpc_probes(overlay: str) -> None:
         server = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         # The gateway's 50051 is mTLS, which kubelet cannot speak: its probes use the plaintext health-only port.
         port = 50060 if name == "gateway" else PORTS[name]
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        for probe in ("startupProbe", "readinessProbe"):
             assert server[probe]["grpc"] == {"port": port}, (name, probe)
+        # Liveness asks the process-alive health name, so a database outage drains pods instead of restarting them.
+        assert server["livenessProbe"]["grpc"] == {"port": port, "service": "creditnode.liveness"}, name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -1,0 +1,1 @@
+"""Adapters to other services: the registry (records, participants) and consent (monitoring authorization)."""

@@ -1,0 +1,227 @@
+"""The registry as scoring needs it: an enterprise's records, and the record and participant watches to follow."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date
+from decimal import Decimal
+from typing import Any
+
+import grpc
+import structlog
+
+from creditnode.registry.v1 import participants_pb2 as pp
+from creditnode.registry.v1 import records_pb2 as rpb
+from creditnode.registry.v1 import records_pb2_grpc as rgrpc
+from creditnode.registry.v1 import registry_service_pb2 as rs
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from services.kit.errors import Unavailable
+from services.kit.status import error_info
+from services.scoring.domain.ports import RecordPage
+from services.scoring.domain.records import Record
+
+log = structlog.get_logger("scoring.registry")
+
+_ENTERPRISE_GONE_TYPES = {rs.PARTICIPANT_EVENT_TYPE_TOMBSTONE}
+
+
+def field_value(v: rpb.FieldValue) -> object:
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "int_value":
+        return v.int_value
+    if kind == "decimal_value":
+        return Decimal(v.decimal_value)
+    if kind == "date_value":
+        d = v.date_value
+        return date(d.year, d.month, d.day)
+    if kind == "bool_value":
+        return v.bool_value
+    return None
+
+
+def to_record(r: rpb.CreditRecord) -> Record:
+    """A registry record as the scoring domain reads it; the record id is the last part of its name."""
+    return Record(
+        record_id=r.name.rsplit("/", 1)[-1],
+        item_code=r.item_code,
+        fields={k: field_value(v) for k, v in r.fields.items()},
+        event_time=r.event_time.ToDatetime(tzinfo=UTC),
+        version=r.version,
+        in_dispute=len(r.disputes) > 0,
+    )
+
+
+class GrpcRecordSource:
+    """RecordSource over ``creditnode.registry.v1.RecordService.ListEnterpriseRecords`` (masked view)."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._stub = rgrpc.RecordServiceStub(channel)
+
+    def enterprise_records(self, uscc: str) -> RecordPage | None:
+        records: list[Record] = []
+        token, revision = "", 0
+        try:
+            while True:
+                page = self._stub.ListEnterpriseRecords(
+                    rpb.ListEnterpriseRecordsRequest(parent=f"enterprises/{uscc}", page_size=1000, page_token=token)
+                )
+                records += [to_record(r) for r in page.records if r.state == rpb.RECORD_STATE_CURRENT]
+                revision = revision or page.revision
+                token = page.next_page_token
+                if not token:
+                    return RecordPage(records, revision)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise Unavailable(
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the registry is unavailable", {"code": exc.code().name}
+            ) from None
+
+
+class Cursor:
+    """Where a watch resumes after a restart (stored by the composition root's callable pair)."""
+
+    def __init__(self, load: Callable[[], int], save: Callable[[int], None]) -> None:
+        self.load = load
+        self.save = save
+
+
+class _Watcher:
+    """A background consumer: connects, handles batches, saves the cursor after each, reconnects with backoff."""
+
+    name = "watch"
+
+    def __init__(self, cursor: Cursor, *, min_backoff: float = 0.2, max_backoff: float = 5.0) -> None:
+        self._cursor = cursor
+        self._min, self._max = min_backoff, max_backoff
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"scoring-{self.name}", daemon=True)
+        self._call: Any = None
+        self.connected = threading.Event()
+        # set while the server answers UNIMPLEMENTED (the registry's RecordService has not landed yet)
+        self.unimplemented = threading.Event()
+
+    def start(self) -> _Watcher:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Ask the consumer to stop; closing the channel (the composition root does) ends a blocked stream."""
+        self._stop.set()
+        cancel = getattr(self._call, "cancel", None)  # interceptors may wrap the call in a plain generator
+        if cancel is not None:
+            cancel()
+
+    def join(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _open(self, start: int) -> Iterator[tuple[int, object]]:
+        raise NotImplementedError
+
+    def _handle(self, batch: object) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        backoff = self._min
+        while not self._stop.is_set():
+            try:
+                for revision, batch in self._open(self._cursor.load()):
+                    self.connected.set()
+                    self.unimplemented.clear()
+                    backoff = self._min
+                    self._handle(batch)
+                    self._cursor.save(revision)
+                    if self._stop.is_set():
+                        return
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED and not self.unimplemented.is_set():
+                    self.unimplemented.set()
+                    log.warning("watch_unimplemented", watch=self.name)
+                info = error_info(exc)
+                if (info is not None and info.reason == "ERROR_REASON_WATCH_REVISION_COMPACTED") or (
+                    exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+                ):
+                    self._cursor.save(0)  # start again; handlers are idempotent
+                if not self._stop.is_set():
+                    log.info("watch_retry", watch=self.name, code=exc.code().name)
+            except Exception:  # keep consuming whatever happens; the next round resumes from the saved cursor
+                if not self._stop.is_set():
+                    log.warning("watch_failed", watch=self.name, exc_info=True)
+            self.connected.clear()
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self._max)
+
+
+class RecordChangeWatcher(_Watcher):
+    """Consumes WatchRecordChanges; each changed enterprise goes to ``on_change(uscc, revision)`` once per batch."""
+
+    name = "records"
+
+    def __init__(self, channel: grpc.Channel, cursor: Cursor, on_change: Callable[[str, int], object], **kw: float):
+        super().__init__(cursor, **kw)
+        self._stub = rgrpc.RecordServiceStub(channel)
+        self._on_change = on_change
+
+    def _open(self, start: int) -> Iterator[tuple[int, object]]:
+        call = self._stub.WatchRecordChanges(rpb.WatchRecordChangesRequest(start_revision=start))
+        self._call = call
+        for response in call:
+            yield response.revision, response
+
+    def _handle(self, batch: object) -> None:
+        assert isinstance(batch, rpb.WatchRecordChangesResponse)
+        latest: dict[str, int] = {}
+        for change in batch.changes:
+            latest[change.record.uscc] = max(latest.get(change.record.uscc, 0), change.revision)
+        for uscc, revision in latest.items():
+            self._on_change(uscc, revision)
+
+
+class ParticipantWatcher(_Watcher):
+    """Consumes WatchParticipants for enterprises (every one gets an evaluation) and platforms (their cities)."""
+
+    name = "participants"
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        cursor: Cursor,
+        on_enterprise: Callable[[str, str, bool], object],
+        on_platform: Callable[[str, str], object],
+        **kw: float,
+    ):
+        super().__init__(cursor, **kw)
+        self._stub = rs_grpc.RegistryServiceStub(channel)
+        self._on_enterprise = on_enterprise
+        self._on_platform = on_platform
+
+    def _open(self, start: int) -> Iterator[tuple[int, object]]:
+        call = self._stub.WatchParticipants(
+            rs.WatchParticipantsRequest(
+                start_revision=start, kinds=[rs.PARTICIPANT_KIND_ENTERPRISE, rs.PARTICIPANT_KIND_PLATFORM]
+            )
+        )
+        self._call = call
+        listed = start > 0
+        for response in call:
+            # during the initial listing the revision is only safe to save once the snapshot is complete
+            listed = listed or response.snapshot_complete
+            yield (response.revision if listed else start), response
+
+    def _handle(self, batch: object) -> None:
+        assert isinstance(batch, rs.WatchParticipantsResponse)
+        for event in batch.events:
+            participant: pp.Participant = event.participant
+            kind = participant.WhichOneof("kind")
+            if kind == "enterprise":
+                e = participant.enterprise
+                self._on_enterprise(
+                    e.uscc, e.platform.removeprefix("platforms/"), event.type not in _ENTERPRISE_GONE_TYPES
+                )
+            elif kind == "platform":
+                p = participant.platform
+                self._on_platform(p.name.removeprefix("platforms/"), p.region_code)

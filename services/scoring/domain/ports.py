@@ -1,0 +1,264 @@
+"""What the scoring use cases need from storage and from other services, as plain types and protocols.
+
+Storage contracts (every backend passes the same conformance suite):
+- ``evaluations.add`` appends to an enterprise's history; ``current`` is the newest one.
+- ``alerts.add`` returns None when the institution already has an alert with that key (replayed record change).
+- ``alerts.after`` returns an institution's deliverable alerts with a cursor above ``cursor``, in cursor order.
+- ``cursors`` hold how far each consumed stream got; ``save`` sets it (0 after a compaction lists again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self
+
+from services.scoring.domain.engine import Evaluation
+from services.scoring.domain.records import Record, RecordRef
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    """A model document as published; the current model is the last one published."""
+
+    version: str
+    title: str
+    document: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """An evaluation as kept in an enterprise's history."""
+
+    evaluation_id: int
+    uscc: str
+    evaluation: Evaluation
+    evaluated_at: datetime
+    record_revision: int
+
+
+@dataclass(frozen=True)
+class ScenarioModelDoc:
+    """An institution's scenario model (a scenario document over a base model version)."""
+
+    institution_id: str
+    scenario_id: str
+    base_version: str
+    document: str
+    created_at: datetime
+    dropped: Mapping[str, str] = field(default_factory=dict)
+
+
+class LoanStatus(StrEnum):
+    OUTSTANDING = "OUTSTANDING"
+    CLOSED = "CLOSED"
+
+
+@dataclass(frozen=True)
+class LoanEntry:
+    """One loan of the register with its repayments."""
+
+    loan_id: str
+    institution_id: str
+    uscc: str
+    platform_id: str
+    city: str
+    amount_yuan: Decimal
+    term_months: int
+    credit: bool
+    first_loan: bool
+    small_micro: bool
+    granted_on: date
+    status: LoanStatus
+    created_at: datetime
+    repayments: tuple[tuple[date, Decimal], ...] = ()
+
+    @property
+    def outstanding_yuan(self) -> Decimal:
+        return max(self.amount_yuan - sum((a for _, a in self.repayments), Decimal(0)), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A risk event for one lending institution; ``cursor`` is its position in the institution's stream."""
+
+    cursor: int
+    institution_id: str
+    uscc: str
+    loan_id: str
+    risk: str
+    severity: str
+    reason: str
+    evidence: tuple[RecordRef, ...]
+    flags: tuple[str, ...]
+    key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EnterpriseState:
+    """An enterprise as scoring knows it: registered or gone, and its records as last processed."""
+
+    uscc: str
+    platform_id: str
+    active: bool
+    records: tuple[Record, ...] = ()
+    records_as_of: datetime | None = None
+    record_revision: int = 0
+
+
+class Models(Protocol):
+    def add(self, model: PublishedModel) -> None: ...
+
+    def get(self, version: str) -> PublishedModel | None: ...
+
+    def current(self) -> PublishedModel | None: ...
+
+
+class Enterprises(Protocol):
+    def get(self, uscc: str) -> EnterpriseState | None: ...
+
+    def put(self, state: EnterpriseState) -> None: ...
+
+    def active(self, after: str, limit: int) -> list[EnterpriseState]:
+        """Active enterprises with a code above ``after``, ordered by code (for batch re-evaluation)."""
+        ...
+
+
+class Evaluations(Protocol):
+    def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation: ...
+
+    def current(self, uscc: str) -> StoredEvaluation | None: ...
+
+    def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
+        """Newest first; only ids below ``before_id`` when given."""
+        ...
+
+
+class ScenarioModels(Protocol):
+    def get(self, institution_id: str, scenario_id: str) -> ScenarioModelDoc | None: ...
+
+    def put(self, scenario: ScenarioModelDoc) -> None: ...
+
+
+class Loans(Protocol):
+    def get(self, loan_id: str) -> LoanEntry | None: ...
+
+    def add(self, loan: LoanEntry) -> None: ...
+
+    def save(self, loan: LoanEntry) -> None:
+        """Store a loan's status and repayments (it was read in this unit of work)."""
+        ...
+
+    def outstanding_for(self, uscc: str) -> list[LoanEntry]: ...
+
+    def all(self) -> list[LoanEntry]: ...
+
+
+class Alerts(Protocol):
+    def add(self, alert: Alert, deliverable: bool) -> Alert | None:
+        """Store an alert (cursor assigned here); None when the institution has one with that key already."""
+        ...
+
+    def after(self, institution_id: str, cursor: int, limit: int) -> list[Alert]: ...
+
+    def acked(self, institution_id: str) -> int: ...
+
+    def ack(self, institution_id: str, up_to: int) -> int:
+        """Raise the acknowledged cursor to ``up_to`` (never lower it); returns the acknowledged cursor."""
+        ...
+
+
+class Cursors(Protocol):
+    def load(self, stream: str) -> int: ...
+
+    def save(self, stream: str, revision: int) -> None: ...
+
+
+class Requests(Protocol):
+    """Idempotency: what a mutation with a request id produced, and the fingerprint of its request."""
+
+    def get(self, method: str, request_id: str) -> tuple[str, str] | None:
+        """(fingerprint, result key) stored for the request id, or None."""
+        ...
+
+    def put(self, method: str, request_id: str, fingerprint: str, result: str) -> None: ...
+
+
+class Platforms(Protocol):
+    def region(self, platform_id: str) -> str | None: ...
+
+    def put(self, platform_id: str, region_code: str) -> None: ...
+
+
+class ScoringUnitOfWork(Protocol):
+    """One transaction over the scoring store; rolls back unless committed."""
+
+    @property
+    def models(self) -> Models: ...
+
+    @property
+    def enterprises(self) -> Enterprises: ...
+
+    @property
+    def evaluations(self) -> Evaluations: ...
+
+    @property
+    def scenarios(self) -> ScenarioModels: ...
+
+    @property
+    def loans(self) -> Loans: ...
+
+    @property
+    def alerts(self) -> Alerts: ...
+
+    @property
+    def cursors(self) -> Cursors: ...
+
+    @property
+    def requests(self) -> Requests: ...
+
+    @property
+    def platforms(self) -> Platforms: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """An enterprise's current records and the record revision they reflect."""
+
+    records: Sequence[Record]
+    revision: int
+
+
+class RecordSource(Protocol):
+    """The registry's records of one enterprise (personal fields masked: scoring needs none)."""
+
+    def enterprise_records(self, uscc: str) -> RecordPage | None:
+        """None when the registry does not know the enterprise."""
+        ...
+
+
+class Decision(StrEnum):
+    ALLOW = "ALLOW"
+    DENY = "DENY"
+
+
+class MonitoringConsent(Protocol):
+    """Whether an institution holds a POST_LOAN_MONITORING authorization from the enterprise for these items."""
+
+    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> Decision:
+        """Raises Unavailable when the decision cannot be made (the caller fails closed)."""
+        ...

@@ -1,0 +1,490 @@
+"""SQLAlchemy implementations of the scoring service's ports, and its unit of work."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.kit.db import SqlUnitOfWork
+from services.scoring.domain.engine import Contribution, Evaluation
+from services.scoring.domain.ports import (
+    Alert,
+    EnterpriseState,
+    LoanEntry,
+    LoanStatus,
+    PublishedModel,
+    ScenarioModelDoc,
+    StoredEvaluation,
+)
+from services.scoring.domain.records import Record, RecordRef
+from services.scoring.store.models import (
+    AlertAckRow,
+    AlertRow,
+    CursorRow,
+    EnterpriseRow,
+    EvaluationRow,
+    LoanRow,
+    ModelRow,
+    PlatformRow,
+    RequestRow,
+    ScenarioModelRow,
+)
+
+# ---------------------------------------------------------------------- JSON codecs
+
+
+def _value(v: object) -> Any:
+    if isinstance(v, bool | int | str) or v is None:
+        return v
+    if isinstance(v, Decimal):
+        return {"d": str(v)}
+    if isinstance(v, datetime):
+        return {"t": v.isoformat()}
+    if isinstance(v, date):
+        return {"day": v.isoformat()}
+    if isinstance(v, float):
+        return {"f": repr(v)}
+    raise TypeError(f"cannot store a {type(v).__name__} field value")
+
+
+def _unvalue(v: Any) -> object:
+    if isinstance(v, dict):
+        if "d" in v:
+            return Decimal(v["d"])
+        if "t" in v:
+            return datetime.fromisoformat(v["t"])
+        if "day" in v:
+            return date.fromisoformat(v["day"])
+        if "f" in v:
+            return float(v["f"])
+    return v
+
+
+def encode_records(records: tuple[Record, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "id": r.record_id,
+                "item": r.item_code,
+                "fields": {k: _value(v) for k, v in r.fields.items()},
+                "at": r.event_time.isoformat(),
+                "v": r.version,
+                "disputed": r.in_dispute,
+            }
+            for r in records
+        ],
+        ensure_ascii=False,
+    )
+
+
+def decode_records(text: str) -> tuple[Record, ...]:
+    return tuple(
+        Record(
+            d["id"],
+            d["item"],
+            {k: _unvalue(v) for k, v in d["fields"].items()},
+            datetime.fromisoformat(d["at"]),
+            d["v"],
+            d["disputed"],
+        )
+        for d in json.loads(text)
+    )
+
+
+def _refs(refs: tuple[RecordRef, ...]) -> list[list[object]]:
+    return [[r.record_id, r.version, r.item_code, r.in_dispute] for r in refs]
+
+
+def _unrefs(data: list[list[Any]]) -> tuple[RecordRef, ...]:
+    return tuple(RecordRef(str(a), int(b), str(c), bool(d)) for a, b, c, d in data)
+
+
+def encode_evaluation(e: Evaluation) -> str:
+    return json.dumps(
+        {
+            "raw": e.raw_score,
+            "capped": e.capped,
+            "contributions": [
+                [
+                    c.indicator,
+                    c.dimension,
+                    c.value,
+                    c.bin,
+                    c.points,
+                    c.weight,
+                    c.contribution,
+                    c.missing,
+                    c.excluded,
+                    _refs(c.evidence),
+                    c.disputed,
+                ]
+                for c in e.contributions
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_evaluation(row: EvaluationRow) -> Evaluation:
+    data = json.loads(row.payload)
+    parts = tuple(
+        Contribution(a, b, c, d, e, f, g, h, i, _unrefs(j), k)
+        for a, b, c, d, e, f, g, h, i, j, k in data["contributions"]
+    )
+    return Evaluation(
+        row.model_version,
+        row.score,
+        row.grade,
+        float(data["raw"]),
+        parts,
+        row.coverage,
+        tuple(json.loads(row.flags)),
+        bool(data["capped"]),
+    )
+
+
+# ---------------------------------------------------------------------- repositories
+
+
+class SqlModels:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _domain(r: ModelRow) -> PublishedModel:
+        return PublishedModel(r.version, r.title, r.document, r.published_at)
+
+    def add(self, model: PublishedModel) -> None:
+        self.s.add(
+            ModelRow(version=model.version, title=model.title, document=model.document, published_at=model.published_at)
+        )
+        self.s.flush()
+
+    def get(self, version: str) -> PublishedModel | None:
+        row = self.s.scalar(select(ModelRow).where(ModelRow.version == version))
+        return None if row is None else self._domain(row)
+
+    def current(self) -> PublishedModel | None:
+        row = self.s.scalar(select(ModelRow).order_by(ModelRow.seq.desc()).limit(1))
+        return None if row is None else self._domain(row)
+
+
+class SqlEnterprises:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _domain(r: EnterpriseRow) -> EnterpriseState:
+        return EnterpriseState(
+            r.uscc, r.platform_id, r.active, decode_records(r.records_json), r.records_as_of, r.record_revision
+        )
+
+    def get(self, uscc: str) -> EnterpriseState | None:
+        row = self.s.get(EnterpriseRow, uscc)
+        return None if row is None else self._domain(row)
+
+    def put(self, state: EnterpriseState) -> None:
+        row = self.s.get(EnterpriseRow, state.uscc)
+        if row is None:
+            row = EnterpriseRow(uscc=state.uscc)
+            self.s.add(row)
+        row.platform_id = state.platform_id
+        row.active = state.active
+        row.records_json = encode_records(state.records)
+        row.records_as_of = state.records_as_of
+        row.record_revision = state.record_revision
+        self.s.flush()
+
+    def active(self, after: str, limit: int) -> list[EnterpriseState]:
+        rows = self.s.scalars(
+            select(EnterpriseRow)
+            .where(EnterpriseRow.active.is_(True), EnterpriseRow.uscc > after)
+            .order_by(EnterpriseRow.uscc)
+            .limit(limit)
+        )
+        return [self._domain(r) for r in rows]
+
+
+class SqlEvaluations:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _domain(r: EvaluationRow) -> StoredEvaluation:
+        return StoredEvaluation(r.id, r.uscc, decode_evaluation(r), r.evaluated_at, r.record_revision)
+
+    def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation:
+        row = EvaluationRow(
+            uscc=uscc,
+            model_version=evaluation.model_version,
+            score=evaluation.score,
+            grade=evaluation.grade,
+            coverage=evaluation.coverage,
+            flags=json.dumps(list(evaluation.flags)),
+            payload=encode_evaluation(evaluation),
+            evaluated_at=at,
+            record_revision=record_revision,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return self._domain(row)
+
+    def current(self, uscc: str) -> StoredEvaluation | None:
+        row = self.s.scalar(
+            select(EvaluationRow).where(EvaluationRow.uscc == uscc).order_by(EvaluationRow.id.desc()).limit(1)
+        )
+        return None if row is None else self._domain(row)
+
+    def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
+        query = select(EvaluationRow).where(EvaluationRow.uscc == uscc)
+        if before_id is not None:
+            query = query.where(EvaluationRow.id < before_id)
+        return [self._domain(r) for r in self.s.scalars(query.order_by(EvaluationRow.id.desc()).limit(limit))]
+
+
+class SqlScenarioModels:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, institution_id: str, scenario_id: str) -> ScenarioModelDoc | None:
+        r = self.s.get(ScenarioModelRow, (institution_id, scenario_id))
+        if r is None:
+            return None
+        return ScenarioModelDoc(
+            r.institution_id, r.scenario_id, r.base_version, r.document, r.created_at, json.loads(r.dropped)
+        )
+
+    def put(self, scenario: ScenarioModelDoc) -> None:
+        self.s.add(
+            ScenarioModelRow(
+                institution_id=scenario.institution_id,
+                scenario_id=scenario.scenario_id,
+                base_version=scenario.base_version,
+                document=scenario.document,
+                dropped=json.dumps(dict(scenario.dropped), ensure_ascii=False),
+                created_at=scenario.created_at,
+            )
+        )
+        self.s.flush()
+
+
+class SqlLoans:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        # Strong references to the rows handed out: optimistic locking needs the version as it was read.
+        self._loaded: dict[str, LoanRow] = {}
+
+    def _domain(self, r: LoanRow) -> LoanEntry:
+        self._loaded[r.loan_id] = r
+        return LoanEntry(
+            r.loan_id,
+            r.institution_id,
+            r.uscc,
+            r.platform_id,
+            r.city,
+            Decimal(r.amount_yuan),
+            r.term_months,
+            r.credit,
+            r.first_loan,
+            r.small_micro,
+            date.fromisoformat(r.granted_on),
+            LoanStatus(r.status),
+            r.created_at,
+            tuple((date.fromisoformat(d), Decimal(a)) for d, a in json.loads(r.repayments)),
+        )
+
+    @staticmethod
+    def _repayments(loan: LoanEntry) -> str:
+        return json.dumps([[d.isoformat(), str(a)] for d, a in loan.repayments])
+
+    def get(self, loan_id: str) -> LoanEntry | None:
+        row = self.s.get(LoanRow, loan_id)
+        return None if row is None else self._domain(row)
+
+    def add(self, loan: LoanEntry) -> None:
+        row = LoanRow(
+            loan_id=loan.loan_id,
+            institution_id=loan.institution_id,
+            uscc=loan.uscc,
+            platform_id=loan.platform_id,
+            city=loan.city,
+            amount_yuan=str(loan.amount_yuan),
+            term_months=loan.term_months,
+            credit=loan.credit,
+            first_loan=loan.first_loan,
+            small_micro=loan.small_micro,
+            granted_on=loan.granted_on.isoformat(),
+            status=loan.status.value,
+            repayments=self._repayments(loan),
+            created_at=loan.created_at,
+        )
+        self.s.add(row)
+        self.s.flush()
+        self._loaded[loan.loan_id] = row
+
+    def save(self, loan: LoanEntry) -> None:
+        row = self._loaded[loan.loan_id]
+        row.status = loan.status.value
+        row.repayments = self._repayments(loan)
+        self.s.flush()
+
+    def outstanding_for(self, uscc: str) -> list[LoanEntry]:
+        rows = self.s.scalars(
+            select(LoanRow)
+            .where(LoanRow.uscc == uscc, LoanRow.status == LoanStatus.OUTSTANDING.value)
+            .order_by(LoanRow.loan_id)
+        )
+        return [self._domain(r) for r in rows]
+
+    def all(self) -> list[LoanEntry]:
+        return [self._domain(r) for r in self.s.scalars(select(LoanRow).order_by(LoanRow.loan_id))]
+
+
+class SqlAlerts:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _domain(r: AlertRow) -> Alert:
+        return Alert(
+            r.id,
+            r.institution_id,
+            r.uscc,
+            r.loan_id,
+            r.risk,
+            r.severity,
+            r.reason,
+            _unrefs(json.loads(r.evidence)),
+            tuple(json.loads(r.flags)),
+            r.key,
+            r.created_at,
+        )
+
+    def add(self, alert: Alert, deliverable: bool) -> Alert | None:
+        clash = self.s.scalar(
+            select(AlertRow.id).where(AlertRow.institution_id == alert.institution_id, AlertRow.key == alert.key)
+        )
+        if clash is not None:
+            return None
+        row = AlertRow(
+            institution_id=alert.institution_id,
+            uscc=alert.uscc,
+            loan_id=alert.loan_id,
+            risk=alert.risk,
+            severity=alert.severity,
+            reason=alert.reason,
+            evidence=json.dumps(_refs(alert.evidence)),
+            flags=json.dumps(list(alert.flags)),
+            key=alert.key,
+            deliverable=deliverable,
+            created_at=alert.created_at,
+        )
+        self.s.add(row)
+        self.s.flush()  # a concurrent writer of the same key fails on the unique constraint and retries
+        return self._domain(row)
+
+    def after(self, institution_id: str, cursor: int, limit: int) -> list[Alert]:
+        rows = self.s.scalars(
+            select(AlertRow)
+            .where(AlertRow.institution_id == institution_id, AlertRow.id > cursor, AlertRow.deliverable.is_(True))
+            .order_by(AlertRow.id)
+            .limit(limit)
+        )
+        return [self._domain(r) for r in rows]
+
+    def acked(self, institution_id: str) -> int:
+        row = self.s.get(AlertAckRow, institution_id)
+        return 0 if row is None else row.acked_cursor
+
+    def ack(self, institution_id: str, up_to: int) -> int:
+        row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
+        if row is None:
+            row = AlertAckRow(institution_id=institution_id, acked_cursor=up_to)
+            self.s.add(row)
+        else:
+            row.acked_cursor = max(row.acked_cursor, up_to)
+        self.s.flush()
+        return row.acked_cursor
+
+
+class SqlCursors:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def load(self, stream: str) -> int:
+        row = self.s.get(CursorRow, stream)
+        return 0 if row is None else row.revision
+
+    def save(self, stream: str, revision: int) -> None:
+        row = self.s.get(CursorRow, stream)
+        if row is None:
+            self.s.add(CursorRow(stream=stream, revision=revision))
+        else:
+            row.revision = revision
+        self.s.flush()
+
+
+class SqlRequests:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, method: str, request_id: str) -> tuple[str, str] | None:
+        row = self.s.get(RequestRow, (method, request_id))
+        return None if row is None else (row.fingerprint, row.result)
+
+    def put(self, method: str, request_id: str, fingerprint: str, result: str) -> None:
+        self.s.add(RequestRow(method=method, request_id=request_id, fingerprint=fingerprint, result=result))
+        self.s.flush()
+
+
+class SqlPlatforms:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def region(self, platform_id: str) -> str | None:
+        row = self.s.get(PlatformRow, platform_id)
+        return None if row is None else row.region_code
+
+    def put(self, platform_id: str, region_code: str) -> None:
+        row = self.s.get(PlatformRow, platform_id)
+        if row is None:
+            self.s.add(PlatformRow(platform_id=platform_id, region_code=region_code))
+        else:
+            row.region_code = region_code
+        self.s.flush()
+
+
+class SqlScoringUnitOfWork(SqlUnitOfWork):
+    """One transaction over every scoring repository."""
+
+    models: SqlModels
+    enterprises: SqlEnterprises
+    evaluations: SqlEvaluations
+    scenarios: SqlScenarioModels
+    loans: SqlLoans
+    alerts: SqlAlerts
+    cursors: SqlCursors
+    requests: SqlRequests
+    platforms: SqlPlatforms
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        super().__init__(session_factory)
+
+    def __enter__(self) -> SqlScoringUnitOfWork:
+        super().__enter__()
+        s = self.session
+        self.models = SqlModels(s)
+        self.enterprises = SqlEnterprises(s)
+        self.evaluations = SqlEvaluations(s)
+        self.scenarios = SqlScenarioModels(s)
+        self.loans = SqlLoans(s)
+        self.alerts = SqlAlerts(s)
+        self.cursors = SqlCursors(s)
+        self.requests = SqlRequests(s)
+        self.platforms = SqlPlatforms(s)
+        return self

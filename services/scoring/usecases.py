@@ -1,0 +1,557 @@
+"""Scoring use cases: each opens a unit of work, calls the pure domain, commits. No gRPC, no SQL here."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import structlog
+import yaml
+
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.validation import identifier, invalid
+from services.scoring.domain import effectiveness as eff
+from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
+from services.scoring.domain.engine import extract as extract_values
+from services.scoring.domain.fitting import fit
+from services.scoring.domain.model import GRADES, Model, load_model
+from services.scoring.domain.portrait import Portrait, portrait
+from services.scoring.domain.ports import (
+    Alert,
+    Decision,
+    EnterpriseState,
+    LoanEntry,
+    LoanStatus,
+    MonitoringConsent,
+    PublishedModel,
+    RecordSource,
+    ScenarioModelDoc,
+    ScoringUnitOfWork,
+    StoredEvaluation,
+)
+from services.scoring.domain.problems import ModelRejected, Problem
+from services.scoring.domain.records import RecordRef
+from services.scoring.domain.risk import detect_risks, snapshot
+from services.scoring.domain.scenario import compile_scenario
+
+log = structlog.get_logger("scoring.usecases")
+
+RECORDS_STREAM = "registry.records"
+PARTICIPANTS_STREAM = "registry.participants"
+BATCH = 1000
+
+
+class Notifier:
+    """Wakes alert watchers in this process right after a commit; other replicas' alerts are found by polling."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+
+@dataclass
+class Scoring:
+    """Everything the use cases need, wired once by the composition root."""
+
+    writer: Callable[[], ScoringUnitOfWork]
+    reader: Callable[[], ScoringUnitOfWork]
+    records: RecordSource
+    consent: MonitoringConsent
+    clock: Callable[[], datetime]
+    notifier: Notifier = field(default_factory=Notifier)
+    _compiled: dict[str, Model] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ------------------------------------------------------------------ models
+
+    def compiled(self, published: PublishedModel) -> Model:
+        with self._lock:
+            model = self._compiled.get(published.version)
+            if model is None:
+                model = self._compiled[published.version] = load_model(published.document)
+            return model
+
+    def current_model(self) -> Model:
+        with self.reader() as uow:
+            published = uow.models.current()
+        if published is None:
+            raise FailedPrecondition("ERROR_REASON_MODEL_REJECTED", "no model is published yet")
+        return self.compiled(published)
+
+
+def ensure_model(sc: Scoring, document: str) -> None:
+    """Publish the packaged basic model when nothing is published yet (first start)."""
+    with sc.reader() as uow:
+        if uow.models.current() is not None:
+            return
+    publish_model(sc, document)
+
+
+def publish_model(sc: Scoring, document: str) -> tuple[PublishedModel, int]:
+    """Validate and publish a model, then re-evaluate every enterprise under it in batch."""
+    model = load_model(document)
+    now = sc.clock()
+    with sc.writer() as uow:
+        existing = uow.models.get(model.version)
+        if existing is not None:
+            if existing.document != document:
+                raise ModelRejected(
+                    [Problem("VERSION_EXISTS", "version", f"{model.version} is published with another document")]
+                )
+            published = existing
+        else:
+            published = PublishedModel(model.version, model.title, document, now)
+            uow.models.add(published)
+            uow.commit()
+    count = reevaluate_all(sc)
+    log.info("model_published", version=model.version, reevaluated=count)
+    return published, count
+
+
+def with_evidence(evaluation: Evaluation, values: dict[str, Extracted]) -> Evaluation:
+    """Attach each indicator's record references (from extraction) to an evaluation computed from a table."""
+    parts = tuple(
+        replace(c, evidence=values[c.indicator].evidence, disputed=values[c.indicator].disputed)
+        if c.indicator in values
+        else c
+        for c in evaluation.contributions
+    )
+    return replace(evaluation, contributions=parts)
+
+
+def reevaluate_all(sc: Scoring) -> int:
+    """Re-evaluate every active enterprise from its last known records with the numpy batch engine."""
+    model = sc.current_model()
+    now = sc.clock()
+    after, total = "", 0
+    while True:
+        with sc.reader() as uow:
+            page = uow.enterprises.active(after, BATCH)
+        if not page:
+            return total
+        values = [extract_values(model, s.records, now) for s in page]
+        result = evaluate_batch(model.card, np.array([row_of(model.card, v) for v in values], dtype=np.float64))
+        with sc.writer() as uow:
+            for i, state in enumerate(page):
+                evaluation = with_evidence(result.evaluation(i), values[i])
+                uow.evaluations.add(state.uscc, evaluation, now, state.record_revision)
+            uow.commit()
+        total += len(page)
+        after = page[-1].uscc
+
+
+# ---------------------------------------------------------------------- registry events
+
+
+def on_enterprise(sc: Scoring, uscc: str, platform_id: str, active: bool) -> None:
+    """A participant event for an enterprise: a new one gets its first evaluation; a departed one is set aside."""
+    with sc.reader() as uow:
+        state = uow.enterprises.get(uscc)
+    if state is not None and state.active == active and (state.platform_id == platform_id or not platform_id):
+        return  # replay
+    if not active:
+        if state is not None:
+            with sc.writer() as uow:
+                uow.enterprises.put(replace(state, active=False))
+                uow.commit()
+        return
+    if state is None:
+        refresh_enterprise(sc, uscc, platform_id=platform_id, revision=0, force=True)
+        return
+    with sc.writer() as uow:
+        uow.enterprises.put(replace(state, active=True, platform_id=platform_id or state.platform_id))
+        uow.commit()
+
+
+def on_platform(sc: Scoring, platform_id: str, region_code: str) -> None:
+    with sc.writer() as uow:
+        if uow.platforms.region(platform_id) != region_code:
+            uow.platforms.put(platform_id, region_code)
+            uow.commit()
+
+
+def on_record_change(sc: Scoring, uscc: str, revision: int) -> int:
+    """A record of ``uscc`` changed at ``revision``: re-evaluate and, for outstanding loans, raise alerts.
+
+    Idempotent: a change at or below the revision already processed for the enterprise is dropped, and an alert
+    with a key the institution already has is not stored twice. Returns the number of alerts stored.
+    """
+    with sc.reader() as uow:
+        state = uow.enterprises.get(uscc)
+    if state is not None and state.record_revision >= revision > 0:
+        return 0
+    return refresh_enterprise(sc, uscc, platform_id=state.platform_id if state else "", revision=revision)
+
+
+def _items(model: Model, evidence: Sequence[RecordRef]) -> tuple[str, ...]:
+    """The items an alert discloses derived facts about: its evidence's, or every item the model reads."""
+    return tuple(sorted({r.item_code for r in evidence if r.item_code})) or tuple(sorted(model.items))
+
+
+def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: int, force: bool = False) -> int:
+    page = sc.records.enterprise_records(uscc)
+    records = tuple(page.records) if page is not None else ()
+    seen_revision = max(revision, page.revision if page is not None else 0)
+    model = sc.current_model()
+    now = sc.clock()
+    with sc.reader() as uow:
+        before = uow.enterprises.get(uscc)
+        loans = uow.loans.outstanding_for(uscc)
+    if before is not None and not force and before.record_revision >= seen_revision > 0:
+        return 0
+    current = snapshot(model, records, now)
+    events = []
+    if loans and before is not None and before.records_as_of is not None:
+        previous = snapshot(model, before.records, before.records_as_of)
+        events = detect_risks(model, previous, current)
+    # consent is asked before the transaction, so no database lock is held across the network call
+    decisions: dict[tuple[str, tuple[str, ...]], Decision] = {}
+    for loan in loans:
+        for event in events:
+            key = (loan.institution_id, _items(model, event.evidence))
+            if key not in decisions:
+                decisions[key] = sc.consent.check(loan.institution_id, uscc, key[1])
+    stored = 0
+    with sc.writer() as uow:
+        uow.enterprises.put(
+            EnterpriseState(
+                uscc,
+                platform_id or (before.platform_id if before else ""),
+                True if before is None else before.active,
+                records,
+                now,
+                max(seen_revision, before.record_revision if before else 0),
+            )
+        )
+        uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
+        for loan in loans:
+            for event in events:
+                key = (loan.institution_id, _items(model, event.evidence))
+                alert = Alert(
+                    0,
+                    loan.institution_id,
+                    uscc,
+                    loan.loan_id,
+                    event.risk,
+                    event.severity,
+                    event.reason,
+                    event.evidence,
+                    event.flags,
+                    event.key,
+                    now,
+                )
+                if uow.alerts.add(alert, decisions[key] is Decision.ALLOW) is not None:
+                    stored += 1
+        uow.commit()
+    if stored:
+        sc.notifier.notify()
+        log.info("alerts_raised", count=stored)
+    return stored
+
+
+# ---------------------------------------------------------------------- reads
+
+
+def get_evaluation(sc: Scoring, uscc: str) -> StoredEvaluation:
+    with sc.reader() as uow:
+        got = uow.evaluations.current(uscc)
+    if got is None:
+        raise NotFound(
+            "ERROR_REASON_EVALUATION_NOT_FOUND",
+            "the enterprise has no evaluation",
+            {"enterprise": f"enterprises/{uscc}"},
+        )
+    return got
+
+
+def evaluation_history(sc: Scoring, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
+    with sc.reader() as uow:
+        return uow.evaluations.history(uscc, before_id, limit)
+
+
+def _state(sc: Scoring, uscc: str) -> EnterpriseState:
+    with sc.reader() as uow:
+        state = uow.enterprises.get(uscc)
+    if state is None or not state.active:
+        raise NotFound(
+            "ERROR_REASON_EVALUATION_NOT_FOUND",
+            "the enterprise has no evaluation",
+            {"enterprise": f"enterprises/{uscc}"},
+        )
+    return state
+
+
+def get_portrait(sc: Scoring, uscc: str) -> Portrait:
+    state = _state(sc, uscc)
+    model = sc.current_model()
+    return portrait(model, assess(model, state.records, sc.clock()))
+
+
+# ---------------------------------------------------------------------- scenarios
+
+
+def _parse_yaml(text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ModelRejected([Problem("BAD_YAML", "document", str(exc).splitlines()[0])]) from None
+
+
+def _store_scenario(sc: Scoring, scenario: ScenarioModelDoc) -> ScenarioModelDoc:
+    with sc.writer() as uow:
+        existing = uow.scenarios.get(scenario.institution_id, scenario.scenario_id)
+        if existing is not None:
+            if existing.document == scenario.document:
+                return existing
+            raise AlreadyExists(
+                "ERROR_REASON_ALREADY_REGISTERED",
+                "the institution has a different scenario model with that id",
+                {"scenario_id": scenario.scenario_id},
+            )
+        uow.scenarios.put(scenario)
+        uow.commit()
+    return scenario
+
+
+def create_scenario(sc: Scoring, institution_id: str, scenario_id: str, document: str) -> ScenarioModelDoc:
+    identifier("institution", institution_id)
+    identifier("scenario_id", scenario_id)
+    base = sc.current_model()
+    compile_scenario(_parse_yaml(document), base)
+    return _store_scenario(sc, ScenarioModelDoc(institution_id, scenario_id, base.version, document, sc.clock()))
+
+
+def fit_scenario(
+    sc: Scoring,
+    institution_id: str,
+    scenario_id: str,
+    outcomes: Sequence[tuple[str, bool]],
+    grade_mins: Sequence[float],
+) -> tuple[ScenarioModelDoc, int]:
+    """Fit a scenario from outcomes; each enterprise's indicator and signal values come from its known records."""
+    identifier("institution", institution_id)
+    identifier("scenario_id", scenario_id)
+    if grade_mins and len(grade_mins) != len(GRADES):
+        raise invalid("grade_mins", f"needs one minimum per grade ({len(GRADES)})")
+    base = sc.current_model()
+    now = sc.clock()
+    codes = list(base.extractions)
+    columns: dict[str, list[float]] = {c: [] for c in codes}
+    bad: list[bool] = []
+    with sc.reader() as uow:
+        for uscc, is_bad in outcomes:
+            state = uow.enterprises.get(uscc)
+            if state is None or not state.active:
+                continue
+            values = extract_values(base, state.records, now)
+            for c in codes:
+                v = values[c].value
+                columns[c].append(math.nan if v is None else float(v))
+            bad.append(is_bad)
+    fitted = fit({c: np.asarray(v) for c, v in columns.items()}, np.asarray(bad, dtype=bool))
+    grades = dict(zip(GRADES, grade_mins, strict=True)) if grade_mins else None
+    doc = fitted.scenario(f"{institution_id}/{scenario_id}", base.version, grades)
+    compile_scenario(doc, base)
+    text = yaml.safe_dump(json.loads(json.dumps(doc)), allow_unicode=True, sort_keys=False)
+    stored = _store_scenario(
+        sc, ScenarioModelDoc(institution_id, scenario_id, base.version, text, now, dict(fitted.dropped))
+    )
+    return stored, len(bad)
+
+
+def scenario_score(sc: Scoring, institution_id: str, scenario_id: str, uscc: str) -> Evaluation:
+    with sc.reader() as uow:
+        scenario = uow.scenarios.get(institution_id, scenario_id)
+        base_published = uow.models.get(scenario.base_version) if scenario else None
+    if scenario is None or base_published is None:
+        raise NotFound(
+            "ERROR_REASON_SCENARIO_MODEL_NOT_FOUND",
+            "no such scenario model",
+            {"scenario_model": f"institutions/{institution_id}/scenarioModels/{scenario_id}"},
+        )
+    state = _state(sc, uscc)
+    model = compile_scenario(_parse_yaml(scenario.document), sc.compiled(base_published))
+    return assess(model, state.records, sc.clock()).evaluation
+
+
+# ---------------------------------------------------------------------- loans
+
+
+def parse_yuan(field_name: str, text: str, *, allow_zero: bool = False) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise invalid(field_name, "is not a decimal number") from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise invalid(field_name, "must be more than zero")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise invalid(field_name, "has more than two decimals")
+    return amount
+
+
+@dataclass(frozen=True)
+class NewLoan:
+    loan_id: str
+    institution_id: str
+    uscc: str
+    platform_id: str
+    amount_yuan: Decimal
+    term_months: int
+    credit: bool
+    first_loan: bool
+    small_micro: bool
+    granted_on: date
+
+
+def report_loan(sc: Scoring, cmd: NewLoan) -> LoanEntry:
+    """Add a loan; the enterprise's records as last processed are the monitoring baseline."""
+    identifier("loan_id", cmd.loan_id)
+    if not 1 <= cmd.term_months <= 360:
+        raise invalid("term_months", "must be 1-360")
+    with sc.writer() as uow:
+        existing = uow.loans.get(cmd.loan_id)
+        if existing is not None:
+            same = (
+                existing.institution_id,
+                existing.uscc,
+                existing.amount_yuan,
+                existing.granted_on,
+            ) == (cmd.institution_id, cmd.uscc, cmd.amount_yuan, cmd.granted_on)
+            if same:
+                return existing
+            raise AlreadyExists("ERROR_REASON_ALREADY_REGISTERED", "a different loan has that id", {"field": "loan_id"})
+        state = uow.enterprises.get(cmd.uscc)
+        if state is None or not state.active:
+            raise NotFound(
+                "ERROR_REASON_ENTERPRISE_NOT_FOUND", "the enterprise is not registered", {"field": "enterprise"}
+            )
+        loan = LoanEntry(
+            cmd.loan_id,
+            cmd.institution_id,
+            cmd.uscc,
+            cmd.platform_id,
+            uow.platforms.region(cmd.platform_id) or "",
+            cmd.amount_yuan,
+            cmd.term_months,
+            cmd.credit,
+            cmd.first_loan,
+            cmd.small_micro,
+            cmd.granted_on,
+            LoanStatus.OUTSTANDING,
+            sc.clock(),
+        )
+        uow.loans.add(loan)
+        uow.commit()
+    return loan
+
+
+def repay_loan(
+    sc: Scoring, loan_id: str, amount: Decimal, on: date, close: bool, request_id: str, fingerprint: str
+) -> LoanEntry:
+    if not request_id:
+        raise invalid("request_id", "is required for a repayment")
+    with sc.writer() as uow:
+        done = uow.requests.get("RepayLoan", request_id)
+        if done is not None:
+            if done[0] != fingerprint:
+                raise InvalidArgument(
+                    "ERROR_REASON_REQUEST_ID_REUSED", "request_id was used for another request", {"field": "request_id"}
+                )
+            loan = uow.loans.get(done[1])
+            assert loan is not None
+            return loan
+        loan = uow.loans.get(loan_id)
+        if loan is None:
+            raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan", {"loan": f"loans/{loan_id}"})
+        if loan.status is LoanStatus.CLOSED:
+            raise FailedPrecondition("ERROR_REASON_LOAN_CLOSED", "the loan is closed", {"loan": f"loans/{loan_id}"})
+        loan = replace(loan, repayments=(*loan.repayments, (on, amount)) if amount > 0 else loan.repayments)
+        if close or loan.outstanding_yuan == 0:
+            loan = replace(loan, status=LoanStatus.CLOSED)
+        uow.loans.save(loan)
+        uow.requests.put("RepayLoan", request_id, fingerprint, loan_id)
+        uow.commit()
+    return loan
+
+
+# ---------------------------------------------------------------------- alerts
+
+
+def deliverable_alerts(sc: Scoring, institution_id: str, cursor: int, limit: int) -> tuple[list[Alert], int]:
+    """Alerts after ``cursor`` that may flow now (POST_LOAN_MONITORING still held), and the new cursor.
+
+    Alerts the institution may no longer receive are skipped (they stay stored); the cursor moves past them.
+    """
+    with sc.reader() as uow:
+        batch = uow.alerts.after(institution_id, cursor, limit)
+    out = []
+    for alert in batch:
+        if sc.consent.check(institution_id, alert.uscc, _items(sc.current_model(), alert.evidence)) is Decision.ALLOW:
+            out.append(alert)
+        cursor = alert.cursor
+    return out, cursor
+
+
+def start_cursor(sc: Scoring, institution_id: str, after: int) -> int:
+    if after > 0:
+        return after
+    with sc.reader() as uow:
+        return uow.alerts.acked(institution_id)
+
+
+def ack_alerts(sc: Scoring, institution_id: str, up_to: int) -> int:
+    if up_to < 0:
+        raise invalid("up_to_cursor", "must not be negative")
+    with sc.writer() as uow:
+        acked = uow.alerts.ack(institution_id, up_to)
+        uow.commit()
+    return acked
+
+
+# ---------------------------------------------------------------------- effectiveness
+
+
+def effectiveness(
+    sc: Scoring, periods: Sequence[str], by: Sequence[str], on: date
+) -> tuple[list[eff.EffectRow], eff.Progress]:
+    if not periods or len(periods) > 60:
+        raise invalid("periods", "needs 1-60 periods")
+    with sc.reader() as uow:
+        entries = uow.loans.all()
+    loans = [
+        eff.Loan(
+            x.loan_id,
+            x.uscc,
+            x.institution_id,
+            x.platform_id,
+            x.city,
+            x.granted_on,
+            x.amount_yuan,
+            x.credit,
+            x.small_micro,
+            x.first_loan,
+            x.repayments,
+        )
+        for x in entries
+    ]
+    return eff.effectiveness(loans, periods, by or ("platform", "city")), eff.progress(loans, on)

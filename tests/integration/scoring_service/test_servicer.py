@@ -1,0 +1,236 @@
+"""The scoring service in-process on a real port, fed by a real registry (participants) and stand-in records/consent."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import grpc
+import pytest
+
+from creditnode.scoring.v1 import scoring_service_pb2 as pb
+from creditnode.scoring.v1 import scoring_service_pb2_grpc as pb_grpc
+from services.kit.status import error_info
+from services.scoring.data import model_text
+from services.scoring.main import ScoringSettings, build
+from tests.conftest import fresh_database
+from tests.integration.scoring_service.servers import Fakes, start_fakes
+from tests.registry_helpers import RegistryClient
+
+INSTITUTION = "institutions/bank-a"
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    f = start_fakes()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def scoring(registry_server: str, fakes: Fakes, tmp_path: Path) -> Iterator[pb_grpc.ScoringServiceStub]:
+    db = fresh_database(tmp_path, "scoring")
+    settings = ScoringSettings(
+        listen_addr="127.0.0.1:0",
+        database_url=next(db),
+        var_dir=tmp_path,
+        registry_addr=registry_server,
+        records_addr=fakes.address,
+        consent_addr=fakes.address,
+        watch_max_backoff_seconds=0.5,
+    )
+    server = build(settings, configure_logs=False)
+    channel = grpc.insecure_channel(server.address)
+    try:
+        yield pb_grpc.ScoringServiceStub(channel)
+    finally:
+        channel.close()
+        server.stop(0)
+        for _ in db:
+            pass
+
+
+def wait_evaluation(stub: pb_grpc.ScoringServiceStub, uscc: str, revision: int = 0) -> pb.Evaluation:
+    """Poll until the enterprise's evaluation reflects ``revision`` (no timed assertion: the test timeout rules)."""
+    while True:
+        try:
+            got = stub.GetEvaluation(pb.GetEvaluationRequest(enterprise=f"enterprises/{uscc}")).evaluation
+            if got.record_revision >= revision:
+                return got
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+        threading.Event().wait(0.05)
+
+
+def register(registry_server: str) -> str:
+    client = RegistryClient(grpc.insecure_channel(registry_server))
+    platform, _ = client.admitted_platform()
+    enterprise, _ = client.enterprise(platform.name)
+    return enterprise.uscc
+
+
+def test_registered_enterprise_gets_an_evaluation_and_records_change_it(
+    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    first = wait_evaluation(scoring, uscc)
+    assert first.model_version == "basic-v1"
+    revision = fakes.records.put(
+        uscc,
+        "e1",
+        "COURT_ENFORCEMENT",
+        AT,
+        case_number="(2026)陕01执1号",
+        filed_on=date(2026, 5, 1),
+        amount_yuan="100000",
+        status="OPEN",
+    )
+    second = wait_evaluation(scoring, uscc, revision)
+    enforcement = next(c for c in second.contributions if c.indicator == "open_enforcement_cases")
+    assert enforcement.value == 1
+    assert [r.record for r in enforcement.evidence] == [f"enterprises/{uscc}/records/e1"]
+    history = scoring.ListEvaluationHistory(pb.ListEvaluationHistoryRequest(enterprise=f"enterprises/{uscc}"))
+    assert history.evaluations[0].name == second.name
+    assert len(history.evaluations) >= 2
+
+
+def test_alert_reaches_an_authorized_lender_once_and_resume_after_ack_repeats_nothing(
+    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    loan = scoring.ReportLoan(
+        pb.ReportLoanRequest(
+            loan_id="loan-1",
+            institution=INSTITUTION,
+            enterprise=f"enterprises/{uscc}",
+            platform="platforms/city-x",
+            amount_yuan="500000.00",
+            term_months=12,
+            security=pb.LOAN_SECURITY_CREDIT,
+            first_loan=True,
+            small_micro=True,
+            granted_on=pb.CalendarDay(year=2026, month=6, day=1),
+        )
+    ).loan
+    assert loan.status == pb.LOAN_STATUS_OUTSTANDING
+    fakes.consent.granted.add((INSTITUTION, f"enterprises/{uscc}"))
+    stream = scoring.WatchAlerts(pb.WatchAlertsRequest(institution=INSTITUTION))
+    assert next(stream).alerts == []  # open
+    fakes.records.put(
+        uscc,
+        "e1",
+        "COURT_ENFORCEMENT",
+        AT,
+        case_number="(2026)陕01执1号",
+        filed_on=date(2026, 5, 1),
+        amount_yuan="100000",
+        status="OPEN",
+    )
+    got = next(r for r in stream if r.alerts)
+    stream.cancel()
+    risks = {a.risk for a in got.alerts}
+    assert "NEW_ENFORCEMENT" in risks
+    enforcement = next(a for a in got.alerts if a.risk == "NEW_ENFORCEMENT")
+    assert enforcement.loan == "loans/loan-1"
+    assert enforcement.severity == pb.ALERT_SEVERITY_HIGH
+    assert [r.record for r in enforcement.evidence] == [f"enterprises/{uscc}/records/e1"]
+    acked = scoring.AckAlerts(pb.AckAlertsRequest(institution=INSTITUTION, up_to_cursor=got.cursor))
+    assert acked.acknowledged_cursor == got.cursor
+    resumed = scoring.WatchAlerts(pb.WatchAlertsRequest(institution=INSTITUTION))
+    first = next(resumed)
+    resumed.cancel()
+    assert first.cursor == got.cursor
+    assert not first.alerts
+
+
+def test_alerts_are_withheld_without_a_monitoring_authorization(
+    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    scoring.ReportLoan(
+        pb.ReportLoanRequest(
+            loan_id="loan-2",
+            institution=INSTITUTION,
+            enterprise=f"enterprises/{uscc}",
+            platform="platforms/city-x",
+            amount_yuan="1000",
+            term_months=6,
+            security=pb.LOAN_SECURITY_SECURED,
+            granted_on=pb.CalendarDay(year=2026, month=6, day=1),
+        )
+    )
+    revision = fakes.records.put(
+        uscc, "e1", "COURT_ENFORCEMENT", AT, case_number="x", filed_on=date(2026, 5, 1), amount_yuan="1", status="OPEN"
+    )
+    wait_evaluation(scoring, uscc, revision)
+    fakes.consent.granted.add((INSTITUTION, f"enterprises/{uscc}"))
+    second = fakes.records.put(
+        uscc, "e2", "COURT_ENFORCEMENT", AT, case_number="y", filed_on=date(2026, 5, 2), amount_yuan="1", status="OPEN"
+    )
+    wait_evaluation(scoring, uscc, second)
+    stream = scoring.WatchAlerts(pb.WatchAlertsRequest(institution=INSTITUTION))
+    next(stream)
+    got = next(r for r in stream if r.alerts)
+    stream.cancel()
+    evidence = {r.record for a in got.alerts for r in a.evidence}
+    assert f"enterprises/{uscc}/records/e1" not in evidence  # raised while unauthorized: never flows
+    assert f"enterprises/{uscc}/records/e2" in evidence
+
+
+def test_publish_rejects_a_bad_model_with_reasons_and_republish_reevaluates(
+    registry_server: str, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.PublishModel(pb.PublishModelRequest(document="version: x\ngrades: {}\n"))
+    info = error_info(err.value)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert info is not None
+    assert info.reason == "ERROR_REASON_MODEL_REJECTED"
+    text = model_text().replace("version: basic-v1", "version: basic-v2")
+    published = scoring.PublishModel(pb.PublishModelRequest(document=text))
+    assert published.model.current
+    assert published.enterprises_reevaluated >= 1
+    assert wait_evaluation(scoring, uscc).model_version == "basic-v2"
+
+
+def test_loan_register_feeds_effectiveness(registry_server: str, scoring: pb_grpc.ScoringServiceStub) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    for i, (amount, credit) in enumerate([("300", True), ("700", False)]):
+        scoring.ReportLoan(
+            pb.ReportLoanRequest(
+                loan_id=f"l-{i}",
+                institution=INSTITUTION,
+                enterprise=f"enterprises/{uscc}",
+                platform="platforms/city-x",
+                amount_yuan=amount,
+                term_months=12,
+                security=pb.LOAN_SECURITY_CREDIT if credit else pb.LOAN_SECURITY_SECURED,
+                small_micro=True,
+                first_loan=i == 0,
+                granted_on=pb.CalendarDay(year=2026, month=3, day=1),
+            )
+        )
+    closed = scoring.RepayLoan(
+        pb.RepayLoanRequest(
+            loan="loans/l-1", amount_yuan="700", repaid_on=pb.CalendarDay(year=2026, month=4, day=1), request_id="r1"
+        )
+    ).loan
+    assert closed.status == pb.LOAN_STATUS_CLOSED
+    got = scoring.GetEffectiveness(
+        pb.GetEffectivenessRequest(periods=["2026-Q1"], progress_on=pb.CalendarDay(year=2026, month=6, day=30))
+    )
+    row = got.rows[0]
+    assert (row.loans_granted, row.credit_loans_granted, row.first_loans) == (2, 1, 1)
+    assert row.credit_balance_yuan == "300"
+    assert row.small_micro_share == 1.0
+    assert got.progress.credit_balance_yuan == "300"
+    assert got.progress.target_balance_yuan == "1200000000000"

@@ -1,0 +1,196 @@
+"""One conformance suite for the scoring storage port, run on SQLite or PostgreSQL (CREDITNODE_TEST_PG_URL) and on
+the in-memory fake the unit tests use, so the fake cannot drift from the real store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from services.kit.db import make_engine, migrate, session_factories
+from services.scoring.domain.engine import Contribution, Evaluation
+from services.scoring.domain.ports import (
+    Alert,
+    EnterpriseState,
+    LoanEntry,
+    LoanStatus,
+    PublishedModel,
+    ScoringUnitOfWork,
+)
+from services.scoring.domain.records import Record, RecordRef
+from services.scoring.main import MIGRATIONS
+from services.scoring.store.repositories import SqlScoringUnitOfWork
+from tests.unit.scoring_service.fakes import FakeUnitOfWork, Store
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+UowFactory = Callable[[], ScoringUnitOfWork]
+
+
+@pytest.fixture(params=["sql", "fake"])
+def uow(request: pytest.FixtureRequest, database_url: str) -> Iterator[UowFactory]:
+    if request.param == "fake":
+        store = Store()
+        yield lambda: FakeUnitOfWork(store)
+        return
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, "alembic_version_scoring")
+    writer, _ = session_factories(engine)
+    yield lambda: SqlScoringUnitOfWork(writer)
+    engine.dispose()
+
+
+def evaluation(score: int, version: str = "basic-v1") -> Evaluation:
+    ref = RecordRef("r1", 2, "COURT_ENFORCEMENT", True)
+    part = Contribution(
+        "open_enforcement_cases", "judicial", 1.0, "[1, 2)", 30.0, 0.06, 18.0, False, False, (ref,), True
+    )
+    return Evaluation(version, score, "BBB", float(score), (part,), 0.5, ("MALICIOUS_DEBT_EVASION",), True)
+
+
+def alert(key: str, institution: str = "bank-a") -> Alert:
+    return Alert(
+        0,
+        institution,
+        "91610100MA6TEST001",
+        "loan-1",
+        "NEW_ENFORCEMENT",
+        "HIGH",
+        "why",
+        (RecordRef("r1", 1, "X"),),
+        (),
+        key,
+        NOW,
+    )
+
+
+def test_nothing_is_stored_without_commit(uow: UowFactory) -> None:
+    with uow() as u:
+        u.models.add(PublishedModel("basic-v1", "t", "doc", NOW))
+    with uow() as u:
+        assert u.models.current() is None
+
+
+def test_the_last_published_model_is_current(uow: UowFactory) -> None:
+    with uow() as u:
+        u.models.add(PublishedModel("basic-v1", "t", "doc1", NOW))
+        u.models.add(PublishedModel("basic-v2", "t", "doc2", NOW))
+        u.commit()
+    with uow() as u:
+        current = u.models.current()
+        assert current is not None
+        assert current.version == "basic-v2"
+        first = u.models.get("basic-v1")
+        assert first is not None
+        assert first.document == "doc1"
+
+
+def test_enterprise_records_round_trip_with_their_types(uow: UowFactory) -> None:
+    fields = {"d": date(2026, 1, 2), "n": Decimal("12.30"), "i": 3, "b": False, "s": "OPEN"}
+    record = Record("r1", "COURT_ENFORCEMENT", fields, NOW, 2, True)
+    with uow() as u:
+        u.enterprises.put(EnterpriseState("91610100MA6TEST001", "xian", True, (record,), NOW, 7))
+        u.enterprises.put(EnterpriseState("91610100MA6TEST000", "xian", False))
+        u.commit()
+    with uow() as u:
+        got = u.enterprises.get("91610100MA6TEST001")
+        assert got is not None
+        assert got.records == (record,)
+        assert got.record_revision == 7
+        assert [e.uscc for e in u.enterprises.active("", 10)] == ["91610100MA6TEST001"]
+
+
+def test_evaluation_history_is_newest_first_and_pages_by_id(uow: UowFactory) -> None:
+    with uow() as u:
+        for score in (500, 600, 700):
+            u.evaluations.add("91610100MA6TEST001", evaluation(score), NOW, score)
+        u.commit()
+    with uow() as u:
+        current = u.evaluations.current("91610100MA6TEST001")
+        assert current is not None
+        assert current.evaluation == evaluation(700)
+        page = u.evaluations.history("91610100MA6TEST001", None, 2)
+        assert [e.evaluation.score for e in page] == [700, 600]
+        rest = u.evaluations.history("91610100MA6TEST001", page[-1].evaluation_id, 2)
+        assert [e.evaluation.score for e in rest] == [500]
+
+
+def test_an_alert_key_is_stored_once_per_institution_and_cursors_grow(uow: UowFactory) -> None:
+    with uow() as u:
+        first = u.alerts.add(alert("k1"), True)
+        assert u.alerts.add(alert("k1"), True) is None
+        other = u.alerts.add(alert("k1", "bank-b"), True)
+        held = u.alerts.add(alert("k2"), False)
+        later = u.alerts.add(alert("k3"), True)
+        u.commit()
+    assert first is not None
+    assert other is not None
+    assert held is not None
+    assert later is not None
+    assert first.cursor < other.cursor < held.cursor < later.cursor
+    with uow() as u:
+        assert [a.key for a in u.alerts.after("bank-a", 0, 10)] == ["k1", "k3"]  # withheld ones never listed
+        assert [a.key for a in u.alerts.after("bank-a", first.cursor, 10)] == ["k3"]
+        assert u.alerts.after("bank-a", 0, 10)[0].evidence == (RecordRef("r1", 1, "X"),)
+
+
+def test_acknowledgement_only_moves_forward(uow: UowFactory) -> None:
+    with uow() as u:
+        assert u.alerts.acked("bank-a") == 0
+        assert u.alerts.ack("bank-a", 4) == 4
+        u.commit()
+    with uow() as u:
+        assert u.alerts.ack("bank-a", 2) == 4
+        u.commit()
+    with uow() as u:
+        assert u.alerts.acked("bank-a") == 4
+
+
+def test_loans_keep_repayments_and_leave_monitoring_when_closed(uow: UowFactory) -> None:
+    entry = LoanEntry(
+        "loan-1",
+        "bank-a",
+        "91610100MA6TEST001",
+        "xian",
+        "610100",
+        Decimal("1000.50"),
+        12,
+        True,
+        False,
+        True,
+        date(2026, 6, 1),
+        LoanStatus.OUTSTANDING,
+        NOW,
+    )
+    with uow() as u:
+        u.loans.add(entry)
+        u.commit()
+    with uow() as u:
+        got = u.loans.get("loan-1")
+        assert got == entry
+        u.loans.save(
+            LoanEntry(
+                **{**got.__dict__, "repayments": ((date(2026, 7, 1), Decimal("1000.50")),), "status": LoanStatus.CLOSED}
+            )
+        )
+        u.commit()
+    with uow() as u:
+        assert u.loans.outstanding_for("91610100MA6TEST001") == []
+        closed = u.loans.get("loan-1")
+        assert closed is not None
+        assert closed.outstanding_yuan == 0
+        assert len(u.loans.all()) == 1
+
+
+def test_cursors_and_request_ids_are_kept(uow: UowFactory) -> None:
+    with uow() as u:
+        assert u.cursors.load("registry.records") == 0
+        u.cursors.save("registry.records", 42)
+        u.requests.put("RepayLoan", "r1", "fp", "loan-1")
+        u.platforms.put("xian", "610100")
+        u.commit()
+    with uow() as u:
+        assert u.cursors.load("registry.records") == 42
+        assert u.requests.get("RepayLoan", "r1") == ("fp", "loan-1")
+        assert u.platforms.region("xian") == "610100"

@@ -1,0 +1,223 @@
+"""In-memory fakes of the scoring ports, for use-case tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from services.scoring.domain.engine import Evaluation
+from services.scoring.domain.ports import (
+    Alert,
+    Decision,
+    EnterpriseState,
+    LoanEntry,
+    LoanStatus,
+    PublishedModel,
+    RecordPage,
+    ScenarioModelDoc,
+    StoredEvaluation,
+)
+from services.scoring.domain.records import Record
+
+
+@dataclass
+class Store:
+    models: list[PublishedModel] = field(default_factory=list)
+    enterprises: dict[str, EnterpriseState] = field(default_factory=dict)
+    evaluations: list[StoredEvaluation] = field(default_factory=list)
+    scenarios: dict[tuple[str, str], ScenarioModelDoc] = field(default_factory=dict)
+    loans: dict[str, LoanEntry] = field(default_factory=dict)
+    alerts: list[tuple[Alert, bool]] = field(default_factory=list)
+    acks: dict[str, int] = field(default_factory=dict)
+    cursors: dict[str, int] = field(default_factory=dict)
+    requests: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)
+
+
+class FakeModels:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def add(self, model: PublishedModel) -> None:
+        self.s.models.append(model)
+
+    def get(self, version: str) -> PublishedModel | None:
+        return next((m for m in self.s.models if m.version == version), None)
+
+    def current(self) -> PublishedModel | None:
+        return self.s.models[-1] if self.s.models else None
+
+
+class FakeEnterprises:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def get(self, uscc: str) -> EnterpriseState | None:
+        return self.s.enterprises.get(uscc)
+
+    def put(self, state: EnterpriseState) -> None:
+        self.s.enterprises[state.uscc] = state
+
+    def active(self, after: str, limit: int) -> list[EnterpriseState]:
+        return sorted((e for e in self.s.enterprises.values() if e.active and e.uscc > after), key=lambda e: e.uscc)[
+            :limit
+        ]
+
+
+class FakeEvaluations:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation:
+        stored = StoredEvaluation(len(self.s.evaluations) + 1, uscc, evaluation, at, record_revision)
+        self.s.evaluations.append(stored)
+        return stored
+
+    def current(self, uscc: str) -> StoredEvaluation | None:
+        return next((e for e in reversed(self.s.evaluations) if e.uscc == uscc), None)
+
+    def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
+        rows = [e for e in reversed(self.s.evaluations) if e.uscc == uscc]
+        return [e for e in rows if before_id is None or e.evaluation_id < before_id][:limit]
+
+
+class FakeScenarios:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def get(self, institution_id: str, scenario_id: str) -> ScenarioModelDoc | None:
+        return self.s.scenarios.get((institution_id, scenario_id))
+
+    def put(self, scenario: ScenarioModelDoc) -> None:
+        self.s.scenarios[(scenario.institution_id, scenario.scenario_id)] = scenario
+
+
+class FakeLoans:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def get(self, loan_id: str) -> LoanEntry | None:
+        return self.s.loans.get(loan_id)
+
+    def add(self, loan: LoanEntry) -> None:
+        self.s.loans[loan.loan_id] = loan
+
+    def save(self, loan: LoanEntry) -> None:
+        self.s.loans[loan.loan_id] = loan
+
+    def outstanding_for(self, uscc: str) -> list[LoanEntry]:
+        return [x for x in self.s.loans.values() if x.uscc == uscc and x.status is LoanStatus.OUTSTANDING]
+
+    def all(self) -> list[LoanEntry]:
+        return list(self.s.loans.values())
+
+
+class FakeAlerts:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def add(self, alert: Alert, deliverable: bool) -> Alert | None:
+        if any(a.institution_id == alert.institution_id and a.key == alert.key for a, _ in self.s.alerts):
+            return None
+        stored = replace(alert, cursor=len(self.s.alerts) + 1)
+        self.s.alerts.append((stored, deliverable))
+        return stored
+
+    def after(self, institution_id: str, cursor: int, limit: int) -> list[Alert]:
+        return [a for a, ok in self.s.alerts if ok and a.institution_id == institution_id and a.cursor > cursor][:limit]
+
+    def acked(self, institution_id: str) -> int:
+        return self.s.acks.get(institution_id, 0)
+
+    def ack(self, institution_id: str, up_to: int) -> int:
+        self.s.acks[institution_id] = max(self.s.acks.get(institution_id, 0), up_to)
+        return self.s.acks[institution_id]
+
+
+class FakeCursors:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def load(self, stream: str) -> int:
+        return self.s.cursors.get(stream, 0)
+
+    def save(self, stream: str, revision: int) -> None:
+        self.s.cursors[stream] = revision
+
+
+class FakeRequests:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def get(self, method: str, request_id: str) -> tuple[str, str] | None:
+        return self.s.requests.get((method, request_id))
+
+    def put(self, method: str, request_id: str, fingerprint: str, result: str) -> None:
+        self.s.requests[(method, request_id)] = (fingerprint, result)
+
+
+class FakePlatforms:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def region(self, platform_id: str) -> str | None:
+        return self.s.platforms.get(platform_id)
+
+    def put(self, platform_id: str, region_code: str) -> None:
+        self.s.platforms[platform_id] = region_code
+
+
+class FakeUnitOfWork:
+    """Commits by swapping in a working copy; without commit nothing changes (like the SQL unit of work)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        import copy
+
+        self.work = copy.deepcopy(self.store)
+        w = self.work
+        self.models, self.enterprises, self.evaluations = FakeModels(w), FakeEnterprises(w), FakeEvaluations(w)
+        self.scenarios, self.loans, self.alerts = FakeScenarios(w), FakeLoans(w), FakeAlerts(w)
+        self.cursors, self.requests, self.platforms = FakeCursors(w), FakeRequests(w), FakePlatforms(w)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return None
+
+    def commit(self) -> None:
+        self.store.__dict__.update(self.work.__dict__)
+        self.committed = True
+
+
+@dataclass
+class FakeRecordSource:
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    revision: int = 0
+    calls: int = 0
+
+    def add(self, uscc: str, record: Record) -> int:
+        self.records.setdefault(uscc, []).append(record)
+        self.revision += 1
+        return self.revision
+
+    def enterprise_records(self, uscc: str) -> RecordPage | None:
+        self.calls += 1
+        return RecordPage(list(self.records.get(uscc, [])), self.revision)
+
+
+@dataclass
+class FakeConsent:
+    allowed: set[tuple[str, str]] = field(default_factory=set)
+    asked: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+
+    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> Decision:
+        self.asked.append((institution_id, uscc, tuple(items)))
+        return Decision.ALLOW if (institution_id, uscc) in self.allowed else Decision.DENY

@@ -1,0 +1,159 @@
+"""Scoring use cases against in-memory fakes: evaluation on registration and change, alerts, idempotency, loans."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.scoring import usecases
+from services.scoring.data import model_text
+from services.scoring.domain.problems import ModelRejected
+from services.scoring.domain.records import Record
+from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
+
+USCC = "91610100MA6TEST001"
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+World = tuple[usecases.Scoring, Store, FakeRecordSource, FakeConsent]
+
+
+@pytest.fixture
+def world() -> World:
+    store, records, consent = Store(), FakeRecordSource(), FakeConsent()
+    sc = usecases.Scoring(
+        writer=lambda: FakeUnitOfWork(store),
+        reader=lambda: FakeUnitOfWork(store),
+        records=records,
+        consent=consent,
+        clock=lambda: NOW,
+    )
+    usecases.ensure_model(sc, model_text())
+    return sc, store, records, consent
+
+
+def enforcement(record_id: str, status: str = "OPEN", version: int = 1) -> Record:
+    fields = {"case_number": record_id, "filed_on": date(2026, 5, 1), "amount_yuan": Decimal(1000), "status": status}
+    return Record(record_id, "COURT_ENFORCEMENT", fields, datetime(2026, 5, 1, tzinfo=UTC), version)
+
+
+def loan(sc: usecases.Scoring, loan_id: str = "loan-1", institution: str = "bank-a") -> None:
+    usecases.report_loan(
+        sc,
+        usecases.NewLoan(loan_id, institution, USCC, "xian", Decimal(1000), 12, True, True, True, date(2026, 6, 1)),
+    )
+
+
+def test_a_registered_enterprise_gets_a_basic_evaluation(world: World) -> None:
+    sc, store, _, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    got = usecases.get_evaluation(sc, USCC)
+    assert got.evaluation.model_version == "basic-v1"
+    assert store.enterprises[USCC].platform_id == "xian"
+
+
+def test_an_unknown_enterprise_has_no_evaluation(world: World) -> None:
+    sc, _, _, _ = world
+    with pytest.raises(NotFound) as err:
+        usecases.get_evaluation(sc, USCC)
+    assert err.value.reason == "ERROR_REASON_EVALUATION_NOT_FOUND"
+
+
+def test_a_replayed_record_change_is_processed_once(world: World) -> None:
+    sc, store, records, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    revision = records.add(USCC, enforcement("e1"))
+    usecases.on_record_change(sc, USCC, revision)
+    count = len(store.evaluations)
+    calls = records.calls
+    usecases.on_record_change(sc, USCC, revision)
+    assert len(store.evaluations) == count
+    assert records.calls == calls
+
+
+def test_an_authorized_lender_gets_an_alert_for_a_new_enforcement_case(world: World) -> None:
+    sc, _store, records, consent = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    consent.allowed.add(("bank-a", USCC))
+    usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+    alerts, cursor = usecases.deliverable_alerts(sc, "bank-a", 0, 100)
+    risks = [a.risk for a in alerts]
+    assert "NEW_ENFORCEMENT" in risks
+    assert cursor == alerts[-1].cursor
+    assert ("bank-a", USCC, ("COURT_ENFORCEMENT",)) in consent.asked
+
+
+def test_without_authorization_the_alert_is_withheld(world: World) -> None:
+    sc, store, records, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+    assert store.alerts
+    assert not any(ok for _, ok in store.alerts)
+    assert usecases.deliverable_alerts(sc, "bank-a", 0, 100)[0] == []
+
+
+def test_authorization_withdrawn_after_the_alert_stops_its_delivery(world: World) -> None:
+    sc, _, records, consent = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    consent.allowed.add(("bank-a", USCC))
+    usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+    consent.allowed.clear()
+    alerts, cursor = usecases.deliverable_alerts(sc, "bank-a", 0, 100)
+    assert alerts == []
+    assert cursor > 0
+
+
+def test_no_alert_without_an_outstanding_loan(world: World) -> None:
+    sc, store, records, consent = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    consent.allowed.add(("bank-a", USCC))
+    usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+    assert store.alerts == []
+
+
+def test_ack_never_goes_back(world: World) -> None:
+    sc, _, _, _ = world
+    assert usecases.ack_alerts(sc, "bank-a", 5) == 5
+    assert usecases.ack_alerts(sc, "bank-a", 3) == 5
+    assert usecases.start_cursor(sc, "bank-a", 0) == 5
+
+
+def test_publishing_a_broken_model_names_the_problems(world: World) -> None:
+    sc, _, _, _ = world
+    with pytest.raises(ModelRejected) as err:
+        usecases.publish_model(sc, "version: v\n")
+    assert err.value.reason == "ERROR_REASON_MODEL_REJECTED"
+    assert err.value.problems
+
+
+def test_publishing_reevaluates_everyone_in_batch(world: World) -> None:
+    sc, _, _records, _ = world
+    for i in range(3):
+        usecases.on_enterprise(sc, f"91610100MA6TEST00{i}", "xian", True)
+    _, count = usecases.publish_model(sc, model_text().replace("version: basic-v1", "version: basic-v2"))
+    assert count == 3
+    assert usecases.get_evaluation(sc, "91610100MA6TEST001").evaluation.model_version == "basic-v2"
+
+
+def test_a_repayment_replay_is_not_counted_twice_and_a_closed_loan_takes_no_more(world: World) -> None:
+    sc, _, _, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    first = usecases.repay_loan(sc, "loan-1", Decimal(400), date(2026, 7, 1), False, "r1", "f1")
+    again = usecases.repay_loan(sc, "loan-1", Decimal(400), date(2026, 7, 1), False, "r1", "f1")
+    assert first.outstanding_yuan == again.outstanding_yuan == Decimal(600)
+    with pytest.raises(InvalidArgument):
+        usecases.repay_loan(sc, "loan-1", Decimal(1), date(2026, 7, 1), False, "r1", "other")
+    usecases.repay_loan(sc, "loan-1", Decimal(600), date(2026, 8, 1), False, "r2", "f2")
+    with pytest.raises(FailedPrecondition):
+        usecases.repay_loan(sc, "loan-1", Decimal(1), date(2026, 9, 1), False, "r3", "f3")
+
+
+def test_a_loan_needs_a_known_enterprise(world: World) -> None:
+    sc, _, _, _ = world
+    with pytest.raises(NotFound):
+        loan(sc)
