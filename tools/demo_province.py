@@ -2,7 +2,8 @@
 
 Shaanxi's 10 prefecture-level cities and the Yangling zone each get an admitted platform; 秦信融 (the provincial
 aggregator) proxies county platforms; about 20 banks connect through the platforms; a few thousand enterprises with
-valid generated USCCs and Ed25519 keys register; the departments of the sharing list are registered.
+valid generated USCCs and Ed25519 keys register; the departments of the sharing list are registered, and each
+department delivers synthetic records (tools/demo_records.py) for the first ``--record-enterprises`` enterprises.
 
 Everything derives from ``--seed``. Every mutation carries a request_id derived from the seed, so running the loader
 again against the same node changes nothing. Platform keys/certificates and enterprise keys are written under
@@ -18,8 +19,10 @@ import os
 import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import grpc
 import yaml
@@ -31,11 +34,16 @@ from cryptography.x509.oid import NameOID
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.registry.v1 import participants_pb2 as pb
+from creditnode.registry.v1 import records_pb2 as rec_pb
+from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+from services.registry.domain.sharing_list import CHINA_TZ
 from services.registry.domain.uscc import ALPHABET, make_uscc
+from tools.demo_records import DEFAULT_AS_OF, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARING_LIST = ROOT / "services" / "registry" / "data" / "sharing_list.yaml"
@@ -131,6 +139,7 @@ def _csr(key: ec.EllipticCurvePrivateKey, platform_id: str) -> str:
 
 class Loader:
     def __init__(self, channel: grpc.Channel, seed: int, out: Path) -> None:
+        self.channel = channel
         self.admin = admin_grpc.RegistryAdminServiceStub(channel)
         self.registry = rs_grpc.RegistryServiceStub(channel)
         self.seed = seed
@@ -220,7 +229,7 @@ class Loader:
                 )
             )
 
-    def enterprises(self, count: int, platforms: list[tuple[str, str]]) -> None:
+    def enterprises(self, count: int, platforms: list[tuple[str, str]]) -> list[str]:
         rng = random.Random(self.seed + 1)
         keys: dict[str, str] = {}
         jobs = []
@@ -251,6 +260,64 @@ class Loader:
         keys_file = self.out / "enterprise_keys.json"
         keys_file.write_text(json.dumps(keys, indent=0))
         keys_file.chmod(0o600)
+        return [job.uscc for job in jobs]
+
+    def records(self, usccs: list[str]) -> dict[str, int]:
+        """Each department delivers its records in batches; request ids follow the seed, so a rerun is a replay."""
+        by_department: dict[str, list[rec_pb.IngestRecord]] = {}
+        for r in generate(usccs, self.seed, as_of=_records_as_of()):
+            by_department.setdefault(r["department"], []).append(_wire_record(r))
+        ingestion = rec_grpc.RecordIngestionServiceStub(self.channel)
+        counts: dict[str, int] = {}
+
+        def send(job: tuple[str, int, list[rec_pb.IngestRecord]]) -> rec_pb.IngestBatchResponse:
+            department, index, batch = job
+            request = rec_pb.IngestBatchRequest(
+                request_id=_request_id(self.seed, "records", department, str(index), str(len(usccs))), records=batch
+            )
+            md = (("x-creditnode-department", department),)
+            return ingestion.IngestBatch(request, metadata=md, timeout=120)  # type: ignore[no-any-return]
+
+        jobs = [
+            (department, i, recs[i : i + 1000])
+            for department, recs in sorted(by_department.items())
+            for i in range(0, len(recs), 1000)
+        ]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for resp in pool.map(send, jobs):
+                for outcome in ("accepted", "duplicate", "parked", "rejected"):
+                    counts[outcome] = counts.get(outcome, 0) + getattr(resp.counts, outcome)
+        return counts
+
+
+def _records_as_of() -> datetime:
+    # Fixed, so a rerun sends the same records; a day earlier while the default lies ahead of the clock.
+    now = datetime.now(UTC)
+    return DEFAULT_AS_OF if now > DEFAULT_AS_OF else datetime(2026, 11, 28, 12, tzinfo=CHINA_TZ)
+
+
+def _wire_value(value: object) -> rec_pb.FieldValue:
+    if isinstance(value, bool):
+        return rec_pb.FieldValue(bool_value=value)
+    if isinstance(value, int):
+        return rec_pb.FieldValue(int_value=value)
+    if isinstance(value, Decimal):
+        return rec_pb.FieldValue(decimal_value=format(value, "f"))
+    if isinstance(value, date):
+        return rec_pb.FieldValue(date_value=sl_pb.CalendarDate(year=value.year, month=value.month, day=value.day))
+    return rec_pb.FieldValue(string_value=str(value))
+
+
+def _wire_record(r: dict[str, Any]) -> rec_pb.IngestRecord:
+    return rec_pb.IngestRecord(
+        item_code=r["item_code"],
+        list_version=r["list_version"],
+        source_record_id=r["source_record_id"],
+        source_version=r["source_version"],
+        uscc=r["uscc"],
+        event_time=_ts(r["event_time"]),
+        fields={k: _wire_value(v) for k, v in r["fields"].items()},
+    )
 
 
 def main() -> None:
@@ -258,6 +325,7 @@ def main() -> None:
     parser.add_argument("--registry", default=os.environ.get("REGISTRY_ADDR", "127.0.0.1:50052"))
     parser.add_argument("--seed", type=int, default=20231231)
     parser.add_argument("--enterprises", type=int, default=2000)
+    parser.add_argument("--record-enterprises", type=int, default=150, help="enterprises that get records")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "demo")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -271,12 +339,13 @@ def main() -> None:
             loader.platform(platform_id, name, region, pb.PLATFORM_KIND_COUNTY, proxy=f"platforms/{AGGREGATOR[0]}")
         direct = [c[0] for c in CITIES]
         loader.banks(direct)
-        loader.enterprises(args.enterprises, [(c[0], c[2]) for c in CITIES] + [(p[0], p[2]) for p in PROXIED])
+        usccs = loader.enterprises(args.enterprises, [(c[0], c[2]) for c in CITIES] + [(p[0], p[2]) for p in PROXIED])
+        records = loader.records(usccs[: args.record_enterprises])
         coverage = loader.registry.GetCoverage(rs_pb.GetCoverageRequest())
     print(
         f"demo province: {coverage.platforms_admitted} platforms admitted, "
         f"{coverage.institutions_connected} institutions, {coverage.enterprises_registered} enterprises, "
-        f"{departments} departments (keys and certificates under {args.out})"
+        f"{departments} departments, records {records} (keys and certificates under {args.out})"
     )
 
 

@@ -6,15 +6,20 @@ from pathlib import Path
 
 from opentelemetry import trace
 
+from creditnode.registry.v1 import records_pb2_grpc as records_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.config import ServiceSettings
 from services.kit.db import ping, session_factories, utcnow
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
+from services.registry import record_usecases
+from services.registry.api.records import RecordIngestion, Records, SharingLists
 from services.registry.api.servicers import Registry, RegistryAdmin
 from services.registry.api.watch import RevisionNotifier
 from services.registry.ca import FileCertificateAuthority
+from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, load_sharing_list
 from services.registry.store.repositories import SqlRegistryUnitOfWork
 
 NAME = "registry"
@@ -28,6 +33,8 @@ class RegistrySettings(ServiceSettings):
     ca_dir: Path | None = None
     # ca_autocreate creates a development CA when ca_dir is empty; never set it in production.
     ca_autocreate: bool = False
+    # sharing_list_path is published as version 1 when the database has no sharing list yet.
+    sharing_list_path: Path = DEFAULT_SHARING_LIST_PATH
 
 
 def build(
@@ -50,12 +57,26 @@ def build(
     def reader() -> SqlRegistryUnitOfWork:
         return SqlRegistryUnitOfWork(reader_sessions)
 
+    record_usecases.ensure_sharing_list(writer(), load_sharing_list(settings.sharing_list_path), utcnow())
+    lists = record_usecases.CatalogueCache()
+
     def register(server: object) -> list[str]:
         rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow), server)
         admin_grpc.add_RegistryAdminServiceServicer_to_server(
             RegistryAdmin(writer, reader, ca, notifier, utcnow), server
         )
-        return ["creditnode.registry.v1.RegistryService", "creditnode.registry.v1.RegistryAdminService"]
+        records_grpc.add_RecordIngestionServiceServicer_to_server(
+            RecordIngestion(writer, lists, notifier, utcnow), server
+        )
+        records_grpc.add_RecordServiceServicer_to_server(Records(writer, reader, lists, notifier, utcnow), server)
+        sl_grpc.add_SharingListServiceServicer_to_server(SharingLists(writer, reader, lists, utcnow), server)
+        return [
+            "creditnode.registry.v1.RegistryService",
+            "creditnode.registry.v1.RegistryAdminService",
+            "creditnode.registry.v1.RecordIngestionService",
+            "creditnode.registry.v1.RecordService",
+            "creditnode.registry.v1.SharingListService",
+        ]
 
     spec = ServerSpec(
         name=NAME,

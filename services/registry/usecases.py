@@ -435,6 +435,8 @@ def register_enterprise(
         uow.enterprises.add(enterprise)
         revision = uow.events.next_revision()
         uow.events.append(ParticipantEvent(revision, ParticipantKind.ENTERPRISE, check.code, EventType.UPSERT))
+        # Records that arrived before the enterprise were parked; they apply now, at the same revision.
+        uow.records.apply_parked(check.code, revision, now)
         _remember(uow, idem, "RegisterEnterprise", check.code)
         uow.commit()
         return enterprise

@@ -8,6 +8,15 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from services.registry.domain.ledger import (
+    ChunkWrites,
+    DeliveryFigures,
+    Dispute,
+    ListEntry,
+    RecordChange,
+    RecordHead,
+    StoredVersion,
+)
 from services.registry.domain.participants import (
     Department,
     Enterprise,
@@ -160,6 +169,78 @@ class CertificateLog(Protocol):
     def revoked(self) -> list[IssuedCertificate]: ...
 
 
+class SharingListStore(Protocol):
+    def latest_version(self) -> int:
+        """The newest version number, 0 before the first publish."""
+
+    def all(self) -> list[ListEntry]:
+        """Every version, oldest first."""
+
+    def add(self, entry: ListEntry) -> None:
+        """Append a version; the caller stamps the previous one through ``supersede``."""
+
+    def supersede(self, version: int, at: datetime) -> None: ...
+
+
+class RecordStore(Protocol):
+    def stream_position(self, department: str, stream_id: str) -> int:
+        """The last committed sequence of a stream (0 when unknown); held for update until commit."""
+
+    def set_stream_position(self, department: str, stream_id: str, sequence: int, at: datetime) -> None: ...
+
+    def heads_for_ingest(self, record_ids: list[str]) -> dict[str, RecordHead]:
+        """Heads with their department fingerprints by source version, in one query each."""
+
+    def registered(self, usccs: list[str]) -> set[str]:
+        """Which of these enterprises are registered."""
+
+    def superseded(self, fingerprints: list[str]) -> set[str]:
+        """Which of these contents were corrected away."""
+
+    def add_superseded(self, fingerprint: str, record_id: str, at: datetime) -> None: ...
+
+    def write(self, writes: ChunkWrites) -> None:
+        """Store a chunk in bulk: new and updated heads, versions, closed versions, changes, refusals."""
+
+    def apply_parked(self, uscc: str, revision: int, at: datetime) -> list[str]:
+        """Make the enterprise's parked records current and record them as created at ``revision``."""
+
+    def head(self, record_id: str) -> RecordHead | None: ...
+
+    def versions(self, record_id: str) -> list[StoredVersion]:
+        """Every version of a record, oldest first."""
+
+    def current_versions(self, record_ids: list[str]) -> dict[str, StoredVersion]:
+        """The newest version of each record."""
+
+    def enterprise_versions(
+        self, uscc: str, *, item_codes: list[str] | None, at: datetime | None, after: str | None, limit: int
+    ) -> list[tuple[RecordHead, StoredVersion]]:
+        """Non-parked records of an enterprise with the version in force at ``at`` (None: now), ordered by
+        (item code, event time, record id); ``after`` is the previous page's last key as written by ``page_key``."""
+
+    def disputes(self, record_ids: list[str]) -> dict[str, list[Dispute]]:
+        """Every dispute (open and cleared) of these records, oldest first."""
+
+    def add_dispute(self, dispute: Dispute) -> None: ...
+
+    def clear_dispute(self, record_id: str, objection: str, at: datetime, outcome: str, statement: str) -> None: ...
+
+    def changes_after(self, revision: int, max_revisions: int) -> list[RecordChange]:
+        """Changes with revision > ``revision``, whole revisions only."""
+
+    def add_changes(self, changes: list[RecordChange]) -> None: ...
+
+    def delivery_figures(self, start: datetime, end: datetime) -> dict[tuple[str, str], DeliveryFigures]:
+        """Per (department, item): first deliveries, on time, refusals and last delivery in [start, end)."""
+
+    def batch_result(self, request_id: str) -> tuple[str, str, str] | None:
+        """(department, fingerprint, results JSON) of an earlier IngestBatch call."""
+
+    def add_batch_result(self, request_id: str, department: str, fingerprint: str, results: str, at: datetime) -> None:
+        """Remember an IngestBatch call's results."""
+
+
 class RegistryUnitOfWork(Protocol):
     """One transaction over the registry's storage; rolls back unless committed."""
 
@@ -186,6 +267,12 @@ class RegistryUnitOfWork(Protocol):
 
     @property
     def certificates(self) -> CertificateLog: ...
+
+    @property
+    def sharing_lists(self) -> SharingListStore: ...
+
+    @property
+    def records(self) -> RecordStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -1,10 +1,10 @@
-"""SQLAlchemy models of the registry's own database: participants, histories, events, requests, certificates."""
+"""SQLAlchemy models of the registry's own database: participants, histories, events, requests, records, lists."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
@@ -158,6 +158,149 @@ class CertificateRow(Base):
     pem: Mapped[str] = mapped_column(Text)
     not_after: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+
+class SharingListVersionRow(Base):
+    """Append-only: a version is never edited; publishing the next one only stamps superseded_at."""
+
+    __tablename__ = "sharing_list_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    published_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RecordRow(Base):
+    """One source record (department, item, source id); its contents live in record_versions."""
+
+    __tablename__ = "records"
+
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    item_code: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(40))
+    source_record_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(10))  # CURRENT, PARKED (enterprise not registered yet), REMOVED
+    version: Mapped[int] = mapped_column(Integer)
+    latest_source_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_records_uscc_item", "uscc", "item_code"),
+        Index("ix_records_state_uscc", "state", "uscc"),
+    )
+
+
+class RecordVersionRow(Base):
+    """Append-only content history: a correction is a new row; only valid_to of the replaced row is ever set."""
+
+    __tablename__ = "record_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    uscc: Mapped[str] = mapped_column(String(18))
+    item_code: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10))  # CURRENT or REMOVED (a removal is a version too)
+    kind: Mapped[str] = mapped_column(String(24))  # DEPARTMENT or OBJECTION_CORRECTION
+    source_version: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # NULL for corrections
+    list_version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[str] = mapped_column(Text)  # JSON, self-describing types (services.registry.store.records)
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    batch: Mapped[str] = mapped_column(String(160))  # "streams/{id}" or "batches/{request_id}" or "objections/{id}"
+    objection: Mapped[str] = mapped_column(String(80))
+    valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_to: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_record_versions_record", "record_id", "version"),
+        Index("ix_record_versions_uscc", "uscc", "valid_from"),
+        Index("ix_record_versions_delivery", "department", "item_code", "received_at"),
+    )
+
+
+class RecordEventRow(Base):
+    """The record watch's source: which record changed how at which revision."""
+
+    __tablename__ = "record_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    revision: Mapped[int] = mapped_column(Integer, index=True)
+    record_id: Mapped[str] = mapped_column(String(32))
+    item_code: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+
+
+class RecordDisputeRow(Base):
+    """One objection's flag on one record; cleared rows stay, with their outcome and statement."""
+
+    __tablename__ = "record_disputes"
+
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    objection: Mapped[str] = mapped_column(String(80), primary_key=True)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(20))
+    statement: Mapped[str] = mapped_column(Text)
+
+
+class SupersededFingerprintRow(Base):
+    """Contents corrected away by an objection: never accepted again from the department (anti-reinsertion)."""
+
+    __tablename__ = "superseded_fingerprints"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IngestRefusalRow(Base):
+    """Records not stored (rejected or duplicate), kept for the timeliness and completeness figures."""
+
+    __tablename__ = "ingest_refusals"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    department: Mapped[str] = mapped_column(String(40))
+    item_code: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_ingest_refusals_delivery", "department", "item_code", "received_at"),)
+
+
+class StreamPositionRow(Base):
+    """The last sequence committed per department stream; updated in the same transaction as the records."""
+
+    __tablename__ = "stream_positions"
+
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BatchResultRow(Base):
+    """The results of an IngestBatch call, so a retry with the same request_id returns them unchanged."""
+
+    __tablename__ = "batch_results"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    results: Mapped[str] = mapped_column(Text)  # JSON list of results
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 metadata = Base.metadata

@@ -48,6 +48,7 @@ from services.registry.store.models import (
     RevisionCounterRow,
     StatusHistoryRow,
 )
+from services.registry.store.records import SqlRecords, SqlSharingLists
 
 
 class SqlPlatforms:
@@ -508,6 +509,8 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     events: SqlEvents
     requests: SqlRequests
     certificates: SqlCertificates
+    sharing_lists: SqlSharingLists
+    records: SqlRecords
 
     def __enter__(self) -> SqlRegistryUnitOfWork:
         super().__enter__()
@@ -520,4 +523,6 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.events = SqlEvents(s)
         self.requests = SqlRequests(s)
         self.certificates = SqlCertificates(s)
+        self.sharing_lists = SqlSharingLists(s)
+        self.records = SqlRecords(s)
         return self

@@ -1,0 +1,131 @@
+"""Background work: the outbox dispatcher (at-least-once delivery to idempotent handlers) and the periodic sweep."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import structlog
+
+from services.kit.errors import DomainError
+
+log = structlog.get_logger("objection.background")
+
+DONE = "DONE"
+PARKED = "PARKED"
+PENDING = "PENDING"
+
+# A handler delivers one event's payload and says DONE, or PARKED when the consumer has no API for it yet.
+# It raises to ask for a retry; it must be idempotent (the same event may arrive again).
+Handler = Callable[[Mapping[str, Any]], str]
+
+
+class OutboxStore(Protocol):
+    def due(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def mark(self, item_id: int, state: str, now: datetime, error: str | None = None, retry_in: float = 0) -> None: ...
+
+
+class OutboxUnitOfWork(Protocol):
+    @property
+    def outbox(self) -> OutboxStore: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+
+    def commit(self) -> None: ...
+
+
+def alert(payload: Mapping[str, Any]) -> str:
+    """An operator alert: one warning line with ids only (payloads may hold statement texts; never log them)."""
+    log.warning("objection_alert", alert=True, event_type=payload["type"], objection=payload["objection_id"])
+    return DONE
+
+
+def note(payload: Mapping[str, Any]) -> str:
+    """A hook with no remote effect: scoring follows record changes, departments and platforms pull their queues."""
+    log.info("objection_event", event_type=payload["type"], objection=payload["objection_id"])
+    return DONE
+
+
+def parked(payload: Mapping[str, Any]) -> str:
+    """Kept in the outbox for a consumer API that does not exist yet (see the service README)."""
+    log.warning("objection_event_parked", event_type=payload["type"], objection=payload["objection_id"])
+    return PARKED
+
+
+def breach(payload: Mapping[str, Any]) -> str:
+    """A late forward: alert now; the registry has no breach API yet, so the event stays parked for it."""
+    log.warning(
+        "objection_forwarding_breached", alert=True, objection=payload["objection_id"], platform=payload["platform"]
+    )
+    return PARKED
+
+
+class Dispatcher:
+    """Delivers due outbox events; failures retry with exponential backoff (capped)."""
+
+    def __init__(
+        self,
+        writer: Callable[[], OutboxUnitOfWork],
+        handlers: Mapping[str, Handler],
+        clock: Callable[[], datetime],
+        *,
+        batch: int = 100,
+        max_backoff: float = 300.0,
+    ) -> None:
+        self.writer, self.handlers, self.clock = writer, handlers, clock
+        self.batch, self.max_backoff = batch, max_backoff
+
+    def run_once(self) -> int:
+        """Deliver what is due now; returns how many events were settled (DONE or PARKED)."""
+        with self.writer() as uow:
+            items = uow.outbox.due(self.clock(), self.batch)
+        settled = 0
+        for item in items:
+            handler = self.handlers.get(item.event_type, parked)
+            error: str | None = None
+            try:
+                state = handler(item.payload)
+            except DomainError as exc:
+                state, error = PENDING, exc.reason
+            except Exception as exc:  # a handler bug must not stop the others; it is retried
+                log.error("outbox_handler_failed", event_type=item.event_type, error_type=type(exc).__name__)
+                state, error = PENDING, type(exc).__name__
+            retry_in = min(self.max_backoff, 0.5 * 2 ** min(item.attempts, 20))
+            with self.writer() as uow:
+                uow.outbox.mark(item.id, state, self.clock(), error, retry_in)
+                uow.commit()
+            settled += state != PENDING
+        return settled
+
+
+class Periodic:
+    """Runs ``work`` every ``interval`` seconds on a daemon thread until stopped; errors are logged, never fatal."""
+
+    def __init__(self, name: str, work: Callable[[], object], interval: float) -> None:
+        self.name, self.work, self.interval = name, work, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"objection-{name}", daemon=True)
+
+    def start(self) -> Periodic:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.work()
+            except Exception as exc:
+                log.warning("periodic_failed", job=self.name, error_type=type(exc).__name__)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)

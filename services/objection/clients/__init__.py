@@ -1,0 +1,1 @@
+"""Adapters to other services (registry, scoring, the gateway's disclosure log) behind the domain's ports."""

@@ -1,0 +1,191 @@
+"""The registry, as the objection service needs it: record versions, the sharing list, and dispute flags."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import grpc
+import structlog
+
+from creditnode.registry.v1 import records_pb2 as rec
+from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+from creditnode.registry.v1 import sharing_list_pb2 as sl
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
+from services.kit.errors import Unavailable
+from services.kit.status import error_info
+from services.objection.domain import RecordInfo
+
+log = structlog.get_logger("objection.registry")
+
+DONE = "DONE"
+PARKED = "PARKED"
+
+
+def _unavailable(exc: grpc.RpcError, what: str) -> Unavailable:
+    return Unavailable(
+        "ERROR_REASON_DEPENDENCY_UNAVAILABLE", f"the registry's {what} is unavailable", {"code": exc.code().name}
+    )
+
+
+def department_name(code: str) -> str:
+    """Sharing-list department codes ("sx-tax") as resource names ("departments/sx-tax"), as provenance says."""
+    return code if code.startswith("departments/") else f"departments/{code}"
+
+
+class GrpcRecords:
+    """RecordLookup over ``RecordService.GetRecord``; a record id is the registry's record name."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._stub = rec_grpc.RecordServiceStub(channel)
+
+    def _get(self, name: str, history: bool) -> rec.GetRecordResponse | None:
+        if not name.startswith("enterprises/") or "/records/" not in name:
+            return None
+        try:
+            response: rec.GetRecordResponse = self._stub.GetRecord(
+                rec.GetRecordRequest(name=name, include_history=history)
+            )
+        except grpc.RpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise _unavailable(exc, "record service") from None
+        return response
+
+    def owner(self, record_id: str) -> str | None:
+        response = self._get(record_id, history=False)
+        return response.record.uscc if response is not None else None
+
+    def version(self, record_id: str, version: int) -> RecordInfo | None:
+        response = self._get(record_id, history=True)
+        if response is None:
+            return None
+        record = response.record
+        versions = {v.version: v.provenance for v in response.versions}
+        if record.version not in versions:
+            versions[record.version] = record.provenance
+        provenance = versions.get(version)
+        if provenance is None:
+            return None
+        return RecordInfo(
+            record_id=record_id,
+            version=version,
+            enterprise=record.uscc,
+            item=record.item_code,
+            provider=department_name(provenance.department),
+            content_sha256=provenance.fingerprint,
+        )
+
+
+class GrpcSharingList:
+    """ResponsibleDepartments over ``SharingListService.GetSharingList`` (current version), cached for ``ttl``."""
+
+    def __init__(self, channel: grpc.Channel, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stub = sl_grpc.SharingListServiceStub(channel)
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: dict[str, str] = {}
+        self._fetched_at: float | None = None
+
+    def _refresh(self) -> dict[str, str]:
+        with self._lock:
+            now = self._clock()
+            if self._fetched_at is not None and now - self._fetched_at < self._ttl:
+                return self._items
+            try:
+                response: sl.GetSharingListResponse = self._stub.GetSharingList(sl.GetSharingListRequest(version=0))
+            except grpc.RpcError as exc:
+                if self._fetched_at is not None:  # a stale list beats no routing; the next call retries
+                    log.warning("sharing_list_refresh_failed", code=exc.code().name)
+                    return self._items
+                raise _unavailable(exc, "sharing list") from None
+            self._items = {i.code: department_name(i.department) for i in response.sharing_list.items if i.department}
+            self._fetched_at = now
+            return self._items
+
+    def department_for(self, item: str) -> str | None:
+        return self._refresh().get(item)
+
+
+def _request_id(payload: Mapping[str, Any], what: str) -> str:
+    """A stable request_id per effect, so a redelivered event is a replay at the registry."""
+    raw = f"{payload['objection_id']}\x1f{payload['type']}\x1f{what}"
+    return "obj-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+_OUTCOMES = {
+    "CORRECTED": rec.DISPUTE_OUTCOME_CORRECTED,
+    "UPHELD": rec.DISPUTE_OUTCOME_UPHELD,
+}
+
+
+class RegistryDisputes:
+    """Idempotent outbox handlers that set and clear in-dispute flags through ``RecordService``."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._stub = rec_grpc.RecordServiceStub(channel)
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self._stub, method)(request)
+        except grpc.RpcError as exc:
+            info = error_info(exc)
+            if info is not None and info.reason == "ERROR_REASON_DISPUTE_NOT_FOUND":
+                return None  # cleared already by an earlier delivery: the effect holds
+            raise _unavailable(exc, method) from None
+
+    def flag_raised(self, payload: Mapping[str, Any]) -> str:
+        target = payload["target"]
+        if "record_id" not in target:
+            return PARKED  # evaluation flags belong to scoring, which has no API for them yet
+        self._call(
+            "SetRecordDispute",
+            rec.SetRecordDisputeRequest(
+                name=target["record_id"],
+                objection=f"objections/{payload['objection_id']}",
+                request_id=_request_id(payload, target["record_id"]),
+            ),
+        )
+        return DONE
+
+    def flag_cleared(self, payload: Mapping[str, Any]) -> str:
+        target = payload["target"]
+        if "record_id" not in target:
+            return PARKED
+        request = rec.ClearRecordDisputeRequest(
+            name=target["record_id"],
+            objection=f"objections/{payload['objection_id']}",
+            outcome=_OUTCOMES[payload["outcome"]],
+            request_id=_request_id(payload, target["record_id"]),
+        )
+        if payload["outcome"] == "CORRECTED":
+            # The department's corrected version is already the record's current content; the contract wants the
+            # complete corrected content, so it is passed as read (see the service README: contract gap).
+            current = self._call(
+                "GetRecord", rec.GetRecordRequest(name=target["record_id"], view=rec.PERSONAL_DATA_VIEW_RAW)
+            )
+            if current is not None:
+                for key, value in current.record.fields.items():
+                    request.corrected_fields[key].CopyFrom(value)
+        self._call("ClearRecordDispute", request)
+        return DONE
+
+    def marked_unverifiable(self, payload: Mapping[str, Any]) -> str:
+        target = payload["target"]
+        if "record_id" not in target:
+            return PARKED
+        self._call(
+            "ClearRecordDispute",
+            rec.ClearRecordDisputeRequest(
+                name=target["record_id"],
+                objection=f"objections/{payload['objection_id']}",
+                outcome=rec.DISPUTE_OUTCOME_UNVERIFIABLE,
+                statement=payload.get("statement") or "",
+                request_id=_request_id(payload, target["record_id"]),
+            ),
+        )
+        return DONE

@@ -1,0 +1,192 @@
+"""The objection store on the configured backend (SQLite, or PostgreSQL with CREDITNODE_TEST_PG_URL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from services.kit.db import make_engine, migrate, session_factories
+from services.kit.errors import Aborted, AlreadyExists
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.store import LeafFilter
+from services.objection import usecases
+from services.objection.domain import ObjectionFilter, ObjectionStatus, Outcome
+from services.objection.main import MIGRATIONS
+from services.objection.store.models import ObjectionRow, OutboxRow, TimelineRow, evidence_models
+from services.objection.store.repositories import SqlObjectionUnitOfWork
+from services.objection.usecases import Idempotency
+from tests.unit.objection.fakes import ACME, TAX, World, bank, cst
+from tests.unit.objection_service.fakes import lookups
+
+
+class Db:
+    def __init__(self, engine: Engine, evidence: EvidenceLog) -> None:
+        self.engine, self.evidence = engine, evidence
+        self.writer_sessions, self.reader_sessions = session_factories(engine)
+
+    def writer(self) -> SqlObjectionUnitOfWork:
+        return SqlObjectionUnitOfWork(self.writer_sessions, self.evidence)
+
+    def reader(self) -> SqlObjectionUnitOfWork:
+        return SqlObjectionUnitOfWork(self.reader_sessions)
+
+
+@pytest.fixture
+def db(database_url: str, tmp_path: Path) -> Iterator[Db]:
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, "alembic_version_objection")
+    evidence = EvidenceLog(engine, evidence_models, origin="test/objection", key=NodeKey.generate()).start()
+    try:
+        yield Db(engine, evidence)
+    finally:
+        evidence.close()
+        engine.dispose()
+
+
+def _file(db: Db, world: World, **overrides: object) -> object:
+    command = world.command(**overrides)
+    return usecases.file(db.writer, db.reader, lookups(world), command, Idempotency(), command.forwarded_at)
+
+
+def test_a_filed_objection_reads_back_whole_with_its_timeline(db: Db) -> None:
+    world = World()
+    filed = _file(db, world, attachments=())
+    with db.reader() as uow:
+        stored = uow.objections.get(filed.id)  # type: ignore[attr-defined]
+    assert stored is not None
+    assert stored.status is ObjectionStatus.ROUTED
+    assert stored.timeline == filed.timeline  # type: ignore[attr-defined]
+    assert stored.lines[0].department == TAX
+    assert stored.handling_due == filed.handling_due  # type: ignore[attr-defined]
+
+
+def test_every_timeline_step_is_evidence_without_reasons_text(db: Db) -> None:
+    world = World()
+    filed = _file(db, world)
+    leaves = db.evidence.list_leaves(LeafFilter(kind=LeafKind.OBJECTION_STEP), None, 100)
+    assert len(leaves) == len(filed.timeline)  # type: ignore[attr-defined]
+    for leaf in leaves:
+        assert "arrears were paid" not in leaf.entry_json
+        assert ACME not in leaf.entry_json
+
+
+def test_answering_appends_to_the_timeline_and_frees_the_open_target(db: Db) -> None:
+    world = World()
+    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12))
+    filed = _file(db, world)
+    with db.reader() as uow:
+        before = uow.session.scalar(select(func.count()).select_from(TimelineRow))
+    usecases.answer(
+        db.writer,
+        lookups(world),
+        filed.id,  # type: ignore[attr-defined]
+        department=TAX,
+        target=world.tax_record,
+        outcome=Outcome.UPHELD,
+        corrected_version=None,
+        idem=Idempotency("answer-1", "fp"),
+        now=cst(2025, 3, 15),
+    )
+    with db.reader() as uow:
+        after = uow.session.scalar(select(func.count()).select_from(TimelineRow))
+        stored = uow.objections.get(filed.id)  # type: ignore[attr-defined]
+        assert uow.objections.open_objection_on(world.tax_record) is None
+        notices = uow.notices.page(None, None, 10)
+    assert stored is not None
+    assert stored.status is ObjectionStatus.RESOLVED
+    assert after is not None
+    assert before is not None
+    assert after > before
+    assert [n.recipient for n in notices] == [bank().id]
+    # A replay of the answer returns the stored objection and changes nothing.
+    again = usecases.answer(
+        db.writer,
+        lookups(world),
+        filed.id,  # type: ignore[attr-defined]
+        department=TAX,
+        target=world.tax_record,
+        outcome=Outcome.UPHELD,
+        corrected_version=None,
+        idem=Idempotency("answer-1", "fp"),
+        now=cst(2025, 3, 16),
+    )
+    assert again.resolved_at == stored.resolved_at
+
+
+def test_two_concurrent_filings_on_one_record_exactly_one_wins(db: Db) -> None:
+    world = World()
+    commands = [world.command(), world.command()]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(i: int) -> None:
+        command = commands[i]
+        lk = lookups(world)
+        # Build both aggregates first (the race the unique key must settle), then write concurrently.
+        try:
+            with db.reader() as r:
+                from services.objection.domain import file_objection
+
+                objection = file_objection(
+                    command,
+                    records=lk.records,
+                    evaluations=lk.evaluations,
+                    disclosures=lk.disclosures,
+                    open_disputes=r.objections,
+                    departments=lk.departments,
+                    calendar=lk.calendar,
+                    policy=lk.policy,
+                )
+            barrier.wait()
+            with db.writer() as uow:
+                uow.objections.add(objection, "fp", command.forwarded_at)
+                uow.commit()
+                outcomes.append("won")
+        except AlreadyExists as exc:
+            outcomes.append(exc.reason)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ERROR_REASON_OBJECTION_DUPLICATE", "won"]
+    with db.reader() as uow:
+        assert len(uow.objections.page(ObjectionFilter(), None, 10)) == 1
+
+
+def test_a_lost_update_is_aborted(db: Db) -> None:
+    world = World()
+    filed = _file(db, world)
+    with pytest.raises(Aborted), db.writer() as uow:
+        stale = uow.objections.get(filed.id)  # type: ignore[attr-defined]
+        assert stale is not None
+        # Another writer commits a change after this one read the objection (its version moves on).
+        uow.session.execute(
+            update(ObjectionRow).where(ObjectionRow.objection_id == stale.id).values(version=ObjectionRow.version + 1),
+            execution_options={"synchronize_session": False},
+        )
+        stale.extend(days=1, reason="site visit", by="operators/a", at=cst(2025, 3, 12), policy=world.policy)
+        uow.objections.save(stale)
+        uow.commit()
+
+
+def test_outbox_keeps_one_row_per_effect(db: Db) -> None:
+    world = World()
+    filed = _file(db, world)
+    with db.writer() as uow:
+        stored = uow.objections.get(filed.id)  # type: ignore[attr-defined]
+        assert stored is not None
+        uow.outbox.add(stored.pull_events(), cst(2025, 3, 11))
+        uow.objections.save(stored)
+        uow.commit()
+    with db.reader() as uow:
+        types = list(uow.session.scalars(select(OutboxRow.event_type)))
+    assert types.count("DisputeFlagRaised") == 1
+    assert types.count("DisputeRouted") == 1

@@ -1,0 +1,295 @@
+"""Record ingestion over the API: per-record checks and reasons, idempotency, parking, versions, stream resume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+
+from creditnode.common.v1 import error_reason_pb2 as er
+from creditnode.registry.v1 import records_pb2 as rec_pb
+from tests.integration.registry.records_support import (
+    as_department,
+    create_departments,
+    ingestion,
+    records,
+    tax_record,
+    tax_stream,
+    wire_record,
+    wire_value,
+)
+from tests.registry_helpers import RegistryClient, random_uscc, ts
+
+TAX = as_department("sx-tax")
+
+
+@pytest.fixture
+def client(registry_server: str) -> Iterator[RegistryClient]:
+    with grpc.insecure_channel(registry_server) as ch:
+        c = RegistryClient(ch)
+        create_departments(c)
+        yield c
+
+
+@pytest.fixture
+def platform(client: RegistryClient) -> str:
+    p, _ = client.admitted_platform()
+    return p.name
+
+
+def _batch(
+    client: RegistryClient, recs: list[rec_pb.IngestRecord], request_id: str = "", md=TAX
+) -> rec_pb.IngestBatchResponse:  # type: ignore[no-untyped-def]
+    return ingestion(client.channel).IngestBatch(
+        rec_pb.IngestBatchRequest(request_id=request_id, records=recs), metadata=md
+    )
+
+
+def test_every_kind_of_bad_record_gets_its_own_reason_and_the_rest_of_the_batch_is_stored(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    good = tax_record(e.uscc, 1)
+
+    def variant(**kw: object) -> rec_pb.IngestRecord:
+        r = wire_record({**good, "source_record_id": f"v-{len(kw)}-{sorted(kw)[0]}"})
+        for k, v in kw.items():
+            if k == "fields":
+                r.ClearField("fields")
+                for name, value in v.items():  # type: ignore[attr-defined]
+                    r.fields[name].CopyFrom(value)
+            elif k == "event_time":
+                r.event_time.CopyFrom(ts(v))  # type: ignore[arg-type]
+            else:
+                setattr(r, k, v)
+        return r
+
+    period = good["fields"]["period"]
+    fields = {k: wire_value(v) for k, v in good["fields"].items()}
+    huge = {"period": wire_value("x" * 100_000), "tax_paid_yuan": wire_value("1")}
+    not_decimal = {"period": wire_value(period), "tax_paid_yuan": rec_pb.FieldValue(decimal_value="1e999")}
+    cases = [
+        (variant(item_code="NO_SUCH_ITEM"), er.ERROR_REASON_ITEM_NOT_IN_SHARING_LIST),
+        (variant(item_code="REG_BASIC"), er.ERROR_REASON_DEPARTMENT_NOT_RESPONSIBLE),
+        (variant(fields={**fields, "tax_paid_yuan": wire_value(True)}), er.ERROR_REASON_FIELD_WRONG_TYPE),
+        (variant(fields={"period": wire_value(period)}), er.ERROR_REASON_FIELD_REQUIRED),
+        (variant(fields=huge), er.ERROR_REASON_RECORD_TOO_LARGE),
+        (variant(fields=not_decimal), er.ERROR_REASON_FIELD_MALFORMED),
+        (variant(event_time=datetime.now(UTC) + timedelta(days=2)), er.ERROR_REASON_EVENT_TIME_IN_FUTURE),
+        (variant(uscc="91610100ABCDEFGHIJ"), er.ERROR_REASON_INVALID_USCC),
+        (variant(fields={**fields, "extra": wire_value("x")}), er.ERROR_REASON_FIELD_UNKNOWN),
+        (variant(source_record_id="bad id!"), er.ERROR_REASON_SOURCE_REFERENCE_INVALID),
+    ]
+    recs = [wire_record(good)] + [c[0] for c in cases] + [wire_record(good)]
+    for i, r in enumerate(recs):
+        r.sequence = i + 1
+    resp = _batch(client, recs)
+    outcomes = [r.outcome for r in resp.results]
+    assert outcomes[0] == rec_pb.RECORD_OUTCOME_ACCEPTED
+    assert outcomes[-1] == rec_pb.RECORD_OUTCOME_DUPLICATE  # the same key and content again
+    for (_, reason), result in zip(cases, resp.results[1:-1], strict=True):
+        assert result.outcome == rec_pb.RECORD_OUTCOME_REJECTED
+        assert result.reason == reason, result
+        assert "x" * 20 not in result.message  # values never echoed
+    assert resp.counts.accepted == 1
+    assert resp.counts.duplicate == 1
+    assert resp.counts.rejected == len(cases)
+
+
+def test_unknown_department_is_permission_denied(client: RegistryClient) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        _batch(client, [], md=as_department("nobody"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        ingestion(client.channel).GetStreamPosition(rec_pb.GetStreamPositionRequest(stream_id="s"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_batch_retry_returns_first_results_and_a_correction_is_a_new_version(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    first = _batch(client, [wire_record(tax_record(e.uscc, 7), 1)], request_id="b-1")
+    again = _batch(client, [wire_record(tax_record(e.uscc, 7), 1)], request_id="b-1")
+    assert first == again
+    assert first.results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    with pytest.raises(grpc.RpcError) as err:
+        _batch(client, [wire_record(tax_record(e.uscc, 8), 1)], request_id="b-1")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    conflict = _batch(client, [wire_record(tax_record(e.uscc, 7, amount="5.00"), 1)])
+    assert conflict.results[0].reason == er.ERROR_REASON_IDEMPOTENCY_CONFLICT
+    v2 = _batch(client, [wire_record(tax_record(e.uscc, 7, amount="5.00", source_version=2), 1)])
+    assert v2.results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    stale = _batch(client, [wire_record(tax_record(e.uscc, 7, amount="6.00", source_version=1), 1)])
+    assert stale.results[0].reason in (er.ERROR_REASON_IDEMPOTENCY_CONFLICT, er.ERROR_REASON_STALE_SOURCE_VERSION)
+
+    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=v2.results[0].record, include_history=True))
+    assert got.record.version == 2
+    assert got.record.fields["tax_paid_yuan"].decimal_value == "5.00"
+    assert [v.fields["tax_paid_yuan"].decimal_value for v in got.versions] == ["1000.00", "5.00"]
+    assert got.versions[0].HasField("valid_to")
+    assert not got.versions[1].HasField("valid_to")
+    assert got.record.provenance.department == "departments/sx-tax"
+    assert got.record.provenance.source_record_id == "tax-7"
+
+    # As of before the correction, the listing shows the first content.
+    before = got.versions[1].valid_from.ToDatetime(tzinfo=UTC) - timedelta(microseconds=1)
+    listing = records(client.channel).ListEnterpriseRecords(
+        rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}", as_of=ts(before))
+    )
+    assert [r.fields["tax_paid_yuan"].decimal_value for r in listing.records] == ["1000.00"]
+
+
+def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_registration(
+    client: RegistryClient, platform: str
+) -> None:
+    uscc = random_uscc()
+    resp = _batch(client, [wire_record(tax_record(uscc, 1), 1), wire_record(tax_record(uscc, 2), 2)])
+    assert [r.outcome for r in resp.results] == [rec_pb.RECORD_OUTCOME_PARKED] * 2
+    listing = records(client.channel).ListEnterpriseRecords(
+        rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{uscc}")
+    )
+    assert list(listing.records) == []
+
+    watch = records(client.channel).WatchRecordChanges(
+        rec_pb.WatchRecordChangesRequest(start_revision=listing.revision), timeout=20
+    )
+    client.enterprise(platform, uscc=uscc)
+    created = []
+    for msg in watch:
+        created += [c for c in msg.changes if c.type == rec_pb.RECORD_CHANGE_TYPE_CREATED]
+        if len(created) >= 2:
+            watch.cancel()
+            break
+    assert {c.record.uscc for c in created} == {uscc}
+    listing = records(client.channel).ListEnterpriseRecords(
+        rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{uscc}")
+    )
+    assert len(listing.records) == 2
+
+
+def test_stream_acknowledges_and_skips_what_was_committed(client: RegistryClient, platform: str) -> None:
+    usccs = [client.enterprise(platform)[0].uscc for _ in range(3)]
+    stub = ingestion(client.channel)
+
+    def send(start: int, stop: int) -> rec_pb.StreamRecordsResponse:
+        def messages() -> Iterator[rec_pb.StreamRecordsRequest]:
+            batch = list(tax_stream(usccs, start, stop))
+            for i in range(0, len(batch), 300):
+                yield rec_pb.StreamRecordsRequest(stream_id="tax-main", records=batch[i : i + 300])
+
+        return stub.StreamRecords(messages(), metadata=TAX)
+
+    first = send(1, 2501)
+    assert first.last_acknowledged_sequence == 2500
+    assert first.counts.accepted == 2500
+    again = send(1001, 3001)  # overlaps: 1001..2500 are skipped as already done
+    assert again.last_acknowledged_sequence == 3000
+    assert again.counts.accepted == 500
+    assert again.counts.duplicate == 0
+    pos = stub.GetStreamPosition(rec_pb.GetStreamPositionRequest(stream_id="tax-main"), metadata=TAX)
+    assert pos.last_acknowledged_sequence == 3000
+    backwards = [wire_record(tax_record(usccs[0], 9), 9), wire_record(tax_record(usccs[0], 8), 8)]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.StreamRecords(iter([rec_pb.StreamRecordsRequest(stream_id="x", records=backwards)]), metadata=TAX)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_disputes_corrections_and_anti_reinsertion(client: RegistryClient, platform: str) -> None:
+    e, _ = client.enterprise(platform)
+    name = _batch(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0].record
+    stub = records(client.channel)
+    flagged = stub.SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=name, objection="objections/o1"))
+    assert [d.objection for d in flagged.record.disputes] == ["objections/o1"]
+    stub.SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=name, objection="objections/o1"))  # idempotent
+    period = tax_record(e.uscc, 1)["fields"]["period"]
+    cleared = stub.ClearRecordDispute(
+        rec_pb.ClearRecordDisputeRequest(
+            name=name,
+            objection="objections/o1",
+            outcome=rec_pb.DISPUTE_OUTCOME_CORRECTED,
+            corrected_fields={"period": wire_value(period), "tax_paid_yuan": rec_pb.FieldValue(decimal_value="1.00")},
+        )
+    )
+    assert list(cleared.record.disputes) == []
+    assert cleared.record.version == 2
+    assert cleared.record.provenance.kind == rec_pb.PROVENANCE_KIND_OBJECTION_CORRECTION
+    back = _batch(client, [wire_record({**tax_record(e.uscc, 1), "source_record_id": "resent"}, 1)])
+    assert back.results[0].reason == er.ERROR_REASON_RECORD_REINSERTED
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ClearRecordDispute(
+            rec_pb.ClearRecordDisputeRequest(
+                name=name, objection="objections/none", outcome=rec_pb.DISPUTE_OUTCOME_UPHELD
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_timeliness_counts_deliveries_rejections_and_items_without_data(client: RegistryClient, platform: str) -> None:
+    e, _ = client.enterprise(platform)
+    late = tax_record(e.uscc, 1)  # last month's tax record, due the 20th of this month: on time or late by date
+    bad = wire_record({**tax_record(e.uscc, 2), "fields": {"period": "2026-01"}}, 2)
+    _batch(client, [wire_record(late, 1), bad, wire_record(late, 3)])
+    resp = records(client.channel).GetTimeliness(rec_pb.GetTimelinessRequest(departments=["sx-tax"]))
+    rows = {r.item_code: r for r in resp.items}
+    tax = rows["TAX_PAYMENT"]
+    assert tax.first_deliveries == 1
+    assert tax.on_time + tax.late == 1
+    assert tax.rejected == 1
+    assert tax.schema_rejected == 1
+    assert tax.duplicates == 1
+    assert tax.rejections_by_reason[0].reason == er.ERROR_REASON_FIELD_REQUIRED
+    assert not tax.no_data
+    assert tax.HasField("last_receive_time")
+    others = [r for code, r in rows.items() if code != "TAX_PAYMENT"]
+    assert others
+    assert all(r.no_data for r in others)
+
+
+def test_sharing_list_is_published_at_start_and_versions_keep_history(client: RegistryClient) -> None:
+    from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+    from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+    from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
+
+    stub = sl_grpc.SharingListServiceStub(client.channel)
+    v1 = stub.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True))
+    assert v1.version.version == 1
+    assert len(v1.sharing_list.items) >= 30
+    assert len({i.department for i in v1.sharing_list.items}) >= 12
+    text = v1.yaml_text.replace("version: 1\n", "version: 2\n", 1).replace(
+        "纳税情况信息（按月）", "纳税情况信息（月度）"
+    )
+    change = admin_pb.Change(actor="operator-test", reason="rename an item")
+    checked = stub.PublishSharingList(
+        sl_pb.PublishSharingListRequest(yaml_text=text, change=change, validate_only=True)
+    )
+    assert checked.diff.changes
+    assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
+    published = stub.PublishSharingList(sl_pb.PublishSharingListRequest(yaml_text=text, change=change))
+    assert published.version.version == 2
+    assert published.version.note == "rename an item"
+    history = stub.ListSharingListVersions(sl_pb.ListSharingListVersionsRequest())
+    assert [v.version for v in history.versions] == [2, 1]
+    assert history.versions[1].HasField("supersede_time")
+    assert history.versions[1].HasField("accept_records_until")
+    diff = stub.DiffSharingListVersions(sl_pb.DiffSharingListVersionsRequest(from_version=1))
+    assert any(c.path.startswith("items.TAX_PAYMENT") for c in diff.diff.changes)
+    structured = stub.PublishSharingList(
+        sl_pb.PublishSharingListRequest(content=published_content(stub, 3), change=change, validate_only=True)
+    )
+    assert structured.version.version == 3
+    assert not structured.diff.breaking
+    with pytest.raises(grpc.RpcError) as err:
+        stub.PublishSharingList(sl_pb.PublishSharingListRequest(yaml_text=text, change=change))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def published_content(stub: object, version: int) -> object:
+    from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+
+    current = stub.GetSharingList(sl_pb.GetSharingListRequest()).sharing_list  # type: ignore[attr-defined]
+    current.version = version
+    return current
