@@ -28,16 +28,22 @@ protos-check: $(STAMP)
 		$(BIN)/buf breaking protos --against '.git#ref=HEAD~1,subdir=protos'; fi
 
 lint: $(STAMP) protos-check k8s-check
-	$(BIN)/ruff format --check services tests bench tools
-	$(BIN)/ruff check services tests bench tools
-	$(BIN)/mypy services
+	$(BIN)/ruff format --check services tests bench tools creditctl
+	$(BIN)/ruff check services tests bench tools creditctl
+	$(BIN)/mypy services creditctl
 	$(BIN)/lint-imports
 
 # Render every k8s overlay, validate it strictly against the schemas, run the policy check; hadolint the Dockerfile.
 k8s-check: $(STAMP)
 	tools/k8s_check.sh
 
-test-unit: $(STAMP)
+# promtool (alert-rule unit tests) comes from Debian's prometheus package.
+PROMTOOL_STAMP := $(VENV)/.installed-promtool
+$(PROMTOOL_STAMP): $(STAMP)
+	command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
+	touch $@
+
+test-unit: $(STAMP) $(PROMTOOL_STAMP)
 	$(PYTEST) tests/unit
 
 test-sqlite: $(STAMP)

@@ -1,0 +1,161 @@
+"""``creditctl findings`` and ``creditctl evidence export``: supervision reads of a service's evidence log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from creditctl.context import Ctl, pass_ctl
+from creditctl.errors import EXIT_USAGE, CtlError
+from creditctl.output import enum_short, message_dict, timestamp_text
+from creditctl.params import MOMENT, timestamp
+from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
+from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
+
+KINDS = {
+    "all": ev_pb.LEAF_KIND_UNSPECIFIED,
+    "disclosure": ev_pb.LEAF_KIND_DISCLOSURE,
+    "consent-event": ev_pb.LEAF_KIND_CONSENT_EVENT,
+    "objection-step": ev_pb.LEAF_KIND_OBJECTION_STEP,
+    "status-change": ev_pb.LEAF_KIND_STATUS_CHANGE,
+    "record-change": ev_pb.LEAF_KIND_RECORD_CHANGE,
+    "key-rotation": ev_pb.LEAF_KIND_KEY_ROTATION,
+}
+# Services that keep an evidence log and serve EvidenceLogService.
+LOGS = ["gateway", "registry", "consent", "scoring", "objection"]
+
+
+def _stub(ctl: Ctl, service: str) -> ev_grpc.EvidenceLogServiceStub:
+    return ctl.stub(service, ev_grpc.EvidenceLogServiceStub)
+
+
+def list_leaves(
+    ctl: Ctl, service: str, kind: str, since: datetime | None, until: datetime | None, limit: int
+) -> list[ev_pb.Leaf]:
+    """Leaves in log order, filtered; at most ``limit`` (0: all)."""
+    leaves: list[ev_pb.Leaf] = []
+    token = ""
+    while True:
+        request = ev_pb.ListLeavesRequest(page_size=1000, page_token=token, kind=KINDS[kind])
+        if since is not None:
+            request.start_time.CopyFrom(timestamp(since))
+        if until is not None:
+            request.end_time.CopyFrom(timestamp(until))
+        response = ctl.call(service, _stub(ctl, service).ListLeaves, request)
+        leaves.extend(response.leaves)
+        token = response.next_page_token
+        if not token or (limit and len(leaves) >= limit):
+            break
+    return leaves[:limit] if limit else leaves
+
+
+def _filters(func: click.decorators.FC) -> click.decorators.FC:
+    for decorator in reversed(
+        [
+            click.option("--log", "service", type=click.Choice(LOGS), default="gateway", show_default=True,
+                         help="Whose evidence log to read."),
+            click.option("--kind", type=click.Choice(list(KINDS)), default="disclosure", show_default=True),
+            click.option("--since", type=MOMENT, help="Only leaves created at or after this time."),
+            click.option("--until", type=MOMENT, help="Only leaves created before this time."),
+            click.option("--limit", type=click.IntRange(min=0), default=0, help="At most this many (0: all)."),
+        ]
+    ):  # fmt: skip
+        func = decorator(func)
+    return func
+
+
+@click.command()
+@_filters
+@pass_ctl
+def findings(ctl: Ctl, service: str, kind: str, since: datetime | None, until: datetime | None, limit: int) -> None:
+    """What the node released, to whom and why (R8): the gateway's disclosure leaves, by default.
+
+    Payloads hold ids and hashes only; a supervisor reviews them for misuse and exports receipts as evidence.
+    """
+    leaves = list_leaves(ctl, service, kind, since, until, limit)
+
+    def payload(leaf: ev_pb.Leaf) -> object:
+        try:
+            return json.loads(leaf.payload_json)
+        except ValueError:
+            return leaf.payload_json
+
+    rows = [
+        (
+            leaf.index,
+            timestamp_text(leaf.create_time),
+            enum_short(ev_pb.LeafKind.Name(leaf.kind), "LEAF_KIND_"),
+            json.dumps(payload(leaf), ensure_ascii=False, sort_keys=True),
+        )
+        for leaf in leaves
+    ]
+    ctl.out.emit(
+        {
+            "log": service,
+            "leaves": [{**message_dict(leaf), "payload": payload(leaf)} for leaf in leaves],
+        },
+        lambda: ctl.out.table(
+            f"{service} evidence log: {len(leaves)} {kind} leaves", ["#", "time", "kind", "payload"], rows
+        ),
+    )
+
+
+@click.group()
+def evidence() -> None:
+    """Export offline-verifiable evidence (receipts with inclusion proofs)."""
+
+
+@evidence.command("export")
+@_filters
+@click.option("--index", "indexes", type=click.IntRange(min=0), multiple=True, help="Only these leaf indexes.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory for receipt-<index>.json, tree-head.json and public-keys.json.")  # fmt: skip
+@pass_ctl
+def export(
+    ctl: Ctl,
+    service: str,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    indexes: tuple[int, ...],
+    out_dir: Path,
+) -> None:
+    """Write a receipt (leaf, audit path, signed tree head) per leaf, plus the log's public keys, to OUT."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CtlError(f"cannot create {out_dir}: {exc}", EXIT_USAGE) from exc
+    stub = _stub(ctl, service)
+    head = ctl.call(service, stub.GetSignedTreeHead, ev_pb.GetSignedTreeHeadRequest(fresh=True)).tree_head
+    if indexes:
+        wanted = sorted(set(indexes))
+        if wanted[-1] >= head.tree_size:
+            raise CtlError(f"leaf {wanted[-1]} is beyond the log's size {head.tree_size}", EXIT_USAGE)
+    else:
+        wanted = [leaf.index for leaf in list_leaves(ctl, service, kind, since, until, limit)]
+    files: list[str] = []
+    for index in ctl.out.track(wanted, f"exporting {len(wanted)} receipts"):
+        proof = ctl.call(
+            service,
+            stub.GetInclusionProof,
+            ev_pb.GetInclusionProofRequest(leaf_index=index, tree_size=head.tree_size),
+        )
+        path = out_dir / f"receipt-{index}.json"
+        receipt = proof.receipt_json or json.dumps(message_dict(proof), sort_keys=True)
+        path.write_text(receipt + "\n", encoding="utf-8")
+        files.append(str(path))
+    keys = ctl.call(service, stub.ListPublicKeys, ev_pb.ListPublicKeysRequest())
+    (out_dir / "public-keys.json").write_text(json.dumps(message_dict(keys), indent=2, sort_keys=True) + "\n")
+    (out_dir / "tree-head.json").write_text(json.dumps(message_dict(head), indent=2, sort_keys=True) + "\n")
+    summary = {"log": service, "origin": head.origin, "tree_size": head.tree_size, "receipts": files}
+    ctl.out.emit(
+        summary,
+        lambda: ctl.out.fields(
+            f"exported {len(files)} receipts to {out_dir}",
+            [("log", head.origin), ("tree size", head.tree_size), ("receipts", len(files))],
+        ),
+    )

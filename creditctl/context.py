@@ -1,0 +1,50 @@
+"""What every command gets: the node's channels, the output, and one way to make a call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import grpc
+
+from creditctl.connection import Node
+from creditctl.errors import CtlError, classify
+from creditctl.output import Output
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+@dataclass
+class Ctl:
+    """The command context: ``node`` opens channels, ``out`` renders results."""
+
+    node: Node
+    out: Output
+
+    def stub(self, service: str, stub_class: Callable[[grpc.Channel], S]) -> S:
+        return stub_class(self.node.channel(service))
+
+    def call(self, service: str, rpc: Callable[..., R], request: Any) -> R:
+        """Make one unary call; a failure becomes a CtlError with exit code 1 (refused) or 3 (unreachable)."""
+        try:
+            return rpc(request, timeout=self.node.timeout)
+        except grpc.RpcError as exc:
+            failure = classify(exc)
+            where = f"{service} at {self.node.address(service)}"
+            raise CtlError(failure.describe(where), failure.exit_code) from exc
+
+    def issue(self, rpc: Callable[..., R], request: Any, generated_key: Path | None) -> R:
+        """A registry call that issues a certificate: a key generated for it is deleted if the node refuses."""
+        try:
+            return self.call("registry", rpc, request)
+        except CtlError:
+            if generated_key is not None:
+                generated_key.unlink(missing_ok=True)
+            raise
+
+
+pass_ctl = click.make_pass_decorator(Ctl)

@@ -1,0 +1,57 @@
+"""Exit codes scripts can trust, and how a failed gRPC call maps onto them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from services.kit.status import error_info
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+# Codes a client library raises itself when no server answered; with an ErrorInfo attached they came from the node.
+_TRANSPORT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class CtlError(Exception):
+    """An error creditctl reports itself: a message for stderr and the exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed call means for the operator."""
+
+    exit_code: int
+    code: str
+    reason: str
+    message: str
+
+    def describe(self, address: str) -> str:
+        if self.exit_code == EXIT_UNREACHABLE:
+            return f"node unreachable: {address} ({self.code}: {self.message})"
+        reason = f" [{self.reason}]" if self.reason else ""
+        return f"refused by {address}: {self.code}{reason}: {self.message}"
+
+
+def classify(exc: grpc.RpcError) -> Failure:
+    """Refusals (the node answered, with an ErrorInfo or any non-transport code) exit 1; no answer exits 3."""
+    code: grpc.StatusCode = exc.code()
+    message: str = exc.details() or ""
+    info = None
+    try:
+        info = error_info(exc)
+    except (ValueError, AttributeError):
+        info = None  # a status without a readable google.rpc.Status: treat as no ErrorInfo
+    reason = info.reason if info is not None else ""
+    if code in _TRANSPORT_CODES and not reason:
+        return Failure(EXIT_UNREACHABLE, code.name, "", message)
+    return Failure(EXIT_REFUSED, code.name, reason, message)

@@ -1,0 +1,95 @@
+"""Entry point of creditctl: global options, the command tree, and the mapping of failures to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+import grpc
+
+from creditctl import commands
+from creditctl.connection import DEFAULT_ADDRESSES, Node, Tls
+from creditctl.context import Ctl
+from creditctl.errors import EXIT_OK, EXIT_USAGE, CtlError, classify
+from creditctl.output import Output
+
+
+def _address_option(service: str) -> click.Option:
+    env = f"{service.upper()}_ADDR"
+    return click.Option(
+        [f"--{service}"],
+        envvar=env,
+        default=DEFAULT_ADDRESSES[service],
+        show_default=True,
+        help=f"{service} address host:port (env {env}).",
+    )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    params=[_address_option(s) for s in DEFAULT_ADDRESSES],
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes on stderr.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per call.")
+@click.option("--ca", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_CA", help="Node CA (TLS on).")
+@click.option("--cert", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_CERT", help="Client cert.")
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_KEY", help="Client key.")
+@click.option("--server-name", envvar="CREDITCTL_SERVER_NAME", help="TLS name to verify (through a port-forward).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    /,
+    as_json: bool,
+    quiet: bool,
+    timeout: float,
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    server_name: str | None,
+    **addresses: str,
+) -> None:
+    """Operate the Shaanxi provincial node: onboarding, certificates, sharing list, coverage and supervision.
+
+    Exit codes: 0 ok, 1 refused by the node (reason printed), 2 usage error, 3 node unreachable.
+    """
+    if ca is None and (cert is not None or key is not None):
+        raise click.UsageError("--cert/--key need --ca (TLS)")
+    tls = Tls(ca=ca, cert=cert, key=key, server_name=server_name) if ca is not None else None
+    ctx.obj = Ctl(
+        node=Node(addresses=dict(addresses), tls=tls, timeout=timeout), out=Output(as_json=as_json, quiet=quiet)
+    )
+    ctx.call_on_close(ctx.obj.node.close)
+
+
+commands.register(cli)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line and return its exit code (what ``main`` exits with)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    err = sys.stderr
+    try:
+        cli.main(args=args, prog_name="creditctl", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show(file=err)
+        return int(exc.exit_code)  # UsageError is 2
+    except click.exceptions.Abort:
+        err.write("aborted\n")
+        return EXIT_USAGE
+    except CtlError as exc:
+        err.write(f"error: {exc.message}\n")
+        return exc.exit_code
+    except grpc.RpcError as exc:  # a call made outside Ctl.call; still classified
+        failure = classify(exc)
+        err.write(f"error: {failure.describe('the node')}\n")
+        return failure.exit_code
+    return EXIT_OK
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,236 @@
+"""creditctl's commands against a fake node: what each sends, and what it prints as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from creditctl.keys import new_key_and_csr
+from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
+from creditnode.objection.v1 import objection_service_pb2 as ob_pb
+from creditnode.registry.v1 import participants_pb2 as pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from tests.unit.ctl.conftest import Ctl
+from tests.unit.ctl.fakes import FakeNode
+
+CHANGE = ("--actor", "ops:test", "--reason", "quarterly review", "--evidence", "TICKET-1", "--evidence", "DOC-2")
+
+
+def test_onboard_sends_the_application_with_the_change_and_a_fresh_request_id(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    result = ctl(
+        "platform", "onboard", "platforms/xian", "--display-name", "西安市融资信用服务平台", "--kind", "city",
+        "--region", "610100", *CHANGE,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    (request,) = node.requests["CreatePlatform"]
+    assert request.platform_id == "xian"
+    assert request.kind == pb.PLATFORM_KIND_CITY
+    assert request.docking == pb.DOCKING_DIRECT
+    assert request.change.actor == "ops:test"
+    assert list(request.change.evidence) == ["TICKET-1", "DOC-2"]
+    uuid.UUID(request.change.request_id)
+    assert "APPLIED" in result.out
+
+
+def test_the_actor_comes_from_the_environment_and_request_id_and_etag_pass_through(
+    ctl: Ctl, address: str, node: FakeNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDITCTL_ACTOR", "ops:env")
+    result = ctl("platform", "start-review", "xian", "--reason", "r", "--request-id", "rid-1", "--etag", "e1")
+    assert result.code == 0, result.err
+    (request,) = node.requests["StartPlatformReview"]
+    assert (request.name, request.change.actor, request.change.request_id, request.change.etag) == (
+        "platforms/xian", "ops:env", "rid-1", "e1",
+    )  # fmt: skip
+
+
+def test_assess_defaults_to_now_and_a_year_of_validity(ctl: Ctl, address: str, node: FakeNode) -> None:
+    before = datetime.now(UTC)
+    args = ("--kind", "security", "--result", "passed", "--assessor", "省信息安全测评中心")
+    result = ctl("platform", "assess", "xian", *args, *CHANGE)
+    assert result.code == 0, result.err
+    (request,) = node.requests["RecordAssessment"]
+    assessed = request.assessment.assessed_on.ToDatetime(tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= assessed <= datetime.now(UTC)
+    assert request.assessment.expires_on.ToDatetime(tzinfo=UTC) - assessed == timedelta(days=365)
+    assert request.assessment.kind == pb.ASSESSMENT_KIND_SECURITY
+    assert request.assessment.result == pb.ASSESSMENT_RESULT_PASSED
+
+
+def test_admit_generates_a_private_key_file_and_sends_only_its_csr(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    key_path, cert_path, ca_path = tmp_path / "xian.key", tmp_path / "xian.crt", tmp_path / "ca.crt"
+    result = ctl(
+        "--json", "platform", "admit", "xian", "--key-out", str(key_path), "--cert-out", str(cert_path),
+        "--ca-out", str(ca_path), *CHANGE,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert key_path.stat().st_mode & 0o777 == 0o600
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    (request,) = node.requests["AdmitPlatform"]
+    csr = x509.load_pem_x509_csr(request.csr_pem.encode())
+    assert csr.public_key() == key.public_key()
+    assert "PRIVATE KEY" not in request.csr_pem
+    assert cert_path.read_text() == "CERT\n"
+    assert ca_path.read_text() == "CA\n"
+    out = json.loads(result.out)
+    assert out["platform"]["status"] == "PLATFORM_STATUS_ADMITTED"
+    assert out["credential"]["serial"] == "0abc"
+    assert out["credential"]["key_file"] == str(key_path)
+
+
+def test_admit_with_the_platforms_own_csr(ctl: Ctl, address: str, node: FakeNode, tmp_path: Path) -> None:
+    pem = new_key_and_csr("xian", tmp_path / "platform-side.key")  # as the platform would make it
+    (tmp_path / "xian.csr").write_text(pem)
+    result = ctl("platform", "admit", "xian", "--csr", str(tmp_path / "xian.csr"), *CHANGE)
+    assert result.code == 0, result.err
+    assert node.requests["AdmitPlatform"][0].csr_pem == pem
+    assert "CERT" in result.out  # no --cert-out: the certificate goes to stdout
+
+
+def test_a_file_that_is_not_a_csr_is_a_usage_error(ctl: Ctl, address: str, node: FakeNode, tmp_path: Path) -> None:
+    (tmp_path / "bad.csr").write_text("hello")
+    assert ctl("platform", "readmit", "xian", "--csr", str(tmp_path / "bad.csr"), *CHANGE).code == 2
+    assert "ReadmitPlatform" not in node.requests
+
+
+def test_cert_revoke_is_a_suspension(ctl: Ctl, address: str, node: FakeNode) -> None:
+    assert ctl("cert", "revoke", "xian", *CHANGE).code == 0
+    assert node.requests["SuspendPlatform"][0].name == "platforms/xian"
+
+
+def test_history_pages_through_every_change(ctl: Ctl, address: str, node: FakeNode) -> None:
+    first = pb.StatusChange(to_status="PLATFORM_STATUS_APPLIED", actor="ops:a", reason="apply", revision=1)
+    second = pb.StatusChange(
+        from_status="PLATFORM_STATUS_ADMITTED", to_status="PLATFORM_STATUS_SUSPENDED", actor="ops:b",
+        reason="breach", evidence=["TICKET-9"], revision=7,
+    )  # fmt: skip
+    node.answers["ListPlatformHistory"] = [
+        admin_pb.ListPlatformHistoryResponse(changes=[first], next_page_token="p2"),
+        admin_pb.ListPlatformHistoryResponse(changes=[second]),
+    ]
+    table = ctl("platform", "history", "xian")
+    assert table.code == 0, table.err
+    assert "SUSPENDED" in table.out
+    assert "TICKET-9" in table.out
+    assert [r.page_token for r in node.requests["ListPlatformHistory"]] == ["", "p2"]
+    data = json.loads(ctl("--json", "platform", "history", "xian").out)
+    assert [c["to_status"] for c in data["changes"]] == ["PLATFORM_STATUS_APPLIED", "PLATFORM_STATUS_SUSPENDED"]
+
+
+def test_crl_lists_serials_and_writes_the_der_file(ctl: Ctl, address: str, tmp_path: Path) -> None:
+    result = ctl("cert", "crl", "--out", str(tmp_path / "node.crl"))
+    assert result.code == 0, result.err
+    assert "0abc" in result.out
+    assert "0def" in result.out
+    assert (tmp_path / "node.crl").read_bytes() == b"\x30\x03DER"
+
+
+def test_coverage_json_keeps_zero_counts_and_sends_as_of(ctl: Ctl, address: str, node: FakeNode) -> None:
+    result = ctl("--json", "coverage", "--as-of", "2025-12-31")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["institutions_connected"] == 0
+    assert data["regions"] == [{"region_code": "610100", "platforms_admitted": 2}]
+    sent = node.requests["GetCoverage"][0].as_of.ToDatetime(tzinfo=UTC)
+    assert sent == datetime(2025, 12, 31, tzinfo=UTC)
+
+
+def test_coverage_table(ctl: Ctl, address: str) -> None:
+    result = ctl("coverage")
+    assert "platforms admitted" in result.out
+    assert "610100" in result.out
+
+
+def test_sharing_list_load_publishes_the_file_and_shows_the_diff(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    doc = tmp_path / "list.yaml"
+    doc.write_text("version: 2\ntitle: 清单\n", encoding="utf-8")
+    result = ctl("sharing-list", "load", str(doc), "--validate-only", *CHANGE)
+    assert result.code == 0, result.err
+    (request,) = node.requests["PublishSharingList"]
+    assert request.yaml_text == "version: 2\ntitle: 清单\n"
+    assert request.validate_only
+    assert "validated (not published)" in result.out
+    assert "CHANGED" in result.out
+
+
+def test_sharing_list_show_and_diff(ctl: Ctl, address: str, node: FakeNode) -> None:
+    assert "TAX_PAYMENT" in ctl("sharing-list", "show").out
+    assert ctl("sharing-list", "show", "--yaml").out == "version: 1\n"
+    diff = ctl("sharing-list", "diff", "1", "3")
+    assert "BREAKING" in diff.out
+    (request,) = node.requests["DiffSharingListVersions"]
+    assert (request.from_version, request.to_version) == (1, 3)
+
+
+def test_model_publish_sends_the_document(ctl: Ctl, address: str, node: FakeNode, tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("version: basic-v2\n")
+    result = ctl("--json", "model", "publish", str(tmp_path / "m.yaml"))
+    assert result.code == 0, result.err
+    assert node.requests["PublishModel"][0].document == "version: basic-v2\n"
+    assert json.loads(result.out)["enterprises_reevaluated"] == "1200"  # int64 is a JSON string in proto3 JSON
+
+
+def test_effectiveness_sends_periods_groups_and_day(ctl: Ctl, address: str, node: FakeNode) -> None:
+    args = ("--period", "2025", "--period", "2025-Q4", "--group-by", "institution", "--progress-on", "2025-12-31")
+    result = ctl("effectiveness", *args)
+    assert result.code == 0, result.err
+    (request,) = node.requests["GetEffectiveness"]
+    assert list(request.periods) == ["2025", "2025-Q4"]
+    assert (request.progress_on.year, request.progress_on.month, request.progress_on.day) == (2025, 12, 31)
+    assert "25.0%" in result.out
+
+
+def test_objections_overdue_pages_and_filters_by_department(ctl: Ctl, address: str, node: FakeNode) -> None:
+    node.answers["ListOverdueObjections"] = [
+        ob_pb.ListOverdueObjectionsResponse(
+            objections=[ob_pb.Objection(name="objections/1", platform="platforms/xian", overdue=True)],
+            next_page_token="n",
+        ),
+        ob_pb.ListOverdueObjectionsResponse(objections=[ob_pb.Objection(name="objections/2", overdue=True)]),
+    ]
+    result = ctl("--json", "objections", "overdue", "--department", "sx-tax")
+    assert result.code == 0, result.err
+    assert [o["name"] for o in json.loads(result.out)["objections"]] == ["objections/1", "objections/2"]
+    assert node.requests["ListOverdueObjections"][0].department == "departments/sx-tax"
+
+
+def test_findings_lists_disclosure_leaves_with_their_payloads(ctl: Ctl, address: str, node: FakeNode) -> None:
+    leaf = ev_pb.Leaf(index=4, kind=ev_pb.LEAF_KIND_DISCLOSURE, payload_json='{"requester": "institutions/boc"}')
+    node.answers["ListLeaves"] = ev_pb.ListLeavesResponse(leaves=[leaf])
+    result = ctl("--json", "findings", "--since", "2026-11-01")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["leaves"][0]["payload"] == {"requester": "institutions/boc"}
+    (request,) = node.requests["ListLeaves"]
+    assert request.kind == ev_pb.LEAF_KIND_DISCLOSURE
+    assert request.start_time.ToDatetime(tzinfo=UTC) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert "institutions/boc" in ctl("findings").out
+
+
+def test_evidence_export_writes_a_receipt_per_leaf_and_the_keys(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    out = tmp_path / "package"
+    result = ctl("--json", "evidence", "export", "--index", "2", "--index", "0", "--out", str(out))
+    assert result.code == 0, result.err
+    assert json.loads((out / "receipt-0.json").read_text()) == {"leaf_index": 0}
+    assert json.loads((out / "receipt-2.json").read_text()) == {"leaf_index": 2}
+    assert json.loads((out / "public-keys.json").read_text())["public_keys"][0]["key_id"] == "k1"
+    assert json.loads((out / "tree-head.json").read_text())["tree_size"] == "3"
+    assert [r.tree_size for r in node.requests["GetInclusionProof"]] == [3, 3]
+    assert json.loads(result.out)["receipts"] == [str(out / "receipt-0.json"), str(out / "receipt-2.json")]
+
+
+def test_evidence_export_refuses_a_leaf_beyond_the_log(ctl: Ctl, address: str, tmp_path: Path) -> None:
+    assert ctl("evidence", "export", "--index", "3", "--out", str(tmp_path / "p")).code == 2
