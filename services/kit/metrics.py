@@ -19,6 +19,21 @@ WATCH_LAG = Gauge(
 )
 
 
+EVIDENCE_LOG_SIZE = Gauge("creditnode_evidence_log_size", "Leaves committed to the evidence log.", ["service"])
+EVIDENCE_HEAD_AGE = Gauge(
+    "creditnode_evidence_signed_tree_head_age_seconds", "Age of the latest signed tree head.", ["service"]
+)
+OBJECTIONS_OVERDUE = Gauge(
+    "creditnode_objections_overdue", "Open objections past their handling deadline.", ["service"]
+)
+CALENDAR_NEXT_YEAR = Gauge(
+    "creditnode_calendar_next_year_loaded", "1 when the working-day calendar covers the coming weeks' years."
+)
+INGEST_LATE = Counter(
+    "creditnode_ingest_late_records", "Records delivered after their sharing-list deadline.", ["department", "item"]
+)
+
+
 def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
     RPC_REQUESTS.labels(service, method, code).inc()
     RPC_DURATION.labels(service, method).observe(seconds)

@@ -18,6 +18,7 @@ from services.kit.errors import Unavailable
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
+from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTIONS_OVERDUE
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 from services.kit.workdays import WorkCalendar
@@ -70,6 +71,14 @@ class _DisclosuresNotConfigured:
 
     def recipients_since(self, enterprise: str, item: str, since: Any, until: Any) -> list[Recipient]:
         raise self._fail()
+
+
+def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCalendar) -> None:
+    """One sweep, then the figures the alert rules watch: overdue objections and next year's calendar."""
+    now = utcnow()
+    result = usecases.sweep(writer, reader, lookups, calendar, now)
+    CALENDAR_NEXT_YEAR.set(0 if result.calendar_missing_years else 1)
+    OBJECTIONS_OVERDUE.labels(NAME).set(len(usecases.list_overdue(reader, None, None, 10_000, now)))
 
 
 def build(
@@ -125,9 +134,7 @@ def build(
     jobs = [
         Periodic("dispatch", dispatcher.run_once, settings.dispatch_interval_seconds),
         Periodic(
-            "sweep",
-            lambda: usecases.sweep(writer, reader, lookups, calendar, utcnow()),
-            settings.sweep_interval_seconds,
+            "sweep", lambda: _sweep_and_measure(writer, reader, lookups, calendar), settings.sweep_interval_seconds
         ),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.consent.domain.ports import EnterpriseKey, Requester
 from services.kit.errors import Unavailable
+from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 from services.kit.status import error_info
 
 log = structlog.get_logger("consent.registry")
@@ -103,6 +105,8 @@ class RequesterRemovalWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="consent-participants", daemon=True)
         self.connected = threading.Event()
+        self._last_message = time.monotonic()
+        WATCH_LAG.labels("consent", "participants").set_function(lambda: time.monotonic() - self._last_message)
 
     def start(self) -> RequesterRemovalWatcher:
         self._thread.start()
@@ -129,6 +133,7 @@ class RequesterRemovalWatcher:
                 if not self._stop.is_set():
                     log.warning("participant_watch_failed", exc_info=True)
             self.connected.clear()
+            WATCH_CONNECTED.labels("consent", "participants").set(0)
             self._stop.wait(self._retry)
 
     def _watch(self) -> None:
@@ -138,7 +143,9 @@ class RequesterRemovalWatcher:
         )
         stream = self._stub.WatchParticipants(request)
         self.connected.set()
+        WATCH_CONNECTED.labels("consent", "participants").set(1)
         for response in stream:
+            self._last_message = time.monotonic()
             for event in response.events:
                 name = removed_requester(event.participant, event.type)
                 if name is not None:

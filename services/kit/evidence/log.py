@@ -33,6 +33,7 @@ from services.kit.evidence.heads import NodeKey, SignedTreeHead
 from services.kit.evidence.receipts import ConsistencyDocument, Receipt
 from services.kit.evidence.schema import EvidenceModels
 from services.kit.evidence.store import EvidenceStore, LeafFilter, PublicKeyRecord, StoredLeaf
+from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE
 
 log = structlog.get_logger("kit.evidence")
 
@@ -264,10 +265,16 @@ class EvidenceLog:
 
     def _run_publisher(self) -> None:
         while not self._stop_publisher.wait(self.publish_interval):
+            head: SignedTreeHead | None
             try:
-                self._publish_if_stale()
+                head = self._publish_if_stale()
             except Exception:  # the next tick retries; appends are unaffected
                 log.warning("evidence_head_publish_failed", origin=self.origin, exc_info=True)
+                head = self.store.latest_head()
+            service = self.origin.rsplit("/", 1)[-1]
+            EVIDENCE_LOG_SIZE.labels(service).set(self.store.tree_size())
+            if head is not None:  # an old head while the log grows is what the "not signing" alert looks for
+                EVIDENCE_HEAD_AGE.labels(service).set(max(0.0, (self._now_ms() - head.timestamp_ms) / 1000))
 
     def signed_tree_head(self, *, fresh: bool = False) -> SignedTreeHead:
         """The latest signed head; with ``fresh``, one covering every committed leaf (signed now if needed)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from creditnode.registry.v1 import records_pb2_grpc as rgrpc
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.kit.errors import Unavailable
+from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 from services.kit.status import error_info
 from services.scoring.domain.ports import RecordPage
 from services.scoring.domain.records import Record
@@ -101,6 +103,8 @@ class _Watcher:
         self._thread = threading.Thread(target=self._run, name=f"scoring-{self.name}", daemon=True)
         self._call: Any = None
         self.connected = threading.Event()
+        self._last_message = time.monotonic()
+        WATCH_LAG.labels("scoring", self.name).set_function(lambda: time.monotonic() - self._last_message)
         # set while the server answers UNIMPLEMENTED (the registry's RecordService has not landed yet)
         self.unimplemented = threading.Event()
 
@@ -130,7 +134,10 @@ class _Watcher:
         while not self._stop.is_set():
             try:
                 for revision, batch in self._open(self._cursor.load()):
-                    self.connected.set()
+                    self._last_message = time.monotonic()
+                    if not self.connected.is_set():
+                        self.connected.set()
+                        WATCH_CONNECTED.labels("scoring", self.name).set(1)
                     self.unimplemented.clear()
                     backoff = self._min
                     self._handle(batch)
@@ -152,6 +159,7 @@ class _Watcher:
                 if not self._stop.is_set():
                     log.warning("watch_failed", watch=self.name, exc_info=True)
             self.connected.clear()
+            WATCH_CONNECTED.labels("scoring", self.name).set(0)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self._max)
 

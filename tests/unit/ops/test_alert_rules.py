@@ -133,3 +133,23 @@ def test_the_monitoring_component_ships_the_rules_file_as_a_configmap(tmp_path: 
     maps = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("creditnode-alert-rules")]
     assert len(maps) == 1
     assert maps[0]["data"]["creditnode-alerts.rules.yaml"] == RULES.read_text(encoding="utf-8")
+
+
+def test_every_metric_the_rules_read_is_exported_by_the_services() -> None:
+    from prometheus_client import REGISTRY
+
+    import services.kit.metrics  # noqa: F401  (registers the metrics)
+
+    exported = {sample_name for collector in REGISTRY.collect() for sample_name in _sample_names(collector)}
+    missing = {m for m in METRICS if m not in exported}
+    assert not missing, f"rules read metrics no service exports: {sorted(missing)}"
+
+
+def _sample_names(family: object) -> set[str]:
+    name = str(family.name)  # type: ignore[attr-defined]
+    kind = str(family.type)  # type: ignore[attr-defined]
+    if kind == "counter":
+        return {f"{name}_total"}
+    if kind == "histogram":
+        return {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return {name}
