@@ -16,7 +16,13 @@ from services.kit.server import RunningServer, ServerSpec
 from services.scoring import usecases
 from services.scoring.api.servicer import ScoringServicer
 from services.scoring.clients.consent import GrpcMonitoringConsent
-from services.scoring.clients.registry import Cursor, GrpcRecordSource, ParticipantWatcher, RecordChangeWatcher
+from services.scoring.clients.registry import (
+    Cursor,
+    GrpcCatalogue,
+    GrpcRecordSource,
+    ParticipantWatcher,
+    RecordChangeWatcher,
+)
 from services.scoring.data import model_text
 from services.scoring.store.repositories import SqlScoringUnitOfWork
 
@@ -78,6 +84,7 @@ def build(
         records=GrpcRecordSource(records_channel),
         consent=GrpcMonitoringConsent(consent_channel),
         clock=utcnow,
+        catalogue=GrpcCatalogue(registry_channel),
     )
     usecases.ensure_model(sc, model_text())
     backoff = {"max_backoff": settings.watch_max_backoff_seconds}

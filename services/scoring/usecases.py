@@ -19,6 +19,7 @@ from services.kit.validation import identifier, invalid
 from services.scoring.domain import effectiveness as eff
 from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
 from services.scoring.domain.engine import extract as extract_values
+from services.scoring.domain.extract import Catalogue
 from services.scoring.domain.fitting import fit
 from services.scoring.domain.model import GRADES, Model, load_model
 from services.scoring.domain.portrait import Portrait, portrait
@@ -78,6 +79,8 @@ class Scoring:
     records: RecordSource
     consent: MonitoringConsent
     clock: Callable[[], datetime]
+    # catalogue reads the registry's current sharing list (item -> field -> type) to check models on publication.
+    catalogue: Callable[[], Catalogue | None] = lambda: None
     notifier: Notifier = field(default_factory=Notifier)
     _compiled: dict[str, Model] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,12 +107,12 @@ def ensure_model(sc: Scoring, document: str) -> None:
     with sc.reader() as uow:
         if uow.models.current() is not None:
             return
-    publish_model(sc, document)
+    publish_model(sc, document, check_items=False)  # the packaged model is checked against the list by its tests
 
 
-def publish_model(sc: Scoring, document: str) -> tuple[PublishedModel, int]:
-    """Validate and publish a model, then re-evaluate every enterprise under it in batch."""
-    model = load_model(document)
+def publish_model(sc: Scoring, document: str, *, check_items: bool = True) -> tuple[PublishedModel, int]:
+    """Validate (against the registry's sharing list) and publish a model, then re-evaluate everyone in batch."""
+    model = load_model(document, sc.catalogue() if check_items else None)
     now = sc.clock()
     with sc.writer() as uow:
         existing = uow.models.get(model.version)

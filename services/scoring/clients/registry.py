@@ -17,6 +17,8 @@ from creditnode.registry.v1 import records_pb2 as rpb
 from creditnode.registry.v1 import records_pb2_grpc as rgrpc
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from creditnode.registry.v1 import sharing_list_pb2 as slpb
+from creditnode.registry.v1 import sharing_list_pb2_grpc as slgrpc
 from services.kit.errors import Unavailable
 from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 from services.kit.status import error_info
@@ -233,3 +235,24 @@ class ParticipantWatcher(_Watcher):
             elif kind == "platform":
                 p = participant.platform
                 self._on_platform(p.name.removeprefix("platforms/"), p.region_code)
+
+
+class GrpcCatalogue:
+    """The registry's current sharing list as scoring's catalogue (item -> field -> type), to validate models."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._stub = slgrpc.SharingListServiceStub(channel)
+
+    def __call__(self) -> dict[str, dict[str, str]]:
+        try:
+            listed = self._stub.GetSharingList(slpb.GetSharingListRequest()).sharing_list
+        except grpc.RpcError as exc:
+            # Publishing without the list would let a model name items that do not exist: refuse instead.
+            raise Unavailable(
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE",
+                "the registry's sharing list is unavailable; cannot check the model",
+            ) from exc
+        return {
+            item.code: {f.name: slpb.FieldType.Name(f.type).removeprefix("FIELD_TYPE_").lower() for f in item.fields}
+            for item in listed.items
+        }

@@ -194,6 +194,16 @@ def test_publish_rejects_a_bad_model_with_reasons_and_republish_reevaluates(
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert info is not None
     assert info.reason == "ERROR_REASON_MODEL_REJECTED"
+    # Items are checked against the registry's sharing list: a model naming an item that does not exist is refused.
+    unknown = (
+        model_text()
+        .replace("version: basic-v1", "version: basic-v9")
+        .replace("{item: TAX_CREDIT_GRADE,", "{item: TAX_NO_SUCH_ITEM,")
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.PublishModel(pb.PublishModelRequest(document=unknown))
+    assert error_info(err.value).reason == "ERROR_REASON_MODEL_REJECTED"  # type: ignore[union-attr]
+    assert "TAX_NO_SUCH_ITEM" in (err.value.details() or "") + str(error_info(err.value))
     text = model_text().replace("version: basic-v1", "version: basic-v2")
     published = scoring.PublishModel(pb.PublishModelRequest(document=text))
     assert published.model.current
