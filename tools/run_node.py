@@ -26,6 +26,7 @@ def _env(name: str) -> dict[str, str]:
         "VAR_DIR": str(VAR),
         "SHUTDOWN_GRACE_SECONDS": "3",
         "CA_AUTOCREATE": "true",  # local development only: a throwaway node CA under var/
+        "GATEWAY_INSECURE_DEV": "true",  # local development only: plaintext, identity from x-creditnode-platform
     }
     env.pop("DATABASE_URL", None)  # make run is the embedded default
     for other, port in PORTS.items():

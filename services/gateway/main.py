@@ -1,40 +1,238 @@
-"""Composition root of the gateway service: settings, storage, servicers and the server, wired once."""
+"""Composition root of the gateway: settings, caches, the disclosure log, servicers and the server, wired once."""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+from concurrent import futures
 from pathlib import Path
+from typing import Self
 
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
+from pydantic import Field, model_validator
 
+from services.gateway.api.identity import CertificateIdentity, DevHeaderIdentity, Identify
+from services.gateway.api.servicer import GatewayServicer, register
+from services.gateway.clients.consent import ConsentCache, ConsentClient
+from services.gateway.clients.downstream import ObjectionClient, ScoringClient
+from services.gateway.clients.participants import ParticipantCache
+from services.gateway.clients.registry import RegistryReader, SharingListCache
+from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.store.disclosures import EvidenceDisclosureLog, NullDisclosureLog
+from services.gateway.store.models import evidence_models
+from services.gateway.usecases import DisclosureLog, Gateway
+from services.kit.client import make_channel
 from services.kit.config import ServiceSettings
 from services.kit.db import ping
+from services.kit.errors import PermissionDenied
+from services.kit.evidence.heads import load_or_create_node_key
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 
 NAME = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
+ORIGIN = "creditnode/gateway"
+_ADDR = r"^[^\s:]+:\d{1,5}$"
 
 
 class GatewaySettings(ServiceSettings):
     """Settings of the gateway service (environment variables, unprefixed)."""
 
+    # registry_addr is host:port of the registry (participant watch, CRL, records, sharing list, enterprise keys).
+    registry_addr: str = Field(pattern=_ADDR)
+    # consent_addr is host:port of consent (authorization watch, use recording, relays).
+    consent_addr: str = Field(pattern=_ADDR)
+    # scoring_addr is host:port of scoring (evaluations, portraits, loans, alerts).
+    scoring_addr: str = Field(pattern=_ADDR)
+    # objection_addr is host:port of the objection service.
+    objection_addr: str = Field(pattern=_ADDR)
+    # gateway_insecure_dev serves plaintext and trusts metadata x-creditnode-platform: local development only.
+    gateway_insecure_dev: bool = False
+    # tls_cert_file and tls_key_file are the gateway's server certificate and key (PEM).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # tls_client_ca_file is the node CA bundle platform client certificates must chain to.
+    tls_client_ca_file: Path | None = None
+    # health_listen_addr serves plain gRPC health only (for the kubelet, which cannot speak mTLS); empty: none.
+    health_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
+    # internal_listen_addr serves plain gRPC health and the full EvidenceLogService (ListLeaves included) for the
+    # node's internal services (objection reads who received what); reachable only inside the cluster. Empty: none.
+    internal_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
+    # gateway_audit switches the disclosure log; false is only for the benchmark's on/off ratio.
+    gateway_audit: bool = True
+    # evidence_key_file is the Ed25519 key signing the disclosure log's tree heads; empty: var_dir/gateway-evidence.key.
+    evidence_key_file: Path | None = None
+    # replica_id names this replica to consent (defaults to host name and process id).
+    replica_id: str = ""
+    # participant_lease_seconds is how long the participant view stays trusted without a registry message.
+    participant_lease_seconds: float = Field(default=6.0, gt=0, le=120)
+    # crl_refresh_seconds is the CRL refresh period (it is also refreshed on every platform event).
+    crl_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # sharing_list_refresh_seconds is how long the sharing list is cached.
+    sharing_list_refresh_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # quota_requests_per_minute limits each platform and each institution (0: off).
+    quota_requests_per_minute: int = Field(default=600, ge=0)
+    # quota_enterprises_per_day limits distinct enterprises asked about per platform and institution per day (0: off).
+    quota_enterprises_per_day: int = Field(default=5000, ge=0)
+    # signature_window_seconds is the allowed distance of a self-query's signed_at from the node clock.
+    signature_window_seconds: int = Field(default=300, ge=10, le=3600)
+
+    @model_validator(mode="after")
+    def _tls_unless_dev(self) -> Self:
+        if not self.gateway_insecure_dev:
+            for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+                path = getattr(self, name)
+                if path is None or not Path(path).is_file():
+                    raise ValueError(f"{name.upper()} must name a readable file (or set GATEWAY_INSECURE_DEV=true)")
+        return self
+
+
+def server_credentials(settings: GatewaySettings) -> grpc.ServerCredentials:
+    assert settings.tls_cert_file is not None
+    assert settings.tls_key_file is not None
+    assert settings.tls_client_ca_file is not None
+    return grpc.ssl_server_credentials(
+        [(settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())],
+        root_certificates=settings.tls_client_ca_file.read_bytes(),
+        require_client_auth=True,
+    )
+
+
+class PlainListener:
+    """Plain gRPC on its own port: health mirroring the main server's readiness checks, and optionally the full
+    evidence log service for internal readers."""
+
+    def __init__(self, addr: str, checks: list[object], evidence: EvidenceLog | None = None) -> None:
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gateway-plain"),
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        if evidence is not None:
+            register_evidence_log_service(self.server, evidence)
+        self.port = self.server.add_insecure_port(addr)
+        self._checks = checks
+        self._stop = threading.Event()
+        self.server.start()
+        self._thread = threading.Thread(target=self._run, name="gateway-health-mirror", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ready = True
+            for check in self._checks:
+                try:
+                    ready = ready and bool(check())  # type: ignore[operator]
+                except Exception:
+                    ready = False
+            status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+            self.health.set("", status)
+            self._stop.wait(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(1).wait()
+
+
+def _evidence_authorize(method: str, context: grpc.ServicerContext) -> None:
+    # Heads, proofs and keys are for anyone holding a receipt; listing leaves is for internal readers and supervisors,
+    # on the internal listener, not on the platforms' door.
+    if method == "ListLeaves":
+        raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "listing the disclosure log is for supervisors")
+
 
 def build(
-    settings: ServiceSettings,
+    settings: GatewaySettings,
     *,
     tracer_provider: trace.TracerProvider | None = None,
     configure_logs: bool = True,
 ) -> RunningServer:
     """Start the gateway service on ``settings.listen_addr``; tests call this in-process."""
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
+    registry_channel = make_channel(settings.registry_addr, tracer_provider=runtime.tracer_provider)
+    consent_channel = make_channel(settings.consent_addr, tracer_provider=runtime.tracer_provider)
+    scoring_channel = make_channel(settings.scoring_addr, tracer_provider=runtime.tracer_provider)
+    objection_channel = make_channel(settings.objection_addr, tracer_provider=runtime.tracer_provider)
+    participants = ParticipantCache(
+        registry_channel,
+        lease_seconds=settings.participant_lease_seconds,
+        crl_refresh_seconds=settings.crl_refresh_seconds,
+    ).start()
+    replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+    consent_cache = ConsentCache(consent_channel, replica).start()
+    evidence: EvidenceLog | None = None
+    disclosure_log: DisclosureLog
+    if settings.gateway_audit:
+        key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "gateway-evidence.key")
+        evidence = EvidenceLog(runtime.engine, evidence_models, origin=ORIGIN, key=key).start()
+        disclosure_log = EvidenceDisclosureLog(evidence)
+    else:
+        disclosure_log = NullDisclosureLog()
+    gateway = Gateway(
+        participants=participants,
+        consent_cache=consent_cache,
+        consent=ConsentClient(consent_channel),
+        registry=RegistryReader(registry_channel),
+        sharing_list=SharingListCache(registry_channel, settings.sharing_list_refresh_seconds),
+        disclosure_log=disclosure_log,
+        scoring=ScoringClient(scoring_channel),
+        objection=ObjectionClient(objection_channel),
+        quotas=Quotas(
+            QuotaLimits(settings.quota_requests_per_minute, settings.quota_enterprises_per_day), time.monotonic
+        ),
+    )
+    from datetime import timedelta
+
+    gateway.signature_window = timedelta(seconds=settings.signature_window_seconds)
+    identify: Identify = (
+        DevHeaderIdentity() if settings.gateway_insecure_dev else CertificateIdentity(participants.revoked)
+    )
+    servicer = GatewayServicer(gateway, identify)
+    checks = [lambda: ping(runtime.engine), participants.live, consent_cache.live]
+    if evidence is not None:
+        checks.append(evidence.healthy)
+    listeners = [PlainListener(settings.health_listen_addr, list(checks))] if settings.health_listen_addr else []
+    if settings.internal_listen_addr:
+        listeners.append(PlainListener(settings.internal_listen_addr, list(checks), evidence))
+
+    def register_all(server: grpc.Server) -> list[str]:
+        names = register(server, servicer)
+        if evidence is not None:
+            # In insecure dev mode the one listener is also the internal one (make run: objection reads leaves here).
+            authorize = None if settings.gateway_insecure_dev else _evidence_authorize
+            names = [*names, *register_evidence_log_service(server, evidence, authorize)]
+        return names
+
+    def stop_all() -> None:
+        for listener in listeners:
+            listener.stop()
+        participants.close()
+        consent_cache.close()
+        if evidence is not None:
+            evidence.close()
+        registry_channel.close()
+        consent_channel.close()
+        scoring_channel.close()
+        objection_channel.close()
+        runtime.engine.dispose()
+
     spec = ServerSpec(
         name=NAME,
         listen_addr=settings.listen_addr,
-        register=lambda server: [],
-        readiness=[lambda: ping(runtime.engine)],
-        on_stop=[runtime.engine.dispose],
-        reflection=settings.reflection,
+        register=register_all,
+        readiness=checks,
+        on_stop=[stop_all],
+        reflection=settings.reflection and settings.gateway_insecure_dev,
         max_workers=settings.max_workers,
+        credentials=None if settings.gateway_insecure_dev else server_credentials(settings),
         tracer_provider=runtime.tracer_provider,
     )
     return RunningServer(spec)

@@ -60,14 +60,6 @@ def parked(payload: Mapping[str, Any]) -> str:
     return PARKED
 
 
-def breach(payload: Mapping[str, Any]) -> str:
-    """A late forward: alert now; the registry has no breach API yet, so the event stays parked for it."""
-    log.warning(
-        "objection_forwarding_breached", alert=True, objection=payload["objection_id"], platform=payload["platform"]
-    )
-    return PARKED
-
-
 class Dispatcher:
     """Delivers due outbox events; failures retry with exponential backoff (capped)."""
 

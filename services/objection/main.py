@@ -24,9 +24,9 @@ from services.kit.server import RunningServer, ServerSpec
 from services.kit.workdays import WorkCalendar
 from services.objection import usecases
 from services.objection.api.servicer import ObjectionApi
-from services.objection.background import Dispatcher, Handler, Periodic, alert, breach, note, parked
+from services.objection.background import Dispatcher, Handler, Periodic, alert, note, parked
 from services.objection.clients.disclosures import GrpcDisclosureLog
-from services.objection.clients.registry import GrpcRecords, GrpcSharingList, RegistryDisputes
+from services.objection.clients.registry import GrpcRecords, GrpcSharingList, RegistryBreaches, RegistryDisputes
 from services.objection.clients.scoring import EvaluationsNotWired
 from services.objection.domain import ObjectionPolicy, Recipient
 from services.objection.store.models import evidence_models
@@ -121,7 +121,7 @@ def build(
         "TargetMarkedUnverifiable": disputes.marked_unverifiable,
         "StatementAttached": parked,
         "ReinsertionGuardRequested": parked,
-        "ForwardingBreached": breach,
+        "ForwardingBreached": RegistryBreaches(registry).forwarding_breached,
         "RecordCorrected": note,
         "ReevaluationRequested": note,
         "DisputeRouted": note,

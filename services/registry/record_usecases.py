@@ -513,11 +513,13 @@ def clear_dispute(
     corrected_fields: Mapping[str, object],
     statement: str,
     now: datetime,
+    disputed_version: int = 0,
 ) -> RecordView:
-    """End an objection's flag; CORRECTED and REMOVED add a version and bar the old content from coming back."""
+    """End an objection's flag. CORRECTED and REMOVED bar the disputed content from coming back; they add a version
+    unless the department already delivered the correction (CORRECTED with no fields: the current version is newer)."""
     with uow:
         catalogue = cache.get(uow)
-        view, _ = _get(uow, catalogue, record_id)
+        view, versions = _get(uow, catalogue, record_id)
         dispute = next((d for d in view.disputes if d.objection == objection), None)
         if dispute is None:
             raise NotFound("ERROR_REASON_DISPUTE_NOT_FOUND", "that objection has no flag on the record")
@@ -526,7 +528,22 @@ def clear_dispute(
         revision = uow.events.next_revision()
         changes = []
         old = view.version
-        if outcome in (DisputeOutcome.CORRECTED, DisputeOutcome.REMOVED):
+        disputed = next((v for v in versions if v.version == (disputed_version or old.version)), None)
+        if disputed is None:
+            raise InvalidArgument(
+                "ERROR_REASON_INVALID_FIELD",
+                "disputed_version is not a version of this record",
+                {"field": "disputed_version"},
+            )
+        already_corrected = outcome is DisputeOutcome.CORRECTED and not corrected_fields
+        if already_corrected:
+            if old.version <= disputed.version:
+                raise FailedPrecondition(
+                    "ERROR_REASON_CORRECTION_NOT_DELIVERED",
+                    "no corrected version was delivered after the disputed one; send corrected_fields or ingest it",
+                )
+            uow.records.add_superseded(disputed.fingerprint, record_id, now)
+        elif outcome in (DisputeOutcome.CORRECTED, DisputeOutcome.REMOVED):
             item = view.sharing_list.item(old.item_code)
             assert item is not None
             fields = old.fields
@@ -555,7 +572,7 @@ def clear_dispute(
             )
             head = replace(view.head, state=state, version=new.version, updated_at=now)
             uow.records.write(ChunkWrites(updated_heads=[head], versions=[new], closed=[(record_id, old.version, now)]))
-            uow.records.add_superseded(old.fingerprint, record_id, now)
+            uow.records.add_superseded(disputed.fingerprint, record_id, now)
             kind = ChangeType.REMOVED if state is RecordState.REMOVED else ChangeType.VERSION_ADDED
             changes.append(RecordChange(revision, record_id, old.item_code, kind))
         uow.records.clear_dispute(

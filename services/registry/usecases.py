@@ -11,6 +11,7 @@ from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, Permis
 from services.registry.domain.participants import (
     FINAL_PLATFORM_STATUSES,
     Assessment,
+    Breach,
     ChangeInfo,
     Department,
     DepartmentKind,
@@ -569,3 +570,22 @@ def coverage(uow: RegistryUnitOfWork, at: datetime) -> Coverage:
         if institution_status.get(i.institution_id) == InstitutionStatus.ACTIVE.value and admitted(i.platform_id)
     )
     return Coverage(at, dict(sorted(by_region.items())), connected, enterprises, departments)
+
+
+# ---- compliance breaches ----------------------------------------------------------------------------------------
+
+
+def record_breach(uow: RegistryUnitOfWork, breach: Breach) -> Breach:
+    """Record a breach against an existing platform; a retry (same kind and reference) returns the first record."""
+    with uow:
+        _platform(uow, breach.platform_id)
+        stored = uow.breaches.add(breach)
+        uow.commit()
+        return stored
+
+
+def list_breaches(uow: RegistryUnitOfWork, platform_id: str, after: int, limit: int) -> list[tuple[int, Breach]]:
+    with uow:
+        if platform_id:
+            _platform(uow, platform_id)
+        return uow.breaches.page(platform_id, after=after, limit=limit)

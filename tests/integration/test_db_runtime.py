@@ -120,3 +120,21 @@ def test_is_migrated_turns_true_only_at_head(database_url: str) -> None:
         assert is_migrated(engine, main.MIGRATIONS, "alembic_version_consent")
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_migrations_build_exactly_the_schema_the_models_declare(service: str, database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    main = importlib.import_module(f"services.{service}.main")
+    models = importlib.import_module(f"services.{service}.store.models")
+    engine = make_engine(database_url)
+    try:
+        migrate(engine, main.MIGRATIONS, version_table=f"alembic_version_{service}")
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), models.metadata)
+        drift = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version_"))]
+        assert drift == []
+    finally:
+        engine.dispose()

@@ -1,8 +1,9 @@
-"""SQLAlchemy models of the gateway service's own database."""
+"""SQLAlchemy models of the gateway service's own database: the disclosure (evidence) log's tables."""
 
 from sqlalchemy.orm import DeclarativeBase
 
 from services.kit.db import service_metadata
+from services.kit.evidence.schema import add_evidence_tables
 
 
 class Base(DeclarativeBase):
@@ -12,3 +13,4 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
+evidence_models = add_evidence_tables(metadata)

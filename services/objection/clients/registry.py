@@ -6,13 +6,17 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.errors import Unavailable
@@ -156,21 +160,15 @@ class RegistryDisputes:
         target = payload["target"]
         if "record_id" not in target:
             return PARKED
+        # A CORRECTED answer means the department has already delivered the corrected version through ingestion:
+        # no fields are sent, and the registry bars the disputed version's content from coming back.
         request = rec.ClearRecordDisputeRequest(
             name=target["record_id"],
             objection=f"objections/{payload['objection_id']}",
             outcome=_OUTCOMES[payload["outcome"]],
             request_id=_request_id(payload, target["record_id"]),
+            disputed_version=int(target.get("version", 0)),
         )
-        if payload["outcome"] == "CORRECTED":
-            # The department's corrected version is already the record's current content; the contract wants the
-            # complete corrected content, so it is passed as read (see the service README: contract gap).
-            current = self._call(
-                "GetRecord", rec.GetRecordRequest(name=target["record_id"], view=rec.PERSONAL_DATA_VIEW_RAW)
-            )
-            if current is not None:
-                for key, value in current.record.fields.items():
-                    request.corrected_fields[key].CopyFrom(value)
         self._call("ClearRecordDispute", request)
         return DONE
 
@@ -188,4 +186,33 @@ class RegistryDisputes:
                 request_id=_request_id(payload, target["record_id"]),
             ),
         )
+        return DONE
+
+
+class RegistryBreaches:
+    """Records a late forward as a compliance breach against the platform, in the registry (visible to supervision)."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._stub = admin_grpc.RegistryAdminServiceStub(channel)
+
+    def forwarding_breached(self, payload: Mapping[str, Any]) -> str:
+        log.warning(
+            "objection_forwarding_breached", alert=True, objection=payload["objection_id"], platform=payload["platform"]
+        )
+        occurred = Timestamp()
+        occurred.FromDatetime(datetime.fromisoformat(str(payload["forwarded_at"])))
+        deadline = payload.get("deadline_last_day")
+        request = admin_pb.RecordPlatformBreachRequest(
+            breach=admin_pb.PlatformBreach(
+                platform=str(payload["platform"]),
+                kind=admin_pb.BREACH_KIND_OBJECTION_FORWARDED_LATE,
+                reference=f"objections/{payload['objection_id']}",
+                detail=f"forwarded after the deadline (last working day {deadline})" if deadline else "forwarded late",
+                occur_time=occurred,
+            )
+        )
+        try:
+            self._stub.RecordPlatformBreach(request)  # idempotent on (kind, reference): redelivery is harmless
+        except grpc.RpcError as exc:
+            raise _unavailable(exc, "RecordPlatformBreach") from None
         return DONE

@@ -10,6 +10,7 @@ from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
     AssessmentResult,
+    Breach,
     ChangeInfo,
     Department,
     Enterprise,
@@ -150,3 +151,14 @@ def credential(cert: IssuedCertificate | None, ca_pem: str) -> admin_pb.Credenti
     if cert is None:
         return None
     return admin_pb.Credential(certificate_pem=cert.pem, ca_certificate_pem=ca_pem, serial=cert.serial)
+
+
+def breach(b: Breach) -> admin_pb.PlatformBreach:
+    return admin_pb.PlatformBreach(
+        platform=f"platforms/{b.platform_id}",
+        kind=to_proto_enum(admin_pb.BreachKind, "BREACH_KIND", b.kind),
+        reference=b.reference,
+        detail=b.detail,
+        occur_time=timestamp(b.occurred_at),
+        record_time=timestamp(b.recorded_at),
+    )

@@ -443,8 +443,6 @@ class Records(pb_grpc.RecordServiceServicer):
         objection = _objection(request.objection)
         outcome = from_proto_enum(pb.DisputeOutcome, "DISPUTE_OUTCOME", request.outcome, DisputeOutcome, "outcome")
         statement = validation.text("statement", request.statement, max_len=2000, required=False)
-        if outcome is DisputeOutcome.CORRECTED and not request.corrected_fields:
-            raise validation.invalid("corrected_fields", "is required for a correction")
         view = uc.clear_dispute(
             self.writer(),
             self.cache,
@@ -454,6 +452,7 @@ class Records(pb_grpc.RecordServiceServicer):
             corrected_fields={k: value_from(v) for k, v in request.corrected_fields.items()},
             statement=statement,
             now=self.clock(),
+            disputed_version=max(0, request.disputed_version),
         )
         self.notifier.notify()
         return pb.ClearRecordDisputeResponse(record=credit_record(view, raw=False))

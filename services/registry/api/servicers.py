@@ -20,6 +20,8 @@ from services.registry import usecases
 from services.registry.api import convert
 from services.registry.api.watch import ParticipantWatch, RevisionNotifier
 from services.registry.domain.participants import (
+    Breach,
+    BreachKind,
     DepartmentKind,
     Docking,
     InstitutionAction,
@@ -198,6 +200,34 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         )
         self.notifier.notify()
         return admin_pb.CreateDepartmentResponse(department=convert.department(department))
+
+    def RecordPlatformBreach(self, request: admin_pb.RecordPlatformBreachRequest, context: grpc.ServicerContext) -> Any:
+        b = request.breach
+        occurred = from_timestamp(b.occur_time, "breach.occur_time")
+        assert occurred is not None
+        stored = usecases.record_breach(
+            self.writer(),
+            Breach(
+                platform_id=_platform_id(b.platform, "breach.platform"),
+                kind=from_proto_enum(admin_pb.BreachKind, "BREACH_KIND", b.kind, BreachKind, "breach.kind"),
+                reference=validation.text("breach.reference", b.reference, max_len=120),
+                detail=validation.text("breach.detail", b.detail, max_len=500, required=False),
+                occurred_at=occurred,
+                recorded_at=self.clock(),
+            ),
+        )
+        return admin_pb.RecordPlatformBreachResponse(breach=convert.breach(stored))
+
+    def ListPlatformBreaches(self, request: admin_pb.ListPlatformBreachesRequest, context: grpc.ServicerContext) -> Any:
+        platform_id = _optional_platform_id(request.platform, "platform")
+        size = paging.page_size(request.page_size)
+        query = ["breaches", platform_id]
+        after = int(paging.decode_token(request.page_token, query) or 0)
+        rows = usecases.list_breaches(self.reader(), platform_id, after, size + 1)
+        token = paging.encode_token(str(rows[size - 1][0]), query) if len(rows) > size else ""
+        return admin_pb.ListPlatformBreachesResponse(
+            breaches=[convert.breach(b) for _, b in rows[:size]], next_page_token=token
+        )
 
 
 class Registry(rs_grpc.RegistryServiceServicer):

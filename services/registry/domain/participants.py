@@ -426,3 +426,19 @@ class Department:
     @property
     def name(self) -> str:
         return f"departments/{self.code}"
+
+
+class BreachKind(StrEnum):
+    OBJECTION_FORWARDED_LATE = "OBJECTION_FORWARDED_LATE"
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A compliance breach recorded against a platform; visible to supervision and never rewritten."""
+
+    platform_id: str
+    kind: BreachKind
+    reference: str
+    detail: str
+    occurred_at: datetime
+    recorded_at: datetime

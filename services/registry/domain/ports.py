@@ -18,6 +18,7 @@ from services.registry.domain.ledger import (
     StoredVersion,
 )
 from services.registry.domain.participants import (
+    Breach,
     Department,
     Enterprise,
     Institution,
@@ -241,6 +242,14 @@ class RecordStore(Protocol):
         """Remember an IngestBatch call's results."""
 
 
+class BreachLog(Protocol):
+    def add(self, breach: Breach) -> Breach:
+        """Record a breach; when one with the same kind and reference exists, return that one unchanged."""
+
+    def page(self, platform_id: str, *, after: int, limit: int) -> list[tuple[int, Breach]]:
+        """(sequence, breach) pairs newest first, with sequence below ``after`` (0: from the newest)."""
+
+
 class RegistryUnitOfWork(Protocol):
     """One transaction over the registry's storage; rolls back unless committed."""
 
@@ -267,6 +276,9 @@ class RegistryUnitOfWork(Protocol):
 
     @property
     def certificates(self) -> CertificateLog: ...
+
+    @property
+    def breaches(self) -> BreachLog: ...
 
     @property
     def sharing_lists(self) -> SharingListStore: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
@@ -301,6 +301,22 @@ class BatchResultRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     results: Mapped[str] = mapped_column(Text)  # JSON list of results
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BreachRow(Base):
+    """Append-only: a compliance breach recorded against a platform."""
+
+    __tablename__ = "platform_breaches"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platforms.platform_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(500))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("kind", "reference"),)
 
 
 metadata = Base.metadata

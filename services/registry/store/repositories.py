@@ -14,6 +14,8 @@ from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
     AssessmentResult,
+    Breach,
+    BreachKind,
     Department,
     DepartmentKind,
     Docking,
@@ -37,6 +39,7 @@ from services.registry.domain.ports import (
 )
 from services.registry.store.models import (
     AssessmentRow,
+    BreachRow,
     CertificateRow,
     DepartmentRow,
     EnterpriseKeyRow,
@@ -498,6 +501,41 @@ class SqlCertificates:
         return [self._to_domain(r) for r in self.s.scalars(q)]
 
 
+class SqlBreaches:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _to_domain(r: BreachRow) -> Breach:
+        return Breach(r.platform_id, BreachKind(r.kind), r.reference, r.detail, r.occurred_at, r.recorded_at)
+
+    def add(self, breach: Breach) -> Breach:
+        existing = self.s.scalar(
+            select(BreachRow).where(BreachRow.kind == breach.kind.value, BreachRow.reference == breach.reference)
+        )
+        if existing is not None:
+            return self._to_domain(existing)
+        self.s.add(
+            BreachRow(
+                platform_id=breach.platform_id,
+                kind=breach.kind.value,
+                reference=breach.reference,
+                detail=breach.detail,
+                occurred_at=breach.occurred_at,
+                recorded_at=breach.recorded_at,
+            )
+        )
+        return breach
+
+    def page(self, platform_id: str, *, after: int, limit: int) -> list[tuple[int, Breach]]:
+        q = select(BreachRow).order_by(BreachRow.seq.desc()).limit(limit)
+        if platform_id:
+            q = q.where(BreachRow.platform_id == platform_id)
+        if after:
+            q = q.where(BreachRow.seq < after)
+        return [(r.seq, self._to_domain(r)) for r in self.s.scalars(q)]
+
+
 class SqlRegistryUnitOfWork(SqlUnitOfWork):
     """The registry's unit of work: repositories share one session and one transaction."""
 
@@ -509,6 +547,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     events: SqlEvents
     requests: SqlRequests
     certificates: SqlCertificates
+    breaches: SqlBreaches
     sharing_lists: SqlSharingLists
     records: SqlRecords
 
@@ -523,6 +562,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.events = SqlEvents(s)
         self.requests = SqlRequests(s)
         self.certificates = SqlCertificates(s)
+        self.breaches = SqlBreaches(s)
         self.sharing_lists = SqlSharingLists(s)
         self.records = SqlRecords(s)
         return self

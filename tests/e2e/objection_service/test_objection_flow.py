@@ -13,9 +13,12 @@ import grpc
 import pytest
 from sqlalchemy import create_engine
 
+from creditnode.common.v1 import error_reason_pb2 as ec_pb
 from creditnode.objection.v1 import objection_service_pb2 as ob
 from creditnode.objection.v1 import objection_service_pb2_grpc as ob_grpc
 from creditnode.registry.v1 import records_pb2 as rec_pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from services.kit.db import service_metadata
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import NodeKey
@@ -267,6 +270,14 @@ def test_a_correction_flows_from_filing_to_the_registry_and_to_recipients(node: 
         return not any(d.objection == name for d in got.disputes)
 
     _eventually(cleared, "the dispute flag is cleared")
+    # The disputed content may not come back from the department, even under another source id ...
+    again_sent = ingestion(client.channel).IngestBatch(
+        rec_pb.IngestBatchRequest(records=[wire_record(tax_record(acme.uscc, 13), 1)]), metadata=as_department("sx-tax")
+    )
+    assert again_sent.results[0].outcome == rec_pb.RECORD_OUTCOME_REJECTED
+    assert again_sent.results[0].reason == ec_pb.ERROR_REASON_RECORD_REINSERTED
+    # ... and the department's own correction stays the current version: no duplicate version was made.
+    assert records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=record)).record.version == 2
 
     notices = objections.ListCorrectionNotices(ob.ListCorrectionNoticesRequest(recipient=BANK)).notices
     assert [n.objection for n in notices] == [name]
@@ -288,3 +299,33 @@ def test_a_correction_flows_from_filing_to_the_registry_and_to_recipients(node: 
     assert [o.name for o in listing.objections] == [name]
     assert listing.sla.objections == 1
     assert listing.sla.handled_on_time.part == 1
+
+
+def test_a_late_forward_is_recorded_against_the_platform_in_the_registry(node: dict[str, Any]) -> None:
+    client: RegistryClient = node["registry"]
+    objections = node["objections"]
+    create_departments(client)
+    platform, _ = client.admitted_platform()
+    acme, _ = client.enterprise(platform.name)
+    record = _ingest(client, tax_record(acme.uscc, 5))
+    request = ob.FileObjectionRequest(
+        platform=platform.name,
+        filer_kind=ob.FILER_KIND_ENTERPRISE,
+        filer=f"enterprises/{acme.uscc}",
+        enterprise=acme.uscc,
+        records=[ob.RecordTarget(record=record, version=1)],
+        reasons="never owed",
+    )
+    request.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(days=12)))  # far beyond 2 working days
+    filed = objections.FileObjection(request).objection
+    assert filed.forward_timeliness == ob.FORWARD_TIMELINESS_LATE
+    admin = admin_grpc.RegistryAdminServiceStub(client.channel)
+
+    def recorded() -> bool:
+        found = admin.ListPlatformBreaches(admin_pb.ListPlatformBreachesRequest(platform=platform.name)).breaches
+        return [b.reference for b in found] == [filed.name]
+
+    _eventually(recorded, "the breach is recorded in the registry")
+    breach = admin.ListPlatformBreaches(admin_pb.ListPlatformBreachesRequest(platform=platform.name)).breaches[0]
+    assert breach.kind == admin_pb.BREACH_KIND_OBJECTION_FORWARDED_LATE
+    assert acme.uscc not in breach.detail

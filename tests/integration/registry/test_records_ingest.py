@@ -228,6 +228,27 @@ def test_disputes_corrections_and_anti_reinsertion(client: RegistryClient, platf
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+def test_a_correction_the_department_already_delivered_bars_the_disputed_version(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    name = _batch(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0].record
+    stub = records(client.channel)
+    stub.SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=name, objection="objections/o2"))
+    clear = rec_pb.ClearRecordDisputeRequest(
+        name=name, objection="objections/o2", outcome=rec_pb.DISPUTE_OUTCOME_CORRECTED, disputed_version=1
+    )
+    with pytest.raises(grpc.RpcError) as err:  # nothing newer than the disputed version has arrived yet
+        stub.ClearRecordDispute(clear)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    _batch(client, [wire_record(tax_record(e.uscc, 1, amount="1.00", source_version=2), 1)])  # the correction
+    cleared = stub.ClearRecordDispute(clear)
+    assert list(cleared.record.disputes) == []
+    assert cleared.record.version == 2  # the department's version stays current: no extra version
+    back = _batch(client, [wire_record({**tax_record(e.uscc, 1), "source_record_id": "resent"}, 1)])
+    assert back.results[0].reason == er.ERROR_REASON_RECORD_REINSERTED  # the disputed content cannot come back
+
+
 def test_timeliness_counts_deliveries_rejections_and_items_without_data(client: RegistryClient, platform: str) -> None:
     e, _ = client.enterprise(platform)
     late = tax_record(e.uscc, 1)  # last month's tax record, due the 20th of this month: on time or late by date

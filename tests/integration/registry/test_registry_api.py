@@ -385,3 +385,36 @@ def test_coverage_counts_what_stood_at_the_time(client: RegistryClient) -> None:
     assert now.enterprises_registered == 1
     earlier = client.registry.GetCoverage(rs_pb.GetCoverageRequest(as_of=ts(before)))
     assert (earlier.platforms_admitted, earlier.institutions_connected, earlier.enterprises_registered) == (0, 0, 0)
+
+
+def test_breaches_are_recorded_once_per_case_and_listed_for_supervision(client: RegistryClient) -> None:
+    platform, _ = client.admitted_platform("xian")
+
+    def record(reference: str, platform_name: str = platform.name) -> object:
+        return client.admin.RecordPlatformBreach(
+            admin_pb.RecordPlatformBreachRequest(
+                breach=admin_pb.PlatformBreach(
+                    platform=platform_name,
+                    kind=admin_pb.BREACH_KIND_OBJECTION_FORWARDED_LATE,
+                    reference=reference,
+                    detail="forwarded late",
+                    occur_time=ts(datetime.now(UTC)),
+                )
+            )
+        )
+
+    for i in range(3):
+        record(f"objections/o{i}")
+    record("objections/o1")  # redelivered by an at-least-once dispatcher: still one breach
+    first = client.admin.ListPlatformBreaches(admin_pb.ListPlatformBreachesRequest(platform=platform.name, page_size=2))
+    rest = client.admin.ListPlatformBreaches(
+        admin_pb.ListPlatformBreachesRequest(platform=platform.name, page_size=2, page_token=first.next_page_token)
+    )
+    assert [b.reference for b in [*first.breaches, *rest.breaches]] == [
+        "objections/o2",
+        "objections/o1",
+        "objections/o0",
+    ]
+    _fails(
+        lambda: record("objections/x", "platforms/ghost"), grpc.StatusCode.NOT_FOUND, "ERROR_REASON_PLATFORM_NOT_FOUND"
+    )

@@ -364,7 +364,7 @@ class SetRecordDisputeResponse(_message.Message):
     def __init__(self, record: _Optional[_Union[CreditRecord, _Mapping]] = ...) -> None: ...
 
 class ClearRecordDisputeRequest(_message.Message):
-    __slots__ = ("name", "objection", "outcome", "corrected_fields", "statement", "request_id")
+    __slots__ = ("name", "objection", "outcome", "corrected_fields", "statement", "request_id", "disputed_version")
     class CorrectedFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -378,13 +378,15 @@ class ClearRecordDisputeRequest(_message.Message):
     CORRECTED_FIELDS_FIELD_NUMBER: _ClassVar[int]
     STATEMENT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPUTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     name: str
     objection: str
     outcome: DisputeOutcome
     corrected_fields: _containers.MessageMap[str, FieldValue]
     statement: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., outcome: _Optional[_Union[DisputeOutcome, str]] = ..., corrected_fields: _Optional[_Mapping[str, FieldValue]] = ..., statement: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    disputed_version: int
+    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., outcome: _Optional[_Union[DisputeOutcome, str]] = ..., corrected_fields: _Optional[_Mapping[str, FieldValue]] = ..., statement: _Optional[str] = ..., request_id: _Optional[str] = ..., disputed_version: _Optional[int] = ...) -> None: ...
 
 class ClearRecordDisputeResponse(_message.Message):
     __slots__ = ("record",)

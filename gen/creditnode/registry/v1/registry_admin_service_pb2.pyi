@@ -1,11 +1,68 @@
+import datetime
+
 from creditnode.registry.v1 import participants_pb2 as _participants_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class BreachKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BREACH_KIND_UNSPECIFIED: _ClassVar[BreachKind]
+    BREACH_KIND_OBJECTION_FORWARDED_LATE: _ClassVar[BreachKind]
+BREACH_KIND_UNSPECIFIED: BreachKind
+BREACH_KIND_OBJECTION_FORWARDED_LATE: BreachKind
+
+class PlatformBreach(_message.Message):
+    __slots__ = ("platform", "kind", "reference", "detail", "occur_time", "record_time")
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    OCCUR_TIME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TIME_FIELD_NUMBER: _ClassVar[int]
+    platform: str
+    kind: BreachKind
+    reference: str
+    detail: str
+    occur_time: _timestamp_pb2.Timestamp
+    record_time: _timestamp_pb2.Timestamp
+    def __init__(self, platform: _Optional[str] = ..., kind: _Optional[_Union[BreachKind, str]] = ..., reference: _Optional[str] = ..., detail: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordPlatformBreachRequest(_message.Message):
+    __slots__ = ("breach",)
+    BREACH_FIELD_NUMBER: _ClassVar[int]
+    breach: PlatformBreach
+    def __init__(self, breach: _Optional[_Union[PlatformBreach, _Mapping]] = ...) -> None: ...
+
+class RecordPlatformBreachResponse(_message.Message):
+    __slots__ = ("breach",)
+    BREACH_FIELD_NUMBER: _ClassVar[int]
+    breach: PlatformBreach
+    def __init__(self, breach: _Optional[_Union[PlatformBreach, _Mapping]] = ...) -> None: ...
+
+class ListPlatformBreachesRequest(_message.Message):
+    __slots__ = ("platform", "page_size", "page_token")
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    platform: str
+    page_size: int
+    page_token: str
+    def __init__(self, platform: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPlatformBreachesResponse(_message.Message):
+    __slots__ = ("breaches", "next_page_token")
+    BREACHES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    breaches: _containers.RepeatedCompositeFieldContainer[PlatformBreach]
+    next_page_token: str
+    def __init__(self, breaches: _Optional[_Iterable[_Union[PlatformBreach, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Change(_message.Message):
     __slots__ = ("actor", "reason", "evidence", "etag", "request_id")

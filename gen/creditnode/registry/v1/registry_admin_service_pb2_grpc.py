@@ -120,6 +120,16 @@ class RegistryAdminServiceStub:
                 request_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentRequest.SerializeToString,
                 response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentResponse.FromString,
                 _registered_method=True)
+        self.RecordPlatformBreach = channel.unary_unary(
+                '/creditnode.registry.v1.RegistryAdminService/RecordPlatformBreach',
+                request_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachRequest.SerializeToString,
+                response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachResponse.FromString,
+                _registered_method=True)
+        self.ListPlatformBreaches = channel.unary_unary(
+                '/creditnode.registry.v1.RegistryAdminService/ListPlatformBreaches',
+                request_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.SerializeToString,
+                response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryAdminServiceServicer:
@@ -245,6 +255,21 @@ class RegistryAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPlatformBreach(self, request, context):
+        """RecordPlatformBreach records a compliance breach against a platform (e.g. an objection forwarded late);
+        called by the node's own services. Idempotent on (kind, reference).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlatformBreaches(self, request, context):
+        """ListPlatformBreaches pages through breaches, newest first, for supervision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -332,6 +357,16 @@ def add_RegistryAdminServiceServicer_to_server(servicer, server):
                     servicer.CreateDepartment,
                     request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentRequest.FromString,
                     response_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentResponse.SerializeToString,
+            ),
+            'RecordPlatformBreach': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPlatformBreach,
+                    request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachRequest.FromString,
+                    response_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachResponse.SerializeToString,
+            ),
+            'ListPlatformBreaches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlatformBreaches,
+                    request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.FromString,
+                    response_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -794,6 +829,60 @@ class RegistryAdminService:
             '/creditnode.registry.v1.RegistryAdminService/CreateDepartment',
             creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentRequest.SerializeToString,
             creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.CreateDepartmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPlatformBreach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.registry.v1.RegistryAdminService/RecordPlatformBreach',
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachRequest.SerializeToString,
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.RecordPlatformBreachResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlatformBreaches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.registry.v1.RegistryAdminService/ListPlatformBreaches',
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.SerializeToString,
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,1 @@
+"""The gateway's gRPC servicer: proto <-> use cases."""

@@ -1,0 +1,83 @@
+"""Step 1: who is calling, from the mTLS client certificate (or, only in explicit insecure dev mode, metadata)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import grpc
+from cryptography import x509
+
+from services.gateway.domain.identity import platform_from_uri_sans
+from services.kit.errors import Unauthenticated
+
+DEV_HEADER = "x-creditnode-platform"
+
+
+def _unauthenticated(message: str, reason: str = "ERROR_REASON_UNAUTHENTICATED") -> Unauthenticated:
+    return Unauthenticated(reason, message)
+
+
+class CertificateIdentity:
+    """Reads the verified peer certificate (the TLS layer checked the chain against the node CA)."""
+
+    def __init__(self, revoked: Callable[[int], bool]) -> None:
+        self._revoked = revoked
+        self._lock = threading.Lock()
+        self._parsed: dict[bytes, tuple[int, str | None]] = {}
+
+    def _parse(self, pem: bytes) -> tuple[int, str | None]:
+        cached = self._parsed.get(pem)
+        if cached is not None:
+            return cached
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except ValueError:
+            return (0, None)
+        try:
+            if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+                parsed: tuple[int, str | None] = (cert.serial_number, None)  # a CA certificate is never a client
+                return self._remember(pem, parsed)
+        except x509.ExtensionNotFound:
+            pass
+        try:
+            uris = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names = uris.get_values_for_type(x509.UniformResourceIdentifier)
+        except x509.ExtensionNotFound:
+            names = []
+        try:
+            platform: str | None = platform_from_uri_sans(names)
+        except Unauthenticated:
+            platform = None
+        return self._remember(pem, (cert.serial_number, platform))
+
+    def _remember(self, pem: bytes, parsed: tuple[int, str | None]) -> tuple[int, str | None]:
+        with self._lock:
+            if len(self._parsed) > 4096:
+                self._parsed.clear()
+            self._parsed[pem] = parsed
+        return parsed
+
+    def __call__(self, context: grpc.ServicerContext) -> str:
+        certs = list(context.auth_context().get("x509_pem_cert") or [])
+        if not certs:
+            raise _unauthenticated("a client certificate is required")
+        serial, platform = self._parse(bytes(certs[0]))
+        if platform is None:
+            raise _unauthenticated("the client certificate names no platform")
+        if self._revoked(serial):
+            raise _unauthenticated("the client certificate is revoked", "ERROR_REASON_CERTIFICATE_REVOKED")
+        return platform
+
+
+class DevHeaderIdentity:
+    """GATEWAY_INSECURE_DEV only: the platform named in metadata, trusted blindly."""
+
+    def __call__(self, context: grpc.ServicerContext) -> str:
+        for key, value in context.invocation_metadata() or ():
+            if key == DEV_HEADER and isinstance(value, str) and value.startswith("platforms/"):
+                return value
+        raise _unauthenticated(f"insecure dev mode: send metadata {DEV_HEADER}")
+
+
+Identify = Callable[[grpc.ServicerContext], str]

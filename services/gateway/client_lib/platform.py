@@ -1,0 +1,173 @@
+"""``PlatformClient``: what a city platform (or 秦信融) links to call the node's gateway.
+
+    client = PlatformClient.connect("node.example:443", ca_pem, cert_pem, key_pem)
+    report = client.credit_report("enterprises/9161...", "PRE_LOAN", items=["REG_BASIC", "TAX_PAYMENT"])
+    for record in report.released: ...
+
+Errors come back as ``GatewayError`` with the gRPC code and the creditnode ``ErrorReason`` name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from creditnode.consent.v1 import consent_service_pb2 as cpb
+from creditnode.gateway.v1 import gateway_service_pb2 as pb
+from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
+from creditnode.registry.v1 import records_pb2 as rec
+from services.gateway.domain.selfquery import SignedSelfQuery, canonical_lines
+from services.kit.status import error_info
+
+T = TypeVar("T")
+
+
+class GatewayError(Exception):
+    """A refused or failed call: ``code`` is the gRPC status, ``reason`` the ErrorReason name."""
+
+    def __init__(self, code: grpc.StatusCode, reason: str, message: str) -> None:
+        super().__init__(f"{code.name} {reason}: {message}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CreditReport:
+    """A credit report as released: records (masked), what was withheld and why, and the disclosure receipt."""
+
+    released: list[rec.CreditRecord]
+    in_dispute: list[str]
+    withheld: dict[str, str]
+    authorization: str
+    fully_authorized: bool
+    receipt_leaf_index: int
+
+
+@dataclass(frozen=True)
+class SelfQuerySigner:
+    """The enterprise's side: signs a self-query with its registry key (it never leaves the enterprise)."""
+
+    enterprise: str
+    key_id: str
+    key: Ed25519PrivateKey
+
+    def sign(self, item_codes: Sequence[str] = ()) -> pb.SelfQueryRequest:
+        signed_at = datetime.now(UTC).replace(microsecond=0)
+        nonce = secrets.token_hex(16)
+        query = SignedSelfQuery(self.enterprise, tuple(item_codes), self.key_id, nonce, signed_at, b"")
+        ts = Timestamp()
+        ts.FromDatetime(signed_at)
+        return pb.SelfQueryRequest(
+            enterprise=self.enterprise,
+            item_codes=list(item_codes),
+            signature=pb.EnterpriseSignature(
+                key_id=self.key_id, nonce=nonce, signed_at=ts, signature=self.key.sign(canonical_lines(query))
+            ),
+        )
+
+
+class PlatformClient:
+    """One channel to the gateway, authenticated by the platform's certificate from the registry."""
+
+    def __init__(self, channel: grpc.Channel, *, on_behalf_of: str = "", timeout: float = 10.0) -> None:
+        self.channel = channel
+        self.stub = pb_grpc.GatewayServiceStub(channel)
+        self.on_behalf_of = on_behalf_of
+        self.timeout = timeout
+
+    @classmethod
+    def connect(
+        cls,
+        address: str,
+        ca_pem: bytes,
+        cert_pem: bytes,
+        key_pem: bytes,
+        *,
+        on_behalf_of: str = "",
+        server_name: str = "",
+    ) -> PlatformClient:
+        creds = grpc.ssl_channel_credentials(root_certificates=ca_pem, private_key=key_pem, certificate_chain=cert_pem)
+        options = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+        return cls(grpc.secure_channel(address, creds, options=options), on_behalf_of=on_behalf_of)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            info = error_info(exc)
+            raise GatewayError(exc.code(), info.reason if info else "", exc.details() or "") from None
+
+    def credit_report(
+        self,
+        enterprise: str,
+        purpose: str,
+        *,
+        items: Sequence[str] = (),
+        categories: Sequence[int] = (),
+        institution: str = "",
+        request_id: str = "",
+    ) -> CreditReport:
+        resp: pb.GetCreditReportResponse = self._call(
+            self.stub.GetCreditReport,
+            pb.GetCreditReportRequest(
+                enterprise=enterprise,
+                purpose=purpose,
+                item_codes=list(items),
+                categories=list(categories),  # type: ignore[arg-type]
+                institution=institution,
+                on_behalf_of=self.on_behalf_of,
+                request_id=request_id or secrets.token_hex(16),
+            ),
+        )
+        return CreditReport(
+            released=[r.record for r in resp.records],
+            in_dispute=[r.record.name for r in resp.records if r.in_dispute],
+            withheld={
+                d.item_code: pb.WithheldReason.Name(d.withheld_reason)
+                for d in resp.items
+                if d.decision == pb.DECISION_DENY
+            },
+            authorization=resp.authorization,
+            fully_authorized=resp.decision == pb.DECISION_ALLOW,
+            receipt_leaf_index=resp.receipt.leaf_index,
+        )
+
+    def self_query(self, request: pb.SelfQueryRequest) -> pb.SelfQueryResponse:
+        request.on_behalf_of = self.on_behalf_of
+        result: pb.SelfQueryResponse = self._call(self.stub.SelfQuery, request)
+        return result
+
+    def grant(self, grant: cpb.GrantAuthorizationRequest) -> cpb.Authorization:
+        resp = self._call(
+            self.stub.GrantAuthorization, pb.GrantAuthorizationRequest(grant=grant, on_behalf_of=self.on_behalf_of)
+        )
+        return resp.result.authorization  # type: ignore[no-any-return]
+
+    def pause(self, pause: cpb.PauseAuthorizationRequest) -> cpb.Authorization:
+        resp = self._call(
+            self.stub.PauseAuthorization, pb.PauseAuthorizationRequest(pause=pause, on_behalf_of=self.on_behalf_of)
+        )
+        return resp.result.authorization  # type: ignore[no-any-return]
+
+    def resume(self, resume: cpb.ResumeAuthorizationRequest) -> cpb.Authorization:
+        resp = self._call(
+            self.stub.ResumeAuthorization, pb.ResumeAuthorizationRequest(resume=resume, on_behalf_of=self.on_behalf_of)
+        )
+        return resp.result.authorization  # type: ignore[no-any-return]
+
+    def revoke(self, revoke: cpb.RevokeAuthorizationRequest) -> cpb.Authorization:
+        """Returns once no gateway replica can release under the authorization any more."""
+        resp = self._call(
+            self.stub.RevokeAuthorization, pb.RevokeAuthorizationRequest(revoke=revoke, on_behalf_of=self.on_behalf_of)
+        )
+        return resp.result.authorization  # type: ignore[no-any-return]

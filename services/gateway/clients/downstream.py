@@ -1,0 +1,59 @@
+"""Scoring and objection over gRPC: the relays of derived products, loans, alerts and objections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+
+from creditnode.objection.v1 import objection_service_pb2 as opb
+from creditnode.objection.v1 import objection_service_pb2_grpc as opb_grpc
+from creditnode.scoring.v1 import scoring_service_pb2 as spb
+from creditnode.scoring.v1 import scoring_service_pb2_grpc as spb_grpc
+from services.gateway.clients.errors import relayed
+
+
+class ScoringClient:
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.stub = spb_grpc.ScoringServiceStub(channel)
+
+    def call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request)
+        except grpc.RpcError as exc:
+            raise relayed(exc, "scoring") from None
+
+    def watch_alerts(self, institution: str, after_cursor: int) -> tuple[Any, Iterator[spb.WatchAlertsResponse]]:
+        """The call (to cancel it) and its responses; errors surface while iterating."""
+        call = self.stub.WatchAlerts(spb.WatchAlertsRequest(institution=institution, after_cursor=after_cursor))
+
+        def responses() -> Iterator[spb.WatchAlertsResponse]:
+            try:
+                yield from call
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.CANCELLED:
+                    raise relayed(exc, "scoring") from None
+
+        return call, responses()
+
+
+class ObjectionClient:
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.stub = opb_grpc.ObjectionServiceStub(channel)
+
+    def file(self, request: opb.FileObjectionRequest) -> opb.FileObjectionResponse:
+        try:
+            response: opb.FileObjectionResponse = self.stub.FileObjection(request)
+        except grpc.RpcError as exc:
+            raise relayed(exc, "objection") from None
+        return response
+
+    def get(self, name: str, requester: str) -> opb.GetObjectionResponse:
+        try:
+            response: opb.GetObjectionResponse = self.stub.GetObjection(
+                opb.GetObjectionRequest(name=name, requester=requester)
+            )
+        except grpc.RpcError as exc:
+            raise relayed(exc, "objection") from None
+        return response

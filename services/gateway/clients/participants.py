@@ -1,0 +1,180 @@
+"""Platforms and institutions in memory, fed by the registry's WatchParticipants; the CA's revocation list too.
+
+Readiness: the listing is complete and a response (event or heartbeat) arrived within the lease. Otherwise the
+gateway fails closed: it serves nobody, since it cannot know who is admitted now.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from creditnode.registry.v1 import participants_pb2 as pp
+from creditnode.registry.v1 import registry_service_pb2 as rs
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from services.gateway.domain.identity import InstitutionView, PlatformView
+
+log = structlog.get_logger("gateway.participants")
+
+
+def platform_view(p: pp.Platform) -> PlatformView:
+    return PlatformView(
+        name=p.name,
+        access_allowed=p.access == pp.ACCESS_ALLOWED and p.status == pp.PLATFORM_STATUS_ADMITTED,
+        proxy=p.proxy,
+        is_aggregator=p.kind == pp.PLATFORM_KIND_AGGREGATOR,
+        certificate_serial=p.certificate_serial,
+    )
+
+
+def institution_view(i: pp.Institution) -> InstitutionView:
+    return InstitutionView(
+        name=i.name,
+        platform=i.platform,
+        active_with_access=i.status == pp.INSTITUTION_STATUS_ACTIVE and i.access == pp.ACCESS_ALLOWED,
+    )
+
+
+class ParticipantCache:
+    """The participant watch, the revoked-serial set and their freshness."""
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        *,
+        lease_seconds: float = 6.0,
+        crl_refresh_seconds: float = 30.0,
+        reconnect_seconds: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stub = rs_grpc.RegistryServiceStub(channel)
+        self._lease = lease_seconds
+        self._crl_every = crl_refresh_seconds
+        self._reconnect = reconnect_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._platforms: dict[str, PlatformView] = {}
+        self._institutions: dict[str, InstitutionView] = {}
+        self._revoked: frozenset[int] = frozenset()
+        self._crl_ok = False
+        self._revision = 0
+        self._listing = True
+        self._fresh_until = 0.0
+        self._crl_due = threading.Event()
+        self._stop = threading.Event()
+        self._call: Any = None  # = None
+        self._threads = [
+            threading.Thread(target=self._run_watch, name="gateway-participants", daemon=True),
+            threading.Thread(target=self._run_crl, name="gateway-crl", daemon=True),
+        ]
+
+    def start(self) -> ParticipantCache:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._crl_due.set()
+        cancel = getattr(self._call, "cancel", None)
+        if cancel is not None:
+            cancel()
+        for t in self._threads:
+            t.join(5)
+
+    # ---- reads ----------------------------------------------------------------------------------------------------
+
+    def live(self) -> bool:
+        with self._lock:
+            return self._crl_ok and not self._listing and self._clock() < self._fresh_until
+
+    def platform(self, name: str) -> PlatformView | None:
+        return self._platforms.get(name)
+
+    def institution(self, name: str) -> InstitutionView | None:
+        return self._institutions.get(name)
+
+    def revoked(self, serial: int) -> bool:
+        return serial in self._revoked
+
+    # ---- CRL ------------------------------------------------------------------------------------------------------
+
+    def refresh_crl(self) -> None:
+        resp = self._stub.GetCertificateRevocationList(rs.GetCertificateRevocationListRequest(), timeout=5)
+        revoked = frozenset(int(s, 16) for s in resp.revoked_serials)
+        with self._lock:
+            self._revoked = revoked
+            self._crl_ok = True
+
+    def _run_crl(self) -> None:
+        while not self._stop.is_set():
+            self._crl_due.wait(self._crl_every)
+            self._crl_due.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.refresh_crl()
+            except grpc.RpcError as exc:
+                log.warning("crl_refresh_failed", code=exc.code().name)
+                self._crl_due.set()
+                self._stop.wait(self._reconnect)
+
+    # ---- watch ----------------------------------------------------------------------------------------------------
+
+    def _run_watch(self) -> None:
+        self._crl_due.set()
+        while not self._stop.is_set():
+            request = rs.WatchParticipantsRequest(
+                start_revision=self._revision,
+                kinds=[rs.PARTICIPANT_KIND_PLATFORM, rs.PARTICIPANT_KIND_INSTITUTION],
+            )
+            if self._revision == 0:
+                with self._lock:
+                    self._listing = True
+                    self._platforms, self._institutions = {}, {}
+            try:
+                call = self._stub.WatchParticipants(request)
+                self._call = call
+                for response in call:
+                    self._apply(response)
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:  # a revision the registry never issued
+                    self._revision = 0
+                if not self._stop.is_set():
+                    log.warning("participant_watch_broken", code=exc.code().name)
+            self._stop.wait(self._reconnect)
+
+    def _apply(self, response: rs.WatchParticipantsResponse) -> None:
+        platform_changed = False
+        with self._lock:
+            for event in response.events:
+                which = event.participant.WhichOneof("kind")
+                tomb = event.type == rs.PARTICIPANT_EVENT_TYPE_TOMBSTONE
+                if which == "platform":
+                    platform_changed = True
+                    p = event.participant.platform
+                    if tomb:
+                        self._platforms.pop(p.name, None)
+                    else:
+                        self._platforms[p.name] = platform_view(p)
+                elif which == "institution":
+                    i = event.participant.institution
+                    if tomb:
+                        self._institutions.pop(i.name, None)
+                    else:
+                        self._institutions[i.name] = institution_view(i)
+            if response.snapshot_complete:
+                self._listing = False
+            self._revision = response.revision
+            self._fresh_until = self._clock() + self._lease
+        if platform_changed and not self._listing:
+            # A platform event may be a suspension or a re-issued certificate: refresh the CRL at once.
+            try:
+                self.refresh_crl()
+            except grpc.RpcError:
+                self._crl_due.set()

@@ -1,0 +1,105 @@
+"""The registry over gRPC: records (masked or raw), enterprise keys, and the sharing list (cached, refreshed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import grpc
+
+from creditnode.registry.v1 import records_pb2 as rec
+from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+from creditnode.registry.v1 import registry_service_pb2 as rs
+from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from creditnode.registry.v1 import sharing_list_pb2 as sl
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
+from services.gateway.clients.errors import relayed, unavailable
+from services.gateway.domain.policy import Openness
+from services.gateway.domain.selfquery import EnterpriseKey
+from services.kit.errors import NotFound
+
+_OPENNESS = {
+    sl.OPENNESS_PUBLIC: Openness.PUBLIC,
+    sl.OPENNESS_NON_PUBLIC: Openness.NON_PUBLIC,
+    sl.OPENNESS_OPERATING_OPT_IN: Openness.OPERATING_OPT_IN,
+    sl.OPENNESS_COMMERCIAL_SECRET: Openness.COMMERCIAL_SECRET,
+}
+
+
+def openness_of(value: int) -> Openness | None:
+    found: Openness | None = _OPENNESS.get(value)  # type: ignore[call-overload]
+    return found
+
+
+class SharingListCache:
+    """Item code -> (openness, category) of the current sharing list, refreshed at most every ``refresh_seconds``."""
+
+    def __init__(
+        self, channel: grpc.Channel, refresh_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ):
+        self._stub = sl_grpc.SharingListServiceStub(channel)
+        self._refresh = refresh_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[Openness | None, int]] = {}
+        self._loaded_at = -1.0
+
+    def items(self) -> dict[str, tuple[Openness | None, int]]:
+        now = self._clock()
+        if self._loaded_at >= 0 and now - self._loaded_at < self._refresh:
+            return self._items
+        with self._lock:
+            if self._loaded_at >= 0 and now - self._loaded_at < self._refresh:
+                return self._items
+            try:
+                resp = self._stub.GetSharingList(sl.GetSharingListRequest())
+            except grpc.RpcError:
+                if self._loaded_at >= 0:
+                    return self._items  # a stale list still classifies; openness of records is checked again
+                raise unavailable("registry") from None
+            self._items = {i.code: (openness_of(i.openness), i.category) for i in resp.sharing_list.items}
+            self._loaded_at = now
+            return self._items
+
+
+class RegistryReader:
+    """Reads the gateway needs from the registry."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._records = rec_grpc.RecordServiceStub(channel)
+        self._registry = rs_grpc.RegistryServiceStub(channel)
+
+    def records(self, uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        """Every current record of these items (all items when empty), masked unless ``raw``."""
+        view = rec.PERSONAL_DATA_VIEW_RAW if raw else rec.PERSONAL_DATA_VIEW_MASKED
+        out: list[rec.CreditRecord] = []
+        token = ""
+        while True:
+            try:
+                resp = self._records.ListEnterpriseRecords(
+                    rec.ListEnterpriseRecordsRequest(
+                        parent=f"enterprises/{uscc}", item_codes=item_codes, view=view, page_size=1000, page_token=token
+                    )
+                )
+            except grpc.RpcError as exc:
+                raise relayed(exc, "registry") from None
+            out.extend(resp.records)
+            token = resp.next_page_token
+            if not token:
+                return out
+
+    def enterprise_keys(self, uscc: str) -> list[EnterpriseKey] | None:
+        """The enterprise's keys; None when it is not registered."""
+        from creditnode.registry.v1 import participants_pb2 as pp
+
+        try:
+            resp = self._registry.GetEnterprise(rs.GetEnterpriseRequest(name=f"enterprises/{uscc}"))
+        except grpc.RpcError as exc:
+            err = relayed(exc, "registry")
+            if isinstance(err, NotFound):
+                return None
+            raise err from None
+        return [
+            EnterpriseKey(k.key_id, bytes(k.public_key), k.state == pp.KEY_STATE_ACTIVE) for k in resp.enterprise.keys
+        ]

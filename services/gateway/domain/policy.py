@@ -1,0 +1,74 @@
+"""The egress policy (ARCHITECTURE.md): what may leave, to whom, decided per item before anything is fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CallerKind(StrEnum):
+    """Who receives the data."""
+
+    SELF = "SELF"  # the enterprise itself (a signed self-query)
+    PLATFORM = "PLATFORM"  # a platform, directly or through 秦信融
+    INSTITUTION = "INSTITUTION"  # an institution through its platform
+
+
+class Openness(StrEnum):
+    """An item's data class from the sharing list."""
+
+    PUBLIC = "PUBLIC"
+    NON_PUBLIC = "NON_PUBLIC"
+    OPERATING_OPT_IN = "OPERATING_OPT_IN"
+    COMMERCIAL_SECRET = "COMMERCIAL_SECRET"  # noqa: S105 (a data class, not a password)
+
+
+class Withheld(StrEnum):
+    """Why an item is not released."""
+
+    NOT_AUTHORIZED = "NOT_AUTHORIZED"
+    DERIVED_ONLY = "DERIVED_ONLY"
+    COMMERCIAL_SECRET = "COMMERCIAL_SECRET"  # noqa: S105 (a data class, not a password)
+    UNKNOWN_ITEM = "UNKNOWN_ITEM"
+
+
+@dataclass(frozen=True)
+class ItemVerdict:
+    """The decision on one item: released (masked unless to the enterprise itself) or withheld with a reason."""
+
+    item_code: str
+    openness: Openness | None
+    released: bool
+    withheld: Withheld | None = None
+    masked: bool = True
+
+
+def needs_authorization(openness: Openness) -> bool:
+    """Non-public and opt-in items need an authorization; commercial secrets are never released so never asked."""
+    return openness in (Openness.NON_PUBLIC, Openness.OPERATING_OPT_IN)
+
+
+def decide_item(  # noqa: PLR0911 (one return per row of the table reads best)
+    caller: CallerKind, item_code: str, openness: Openness | None, covered: frozenset[str]
+) -> ItemVerdict:
+    """The table: public to all; non-public and opt-in detail only to an authorized platform whose authorization
+    covers the item (consent's covered_items already leaves opt-in items out unless named); institutions get no raw
+    non-public rows; commercial secrets never leave, except to the enterprise itself, which gets everything raw."""
+    if openness is None:
+        return ItemVerdict(item_code, None, False, Withheld.UNKNOWN_ITEM)
+    if caller is CallerKind.SELF:
+        return ItemVerdict(item_code, openness, True, masked=False)
+    if openness is Openness.PUBLIC:
+        return ItemVerdict(item_code, openness, True)
+    if openness is Openness.COMMERCIAL_SECRET:
+        return ItemVerdict(item_code, openness, False, Withheld.COMMERCIAL_SECRET)
+    if caller is CallerKind.INSTITUTION:
+        return ItemVerdict(item_code, openness, False, Withheld.DERIVED_ONLY)
+    if item_code in covered:
+        return ItemVerdict(item_code, openness, True)
+    return ItemVerdict(item_code, openness, False, Withheld.NOT_AUTHORIZED)
+
+
+def decide_items(caller: CallerKind, items: dict[str, Openness | None], covered: frozenset[str]) -> list[ItemVerdict]:
+    """Every requested item's verdict, ordered by item code."""
+    return [decide_item(caller, code, items[code], covered) for code in sorted(items)]

@@ -1,0 +1,23 @@
+"""The disclosure log: the evidence log's tables (version 1) in the gateway's database.
+
+Revision ID: gateway_0002
+Revises: gateway_0001
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+from services.kit.evidence.migration import create_evidence_tables_v1, drop_evidence_tables_v1
+
+revision: str = "gateway_0002"
+down_revision: str | None = "gateway_0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_evidence_tables_v1()
+
+
+def downgrade() -> None:
+    drop_evidence_tables_v1()

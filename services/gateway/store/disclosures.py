@@ -1,0 +1,50 @@
+"""The disclosure log: DISCLOSURE leaves in the gateway's evidence log (ids, item codes and hashes, never data)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.store import LeafFilter
+
+PAGE = 1000
+
+
+class EvidenceDisclosureLog:
+    """Appends are durable (group commit) before ``record`` returns."""
+
+    def __init__(self, log: EvidenceLog) -> None:
+        self.log = log
+        self.origin = log.origin
+
+    def record(self, payload: dict[str, Any]) -> int:
+        return self.log.append(LeafKind.DISCLOSURE, payload).index
+
+    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
+        """Every DISCLOSURE leaf about ``enterprise``, oldest first (a scan: see the gateway README)."""
+        out: list[tuple[int, datetime, dict[str, Any]]] = []
+        after: int | None = None
+        while True:
+            leaves = self.log.list_leaves(LeafFilter(kind=LeafKind.DISCLOSURE), after, PAGE)
+            for leaf in leaves:
+                payload = json.loads(leaf.entry_json)["payload"]
+                if payload.get("enterprise") == enterprise:
+                    out.append((leaf.index, leaf.created_at, payload))
+            if len(leaves) < PAGE:
+                return out
+            after = leaves[-1].index
+
+
+class NullDisclosureLog:
+    """GATEWAY_AUDIT=false: only for the benchmark's on/off ratio. Records nothing."""
+
+    origin = ""
+
+    def record(self, payload: dict[str, Any]) -> int:
+        return -1
+
+    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
+        return []

@@ -1,0 +1,405 @@
+"""The gateway's use cases: every check in order before any record is read, the egress policy, the disclosure log."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from stdnum.cn.uscc import calc_check_digit
+
+from creditnode.consent.v1 import consent_service_pb2 as cpb
+from creditnode.objection.v1 import objection_service_pb2 as opb
+from creditnode.registry.v1 import records_pb2 as rec
+from creditnode.scoring.v1 import scoring_service_pb2 as spb
+from services.gateway.clients.consent import ConsentCache, ConsentClient, ConsentUnavailable
+from services.gateway.clients.downstream import ObjectionClient, ScoringClient
+from services.gateway.clients.errors import unavailable
+from services.gateway.clients.participants import ParticipantCache
+from services.gateway.clients.registry import RegistryReader, SharingListCache, openness_of
+from services.gateway.domain.identity import Caller, authorize_caller
+from services.gateway.domain.policy import CallerKind, ItemVerdict, Openness, decide_item, needs_authorization
+from services.gateway.domain.quota import Quotas
+from services.gateway.domain.selfquery import NonceBook, SignedSelfQuery, verify_self_query
+from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
+from services.kit.validation import invalid
+
+log = structlog.get_logger("gateway")
+
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ITEM = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+_PURPOSE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+_PLATFORM = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
+_INSTITUTION = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class DisclosureLog(Protocol):
+    """The disclosure log: ``record`` returns the leaf index once durable (-1 when auditing is off)."""
+
+    origin: str
+
+    def record(self, payload: dict[str, Any]) -> int: ...
+
+    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]: ...
+
+
+def enterprise_uscc(name: str) -> str:
+    uscc = name.removeprefix("enterprises/")
+    if not name.startswith("enterprises/") or not _USCC.match(uscc) or uscc[17] != calc_check_digit(uscc[:17]):
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_USCC", "enterprise must be enterprises/{uscc}", {"field": "enterprise"}
+        )
+    return uscc
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A credit report request, as the API hands it over."""
+
+    enterprise: str
+    purpose: str
+    item_codes: tuple[str, ...]
+    categories: tuple[int, ...]
+    institution: str = ""
+    on_behalf_of: str = ""
+    request_id: str = ""
+
+
+@dataclass
+class Report:
+    """What leaves, what is withheld, and the receipt."""
+
+    enterprise: str
+    allowed: bool
+    authorization: str
+    consent_reason: int
+    verdicts: list[ItemVerdict]
+    records: list[rec.CreditRecord]
+    leaf_index: int = -1
+    payload_sha256: str = ""
+
+
+@dataclass
+class SelfReport:
+    records: list[rec.CreditRecord]
+    disclosures: list[tuple[int, datetime, dict[str, Any]]]
+    leaf_index: int = -1
+    payload_sha256: str = ""
+
+
+@dataclass
+class Gateway:
+    """Everything a request needs, wired once by main.py."""
+
+    participants: ParticipantCache
+    consent_cache: ConsentCache
+    consent: ConsentClient
+    registry: RegistryReader
+    sharing_list: SharingListCache
+    disclosure_log: DisclosureLog
+    quotas: Quotas
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    signature_window: timedelta = timedelta(minutes=5)
+    nonces: NonceBook = field(default_factory=NonceBook)
+    scoring: ScoringClient | None = None
+    objection: ObjectionClient | None = None
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="gateway-fetch"))
+
+    # ---- checks 1-3 ----------------------------------------------------------------------------------------------
+
+    def admit(self, connected: str, on_behalf_of: str = "", institution: str = "") -> Caller:
+        """Steps 2-3 for an authenticated platform; fail closed while the participant view is not live."""
+        if on_behalf_of and not _PLATFORM.match(on_behalf_of):
+            raise invalid("on_behalf_of", "must look like platforms/{id}")
+        if institution and not _INSTITUTION.match(institution):
+            raise invalid("institution", "must look like institutions/{id}")
+        if not self.participants.live():
+            raise unavailable("registry")
+        return authorize_caller(
+            connected, on_behalf_of, institution, self.participants.platform, self.participants.institution
+        )
+
+    def _deny(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
+        payload = {
+            "type": method,
+            "decision": "DENY",
+            "reason": exc.reason,
+            "caller": connected or "unauthenticated",
+            "enterprise": enterprise[:80],
+            "request_id": request_id,
+        }
+        try:
+            self.disclosure_log.record(payload)
+        except DomainError:
+            log.error("denial_not_recorded", method=method, reason=exc.reason)
+
+    def denied(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
+        """Record a denial that happened before the use case (e.g. authentication)."""
+        self._deny(method, connected, enterprise, exc, request_id)
+
+    # ---- GetCreditReport -----------------------------------------------------------------------------------------
+
+    def credit_report(self, q: ReportQuery, connected: str) -> Report:
+        try:
+            return self._credit_report(q, connected)
+        except DomainError as exc:
+            self._deny("credit_report", connected, q.enterprise, exc, q.request_id)
+            raise
+
+    def _requested_items(self, q: ReportQuery) -> dict[str, Openness | None]:
+        catalogue = self.sharing_list.items()
+        wanted: dict[str, Openness | None] = {}
+        for code in q.item_codes:
+            if not _ITEM.match(code):
+                raise invalid("item_codes", "item codes are upper-case letters, digits and _")
+            wanted[code] = catalogue.get(code, (None, 0))[0]
+        cats = set(q.categories)
+        for code, (openness, category) in catalogue.items():
+            if category in cats:
+                wanted[code] = openness
+        if not wanted:
+            raise invalid("item_codes", "name at least one item or category")
+        return wanted
+
+    def _credit_report(self, q: ReportQuery, connected: str) -> Report:
+        caller = self.admit(connected, q.on_behalf_of, q.institution)
+        uscc = enterprise_uscc(q.enterprise)
+        if not _PURPOSE.match(q.purpose):
+            raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
+        if len(q.request_id) > 64:
+            raise invalid("request_id", "at most 64 characters")
+        self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
+        kind = CallerKind.INSTITUTION if caller.institution else CallerKind.PLATFORM
+        wanted = self._requested_items(q)
+        gated = frozenset(c for c, o in wanted.items() if o is not None and needs_authorization(o))
+        # Step 4: the authorization, from memory, before anything is read.
+        authorization, covered, since = "", frozenset[str](), None
+        reason: int = cpb.DECISION_REASON_UNSPECIFIED
+        if gated:
+            try:
+                decision = self.consent_cache.decide(caller.requester, q.enterprise, q.purpose, gated)
+            except ConsentUnavailable:
+                raise unavailable("consent") from None
+            reason = decision.reason
+            if decision.allowed:
+                authorization, covered, since = decision.authorization, decision.covered, decision.data_since
+        verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
+        release = [v.item_code for v in verdicts if v.released]
+        # Step 5 starts: read the records while the use is being recorded (consent's answer gates the release).
+        fetch = self.pool.submit(self.registry.records, uscc, release, raw=False) if release else None
+        gated_released = sorted(c for c in release if c in gated)
+        if authorization and gated_released:
+            try:
+                used = self.consent.consume(
+                    caller.requester, q.enterprise, q.purpose, gated_released, authorization, q.request_id
+                )
+            except DomainError:
+                if fetch is not None:
+                    fetch.cancel()
+                raise
+            if used.decision != cpb.DECISION_ALLOW:
+                reason, authorization, covered = used.reason, "", frozenset()
+                verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
+        # Each record is checked again against its own list version's openness before it may leave.
+        records: list[rec.CreditRecord] = []
+        for r in fetch.result() if fetch is not None else ():
+            o = openness_of(r.openness)
+            if not decide_item(kind, r.item_code, o, covered).released:
+                continue
+            if o is not None and needs_authorization(o) and since is not None and _before(r, since):
+                continue
+            records.append(r)
+        allowed = not gated or (bool(authorization) and gated <= covered)
+        report = Report(q.enterprise, allowed, authorization, reason, verdicts, records)
+        payload_hash = _digest(records)
+        leaf = self.disclosure_log.record(
+            {
+                "type": "credit_report",
+                "decision": "ALLOW" if records else "DENY",
+                "caller": connected,
+                "platform": caller.platform,
+                "requester": caller.requester,
+                "enterprise": q.enterprise,
+                "purpose": q.purpose,
+                "released": sorted({r.item_code for r in records}),
+                "records": [r.name.rsplit("/", 1)[-1] for r in records][:200],
+                "withheld": [v.item_code for v in verdicts if not v.released],
+                "authorization": authorization,
+                "request_id": q.request_id,
+                "payload_sha256": payload_hash,
+            }
+        )
+        report.leaf_index, report.payload_sha256 = leaf, payload_hash
+        return report
+
+    # ---- SelfQuery -----------------------------------------------------------------------------------------------
+
+    def self_query(self, q: SignedSelfQuery, connected: str, on_behalf_of: str = "") -> SelfReport:
+        try:
+            return self._self_query(q, connected, on_behalf_of)
+        except DomainError as exc:
+            self._deny("self_query", connected, q.enterprise, exc)
+            raise
+
+    def _self_query(self, q: SignedSelfQuery, connected: str, on_behalf_of: str) -> SelfReport:
+        caller = self.admit(connected, on_behalf_of)
+        uscc = enterprise_uscc(q.enterprise)
+        for code in q.item_codes:
+            if not _ITEM.match(code):
+                raise invalid("item_codes", "item codes are upper-case letters, digits and _")
+        self.quotas.charge([caller.platform], q.enterprise)
+        verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
+        records = self.registry.records(uscc, list(q.item_codes), raw=True)
+        history = [d for d in self.disclosure_log.disclosures_of(q.enterprise) if d[2].get("type") == "credit_report"]
+        payload_hash = _digest(records)
+        leaf = self.disclosure_log.record(
+            {
+                "type": "self_query",
+                "decision": "ALLOW",
+                "caller": connected,
+                "platform": caller.platform,
+                "requester": q.enterprise,
+                "enterprise": q.enterprise,
+                "released": sorted({r.item_code for r in records}),
+                "payload_sha256": payload_hash,
+            }
+        )
+        return SelfReport(records, history, leaf, payload_hash)
+
+    # ---- derived products (scoring) ------------------------------------------------------------------------------
+
+    def derived(self, method: str, q: ReportQuery, connected: str) -> tuple[Any, str, int, str]:
+        """GetEvaluation / GetPortrait: derived from non-public data, so an authorization of the requester for the
+        purpose must cover at least one non-public item; a use is recorded; the release is logged."""
+        try:
+            return self._derived(method, q, connected)
+        except DomainError as exc:
+            self._deny(method, connected, q.enterprise, exc, q.request_id)
+            raise
+
+    def _derived(self, method: str, q: ReportQuery, connected: str) -> tuple[Any, str, int, str]:
+        caller = self.admit(connected, q.on_behalf_of, q.institution)
+        enterprise_uscc(q.enterprise)
+        if not _PURPOSE.match(q.purpose):
+            raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
+        self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
+        non_public = frozenset(c for c, (o, _) in self.sharing_list.items().items() if o is Openness.NON_PUBLIC)
+        try:
+            decision = self.consent_cache.decide(caller.requester, q.enterprise, q.purpose, non_public)
+        except ConsentUnavailable:
+            raise unavailable("consent") from None
+        if not decision.allowed:
+            raise PermissionDenied(
+                "ERROR_REASON_PERMISSION_DENIED", "no authorization covers derived products for this purpose"
+            )
+        items = sorted(decision.covered & non_public)
+        used = self.consent.consume(
+            caller.requester, q.enterprise, q.purpose, items, decision.authorization, q.request_id
+        )
+        if used.decision != cpb.DECISION_ALLOW:
+            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
+        if self.scoring is None:
+            raise unavailable("scoring")
+        request = (spb.GetEvaluationRequest if method == "GetEvaluation" else spb.GetPortraitRequest)(
+            enterprise=q.enterprise
+        )
+        result = self.scoring.call(method, request)
+        digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
+        leaf = self.disclosure_log.record(
+            {
+                # Recorded as a credit report releasing the derived product, so every reader of the log (the
+                # enterprise's self-query, objection's notices) sees it like any other release.
+                "type": "credit_report",
+                "product": method,
+                "decision": "ALLOW",
+                "caller": connected,
+                "platform": caller.platform,
+                "requester": caller.requester,
+                "enterprise": q.enterprise,
+                "purpose": q.purpose,
+                "released": ["evaluation" if method == "GetEvaluation" else "portrait"],
+                "authorization": decision.authorization,
+                "request_id": q.request_id,
+                "payload_sha256": digest,
+            }
+        )
+        return result, decision.authorization, leaf, digest
+
+    # ---- loans and alerts (scoring) ------------------------------------------------------------------------------
+
+    def report_loan(self, loan: spb.ReportLoanRequest, connected: str, on_behalf_of: str) -> Any:
+        caller = self.admit(connected, on_behalf_of, loan.institution or "institutions/-")
+        if self.scoring is None:
+            raise unavailable("scoring")
+        relayed_loan = spb.ReportLoanRequest()
+        relayed_loan.CopyFrom(loan)
+        relayed_loan.institution, relayed_loan.platform = caller.institution, caller.platform
+        return self.scoring.call("ReportLoan", relayed_loan)
+
+    def ack_alerts(self, institution: str, up_to: int, request_id: str, connected: str, on_behalf_of: str) -> Any:
+        caller = self.admit(connected, on_behalf_of, institution or "institutions/-")
+        if self.scoring is None:
+            raise unavailable("scoring")
+        return self.scoring.call(
+            "AckAlerts",
+            spb.AckAlertsRequest(institution=caller.institution, up_to_cursor=up_to, request_id=request_id),
+        )
+
+    def risk_alerts(
+        self, institution: str, after: int, connected: str, on_behalf_of: str
+    ) -> Iterator[spb.WatchAlertsResponse]:
+        """The institution's alerts; access is checked again before every batch is passed on."""
+        caller = self.admit(connected, on_behalf_of, institution or "institutions/-")
+        if self.scoring is None:
+            raise unavailable("scoring")
+        call, responses = self.scoring.watch_alerts(caller.institution, after)
+        try:
+            for response in responses:
+                self.admit(connected, on_behalf_of, institution)
+                yield response
+        finally:
+            call.cancel()
+
+    # ---- objections ----------------------------------------------------------------------------------------------
+
+    def file_objection(self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str) -> Any:
+        institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
+        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not _INSTITUTION.match(request.filer):
+            raise invalid("objection.filer", "an institution filer must look like institutions/{id}")
+        caller = self.admit(connected, on_behalf_of, institution)
+        if self.objection is None:
+            raise unavailable("objection")
+        relayed_request = opb.FileObjectionRequest()
+        relayed_request.CopyFrom(request)
+        relayed_request.platform = caller.platform
+        return self.objection.file(relayed_request)
+
+    def get_objection(self, name: str, connected: str, on_behalf_of: str) -> Any:
+        caller = self.admit(connected, on_behalf_of)
+        if self.objection is None:
+            raise unavailable("objection")
+        return self.objection.get(name, caller.platform)
+
+    # ---- relays --------------------------------------------------------------------------------------------------
+
+    def relay_consent(self, method: str, request: object, connected: str, on_behalf_of: str) -> object:
+        self.admit(connected, on_behalf_of)
+        return self.consent.relay(method, request)
+
+
+def _before(r: rec.CreditRecord, since: datetime) -> bool:
+    return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
+
+
+def _digest(records: Sequence[rec.CreditRecord]) -> str:
+    h = hashlib.sha256()
+    for r in records:
+        data = r.SerializeToString(deterministic=True)
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()

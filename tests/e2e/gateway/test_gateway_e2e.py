@@ -1,0 +1,419 @@
+"""The gateway with real registry, consent and gateway processes over mTLS: the permission matrix, masking, mTLS
+refusals, suspension, a gateway cut off from consent, two replicas and revocation, self-query and quotas."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+
+from creditnode.consent.v1 import consent_service_pb2 as cpb
+from creditnode.gateway.v1 import gateway_service_pb2 as gw
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import sharing_list_pb2 as sl
+from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
+from services.kit.status import error_info
+from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
+from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, other_ca, running_node
+from tests.registry_helpers import change, csr_pem
+
+ALL = ["REG_BASIC", "TAX_PAYMENT", "TAX_INVOICE", "TAX_FINANCIAL_STATEMENT"]
+NON_PUBLIC = {"TAX_PAYMENT", "TAX_INVOICE", "TAX_FINANCIAL_STATEMENT"}
+
+
+@pytest.fixture
+def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
+    with running_node(tmp_path, database_url) as n:
+        yield n
+
+
+def report(node: Node, caller: str = "xian", **kw: object) -> gw.GetCreditReportResponse:
+    req = gw.GetCreditReportRequest(
+        enterprise=node.enterprise.name,
+        purpose=str(kw.pop("purpose", "PRE_LOAN")),
+        item_codes=list(kw.pop("items", ALL)),  # type: ignore[call-overload]
+        request_id=secrets.token_hex(8),
+        **kw,  # type: ignore[arg-type]
+    )
+    return node.callers[caller].stub.GetCreditReport(req, timeout=10)
+
+
+def refused(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    info = error_info(err.value)
+    return err.value.code(), info.reason if info else ""
+
+
+def released(resp: gw.GetCreditReportResponse) -> set[str]:
+    """Items released, after checking every field of every record for raw personal data."""
+    raw = resp.SerializeToString()
+    for secret in (ID_NUMBER, PHONE, PERSON):
+        assert secret.encode() not in raw, "raw personal data left the node"
+    for r in resp.records:
+        if r.record.item_code == "REG_BASIC":  # the one seeded item with personal fields
+            assert r.record.personal_data_masked
+        assert r.record.openness not in (sl.OPENNESS_COMMERCIAL_SECRET,)
+    assert resp.receipt.leaf_index >= 0
+    allowed = {d.item_code for d in resp.items if d.decision == gw.DECISION_ALLOW}
+    items = {r.record.item_code for r in resp.records}
+    assert items <= allowed
+    return items
+
+
+def grant(node: Node, requester: str, caller: str = "xian", **kw: object) -> str:
+    resp = node.callers[caller].stub.GrantAuthorization(
+        gw.GrantAuthorizationRequest(grant=node.enterprise.grant(requester, **kw)),
+        timeout=10,  # type: ignore[arg-type]
+    )
+    return resp.result.authorization.name
+
+
+def until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.05)
+
+
+def serves(node: Node, requester: str, item: str, caller: str = "xian", **kw: object) -> bool:
+    try:
+        return item in released(report(node, caller, items=[item], **kw))
+    except grpc.RpcError:
+        return False
+
+
+def test_permission_matrix_platform_institution_and_proxy(node: Node) -> None:
+    # No authorization: public only, masked; nothing non-public; the commercial secret never.
+    resp = report(node)
+    assert released(resp) == {"REG_BASIC"}
+    assert resp.decision == gw.DECISION_DENY
+    fields = resp.records[0].record.fields
+    assert fields["legal_rep_id_number"].string_value.startswith("610103")
+    assert "*" in fields["legal_rep_id_number"].string_value
+    assert fields["contact_phone"].string_value == "139****5678"
+    assert fields["legal_representative"].string_value == "欧阳**"
+    by_item = {d.item_code: d for d in resp.items}
+    assert by_item["TAX_FINANCIAL_STATEMENT"].withheld_reason == gw.WITHHELD_REASON_COMMERCIAL_SECRET
+    assert by_item["TAX_PAYMENT"].withheld_reason == gw.WITHHELD_REASON_NOT_AUTHORIZED
+
+    # Active authorization naming TAX_PAYMENT only: the opt-in item stays withheld.
+    auth = grant(node, "platforms/xian", items=("TAX_PAYMENT",))
+    until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "authorized release")
+    resp = report(node)
+    assert released(resp) == {"REG_BASIC", "TAX_PAYMENT"}  # the opt-in item and the secret stay withheld
+    resp = report(node, items=["REG_BASIC", "TAX_PAYMENT"])
+    assert released(resp) == {"REG_BASIC", "TAX_PAYMENT"}
+    assert resp.authorization == auth
+
+    # Out of scope: another purpose.
+    assert released(report(node, purpose="IN_LOAN", items=["TAX_PAYMENT"])) == set()
+
+    # Opt-in operating item only when named.
+    grant(node, "platforms/xian", purpose="CREDIT_EVALUATION", items=("TAX_INVOICE", "TAX_PAYMENT"))
+    until(lambda: serves(node, "platforms/xian", "TAX_INVOICE", purpose="CREDIT_EVALUATION"), "opt-in release")
+    got = released(report(node, purpose="CREDIT_EVALUATION"))
+    assert got == {"REG_BASIC", "TAX_PAYMENT", "TAX_INVOICE"}
+
+    # Institution of xian, authorized: derived only, never a raw non-public row.
+    grant(node, "institutions/boc-xian", items=("TAX_PAYMENT",))
+    resp = report(node, institution="institutions/boc-xian", items=["REG_BASIC", "TAX_PAYMENT"])
+    assert released(resp) == {"REG_BASIC"}
+    assert {d.item_code: d.withheld_reason for d in resp.items}["TAX_PAYMENT"] == gw.WITHHELD_REASON_DERIVED_ONLY
+
+    # Another platform's institution: refused before anything is read, whether or not the enterprise exists.
+    code, reason = refused(lambda: report(node, "baoji", institution="institutions/boc-xian"))
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_INSTITUTION_NO_ACCESS")
+
+    # Proxied platform through 秦信融: its own authorization counts; 秦信融 cannot act for a platform it does not proxy.
+    grant(node, "platforms/county", caller="qinxinrong", items=("TAX_PAYMENT",))
+    until(
+        lambda: serves(node, "platforms/county", "TAX_PAYMENT", caller="qinxinrong", on_behalf_of="platforms/county"),
+        "proxied release",
+    )
+    code, reason = refused(lambda: report(node, "qinxinrong", on_behalf_of="platforms/xian"))
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_NOT_A_PROXY")
+    code, reason = refused(lambda: report(node, "xian", on_behalf_of="platforms/county"))
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_NOT_A_PROXY")
+
+    # Paused, resumed, revoked (Revoke returns only once this gateway can no longer use it).
+    e: Enterprise = node.enterprise
+    stub = node.callers["xian"].stub
+    stub.PauseAuthorization(gw.PauseAuthorizationRequest(pause=e.pause(auth)), timeout=10)
+    assert released(report(node, items=["TAX_PAYMENT"])) == set()
+    stub.ResumeAuthorization(gw.ResumeAuthorizationRequest(resume=e.resume(auth)), timeout=10)
+    until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "release after resume")
+    stub.RevokeAuthorization(gw.RevokeAuthorizationRequest(revoke=e.revoke(auth)), timeout=10)
+    assert released(report(node, items=["TAX_PAYMENT"])) == set()
+
+
+def test_use_limit_and_expiry(node: Node) -> None:
+    grant(node, "platforms/baoji", caller="baoji", items=("TAX_PAYMENT",), kind=cpb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)
+    until(lambda: serves(node, "platforms/baoji", "TAX_PAYMENT", caller="baoji"), "one-time release")
+    resp = report(node, "baoji", items=["TAX_PAYMENT"])
+    assert released(resp) == set()
+    assert resp.consent_reason == cpb.DECISION_REASON_USE_LIMIT_REACHED
+    # Expired: granted for a window that ended already (if consent accepts such a grant at all).
+    past = now_s() - timedelta(days=3)
+    with contextlib.suppress(grpc.RpcError):
+        grant(node, "platforms/xian", items=("TAX_PAYMENT",), valid_from=past, validity=timedelta(days=1))
+    assert released(report(node, items=["TAX_PAYMENT"])) == set()
+
+
+def test_mtls_refuses_no_cert_wrong_ca_wrong_san_ca_cert_and_revoked(node: Node) -> None:
+    def attempt(cert: bytes | None, key: bytes | None) -> grpc.StatusCode:
+        caller = node.connect("x", cert, key)
+        try:
+            caller.stub.GetCreditReport(
+                gw.GetCreditReportRequest(
+                    enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
+                ),
+                timeout=10,
+            )
+            return grpc.StatusCode.OK
+        except grpc.RpcError as exc:
+            return exc.code()
+        finally:
+            caller.channel.close()
+
+    assert attempt(None, None) in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED)
+    wrong_ca, wrong_key = other_ca()
+    cert, key = node.pki.issue(uri="spiffe://creditnode/platforms/xian", issuer=wrong_ca, issuer_key=wrong_key)
+    assert attempt(cert, key) in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED)
+    cert, key = node.pki.issue(uri="spiffe://elsewhere/platforms/xian")
+    assert attempt(cert, key) == grpc.StatusCode.UNAUTHENTICATED
+    cert, key = node.pki.issue()
+    assert attempt(cert, key) == grpc.StatusCode.UNAUTHENTICATED
+    assert attempt(node.pki.ca_pem, node.pki.ca_key_pem()) in (
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.UNAVAILABLE,
+    )
+    # Revoked: re-issuing baoji's certificate revokes the old one.
+    old = node.callers["baoji"]
+    assert released(report(node, "baoji", items=["REG_BASIC"])) == {"REG_BASIC"}
+    csr, _ = csr_pem("baoji")
+    node.registry.admin.IssuePlatformCertificate(
+        admin_pb.IssuePlatformCertificateRequest(name="platforms/baoji", csr_pem=csr, change=change())
+    )
+    until(lambda: attempt(old.cert, old.key) == grpc.StatusCode.UNAUTHENTICATED, "revoked certificate refused")
+    for _ in range(3):
+        assert attempt(old.cert, old.key) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_suspended_platform_is_refused_and_readmitted_one_is_served_again(node: Node) -> None:
+    assert released(report(node, "qinxinrong", on_behalf_of="platforms/county", items=["REG_BASIC"])) == {"REG_BASIC"}
+    # Suspending 秦信融 cuts off the platforms it proxies too (effective access).
+    node.registry.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name="platforms/qinxinrong", change=change()))
+
+    def refused_now() -> bool:
+        try:
+            report(node, "qinxinrong", on_behalf_of="platforms/county", items=["REG_BASIC"])
+            return False
+        except grpc.RpcError as exc:
+            return exc.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
+
+    until(refused_now, "suspended aggregator refused")
+    for _ in range(5):
+        assert refused_now()
+    # A direct platform suspended: refused from then on.
+    node.registry.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name="platforms/xian", change=change()))
+    until(lambda: not serves(node, "platforms/xian", "REG_BASIC"), "suspended platform refused")
+    code, _ = refused(lambda: report(node, items=["REG_BASIC"]))
+    assert code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
+
+
+def test_gateway_cut_off_from_consent_releases_nothing_non_public(node: Node) -> None:
+    grant(node, "platforms/xian", items=("TAX_PAYMENT",), max_uses=10)
+    until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "authorized release")
+    consent = next(p for p in node.procs if p.name == "consent")
+    consent.kill()
+
+    def fails_closed() -> bool:
+        try:
+            return "TAX_PAYMENT" not in released(report(node, items=["REG_BASIC", "TAX_PAYMENT"]))
+        except grpc.RpcError as exc:
+            return exc.code() == grpc.StatusCode.UNAVAILABLE
+
+    until(fails_closed, "fail closed without consent")
+    for _ in range(5):
+        assert fails_closed()
+    code, reason = refused(lambda: report(node, items=["TAX_PAYMENT"]))
+    assert (code, reason) == (grpc.StatusCode.UNAVAILABLE, "ERROR_REASON_DEPENDENCY_UNAVAILABLE")
+
+
+def test_two_replicas_release_nothing_after_revoke_returned(node: Node, database_url: str) -> None:
+    second = node.start_gateway("gw-b", database_url)
+    b = node.connect("platforms/xian", node.callers["xian"].cert, node.callers["xian"].key, second.address)
+    try:
+        auth = grant(node, "platforms/xian", items=("TAX_PAYMENT",), max_uses=10)
+
+        def b_serves() -> bool:
+            try:
+                resp = b.stub.GetCreditReport(
+                    gw.GetCreditReportRequest(
+                        enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["TAX_PAYMENT"]
+                    ),
+                    timeout=10,
+                )
+                return "TAX_PAYMENT" in released(resp)
+            except grpc.RpcError:
+                return False
+
+        until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT") and b_serves(), "both replicas serve")
+        node.callers["xian"].stub.RevokeAuthorization(
+            gw.RevokeAuthorizationRequest(revoke=node.enterprise.revoke(auth)), timeout=30
+        )
+        for _ in range(5):
+            assert not b_serves()
+            assert not serves(node, "platforms/xian", "TAX_PAYMENT")
+    finally:
+        b.channel.close()
+
+
+def _self_query(node: Node, items: tuple[str, ...] = (), **override: object) -> gw.SelfQueryRequest:
+    e = node.enterprise
+    nonce = str(override.pop("nonce", secrets.token_hex(16)))
+    signed_at = now_s()
+    lines = [
+        "creditnode.gateway.v1.SelfQuery",
+        f"enterprise={e.name}",
+        f"item_codes={','.join(sorted(items))}",
+        f"key_id={e.key_id}",
+        f"nonce={nonce}",
+        f"signed_at={rfc3339(signed_at)}",
+    ]
+    sig = gw.EnterpriseSignature(
+        key_id=e.key_id, nonce=nonce, signed_at=ts(signed_at), signature=e.key.sign("\n".join(lines).encode())
+    )
+    return gw.SelfQueryRequest(enterprise=e.name, item_codes=list(items), signature=sig)
+
+
+def test_self_query_returns_everything_unmasked_and_who_received_what(node: Node) -> None:
+    auth = grant(node, "platforms/xian", items=("TAX_PAYMENT",))
+    until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "authorized release")
+    stub = node.callers["xian"].stub
+    # Through the platform client library: a signed self-query and a typed credit report.
+    xian = node.callers["xian"]
+    client = PlatformClient.connect(node.gateway.address, node.pki.ca_pem, xian.cert, xian.key, server_name="localhost")
+    try:
+        e = node.enterprise
+        resp = client.self_query(SelfQuerySigner(e.name, e.key_id, e.key).sign())
+        typed = client.credit_report(e.name, "PRE_LOAN", items=["REG_BASIC", "TAX_FINANCIAL_STATEMENT"])
+        assert [r.item_code for r in typed.released] == ["REG_BASIC"]
+        assert typed.withheld == {"TAX_FINANCIAL_STATEMENT": "WITHHELD_REASON_COMMERCIAL_SECRET"}
+        with pytest.raises(GatewayError) as err:
+            client.credit_report(e.name, "PRE_LOAN", items=["REG_BASIC"], institution="institutions/nope")
+        assert err.value.reason == "ERROR_REASON_INSTITUTION_NO_ACCESS"
+    finally:
+        client.close()
+    items = {r.record.item_code for r in resp.records}
+    assert items == set(ALL)
+    raw = resp.SerializeToString()
+    assert ID_NUMBER.encode() in raw
+    assert PHONE.encode() in raw
+    assert resp.receipt.leaf_index >= 0
+    got = [(d.requester, tuple(d.item_codes), d.authorization) for d in resp.disclosures]
+    assert ("platforms/xian", ("TAX_PAYMENT",), auth) in got
+    # A replayed request (same nonce) and a forged one are refused.
+    req = _self_query(node)
+    stub.SelfQuery(req, timeout=10)
+    assert refused(lambda: stub.SelfQuery(req, timeout=10))[1] == "ERROR_REASON_NONCE_REUSED"
+    forged = _self_query(node)
+    forged.item_codes.append("REG_BASIC")
+    assert refused(lambda: stub.SelfQuery(forged, timeout=10))[1] == "ERROR_REASON_SIGNATURE_INVALID"
+
+
+def test_quota_per_platform_answers_resource_exhausted(node: Node, database_url: str) -> None:
+    limited = node.start_gateway("gw-q", database_url, QUOTA_REQUESTS_PER_MINUTE="3")
+    c = node.connect("platforms/xian", node.callers["xian"].cert, node.callers["xian"].key, limited.address)
+    try:
+        req = gw.GetCreditReportRequest(enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"])
+        for _ in range(3):
+            c.stub.GetCreditReport(req, timeout=10)
+        code, reason = refused(lambda: c.stub.GetCreditReport(req, timeout=10))
+        assert (code, reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "ERROR_REASON_RESOURCE_EXHAUSTED")
+    finally:
+        c.channel.close()
+
+
+def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(node: Node) -> None:
+    from creditnode.objection.v1 import objection_service_pb2 as ob
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    stub = node.callers["xian"].stub
+    e = node.enterprise
+    portrait = gw.GetPortraitRequest(enterprise=e.name, purpose="PRE_LOAN", institution="institutions/boc-xian")
+    # No authorization: no derived product either.
+    code, _ = refused(lambda: stub.GetPortrait(portrait, timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    grant(node, "institutions/boc-xian", items=("TAX_PAYMENT",))
+
+    def portrait_served() -> bool:
+        try:
+            resp = stub.GetPortrait(portrait, timeout=10)
+        except grpc.RpcError:
+            return False
+        assert resp.portrait.enterprise == e.name
+        assert resp.receipt.leaf_index >= 0
+        return True
+
+    until(portrait_served, "the institution's portrait", timeout=60)
+    # Another platform may not ask for xian's institution.
+    code, _ = refused(lambda: node.callers["baoji"].stub.GetPortrait(portrait, timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+    # A loan of xian's institution; the platform is set by the gateway, not the caller.
+    loan = sc.ReportLoanRequest(
+        loan_id=f"loan-{secrets.token_hex(4)}",
+        institution="institutions/boc-xian",
+        enterprise=e.name,
+        platform="platforms/forged",
+        amount_yuan="500000.00",
+        term_months=12,
+        security=sc.LOAN_SECURITY_CREDIT,
+        granted_on=sc.CalendarDay(year=2026, month=11, day=1),
+    )
+    got = stub.ReportLoan(gw.ReportLoanRequest(loan=loan), timeout=10).result.loan
+    assert (got.platform, got.institution) == ("platforms/xian", "institutions/boc-xian")
+    code, _ = refused(lambda: node.callers["baoji"].stub.ReportLoan(gw.ReportLoanRequest(loan=loan), timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+    # The institution's alert stream opens (the first batch is at least a heartbeat) and is refused to others.
+    stream = stub.SubscribeRiskAlerts(gw.SubscribeRiskAlertsRequest(institution="institutions/boc-xian"), timeout=30)
+    first = next(iter(stream))
+    assert first.cursor >= 0
+    stream.cancel()
+    other = node.callers["baoji"].stub.SubscribeRiskAlerts(
+        gw.SubscribeRiskAlertsRequest(institution="institutions/boc-xian"), timeout=10
+    )
+    code, _ = refused(lambda: next(iter(other)))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+    # An objection filed through the gateway flags the record; every later release stamps it in dispute.
+    reg = report(node, items=["REG_BASIC"])
+    record = reg.records[0].record
+    assert not reg.records[0].in_dispute
+    objection = ob.FileObjectionRequest(
+        platform="platforms/forged",
+        filer_kind=ob.FILER_KIND_ENTERPRISE,
+        filer=e.name,
+        enterprise=e.uscc,
+        records=[ob.RecordTarget(record=record.name, version=record.version)],
+        reasons="the registered capital is wrong",
+        request_id=secrets.token_hex(8),
+    )
+    objection.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
+    filed = stub.FileObjection(gw.FileObjectionRequest(objection=objection), timeout=10).result.objection
+    assert filed.platform == "platforms/xian"
+    fetched = stub.GetObjection(gw.GetObjectionRequest(name=filed.name), timeout=10).result.objection
+    assert fetched.name == filed.name
+    until(lambda: report(node, items=["REG_BASIC"]).records[0].in_dispute, "in-dispute stamp")
+    for _ in range(3):
+        assert all(r.in_dispute for r in report(node, items=["REG_BASIC"]).records)

@@ -1,0 +1,44 @@
+"""The disclosure log in the gateway's own database (SQLite and PostgreSQL): migrations, durable appends, history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.gateway.main import MIGRATIONS
+from services.gateway.store.disclosures import EvidenceDisclosureLog
+from services.gateway.store.models import evidence_models
+from services.kit.db import make_engine, migrate
+from services.kit.errors import InvalidArgument
+from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.log import EvidenceLog
+
+
+@pytest.fixture
+def log(database_url: str, tmp_path: Path) -> Iterator[EvidenceDisclosureLog]:
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, version_table="alembic_version_gateway")
+    evidence = EvidenceLog(engine, evidence_models, origin="creditnode/gateway", key=NodeKey.generate()).start()
+    yield EvidenceDisclosureLog(evidence)
+    evidence.close()
+    engine.dispose()
+
+
+def test_releases_are_recorded_and_listed_per_enterprise_with_receipts(log: EvidenceDisclosureLog) -> None:
+    a = log.record({"type": "credit_report", "enterprise": "enterprises/A", "released": ["TAX_PAYMENT"]})
+    b = log.record({"type": "credit_report", "enterprise": "enterprises/B", "released": ["REG_BASIC"]})
+    c = log.record({"type": "credit_report", "enterprise": "enterprises/A", "decision": "DENY"})
+    assert (a, b, c) == (0, 1, 2)
+    history = log.disclosures_of("enterprises/A")
+    assert [i for i, _, _ in history] == [0, 2]
+    assert history[0][2]["released"] == ["TAX_PAYMENT"]
+    receipt = log.log.receipt(a)
+    assert receipt.leaf_index == 0
+    assert log.log.verify().problems == []
+
+
+def test_personal_data_is_refused_by_the_log(log: EvidenceDisclosureLog) -> None:
+    with pytest.raises(InvalidArgument):
+        log.record({"type": "credit_report", "enterprise": "enterprises/A", "note": "13912345678"})

@@ -1,0 +1,51 @@
+"""Quotas: requests per minute and distinct enterprises per day, per platform and per institution."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.kit.errors import ResourceExhausted
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_requests_per_minute_slide() -> None:
+    clock = Clock()
+    q = Quotas(QuotaLimits(requests_per_minute=2, enterprises_per_day=0), clock)
+    q.charge(["platforms/a"], "enterprises/x")
+    q.charge(["platforms/a"], "enterprises/x")
+    with pytest.raises(ResourceExhausted) as err:
+        q.charge(["platforms/a"], "enterprises/x")
+    assert err.value.reason == "ERROR_REASON_RESOURCE_EXHAUSTED"
+    q.charge(["platforms/b"], "enterprises/x")  # another platform has its own quota
+    clock.now += 60.001
+    q.charge(["platforms/a"], "enterprises/x")
+
+
+def test_distinct_enterprises_per_day_and_institution_counted_separately() -> None:
+    clock = Clock()
+    q = Quotas(QuotaLimits(requests_per_minute=0, enterprises_per_day=2), clock)
+    q.charge(["platforms/a", "institutions/i"], "enterprises/1")
+    q.charge(["platforms/a", "institutions/i"], "enterprises/2")
+    q.charge(["platforms/a", "institutions/i"], "enterprises/1")  # already counted today
+    with pytest.raises(ResourceExhausted):
+        q.charge(["platforms/a"], "enterprises/3")
+    with pytest.raises(ResourceExhausted):
+        q.charge(["institutions/i"], "enterprises/3")
+    clock.now += 86_400
+    q.charge(["platforms/a"], "enterprises/3")
+
+
+def test_a_refused_request_is_not_counted_against_any_subject() -> None:
+    q = Quotas(QuotaLimits(requests_per_minute=1, enterprises_per_day=0), Clock())
+    q.charge(["institutions/i"], "")
+    with pytest.raises(ResourceExhausted):
+        q.charge(["platforms/a", "institutions/i"], "")
+    q.charge(["platforms/a"], "")

@@ -1,0 +1,89 @@
+"""Self-query authentication: signature over canonical lines, active key, window and nonce."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from services.gateway.domain.selfquery import (
+    EnterpriseKey,
+    NonceBook,
+    SignedSelfQuery,
+    canonical_lines,
+    verify_self_query,
+)
+from services.kit.errors import DomainError
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=5)
+KEY = Ed25519PrivateKey.generate()
+RAW = KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+KEY_ID = hashlib.sha256(RAW).hexdigest()[:16]
+
+
+def signed(**kw: object) -> SignedSelfQuery:
+    base = {
+        "enterprise": "enterprises/91610100MA6TG1234E",
+        "item_codes": ("TAX_PAYMENT",),
+        "key_id": KEY_ID,
+        "nonce": "n" * 20,
+        "signed_at": NOW,
+        "signature": b"",
+    }
+    base.update(kw)
+    q = SignedSelfQuery(**base)  # type: ignore[arg-type]
+    return SignedSelfQuery(**{**base, "signature": KEY.sign(canonical_lines(q))})  # type: ignore[arg-type]
+
+
+def reason(q: SignedSelfQuery, keys: list[EnterpriseKey] | None, nonces: NonceBook | None = None) -> str:
+    try:
+        verify_self_query(q, keys, NOW, WINDOW, nonces or NonceBook())
+    except DomainError as exc:
+        return exc.reason
+    return "OK"
+
+
+ACTIVE = [EnterpriseKey(KEY_ID, RAW, True)]
+
+
+def test_canonical_lines_are_exactly_as_documented() -> None:
+    q = signed(item_codes=("B", "A"))
+    assert canonical_lines(q).decode() == "\n".join(
+        [
+            "creditnode.gateway.v1.SelfQuery",
+            "enterprise=enterprises/91610100MA6TG1234E",
+            "item_codes=A,B",
+            f"key_id={KEY_ID}",
+            "nonce=" + "n" * 20,
+            "signed_at=2026-11-29T10:00:00Z",
+        ]
+    )
+
+
+def test_valid_signature_passes_once_per_nonce() -> None:
+    book = NonceBook()
+    assert reason(signed(), ACTIVE, book) == "OK"
+    assert reason(signed(), ACTIVE, book) == "ERROR_REASON_NONCE_REUSED"
+
+
+def test_refusals() -> None:
+    q = signed()
+    tampered = SignedSelfQuery(q.enterprise, ("REG_BASIC",), q.key_id, q.nonce, q.signed_at, q.signature)
+    assert reason(tampered, ACTIVE) == "ERROR_REASON_SIGNATURE_INVALID"
+    assert reason(q, None) == "ERROR_REASON_SIGNATURE_INVALID"  # unknown enterprise: same answer
+    assert reason(q, [EnterpriseKey(KEY_ID, RAW, False)]) == "ERROR_REASON_KEY_NOT_ACTIVE"
+    assert reason(signed(signed_at=NOW - timedelta(minutes=6)), ACTIVE) == "ERROR_REASON_SIGNATURE_STALE"
+    assert reason(signed(nonce="short"), ACTIVE) == "ERROR_REASON_INVALID_FIELD"
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a=b", "a,b"])
+def test_values_that_cannot_be_encoded_are_refused(value: str) -> None:
+    assert reason(_raw(value), ACTIVE) == "ERROR_REASON_INVALID_FIELD"
+
+
+def _raw(value: str) -> SignedSelfQuery:
+    return SignedSelfQuery("enterprises/x", (value,), KEY_ID, "n" * 20, NOW, b"\0" * 64)

@@ -1,0 +1,240 @@
+"""The credit-report use case with fakes: checks before any read, fail closed, uses recorded, every outcome logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from creditnode.consent.v1 import consent_service_pb2 as cpb
+from creditnode.registry.v1 import records_pb2 as rec
+from creditnode.registry.v1 import sharing_list_pb2 as sl
+from services.gateway.clients.consent import CachedDecision, ConsentUnavailable
+from services.gateway.domain.identity import InstitutionView, PlatformView
+from services.gateway.domain.policy import Openness
+from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.usecases import Gateway, ReportQuery
+from services.kit.errors import DomainError, PermissionDenied, Unavailable
+
+E = "enterprises/91610100MA6TG1234E"
+OPEN = {
+    "REG_BASIC": (Openness.PUBLIC, 1),
+    "TAX_PAYMENT": (Openness.NON_PUBLIC, 2),
+    "TAX_INVOICE": (Openness.OPERATING_OPT_IN, 2),
+    "TAX_FINANCIAL_STATEMENT": (Openness.COMMERCIAL_SECRET, 2),
+}
+WIRE = {Openness.PUBLIC: 1, Openness.NON_PUBLIC: 2, Openness.OPERATING_OPT_IN: 3, Openness.COMMERCIAL_SECRET: 4}
+
+
+class FakeParticipants:
+    def __init__(self) -> None:
+        self.is_live = True
+        self.platforms = {"platforms/xian": PlatformView("platforms/xian", True, "", False, "1")}
+        self.institutions = {"institutions/boc": InstitutionView("institutions/boc", "platforms/xian", True)}
+
+    def live(self) -> bool:
+        return self.is_live
+
+    def platform(self, name: str) -> PlatformView | None:
+        return self.platforms.get(name)
+
+    def institution(self, name: str) -> InstitutionView | None:
+        return self.institutions.get(name)
+
+
+class FakeConsentCache:
+    def __init__(self) -> None:
+        self.decision: CachedDecision | None = CachedDecision(False, cpb.DECISION_REASON_NO_AUTHORIZATION)
+
+    def decide(self, requester: str, enterprise: str, purpose: str, items: frozenset[str]) -> CachedDecision:
+        if self.decision is None:
+            raise ConsentUnavailable
+        return self.decision
+
+
+class FakeConsent:
+    def __init__(self) -> None:
+        self.uses: list[tuple[str, list[str], str]] = []
+        self.allow = True
+
+    def consume(
+        self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str, request_id: str
+    ) -> Any:
+        self.uses.append((authorization, items, request_id))
+        if self.allow:
+            return cpb.CheckAuthorizationResponse(decision=cpb.DECISION_ALLOW)
+        return cpb.CheckAuthorizationResponse(decision=cpb.DECISION_DENY, reason=cpb.DECISION_REASON_USE_LIMIT_REACHED)
+
+
+class FakeRegistry:
+    def __init__(self) -> None:
+        self.reads: list[list[str]] = []
+
+    def records(self, uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        self.reads.append(item_codes)
+        return [
+            rec.CreditRecord(name=f"{E}/records/{c.lower()}", item_code=c, openness=WIRE[OPEN[c][0]])  # type: ignore[arg-type]
+            for c in item_codes
+        ]
+
+
+class FakeSharingList:
+    def items(self) -> dict[str, tuple[Openness | None, int]]:
+        return dict(OPEN)
+
+
+class FakeLog:
+    origin = "test"
+
+    def __init__(self) -> None:
+        self.leaves: list[dict[str, Any]] = []
+
+    def record(self, payload: dict[str, Any]) -> int:
+        self.leaves.append(payload)
+        return len(self.leaves) - 1
+
+    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
+        return []
+
+
+@pytest.fixture
+def gw() -> Gateway:
+    return Gateway(
+        participants=FakeParticipants(),  # type: ignore[arg-type]
+        consent_cache=FakeConsentCache(),  # type: ignore[arg-type]
+        consent=FakeConsent(),  # type: ignore[arg-type]
+        registry=FakeRegistry(),  # type: ignore[arg-type]
+        sharing_list=FakeSharingList(),  # type: ignore[arg-type]
+        disclosure_log=FakeLog(),
+        quotas=Quotas(QuotaLimits(), lambda: 0.0),
+    )
+
+
+def q(**kw: Any) -> ReportQuery:
+    base: dict[str, Any] = {"enterprise": E, "purpose": "PRE_LOAN", "item_codes": tuple(OPEN), "categories": ()}
+    return ReportQuery(**{**base, **kw})
+
+
+def test_unauthorized_platform_reads_nothing_and_the_denial_is_logged(gw: Gateway) -> None:
+    with pytest.raises(PermissionDenied):
+        gw.credit_report(q(), "platforms/ghost")
+    with pytest.raises(PermissionDenied):
+        gw.credit_report(q(enterprise="enterprises/does-not-exist"), "platforms/ghost")  # permission before existence
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY", "DENY"]  # type: ignore[attr-defined]
+
+
+def test_participants_not_live_fails_closed(gw: Gateway) -> None:
+    gw.participants.is_live = False  # type: ignore[attr-defined]
+    with pytest.raises(Unavailable) as err:
+        gw.credit_report(q(), "platforms/xian")
+    assert err.value.reason == "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+
+
+def test_consent_not_live_releases_nothing_needing_authorization(gw: Gateway) -> None:
+    gw.consent_cache.decision = None  # type: ignore[attr-defined]
+    with pytest.raises(Unavailable):
+        gw.credit_report(q(), "platforms/xian")
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+    # Public items alone need no authorization and still flow.
+    assert [r.item_code for r in gw.credit_report(q(item_codes=("REG_BASIC",)), "platforms/xian").records] == [
+        "REG_BASIC"
+    ]
+
+
+def test_authorized_platform_gets_covered_items_after_the_use_is_recorded(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    report = gw.credit_report(q(request_id="r1"), "platforms/xian")
+    assert sorted(r.item_code for r in report.records) == ["REG_BASIC", "TAX_PAYMENT"]
+    assert gw.consent.uses == [("authorizations/a", ["TAX_PAYMENT"], "r1")]  # type: ignore[attr-defined]
+    assert gw.registry.reads == [["REG_BASIC", "TAX_PAYMENT"]]  # type: ignore[attr-defined]
+    leaf = gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
+    assert leaf["released"] == ["REG_BASIC", "TAX_PAYMENT"]
+    assert leaf["authorization"] == "authorizations/a"
+    assert report.leaf_index == 0
+    assert len(report.payload_sha256) == 64
+    assert not report.allowed  # the opt-in item asked for was not covered
+
+
+def test_use_limit_reached_at_consent_releases_only_public(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    gw.consent.allow = False  # type: ignore[attr-defined]
+    report = gw.credit_report(q(), "platforms/xian")
+    assert [r.item_code for r in report.records] == ["REG_BASIC"]
+    assert report.consent_reason == cpb.DECISION_REASON_USE_LIMIT_REACHED
+
+
+def test_institution_never_gets_raw_non_public_rows(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset(OPEN)
+    )
+    report = gw.credit_report(q(institution="institutions/boc"), "platforms/xian")
+    assert [r.item_code for r in report.records] == ["REG_BASIC"]
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+
+
+def test_record_openness_is_checked_again_after_fetch(gw: Gateway) -> None:
+    def stricter(uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        return [rec.CreditRecord(item_code="REG_BASIC", openness=sl.OPENNESS_COMMERCIAL_SECRET)]
+
+    gw.registry.records = stricter  # type: ignore[method-assign]
+    assert gw.credit_report(q(item_codes=("REG_BASIC",)), "platforms/xian").records == []
+
+
+def test_errors_never_leak_a_value() -> None:
+    from services.gateway.usecases import enterprise_uscc
+
+    with pytest.raises(DomainError) as err:
+        enterprise_uscc("enterprises/110101199003071235")
+    assert "110101199003071234" not in err.value.message
+
+
+class FakeScoring:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def call(self, method: str, request: Any) -> Any:
+        from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+        self.calls.append((method, request))
+        if method == "GetPortrait":
+            return sc.GetPortraitResponse(portrait=sc.Portrait(enterprise=request.enterprise, score=700))
+        if method == "ReportLoan":
+            return sc.ReportLoanResponse(loan=sc.Loan(institution=request.institution, platform=request.platform))
+        return None
+
+
+def test_derived_products_need_an_authorization_covering_non_public_data(gw: Gateway) -> None:
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    with pytest.raises(PermissionDenied):
+        gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
+    assert gw.scoring.calls == []  # type: ignore[attr-defined]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    result, authorization, leaf, _ = gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
+    assert result.portrait.score == 700
+    assert authorization == "authorizations/a"
+    assert gw.consent.uses == [("authorizations/a", ["TAX_PAYMENT"], "")]  # type: ignore[attr-defined]
+    logged = gw.disclosure_log.leaves[leaf]  # type: ignore[attr-defined]
+    assert (logged["requester"], logged["released"]) == ("institutions/boc", ["portrait"])
+
+
+def test_loans_are_reported_as_the_callers_institution_and_platform(gw: Gateway) -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    loan = sc.ReportLoanRequest(loan_id="l-1", institution="institutions/boc", platform="platforms/forged")
+    result = gw.report_loan(loan, "platforms/xian", "")
+    assert (result.loan.platform, result.loan.institution) == ("platforms/xian", "institutions/boc")
+    gw.participants.institutions["institutions/boc"] = InstitutionView(  # type: ignore[attr-defined]
+        "institutions/boc", "platforms/xian", False
+    )
+    with pytest.raises(PermissionDenied):
+        gw.report_loan(loan, "platforms/xian", "")
