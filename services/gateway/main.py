@@ -214,14 +214,16 @@ def build(
     def stop_all() -> None:
         for listener in listeners:
             listener.stop()
+        # Closing the channels first ends the blocked watch streams at once (a cancel through the tracing
+        # interceptor cannot reach them), so the caches' threads exit within the shutdown grace.
+        participants.stopping()
+        consent_cache.stopping()
+        for channel in (registry_channel, consent_channel, scoring_channel, objection_channel):
+            channel.close()
         participants.close()
         consent_cache.close()
         if evidence is not None:
             evidence.close()
-        registry_channel.close()
-        consent_channel.close()
-        scoring_channel.close()
-        objection_channel.close()
         runtime.engine.dispose()
 
     spec = ServerSpec(

@@ -29,6 +29,17 @@ OBJECTIONS_OVERDUE = Gauge(
 CALENDAR_NEXT_YEAR = Gauge(
     "creditnode_calendar_next_year_loaded", "1 when the working-day calendar covers the coming weeks' years."
 )
+INGEST_LAG = Histogram(
+    "creditnode_ingest_lag_seconds",
+    "From a record's source event to its arrival at the node, per department.",
+    ["department"],
+    buckets=(60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 31 * 86400, 92 * 86400),
+)
+OBJECTION_SLA = Gauge(
+    "creditnode_objection_sla",
+    "Objection SLA counts: forwarded/handled on time out of decided, open, overdue, forwarding unknown.",
+    ["measure"],
+)
 INGEST_LATE = Counter(
     "creditnode_ingest_late_records", "Records delivered after their sharing-list deadline.", ["department", "item"]
 )

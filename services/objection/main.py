@@ -18,7 +18,7 @@ from services.kit.errors import Unavailable
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
-from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTIONS_OVERDUE
+from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTION_SLA, OBJECTIONS_OVERDUE
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 from services.kit.workdays import WorkCalendar
@@ -29,6 +29,7 @@ from services.objection.clients.disclosures import GrpcDisclosureLog
 from services.objection.clients.registry import GrpcRecords, GrpcSharingList, RegistryBreaches, RegistryDisputes
 from services.objection.clients.scoring import EvaluationsNotWired
 from services.objection.domain import ObjectionPolicy, Recipient
+from services.objection.domain.objection import ObjectionFilter
 from services.objection.store.models import evidence_models
 from services.objection.store.repositories import SqlObjectionUnitOfWork
 
@@ -78,7 +79,18 @@ def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCal
     now = utcnow()
     result = usecases.sweep(writer, reader, lookups, calendar, now)
     CALENDAR_NEXT_YEAR.set(0 if result.calendar_missing_years else 1)
-    OBJECTIONS_OVERDUE.labels(NAME).set(len(usecases.list_overdue(reader, None, None, 10_000, now)))
+    sla = usecases.list_objections(reader, ObjectionFilter(), None, 1, now).figures
+    OBJECTIONS_OVERDUE.labels(NAME).set(sla.overdue)
+    for measure, value in {
+        "open": sla.open,
+        "overdue": sla.overdue,
+        "forwarding_unknown": sla.forwarding_unknown,
+        "forwarded_on_time": sla.forwarded_on_time.part,
+        "forwarded_decided": sla.forwarded_on_time.whole,
+        "handled_on_time": sla.handled_on_time.part,
+        "handled_decided": sla.handled_on_time.whole,
+    }.items():
+        OBJECTION_SLA.labels(measure).set(value)
 
 
 def build(

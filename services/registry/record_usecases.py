@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from services.kit.metrics import INGEST_LATE
+from services.kit.metrics import INGEST_LAG, INGEST_LATE
 from services.registry.domain.ledger import (
     ChangeType,
     ChunkWrites,
@@ -307,8 +307,10 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             writes.versions.append(_version_of(v, head, batch, now))
             if state is RecordState.CURRENT:
                 writes.changes.append(RecordChange(0, rid, v.item_code, change))
-            if v.counts_for_timeliness and not v.timeliness.on_time:
-                INGEST_LATE.labels(v.department, v.item_code).inc()  # what the "department late" alert watches
+            if v.counts_for_timeliness:
+                INGEST_LAG.labels(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
+                if not v.timeliness.on_time:
+                    INGEST_LATE.labels(v.department, v.item_code).inc()  # what the "department late" alert watches
             results[index] = Result(
                 seq,
                 Outcome.ACCEPTED if state is RecordState.CURRENT else Outcome.PARKED,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -39,16 +40,23 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
         "DATABASE_URL": database_url,
         "VAR_DIR": str(tmp_path),
         "CA_AUTOCREATE": "true",
+        "GATEWAY_INSECURE_DEV": "true",  # this test is about the process lifecycle, not mTLS (tested in e2e/gateway)
         **{f"{name}_ADDR": "127.0.0.1:9" for name in ("REGISTRY", "CONSENT", "SCORING", "OBJECTION")},
     }
-    registry = None
-    if service == "scoring":
-        # scoring is ready only while its registry watch is connected: give it a registry that answers
+    helpers = []
+    if service in ("scoring", "gateway"):
+        # scoring and the gateway are ready only while their watch streams are connected: give them what they watch
         registry = start_service(
             "registry", free_port(), tmp_path, {**env, "DATABASE_URL": f"sqlite:///{tmp_path}/r.db"}
         )
+        helpers.append(registry)
         registry.wait_serving()
         env["REGISTRY_ADDR"] = registry.address
+    if service == "gateway":
+        consent = start_service("consent", free_port(), tmp_path, {**env, "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
+        helpers.append(consent)
+        consent.wait_serving()
+        env["CONSENT_ADDR"] = consent.address
     proc = start_service(service, port, tmp_path, env)
     try:
         proc.wait_serving()
@@ -78,8 +86,8 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
         assert events[-2:] == ["stopping", "stopped"]
     finally:
         proc.kill()
-        if registry is not None:
-            registry.kill()
+        for helper in helpers:
+            helper.kill()
 
 
 def test_missing_setting_stops_start_up_with_a_clear_message(port: int, tmp_path: Path) -> None:
@@ -124,5 +132,33 @@ def test_metrics_count_rpcs_by_code_and_liveness_is_separate_from_readiness(
             assert line in body
         assert "creditnode_rpc_duration_seconds_bucket" in body
         assert "platforms/nobody" not in body  # labels carry methods and codes, never request content
+    finally:
+        proc.kill()
+
+
+def test_objection_exports_sla_counts_and_next_years_calendar(port: int, tmp_path: Path, database_url: str) -> None:
+    from services.kit.workdays import WorkCalendar, local_date
+
+    metrics_port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(tmp_path),
+        "REGISTRY_ADDR": "127.0.0.1:9",
+        "METRICS_PORT": str(metrics_port),
+        "SWEEP_INTERVAL_SECONDS": "0.2",
+    }
+    proc = start_service("objection", port, tmp_path, env)
+    try:
+        proc.wait_serving()
+        deadline = time.monotonic() + 30
+        body = ""
+        while 'creditnode_objection_sla{measure="open"}' not in body:
+            assert time.monotonic() < deadline, "the sweep never published its figures"
+            time.sleep(0.2)
+            body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert 'creditnode_objection_sla{measure="open"} 0.0' in body
+        assert 'creditnode_objections_overdue{service="objection"} 0.0' in body
+        missing = WorkCalendar.load().missing_years(local_date(datetime.now(UTC)), horizon_days=45)
+        assert f"creditnode_calendar_next_year_loaded {0.0 if missing else 1.0}" in body
     finally:
         proc.kill()

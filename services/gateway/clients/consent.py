@@ -73,6 +73,10 @@ class ConsentCache:
         self._thread.start()
         return self
 
+    def stopping(self) -> None:
+        """Mark the cache as shutting down, so the stream's end is not reported as a failure."""
+        self._stop.set()
+
     def close(self) -> None:
         self._stop.set()
         cancel = getattr(self._call, "cancel", None)

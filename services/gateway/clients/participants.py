@@ -78,6 +78,11 @@ class ParticipantCache:
             t.start()
         return self
 
+    def stopping(self) -> None:
+        """Mark the cache as shutting down, so the streams' end is not reported as a failure."""
+        self._stop.set()
+        self._crl_due.set()
+
     def close(self) -> None:
         self._stop.set()
         self._crl_due.set()
@@ -120,7 +125,8 @@ class ParticipantCache:
             try:
                 self.refresh_crl()
             except grpc.RpcError as exc:
-                log.warning("crl_refresh_failed", code=exc.code().name)
+                if not self._stop.is_set():
+                    log.warning("crl_refresh_failed", code=exc.code().name)
                 self._crl_due.set()
                 self._stop.wait(self._reconnect)
 

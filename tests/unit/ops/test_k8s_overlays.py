@@ -106,6 +106,10 @@ def test_each_service_has_deployment_service_account_and_migration_job(overlay: 
         assert wait["image"] == server["image"]
         assert _env_names(migrate) >= {"DATABASE_URL"}
         assert _env_names(server) >= {"DATABASE_URL"}
+    # The gateway's disclosure log is on a separate, always cluster-internal Service.
+    internal = services["gateway-internal"]["spec"]
+    assert internal["type"] == "ClusterIP"
+    assert [p["port"] for p in internal["ports"]] == [50061]
 
 
 def _env_names(container: Mapping[str, Any]) -> set[str]:
