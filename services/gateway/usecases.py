@@ -92,6 +92,9 @@ class SelfReport:
     payload_sha256: str = ""
 
 
+_PRODUCTS = {"GetEvaluation": "evaluation", "GetPortrait": "portrait", "GetScenarioScore": "scenario_score"}
+
+
 @dataclass
 class Gateway:
     """Everything a request needs, wired once by main.py."""
@@ -273,17 +276,24 @@ class Gateway:
 
     # ---- derived products (scoring) ------------------------------------------------------------------------------
 
-    def derived(self, method: str, q: ReportQuery, connected: str) -> tuple[Any, str, int, str]:
-        """GetEvaluation / GetPortrait: derived from non-public data, so an authorization of the requester for the
-        purpose must cover at least one non-public item; a use is recorded; the release is logged."""
+    def derived(
+        self, method: str, q: ReportQuery, connected: str, scenario_model: str = ""
+    ) -> tuple[Any, str, int, str]:
+        """GetEvaluation / GetPortrait / GetScenarioScore: derived from non-public data, so an authorization of the
+        requester for the purpose must cover at least one non-public item; a use is recorded; the release is logged."""
         try:
-            return self._derived(method, q, connected)
+            return self._derived(method, q, connected, scenario_model)
         except DomainError as exc:
             self._deny(method, connected, q.enterprise, exc, q.request_id)
             raise
 
-    def _derived(self, method: str, q: ReportQuery, connected: str) -> tuple[Any, str, int, str]:
+    def _derived(self, method: str, q: ReportQuery, connected: str, scenario_model: str) -> tuple[Any, str, int, str]:
         caller = self.admit(connected, q.on_behalf_of, q.institution)
+        if method == "GetScenarioScore" and not (
+            caller.institution and scenario_model.startswith(f"{caller.institution}/scenarioModels/")
+        ):
+            # Only the institution that owns a scenario model scores with it (said before anything else is read).
+            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the scenario model is not the caller's")
         enterprise_uscc(q.enterprise)
         if not _PURPOSE.match(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
@@ -305,9 +315,13 @@ class Gateway:
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
         if self.scoring is None:
             raise unavailable("scoring")
-        request = (spb.GetEvaluationRequest if method == "GetEvaluation" else spb.GetPortraitRequest)(
-            enterprise=q.enterprise
-        )
+        request: Any
+        if method == "GetScenarioScore":
+            request = spb.GetScenarioScoreRequest(scenario_model=scenario_model, enterprise=q.enterprise)
+        elif method == "GetEvaluation":
+            request = spb.GetEvaluationRequest(enterprise=q.enterprise)
+        else:
+            request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
@@ -322,13 +336,24 @@ class Gateway:
                 "requester": caller.requester,
                 "enterprise": q.enterprise,
                 "purpose": q.purpose,
-                "released": ["evaluation" if method == "GetEvaluation" else "portrait"],
+                "released": [_PRODUCTS[method]],
                 "authorization": decision.authorization,
                 "request_id": q.request_id,
                 "payload_sha256": digest,
             }
         )
         return result, decision.authorization, leaf, digest
+
+    def scenario_model(self, method: str, request: Any, connected: str, on_behalf_of: str) -> Any:
+        """CreateScenarioModel / FitScenarioModel for one of the caller's institutions. Fitting reads the outcome
+        enterprises' indicators inside scoring and returns only the fitted model: no enterprise data leaves."""
+        caller = self.admit(connected, on_behalf_of, request.institution or "institutions/-")
+        if self.scoring is None:
+            raise unavailable("scoring")
+        relayed = type(request)()
+        relayed.CopyFrom(request)
+        relayed.institution = caller.institution
+        return self.scoring.call(method, relayed)
 
     # ---- loans and alerts (scoring) ------------------------------------------------------------------------------
 

@@ -130,7 +130,9 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
         result = self._relay("RevokeAuthorization", request.revoke, request.on_behalf_of, context)
         return pb.RevokeAuthorizationResponse(result=result)
 
-    def _derived(self, method: str, request: Any, context: grpc.ServicerContext) -> tuple[Any, str, int, str]:
+    def _derived(
+        self, method: str, request: Any, context: grpc.ServicerContext, scenario_model: str = ""
+    ) -> tuple[Any, str, int, str]:
         connected = self._who(context, method, request.enterprise, request.request_id)
         query = ReportQuery(
             enterprise=request.enterprise,
@@ -141,7 +143,7 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
             on_behalf_of=request.on_behalf_of,
             request_id=request.request_id,
         )
-        return self.gateway.derived(method, query, connected)
+        return self.gateway.derived(method, query, connected, scenario_model)
 
     def GetEvaluation(self, request: pb.GetEvaluationRequest, context: grpc.ServicerContext) -> Any:
         result, authorization, leaf, digest = self._derived("GetEvaluation", request, context)
@@ -153,6 +155,26 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
         result, authorization, leaf, digest = self._derived("GetPortrait", request, context)
         return pb.GetPortraitResponse(
             portrait=result.portrait, authorization=authorization, receipt=self._receipt(leaf, digest)
+        )
+
+    def GetScenarioScore(self, request: pb.GetScenarioScoreRequest, context: grpc.ServicerContext) -> Any:
+        result, authorization, leaf, digest = self._derived(
+            "GetScenarioScore", request, context, scenario_model=request.scenario_model
+        )
+        return pb.GetScenarioScoreResponse(
+            evaluation=result.evaluation, authorization=authorization, receipt=self._receipt(leaf, digest)
+        )
+
+    def CreateScenarioModel(self, request: pb.CreateScenarioModelRequest, context: grpc.ServicerContext) -> Any:
+        connected = self._who(context, "CreateScenarioModel", "")
+        return pb.CreateScenarioModelResponse(
+            result=self.gateway.scenario_model("CreateScenarioModel", request.model, connected, request.on_behalf_of)
+        )
+
+    def FitScenarioModel(self, request: pb.FitScenarioModelRequest, context: grpc.ServicerContext) -> Any:
+        connected = self._who(context, "FitScenarioModel", "")
+        return pb.FitScenarioModelResponse(
+            result=self.gateway.scenario_model("FitScenarioModel", request.fit, connected, request.on_behalf_of)
         )
 
     def ReportLoan(self, request: pb.ReportLoanRequest, context: grpc.ServicerContext) -> Any:

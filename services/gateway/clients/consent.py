@@ -22,6 +22,7 @@ import structlog
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.gateway.clients.errors import relayed, unavailable
+from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 
 log = structlog.get_logger("gateway.consent")
 
@@ -68,6 +69,11 @@ class ConsentCache:
         self._call: Any = None  # = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"consent-watch-{replica_id}", daemon=True)
+
+        # What the "watch stream down/lagging" alerts read: evaluated at scrape time, never on the request path.
+        self._last_message = time.monotonic()
+        WATCH_CONNECTED.labels("gateway", "authorizations").set_function(lambda: 1.0 if self.live() else 0.0)
+        WATCH_LAG.labels("gateway", "authorizations").set_function(lambda: time.monotonic() - self._last_message)
 
     def start(self) -> ConsentCache:
         self._thread.start()
@@ -122,6 +128,7 @@ class ConsentCache:
             self._stop.wait(self._reconnect)
 
     def _apply(self, response: pb.WatchAuthorizationsResponse) -> None:
+        self._last_message = time.monotonic()
         with self._lock:
             if response.reset:
                 self._by_name.clear()

@@ -18,6 +18,7 @@ from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.gateway.domain.identity import InstitutionView, PlatformView
+from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 
 log = structlog.get_logger("gateway.participants")
 
@@ -72,6 +73,11 @@ class ParticipantCache:
             threading.Thread(target=self._run_watch, name="gateway-participants", daemon=True),
             threading.Thread(target=self._run_crl, name="gateway-crl", daemon=True),
         ]
+
+        # What the "watch stream down/lagging" alerts read: evaluated at scrape time, never on the request path.
+        self._last_message = time.monotonic()
+        WATCH_CONNECTED.labels("gateway", "participants").set_function(lambda: 1.0 if self.live() else 0.0)
+        WATCH_LAG.labels("gateway", "participants").set_function(lambda: time.monotonic() - self._last_message)
 
     def start(self) -> ParticipantCache:
         for t in self._threads:
@@ -156,6 +162,7 @@ class ParticipantCache:
             self._stop.wait(self._reconnect)
 
     def _apply(self, response: rs.WatchParticipantsResponse) -> None:
+        self._last_message = time.monotonic()
         platform_changed = False
         with self._lock:
             for event in response.events:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import yaml
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
@@ -365,6 +366,44 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
         return True
 
     until(portrait_served, "the institution's portrait", timeout=60)
+
+    # The institution defines a scenario model through its platform and scores the enterprise with it.
+    scenario = {
+        "version": "boc-tech-loan-v1",
+        "base": "basic-v1",
+        "indicators": [{"code": "tax_credit_grade", "weight": 0.6}, {"code": "valid_honours", "weight": 0.4}],
+        "grades": {"AAA": 950, "AA": 900, "A": 800, "BBB": 700, "BB": 600, "B": 500, "CCC": 400, "CC": 300, "C": 0},
+    }
+    created = stub.CreateScenarioModel(
+        gw.CreateScenarioModelRequest(
+            model=sc.CreateScenarioModelRequest(
+                institution="institutions/boc-xian",
+                scenario_id="tech-loan",
+                document=yaml.safe_dump(scenario, sort_keys=False),
+                request_id="scenario-1",
+            )
+        ),
+        timeout=10,
+    ).result.scenario_model
+    assert created.name == "institutions/boc-xian/scenarioModels/tech-loan"
+    score_request = gw.GetScenarioScoreRequest(
+        enterprise=e.name,
+        purpose="PRE_LOAN",
+        institution="institutions/boc-xian",
+        scenario_model=created.name,
+        request_id="score-1",
+    )
+    scored = stub.GetScenarioScore(score_request, timeout=10)
+    assert 0 <= scored.evaluation.score <= 1000
+    assert scored.receipt.leaf_index >= 0
+    # Nobody else scores with it: not another platform, not with another institution's model.
+    code, _ = refused(lambda: node.callers["baoji"].stub.GetScenarioScore(score_request, timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    foreign = gw.GetScenarioScoreRequest()
+    foreign.CopyFrom(score_request)
+    foreign.scenario_model = "institutions/other-bank/scenarioModels/tech-loan"
+    code, _ = refused(lambda: stub.GetScenarioScore(foreign, timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
     # Another platform may not ask for xian's institution.
     code, _ = refused(lambda: node.callers["baoji"].stub.GetPortrait(portrait, timeout=10))
     assert code == grpc.StatusCode.PERMISSION_DENIED

@@ -261,6 +261,60 @@ class GetPortraitResponse(_message.Message):
     receipt: DisclosureReceipt
     def __init__(self, portrait: _Optional[_Union[_scoring_service_pb2.Portrait, _Mapping]] = ..., authorization: _Optional[str] = ..., receipt: _Optional[_Union[DisclosureReceipt, _Mapping]] = ...) -> None: ...
 
+class CreateScenarioModelRequest(_message.Message):
+    __slots__ = ("model", "on_behalf_of")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    model: _scoring_service_pb2.CreateScenarioModelRequest
+    on_behalf_of: str
+    def __init__(self, model: _Optional[_Union[_scoring_service_pb2.CreateScenarioModelRequest, _Mapping]] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
+
+class CreateScenarioModelResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _scoring_service_pb2.CreateScenarioModelResponse
+    def __init__(self, result: _Optional[_Union[_scoring_service_pb2.CreateScenarioModelResponse, _Mapping]] = ...) -> None: ...
+
+class FitScenarioModelRequest(_message.Message):
+    __slots__ = ("fit", "on_behalf_of")
+    FIT_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    fit: _scoring_service_pb2.FitScenarioModelRequest
+    on_behalf_of: str
+    def __init__(self, fit: _Optional[_Union[_scoring_service_pb2.FitScenarioModelRequest, _Mapping]] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
+
+class FitScenarioModelResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _scoring_service_pb2.FitScenarioModelResponse
+    def __init__(self, result: _Optional[_Union[_scoring_service_pb2.FitScenarioModelResponse, _Mapping]] = ...) -> None: ...
+
+class GetScenarioScoreRequest(_message.Message):
+    __slots__ = ("enterprise", "purpose", "institution", "scenario_model", "on_behalf_of", "request_id")
+    ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_MODEL_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    enterprise: str
+    purpose: str
+    institution: str
+    scenario_model: str
+    on_behalf_of: str
+    request_id: str
+    def __init__(self, enterprise: _Optional[str] = ..., purpose: _Optional[str] = ..., institution: _Optional[str] = ..., scenario_model: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetScenarioScoreResponse(_message.Message):
+    __slots__ = ("evaluation", "authorization", "receipt")
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    evaluation: _scoring_service_pb2.Evaluation
+    authorization: str
+    receipt: DisclosureReceipt
+    def __init__(self, evaluation: _Optional[_Union[_scoring_service_pb2.Evaluation, _Mapping]] = ..., authorization: _Optional[str] = ..., receipt: _Optional[_Union[DisclosureReceipt, _Mapping]] = ...) -> None: ...
+
 class ReportLoanRequest(_message.Message):
     __slots__ = ("loan", "on_behalf_of")
     LOAN_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,21 @@ class GatewayServiceStub:
                 request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanRequest.SerializeToString,
                 response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanResponse.FromString,
                 _registered_method=True)
+        self.CreateScenarioModel = channel.unary_unary(
+                '/creditnode.gateway.v1.GatewayService/CreateScenarioModel',
+                request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelRequest.SerializeToString,
+                response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelResponse.FromString,
+                _registered_method=True)
+        self.FitScenarioModel = channel.unary_unary(
+                '/creditnode.gateway.v1.GatewayService/FitScenarioModel',
+                request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelRequest.SerializeToString,
+                response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelResponse.FromString,
+                _registered_method=True)
+        self.GetScenarioScore = channel.unary_unary(
+                '/creditnode.gateway.v1.GatewayService/GetScenarioScore',
+                request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreRequest.SerializeToString,
+                response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreResponse.FromString,
+                _registered_method=True)
         self.SubscribeRiskAlerts = channel.unary_stream(
                 '/creditnode.gateway.v1.GatewayService/SubscribeRiskAlerts',
                 request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.SubscribeRiskAlertsRequest.SerializeToString,
@@ -169,6 +184,28 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateScenarioModel(self, request, context):
+        """CreateScenarioModel relays an institution's scenario model (indicator subset, weights, cut-offs) to scoring.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FitScenarioModel(self, request, context):
+        """FitScenarioModel relays outcome data an institution provides; scoring fits a scenario model from it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScenarioScore(self, request, context):
+        """GetScenarioScore scores an enterprise under one of the caller's institution's scenario models: a derived
+        product, so it needs an authorization like GetEvaluation; a use is recorded and the release logged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SubscribeRiskAlerts(self, request, context):
         """SubscribeRiskAlerts streams post-loan risk alerts for one of the caller's institutions (scoring's WatchAlerts).
         """
@@ -244,6 +281,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ReportLoan,
                     request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanRequest.FromString,
                     response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanResponse.SerializeToString,
+            ),
+            'CreateScenarioModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateScenarioModel,
+                    request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelRequest.FromString,
+                    response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelResponse.SerializeToString,
+            ),
+            'FitScenarioModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitScenarioModel,
+                    request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelRequest.FromString,
+                    response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelResponse.SerializeToString,
+            ),
+            'GetScenarioScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScenarioScore,
+                    request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreRequest.FromString,
+                    response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreResponse.SerializeToString,
             ),
             'SubscribeRiskAlerts': grpc.unary_stream_rpc_method_handler(
                     servicer.SubscribeRiskAlerts,
@@ -510,6 +562,87 @@ class GatewayService:
             '/creditnode.gateway.v1.GatewayService/ReportLoan',
             creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanRequest.SerializeToString,
             creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.ReportLoanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateScenarioModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.gateway.v1.GatewayService/CreateScenarioModel',
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelRequest.SerializeToString,
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.CreateScenarioModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitScenarioModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.gateway.v1.GatewayService/FitScenarioModel',
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelRequest.SerializeToString,
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.FitScenarioModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScenarioScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.gateway.v1.GatewayService/GetScenarioScore',
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreRequest.SerializeToString,
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetScenarioScoreResponse.FromString,
             options,
             channel_credentials,
             insecure,
