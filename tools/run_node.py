@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +51,17 @@ def _wait_serving(name: str, proc: subprocess.Popen[bytes], timeout: float = 60)
     raise SystemExit(f"{name} did not become healthy within {timeout}s; see var/log/{name}.log")
 
 
+def example_report_call(gateway: str) -> str:
+    """A credit report on a demo enterprise that has records: public items need no authorization."""
+    keys = VAR / "demo" / "enterprise_keys.json"
+    uscc = next(iter(json.loads(keys.read_text()))) if keys.exists() else "<USCC>"
+    body = json.dumps({"enterprise": f"enterprises/{uscc}", "purpose": "PRE_LOAN", "item_codes": ["REG_BASIC"]})
+    return (
+        ".venv/bin/buf curl --protocol grpc --http2-prior-knowledge -H 'x-creditnode-platform: platforms/xian' "
+        f"-d '{body}' http://{gateway}/creditnode.gateway.v1.GatewayService/GetCreditReport"
+    )
+
+
 def main() -> None:
     (VAR / "log").mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -78,14 +90,14 @@ def main() -> None:
                 )
             _wait_serving(name, procs[name])
             print(f"  {name:<10} healthy on 127.0.0.1:{PORTS[name]}")
-        demo = ROOT / "tools" / "demo_province.py"
-        if demo.exists():
-            print("loading the demo province ...")
-            subprocess.run([sys.executable, str(demo)], cwd=ROOT, env=_env("registry"), check=True)
+        print("loading the demo province ...")
+        subprocess.run([sys.executable, "-m", "tools.demo_province"], cwd=ROOT, env=_env("registry"), check=True)
         gateway = f"127.0.0.1:{PORTS['gateway']}"
-        print(f"\ncreditnode is up. The gateway listens on {gateway}.")
-        print("Example call (a generic client through server reflection):")
+        print(f"\ncreditnode is up. The gateway listens on {gateway} (development mode: plaintext, the calling")
+        print("platform named in the x-creditnode-platform header instead of an mTLS certificate).")
+        print("Example calls (a generic client through server reflection):")
         print(f"  .venv/bin/buf curl --protocol grpc --http2-prior-knowledge --list-methods http://{gateway}")
+        print(f"  {example_report_call(gateway)}")
         print("Logs are in var/log/. Press Ctrl-C to stop.")
         while all(p.poll() is None for p in procs.values()):
             time.sleep(0.5)
