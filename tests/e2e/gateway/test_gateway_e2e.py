@@ -456,3 +456,62 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
     until(lambda: report(node, items=["REG_BASIC"]).records[0].in_dispute, "in-dispute stamp")
     for _ in range(3):
         assert all(r.in_dispute for r in report(node, items=["REG_BASIC"]).records)
+
+    # The department delivers the corrected record and answers CORRECTED: the next report carries the correction,
+    # unstamped, and xian (which received the disputed version) gets a correction notice.
+    from creditnode.objection.v1 import objection_service_pb2_grpc as ob_grpc
+    from creditnode.registry.v1 import records_pb2 as rec
+    from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+
+    raw = (
+        rec_grpc.RecordServiceStub(node.registry.channel)
+        .GetRecord(rec.GetRecordRequest(name=record.name, view=rec.PERSONAL_DATA_VIEW_RAW))
+        .record
+    )
+    corrected_fields = dict(raw.fields)
+    corrected_fields["registered_capital_yuan"] = rec.FieldValue(decimal_value="2000000.00")
+    delivered = (
+        rec_grpc.RecordIngestionServiceStub(node.registry.channel)
+        .IngestBatch(
+            rec.IngestBatchRequest(
+                records=[
+                    rec.IngestRecord(
+                        sequence=1,
+                        item_code="REG_BASIC",
+                        source_record_id=raw.provenance.source_record_id,
+                        source_version=2,
+                        uscc=e.uscc,
+                        event_time=ts(datetime.now(UTC) - timedelta(minutes=5)),
+                        fields=corrected_fields,
+                    )
+                ]
+            ),
+            metadata=(("x-creditnode-department", "sx-amr"),),
+        )
+        .results[0]
+    )
+    assert delivered.outcome == rec.RECORD_OUTCOME_ACCEPTED, delivered
+    objection_service = next(p for p in node.procs if p.name == "objection")
+    with grpc.insecure_channel(objection_service.address) as channel:
+        objections = ob_grpc.ObjectionServiceStub(channel)
+        answered = objections.AnswerObjection(
+            ob.AnswerObjectionRequest(
+                name=filed.name,
+                department="departments/sx-amr",
+                target=ob.Target(record=ob.RecordTarget(record=record.name, version=record.version)),
+                outcome=ob.OUTCOME_CORRECTED,
+                corrected_version=2,
+                request_id=secrets.token_hex(8),
+            ),
+            timeout=20,
+        ).objection
+        assert answered.status == ob.OBJECTION_STATUS_RESOLVED
+
+        def corrected_and_clear() -> bool:
+            got = report(node, items=["REG_BASIC"]).records[0]
+            capital = got.record.fields["registered_capital_yuan"].decimal_value
+            return not got.in_dispute and got.record.version == 2 and capital.startswith("2000000")
+
+        until(corrected_and_clear, "the corrected record, no longer in dispute, in a new report")
+        notices = objections.ListCorrectionNotices(ob.ListCorrectionNoticesRequest(recipient="platforms/xian")).notices
+        assert filed.name in {n.objection for n in notices}
