@@ -131,7 +131,7 @@ def build(
         "DisputeFlagRaised": disputes.flag_raised,
         "DisputeFlagCleared": disputes.flag_cleared,
         "TargetMarkedUnverifiable": disputes.marked_unverifiable,
-        "StatementAttached": parked,
+        "StatementAttached": disputes.statement_attached,
         "ReinsertionGuardRequested": parked,
         "ForwardingBreached": RegistryBreaches(registry).forwarding_breached,
         "RecordCorrected": note,

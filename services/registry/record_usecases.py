@@ -505,6 +505,34 @@ def set_dispute(
         return _get(uow, catalogue, record_id)[0]
 
 
+def attach_statement(
+    uow: RegistryUnitOfWork, cache: CatalogueCache, *, record_id: str, objection: str, statement: str
+) -> RecordView:
+    """Show the enterprise's statement with a record whose objection ended UPHELD or UNVERIFIABLE."""
+    with uow:
+        catalogue = cache.get(uow)
+        view, _ = _get(uow, catalogue, record_id)
+        dispute = next((d for d in view.disputes if d.objection == objection), None)
+        if dispute is None:
+            raise NotFound("ERROR_REASON_DISPUTE_NOT_FOUND", "that objection has no flag on the record")
+        if dispute.cleared_at is None or dispute.outcome not in (
+            DisputeOutcome.UPHELD.value,
+            DisputeOutcome.UNVERIFIABLE.value,
+        ):
+            raise FailedPrecondition(
+                "ERROR_REASON_ILLEGAL_TRANSITION",
+                "a statement is attached once the objection ended upheld or unverifiable",
+                {"from": dispute.outcome or "OPEN", "to": "STATEMENT_ATTACHED"},
+            )
+        if dispute.statement == statement:
+            return view  # a retry
+        uow.records.set_statement(record_id, objection, statement)
+        revision = uow.events.next_revision()
+        uow.records.add_changes([RecordChange(revision, record_id, view.head.item_code, ChangeType.DISPUTE_CLEARED)])
+        uow.commit()
+        return _get(uow, catalogue, record_id)[0]
+
+
 def clear_dispute(
     uow: RegistryUnitOfWork,
     cache: CatalogueCache,

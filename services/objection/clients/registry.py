@@ -172,6 +172,21 @@ class RegistryDisputes:
         self._call("ClearRecordDispute", request)
         return DONE
 
+    def statement_attached(self, payload: Mapping[str, Any]) -> str:
+        target = payload["target"]
+        if "record_id" not in target:
+            return PARKED  # statements on evaluations belong to scoring, which has no API for them yet
+        self._call(
+            "AttachRecordStatement",
+            rec.AttachRecordStatementRequest(
+                name=target["record_id"],
+                objection=f"objections/{payload['objection_id']}",
+                statement=str(payload["statement"]),
+                request_id=_request_id(payload, target["record_id"]),
+            ),
+        )
+        return DONE
+
     def marked_unverifiable(self, payload: Mapping[str, Any]) -> str:
         target = payload["target"]
         if "record_id" not in target:

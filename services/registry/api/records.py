@@ -439,6 +439,17 @@ class Records(pb_grpc.RecordServiceServicer):
         self.notifier.notify()
         return pb.SetRecordDisputeResponse(record=credit_record(view, raw=False))
 
+    def AttachRecordStatement(self, request: pb.AttachRecordStatementRequest, context: grpc.ServicerContext) -> Any:
+        view = uc.attach_statement(
+            self.writer(),
+            self.cache,
+            record_id=_record_id(request.name),
+            objection=_objection(request.objection),
+            statement=validation.text("statement", request.statement, max_len=2000),
+        )
+        self.notifier.notify()
+        return pb.AttachRecordStatementResponse(record=credit_record(view, raw=False))
+
     def ClearRecordDispute(self, request: pb.ClearRecordDisputeRequest, context: grpc.ServicerContext) -> Any:
         objection = _objection(request.objection)
         outcome = from_proto_enum(pb.DisputeOutcome, "DISPUTE_OUTCOME", request.outcome, DisputeOutcome, "outcome")

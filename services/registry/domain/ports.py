@@ -227,6 +227,9 @@ class RecordStore(Protocol):
 
     def clear_dispute(self, record_id: str, objection: str, at: datetime, outcome: str, statement: str) -> None: ...
 
+    def set_statement(self, record_id: str, objection: str, statement: str) -> None:
+        """Replace the statement shown for an objection already cleared on the record."""
+
     def changes_after(self, revision: int, max_revisions: int) -> list[RecordChange]:
         """Changes with revision > ``revision``, whole revisions only."""
 

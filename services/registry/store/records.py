@@ -417,6 +417,14 @@ class SqlRecords:
             .execution_options(synchronize_session=False)
         )
 
+    def set_statement(self, record_id: str, objection: str, statement: str) -> None:
+        self.s.execute(
+            update(RecordDisputeRow)
+            .where(RecordDisputeRow.record_id == record_id, RecordDisputeRow.objection == objection)
+            .values(statement=statement)
+            .execution_options(synchronize_session=False)
+        )
+
     def changes_after(self, revision: int, max_revisions: int) -> list[RecordChange]:
         e = RecordEventRow
         upper = self.s.scalar(

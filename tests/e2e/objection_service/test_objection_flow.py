@@ -329,3 +329,34 @@ def test_a_late_forward_is_recorded_against_the_platform_in_the_registry(node: d
     breach = admin.ListPlatformBreaches(admin_pb.ListPlatformBreachesRequest(platform=platform.name)).breaches[0]
     assert breach.kind == admin_pb.BREACH_KIND_OBJECTION_FORWARDED_LATE
     assert acme.uscc not in breach.detail
+
+
+def test_an_upheld_record_shows_the_enterprises_statement_in_the_registry(node: dict[str, Any]) -> None:
+    client: RegistryClient = node["registry"]
+    objections = node["objections"]
+    create_departments(client)
+    platform, _ = client.admitted_platform()
+    acme, _ = client.enterprise(platform.name)
+    record = _ingest(client, tax_record(acme.uscc, 7))
+    filed = _file(
+        objections,
+        platform=platform.name,
+        filer=f"enterprises/{acme.uscc}",
+        enterprise=acme.uscc,
+        records=[ob.RecordTarget(record=record, version=1)],
+    ).objection
+    target = ob.Target(record=ob.RecordTarget(record=record, version=1))
+    objections.AnswerObjection(
+        ob.AnswerObjectionRequest(name=filed.name, department=TAX, target=target, outcome=ob.OUTCOME_UPHELD)
+    )
+    objections.AttachStatement(
+        ob.AttachStatementRequest(
+            name=filed.name, enterprise=acme.uscc, target=target, statement="该笔税款系分期缴纳，已按约履行"
+        )
+    )
+
+    def shown() -> bool:
+        got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=record)).record
+        return "该笔税款系分期缴纳，已按约履行" in got.statements
+
+    _eventually(shown, "the statement is shown with the record")

@@ -249,6 +249,30 @@ def test_a_correction_the_department_already_delivered_bars_the_disputed_version
     assert back.results[0].reason == er.ERROR_REASON_RECORD_REINSERTED  # the disputed content cannot come back
 
 
+def test_a_statement_is_shown_only_after_an_upheld_or_unverifiable_outcome(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    name = _batch(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0].record
+    stub = records(client.channel)
+    stub.SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=name, objection="objections/o3"))
+    attach = rec_pb.AttachRecordStatementRequest(name=name, objection="objections/o3", statement="税款已于次月补缴")
+    with pytest.raises(grpc.RpcError) as err:  # still open: nothing was decided yet
+        stub.AttachRecordStatement(attach)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    stub.ClearRecordDispute(
+        rec_pb.ClearRecordDisputeRequest(name=name, objection="objections/o3", outcome=rec_pb.DISPUTE_OUTCOME_UPHELD)
+    )
+    shown = stub.AttachRecordStatement(attach).record
+    assert list(shown.statements) == ["税款已于次月补缴"]
+    assert stub.AttachRecordStatement(attach).record.statements == shown.statements  # a retry changes nothing
+    with pytest.raises(grpc.RpcError) as err:
+        stub.AttachRecordStatement(
+            rec_pb.AttachRecordStatementRequest(name=name, objection="objections/none", statement="x")
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_timeliness_counts_deliveries_rejections_and_items_without_data(client: RegistryClient, platform: str) -> None:
     e, _ = client.enterprise(platform)
     late = tax_record(e.uscc, 1)  # last month's tax record, due the 20th of this month: on time or late by date

@@ -394,6 +394,24 @@ class ClearRecordDisputeResponse(_message.Message):
     record: CreditRecord
     def __init__(self, record: _Optional[_Union[CreditRecord, _Mapping]] = ...) -> None: ...
 
+class AttachRecordStatementRequest(_message.Message):
+    __slots__ = ("name", "objection", "statement", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    objection: str
+    statement: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., statement: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AttachRecordStatementResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: CreditRecord
+    def __init__(self, record: _Optional[_Union[CreditRecord, _Mapping]] = ...) -> None: ...
+
 class WatchRecordChangesRequest(_message.Message):
     __slots__ = ("start_revision", "item_codes", "categories", "view")
     START_REVISION_FIELD_NUMBER: _ClassVar[int]

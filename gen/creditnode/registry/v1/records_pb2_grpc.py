@@ -223,6 +223,11 @@ class RecordServiceStub:
                 request_serializer=creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeRequest.SerializeToString,
                 response_deserializer=creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeResponse.FromString,
                 _registered_method=True)
+        self.AttachRecordStatement = channel.unary_unary(
+                '/creditnode.registry.v1.RecordService/AttachRecordStatement',
+                request_serializer=creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementRequest.SerializeToString,
+                response_deserializer=creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementResponse.FromString,
+                _registered_method=True)
         self.WatchRecordChanges = channel.unary_stream(
                 '/creditnode.registry.v1.RecordService/WatchRecordChanges',
                 request_serializer=creditnode_dot_registry_dot_v1_dot_records__pb2.WatchRecordChangesRequest.SerializeToString,
@@ -267,6 +272,14 @@ class RecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AttachRecordStatement(self, request, context):
+        """AttachRecordStatement shows the enterprise's statement with a record whose objection was upheld or could not be
+        verified (replacing an earlier statement on that objection); called by the objection service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchRecordChanges(self, request, context):
         """WatchRecordChanges streams record changes after a revision; an empty batch is a heartbeat.
         """
@@ -303,6 +316,11 @@ def add_RecordServiceServicer_to_server(servicer, server):
                     servicer.ClearRecordDispute,
                     request_deserializer=creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeRequest.FromString,
                     response_serializer=creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeResponse.SerializeToString,
+            ),
+            'AttachRecordStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttachRecordStatement,
+                    request_deserializer=creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementRequest.FromString,
+                    response_serializer=creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementResponse.SerializeToString,
             ),
             'WatchRecordChanges': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchRecordChanges,
@@ -424,6 +442,33 @@ class RecordService:
             '/creditnode.registry.v1.RecordService/ClearRecordDispute',
             creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeRequest.SerializeToString,
             creditnode_dot_registry_dot_v1_dot_records__pb2.ClearRecordDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachRecordStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.registry.v1.RecordService/AttachRecordStatement',
+            creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementRequest.SerializeToString,
+            creditnode_dot_registry_dot_v1_dot_records__pb2.AttachRecordStatementResponse.FromString,
             options,
             channel_credentials,
             insecure,
