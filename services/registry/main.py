@@ -12,12 +12,12 @@ from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.config import ServiceSettings
 from services.kit.db import ping, session_factories, utcnow
+from services.kit.notify import CommitNotifier
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 from services.registry import record_usecases
 from services.registry.api.records import RecordIngestion, Records, SharingLists
 from services.registry.api.servicers import Registry, RegistryAdmin
-from services.registry.api.watch import RevisionNotifier
 from services.registry.ca import FileCertificateAuthority
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, load_sharing_list
 from services.registry.store.repositories import SqlRegistryUnitOfWork
@@ -49,7 +49,7 @@ def build(
     ca = FileCertificateAuthority(
         settings.ca_dir or settings.var_dir / "registry-ca", autocreate=settings.ca_autocreate, now=utcnow()
     )
-    notifier = RevisionNotifier()
+    notifier = CommitNotifier()
 
     def writer() -> SqlRegistryUnitOfWork:
         return SqlRegistryUnitOfWork(writer_sessions)

@@ -123,7 +123,7 @@ def build(
             lambda: ping(runtime.engine),
             participants.connected.is_set,
             # a registry without the record API yet (UNIMPLEMENTED) still lets scoring serve evaluations
-            lambda: records.connected.is_set() or records.unimplemented.is_set(),
+            records.connected.is_set,
         ],
         on_stop=[close],
         reflection=settings.reflection,

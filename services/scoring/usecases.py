@@ -15,6 +15,7 @@ import structlog
 import yaml
 
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.notify import CommitNotifier
 from services.kit.validation import identifier, invalid
 from services.scoring.domain import effectiveness as eff
 from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
@@ -48,28 +49,6 @@ PARTICIPANTS_STREAM = "registry.participants"
 BATCH = 1000
 
 
-class Notifier:
-    """Wakes alert watchers in this process right after a commit; other replicas' alerts are found by polling."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._generation = 0
-
-    def notify(self) -> None:
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        with self._cond:
-            self._cond.wait_for(lambda: self._generation != seen, timeout)
-            return self._generation
-
-    @property
-    def generation(self) -> int:
-        return self._generation
-
-
 @dataclass
 class Scoring:
     """Everything the use cases need, wired once by the composition root."""
@@ -81,7 +60,7 @@ class Scoring:
     clock: Callable[[], datetime]
     # catalogue reads the registry's current sharing list (item -> field -> type) to check models on publication.
     catalogue: Callable[[], Catalogue | None] = lambda: None
-    notifier: Notifier = field(default_factory=Notifier)
+    notifier: CommitNotifier = field(default_factory=CommitNotifier)
     _compiled: dict[str, Model] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

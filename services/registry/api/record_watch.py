@@ -1,4 +1,4 @@
-"""WatchRecordChanges: resumable by revision, whole revisions per batch, heartbeats, woken by RevisionNotifier."""
+"""WatchRecordChanges: resumable by revision, whole revisions per batch, heartbeats, woken by CommitNotifier."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import grpc
 from creditnode.registry.v1 import records_pb2 as pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from services.kit.errors import FailedPrecondition
+from services.kit.notify import CommitNotifier
 from services.kit.protos import to_proto_enum
 from services.kit.validation import invalid
 from services.registry import record_usecases as uc
-from services.registry.api.watch import RevisionNotifier
 
 MAX_REVISIONS_PER_BATCH = 50
 
@@ -24,7 +24,7 @@ class RecordWatch:
         self,
         reader: uc.UowFactory,
         cache: uc.CatalogueCache,
-        notifier: RevisionNotifier,
+        notifier: CommitNotifier,
         *,
         poll_seconds: float = 0.2,
         heartbeat_seconds: float = 2.0,

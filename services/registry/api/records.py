@@ -22,10 +22,10 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit import paging, validation
 from services.kit.errors import InvalidArgument
+from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry import record_usecases as uc
 from services.registry.api.record_watch import RecordWatch
-from services.registry.api.watch import RevisionNotifier
 from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
 from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
@@ -296,7 +296,7 @@ def diff_to(d: SharingListDiff | None) -> sl_pb.SharingListDiff | None:
 
 
 class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
-    def __init__(self, writer: UowFactory, cache: CatalogueCache, notifier: RevisionNotifier, clock: Clock) -> None:
+    def __init__(self, writer: UowFactory, cache: CatalogueCache, notifier: CommitNotifier, clock: Clock) -> None:
         self.writer, self.cache, self.notifier, self.clock = writer, cache, notifier, clock
 
     def _department(self, context: grpc.ServicerContext) -> str:
@@ -388,7 +388,7 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
 
 class Records(pb_grpc.RecordServiceServicer):
     def __init__(
-        self, writer: UowFactory, reader: UowFactory, cache: CatalogueCache, notifier: RevisionNotifier, clock: Clock
+        self, writer: UowFactory, reader: UowFactory, cache: CatalogueCache, notifier: CommitNotifier, clock: Clock
     ) -> None:
         self.writer, self.reader, self.cache, self.notifier, self.clock = writer, reader, cache, notifier, clock
 

@@ -15,10 +15,11 @@ from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.kit import paging, validation
 from services.kit.errors import InvalidArgument
+from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp
 from services.registry import usecases
 from services.registry.api import convert
-from services.registry.api.watch import ParticipantWatch, RevisionNotifier
+from services.registry.api.watch import ParticipantWatch
 from services.registry.domain.participants import (
     Breach,
     BreachKind,
@@ -52,7 +53,7 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
     """Operator methods. Every mutation notifies watchers after its commit."""
 
     def __init__(
-        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: RevisionNotifier, clock: Clock
+        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: CommitNotifier, clock: Clock
     ) -> None:
         self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
 
@@ -234,7 +235,7 @@ class Registry(rs_grpc.RegistryServiceServicer):
     """Reads for internal services, enterprise registration relayed by platforms, and the participant watch."""
 
     def __init__(
-        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: RevisionNotifier, clock: Clock
+        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: CommitNotifier, clock: Clock
     ) -> None:
         self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
         self.watch = ParticipantWatch(reader, notifier, clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 
@@ -11,6 +10,7 @@ import grpc
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.kit.errors import FailedPrecondition
+from services.kit.notify import CommitNotifier
 from services.kit.validation import invalid
 from services.registry import usecases
 from services.registry.api import convert
@@ -25,28 +25,6 @@ _KINDS = {
     rs_pb.PARTICIPANT_KIND_ENTERPRISE: ParticipantKind.ENTERPRISE,
     rs_pb.PARTICIPANT_KIND_DEPARTMENT: ParticipantKind.DEPARTMENT,
 }
-
-
-class RevisionNotifier:
-    """Wakes watchers in this process right after a commit; other replicas' commits are found by polling."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._generation = 0
-
-    def notify(self) -> None:
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        with self._cond:
-            self._cond.wait_for(lambda: self._generation != seen, timeout)
-            return self._generation
-
-    @property
-    def generation(self) -> int:
-        return self._generation
 
 
 def _participant(
@@ -71,7 +49,7 @@ class ParticipantWatch:
     def __init__(
         self,
         reader: Callable[[], RegistryUnitOfWork],
-        notifier: RevisionNotifier,
+        notifier: CommitNotifier,
         clock: Callable[[], datetime],
         *,
         poll_seconds: float = 0.2,

@@ -107,8 +107,6 @@ class _Watcher:
         self.connected = threading.Event()
         self._last_message = time.monotonic()
         WATCH_LAG.labels("scoring", self.name).set_function(lambda: time.monotonic() - self._last_message)
-        # set while the server answers UNIMPLEMENTED (the registry's RecordService has not landed yet)
-        self.unimplemented = threading.Event()
 
     def start(self) -> _Watcher:
         self._thread.start()
@@ -140,16 +138,12 @@ class _Watcher:
                     if not self.connected.is_set():
                         self.connected.set()
                         WATCH_CONNECTED.labels("scoring", self.name).set(1)
-                    self.unimplemented.clear()
                     backoff = self._min
                     self._handle(batch)
                     self._cursor.save(revision)
                     if self._stop.is_set():
                         return
             except grpc.RpcError as exc:
-                if exc.code() == grpc.StatusCode.UNIMPLEMENTED and not self.unimplemented.is_set():
-                    self.unimplemented.set()
-                    log.warning("watch_unimplemented", watch=self.name)
                 info = error_info(exc)
                 if (info is not None and info.reason == "ERROR_REASON_WATCH_REVISION_COMPACTED") or (
                     exc.code() == grpc.StatusCode.FAILED_PRECONDITION
