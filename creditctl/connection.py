@@ -16,6 +16,8 @@ DEFAULT_ADDRESSES = {
     "consent": "127.0.0.1:50053",
     "scoring": "127.0.0.1:50054",
     "objection": "127.0.0.1:50055",
+    # The gateway's internal listener (SupervisionService); make run serves it on the gateway's one port.
+    "supervision": "127.0.0.1:50051",
 }
 
 

@@ -325,6 +325,7 @@ def running_node(tmp_path: Path, database_url: str, *, full: bool = True, **gate
                         "DATABASE_URL": objection_db,
                         "VAR_DIR": str(tmp_path / "objection-var"),
                         "REGISTRY_ADDR": registry.address,
+                        "SCORING_ADDR": scoring.address,
                         "GATEWAY_ADDR": internal,
                         "DISPATCH_INTERVAL_SECONDS": "0.2",
                     },

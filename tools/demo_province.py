@@ -324,8 +324,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registry", default=os.environ.get("REGISTRY_ADDR", "127.0.0.1:50052"))
     parser.add_argument("--seed", type=int, default=20231231)
-    parser.add_argument("--enterprises", type=int, default=2000)
-    parser.add_argument("--record-enterprises", type=int, default=150, help="enterprises that get records")
+    parser.add_argument("--enterprises", type=int, default=int(os.environ.get("DEMO_ENTERPRISES", "2000")))
+    parser.add_argument(
+        "--record-enterprises",
+        type=int,
+        default=int(os.environ.get("DEMO_RECORD_ENTERPRISES", "150")),
+        help="enterprises that get records",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "demo")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
-PORTS = {"gateway": 50051, "registry": 50052, "consent": 50053, "scoring": 50054, "objection": 50055}
+# RUN_NODE_VAR_DIR and RUN_NODE_BASE_PORT let tests run a second node beside a developer's (defaults: var/, 50051).
+VAR = Path(os.environ.get("RUN_NODE_VAR_DIR", str(ROOT / "var")))
+_BASE = int(os.environ.get("RUN_NODE_BASE_PORT", "50051"))
+PORTS = {name: _BASE + i for i, name in enumerate(["gateway", "registry", "consent", "scoring", "objection"])}
 # Start order: what others depend on comes first.
 ORDER = ["registry", "consent", "scoring", "objection", "gateway"]
 
@@ -91,7 +93,12 @@ def main() -> None:
             _wait_serving(name, procs[name])
             print(f"  {name:<10} healthy on 127.0.0.1:{PORTS[name]}")
         print("loading the demo province ...")
-        subprocess.run([sys.executable, "-m", "tools.demo_province"], cwd=ROOT, env=_env("registry"), check=True)
+        subprocess.run(
+            [sys.executable, "-m", "tools.demo_province", "--out", str(VAR / "demo")],
+            cwd=ROOT,
+            env=_env("registry"),
+            check=True,
+        )
         gateway = f"127.0.0.1:{PORTS['gateway']}"
         print(f"\ncreditnode is up. The gateway listens on {gateway} (development mode: plaintext, the calling")
         print("platform named in the x-creditnode-platform header instead of an mTLS certificate).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from creditctl.commands import cert, coverage, evidence, objections, platform, scoring, sharing
+from creditctl.commands import cert, coverage, evidence, findings, objections, platform, scoring, sharing
 
 
 def register(root: click.Group) -> None:
@@ -15,5 +15,6 @@ def register(root: click.Group) -> None:
     root.add_command(scoring.model)
     root.add_command(scoring.effectiveness)
     root.add_command(objections.objections)
-    root.add_command(evidence.findings)
+    root.add_command(evidence.log)
+    root.add_command(findings.findings)
     root.add_command(evidence.evidence)

@@ -1,4 +1,4 @@
-"""``creditctl findings`` and ``creditctl evidence export``: supervision reads of a service's evidence log."""
+"""``creditctl log``, ``creditctl evidence export`` and ``evidence package``: reads of the node's evidence logs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from creditctl.output import enum_short, message_dict, timestamp_text
 from creditctl.params import MOMENT, timestamp
 from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
+from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
+from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
 
 KINDS = {
     "all": ev_pb.LEAF_KIND_UNSPECIFIED,
@@ -28,23 +30,36 @@ KINDS = {
 LOGS = ["gateway", "registry", "consent", "scoring", "objection"]
 
 
+def _where(service: str) -> str:
+    """The gateway's log is listed on its internal listener (the platforms' door refuses ListLeaves)."""
+    return "supervision" if service == "gateway" else service
+
+
 def _stub(ctl: Ctl, service: str) -> ev_grpc.EvidenceLogServiceStub:
-    return ctl.stub(service, ev_grpc.EvidenceLogServiceStub)
+    return ctl.stub(_where(service), ev_grpc.EvidenceLogServiceStub)
 
 
 def list_leaves(
-    ctl: Ctl, service: str, kind: str, since: datetime | None, until: datetime | None, limit: int
+    ctl: Ctl,
+    service: str,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    match: dict[str, str] | None = None,
 ) -> list[ev_pb.Leaf]:
-    """Leaves in log order, filtered; at most ``limit`` (0: all)."""
+    """Leaves in log order, filtered (``match``: top-level payload fields); at most ``limit`` (0: all)."""
     leaves: list[ev_pb.Leaf] = []
     token = ""
     while True:
-        request = ev_pb.ListLeavesRequest(page_size=1000, page_token=token, kind=KINDS[kind])
+        request = ev_pb.ListLeavesRequest(
+            page_size=1000, page_token=token, kind=KINDS[kind], payload_equals=match or {}
+        )
         if since is not None:
             request.start_time.CopyFrom(timestamp(since))
         if until is not None:
             request.end_time.CopyFrom(timestamp(until))
-        response = ctl.call(service, _stub(ctl, service).ListLeaves, request)
+        response = ctl.call(_where(service), _stub(ctl, service).ListLeaves, request)
         leaves.extend(response.leaves)
         token = response.next_page_token
         if not token or (limit and len(leaves) >= limit):
@@ -67,15 +82,29 @@ def _filters(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-@click.command()
+@click.command("log")
 @_filters
+@click.option("--platform", help="Only leaves of this platform (platforms/{id}).")
+@click.option("--requester", help="Only leaves of this requester (an institution or platform name).")
+@click.option("--enterprise", help="Only leaves about this enterprise (enterprises/{uscc}).")
+@click.option("--authorization", help="Only leaves under this authorization (authorizations/{id}).")
 @pass_ctl
-def findings(ctl: Ctl, service: str, kind: str, since: datetime | None, until: datetime | None, limit: int) -> None:
-    """What the node released, to whom and why (R8): the gateway's disclosure leaves, by default.
+def log(
+    ctl: Ctl,
+    /,
+    service: str,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    **match: str | None,
+) -> None:
+    """What the node released, to whom and why (R8): the gateway's disclosure leaves, by default, by platform,
+    requester, enterprise, authorization and period.
 
     Payloads hold ids and hashes only; a supervisor reviews them for misuse and exports receipts as evidence.
     """
-    leaves = list_leaves(ctl, service, kind, since, until, limit)
+    leaves = list_leaves(ctl, service, kind, since, until, limit, {k: v for k, v in match.items() if v})
 
     def payload(leaf: ev_pb.Leaf) -> object:
         try:
@@ -130,7 +159,7 @@ def export(
     except OSError as exc:
         raise CtlError(f"cannot create {out_dir}: {exc}", EXIT_USAGE) from exc
     stub = _stub(ctl, service)
-    head = ctl.call(service, stub.GetSignedTreeHead, ev_pb.GetSignedTreeHeadRequest(fresh=True)).tree_head
+    head = ctl.call(_where(service), stub.GetSignedTreeHead, ev_pb.GetSignedTreeHeadRequest(fresh=True)).tree_head
     if indexes:
         wanted = sorted(set(indexes))
         if wanted[-1] >= head.tree_size:
@@ -140,7 +169,7 @@ def export(
     files: list[str] = []
     for index in ctl.out.track(wanted, f"exporting {len(wanted)} receipts"):
         proof = ctl.call(
-            service,
+            _where(service),
             stub.GetInclusionProof,
             ev_pb.GetInclusionProofRequest(leaf_index=index, tree_size=head.tree_size),
         )
@@ -148,7 +177,7 @@ def export(
         receipt = proof.receipt_json or json.dumps(message_dict(proof), sort_keys=True)
         path.write_text(receipt + "\n", encoding="utf-8")
         files.append(str(path))
-    keys = ctl.call(service, stub.ListPublicKeys, ev_pb.ListPublicKeysRequest())
+    keys = ctl.call(_where(service), stub.ListPublicKeys, ev_pb.ListPublicKeysRequest())
     (out_dir / "public-keys.json").write_text(json.dumps(message_dict(keys), indent=2, sort_keys=True) + "\n")
     (out_dir / "tree-head.json").write_text(json.dumps(message_dict(head), indent=2, sort_keys=True) + "\n")
     summary = {"log": service, "origin": head.origin, "tree_size": head.tree_size, "receipts": files}
@@ -157,5 +186,54 @@ def export(
         lambda: ctl.out.fields(
             f"exported {len(files)} receipts to {out_dir}",
             [("log", head.origin), ("tree size", head.tree_size), ("receipts", len(files))],
+        ),
+    )
+
+
+@evidence.command("package")
+@click.option("--arbiter", required=True, help="The arbitration commission or court, institutions/{id}.")
+@click.option("--dispute", "reference", required=True, help="The case number the arbiter gives the dispute.")
+@click.option("--enterprise", required=True, help="The borrower, enterprises/{uscc}.")
+@click.option("--lender", required=True, help="The lender, institutions/{id}.")
+@click.option("--loan", "loan_id", required=True, help="The loan's id in the loan register.")
+@click.option("--on-behalf-of", default="", help="platforms/{id} when 秦信融 asks for a platform it proxies.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the package (never overwritten).")  # fmt: skip
+@pass_ctl
+def package(
+    ctl: Ctl,
+    arbiter: str,
+    reference: str,
+    enterprise: str,
+    lender: str,
+    loan_id: str,
+    on_behalf_of: str,
+    out_file: Path,
+) -> None:
+    """Fetch a loan dispute's signed evidence package through the gateway (mTLS as the arbiter's platform).
+
+    Check it offline: python -m services.kit.evidence.verify package OUT --public-key GATEWAY --public-key CONSENT
+    """
+    if out_file.exists():
+        raise CtlError(f"{out_file} exists; not overwriting evidence", EXIT_USAGE)
+    request = gw_pb.GetEvidencePackageRequest(
+        arbiter=arbiter,
+        dispute_reference=reference,
+        enterprise=enterprise,
+        lender=lender,
+        loan_id=loan_id,
+        on_behalf_of=on_behalf_of,
+    )
+    got = ctl.call("gateway", ctl.stub("gateway", gw_grpc.GatewayServiceStub).GetEvidencePackage, request)
+    try:
+        out_file.write_text(got.package_json, encoding="utf-8")
+    except OSError as exc:
+        raise CtlError(f"cannot write {out_file}: {exc}", EXIT_USAGE) from exc
+    summary = {"file": str(out_file), "package_sha256": got.package_sha256, "leaf_index": got.leaf_index}
+    ctl.out.emit(
+        summary,
+        lambda: ctl.out.fields(
+            f"evidence package written to {out_file}",
+            [("sha256", got.package_sha256), ("export logged as leaf", got.leaf_index)],
         ),
     )

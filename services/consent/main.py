@@ -16,12 +16,16 @@ from services.consent.api.servicer import ConsentServicer, register
 from services.consent.clients.files import CatalogueFileError, SharingListFile, load_purposes
 from services.consent.clients.registry import GrpcRegistry, RequesterRemovalWatcher
 from services.consent.domain.ports import Registry
+from services.consent.store.models import evidence_models
 from services.consent.store.repositories import SqlChangeFeed, SqlRegistryCursor, unit_of_work_factories
 from services.consent.usecases import Consent
 from services.consent.watch import WatchHub, WatchTiming
 from services.kit.client import make_channel
 from services.kit.config import REPO_ROOT, ServiceSettings, SettingsError
 from services.kit.db import ping, session_factories
+from services.kit.evidence.heads import load_or_create_node_key
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 
@@ -49,6 +53,9 @@ class ConsentSettings(ServiceSettings):
     watch_lease_margin_seconds: float = Field(default=0.5, gt=0, le=30)
     # expiry_sweep_seconds is how often expired authorizations are recorded as EXPIRED (checks never wait for it).
     expiry_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # evidence_key_file is the consent log's Ed25519 key (a Secret in production);
+    # empty means var_dir/consent-evidence.key, created when missing.
+    evidence_key_file: Path | None = None
 
 
 class _Sweeper:
@@ -103,7 +110,9 @@ def build(
         _fail(f"PURPOSES_FILE: {exc}")
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
     writer_sessions, reader_sessions = session_factories(runtime.engine)
-    writer, reader = unit_of_work_factories(writer_sessions, reader_sessions)
+    key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "consent-evidence.key")
+    evidence = EvidenceLog(runtime.engine, evidence_models, origin="creditnode/consent", key=key).start()
+    writer, reader = unit_of_work_factories(writer_sessions, reader_sessions, evidence)
     hub = WatchHub(
         SqlChangeFeed(reader_sessions),
         WatchTiming(
@@ -131,9 +140,9 @@ def build(
     spec = ServerSpec(
         name=NAME,
         listen_addr=settings.listen_addr,
-        register=lambda server: register(server, servicer),
-        readiness=[lambda: ping(runtime.engine)],
-        on_stop=[watcher.close, sweeper.close, hub.close, runtime.engine.dispose],
+        register=lambda server: [*register(server, servicer), *register_evidence_log_service(server, evidence)],
+        readiness=[lambda: ping(runtime.engine), evidence.healthy],
+        on_stop=[watcher.close, sweeper.close, hub.close, evidence.close, runtime.engine.dispose],
         reflection=settings.reflection,
         max_workers=settings.max_workers,
         tracer_provider=runtime.tracer_provider,

@@ -23,7 +23,6 @@ from services.consent.domain.ports import (
     Event,
     NonceRecord,
     Page,
-    ReceiptLog,
     Registry,
     UnitOfWork,
     Use,
@@ -69,13 +68,6 @@ class CheckQuery:
     request_id: str = ""
 
 
-class NullReceiptLog:
-    """Receipt hook used until the evidence log is wired: receipts stay in the consent store only."""
-
-    def append(self, receipt: Receipt) -> None:
-        return None
-
-
 class Consent:
     """The consent service's use cases, wired once by the composition root."""
 
@@ -90,7 +82,6 @@ class Consent:
         barrier: EnforcementBarrier,
         clock: Clock,
         window: timedelta = timedelta(minutes=5),
-        receipts: ReceiptLog | None = None,
     ) -> None:
         self._writer = writer
         self._reader = reader
@@ -100,7 +91,6 @@ class Consent:
         self._barrier = barrier
         self._clock = clock
         self._window = window
-        self._receipts = receipts or NullReceiptLog()
 
     # ---------------------------------------------------------------- signed commands
 
@@ -164,7 +154,6 @@ class Consent:
         )
         auth.last_receipt_digest = receipt.digest
         uow.authorizations.append_event(Event(receipt, auth.state))
-        self._receipts.append(receipt)
         return receipt
 
     def grant(self, req: GrantRequest) -> Outcome:

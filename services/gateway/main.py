@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from concurrent import futures
+from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
@@ -17,23 +18,30 @@ from pydantic import Field, model_validator
 
 from services.gateway.api.identity import CertificateIdentity, DevHeaderIdentity, Identify
 from services.gateway.api.servicer import GatewayServicer, register
+from services.gateway.api.supervision import register_supervision
 from services.gateway.clients.consent import ConsentCache, ConsentClient
+from services.gateway.clients.consent_evidence import ConsentEvidence
 from services.gateway.clients.downstream import ObjectionClient, ScoringClient
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache
+from services.gateway.clients.supervision_registry import SupervisionRegistry
 from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.domain.supervision import Thresholds
+from services.gateway.evidence_packages import EvidencePackages
 from services.gateway.store.disclosures import EvidenceDisclosureLog, NullDisclosureLog
+from services.gateway.store.findings import SqlFindings
 from services.gateway.store.models import evidence_models
+from services.gateway.supervision import Supervision
 from services.gateway.usecases import DisclosureLog, Gateway
 from services.kit.client import make_channel
 from services.kit.config import ServiceSettings
-from services.kit.db import ping
+from services.kit.db import ping, session_factories
 from services.kit.errors import PermissionDenied
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.runtime import run_main, start_runtime
-from services.kit.server import RunningServer, ServerSpec
+from services.kit.server import RequestInterceptor, RunningServer, ServerSpec
 
 NAME = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,8 +69,9 @@ class GatewaySettings(ServiceSettings):
     tls_client_ca_file: Path | None = None
     # health_listen_addr serves plain gRPC health only (for the kubelet, which cannot speak mTLS); empty: none.
     health_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
-    # internal_listen_addr serves plain gRPC health and the full EvidenceLogService (ListLeaves included) for the
-    # node's internal services (objection reads who received what); reachable only inside the cluster. Empty: none.
+    # internal_listen_addr serves plain gRPC health, the full EvidenceLogService (ListLeaves included) and the
+    # SupervisionService for the node's internal services and operators (objection reads who received what,
+    # supervisors run the rules); reachable only inside the cluster. Empty: none.
     internal_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
     # gateway_audit switches the disclosure log; false is only for the benchmark's on/off ratio.
     gateway_audit: bool = True
@@ -82,6 +91,12 @@ class GatewaySettings(ServiceSettings):
     quota_enterprises_per_day: int = Field(default=5000, ge=0)
     # signature_window_seconds is the allowed distance of a self-query's signed_at from the node clock.
     signature_window_seconds: int = Field(default=300, ge=10, le=3600)
+    # supervision_breadth_enterprises: an institution querying this many enterprises without authorization in a day
+    # is flagged.
+    supervision_breadth_enterprises: int = Field(default=20, ge=1)
+    # supervision_burst_denials within supervision_burst_window_seconds to one platform are flagged.
+    supervision_burst_denials: int = Field(default=50, ge=1)
+    supervision_burst_window_seconds: int = Field(default=300, ge=1, le=86400)
 
     @model_validator(mode="after")
     def _tls_unless_dev(self) -> Self:
@@ -106,17 +121,26 @@ def server_credentials(settings: GatewaySettings) -> grpc.ServerCredentials:
 
 class PlainListener:
     """Plain gRPC on its own port: health mirroring the main server's readiness checks, and optionally the full
-    evidence log service for internal readers."""
+    evidence log service and supervision for internal readers (with the kit's error mapping and request logs)."""
 
-    def __init__(self, addr: str, checks: list[object], evidence: EvidenceLog | None = None) -> None:
+    def __init__(
+        self,
+        addr: str,
+        checks: list[object],
+        evidence: EvidenceLog | None = None,
+        supervision: Supervision | None = None,
+    ) -> None:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gateway-plain"),
+            interceptors=[RequestInterceptor(f"{NAME}-internal", propagate_only=True)],
             options=[("grpc.so_reuseport", 0)],
         )
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if evidence is not None:
             register_evidence_log_service(self.server, evidence)
+        if supervision is not None:
+            register_supervision(self.server, supervision)
         self.port = self.server.add_insecure_port(addr)
         self._checks = checks
         self._stop = threading.Event()
@@ -176,6 +200,7 @@ def build(
         disclosure_log = EvidenceDisclosureLog(evidence)
     else:
         disclosure_log = NullDisclosureLog()
+    scoring = ScoringClient(scoring_channel)
     gateway = Gateway(
         participants=participants,
         consent_cache=consent_cache,
@@ -183,25 +208,38 @@ def build(
         registry=RegistryReader(registry_channel),
         sharing_list=SharingListCache(registry_channel, settings.sharing_list_refresh_seconds),
         disclosure_log=disclosure_log,
-        scoring=ScoringClient(scoring_channel),
+        scoring=scoring,
         objection=ObjectionClient(objection_channel),
         quotas=Quotas(
             QuotaLimits(settings.quota_requests_per_minute, settings.quota_enterprises_per_day), time.monotonic
         ),
     )
-    from datetime import timedelta
-
     gateway.signature_window = timedelta(seconds=settings.signature_window_seconds)
     identify: Identify = (
         DevHeaderIdentity() if settings.gateway_insecure_dev else CertificateIdentity(participants.revoked)
     )
-    servicer = GatewayServicer(gateway, identify)
+    packages = EvidencePackages(gateway, evidence, ConsentEvidence(consent_channel), scoring.check_loan)
+    servicer = GatewayServicer(gateway, identify, packages)
+    supervision = (
+        None
+        if evidence is None
+        else Supervision(
+            evidence,
+            SqlFindings(*session_factories(runtime.engine)),
+            SupervisionRegistry(registry_channel),
+            Thresholds(
+                breadth_enterprises=settings.supervision_breadth_enterprises,
+                burst_denials=settings.supervision_burst_denials,
+                burst_window=timedelta(seconds=settings.supervision_burst_window_seconds),
+            ),
+        )
+    )
     checks = [lambda: ping(runtime.engine), participants.live, consent_cache.live]
     if evidence is not None:
         checks.append(evidence.healthy)
     listeners = [PlainListener(settings.health_listen_addr, list(checks))] if settings.health_listen_addr else []
     if settings.internal_listen_addr:
-        listeners.append(PlainListener(settings.internal_listen_addr, list(checks), evidence))
+        listeners.append(PlainListener(settings.internal_listen_addr, list(checks), evidence, supervision))
 
     def register_all(server: grpc.Server) -> list[str]:
         names = register(server, servicer)
@@ -209,6 +247,8 @@ def build(
             # In insecure dev mode the one listener is also the internal one (make run: objection reads leaves here).
             authorize = None if settings.gateway_insecure_dev else _evidence_authorize
             names = [*names, *register_evidence_log_service(server, evidence, authorize)]
+        if supervision is not None and settings.gateway_insecure_dev:
+            names = [*names, *register_supervision(server, supervision)]
         return names
 
     def stop_all() -> None:

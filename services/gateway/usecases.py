@@ -219,7 +219,7 @@ class Gateway:
             records.append(r)
         allowed = not gated or (bool(authorization) and gated <= covered)
         report = Report(q.enterprise, allowed, authorization, reason, verdicts, records)
-        payload_hash = _digest(records)
+        payload_hash, record_hashes = _digests(records)
         leaf = self.disclosure_log.record(
             {
                 "type": "credit_report",
@@ -231,6 +231,8 @@ class Gateway:
                 "purpose": q.purpose,
                 "released": sorted({r.item_code for r in records}),
                 "records": [r.name.rsplit("/", 1)[-1] for r in records][:200],
+                # Each record's own hash, so an evidence package can prove one record without the others.
+                "record_sha256": record_hashes[:200],
                 "withheld": [v.item_code for v in verdicts if not v.released],
                 "authorization": authorization,
                 "request_id": q.request_id,
@@ -259,7 +261,7 @@ class Gateway:
         verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
         records = self.registry.records(uscc, list(q.item_codes), raw=True)
         history = [d for d in self.disclosure_log.disclosures_of(q.enterprise) if d[2].get("type") == "credit_report"]
-        payload_hash = _digest(records)
+        payload_hash, _ = _digests(records)
         leaf = self.disclosure_log.record(
             {
                 "type": "self_query",
@@ -421,10 +423,13 @@ def _before(r: rec.CreditRecord, since: datetime) -> bool:
     return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
 
 
-def _digest(records: Sequence[rec.CreditRecord]) -> str:
+def _digests(records: Sequence[rec.CreditRecord]) -> tuple[str, list[str]]:
+    """SHA-256 over all records as released (length-prefixed), and each record's own SHA-256 (hex)."""
     h = hashlib.sha256()
+    each: list[str] = []
     for r in records:
         data = r.SerializeToString(deterministic=True)
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
-    return h.hexdigest()
+        each.append(hashlib.sha256(data).hexdigest())
+    return h.hexdigest(), each

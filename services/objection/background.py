@@ -54,6 +54,18 @@ def note(payload: Mapping[str, Any]) -> str:
     return DONE
 
 
+def by_target(records: Handler, evaluations: Handler) -> Handler:
+    """One handler for an event about a target: ``evaluations`` for an evaluation, ``records`` for a record."""
+
+    def handle(payload: Mapping[str, Any]) -> str:
+        target = payload.get("target")
+        if isinstance(target, Mapping) and "evaluation_id" in target:
+            return evaluations(payload)
+        return records(payload)
+
+    return handle
+
+
 def parked(payload: Mapping[str, Any]) -> str:
     """Kept in the outbox for a consumer API that does not exist yet (see the service README)."""
     log.warning("objection_event_parked", event_type=payload["type"], objection=payload["objection_id"])

@@ -24,10 +24,10 @@ from services.kit.server import RunningServer, ServerSpec
 from services.kit.workdays import WorkCalendar
 from services.objection import usecases
 from services.objection.api.servicer import ObjectionApi
-from services.objection.background import Dispatcher, Handler, Periodic, alert, note, parked
+from services.objection.background import Dispatcher, Handler, Periodic, alert, by_target, note, parked
 from services.objection.clients.disclosures import GrpcDisclosureLog
 from services.objection.clients.registry import GrpcRecords, GrpcSharingList, RegistryBreaches, RegistryDisputes
-from services.objection.clients.scoring import EvaluationsNotWired
+from services.objection.clients.scoring import ScoringDisputes, ScoringEvaluationLookup
 from services.objection.domain import ObjectionPolicy, Recipient
 from services.objection.domain.objection import ObjectionFilter
 from services.objection.store.models import evidence_models
@@ -42,6 +42,8 @@ class ObjectionSettings(ServiceSettings):
 
     # registry_addr is the registry (RecordService, SharingListService), host:port.
     registry_addr: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
+    # scoring_addr is scoring (evaluation lookups, evaluation dispute flags, re-evaluation), host:port.
+    scoring_addr: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
     # gateway_addr is where the gateway serves its evidence log (disclosures); empty: disclosure reads fail UNAVAILABLE.
     gateway_addr: str = Field(default="", pattern=r"^([^\s:]+:\d{1,5})?$")
     # handling_days is clock 2 in calendar days (R6: 20).
@@ -54,9 +56,9 @@ class ObjectionSettings(ServiceSettings):
     dispatch_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
     # sharing_list_ttl_seconds is how long the sharing list is cached for routing.
     sharing_list_ttl_seconds: float = Field(default=60.0, ge=0, le=86400)
-    # evidence_key_path is the objection evidence log's Ed25519 key (a Secret in production);
+    # evidence_key_file is the objection evidence log's Ed25519 key (a Secret in production);
     # empty means var_dir/objection-evidence.key, created when missing.
-    evidence_key_path: Path | None = None
+    evidence_key_file: Path | None = None
 
 
 class _DisclosuresNotConfigured:
@@ -102,9 +104,10 @@ def build(
     """Start the objection service on ``settings.listen_addr``; tests call this in-process."""
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
     writer_sessions, reader_sessions = session_factories(runtime.engine)
-    key = load_or_create_node_key(settings.evidence_key_path or settings.var_dir / "objection-evidence.key")
+    key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "objection-evidence.key")
     evidence = EvidenceLog(runtime.engine, evidence_models, origin="creditnode/objection", key=key).start()
     registry = make_channel(settings.registry_addr, tracer_provider=runtime.tracer_provider)
+    scoring = make_channel(settings.scoring_addr, tracer_provider=runtime.tracer_provider)
     calendar = WorkCalendar.load()
     disclosures: Any = (
         GrpcDisclosureLog(make_channel(settings.gateway_addr, tracer_provider=runtime.tracer_provider))
@@ -113,7 +116,7 @@ def build(
     )
     lookups = usecases.Lookups(
         records=GrpcRecords(registry),
-        evaluations=EvaluationsNotWired(),
+        evaluations=ScoringEvaluationLookup(scoring),
         disclosures=disclosures,
         departments=GrpcSharingList(registry, ttl=settings.sharing_list_ttl_seconds),
         calendar=calendar,
@@ -127,15 +130,17 @@ def build(
         return SqlObjectionUnitOfWork(reader_sessions)
 
     disputes = RegistryDisputes(registry)
+    evaluation_disputes = ScoringDisputes(scoring)
+    # Records' effects go to the registry, evaluations' to scoring.
     handlers: Mapping[str, Handler] = {
-        "DisputeFlagRaised": disputes.flag_raised,
-        "DisputeFlagCleared": disputes.flag_cleared,
-        "TargetMarkedUnverifiable": disputes.marked_unverifiable,
-        "StatementAttached": disputes.statement_attached,
+        "DisputeFlagRaised": by_target(disputes.flag_raised, evaluation_disputes.flag_raised),
+        "DisputeFlagCleared": by_target(disputes.flag_cleared, evaluation_disputes.flag_cleared),
+        "TargetMarkedUnverifiable": by_target(disputes.marked_unverifiable, evaluation_disputes.marked_unverifiable),
+        "StatementAttached": by_target(disputes.statement_attached, evaluation_disputes.statement_attached),
         "ReinsertionGuardRequested": parked,
         "ForwardingBreached": RegistryBreaches(registry).forwarding_breached,
         "RecordCorrected": note,
-        "ReevaluationRequested": note,
+        "ReevaluationRequested": evaluation_disputes.reevaluation_requested,
         "DisputeRouted": note,
         "ObjectionResolved": note,
         "ForwardTimelinessUnknown": alert,
@@ -163,6 +168,7 @@ def build(
         for job in jobs:
             job.stop()
         registry.close()
+        scoring.close()
 
     spec = ServerSpec(
         name=NAME,

@@ -14,6 +14,7 @@ import structlog
 
 from services.kit.errors import InvalidArgument, NotFound, PermissionDenied
 from services.objection.domain import (
+    EVALUATION_HANDLER,
     Calendar,
     DisclosureLog,
     EvaluationLookup,
@@ -208,7 +209,7 @@ def may_see(objection: Objection, requester: str) -> bool:
         return requester == objection.platform
     if requester.startswith("institutions/"):
         return requester == objection.filer.id
-    if requester.startswith("departments/"):
+    if requester.startswith("departments/") or requester == EVALUATION_HANDLER:
         return requester in objection.departments
     return False
 

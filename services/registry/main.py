@@ -12,6 +12,9 @@ from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.config import ServiceSettings
 from services.kit.db import ping, session_factories, utcnow
+from services.kit.evidence.heads import load_or_create_node_key
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.notify import CommitNotifier
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
@@ -20,6 +23,7 @@ from services.registry.api.records import RecordIngestion, Records, SharingLists
 from services.registry.api.servicers import Registry, RegistryAdmin
 from services.registry.ca import FileCertificateAuthority
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, load_sharing_list
+from services.registry.store.models import evidence_models
 from services.registry.store.repositories import SqlRegistryUnitOfWork
 
 NAME = "registry"
@@ -35,6 +39,9 @@ class RegistrySettings(ServiceSettings):
     ca_autocreate: bool = False
     # sharing_list_path is published as version 1 when the database has no sharing list yet.
     sharing_list_path: Path = DEFAULT_SHARING_LIST_PATH
+    # evidence_key_file is the registry log's Ed25519 key (a Secret in production);
+    # empty means var_dir/registry-evidence.key, created when missing.
+    evidence_key_file: Path | None = None
 
 
 def build(
@@ -50,9 +57,11 @@ def build(
         settings.ca_dir or settings.var_dir / "registry-ca", autocreate=settings.ca_autocreate, now=utcnow()
     )
     notifier = CommitNotifier()
+    key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "registry-evidence.key")
+    evidence = EvidenceLog(runtime.engine, evidence_models, origin="creditnode/registry", key=key).start()
 
     def writer() -> SqlRegistryUnitOfWork:
-        return SqlRegistryUnitOfWork(writer_sessions)
+        return SqlRegistryUnitOfWork(writer_sessions, evidence)
 
     def reader() -> SqlRegistryUnitOfWork:
         return SqlRegistryUnitOfWork(reader_sessions)
@@ -71,6 +80,7 @@ def build(
         records_grpc.add_RecordServiceServicer_to_server(Records(writer, reader, lists, notifier, utcnow), server)
         sl_grpc.add_SharingListServiceServicer_to_server(SharingLists(writer, reader, lists, utcnow), server)
         return [
+            *register_evidence_log_service(server, evidence),  # type: ignore[arg-type]
             "creditnode.registry.v1.RegistryService",
             "creditnode.registry.v1.RegistryAdminService",
             "creditnode.registry.v1.RecordIngestionService",
@@ -82,8 +92,8 @@ def build(
         name=NAME,
         listen_addr=settings.listen_addr,
         register=register,
-        readiness=[lambda: ping(runtime.engine)],
-        on_stop=[runtime.engine.dispose],
+        readiness=[lambda: ping(runtime.engine), evidence.healthy],
+        on_stop=[evidence.close, runtime.engine.dispose],
         reflection=settings.reflection,
         max_workers=settings.max_workers,
         tracer_provider=runtime.tracer_provider,

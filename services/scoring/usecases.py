@@ -18,6 +18,7 @@ from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgume
 from services.kit.notify import CommitNotifier
 from services.kit.validation import identifier, invalid
 from services.scoring.domain import effectiveness as eff
+from services.scoring.domain.disputes import DisputeOutcome, open_dispute, view
 from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
 from services.scoring.domain.engine import extract as extract_values
 from services.scoring.domain.extract import Catalogue
@@ -191,6 +192,21 @@ def _items(model: Model, evidence: Sequence[RecordRef]) -> tuple[str, ...]:
 
 
 def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: int, force: bool = False) -> int:
+    """Re-evaluate ``uscc`` from the registry's records (unless ``revision`` was seen); returns the alerts stored."""
+    return _refresh(sc, uscc, platform_id=platform_id, revision=revision, force=force)[0]
+
+
+def _refresh(
+    sc: Scoring,
+    uscc: str,
+    *,
+    platform_id: str,
+    revision: int,
+    force: bool = False,
+    request: tuple[str, str, str] | None = None,
+) -> tuple[int, StoredEvaluation | None]:
+    """The body of :func:`refresh_enterprise`; also returns the new evaluation, and stores ``request``
+    (method, request id, fingerprint) in the same transaction so a replay finds exactly this evaluation."""
     page = sc.records.enterprise_records(uscc)
     records = tuple(page.records) if page is not None else ()
     seen_revision = max(revision, page.revision if page is not None else 0)
@@ -200,7 +216,7 @@ def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: in
         before = uow.enterprises.get(uscc)
         loans = uow.loans.outstanding_for(uscc)
     if before is not None and not force and before.record_revision >= seen_revision > 0:
-        return 0
+        return 0, None
     current = snapshot(model, records, now)
     events = []
     if loans and before is not None and before.records_as_of is not None:
@@ -225,7 +241,9 @@ def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: in
                 max(seen_revision, before.record_revision if before else 0),
             )
         )
-        uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
+        made = uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
+        if request is not None:
+            uow.requests.put(request[0], request[1], request[2], str(made.evaluation_id))
         for loan in loans:
             for event in events:
                 key = (loan.institution_id, _items(model, event.evidence))
@@ -248,27 +266,145 @@ def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: in
     if stored:
         sc.notifier.notify()
         log.info("alerts_raised", count=stored)
-    return stored
+    return stored, made
 
 
 # ---------------------------------------------------------------------- reads
 
 
+def _with_disputes(uow: ScoringUnitOfWork, uscc: str, stored: list[StoredEvaluation]) -> list[StoredEvaluation]:
+    """Each evaluation with what the enterprise's objections show on it now."""
+    if not stored:
+        return stored
+    disputes = uow.disputes.for_enterprise(uscc)
+    return [replace(s, dispute=view(disputes, s.evaluation_id)) for s in stored]
+
+
 def get_evaluation(sc: Scoring, uscc: str) -> StoredEvaluation:
     with sc.reader() as uow:
         got = uow.evaluations.current(uscc)
-    if got is None:
-        raise NotFound(
-            "ERROR_REASON_EVALUATION_NOT_FOUND",
-            "the enterprise has no evaluation",
-            {"enterprise": f"enterprises/{uscc}"},
-        )
-    return got
+        if got is None:
+            raise NotFound(
+                "ERROR_REASON_EVALUATION_NOT_FOUND",
+                "the enterprise has no evaluation",
+                {"enterprise": f"enterprises/{uscc}"},
+            )
+        return _with_disputes(uow, uscc, [got])[0]
 
 
 def evaluation_history(sc: Scoring, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
     with sc.reader() as uow:
-        return uow.evaluations.history(uscc, before_id, limit)
+        return _with_disputes(uow, uscc, uow.evaluations.history(uscc, before_id, limit))
+
+
+def _evaluation(uow: ScoringUnitOfWork, uscc: str, evaluation_id: int) -> StoredEvaluation:
+    got = uow.evaluations.get(uscc, evaluation_id)
+    if got is None:
+        raise NotFound(
+            "ERROR_REASON_EVALUATION_NOT_FOUND",
+            "the enterprise has no evaluation of that name",
+            {"evaluation": f"enterprises/{uscc}/evaluations/{evaluation_id}"},
+        )
+    return got
+
+
+def evaluation_by_name(sc: Scoring, uscc: str, evaluation_id: int) -> StoredEvaluation:
+    """One evaluation of the enterprise's history; NOT_FOUND when the enterprise has none with that id."""
+    with sc.reader() as uow:
+        return _with_disputes(uow, uscc, [_evaluation(uow, uscc, evaluation_id)])[0]
+
+
+# ---------------------------------------------------------------------- objections on evaluations
+# The objection service calls these from its outbox (at-least-once, in no guaranteed order), so each is idempotent
+# per (enterprise, objection) and none depends on another having arrived first.
+
+
+def _same_evaluation(objection: str, disputed: int, named: int) -> None:
+    if disputed != named:
+        raise invalid("name", f"{objection} disputes another evaluation of the enterprise")
+
+
+def set_dispute(sc: Scoring, uscc: str, evaluation_id: int, objection: str) -> StoredEvaluation:
+    """Flag the evaluation (and later ones) in dispute for ``objection``; a redelivery after the outcome leaves the
+    ended dispute as it is, so a late flag never reopens it."""
+    now = sc.clock()
+    with sc.writer() as uow:
+        target = _evaluation(uow, uscc, evaluation_id)
+        existing = uow.disputes.get(uscc, objection)
+        if existing is None:
+            uow.disputes.put(open_dispute(uscc, objection, evaluation_id, now))
+        else:
+            _same_evaluation(objection, existing.evaluation_id, evaluation_id)
+        result = _with_disputes(uow, uscc, [target])[0]
+        uow.commit()
+    log.info("evaluation_dispute_set", objection=objection, evaluation=evaluation_id)
+    return result
+
+
+def clear_dispute(
+    sc: Scoring, uscc: str, evaluation_id: int, objection: str, outcome: DisputeOutcome, statement: str | None
+) -> StoredEvaluation:
+    """End ``objection``'s dispute; its cover stops at the enterprise's current evaluation (a re-evaluation asked for
+    by a CORRECTED outcome comes first, so the corrected evaluation is never shown in dispute)."""
+    now = sc.clock()
+    with sc.writer() as uow:
+        target = _evaluation(uow, uscc, evaluation_id)
+        current = uow.evaluations.current(uscc)
+        assert current is not None  # the target is one of the enterprise's evaluations
+        stored = uow.disputes.get(uscc, objection)
+        # An outcome delivered before its flag records both at once.
+        existing = stored or open_dispute(uscc, objection, evaluation_id, now)
+        _same_evaluation(objection, existing.evaluation_id, evaluation_id)
+        closed = existing.close(outcome, now, current.evaluation_id, statement)
+        if closed != stored:
+            uow.disputes.put(closed)
+        result = _with_disputes(uow, uscc, [target])[0]
+        uow.commit()
+    log.info("evaluation_dispute_cleared", objection=objection, evaluation=evaluation_id, outcome=outcome.value)
+    return result
+
+
+def attach_statement(sc: Scoring, uscc: str, evaluation_id: int, objection: str, statement: str) -> StoredEvaluation:
+    """Show the enterprise's statement with the evaluations an UPHELD or UNVERIFIABLE objection covered."""
+    with sc.writer() as uow:
+        target = _evaluation(uow, uscc, evaluation_id)
+        existing = uow.disputes.get(uscc, objection)
+        if existing is None:
+            raise NotFound(
+                "ERROR_REASON_EVALUATION_DISPUTE_NOT_FOUND",
+                "the objection has no dispute on this evaluation",
+                {"objection": objection},
+            )
+        _same_evaluation(objection, existing.evaluation_id, evaluation_id)
+        updated = existing.with_statement(statement)
+        if updated != existing:
+            uow.disputes.put(updated)
+        result = _with_disputes(uow, uscc, [target])[0]
+        uow.commit()
+    return result
+
+
+def reevaluate(sc: Scoring, uscc: str, request_id: str, fingerprint: str) -> StoredEvaluation:
+    """Evaluate the enterprise now from its current records; a retry with the same request id returns the same
+    evaluation instead of making another."""
+    if request_id:
+        with sc.reader() as uow:
+            done = uow.requests.get("ReEvaluate", request_id)
+        if done is not None:
+            if done[0] != fingerprint:
+                raise InvalidArgument(
+                    "ERROR_REASON_REQUEST_ID_REUSED", "request_id was used for another request", {"field": "request_id"}
+                )
+            return evaluation_by_name(sc, uscc, int(done[1]))
+    with sc.reader() as uow:
+        state = uow.enterprises.get(uscc)
+    if state is None or not state.active:
+        raise NotFound("ERROR_REASON_ENTERPRISE_NOT_FOUND", "the enterprise is not registered", {"field": "enterprise"})
+    request = ("ReEvaluate", request_id, fingerprint) if request_id else None
+    _, made = _refresh(sc, uscc, platform_id=state.platform_id, revision=0, force=True, request=request)
+    assert made is not None  # forced: always evaluated
+    log.info("enterprise_reevaluated", evaluation=made.evaluation_id)
+    return evaluation_by_name(sc, uscc, made.evaluation_id)
 
 
 def _state(sc: Scoring, uscc: str) -> EnterpriseState:
@@ -444,6 +580,14 @@ def report_loan(sc: Scoring, cmd: NewLoan) -> LoanEntry:
         )
         uow.loans.add(loan)
         uow.commit()
+    return loan
+
+
+def get_loan(sc: Scoring, loan_id: str) -> LoanEntry:
+    with sc.reader() as uow:
+        loan = uow.loans.get(loan_id)
+    if loan is None:
+        raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan", {"loan": f"loans/{loan_id}"})
     return loan
 
 

@@ -144,6 +144,7 @@ def test_objection_exports_sla_counts_and_next_years_calendar(port: int, tmp_pat
         "DATABASE_URL": database_url,
         "VAR_DIR": str(tmp_path),
         "REGISTRY_ADDR": "127.0.0.1:9",
+        "SCORING_ADDR": "127.0.0.1:9",
         "METRICS_PORT": str(metrics_port),
         "SWEEP_INTERVAL_SECONDS": "0.2",
     }

@@ -200,13 +200,6 @@ class EnforcementBarrier(Protocol):
         """Return once every watching replica applied ``revision`` or lost its lease."""
 
 
-class ReceiptLog(Protocol):
-    """Hook for the evidence log: called inside the unit of work for every receipt (CONSENT_EVENT leaves)."""
-
-    def append(self, receipt: Receipt) -> None:
-        """Record the receipt in the tamper-evident log, in the same transaction."""
-
-
 class Clock(Protocol):
     """The node's clock (UTC)."""
 

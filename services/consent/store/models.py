@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
+from services.kit.evidence.schema import add_evidence_tables
 
 
 class Base(DeclarativeBase):
@@ -128,3 +129,5 @@ class RegistryCursor(Base):
 
 
 metadata = Base.metadata
+# The consent log: one CONSENT_EVENT leaf per receipt, appended in the event's own transaction.
+evidence_models = add_evidence_tables(metadata)

@@ -16,6 +16,8 @@ from services.consent.domain.signing import Receipt
 from services.consent.store.models import AuthorizationRow, EventRow, NonceRow, RegistryCursor, RevisionCounter, UseRow
 from services.kit.db import SqlUnitOfWork
 from services.kit.errors import Aborted, InvalidArgument
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.log import EvidenceLog
 
 _A = cast(Table, AuthorizationRow.__table__)
 _E = cast(Table, EventRow.__table__)
@@ -95,9 +97,10 @@ _CANDIDATES = select(_A).where(
 class SqlAuthorizations:
     """AuthorizationRepository on SQLAlchemy. ``locking`` (writers) locks read rows on PostgreSQL until commit."""
 
-    def __init__(self, session: Session, *, locking: bool) -> None:
+    def __init__(self, session: Session, *, locking: bool, evidence: EvidenceLog | None = None) -> None:
         self.session = session
         self.locking = locking
+        self.evidence = evidence
 
     def get(self, authorization_id: str) -> Authorization | None:
         row = self.session.execute(_BY_ID_LOCKED if self.locking else _BY_ID, {"id": authorization_id}).first()
@@ -177,6 +180,9 @@ class SqlAuthorizations:
                 digest=r.digest,
             )
         )
+        if self.evidence is not None:
+            # The CONSENT_EVENT leaf commits with the event, or neither does: no receipt without its proof.
+            self.evidence.append_in(self.session, LeafKind.CONSENT_EVENT, r.evidence_payload())
 
     def event(self, authorization_id: str, revision: int) -> Event | None:
         row = self.session.execute(
@@ -325,13 +331,16 @@ class ConsentUnitOfWork(SqlUnitOfWork):
     authorizations: SqlAuthorizations
     nonces: SqlNonces
 
-    def __init__(self, session_factory: sessionmaker[Session], *, locking: bool) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], *, locking: bool, evidence: EvidenceLog | None = None
+    ) -> None:
         super().__init__(session_factory)
         self._locking = locking
+        self._evidence = evidence
 
     def __enter__(self) -> Self:
         super().__enter__()
-        self.authorizations = SqlAuthorizations(self.session, locking=self._locking)
+        self.authorizations = SqlAuthorizations(self.session, locking=self._locking, evidence=self._evidence)
         self.nonces = SqlNonces(self.session)
         return self
 
@@ -387,10 +396,13 @@ class _Prefixed:
 
 
 def unit_of_work_factories(
-    writer: sessionmaker[Session], reader: sessionmaker[Session]
+    writer: sessionmaker[Session], reader: sessionmaker[Session], evidence: EvidenceLog | None = None
 ) -> tuple[Callable[[], ConsentUnitOfWork], Callable[[], ConsentUnitOfWork]]:
-    """(writing, reading) unit-of-work factories for the use cases."""
-    return (lambda: ConsentUnitOfWork(writer, locking=True), lambda: ConsentUnitOfWork(reader, locking=False))
+    """(writing, reading) unit-of-work factories; writers append each receipt's leaf to ``evidence``."""
+    return (
+        lambda: ConsentUnitOfWork(writer, locking=True, evidence=evidence),
+        lambda: ConsentUnitOfWork(reader, locking=False),
+    )
 
 
 class SqlRegistryCursor:

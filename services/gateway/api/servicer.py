@@ -12,6 +12,7 @@ from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
 from services.gateway.api.identity import Identify
 from services.gateway.domain.policy import Openness, Withheld
 from services.gateway.domain.selfquery import SignedSelfQuery
+from services.gateway.evidence_packages import EvidencePackages, PackageRequest
 from services.gateway.usecases import Gateway, ReportQuery
 from services.kit.errors import DomainError
 
@@ -32,9 +33,10 @@ _WITHHELD = {
 
 
 class GatewayServicer(pb_grpc.GatewayServiceServicer):
-    def __init__(self, gateway: Gateway, identify: Identify) -> None:
+    def __init__(self, gateway: Gateway, identify: Identify, packages: EvidencePackages) -> None:
         self.gateway = gateway
         self.identify = identify
+        self.packages = packages
 
     def _who(self, context: grpc.ServicerContext, method: str, enterprise: str, request_id: str = "") -> str:
         try:
@@ -204,6 +206,23 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
     def GetObjection(self, request: pb.GetObjectionRequest, context: grpc.ServicerContext) -> Any:
         connected = self._who(context, "GetObjection", "")
         return pb.GetObjectionResponse(result=self.gateway.get_objection(request.name, connected, request.on_behalf_of))
+
+    def GetEvidencePackage(self, request: pb.GetEvidencePackageRequest, context: grpc.ServicerContext) -> Any:
+        connected = self._who(context, "evidence_package", request.enterprise)
+        exported = self.packages.export(
+            PackageRequest(
+                arbiter=request.arbiter,
+                reference=request.dispute_reference,
+                enterprise=request.enterprise,
+                lender=request.lender,
+                loan_id=request.loan_id,
+                on_behalf_of=request.on_behalf_of,
+            ),
+            connected,
+        )
+        return pb.GetEvidencePackageResponse(
+            package_json=exported.package_json, package_sha256=exported.sha256, leaf_index=exported.leaf_index
+        )
 
 
 def register(server: grpc.Server, servicer: GatewayServicer) -> list[str]:

@@ -12,6 +12,7 @@ from creditnode.objection.v1 import objection_service_pb2_grpc as opb_grpc
 from creditnode.scoring.v1 import scoring_service_pb2 as spb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as spb_grpc
 from services.gateway.clients.errors import relayed
+from services.kit.errors import NotFound
 
 
 class ScoringClient:
@@ -23,6 +24,13 @@ class ScoringClient:
             return getattr(self.stub, method)(request)
         except grpc.RpcError as exc:
             raise relayed(exc, "scoring") from None
+
+    def check_loan(self, loan_id: str, enterprise: str, lender: str) -> None:
+        """NotFound unless the loan register holds this loan between ``enterprise`` and ``lender``."""
+        loan = self.call("GetLoan", spb.GetLoanRequest(name=f"loans/{loan_id}")).loan
+        if loan.enterprise != enterprise or loan.institution != lender:
+            # Said as "not found": the arbiter learns nothing about loans outside its dispute.
+            raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan between that enterprise and lender")
 
     def watch_alerts(self, institution: str, after_cursor: int) -> tuple[Any, Iterator[spb.WatchAlertsResponse]]:
         """The call (to cancel it) and its responses; errors surface while iterating."""

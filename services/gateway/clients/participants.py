@@ -38,6 +38,7 @@ def institution_view(i: pp.Institution) -> InstitutionView:
         name=i.name,
         platform=i.platform,
         active_with_access=i.status == pp.INSTITUTION_STATUS_ACTIVE and i.access == pp.ACCESS_ALLOWED,
+        arbiter=i.type in (pp.INSTITUTION_TYPE_ARBITRATION, pp.INSTITUTION_TYPE_COURT),
     )
 
 

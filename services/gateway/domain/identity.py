@@ -28,6 +28,7 @@ class InstitutionView:
     name: str
     platform: str
     active_with_access: bool
+    arbiter: bool = False  # an arbitration commission or court: may request evidence packages
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""SQLAlchemy models of the gateway service's own database: the disclosure (evidence) log's tables."""
+"""SQLAlchemy models of the gateway service's own database: the disclosure (evidence) log and supervision findings."""
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
 
-from services.kit.db import service_metadata
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.kit.db import UtcDateTime, service_metadata
 from services.kit.evidence.schema import add_evidence_tables
 
 
@@ -10,6 +13,25 @@ class Base(DeclarativeBase):
     """Every table of the gateway service hangs off this base: one metadata per service."""
 
     metadata = service_metadata()
+
+
+class FindingRow(Base):
+    """A supervision finding; the fingerprint (rule, subject, day) makes re-running a period idempotent."""
+
+    __tablename__ = "supervision_findings"
+    __table_args__ = (Index("ix_supervision_findings_platform", "platform", "finding_id"),)
+
+    finding_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(80))
+    day: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(500))
+    leaves: Mapped[str] = mapped_column(Text)  # JSON list of leaf indices
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 metadata = Base.metadata

@@ -11,6 +11,7 @@ Without it every caller that reaches the listener is served, which suits interna
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from services.kit.validation import invalid
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["EvidenceLogService"].full_name
 
 Authorize = Callable[[str, grpc.ServicerContext], None]
+_PAYLOAD_FIELD = re.compile(r"^[a-z_]{1,32}$")
 
 
 def _timestamp(at: datetime) -> Timestamp:
@@ -88,6 +90,7 @@ def _query(where: LeafFilter) -> list[str | None]:
         where.kind.value if where.kind else None,
         where.start.isoformat() if where.start else None,
         where.end.isoformat() if where.end else None,
+        *(f"{k}={v}" for k, v in where.payload),
     ]
 
 
@@ -111,7 +114,15 @@ def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:
     end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
     if start is not None and end is not None and end <= start:
         raise invalid("end_time", "must be after start_time")
-    return LeafFilter(kind=kind, start=start, end=end)
+    payload = tuple(sorted(request.payload_equals.items()))
+    if len(payload) > 4:
+        raise invalid("payload_equals", "at most 4 fields")
+    for key, value in payload:
+        if not _PAYLOAD_FIELD.match(key):
+            raise invalid("payload_equals", "field names are 1-32 of a-z and _")
+        if not value or len(value) > 200:
+            raise invalid("payload_equals", "values are 1-200 characters")
+    return LeafFilter(kind=kind, start=start, end=end, payload=payload)
 
 
 class EvidenceLogServicer(pb_grpc.EvidenceLogServiceServicer):

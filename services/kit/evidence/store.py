@@ -8,6 +8,7 @@ still matches the size and root in the state row; otherwise it is reloaded from 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,11 +55,23 @@ class StoredLeaf:
 
 @dataclass(frozen=True)
 class LeafFilter:
-    """Which leaves a listing keeps: one kind (or all), created in [start, end)."""
+    """Which leaves a listing keeps: one kind (or all), created in [start, end), with these top-level payload values."""
 
     kind: LeafKind | None = None
     start: datetime | None = None
     end: datetime | None = None
+    payload: tuple[tuple[str, str], ...] = ()
+
+    def keeps(self, leaf: StoredLeaf) -> bool:
+        """The exact payload check (the SQL pattern can also match a nested object)."""
+        if not self.payload:
+            return True
+        payload = json.loads(leaf.entry_json)["payload"]
+        return all(payload.get(k) == v for k, v in self.payload)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -314,13 +327,22 @@ class EvidenceStore:
         """Up to ``limit`` leaves matching ``where`` with an index above ``after``, in log order."""
         lf = self.models.leaf
         stmt = select(lf).order_by(lf.leaf_index).limit(limit)
-        if after is not None:
-            stmt = stmt.where(lf.leaf_index > after)
         if where.kind is not None:
             stmt = stmt.where(lf.kind == where.kind.value)
         if where.start is not None:
             stmt = stmt.where(lf.created_at >= where.start)
         if where.end is not None:
             stmt = stmt.where(lf.created_at < where.end)
+        for key, value in where.payload:
+            # Entries are canonical JSON (sorted keys, no spaces), so a field reads exactly "key":"value".
+            pattern = _like_escape(f"{canonical_json(key)}:{canonical_json(value)}")
+            stmt = stmt.where(lf.entry.like(f"%{pattern}%", escape="\\"))
+        out: list[StoredLeaf] = []
         with translate_db_errors(), self.reader() as s:
-            return [_leaf(row) for row in s.scalars(stmt)]
+            while len(out) < limit:
+                rows = [_leaf(row) for row in s.scalars(stmt if after is None else stmt.where(lf.leaf_index > after))]
+                out.extend(leaf for leaf in rows if where.keeps(leaf))
+                if len(rows) < limit:
+                    break
+                after = rows[-1].index
+        return out[:limit]

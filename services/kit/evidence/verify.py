@@ -2,6 +2,7 @@
 
     python -m services.kit.evidence.verify receipt RECEIPT.json --public-key KEY [--public-key OLD_KEY]
     python -m services.kit.evidence.verify consistency OLD_STH.json NEW_STH.json PROOF.json --public-key KEY
+    python -m services.kit.evidence.verify package PACKAGE.json --public-key GATEWAY_KEY --public-key CONSENT_KEY
 
 KEY is a file (PEM public key, or base64 of the raw 32 bytes) or the base64 text itself; repeat it to accept heads
 signed by older (rotated) keys. Tree heads, receipts and proofs are the JSON the log hands out (``receipt_json``,
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from services.kit.evidence.heads import key_id_of, parse_public_key
+from services.kit.evidence.package import verify_package
 from services.kit.evidence.receipts import Failure, Invalid, verify_consistency, verify_receipt
 
 
@@ -81,7 +83,9 @@ def run(argv: Sequence[str] | None = None) -> tuple[int, str]:
     consistency.add_argument("old_head")
     consistency.add_argument("new_head")
     consistency.add_argument("proof")
-    for p in (receipt, consistency):
+    package = sub.add_parser("package", help="check a loan-dispute evidence package: every proof and its signature")
+    package.add_argument("package")
+    for p in (receipt, consistency, package):
         p.add_argument("--public-key", action="append", required=True, help="file or base64; repeat for old keys")
     args = parser.parse_args(argv)
     try:
@@ -95,6 +99,13 @@ def run(argv: Sequence[str] | None = None) -> tuple[int, str]:
             return 0, (
                 f"valid: leaf {r.leaf_index} ({r.entry.kind.value}) is in {head.origin} at tree size "
                 f"{head.tree_size}, head signed by key {head.key_id}"
+            )
+        if args.command == "package":
+            summary = verify_package(_unwrap(_load_json(args.package), "packageJson"), keys)
+            return 0, (
+                f"valid: package for dispute {summary.reference}: {summary.authorizations} authorizations "
+                f"({summary.consent_events} consent events), {summary.disclosures} disclosures, "
+                f"{summary.records} record hashes"
             )
         old, new = verify_consistency(
             _head_obj(_load_json(args.old_head)),

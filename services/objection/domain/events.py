@@ -97,7 +97,7 @@ class ForwardingBreached(ObjectionEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ReevaluationRequested(ObjectionEvent):
-    """Scoring re-evaluates the enterprise now that the objection is resolved."""
+    """Scoring re-evaluates the enterprise now that the objection is resolved with a correction."""
 
     enterprise: str
 

@@ -51,6 +51,7 @@ from services.objection.domain.reasons import (
     CORRECTION_INVALID,
     DATA_NEVER_RECEIVED,
     DUPLICATE,
+    EVALUATION_NOT_FOUND,
     EXTENSION_REFUSED,
     ILLEGAL_TRANSITION,
     INVALID_FIELD,
@@ -538,6 +539,8 @@ class Objection:
         said alike whether or not the target is in this objection); each target is answered once.
         """
         line = self._line_for(target)
+        # The scoring team answers evaluations only, departments records only: "node:scoring" is never a record's
+        # department, and an evaluation is routed to nobody else, so the routing check below decides both.
         if line is None or line.department != department:
             raise PermissionDenied(NOT_ROUTED_TO_CALLER, "this dispute is not routed to the department")
         if line.outcome is not None:
@@ -652,7 +655,10 @@ class Objection:
             # "Since the objection was filed": from the platform's receipt, the earliest moment anyone knew.
             for recipient in disclosures.recipients_since(self.enterprise, item, since=self.received_at, until=at):
                 notices.setdefault(recipient, []).extend(changes)
-        self._emit(ReevaluationRequested(objection_id=self.id, at=at, enterprise=self.enterprise))
+        # Only a correction changes what the evaluation rests on; re-evaluating after an upheld or unverifiable
+        # outcome would make a new evaluation without the mark and statement the outcome attached.
+        if any(line.outcome is Outcome.CORRECTED for line in self._lines):
+            self._emit(ReevaluationRequested(objection_id=self.id, at=at, enterprise=self.enterprise))
         for recipient, changes in notices.items():
             self._emit(
                 CorrectionNoticeDue(
@@ -768,7 +774,14 @@ def _record_line(index: int, ref: RecordRef, enterprise: str, records: RecordLoo
 
 
 def _evaluation_line(ref: EvaluationRef, enterprise: str, evaluations: EvaluationLookup) -> DisputeLine:
+    # Permission before existence: a name under another enterprise is refused alike whether or not it exists; only
+    # under the enterprise's own name does "no such evaluation" tell the filer nothing it may not know.
+    named = ref.named_enterprise
+    if named is not None and named != enterprise:
+        raise PermissionDenied(TARGET_NOT_OWNED, "the enterprise has no such evaluation", {"target_index": "0"})
     info = evaluations.evaluation(ref.evaluation_id)
+    if info is None and named == enterprise:
+        raise NotFound(EVALUATION_NOT_FOUND, "the enterprise has no evaluation of that name", {"target_index": "0"})
     if info is None or info.enterprise != enterprise:
         raise PermissionDenied(TARGET_NOT_OWNED, "the enterprise has no such evaluation", {"target_index": "0"})
     return DisputeLine(target=ref, item=EVALUATION_ITEM)

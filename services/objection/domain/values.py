@@ -43,13 +43,21 @@ class RecordRef:
 
 @dataclass(frozen=True)
 class EvaluationRef:
-    """One evaluation produced by scoring."""
+    """One evaluation produced by scoring; its id is scoring's name "enterprises/{uscc}/evaluations/{id}"."""
 
     evaluation_id: str
 
     @property
     def key(self) -> str:
         return f"evaluation:{self.evaluation_id}"
+
+    @property
+    def named_enterprise(self) -> str | None:
+        """The USCC the name places the evaluation under; None when the id is not such a name."""
+        parts = self.evaluation_id.split("/")
+        if len(parts) != 4 or parts[0] != "enterprises" or parts[2] != "evaluations" or not parts[1] or not parts[3]:
+            return None
+        return parts[1]
 
 
 Target = RecordRef | EvaluationRef

@@ -82,6 +82,9 @@ class InstitutionType(StrEnum):
     GUARANTEE = "GUARANTEE"
     MICROLOAN = "MICROLOAN"
     OTHER = "OTHER"
+    # Arbitration bodies and courts lend nothing: they may only request evidence packages for disputes.
+    ARBITRATION = "ARBITRATION"
+    COURT = "COURT"
 
 
 class InstitutionStatus(StrEnum):
@@ -430,6 +433,7 @@ class Department:
 
 class BreachKind(StrEnum):
     OBJECTION_FORWARDED_LATE = "OBJECTION_FORWARDED_LATE"
+    SUPERVISION_FINDING = "SUPERVISION_FINDING"
 
 
 @dataclass(frozen=True)

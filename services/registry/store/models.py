@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBin
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
+from services.kit.evidence.schema import add_evidence_tables
 
 
 class Base(DeclarativeBase):
@@ -320,3 +321,5 @@ class BreachRow(Base):
 
 
 metadata = Base.metadata
+# The registry's log: one STATUS_CHANGE leaf per participant status change, appended in the change's transaction.
+evidence_models = add_evidence_tables(metadata)

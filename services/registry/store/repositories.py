@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from services.kit.db import SqlUnitOfWork, utcnow
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.log import EvidenceLog
 from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
@@ -344,8 +347,9 @@ class SqlDepartments:
 
 
 class SqlHistory:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, evidence: EvidenceLog | None = None) -> None:
         self.s = session
+        self.evidence = evidence
 
     @staticmethod
     def _to_domain(r: StatusHistoryRow) -> StatusChange:
@@ -367,6 +371,20 @@ class SqlHistory:
                 revision=change.revision,
             )
         )
+        if self.evidence is not None:
+            # The leaf commits with the change or neither does. Actor and reason are free text: hashed, never logged.
+            self.evidence.append_in(
+                self.s,
+                LeafKind.STATUS_CHANGE,
+                {
+                    "participant": f"{kind.value.lower()}s/{participant_id}",
+                    "from_status": change.from_status,
+                    "to_status": change.to_status,
+                    "actor_sha256": hashlib.sha256(change.actor.encode()).hexdigest(),
+                    "reason_sha256": hashlib.sha256(change.reason.encode()).hexdigest(),
+                    "revision": change.revision,
+                },
+            )
 
     def page(
         self, kind: ParticipantKind, participant_id: str, *, after: int, limit: int
@@ -551,6 +569,10 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     sharing_lists: SqlSharingLists
     records: SqlRecords
 
+    def __init__(self, session_factory: sessionmaker[Session], evidence: EvidenceLog | None = None) -> None:
+        super().__init__(session_factory)
+        self._evidence = evidence
+
     def __enter__(self) -> SqlRegistryUnitOfWork:
         super().__enter__()
         s = self.session
@@ -558,7 +580,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.institutions = SqlInstitutions(s)
         self.enterprises = SqlEnterprises(s)
         self.departments = SqlDepartments(s)
-        self.history = SqlHistory(s)
+        self.history = SqlHistory(s, self._evidence)
         self.events = SqlEvents(s)
         self.requests = SqlRequests(s)
         self.certificates = SqlCertificates(s)

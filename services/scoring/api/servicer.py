@@ -14,12 +14,14 @@ from services.kit.paging import decode_token, encode_token, page_size
 from services.kit.protos import fingerprint, timestamp
 from services.kit.validation import identifier, invalid, request_id, resource_id
 from services.scoring import usecases
+from services.scoring.domain.disputes import DisputeOutcome
 from services.scoring.domain.engine import Evaluation
 from services.scoring.domain.portrait import Portrait, Tag
 from services.scoring.domain.ports import Alert, LoanEntry, LoanStatus, ScenarioModelDoc, StoredEvaluation
 from services.scoring.domain.records import RecordRef
 
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+_OBJECTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _SEVERITY = {"LOW": pb.ALERT_SEVERITY_LOW, "MEDIUM": pb.ALERT_SEVERITY_MEDIUM, "HIGH": pb.ALERT_SEVERITY_HIGH}
 _GROUPS = {
     pb.EFFECTIVENESS_GROUP_PLATFORM: "platform",
@@ -27,6 +29,11 @@ _GROUPS = {
     pb.EFFECTIVENESS_GROUP_INSTITUTION: "institution",
 }
 ALERT_BATCH = 100
+_DISPUTE_OUTCOMES = {
+    pb.EVALUATION_DISPUTE_OUTCOME_CORRECTED: DisputeOutcome.CORRECTED,
+    pb.EVALUATION_DISPUTE_OUTCOME_UPHELD: DisputeOutcome.UPHELD,
+    pb.EVALUATION_DISPUTE_OUTCOME_UNVERIFIABLE: DisputeOutcome.UNVERIFIABLE,
+}
 
 
 def enterprise_uscc(field: str, name: str) -> str:
@@ -91,7 +98,32 @@ def evaluation(uscc: str, e: Evaluation, stored: StoredEvaluation | None = None)
         out.name = f"enterprises/{uscc}/evaluations/{stored.evaluation_id}"
         out.evaluate_time.FromDatetime(stored.evaluated_at)
         out.record_revision = stored.record_revision
+        out.in_dispute = stored.dispute.in_dispute
+        out.dispute_objection = stored.dispute.objection
+        out.unverifiable = stored.dispute.unverifiable
+        out.statements.extend(stored.dispute.statements)
     return out
+
+
+def evaluation_name(field: str, name: str) -> tuple[str, int]:
+    """(uscc, evaluation id) of "enterprises/{uscc}/evaluations/{id}"."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "enterprises" or parts[2] != "evaluations" or not parts[3].isdigit():
+        raise invalid(field, "must be enterprises/{uscc}/evaluations/{id}")
+    evaluation_id = int(parts[3])
+    if not 0 < evaluation_id < 2**63:
+        raise invalid(field, "has no such evaluation id")
+    return enterprise_uscc(field, f"enterprises/{parts[1]}"), evaluation_id
+
+
+def objection_name(field: str, name: str) -> str:
+    if not _OBJECTION_ID.match(resource_id(field, name, "objections")):
+        raise invalid(field, "must be objections/{id} with an id of at most 200 letters, digits, dots and dashes")
+    return name
+
+
+def _stored(uscc: str, stored: StoredEvaluation) -> pb.Evaluation:
+    return evaluation(uscc, stored.evaluation, stored)
 
 
 def _tag(uscc: str, t: Tag) -> pb.Tag:
@@ -174,8 +206,7 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
         self, request: pb.GetEvaluationRequest, context: grpc.ServicerContext
     ) -> pb.GetEvaluationResponse:
         uscc = enterprise_uscc("enterprise", request.enterprise)
-        stored = usecases.get_evaluation(self.sc, uscc)
-        return pb.GetEvaluationResponse(evaluation=evaluation(uscc, stored.evaluation, stored))
+        return pb.GetEvaluationResponse(evaluation=_stored(uscc, usecases.get_evaluation(self.sc, uscc)))
 
     def ListEvaluationHistory(
         self, request: pb.ListEvaluationHistoryRequest, context: grpc.ServicerContext
@@ -254,6 +285,10 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
         )
         return pb.ReportLoanResponse(loan=loan(usecases.report_loan(self.sc, cmd)))
 
+    def GetLoan(self, request: pb.GetLoanRequest, context: grpc.ServicerContext) -> pb.GetLoanResponse:
+        loan_id = identifier("name", resource_id("name", request.name, "loans"))
+        return pb.GetLoanResponse(loan=loan(usecases.get_loan(self.sc, loan_id)))
+
     def RepayLoan(self, request: pb.RepayLoanRequest, context: grpc.ServicerContext) -> pb.RepayLoanResponse:
         request_id(request.request_id)
         loan_id = identifier("loan", resource_id("loan", request.loan, "loans"))
@@ -295,6 +330,52 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
         request_id(request.request_id)
         inst = institution_id("institution", request.institution)
         return pb.AckAlertsResponse(acknowledged_cursor=usecases.ack_alerts(self.sc, inst, request.up_to_cursor))
+
+    def GetEvaluationByName(
+        self, request: pb.GetEvaluationByNameRequest, context: grpc.ServicerContext
+    ) -> pb.GetEvaluationByNameResponse:
+        uscc, evaluation_id = evaluation_name("name", request.name)
+        return pb.GetEvaluationByNameResponse(
+            evaluation=_stored(uscc, usecases.evaluation_by_name(self.sc, uscc, evaluation_id))
+        )
+
+    def SetEvaluationDispute(
+        self, request: pb.SetEvaluationDisputeRequest, context: grpc.ServicerContext
+    ) -> pb.SetEvaluationDisputeResponse:
+        request_id(request.request_id)
+        uscc, evaluation_id = evaluation_name("name", request.name)
+        objection = objection_name("objection", request.objection)
+        stored = usecases.set_dispute(self.sc, uscc, evaluation_id, objection)
+        return pb.SetEvaluationDisputeResponse(evaluation=_stored(uscc, stored))
+
+    def ClearEvaluationDispute(
+        self, request: pb.ClearEvaluationDisputeRequest, context: grpc.ServicerContext
+    ) -> pb.ClearEvaluationDisputeResponse:
+        request_id(request.request_id)
+        uscc, evaluation_id = evaluation_name("name", request.name)
+        objection = objection_name("objection", request.objection)
+        outcome = _DISPUTE_OUTCOMES.get(request.outcome)
+        if outcome is None:
+            raise invalid("outcome", "is required")
+        stored = usecases.clear_dispute(self.sc, uscc, evaluation_id, objection, outcome, request.statement or None)
+        return pb.ClearEvaluationDisputeResponse(evaluation=_stored(uscc, stored))
+
+    def AttachEvaluationStatement(
+        self, request: pb.AttachEvaluationStatementRequest, context: grpc.ServicerContext
+    ) -> pb.AttachEvaluationStatementResponse:
+        request_id(request.request_id)
+        uscc, evaluation_id = evaluation_name("name", request.name)
+        objection = objection_name("objection", request.objection)
+        stored = usecases.attach_statement(self.sc, uscc, evaluation_id, objection, request.statement)
+        return pb.AttachEvaluationStatementResponse(evaluation=_stored(uscc, stored))
+
+    def ReEvaluate(self, request: pb.ReEvaluateRequest, context: grpc.ServicerContext) -> pb.ReEvaluateResponse:
+        request_id(request.request_id)
+        uscc = enterprise_uscc("enterprise", request.enterprise)
+        if request.objection:
+            objection_name("objection", request.objection)
+        stored = usecases.reevaluate(self.sc, uscc, request.request_id, fingerprint(request, "request_id"))
+        return pb.ReEvaluateResponse(evaluation=_stored(uscc, stored))
 
     def GetEffectiveness(
         self, request: pb.GetEffectivenessRequest, context: grpc.ServicerContext

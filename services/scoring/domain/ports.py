@@ -5,6 +5,7 @@ Storage contracts (every backend passes the same conformance suite):
 - ``alerts.add`` returns None when the institution already has an alert with that key (replayed record change).
 - ``alerts.after`` returns an institution's deliverable alerts with a cursor above ``cursor``, in cursor order.
 - ``cursors`` hold how far each consumed stream got; ``save`` sets it (0 after a compaction lists again).
+- ``disputes`` hold one row per (enterprise, objection); ``put`` inserts or replaces it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from services.scoring.domain.disputes import NO_DISPUTE, DisputeView, EvaluationDispute
 from services.scoring.domain.engine import Evaluation
 from services.scoring.domain.records import Record, RecordRef
 
@@ -40,6 +42,8 @@ class StoredEvaluation:
     evaluation: Evaluation
     evaluated_at: datetime
     record_revision: int
+    # dispute is what objections on it show now (filled in by the use cases, never stored with the evaluation).
+    dispute: DisputeView = NO_DISPUTE
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,21 @@ class Evaluations(Protocol):
 
     def current(self, uscc: str) -> StoredEvaluation | None: ...
 
+    def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
+        """The evaluation with that id when it is ``uscc``'s; None otherwise."""
+        ...
+
     def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
         """Newest first; only ids below ``before_id`` when given."""
         ...
+
+
+class EvaluationDisputes(Protocol):
+    def get(self, uscc: str, objection: str) -> EvaluationDispute | None: ...
+
+    def put(self, dispute: EvaluationDispute) -> None: ...
+
+    def for_enterprise(self, uscc: str) -> list[EvaluationDispute]: ...
 
 
 class ScenarioModels(Protocol):
@@ -207,6 +223,9 @@ class ScoringUnitOfWork(Protocol):
 
     @property
     def evaluations(self) -> Evaluations: ...
+
+    @property
+    def disputes(self) -> EvaluationDisputes: ...
 
     @property
     def scenarios(self) -> ScenarioModels: ...

@@ -63,6 +63,21 @@ class EvaluationRow(Base):
     __table_args__ = (Index("ix_evaluations_uscc_id", "uscc", "id"),)
 
 
+class EvaluationDisputeRow(Base):
+    """Objections on evaluations: the disputed evaluation, and the outcome, cover and statement once ended."""
+
+    __tablename__ = "evaluation_disputes"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    objection: Mapped[str] = mapped_column(String(220), primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    through_evaluation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ScenarioModelRow(Base):
     __tablename__ = "scenario_models"
 

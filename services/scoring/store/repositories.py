@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.db import SqlUnitOfWork
+from services.scoring.domain.disputes import DisputeOutcome, EvaluationDispute
 from services.scoring.domain.engine import Contribution, Evaluation
 from services.scoring.domain.ports import (
     Alert,
@@ -27,6 +28,7 @@ from services.scoring.store.models import (
     AlertRow,
     CursorRow,
     EnterpriseRow,
+    EvaluationDisputeRow,
     EvaluationRow,
     LoanRow,
     ModelRow,
@@ -240,11 +242,58 @@ class SqlEvaluations:
         )
         return None if row is None else self._domain(row)
 
+    def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
+        row = self.s.get(EvaluationRow, evaluation_id)
+        return None if row is None or row.uscc != uscc else self._domain(row)
+
     def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
         query = select(EvaluationRow).where(EvaluationRow.uscc == uscc)
         if before_id is not None:
             query = query.where(EvaluationRow.id < before_id)
         return [self._domain(r) for r in self.s.scalars(query.order_by(EvaluationRow.id.desc()).limit(limit))]
+
+
+class SqlEvaluationDisputes:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @staticmethod
+    def _domain(r: EvaluationDisputeRow) -> EvaluationDispute:
+        return EvaluationDispute(
+            uscc=r.uscc,
+            objection=r.objection,
+            evaluation_id=r.evaluation_id,
+            opened_at=r.opened_at,
+            outcome=DisputeOutcome(r.outcome) if r.outcome else None,
+            closed_at=r.closed_at,
+            through_evaluation_id=r.through_evaluation_id,
+            statement=r.statement,
+        )
+
+    def get(self, uscc: str, objection: str) -> EvaluationDispute | None:
+        row = self.s.get(EvaluationDisputeRow, (uscc, objection))
+        return None if row is None else self._domain(row)
+
+    def put(self, dispute: EvaluationDispute) -> None:
+        row = self.s.get(EvaluationDisputeRow, (dispute.uscc, dispute.objection))
+        if row is None:
+            row = EvaluationDisputeRow(uscc=dispute.uscc, objection=dispute.objection)
+            self.s.add(row)
+        row.evaluation_id = dispute.evaluation_id
+        row.opened_at = dispute.opened_at
+        row.outcome = dispute.outcome.value if dispute.outcome else None
+        row.closed_at = dispute.closed_at
+        row.through_evaluation_id = dispute.through_evaluation_id
+        row.statement = dispute.statement
+        self.s.flush()  # two first deliveries racing meet the primary key here; the loser is retried
+
+    def for_enterprise(self, uscc: str) -> list[EvaluationDispute]:
+        rows = self.s.scalars(
+            select(EvaluationDisputeRow)
+            .where(EvaluationDisputeRow.uscc == uscc)
+            .order_by(EvaluationDisputeRow.opened_at, EvaluationDisputeRow.objection)
+        )
+        return [self._domain(r) for r in rows]
 
 
 class SqlScenarioModels:
@@ -465,6 +514,7 @@ class SqlScoringUnitOfWork(SqlUnitOfWork):
     models: SqlModels
     enterprises: SqlEnterprises
     evaluations: SqlEvaluations
+    disputes: SqlEvaluationDisputes
     scenarios: SqlScenarioModels
     loans: SqlLoans
     alerts: SqlAlerts
@@ -481,6 +531,7 @@ class SqlScoringUnitOfWork(SqlUnitOfWork):
         self.models = SqlModels(s)
         self.enterprises = SqlEnterprises(s)
         self.evaluations = SqlEvaluations(s)
+        self.disputes = SqlEvaluationDisputes(s)
         self.scenarios = SqlScenarioModels(s)
         self.loans = SqlLoans(s)
         self.alerts = SqlAlerts(s)

@@ -31,6 +31,7 @@ def node(tmp_path: Path) -> Iterator[dict[str, str]]:
                 "VAR_DIR": str(tmp_path),
                 "CA_AUTOCREATE": "true",
                 "REGISTRY_ADDR": registry_addr,
+                "SCORING_ADDR": f"127.0.0.1:{ports['scoring']}",
                 "CONSENT_ADDR": f"127.0.0.1:{free_port()}",  # not started: these commands never need it
                 "METRICS_PORT": "0",
             }
@@ -85,7 +86,7 @@ def test_publish_a_model_read_effectiveness_overdue_objections_and_the_objection
     assert overdue.returncode == 0, overdue.stderr
     assert json.loads(overdue.stdout) == {"objections": []}
 
-    leaves = creditctl(node, "--gateway", node["OBJECTION_ADDR"], "findings", "--log", "objection", "--kind", "all")
+    leaves = creditctl(node, "log", "--log", "objection", "--kind", "all")
     assert leaves.returncode == 0, leaves.stderr
     assert json.loads(leaves.stdout)["log"] == "objection"
 

@@ -112,6 +112,8 @@ def node(tmp_path: Path, database_url: str, objection_database_url: str) -> Iter
                 "DATABASE_URL": objection_database_url,
                 "VAR_DIR": str(tmp_path / "objection"),
                 "REGISTRY_ADDR": registry.address,
+                # No scoring here: these objections are about records (re-evaluation requests wait for scoring).
+                "SCORING_ADDR": "127.0.0.1:9",
                 "GATEWAY_ADDR": disclosures.server.address,
                 "DISPATCH_INTERVAL_SECONDS": "0.2",
                 "SHARING_LIST_TTL_SECONDS": "0",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,9 +19,15 @@ from services.consent.clients.files import SharingListFile, load_purposes
 from services.consent.domain.model import DecisionReason, EventType, State
 from services.consent.domain.signing import Action
 from services.consent.main import MIGRATIONS
+from services.consent.store.models import evidence_models
 from services.consent.store.repositories import SqlChangeFeed, unit_of_work_factories
 from services.consent.usecases import CheckQuery, Consent
 from services.kit.db import make_engine, migrate, session_factories
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.receipts import verify_receipt
+from services.kit.evidence.store import LeafFilter
 from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, RecordingBarrier
 from tests.consent_support.signing import Enterprise, make_uscc, now_s
 
@@ -45,13 +52,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def world(engine: Engine) -> Any:
+def world(engine: Engine) -> Iterator[Any]:
     class W:
         pass
 
     w: Any = W()
     writer_s, reader_s = session_factories(engine)
-    writer, reader = unit_of_work_factories(writer_s, reader_s)
+    w.evidence = EvidenceLog(engine, evidence_models, origin="creditnode/consent", key=NodeKey.generate()).start()
+    writer, reader = unit_of_work_factories(writer_s, reader_s, w.evidence)
     w.clock = Clock()
     w.registry = FakeRegistry()
     w.alice, w.bob = Enterprise(make_uscc(11)), Enterprise(make_uscc(12))
@@ -68,7 +76,8 @@ def world(engine: Engine) -> Any:
         barrier=RecordingBarrier(),
         clock=w.clock,
     )
-    return w
+    yield w
+    w.evidence.close()
 
 
 def check(w: Any, who: Enterprise, **kw: Any) -> Any:
@@ -95,6 +104,15 @@ def test_lifecycle_history_and_receipts_survive_in_the_store(world: Any) -> None
     assert chain[0].signed_payload == grant.receipt.signed_payload
     assert all(b.previous_digest == a.digest for a, b in itertools.pairwise(chain))
     assert stored.last_receipt_digest == chain[-1].digest
+    # Every receipt has its CONSENT_EVENT leaf, committed with it, that a receipt proves offline.
+    leaves = w.evidence.list_leaves(LeafFilter(kind=LeafKind.CONSENT_EVENT), None, 100)
+    payloads = [json.loads(leaf.entry_json)["payload"] for leaf in leaves]
+    assert payloads == [r.evidence_payload() for r in chain]
+    keys = {k.key_id: k.public_key for k in w.evidence.public_keys()}
+    for leaf in leaves:
+        w.evidence.signed_tree_head(fresh=True)
+        verify_receipt(w.evidence.receipt(leaf.index).to_obj(), keys, origin="creditnode/consent")
+    assert w.evidence.verify().problems == []
 
 
 def test_replay_is_answered_from_the_stored_nonce(world: Any) -> None:

@@ -160,6 +160,33 @@ def test_supervisors_page_through_leaves_by_kind_and_time(node: Node) -> None:
         )
 
 
+def test_supervisors_filter_leaves_by_payload_fields_across_pages(node: Node) -> None:
+    for i in range(9):
+        requester = "institutions/boc_x%" if i % 3 == 0 else "institutions/bocxx"
+        node.log.append(LeafKind.DISCLOSURE, {"requester": requester, "enterprise": f"e{i % 2}"})
+    # A nested object with the same field must not match: only top-level payload fields count.
+    node.log.append(LeafKind.OBJECTION_STEP, {"target": {"requester": "institutions/boc_x%"}, "enterprise": "e0"})
+    seen: list[int] = []
+    token = ""
+    query = {"requester": "institutions/boc_x%", "enterprise": "e0"}
+    while True:
+        page = node.stub.ListLeaves(
+            pb.ListLeavesRequest(page_size=1, page_token=token, payload_equals=query), timeout=10, metadata=SUPERVISOR
+        )
+        seen += [leaf.index for leaf in page.leaves]
+        token = page.next_page_token
+        if not token:
+            break
+    # "_" and "%" are literal characters, not LIKE wildcards: "bocxx" never matches "boc_x%".
+    assert seen == [0, 6]
+    for bad, field in (({"Bad-Field": "x"}, "payload_equals"), ({"a": "", "b": "x"}, "payload_equals")):
+        request = pb.ListLeavesRequest(payload_equals=bad)
+        assert _fail(node.stub.ListLeaves, request, metadata=SUPERVISOR) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ERROR_REASON_INVALID_FIELD",
+        ), field
+
+
 def test_errors_carry_evidence_reasons(node: Node) -> None:
     _fill(node, 4)
     stub = node.stub

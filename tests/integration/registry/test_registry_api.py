@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,9 +14,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditnode.evidence.v1 import evidence_log_service_pb2 as evidence_pb
+from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as evidence_grpc
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from services.kit.evidence.receipts import verify_receipt
 from services.kit.status import error_info
 from services.registry.domain.participants import rotation_message
 from services.registry.domain.uscc import make_uscc
@@ -98,6 +103,21 @@ def test_full_lifecycle_issues_and_revokes_certificates(client: RegistryClient) 
     assert all(h.actor == "operator-test" for h in history)
     revisions = [h.revision for h in history]
     assert revisions == sorted(revisions)
+
+    # Every change is a STATUS_CHANGE leaf of the registry's log (reason and actor only as hashes), provable offline.
+    log = evidence_grpc.EvidenceLogServiceStub(client.channel)
+    leaves = log.ListLeaves(
+        evidence_pb.ListLeavesRequest(
+            kind=evidence_pb.LEAF_KIND_STATUS_CHANGE, payload_equals={"participant": "platforms/xian"}
+        )
+    ).leaves
+    payloads = [json.loads(leaf.payload_json) for leaf in leaves]
+    assert [(p["to_status"], p["revision"]) for p in payloads] == [(h.to_status, h.revision) for h in history]
+    assert payloads[3]["reason_sha256"] == hashlib.sha256("监管检查发现问题".encode()).hexdigest()
+    assert "监管" not in leaves[3].entry_json
+    proof = log.GetInclusionProof(evidence_pb.GetInclusionProofRequest(leaf_index=leaves[3].index))
+    keys = {k.key_id: k.public_key for k in log.ListPublicKeys(evidence_pb.ListPublicKeysRequest()).public_keys}
+    verify_receipt(json.loads(proof.receipt_json), keys, origin="creditnode/registry")
 
 
 def test_illegal_transition_is_failed_precondition_with_states(client: RegistryClient) -> None:

@@ -194,3 +194,35 @@ def test_cursors_and_request_ids_are_kept(uow: UowFactory) -> None:
         assert u.cursors.load("registry.records") == 42
         assert u.requests.get("RepayLoan", "r1") == ("fp", "loan-1")
         assert u.platforms.region("xian") == "610100"
+
+
+def test_an_evaluation_is_got_by_id_only_for_its_enterprise(uow: UowFactory) -> None:
+    with uow() as u:
+        made = u.evaluations.add("91610100MA6TEST001", evaluation(600), NOW, 3)
+        u.commit()
+    with uow() as u:
+        got = u.evaluations.get("91610100MA6TEST001", made.evaluation_id)
+        assert got is not None
+        assert got.evaluation == evaluation(600)
+        assert u.evaluations.get("91610100MA6TEST002", made.evaluation_id) is None
+        assert u.evaluations.get("91610100MA6TEST001", made.evaluation_id + 100) is None
+
+
+def test_evaluation_disputes_round_trip_per_enterprise_and_objection(uow: UowFactory) -> None:
+    from services.scoring.domain.disputes import DisputeOutcome, open_dispute
+
+    first = open_dispute("91610100MA6TEST001", "objections/o-1", 4, NOW)
+    second = open_dispute("91610100MA6TEST001", "objections/o-2", 5, NOW.replace(hour=13))
+    with uow() as u:
+        u.disputes.put(second)
+        u.disputes.put(first)
+        u.disputes.put(open_dispute("91610100MA6TEST002", "objections/o-3", 9, NOW))
+        u.commit()
+    ended = first.close(DisputeOutcome.UNVERIFIABLE, NOW.replace(hour=14), 6, "数据来源有误")
+    with uow() as u:
+        assert u.disputes.get("91610100MA6TEST001", "objections/o-1") == first
+        u.disputes.put(ended)
+        u.commit()
+    with uow() as u:
+        assert u.disputes.for_enterprise("91610100MA6TEST001") == [ended, second]
+        assert u.disputes.get("91610100MA6TEST002", "objections/o-1") is None

@@ -29,7 +29,7 @@ def node() -> FakeNode:
 def address(node: FakeNode, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The fake node's address, set as every service's address; wide tables so rows do not wrap."""
     with serve(node) as addr:
-        for service in ("REGISTRY", "SCORING", "OBJECTION", "GATEWAY", "CONSENT"):
+        for service in ("REGISTRY", "SCORING", "OBJECTION", "GATEWAY", "CONSENT", "SUPERVISION"):
             monkeypatch.setenv(f"{service}_ADDR", addr)
         yield addr
 

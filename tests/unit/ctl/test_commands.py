@@ -206,16 +206,17 @@ def test_objections_overdue_pages_and_filters_by_department(ctl: Ctl, address: s
     assert node.requests["ListOverdueObjections"][0].department == "departments/sx-tax"
 
 
-def test_findings_lists_disclosure_leaves_with_their_payloads(ctl: Ctl, address: str, node: FakeNode) -> None:
+def test_log_lists_disclosure_leaves_with_their_payloads(ctl: Ctl, address: str, node: FakeNode) -> None:
     leaf = ev_pb.Leaf(index=4, kind=ev_pb.LEAF_KIND_DISCLOSURE, payload_json='{"requester": "institutions/boc"}')
     node.answers["ListLeaves"] = ev_pb.ListLeavesResponse(leaves=[leaf])
-    result = ctl("--json", "findings", "--since", "2026-11-01")
+    result = ctl("--json", "log", "--since", "2026-11-01", "--requester", "institutions/boc")
     assert result.code == 0, result.err
     assert json.loads(result.out)["leaves"][0]["payload"] == {"requester": "institutions/boc"}
     (request,) = node.requests["ListLeaves"]
     assert request.kind == ev_pb.LEAF_KIND_DISCLOSURE
     assert request.start_time.ToDatetime(tzinfo=UTC) == datetime(2026, 11, 1, tzinfo=UTC)
-    assert "institutions/boc" in ctl("findings").out
+    assert dict(request.payload_equals) == {"requester": "institutions/boc"}
+    assert "institutions/boc" in ctl("log").out
 
 
 def test_evidence_export_writes_a_receipt_per_leaf_and_the_keys(

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from services.scoring.domain.disputes import EvaluationDispute
 from services.scoring.domain.engine import Evaluation
 from services.scoring.domain.ports import (
     Alert,
@@ -28,6 +29,7 @@ class Store:
     models: list[PublishedModel] = field(default_factory=list)
     enterprises: dict[str, EnterpriseState] = field(default_factory=dict)
     evaluations: list[StoredEvaluation] = field(default_factory=list)
+    disputes: dict[tuple[str, str], EvaluationDispute] = field(default_factory=dict)
     scenarios: dict[tuple[str, str], ScenarioModelDoc] = field(default_factory=dict)
     loans: dict[str, LoanEntry] = field(default_factory=dict)
     alerts: list[tuple[Alert, bool]] = field(default_factory=list)
@@ -79,9 +81,26 @@ class FakeEvaluations:
     def current(self, uscc: str) -> StoredEvaluation | None:
         return next((e for e in reversed(self.s.evaluations) if e.uscc == uscc), None)
 
+    def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
+        return next((e for e in self.s.evaluations if e.evaluation_id == evaluation_id and e.uscc == uscc), None)
+
     def history(self, uscc: str, before_id: int | None, limit: int) -> list[StoredEvaluation]:
         rows = [e for e in reversed(self.s.evaluations) if e.uscc == uscc]
         return [e for e in rows if before_id is None or e.evaluation_id < before_id][:limit]
+
+
+class FakeDisputes:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def get(self, uscc: str, objection: str) -> EvaluationDispute | None:
+        return self.s.disputes.get((uscc, objection))
+
+    def put(self, dispute: EvaluationDispute) -> None:
+        self.s.disputes[(dispute.uscc, dispute.objection)] = dispute
+
+    def for_enterprise(self, uscc: str) -> list[EvaluationDispute]:
+        return sorted((d for d in self.s.disputes.values() if d.uscc == uscc), key=lambda d: (d.opened_at, d.objection))
 
 
 class FakeScenarios:
@@ -185,6 +204,7 @@ class FakeUnitOfWork:
         self.models, self.enterprises, self.evaluations = FakeModels(w), FakeEnterprises(w), FakeEvaluations(w)
         self.scenarios, self.loans, self.alerts = FakeScenarios(w), FakeLoans(w), FakeAlerts(w)
         self.cursors, self.requests, self.platforms = FakeCursors(w), FakeRequests(w), FakePlatforms(w)
+        self.disputes = FakeDisputes(w)
         return self
 
     def __exit__(

@@ -126,18 +126,27 @@ class GetConsistencyProofResponse(_message.Message):
     def __init__(self, from_tree_size: _Optional[int] = ..., to_tree_size: _Optional[int] = ..., proof: _Optional[_Iterable[bytes]] = ..., proof_json: _Optional[str] = ...) -> None: ...
 
 class ListLeavesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "kind", "start_time", "end_time")
+    __slots__ = ("page_size", "page_token", "kind", "start_time", "end_time", "payload_equals")
+    class PayloadEqualsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_EQUALS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     kind: LeafKind
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., kind: _Optional[_Union[LeafKind, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    payload_equals: _containers.ScalarMap[str, str]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., kind: _Optional[_Union[LeafKind, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payload_equals: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListLeavesResponse(_message.Message):
     __slots__ = ("leaves", "next_page_token")

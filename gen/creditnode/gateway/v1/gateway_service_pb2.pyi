@@ -392,3 +392,29 @@ class GetObjectionResponse(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     result: _objection_service_pb2.GetObjectionResponse
     def __init__(self, result: _Optional[_Union[_objection_service_pb2.GetObjectionResponse, _Mapping]] = ...) -> None: ...
+
+class GetEvidencePackageRequest(_message.Message):
+    __slots__ = ("arbiter", "dispute_reference", "enterprise", "lender", "loan_id", "on_behalf_of")
+    ARBITER_FIELD_NUMBER: _ClassVar[int]
+    DISPUTE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
+    LENDER_FIELD_NUMBER: _ClassVar[int]
+    LOAN_ID_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    arbiter: str
+    dispute_reference: str
+    enterprise: str
+    lender: str
+    loan_id: str
+    on_behalf_of: str
+    def __init__(self, arbiter: _Optional[str] = ..., dispute_reference: _Optional[str] = ..., enterprise: _Optional[str] = ..., lender: _Optional[str] = ..., loan_id: _Optional[str] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
+
+class GetEvidencePackageResponse(_message.Message):
+    __slots__ = ("package_json", "package_sha256", "leaf_index")
+    PACKAGE_JSON_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    package_json: str
+    package_sha256: str
+    leaf_index: int
+    def __init__(self, package_json: _Optional[str] = ..., package_sha256: _Optional[str] = ..., leaf_index: _Optional[int] = ...) -> None: ...

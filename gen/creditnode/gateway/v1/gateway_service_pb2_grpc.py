@@ -115,6 +115,11 @@ class GatewayServiceStub:
                 request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionRequest.SerializeToString,
                 response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionResponse.FromString,
                 _registered_method=True)
+        self.GetEvidencePackage = channel.unary_unary(
+                '/creditnode.gateway.v1.GatewayService/GetEvidencePackage',
+                request_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageRequest.SerializeToString,
+                response_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -234,6 +239,15 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetEvidencePackage(self, request, context):
+        """GetEvidencePackage exports the signed, offline-verifiable evidence package of a loan dispute to the arbitration
+        commission or court handling it: authorizations with consent-log proofs, disclosures with disclosure-log proofs,
+        and the hashes of the records released (never the records). The request itself is logged as a disclosure.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -316,6 +330,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetObjection,
                     request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionRequest.FromString,
                     response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionResponse.SerializeToString,
+            ),
+            'GetEvidencePackage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvidencePackage,
+                    request_deserializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageRequest.FromString,
+                    response_serializer=creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -751,6 +770,33 @@ class GatewayService:
             '/creditnode.gateway.v1.GatewayService/GetObjection',
             creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionRequest.SerializeToString,
             creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetObjectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvidencePackage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.gateway.v1.GatewayService/GetEvidencePackage',
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageRequest.SerializeToString,
+            creditnode_dot_gateway_dot_v1_dot_gateway__service__pb2.GetEvidencePackageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,8 @@ class InstitutionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INSTITUTION_TYPE_GUARANTEE: _ClassVar[InstitutionType]
     INSTITUTION_TYPE_MICROLOAN: _ClassVar[InstitutionType]
     INSTITUTION_TYPE_OTHER: _ClassVar[InstitutionType]
+    INSTITUTION_TYPE_ARBITRATION: _ClassVar[InstitutionType]
+    INSTITUTION_TYPE_COURT: _ClassVar[InstitutionType]
 
 class InstitutionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -104,6 +106,8 @@ INSTITUTION_TYPE_BANK: InstitutionType
 INSTITUTION_TYPE_GUARANTEE: InstitutionType
 INSTITUTION_TYPE_MICROLOAN: InstitutionType
 INSTITUTION_TYPE_OTHER: InstitutionType
+INSTITUTION_TYPE_ARBITRATION: InstitutionType
+INSTITUTION_TYPE_COURT: InstitutionType
 INSTITUTION_STATUS_UNSPECIFIED: InstitutionStatus
 INSTITUTION_STATUS_ACTIVE: InstitutionStatus
 INSTITUTION_STATUS_SUSPENDED: InstitutionStatus

@@ -15,8 +15,10 @@ class BreachKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     BREACH_KIND_UNSPECIFIED: _ClassVar[BreachKind]
     BREACH_KIND_OBJECTION_FORWARDED_LATE: _ClassVar[BreachKind]
+    BREACH_KIND_SUPERVISION_FINDING: _ClassVar[BreachKind]
 BREACH_KIND_UNSPECIFIED: BreachKind
 BREACH_KIND_OBJECTION_FORWARDED_LATE: BreachKind
+BREACH_KIND_SUPERVISION_FINDING: BreachKind
 
 class PlatformBreach(_message.Message):
     __slots__ = ("platform", "kind", "reference", "detail", "occur_time", "record_time")

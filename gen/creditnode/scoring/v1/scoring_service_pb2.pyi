@@ -35,6 +35,13 @@ class EffectivenessGroup(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EFFECTIVENESS_GROUP_PLATFORM: _ClassVar[EffectivenessGroup]
     EFFECTIVENESS_GROUP_CITY: _ClassVar[EffectivenessGroup]
     EFFECTIVENESS_GROUP_INSTITUTION: _ClassVar[EffectivenessGroup]
+
+class EvaluationDisputeOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVALUATION_DISPUTE_OUTCOME_UNSPECIFIED: _ClassVar[EvaluationDisputeOutcome]
+    EVALUATION_DISPUTE_OUTCOME_CORRECTED: _ClassVar[EvaluationDisputeOutcome]
+    EVALUATION_DISPUTE_OUTCOME_UPHELD: _ClassVar[EvaluationDisputeOutcome]
+    EVALUATION_DISPUTE_OUTCOME_UNVERIFIABLE: _ClassVar[EvaluationDisputeOutcome]
 LOAN_STATUS_UNSPECIFIED: LoanStatus
 LOAN_STATUS_OUTSTANDING: LoanStatus
 LOAN_STATUS_CLOSED: LoanStatus
@@ -49,6 +56,10 @@ EFFECTIVENESS_GROUP_UNSPECIFIED: EffectivenessGroup
 EFFECTIVENESS_GROUP_PLATFORM: EffectivenessGroup
 EFFECTIVENESS_GROUP_CITY: EffectivenessGroup
 EFFECTIVENESS_GROUP_INSTITUTION: EffectivenessGroup
+EVALUATION_DISPUTE_OUTCOME_UNSPECIFIED: EvaluationDisputeOutcome
+EVALUATION_DISPUTE_OUTCOME_CORRECTED: EvaluationDisputeOutcome
+EVALUATION_DISPUTE_OUTCOME_UPHELD: EvaluationDisputeOutcome
+EVALUATION_DISPUTE_OUTCOME_UNVERIFIABLE: EvaluationDisputeOutcome
 
 class RecordRef(_message.Message):
     __slots__ = ("record", "version", "item_code", "in_dispute")
@@ -89,7 +100,7 @@ class Contribution(_message.Message):
     def __init__(self, indicator: _Optional[str] = ..., dimension: _Optional[str] = ..., value: _Optional[float] = ..., bin: _Optional[str] = ..., points: _Optional[float] = ..., weight: _Optional[float] = ..., contribution: _Optional[float] = ..., missing: _Optional[bool] = ..., excluded: _Optional[bool] = ..., evidence: _Optional[_Iterable[_Union[RecordRef, _Mapping]]] = ..., disputed: _Optional[bool] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("name", "enterprise", "model_version", "score", "grade", "contributions", "coverage", "discipline_flags", "disciplined", "capped", "disputed", "evaluate_time", "record_revision")
+    __slots__ = ("name", "enterprise", "model_version", "score", "grade", "contributions", "coverage", "discipline_flags", "disciplined", "capped", "disputed", "evaluate_time", "record_revision", "in_dispute", "dispute_objection", "unverifiable", "statements")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +114,10 @@ class Evaluation(_message.Message):
     DISPUTED_FIELD_NUMBER: _ClassVar[int]
     EVALUATE_TIME_FIELD_NUMBER: _ClassVar[int]
     RECORD_REVISION_FIELD_NUMBER: _ClassVar[int]
+    IN_DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    DISPUTE_OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    UNVERIFIABLE_FIELD_NUMBER: _ClassVar[int]
+    STATEMENTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     enterprise: str
     model_version: str
@@ -116,7 +131,11 @@ class Evaluation(_message.Message):
     disputed: bool
     evaluate_time: _timestamp_pb2.Timestamp
     record_revision: int
-    def __init__(self, name: _Optional[str] = ..., enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., contributions: _Optional[_Iterable[_Union[Contribution, _Mapping]]] = ..., coverage: _Optional[float] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., disciplined: _Optional[bool] = ..., capped: _Optional[bool] = ..., disputed: _Optional[bool] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_revision: _Optional[int] = ...) -> None: ...
+    in_dispute: bool
+    dispute_objection: str
+    unverifiable: bool
+    statements: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., contributions: _Optional[_Iterable[_Union[Contribution, _Mapping]]] = ..., coverage: _Optional[float] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., disciplined: _Optional[bool] = ..., capped: _Optional[bool] = ..., disputed: _Optional[bool] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_revision: _Optional[int] = ..., in_dispute: _Optional[bool] = ..., dispute_objection: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., statements: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetEvaluationRequest(_message.Message):
     __slots__ = ("enterprise",)
@@ -403,6 +422,18 @@ class RepayLoanRequest(_message.Message):
     request_id: str
     def __init__(self, loan: _Optional[str] = ..., amount_yuan: _Optional[str] = ..., repaid_on: _Optional[_Union[CalendarDay, _Mapping]] = ..., close: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class GetLoanRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetLoanResponse(_message.Message):
+    __slots__ = ("loan",)
+    LOAN_FIELD_NUMBER: _ClassVar[int]
+    loan: Loan
+    def __init__(self, loan: _Optional[_Union[Loan, _Mapping]] = ...) -> None: ...
+
 class RepayLoanResponse(_message.Message):
     __slots__ = ("loan",)
     LOAN_FIELD_NUMBER: _ClassVar[int]
@@ -532,3 +563,85 @@ class GetEffectivenessResponse(_message.Message):
     rows: _containers.RepeatedCompositeFieldContainer[EffectRow]
     progress: PlanProgress
     def __init__(self, rows: _Optional[_Iterable[_Union[EffectRow, _Mapping]]] = ..., progress: _Optional[_Union[PlanProgress, _Mapping]] = ...) -> None: ...
+
+class GetEvaluationByNameRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetEvaluationByNameResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: Evaluation
+    def __init__(self, evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...
+
+class SetEvaluationDisputeRequest(_message.Message):
+    __slots__ = ("name", "objection", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    objection: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class SetEvaluationDisputeResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: Evaluation
+    def __init__(self, evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...
+
+class ClearEvaluationDisputeRequest(_message.Message):
+    __slots__ = ("name", "objection", "outcome", "statement", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    objection: str
+    outcome: EvaluationDisputeOutcome
+    statement: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., outcome: _Optional[_Union[EvaluationDisputeOutcome, str]] = ..., statement: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ClearEvaluationDisputeResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: Evaluation
+    def __init__(self, evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...
+
+class AttachEvaluationStatementRequest(_message.Message):
+    __slots__ = ("name", "objection", "statement", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    objection: str
+    statement: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., objection: _Optional[str] = ..., statement: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AttachEvaluationStatementResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: Evaluation
+    def __init__(self, evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...
+
+class ReEvaluateRequest(_message.Message):
+    __slots__ = ("enterprise", "objection", "request_id")
+    ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
+    OBJECTION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    enterprise: str
+    objection: str
+    request_id: str
+    def __init__(self, enterprise: _Optional[str] = ..., objection: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ReEvaluateResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: Evaluation
+    def __init__(self, evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...

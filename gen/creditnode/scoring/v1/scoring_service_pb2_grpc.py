@@ -80,6 +80,11 @@ class ScoringServiceStub:
                 request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.RepayLoanRequest.SerializeToString,
                 response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.RepayLoanResponse.FromString,
                 _registered_method=True)
+        self.GetLoan = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/GetLoan',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanResponse.FromString,
+                _registered_method=True)
         self.WatchAlerts = channel.unary_stream(
                 '/creditnode.scoring.v1.ScoringService/WatchAlerts',
                 request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.WatchAlertsRequest.SerializeToString,
@@ -94,6 +99,31 @@ class ScoringServiceStub:
                 '/creditnode.scoring.v1.ScoringService/GetEffectiveness',
                 request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessRequest.SerializeToString,
                 response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessResponse.FromString,
+                _registered_method=True)
+        self.GetEvaluationByName = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/GetEvaluationByName',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameResponse.FromString,
+                _registered_method=True)
+        self.SetEvaluationDispute = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/SetEvaluationDispute',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeResponse.FromString,
+                _registered_method=True)
+        self.ClearEvaluationDispute = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/ClearEvaluationDispute',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeResponse.FromString,
+                _registered_method=True)
+        self.AttachEvaluationStatement = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/AttachEvaluationStatement',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementResponse.FromString,
+                _registered_method=True)
+        self.ReEvaluate = channel.unary_unary(
+                '/creditnode.scoring.v1.ScoringService/ReEvaluate',
+                request_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateRequest.SerializeToString,
+                response_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateResponse.FromString,
                 _registered_method=True)
 
 
@@ -164,6 +194,13 @@ class ScoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLoan(self, request, context):
+        """GetLoan returns one loan of the register (the gateway checks a disputed loan before exporting evidence).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchAlerts(self, request, context):
         """WatchAlerts streams one institution's risk alerts after a cursor; an empty batch is a heartbeat.
         """
@@ -180,6 +217,41 @@ class ScoringServiceServicer:
 
     def GetEffectiveness(self, request, context):
         """GetEffectiveness reports loans through the platforms by period and group, and progress against the plan.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvaluationByName(self, request, context):
+        """GetEvaluationByName returns one evaluation of an enterprise's history by its name (the objection service's lookup).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetEvaluationDispute(self, request, context):
+        """SetEvaluationDispute flags an evaluation in dispute while an objection on it is open (idempotent per objection).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearEvaluationDispute(self, request, context):
+        """ClearEvaluationDispute ends an objection's dispute with its outcome (idempotent per objection and outcome).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AttachEvaluationStatement(self, request, context):
+        """AttachEvaluationStatement shows the enterprise's statement with an evaluation an objection upheld or could not verify.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReEvaluate(self, request, context):
+        """ReEvaluate evaluates an enterprise now from its current records and returns the new evaluation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -233,6 +305,11 @@ def add_ScoringServiceServicer_to_server(servicer, server):
                     request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.RepayLoanRequest.FromString,
                     response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.RepayLoanResponse.SerializeToString,
             ),
+            'GetLoan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLoan,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanResponse.SerializeToString,
+            ),
             'WatchAlerts': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchAlerts,
                     request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.WatchAlertsRequest.FromString,
@@ -247,6 +324,31 @@ def add_ScoringServiceServicer_to_server(servicer, server):
                     servicer.GetEffectiveness,
                     request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessRequest.FromString,
                     response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessResponse.SerializeToString,
+            ),
+            'GetEvaluationByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvaluationByName,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameResponse.SerializeToString,
+            ),
+            'SetEvaluationDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetEvaluationDispute,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeResponse.SerializeToString,
+            ),
+            'ClearEvaluationDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearEvaluationDispute,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeResponse.SerializeToString,
+            ),
+            'AttachEvaluationStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttachEvaluationStatement,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementResponse.SerializeToString,
+            ),
+            'ReEvaluate': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReEvaluate,
+                    request_deserializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateRequest.FromString,
+                    response_serializer=creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -504,6 +606,33 @@ class ScoringService:
             _registered_method=True)
 
     @staticmethod
+    def GetLoan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/GetLoan',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetLoanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def WatchAlerts(request,
             target,
             options=(),
@@ -574,6 +703,141 @@ class ScoringService:
             '/creditnode.scoring.v1.ScoringService/GetEffectiveness',
             creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessRequest.SerializeToString,
             creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEffectivenessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvaluationByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/GetEvaluationByName',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.GetEvaluationByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetEvaluationDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/SetEvaluationDispute',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.SetEvaluationDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearEvaluationDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/ClearEvaluationDispute',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ClearEvaluationDisputeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachEvaluationStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/AttachEvaluationStatement',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.AttachEvaluationStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReEvaluate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.scoring.v1.ScoringService/ReEvaluate',
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateRequest.SerializeToString,
+            creditnode_dot_scoring_dot_v1_dot_scoring__service__pb2.ReEvaluateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,238 @@
+"""Supervision rules over the disclosure log: pure functions from leaves (and platform status history) to findings.
+
+Rules (thresholds in ``Thresholds``, set by the operator):
+
+- ``UNAUTHORIZED_BREADTH``: an institution asked about many distinct enterprises without an authorization;
+- ``DENIAL_BURST``: many denials to one connected platform within a short window;
+- ``PURPOSE_PATTERN``: one requester asked about one enterprise for one purpose more often in a day than the
+  purpose's pattern allows (a pre-loan check is a few queries, not a feed);
+- ``RELEASE_AFTER_SUSPENSION``: anything released to a platform while it was not admitted (must never happen).
+
+A finding names the leaves it rests on; its fingerprint (rule, subject, day) makes re-running a period idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+MAX_EVIDENCE = 50
+
+
+class Rule(StrEnum):
+    UNAUTHORIZED_BREADTH = "UNAUTHORIZED_BREADTH"
+    DENIAL_BURST = "DENIAL_BURST"
+    PURPOSE_PATTERN = "PURPOSE_PATTERN"
+    RELEASE_AFTER_SUSPENSION = "RELEASE_AFTER_SUSPENSION"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    breadth_enterprises: int = 20  # distinct enterprises queried without authorization, per institution per day
+    burst_denials: int = 50  # denials to one platform ...
+    burst_window: timedelta = timedelta(minutes=5)  # ... within this window
+    purpose_daily: Mapping[str, int] = field(
+        default_factory=lambda: {"PRE_LOAN": 5, "LOAN_REVIEW": 5, "POST_LOAN_MONITORING": 2}
+    )
+    purpose_daily_default: int = 10
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What the rules read of one DISCLOSURE leaf."""
+
+    index: int
+    at: datetime
+    payload: Mapping[str, Any]
+
+    @property
+    def denied(self) -> bool:
+        return self.payload.get("decision") == "DENY"
+
+    @property
+    def released(self) -> bool:
+        return self.payload.get("decision") == "ALLOW" and bool(self.payload.get("released"))
+
+    def get(self, key: str) -> str:
+        value = self.payload.get(key)
+        return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class StatusSpan:
+    """A platform's status from ``start`` until the next span (the registry's status history)."""
+
+    start: datetime
+    admitted: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    platform: str  # the platform the finding is held against (a breach is recorded against it)
+    subject: str  # the platform or institution that behaved so
+    day: str  # the UTC day the behaviour happened, YYYY-MM-DD
+    count: int
+    detail: str
+    leaves: tuple[int, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"{self.rule}|{self.subject}|{self.day}".encode()).hexdigest()[:32]
+
+
+def _day(at: datetime) -> str:
+    return at.date().isoformat()
+
+
+def _unauthorized(d: Disclosure) -> bool:
+    """A credit report that withheld items while the requester held no authorization for them."""
+    return d.get("type") == "credit_report" and not d.get("authorization") and bool(d.payload.get("withheld"))
+
+
+def unauthorized_breadth(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
+    groups: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    for d in leaves:
+        requester = d.get("requester")
+        if requester.startswith("institutions/") and _unauthorized(d):
+            groups[(requester, d.get("platform") or d.get("caller"), _day(d.at))].setdefault(
+                d.get("enterprise"), d.index
+            )
+    return [
+        Finding(
+            Rule.UNAUTHORIZED_BREADTH,
+            platform,
+            requester,
+            day,
+            len(firsts),
+            f"{len(firsts)} distinct enterprises queried without authorization in one day "
+            f"(threshold {t.breadth_enterprises})",
+            tuple(sorted(firsts.values()))[:MAX_EVIDENCE],
+        )
+        for (requester, platform, day), firsts in sorted(groups.items())
+        if len(firsts) >= t.breadth_enterprises
+    ]
+
+
+def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
+    """One finding per platform and day: its largest window of denials, when that reaches the threshold."""
+    by_caller: dict[str, list[Disclosure]] = defaultdict(list)
+    for d in leaves:
+        if d.denied and d.get("caller").startswith("platforms/"):
+            by_caller[d.get("caller")].append(d)
+    out: list[Finding] = []
+    for caller, denials in sorted(by_caller.items()):
+        denials.sort(key=lambda d: (d.at, d.index))
+        largest: dict[str, list[Disclosure]] = {}
+        start = 0
+        for end, d in enumerate(denials):
+            while d.at - denials[start].at > t.burst_window:
+                start += 1
+            window = denials[start : end + 1]
+            day = _day(window[0].at)
+            if len(window) > len(largest.get(day, ())):
+                largest[day] = window
+        out += [
+            Finding(
+                Rule.DENIAL_BURST,
+                caller,
+                caller,
+                day,
+                len(window),
+                f"{len(window)} denials within {int(t.burst_window.total_seconds())} s (threshold {t.burst_denials})",
+                tuple(x.index for x in window)[:MAX_EVIDENCE],
+            )
+            for day, window in sorted(largest.items())
+            if len(window) >= t.burst_denials
+        ]
+    return out
+
+
+def purpose_pattern(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
+    groups: dict[tuple[str, str, str, str, str], list[int]] = defaultdict(list)
+    for d in leaves:
+        if d.get("type") == "credit_report" and d.released and d.get("purpose"):
+            key = (d.get("requester"), d.get("platform"), d.get("enterprise"), d.get("purpose"), _day(d.at))
+            groups[key].append(d.index)
+    out: list[Finding] = []
+    for (requester, platform, _enterprise, purpose, day), indices in sorted(groups.items()):
+        limit = t.purpose_daily.get(purpose, t.purpose_daily_default)
+        if len(indices) > limit:
+            out.append(
+                Finding(
+                    Rule.PURPOSE_PATTERN,
+                    platform,
+                    requester,
+                    day,
+                    len(indices),
+                    f"{len(indices)} releases about one enterprise for {purpose} in one day (pattern: at most {limit})",
+                    tuple(indices)[:MAX_EVIDENCE],
+                )
+            )
+    # One finding per requester and day, the worst enterprise first: the subject is the requester's behaviour.
+    worst: dict[tuple[str, str], Finding] = {}
+    for f in out:
+        subject_day = (f.subject, f.day)
+        if subject_day not in worst or f.count > worst[subject_day].count:
+            worst[subject_day] = f
+    return sorted(worst.values(), key=lambda f: (f.subject, f.day))
+
+
+def admitted_at(spans: Sequence[StatusSpan], at: datetime) -> bool:
+    """Whether the platform was admitted at ``at``; before its first recorded status it was not."""
+    state = False
+    for span in spans:
+        if span.start > at:
+            break
+        state = span.admitted
+    return state
+
+
+def _platforms(d: Disclosure) -> set[str]:
+    """The platform served and the one connected (秦信融 for a proxied platform): both must have been admitted."""
+    return {p for p in (d.get("platform"), d.get("caller")) if p.startswith("platforms/")}
+
+
+def release_after_suspension(
+    leaves: Sequence[Disclosure], history: Mapping[str, Sequence[StatusSpan]]
+) -> list[Finding]:
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for d in leaves:
+        if not d.released:
+            continue
+        for platform in sorted(_platforms(d)):
+            if not admitted_at(history.get(platform, ()), d.at):
+                groups[(platform, _day(d.at))].append(d.index)
+    return [
+        Finding(
+            Rule.RELEASE_AFTER_SUSPENSION,
+            platform,
+            platform,
+            day,
+            len(indices),
+            f"{len(indices)} releases while the platform was not admitted",
+            tuple(indices)[:MAX_EVIDENCE],
+        )
+        for (platform, day), indices in sorted(groups.items())
+    ]
+
+
+def platforms_released_to(leaves: Iterable[Disclosure]) -> set[str]:
+    return {p for d in leaves if d.released for p in _platforms(d)}
+
+
+def run_rules(
+    leaves: Sequence[Disclosure], history: Mapping[str, Sequence[StatusSpan]], t: Thresholds
+) -> list[Finding]:
+    """Every rule over the leaves of one period; ``history`` covers at least ``platforms_released_to(leaves)``."""
+    return [
+        *release_after_suspension(leaves, history),
+        *unauthorized_breadth(leaves, t),
+        *denial_bursts(leaves, t),
+        *purpose_pattern(leaves, t),
+    ]

@@ -1,0 +1,82 @@
+"""Supervision use cases: run the rules over a period of the disclosure log, keep findings, prove them, report them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from services.gateway.clients.supervision_registry import SupervisionRegistry
+from services.gateway.domain.supervision import Disclosure, Rule, Thresholds, platforms_released_to, run_rules
+from services.gateway.store.findings import SqlFindings, StoredFinding
+from services.kit.errors import NotFound
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.store import LeafFilter
+from services.kit.validation import invalid
+
+MAX_PERIOD = timedelta(days=31)
+PAGE = 1000
+
+
+def finding_id(name: str) -> int:
+    raw = name.removeprefix("findings/")
+    if not name.startswith("findings/") or not raw.isdigit() or len(raw) > 18:
+        raise invalid("name", "must look like findings/{id}")
+    return int(raw)
+
+
+@dataclass
+class Supervision:
+    log: EvidenceLog
+    findings: SqlFindings
+    registry: SupervisionRegistry
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def run(self, start: datetime, end: datetime) -> tuple[list[StoredFinding], int]:
+        if end <= start:
+            raise invalid("end_time", "must be after start_time")
+        if end - start > MAX_PERIOD:
+            raise invalid("end_time", "a period is at most 31 days")
+        leaves: list[Disclosure] = []
+        after: int | None = None
+        where = LeafFilter(kind=LeafKind.DISCLOSURE, start=start, end=end)
+        while True:
+            page = self.log.list_leaves(where, after, PAGE)
+            leaves += [Disclosure(x.index, x.created_at, json.loads(x.entry_json)["payload"]) for x in page]
+            if len(page) < PAGE:
+                break
+            after = page[-1].index
+        history = {p: self.registry.status_history(p) for p in sorted(platforms_released_to(leaves))}
+        now = self.clock()
+        return [self.findings.keep(f, now) for f in run_rules(leaves, history, self.thresholds)], len(leaves)
+
+    def get(self, name: str) -> tuple[StoredFinding, list[str]]:
+        """The finding and a receipt of each of its leaves against one fresh signed tree head."""
+        stored = self._get(name)
+        head = self.log.signed_tree_head(fresh=True)
+        receipts = []
+        for index in stored.finding.leaves:
+            receipt = self.log.inclusion(index, head.tree_size).receipt()
+            if receipt is not None:
+                receipts.append(receipt.to_json())
+        return stored, receipts
+
+    def _get(self, name: str) -> StoredFinding:
+        stored = self.findings.get(finding_id(name))
+        if stored is None:
+            raise NotFound("ERROR_REASON_FINDING_NOT_FOUND", "no such finding", {"finding": name[:40]})
+        return stored
+
+    def list(self, before: int | None, limit: int, platform: str, rule: Rule | None) -> list[StoredFinding]:
+        return self.findings.page(before, limit, platform, rule)
+
+    def report(self, name: str) -> StoredFinding:
+        """Record the finding against its platform in the registry (idempotent there by reference), then mark it."""
+        stored = self._get(name)
+        f = stored.finding
+        occurred = datetime.fromisoformat(f.day).replace(tzinfo=UTC)
+        self.registry.record_breach(f.platform, stored.name, f"{f.rule.value} by {f.subject}: {f.detail}", occurred)
+        return self.findings.mark_reported(stored.id, self.clock())

@@ -1,0 +1,185 @@
+"""Evidence packages for a loan dispute: one signed JSON file that anyone checks offline with the node's public keys.
+
+A package names the dispute (case reference, enterprise, lender, loan) and holds:
+
+- ``authorizations``: each authorization's consent receipts (the enterprise-signed grant and every later event), and
+  for each receipt a receipt of its ``CONSENT_EVENT`` leaf in the consent log (``creditnode/consent``);
+- ``disclosures``: receipts of the ``DISCLOSURE`` leaves in the gateway's log (``creditnode/gateway``) that released
+  data about the enterprise to the lender;
+- ``records``: the SHA-256 of each released record (its deterministic protobuf serialization, as released), each
+  pointing to the disclosure leaf that commits to that hash;
+- ``signature``: the gateway's Ed25519 signature over the canonical JSON of everything else.
+
+``verify_package`` checks the proofs first (so an altered record is named as such) and the signature last; it
+raises ``Invalid`` with the first failed check. Nothing in a package is personal data: ids, hashes and signatures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from services.kit.evidence.entries import canonical_json
+from services.kit.evidence.heads import NodeKey, b64decode, b64encode
+from services.kit.evidence.receipts import Failure, Invalid, Receipt, verify_receipt
+
+PACKAGE_FORMAT = "creditnode.evidence.v1.EvidencePackage"
+GATEWAY_ORIGIN = "creditnode/gateway"
+CONSENT_ORIGIN = "creditnode/consent"
+_RECEIPT_PREFIX = "creditnode.consent.v1.Receipt"
+
+
+@dataclass(frozen=True)
+class PackageSummary:
+    """What a valid package proves, for the verifier's one line."""
+
+    reference: str
+    authorizations: int
+    consent_events: int
+    disclosures: int
+    records: int
+
+
+def consent_receipt_digest(r: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a consent receipt's canonical lines, as services/consent/README.md defines them."""
+    signed = b64decode(str(r["signed_payload"]), "signed_payload") if r.get("signed_payload") else b""
+    lines = [
+        _RECEIPT_PREFIX,
+        f"authorization={r['authorization']}",
+        f"event_type={r['event_type']}",
+        f"revision={int(r['revision'])}",
+        f"record_time={r['record_time']}",
+        f"signed_payload_sha256={hashlib.sha256(signed).hexdigest() if signed else ''}",
+        f"signature={r['signature']}",
+        f"signing_key_id={r['signing_key_id']}",
+        f"previous_digest={r['previous_digest']}",
+    ]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def sign_package(body: Mapping[str, Any], key: NodeKey) -> dict[str, Any]:
+    """The body with the gateway's signature over its canonical JSON."""
+    package = {k: v for k, v in body.items() if k != "signature"}
+    package["format"] = PACKAGE_FORMAT
+    package["signature"] = {
+        "key_id": key.key_id,
+        "value": b64encode(key.sign(canonical_json(package).encode())),
+    }
+    return package
+
+
+def _malformed(message: str) -> Invalid:
+    return Invalid(Failure.MALFORMED, message)
+
+
+def _list(obj: Mapping[str, Any], field: str) -> Sequence[Any]:
+    value = obj.get(field)
+    if not isinstance(value, list):
+        raise _malformed(f"{field} is not a list")
+    return value
+
+
+def _payload(receipt: Receipt) -> dict[str, Any]:
+    return dict(receipt.entry.payload)
+
+
+def _check_signature(package: Mapping[str, Any], public_keys: Mapping[str, bytes]) -> None:
+    signature = package.get("signature")
+    if not isinstance(signature, Mapping) or not isinstance(signature.get("value"), str):
+        raise _malformed("signature is missing")
+    key = public_keys.get(str(signature.get("key_id")))
+    if key is None:
+        raise Invalid(Failure.KEY_UNKNOWN, f"the package was signed by key {signature.get('key_id')}, not a given key")
+    body = {k: v for k, v in package.items() if k != "signature"}
+    try:
+        raw = b64decode(signature["value"], "signature")
+        Ed25519PublicKey.from_public_bytes(key).verify(raw, canonical_json(body).encode())
+    except (InvalidSignature, ValueError):
+        raise Invalid(Failure.PACKAGE_SIGNATURE_INVALID, "the package signature does not verify") from None
+
+
+def _disclosures(package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes]) -> dict[int, Any]:
+    by_index: dict[int, Any] = {}
+    for obj in _list(package, "disclosures"):
+        receipt = verify_receipt(obj, keys, origin=GATEWAY_ORIGIN)
+        payload = _payload(receipt)
+        if payload.get("enterprise") != dispute["enterprise"] or payload.get("requester") != dispute["lender"]:
+            raise Invalid(
+                Failure.OUT_OF_SCOPE, f"disclosure leaf {receipt.leaf_index} is not about this enterprise and lender"
+            )
+        by_index[receipt.leaf_index] = payload
+    return by_index
+
+
+def _authorizations(package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes]) -> set[str]:
+    proven: set[str] = set()
+    for auth in _list(package, "authorizations"):
+        if not isinstance(auth, Mapping) or not isinstance(auth.get("name"), str):
+            raise _malformed("an authorization has no name")
+        leaves: dict[str, Receipt] = {}
+        for obj in _list(auth, "leaves"):
+            leaf = verify_receipt(obj, keys, origin=CONSENT_ORIGIN)
+            leaves[str(_payload(leaf).get("receipt_digest"))] = leaf
+        previous = "0" * 64
+        for r in _list(auth, "receipts"):
+            try:
+                if r["authorization"] != auth["name"] or r["previous_digest"] != previous:
+                    raise Invalid(
+                        Failure.AUTHORIZATION_NOT_PROVEN, f"the receipts of {auth['name']} do not form one chain"
+                    )
+                digest = consent_receipt_digest(r)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _malformed(f"a receipt of {auth['name']} is incomplete ({exc})") from None
+            proof = leaves.get(f"sha256:{digest}")
+            if proof is None or _payload(proof).get("authorization") != auth["name"]:
+                raise Invalid(
+                    Failure.AUTHORIZATION_NOT_PROVEN,
+                    f"receipt {r.get('revision')} of {auth['name']} is not in the consent log (altered receipt?)",
+                )
+            previous = digest
+        if not _list(auth, "receipts"):
+            raise Invalid(Failure.AUTHORIZATION_NOT_PROVEN, f"{auth['name']} has no receipts")
+        proven.add(auth["name"])
+    return proven
+
+
+def verify_package(package: Any, public_keys: Mapping[str, bytes]) -> PackageSummary:
+    """The package's summary when every proof and the signature verify; Invalid otherwise."""
+    if not isinstance(package, Mapping) or package.get("format") != PACKAGE_FORMAT:
+        raise _malformed(f"format is not {PACKAGE_FORMAT}")
+    dispute = package.get("dispute")
+    if not isinstance(dispute, Mapping) or not all(
+        isinstance(dispute.get(f), str) and dispute.get(f) for f in ("reference", "enterprise", "lender", "loan")
+    ):
+        raise _malformed("dispute needs reference, enterprise, lender and loan")
+    disclosures = _disclosures(package, dispute, public_keys)
+    authorizations = _authorizations(package, dispute, public_keys)
+    for index, payload in disclosures.items():
+        if payload.get("authorization") and payload["authorization"] not in authorizations:
+            raise Invalid(
+                Failure.AUTHORIZATION_NOT_PROVEN, f"disclosure leaf {index} names an authorization the package lacks"
+            )
+    records = _list(package, "records")
+    for rec in records:
+        if not isinstance(rec, Mapping):
+            raise _malformed("a record entry is not an object")
+        payload = disclosures.get(rec.get("disclosure_leaf"))  # type: ignore[arg-type]
+        proven = payload is not None and any(
+            name == rec.get("record") and digest == rec.get("sha256")
+            for name, digest in zip(payload.get("records", []), payload.get("record_sha256", []), strict=False)
+        )
+        if not proven:
+            raise Invalid(
+                Failure.RECORD_NOT_PROVEN,
+                f"record {str(rec.get('record'))[:40]} with that hash is not committed by its disclosure leaf",
+            )
+    _check_signature(package, public_keys)
+    consent_events = sum(len(a["receipts"]) for a in package["authorizations"])
+    return PackageSummary(
+        str(dispute["reference"]), len(authorizations), consent_events, len(disclosures), len(records)
+    )

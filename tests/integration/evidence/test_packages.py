@@ -1,0 +1,233 @@
+"""Evidence packages against two real logs (gateway and consent): a valid package verifies, offline, and every
+tampered variant is rejected with its reason (forged or truncated proofs, wrong sizes, foreign keys, reordered or
+altered receipts, an altered record, an out-of-scope disclosure, a broken signature)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.kit.db import make_engine, migrate, service_metadata
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.heads import NodeKey, SignedTreeHead, b64decode, b64encode
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.package import (
+    CONSENT_ORIGIN,
+    GATEWAY_ORIGIN,
+    consent_receipt_digest,
+    sign_package,
+    verify_package,
+)
+from services.kit.evidence.receipts import Failure, Invalid
+from services.kit.evidence.schema import add_evidence_tables
+from services.kit.evidence.verify import run
+from tests.conftest import fresh_database
+from tests.integration.evidence.conftest import write_migrations
+
+ENTERPRISE = "enterprises/91610131MA6TXXXX0X"
+LENDER = "institutions/boc-xian"
+AUTH = "authorizations/a1b2c3"
+
+
+@contextlib.contextmanager
+def _log(tmp_path: Path, origin: str, key: NodeKey) -> Iterator[EvidenceLog]:
+    label = origin.rsplit("/", 1)[-1]
+    with contextlib.contextmanager(fresh_database)(tmp_path, label) as url:
+        engine = make_engine(url)
+        migrate(engine, write_migrations(tmp_path / f"migrations-{label}"), version_table="alembic_version_svc")
+        log = EvidenceLog(engine, add_evidence_tables(service_metadata()), origin=origin, key=key).start()
+        try:
+            yield log
+        finally:
+            log.close()
+            engine.dispose()
+
+
+def _receipt(revision: int, event: str, previous: str, signed: bytes) -> dict[str, Any]:
+    r = {
+        "name": f"{AUTH}/receipts/{revision}",
+        "authorization": AUTH,
+        "event_type": event,
+        "revision": revision,
+        "record_time": f"2026-11-2{revision}T08:00:00.123456Z",
+        "signed_payload": b64encode(signed),
+        "signature": ("ab" * 64) if signed else "",
+        "signing_key_id": "0123456789abcdef" if signed else "",
+        "previous_digest": previous,
+    }
+    r["digest"] = consent_receipt_digest(r)
+    return r
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    gw_key, consent_key = NodeKey.generate(), NodeKey.generate()
+    with _log(tmp_path, GATEWAY_ORIGIN, gw_key) as gw, _log(tmp_path, CONSENT_ORIGIN, consent_key) as consent:
+        granted = _receipt(1, "GRANTED", "0" * 64, b"creditnode.consent.v1.Grant\n...")
+        paused = _receipt(2, "PAUSED", granted["digest"], b"creditnode.consent.v1.Pause\n...")
+        consent_leaves = []
+        for r in (granted, paused):
+            payload = {
+                "authorization": AUTH,
+                "event_type": r["event_type"],
+                "revision": r["revision"],
+                "receipt_digest": f"sha256:{r['digest']}",
+            }
+            consent_leaves.append(consent.append(LeafKind.CONSENT_EVENT, payload).index)
+        hashes = [hashlib.sha256(f"record-{i}".encode()).hexdigest() for i in range(3)]
+        release = {
+            "type": "credit_report",
+            "decision": "ALLOW",
+            "enterprise": ENTERPRISE,
+            "requester": LENDER,
+            "authorization": AUTH,
+            "records": ["r0", "r1"],
+            "record_sha256": hashes[:2],
+        }
+        other = {**release, "requester": "institutions/other-bank", "records": ["r2"], "record_sha256": hashes[2:]}
+        leaves = [gw.append(LeafKind.DISCLOSURE, p).index for p in (release, other, {**release, "records": []})]
+        gw_head, consent_head = gw.signed_tree_head(fresh=True), consent.signed_tree_head(fresh=True)
+
+        def receipt(log: EvidenceLog, index: int, size: int) -> Any:
+            got = log.inclusion(index, size).receipt()
+            assert got is not None
+            return got.to_obj()
+
+        body = {
+            "dispute": {
+                "reference": "(2026)西仲字第17号",
+                "enterprise": ENTERPRISE,
+                "lender": LENDER,
+                "loan": "loan-1",
+            },
+            "authorizations": [
+                {
+                    "name": AUTH,
+                    "receipts": [granted, paused],
+                    "leaves": [receipt(consent, i, consent_head.tree_size) for i in consent_leaves],
+                }
+            ],
+            "disclosures": [receipt(gw, leaves[0], gw_head.tree_size), receipt(gw, leaves[2], gw_head.tree_size)],
+            "records": [
+                {"record": "r0", "sha256": hashes[0], "disclosure_leaf": leaves[0]},
+                {"record": "r1", "sha256": hashes[1], "disclosure_leaf": leaves[0]},
+            ],
+        }
+        yield {
+            "body": body,
+            "package": sign_package(body, gw_key),
+            "gw_key": gw_key,
+            "keys": {gw_key.key_id: gw_key.public_bytes, consent_key.key_id: consent_key.public_bytes},
+            "other_disclosure": receipt(gw, leaves[1], gw_head.tree_size),
+        }
+
+
+def test_a_package_verifies_offline_with_the_two_public_keys(world: dict[str, Any], tmp_path: Path) -> None:
+    summary = verify_package(world["package"], world["keys"])
+    assert (summary.authorizations, summary.consent_events, summary.disclosures, summary.records) == (1, 2, 2, 2)
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(world["package"], ensure_ascii=False), encoding="utf-8")
+    keys = [b64encode(k) for k in world["keys"].values()]
+    status, line = run(["package", str(path), "--public-key", keys[0], "--public-key", keys[1]])
+    assert status == 0, line
+    assert line.startswith("valid: package for dispute (2026)西仲字第17号: 1 authorizations (2 consent events)")
+    # Without consent's key the consent heads are not trusted: the verifier says which key it lacks.
+    status, line = run(["package", str(path), "--public-key", keys[0]])
+    assert (status, line.split(":")[1].strip()) == (1, "KEY_UNKNOWN")
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def apply(package: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = package
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value(node[int(last) if last.isdigit() else last])
+
+    return apply
+
+
+def _other_head_key(package: dict[str, Any]) -> None:
+    head = package["disclosures"][0]["tree_head"]
+    forged = SignedTreeHead.sign(
+        NodeKey.generate(),
+        head["origin"],
+        head["tree_size"],
+        b64decode(head["root_hash"], "root"),
+        head["timestamp_ms"],
+    )
+    package["disclosures"][0]["tree_head"] = forged.to_obj()
+    package["disclosures"][0]["key_id"] = forged.key_id
+
+
+def _flip(b64: str) -> str:
+    raw = bytearray(b64decode(b64, "test"))
+    raw[0] ^= 1
+    return b64encode(bytes(raw))
+
+
+TAMPERED: list[tuple[str, Callable[[dict[str, Any]], None], Failure]] = [
+    ("record hash altered", _set("records.0.sha256", lambda h: "0" * 64), Failure.RECORD_NOT_PROVEN),
+    ("record pointed at the wrong leaf", _set("records.0.disclosure_leaf", lambda i: i + 1), Failure.RECORD_NOT_PROVEN),
+    ("leaf payload altered", _set("disclosures.0.leaf.payload.records", lambda r: ["r9"]), Failure.LEAF_HASH_MISMATCH),
+    ("proof truncated", _set("disclosures.0.inclusion_proof", lambda p: p[:-1]), Failure.PROOF_TOO_SHORT),
+    ("proof forged", _set("disclosures.0.inclusion_proof", lambda p: [_flip(p[0]), *p[1:]]), Failure.ROOT_MISMATCH),
+    ("wrong tree size", _set("disclosures.0.tree_head.tree_size", lambda n: n + 1), Failure.SIGNATURE_INVALID),
+    ("head signed by another key", _other_head_key, Failure.KEY_UNKNOWN),
+    ("leaf index moved", _set("disclosures.0.leaf_index", lambda i: i + 1), Failure.ROOT_MISMATCH),
+    (
+        "consent receipt altered",
+        _set("authorizations.0.receipts.1.signature", lambda s: "cd" * 64),
+        Failure.AUTHORIZATION_NOT_PROVEN,
+    ),
+    (
+        "consent receipts reordered",
+        _set("authorizations.0.receipts", lambda r: r[::-1]),
+        Failure.AUTHORIZATION_NOT_PROVEN,
+    ),
+    (
+        "consent proof dropped",
+        _set("authorizations.0.leaves", lambda leaves: leaves[:1]),
+        Failure.AUTHORIZATION_NOT_PROVEN,
+    ),
+    (
+        "dispute reference changed",
+        _set("dispute.reference", lambda r: "(2026)西仲字第18号"),
+        Failure.PACKAGE_SIGNATURE_INVALID,
+    ),
+    ("signature forged", _set("signature.value", _flip), Failure.PACKAGE_SIGNATURE_INVALID),
+    ("wrong format", _set("format", lambda f: "something else"), Failure.MALFORMED),
+    ("no disclosures list", _set("disclosures", lambda d: {"0": d}), Failure.MALFORMED),
+]
+
+
+@pytest.mark.parametrize(("what", "tamper", "reason"), TAMPERED, ids=[t[0] for t in TAMPERED])
+def test_every_tampered_package_is_rejected_with_its_reason(
+    world: dict[str, Any], what: str, tamper: Callable[[dict[str, Any]], None], reason: Failure
+) -> None:
+    package = copy.deepcopy(world["package"])
+    tamper(package)
+    with pytest.raises(Invalid) as err:
+        verify_package(package, world["keys"])
+    assert err.value.reason is reason, err.value
+
+
+def test_scope_is_checked_even_in_a_package_signed_by_the_node(world: dict[str, Any]) -> None:
+    """The gateway's own signature does not make an out-of-scope or unproven claim valid."""
+    body = copy.deepcopy(world["body"])
+    body["disclosures"].append(world["other_disclosure"])
+    with pytest.raises(Invalid) as err:
+        verify_package(sign_package(body, world["gw_key"]), world["keys"])
+    assert err.value.reason is Failure.OUT_OF_SCOPE
+    body = copy.deepcopy(world["body"])
+    body["authorizations"] = []
+    with pytest.raises(Invalid) as err:
+        verify_package(sign_package(body, world["gw_key"]), world["keys"])
+    assert err.value.reason is Failure.AUTHORIZATION_NOT_PROVEN

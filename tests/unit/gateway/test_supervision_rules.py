@@ -1,0 +1,115 @@
+"""Supervision rules over disclosure leaves: each rule fires at its threshold, not below, and names its leaves."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.gateway.domain.supervision import (
+    Disclosure,
+    Rule,
+    StatusSpan,
+    Thresholds,
+    admitted_at,
+    platforms_released_to,
+    run_rules,
+)
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+BANK = "institutions/boc-xian"
+XIAN = "platforms/xian"
+ADMITTED = {XIAN: [StatusSpan(T0 - timedelta(days=30), True)]}
+_index = itertools.count()
+
+
+def leaf(at: datetime = T0, **payload: Any) -> Disclosure:
+    base = {"type": "credit_report", "caller": XIAN, "platform": XIAN, "requester": BANK, "decision": "ALLOW"}
+    return Disclosure(next(_index), at, {**base, **payload})
+
+
+def unauthorized(enterprise: str, at: datetime = T0) -> Disclosure:
+    return leaf(at, enterprise=enterprise, authorization="", withheld=["TAX_PAYMENT"], released=["REG_BASIC"])
+
+
+def test_breadth_fires_at_the_threshold_of_distinct_enterprises_and_not_below() -> None:
+    t = Thresholds(breadth_enterprises=3)
+    below = [unauthorized("enterprises/a"), unauthorized("enterprises/a"), unauthorized("enterprises/b")]
+    assert run_rules(below, ADMITTED, t) == []
+    at = [*below, unauthorized("enterprises/c")]
+    (finding,) = run_rules(at, ADMITTED, t)
+    assert (finding.rule, finding.subject, finding.platform, finding.count) == (
+        Rule.UNAUTHORIZED_BREADTH,
+        BANK,
+        XIAN,
+        3,
+    )
+    # The evidence is the first leaf of each enterprise.
+    assert finding.leaves == (at[0].index, at[2].index, at[3].index)
+    # Authorized queries do not count, however many.
+    authorized = [leaf(enterprise=f"enterprises/{i}", authorization="authorizations/x", withheld=[]) for i in range(9)]
+    assert run_rules(authorized, ADMITTED, t) == []
+
+
+def test_breadth_counts_per_day() -> None:
+    t = Thresholds(breadth_enterprises=2)
+    spread = [unauthorized("enterprises/a"), unauthorized("enterprises/b", T0 + timedelta(days=1))]
+    assert run_rules(spread, ADMITTED, t) == []
+
+
+def test_denial_burst_needs_the_denials_inside_one_window() -> None:
+    t = Thresholds(burst_denials=4, burst_window=timedelta(minutes=5))
+    spaced = [leaf(T0 + timedelta(minutes=2 * i), decision="DENY", reason="ERROR_REASON_X") for i in range(4)]
+    assert run_rules(spaced, ADMITTED, t) == []  # 6 minutes from first to last
+    burst = [leaf(T0 + timedelta(seconds=30 * i), decision="DENY", reason="ERROR_REASON_X") for i in range(6)]
+    (finding,) = run_rules(burst, ADMITTED, t)
+    assert (finding.rule, finding.subject, finding.count) == (Rule.DENIAL_BURST, XIAN, 6)
+    assert finding.leaves == tuple(d.index for d in burst)
+
+
+def test_purpose_pattern_flags_a_feed_not_a_check() -> None:
+    t = Thresholds(purpose_daily={"PRE_LOAN": 3})
+    checks = [leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["TAX_PAYMENT"]) for _ in range(3)]
+    assert run_rules(checks, ADMITTED, t) == []
+    feed = [*checks, leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["TAX_PAYMENT"])]
+    (finding,) = run_rules(feed, ADMITTED, t)
+    assert (finding.rule, finding.subject, finding.count) == (Rule.PURPOSE_PATTERN, BANK, 4)
+    # Unlisted purposes use the default pattern.
+    other = [leaf(enterprise="enterprises/a", purpose="OTHER", released=["X"]) for _ in range(4)]
+    assert run_rules(other, ADMITTED, Thresholds(purpose_daily={}, purpose_daily_default=4)) == []
+
+
+def test_release_after_suspension_is_flagged_and_release_before_is_not() -> None:
+    history = {
+        XIAN: [
+            StatusSpan(T0 - timedelta(days=30), True),
+            StatusSpan(T0, False),  # suspended at T0
+            StatusSpan(T0 + timedelta(hours=2), True),  # readmitted
+        ]
+    }
+    before = leaf(T0 - timedelta(seconds=1), released=["REG_BASIC"])
+    during = leaf(T0 + timedelta(hours=1), released=["REG_BASIC"])
+    denied_during = leaf(T0 + timedelta(hours=1), decision="DENY", released=[])
+    after = leaf(T0 + timedelta(hours=3), released=["REG_BASIC"])
+    (finding,) = run_rules([before, during, denied_during, after], history, Thresholds())
+    assert (finding.rule, finding.platform, finding.leaves) == (Rule.RELEASE_AFTER_SUSPENSION, XIAN, (during.index,))
+    # A platform the registry never admitted has no admitted span at all.
+    assert not admitted_at([], T0)
+
+
+def test_a_proxy_must_have_been_admitted_too() -> None:
+    county = "platforms/county"
+    qxr = "platforms/qinxinrong"
+    proxied = leaf(platform=county, caller=qxr, released=["REG_BASIC"])
+    assert platforms_released_to([proxied]) == {county, qxr}
+    history = {county: [StatusSpan(T0 - timedelta(days=1), True)], qxr: [StatusSpan(T0 - timedelta(days=1), False)]}
+    (finding,) = run_rules([proxied], history, Thresholds())
+    assert finding.platform == qxr
+
+
+def test_fingerprints_are_stable_per_rule_subject_and_day() -> None:
+    t = Thresholds(breadth_enterprises=1)
+    (a,) = run_rules([unauthorized("enterprises/a")], ADMITTED, t)
+    (b,) = run_rules([unauthorized("enterprises/b", T0 + timedelta(hours=1))], ADMITTED, t)
+    (c,) = run_rules([unauthorized("enterprises/b", T0 + timedelta(days=1))], ADMITTED, t)
+    assert a.fingerprint == b.fingerprint != c.fingerprint
