@@ -30,10 +30,13 @@ RUN groupadd --system --gid 10001 creditnode \
     && install -d -o 10001 -g 10001 /var/lib/creditnode
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
+# MALLOC_ARENA_MAX: glibc makes an arena per busy thread and keeps what large requests left in them; two arenas
+# keep a thread-pool server's memory flat (measured: gateway after 200 oversized requests 177 MB -> 134 MB).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     VAR_DIR=/var/lib/creditnode
 WORKDIR /app
 USER 10001:10001

@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 ONLY   ?=
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install protos protos-check lint k8s-check test test-unit test-sqlite test-postgres run bench clean
+.PHONY: install protos protos-check lint k8s-check test test-unit test-sqlite test-postgres reliability run bench clean
 
 install: $(STAMP)
 
@@ -54,6 +54,11 @@ test-postgres: $(STAMP)
 	CREDITNODE_TEST_PG_URL="$(PG_URL)" $(PYTEST) tests/integration tests/e2e
 
 test: lint test-unit test-sqlite
+
+# Faults, load and hostile input (tests/reliability, bounded for CI): prints a table, adds reliability.* figures to
+# var/bench.json and rewrites docs/reliability.md. `make bench ONLY=reliability` runs the full version.
+reliability: $(STAMP)
+	$(BIN)/python -m bench.reliability --scale ci
 
 run: $(STAMP)
 	$(BIN)/python tools/run_node.py

@@ -15,6 +15,7 @@ GROUPS = {
     "scoring": "bench.scoring",
     "consent": "bench.consent",
     "scoring_service": "bench.scoring_service",
+    "reliability": "bench.reliability",
 }
 OUT = Path(__file__).resolve().parents[1] / "var" / "bench.json"
 

@@ -68,15 +68,15 @@ class EvidencePackages:
 
     def _validate(self, req: PackageRequest) -> None:
         enterprise_uscc(req.enterprise)
-        if not _INSTITUTION.match(req.lender):
+        if not _INSTITUTION.fullmatch(req.lender):
             raise invalid("lender", "must look like institutions/{id}")
-        if not _LOAN.match(req.loan_id):
+        if not _LOAN.fullmatch(req.loan_id):
             raise invalid("loan_id", "2-40 lower-case letters, digits and dashes")
-        if not _REFERENCE.match(req.reference):
+        if not _REFERENCE.fullmatch(req.reference):
             raise invalid("dispute_reference", "1-64 letters, digits, spaces and ()-_/〔〕")
 
     def _export(self, req: PackageRequest, connected: str) -> ExportedPackage:
-        if not _INSTITUTION.match(req.arbiter):
+        if not _INSTITUTION.fullmatch(req.arbiter):
             raise invalid("arbiter", "must look like institutions/{id}")
         caller = self.gateway.admit(connected, req.on_behalf_of, req.arbiter)
         view = self.gateway.participants.institution(req.arbiter)

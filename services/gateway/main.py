@@ -91,6 +91,8 @@ class GatewaySettings(ServiceSettings):
     quota_enterprises_per_day: int = Field(default=5000, ge=0)
     # signature_window_seconds is the allowed distance of a self-query's signed_at from the node clock.
     signature_window_seconds: int = Field(default=300, ge=10, le=3600)
+    # max_request_bytes caps one request on the platforms' door (1 MiB holds ~20,000 scenario-fit outcomes).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=8 * 1024 * 1024)
     # supervision_breadth_enterprises: an institution querying this many enterprises without authorization in a day
     # is flagged.
     supervision_breadth_enterprises: int = Field(default=20, ge=1)
@@ -275,6 +277,7 @@ def build(
         reflection=settings.reflection and settings.gateway_insecure_dev,
         max_workers=settings.max_workers,
         credentials=None if settings.gateway_insecure_dev else server_credentials(settings),
+        max_receive_bytes=settings.max_request_bytes,
         tracer_provider=runtime.tracer_provider,
     )
     return RunningServer(spec)

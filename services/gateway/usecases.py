@@ -36,6 +36,8 @@ _ITEM = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _PURPOSE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _PLATFORM = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
 _INSTITUTION = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
+# The sharing list has a few dozen items; more in one request is hostile (and would not fit the disclosure leaf).
+MAX_ITEMS = 200
 
 
 class DisclosureLog(Protocol):
@@ -50,7 +52,7 @@ class DisclosureLog(Protocol):
 
 def enterprise_uscc(name: str) -> str:
     uscc = name.removeprefix("enterprises/")
-    if not name.startswith("enterprises/") or not _USCC.match(uscc) or uscc[17] != calc_check_digit(uscc[:17]):
+    if not name.startswith("enterprises/") or not _USCC.fullmatch(uscc) or uscc[17] != calc_check_digit(uscc[:17]):
         raise InvalidArgument(
             "ERROR_REASON_INVALID_USCC", "enterprise must be enterprises/{uscc}", {"field": "enterprise"}
         )
@@ -117,9 +119,9 @@ class Gateway:
 
     def admit(self, connected: str, on_behalf_of: str = "", institution: str = "") -> Caller:
         """Steps 2-3 for an authenticated platform; fail closed while the participant view is not live."""
-        if on_behalf_of and not _PLATFORM.match(on_behalf_of):
+        if on_behalf_of and not _PLATFORM.fullmatch(on_behalf_of):
             raise invalid("on_behalf_of", "must look like platforms/{id}")
-        if institution and not _INSTITUTION.match(institution):
+        if institution and not _INSTITUTION.fullmatch(institution):
             raise invalid("institution", "must look like institutions/{id}")
         if not self.participants.live():
             raise unavailable("registry")
@@ -128,13 +130,14 @@ class Gateway:
         )
 
     def _deny(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
+        # Denials answer hostile input too: every caller-supplied field is cut short so the leaf always fits.
         payload = {
             "type": method,
             "decision": "DENY",
             "reason": exc.reason,
-            "caller": connected or "unauthenticated",
+            "caller": (connected or "unauthenticated")[:80],
             "enterprise": enterprise[:80],
-            "request_id": request_id,
+            "request_id": request_id[:64],
         }
         try:
             self.disclosure_log.record(payload)
@@ -156,9 +159,11 @@ class Gateway:
 
     def _requested_items(self, q: ReportQuery) -> dict[str, Openness | None]:
         catalogue = self.sharing_list.items()
+        if len(q.item_codes) > MAX_ITEMS or len(q.categories) > MAX_ITEMS:
+            raise invalid("item_codes", f"at most {MAX_ITEMS} item codes and {MAX_ITEMS} categories")
         wanted: dict[str, Openness | None] = {}
         for code in q.item_codes:
-            if not _ITEM.match(code):
+            if not _ITEM.fullmatch(code):
                 raise invalid("item_codes", "item codes are upper-case letters, digits and _")
             wanted[code] = catalogue.get(code, (None, 0))[0]
         cats = set(q.categories)
@@ -172,7 +177,7 @@ class Gateway:
     def _credit_report(self, q: ReportQuery, connected: str) -> Report:
         caller = self.admit(connected, q.on_behalf_of, q.institution)
         uscc = enterprise_uscc(q.enterprise)
-        if not _PURPOSE.match(q.purpose):
+        if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
         if len(q.request_id) > 64:
             raise invalid("request_id", "at most 64 characters")
@@ -254,8 +259,10 @@ class Gateway:
     def _self_query(self, q: SignedSelfQuery, connected: str, on_behalf_of: str) -> SelfReport:
         caller = self.admit(connected, on_behalf_of)
         uscc = enterprise_uscc(q.enterprise)
+        if len(q.item_codes) > MAX_ITEMS:
+            raise invalid("item_codes", f"at most {MAX_ITEMS} item codes")
         for code in q.item_codes:
-            if not _ITEM.match(code):
+            if not _ITEM.fullmatch(code):
                 raise invalid("item_codes", "item codes are upper-case letters, digits and _")
         self.quotas.charge([caller.platform], q.enterprise)
         verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
@@ -297,7 +304,7 @@ class Gateway:
             # Only the institution that owns a scenario model scores with it (said before anything else is read).
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the scenario model is not the caller's")
         enterprise_uscc(q.enterprise)
-        if not _PURPOSE.match(q.purpose):
+        if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
         self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
         non_public = frozenset(c for c, (o, _) in self.sharing_list.items().items() if o is Openness.NON_PUBLIC)
@@ -384,19 +391,19 @@ class Gateway:
         caller = self.admit(connected, on_behalf_of, institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
-        call, responses = self.scoring.watch_alerts(caller.institution, after)
+        stop, responses = self.scoring.watch_alerts(caller.institution, after)
         try:
             for response in responses:
                 self.admit(connected, on_behalf_of, institution)
                 yield response
         finally:
-            call.cancel()
+            stop()
 
     # ---- objections ----------------------------------------------------------------------------------------------
 
     def file_objection(self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str) -> Any:
         institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
-        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not _INSTITUTION.match(request.filer):
+        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not _INSTITUTION.fullmatch(request.filer):
             raise invalid("objection.filer", "an institution filer must look like institutions/{id}")
         caller = self.admit(connected, on_behalf_of, institution)
         if self.objection is None:

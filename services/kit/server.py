@@ -183,6 +183,9 @@ class ServerSpec:
     tracer_provider: trace.TracerProvider | None = None
     readiness_interval: float = 1.0
     extra_interceptors: Sequence[Any] = field(default_factory=tuple)
+    # max_receive_bytes caps one request: a door facing the outside keeps it small (big hostile messages leave
+    # memory behind in the allocator even when refused).
+    max_receive_bytes: int = MAX_MESSAGE_BYTES
 
 
 class RunningServer:
@@ -203,7 +206,7 @@ class RunningServer:
             futures.ThreadPoolExecutor(max_workers=spec.max_workers, thread_name_prefix=spec.name),
             interceptors=interceptors,
             options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", spec.max_receive_bytes),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
             ],

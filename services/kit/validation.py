@@ -27,7 +27,7 @@ def text(field: str, value: str, *, max_len: int, required: bool = True) -> str:
 
 def identifier(field: str, value: str) -> str:
     """2-40 lower-case letters, digits and dashes, not starting or ending with a dash."""
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise invalid(field, "must be 2-40 lower-case letters, digits and dashes")
     return value
 

@@ -241,7 +241,7 @@ def load_data_dir(data_dir: Path) -> list[YearCalendar]:
 
 def load_year_file(path: Path) -> YearCalendar:
     """Read and validate one year file; raises :class:`CalendarDataError` naming the file and the problem."""
-    match = _FILE_NAME.match(path.name)
+    match = _FILE_NAME.fullmatch(path.name)
     if match is None:
         raise CalendarDataError(f"{path.name}: file name must be cn-workdays-<year>.yaml")
     try:

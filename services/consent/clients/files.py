@@ -50,7 +50,7 @@ class SharingListFile:
                 item = DataItem(str(entry["code"]), str(entry["category"]), Openness(str(entry["openness"])))
             except (KeyError, ValueError):
                 raise CatalogueFileError(f"{path}: items[{i}] needs code, category and a known openness") from None
-            if not CODE.match(item.code) or not CODE.match(item.category):
+            if not CODE.fullmatch(item.code) or not CODE.fullmatch(item.category):
                 raise CatalogueFileError(f"{path}: items[{i}] code and category must be upper-case codes")
             if item.code in self._items:
                 raise CatalogueFileError(f"{path}: items[{i}] repeats code {item.code}")
@@ -82,7 +82,7 @@ def load_purposes(path: Path) -> PurposeCatalogue:
             )
         except (KeyError, ValueError, TypeError):
             raise CatalogueFileError(f"{path}: purposes[{i}] is missing a field or has a wrong value") from None
-        if not CODE.match(template.code) or not kinds or template.max_uses < 1 or template.min_period_days < 1:
+        if not CODE.fullmatch(template.code) or not kinds or template.max_uses < 1 or template.min_period_days < 1:
             raise CatalogueFileError(f"{path}: purposes[{i}] has an invalid code, kinds, max_uses or period")
         templates.append(template)
     if len({t.code for t in templates}) != len(templates):

@@ -80,7 +80,7 @@ def invalid_field(field_name: str, problem: str) -> InvalidArgument:
 def parse_enterprise(name: str, field_name: str = "enterprise") -> str:
     """The USCC in ``enterprises/{uscc}``; only its shape is checked here (the registry knows who exists)."""
     uscc = name.removeprefix("enterprises/")
-    if uscc == name or not USCC_SHAPE.match(uscc):
+    if uscc == name or not USCC_SHAPE.fullmatch(uscc):
         raise InvalidArgument(
             "ERROR_REASON_INVALID_USCC",
             f"{field_name} must be enterprises/{{uscc}} with an 18-character code",
@@ -91,13 +91,13 @@ def parse_enterprise(name: str, field_name: str = "enterprise") -> str:
 
 def parse_authorization(name: str, field_name: str = "authorization") -> str:
     auth_id = name.removeprefix("authorizations/")
-    if auth_id == name or not AUTHORIZATION_ID.match(auth_id):
+    if auth_id == name or not AUTHORIZATION_ID.fullmatch(auth_id):
         raise invalid_field(field_name, "must be authorizations/{32 hex digits}")
     return auth_id
 
 
 def parse_requester(name: str, field_name: str = "requester") -> str:
-    if not REQUESTER.match(name):
+    if not REQUESTER.fullmatch(name):
         raise invalid_field(field_name, "must be platforms/{id} or institutions/{id}")
     return name
 
@@ -106,7 +106,7 @@ def parse_codes(values: Iterable[str], field_name: str) -> tuple[str, ...]:
     """Sorted, duplicate-free upper-case codes (the canonical order of the signed lines)."""
     codes = list(values)
     for code in codes:
-        if not CODE.match(code):
+        if not CODE.fullmatch(code):
             raise invalid_field(field_name, "codes are upper-case letters, digits and underscores")
     if len(set(codes)) != len(codes):
         raise invalid_field(field_name, "contains duplicates")

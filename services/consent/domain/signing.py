@@ -56,9 +56,9 @@ class Signature:
     value: bytes
 
     def __post_init__(self) -> None:
-        if not KEY_ID.match(self.key_id):
+        if not KEY_ID.fullmatch(self.key_id):
             raise invalid_field("signature.key_id", "must be 16 lower-case hex digits")
-        if not NONCE.match(self.nonce):
+        if not NONCE.fullmatch(self.nonce):
             raise invalid_field("signature.nonce", "must be 16-64 letters, digits, '-' or '_'")
         whole_seconds(self.signed_at, "signature.signed_at")
         if len(self.value) != 64:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.gateway.v1 import gateway_service_pb2 as pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
@@ -15,6 +16,7 @@ from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.evidence_packages import EvidencePackages, PackageRequest
 from services.gateway.usecases import Gateway, ReportQuery
 from services.kit.errors import DomainError
+from services.kit.protos import from_timestamp
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GatewayService"].full_name
 
@@ -30,6 +32,12 @@ _WITHHELD = {
     Withheld.COMMERCIAL_SECRET: pb.WITHHELD_REASON_COMMERCIAL_SECRET,
     Withheld.UNKNOWN_ITEM: pb.WITHHELD_REASON_UNKNOWN_ITEM,
 }
+
+
+def _signed_at(ts: Timestamp) -> datetime:
+    at = from_timestamp(ts, "signature.signed_at")
+    assert at is not None  # required
+    return at
 
 
 class GatewayServicer(pb_grpc.GatewayServiceServicer):
@@ -88,7 +96,7 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
             item_codes=tuple(request.item_codes),
             key_id=sig.key_id,
             nonce=sig.nonce,
-            signed_at=sig.signed_at.ToDatetime(UTC),
+            signed_at=_signed_at(sig.signed_at),
             signature=bytes(sig.signature),
         )
         result = self.gateway.self_query(query, connected, request.on_behalf_of)

@@ -16,6 +16,7 @@ from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
 from services.kit.errors import InvalidArgument
 from services.kit.paging import decode_token, encode_token, page_size
+from services.kit.protos import from_timestamp
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
@@ -47,9 +48,9 @@ def finding_to_proto(s: StoredFinding) -> pb.Finding:
 
 
 def _time(request: pb.RunSupervisionRequest, field: str) -> datetime:
-    if not request.HasField(field):
+    at = from_timestamp(getattr(request, field), field) if request.HasField(field) else None
+    if at is None:
         raise invalid(field, "is required")
-    at: datetime = getattr(request, field).ToDatetime(tzinfo=UTC)
     return at
 
 
@@ -62,7 +63,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
         return pb.RunSupervisionResponse(findings=[finding_to_proto(f) for f in found], leaves_scanned=scanned)
 
     def ListFindings(self, request: pb.ListFindingsRequest, context: grpc.ServicerContext) -> Any:
-        if request.platform and not _PLATFORM.match(request.platform):
+        if request.platform and not _PLATFORM.fullmatch(request.platform):
             raise invalid("platform", "must look like platforms/{id}")
         rule = None
         if request.rule != pb.FINDING_RULE_UNSPECIFIED:

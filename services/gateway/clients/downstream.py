@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -32,9 +32,17 @@ class ScoringClient:
             # Said as "not found": the arbiter learns nothing about loans outside its dispute.
             raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan between that enterprise and lender")
 
-    def watch_alerts(self, institution: str, after_cursor: int) -> tuple[Any, Iterator[spb.WatchAlertsResponse]]:
-        """The call (to cancel it) and its responses; errors surface while iterating."""
+    def watch_alerts(
+        self, institution: str, after_cursor: int
+    ) -> tuple[Callable[[], None], Iterator[spb.WatchAlertsResponse]]:
+        """A function that ends the call, and its responses; errors surface while iterating."""
         call = self.stub.WatchAlerts(spb.WatchAlertsRequest(institution=institution, after_cursor=after_cursor))
+
+        def stop() -> None:
+            # A plain channel returns a call object; behind a tracing interceptor it is a generator, closed instead.
+            end = getattr(call, "cancel", None) or getattr(call, "close", None)
+            if end is not None:
+                end()
 
         def responses() -> Iterator[spb.WatchAlertsResponse]:
             try:
@@ -43,7 +51,7 @@ class ScoringClient:
                 if exc.code() != grpc.StatusCode.CANCELLED:
                     raise relayed(exc, "scoring") from None
 
-        return call, responses()
+        return stop, responses()
 
 
 class ObjectionClient:

@@ -85,7 +85,7 @@ def verify_self_query(
 ) -> None:
     """Raise unless an ACTIVE key of the enterprise signed these lines within the window with a fresh nonce.
     An unknown enterprise gets the same answer as a bad signature."""
-    if not _NONCE.match(q.nonce):
+    if not _NONCE.fullmatch(q.nonce):
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "nonce must be 16-64 letters, digits, - or _")
     bad = Unauthenticated("ERROR_REASON_SIGNATURE_INVALID", "the enterprise signature does not verify")
     key = next((k for k in keys or () if k.key_id == q.key_id), None)

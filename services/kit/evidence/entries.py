@@ -107,7 +107,7 @@ def _check(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, v in value.items():
-            if not isinstance(key, str) or not _KEY.match(key):
+            if not isinstance(key, str) or not _KEY.fullmatch(key):
                 raise _reject(
                     path, "keys must be 1-64 ASCII letters, digits, '_', '.' or '-', not starting with a digit"
                 )
@@ -137,7 +137,7 @@ def format_time(at: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """The inverse of ``format_time``; anything else is ValueError."""
-    if not isinstance(text, str) or not _TIME.match(text):
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise ValueError("time is not RFC 3339 UTC with six fractional digits")
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 

@@ -42,7 +42,7 @@ def key_id_of(public_key: bytes) -> str:
 
 def check_origin(origin: str) -> str:
     """Origins are short printable names (e.g. ``creditnode/gateway``); a newline could forge the signed lines."""
-    if not _ORIGIN.match(origin):
+    if not _ORIGIN.fullmatch(origin):
         raise ValueError("origin must be 1-200 letters, digits, '.', '_', '/' or '-'")
     return origin
 

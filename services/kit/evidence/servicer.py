@@ -118,7 +118,7 @@ def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:
     if len(payload) > 4:
         raise invalid("payload_equals", "at most 4 fields")
     for key, value in payload:
-        if not _PAYLOAD_FIELD.match(key):
+        if not _PAYLOAD_FIELD.fullmatch(key):
             raise invalid("payload_equals", "field names are 1-32 of a-z and _")
         if not value or len(value) > 200:
             raise invalid("payload_equals", "values are 1-200 characters")

@@ -758,7 +758,7 @@ def _check_texts(command: FileObjection) -> None:
     if len(command.attachments) > MAX_ATTACHMENTS:
         raise _invalid("attachments", f"more than {MAX_ATTACHMENTS} attachments")
     hashes = [a.lower() for a in command.attachments]
-    if any(not _SHA256_HEX.match(h) for h in hashes):
+    if any(not _SHA256_HEX.fullmatch(h) for h in hashes):
         raise _invalid("attachments", "each attachment is a hex SHA-256 digest")
     if len(set(hashes)) != len(hashes):
         raise _invalid("attachments", "an attachment is named twice")

@@ -38,7 +38,7 @@ _DISPUTE_OUTCOMES = {
 
 def enterprise_uscc(field: str, name: str) -> str:
     uscc = resource_id(field, name, "enterprises")
-    if not _USCC.match(uscc):
+    if not _USCC.fullmatch(uscc):
         raise invalid(field, "must be enterprises/{uscc} with an 18-character code")
     return uscc
 
@@ -117,7 +117,7 @@ def evaluation_name(field: str, name: str) -> tuple[str, int]:
 
 
 def objection_name(field: str, name: str) -> str:
-    if not _OBJECTION_ID.match(resource_id(field, name, "objections")):
+    if not _OBJECTION_ID.fullmatch(resource_id(field, name, "objections")):
         raise invalid(field, "must be objections/{id} with an id of at most 200 letters, digits, dots and dashes")
     return name
 

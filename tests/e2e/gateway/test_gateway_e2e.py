@@ -434,6 +434,20 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
     )
     code, _ = refused(lambda: next(iter(other)))
     assert code == grpc.StatusCode.PERMISSION_DENIED
+    # Scoring's refusal passes through as it is (not INTERNAL), and so does a self-query signed at an impossible time.
+    bad_cursor = stub.SubscribeRiskAlerts(
+        gw.SubscribeRiskAlertsRequest(institution="institutions/boc-xian", after_cursor=-1), timeout=10
+    )
+    assert refused(lambda: next(iter(bad_cursor)))[0] == grpc.StatusCode.INVALID_ARGUMENT
+    impossible = gw.SelfQueryRequest(enterprise=e.name)
+    impossible.signature.signed_at.seconds = -(2**62)
+    assert refused(lambda: stub.SelfQuery(impossible, timeout=10)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+    )
+    # The platforms' door takes at most MAX_REQUEST_BYTES (1 MiB) per request.
+    oversized = gw.GetCreditReportRequest(enterprise=e.name, purpose="PRE_LOAN", request_id="x" * (2 * 1024 * 1024))
+    assert refused(lambda: stub.GetCreditReport(oversized, timeout=10))[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
 
     # An objection filed through the gateway flags the record; every later release stamps it in dispute.
     reg = report(node, items=["REG_BASIC"])

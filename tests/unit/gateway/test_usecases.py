@@ -15,7 +15,7 @@ from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.usecases import Gateway, ReportQuery
-from services.kit.errors import DomainError, PermissionDenied, Unavailable
+from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
 
 E = "enterprises/91610100MA6TG1234E"
 OPEN = {
@@ -185,6 +185,21 @@ def test_record_openness_is_checked_again_after_fetch(gw: Gateway) -> None:
 
     gw.registry.records = stricter  # type: ignore[method-assign]
     assert gw.credit_report(q(item_codes=("REG_BASIC",)), "platforms/xian").records == []
+
+
+def test_hostile_sizes_are_refused_and_the_denial_still_fits_the_log(gw: Gateway) -> None:
+    from services.kit.evidence.entries import check_payload
+
+    many = tuple(f"ITEM_{i}" for i in range(201))
+    for hostile, field in ((q(item_codes=many), "item_codes"), (q(request_id="r" * 100_000), "request_id")):
+        with pytest.raises(InvalidArgument) as err:
+            gw.credit_report(hostile, "platforms/xian")
+        assert err.value.metadata["field"] == field
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+    denials = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [len(d["request_id"]) for d in denials] == [0, 64]
+    for denial in denials:
+        check_payload(denial)  # what the real evidence log accepts (16 KiB at most)
 
 
 def test_errors_never_leak_a_value() -> None:

@@ -1,0 +1,1 @@
+"""Reliability: SIGKILLed services and a stopped PostgreSQL under a mixed workload."""

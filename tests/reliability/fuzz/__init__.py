@@ -1,0 +1,1 @@
+"""Reliability: coverage-guided fuzzing of validation and masking."""

@@ -1,0 +1,1 @@
+"""Reliability tests sharing one node: authorization, hostile input, load, mTLS, revocation."""
