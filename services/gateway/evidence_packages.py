@@ -16,7 +16,7 @@ from typing import Any
 
 from services.gateway.clients.consent_evidence import ConsentEvidence
 from services.gateway.clients.errors import unavailable
-from services.gateway.usecases import Gateway, enterprise_uscc
+from services.gateway.usecases import INSTITUTION_NAME, Gateway, enterprise_uscc
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.evidence.entries import LeafKind, format_time
 from services.kit.evidence.log import EvidenceLog
@@ -25,7 +25,6 @@ from services.kit.evidence.store import LeafFilter
 from services.kit.validation import invalid
 
 _REFERENCE = re.compile(r"^[\w ()\-/〔〕（）]{1,64}$")
-_INSTITUTION = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
 _LOAN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 PAGE = 1000
 
@@ -68,7 +67,7 @@ class EvidencePackages:
 
     def _validate(self, req: PackageRequest) -> None:
         enterprise_uscc(req.enterprise)
-        if not _INSTITUTION.fullmatch(req.lender):
+        if not INSTITUTION_NAME.fullmatch(req.lender):
             raise invalid("lender", "must look like institutions/{id}")
         if not _LOAN.fullmatch(req.loan_id):
             raise invalid("loan_id", "2-40 lower-case letters, digits and dashes")
@@ -76,7 +75,7 @@ class EvidencePackages:
             raise invalid("dispute_reference", "1-64 letters, digits, spaces and ()-_/〔〕")
 
     def _export(self, req: PackageRequest, connected: str) -> ExportedPackage:
-        if not _INSTITUTION.fullmatch(req.arbiter):
+        if not INSTITUTION_NAME.fullmatch(req.arbiter):
             raise invalid("arbiter", "must look like institutions/{id}")
         caller = self.gateway.admit(connected, req.on_behalf_of, req.arbiter)
         view = self.gateway.participants.institution(req.arbiter)

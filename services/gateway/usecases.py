@@ -34,8 +34,8 @@ log = structlog.get_logger("gateway")
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 _ITEM = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _PURPOSE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
-_PLATFORM = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
-_INSTITUTION = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
+PLATFORM_NAME = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
+INSTITUTION_NAME = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
 # The sharing list has a few dozen items; more in one request is hostile (and would not fit the disclosure leaf).
 MAX_ITEMS = 200
 
@@ -119,9 +119,9 @@ class Gateway:
 
     def admit(self, connected: str, on_behalf_of: str = "", institution: str = "") -> Caller:
         """Steps 2-3 for an authenticated platform; fail closed while the participant view is not live."""
-        if on_behalf_of and not _PLATFORM.fullmatch(on_behalf_of):
+        if on_behalf_of and not PLATFORM_NAME.fullmatch(on_behalf_of):
             raise invalid("on_behalf_of", "must look like platforms/{id}")
-        if institution and not _INSTITUTION.fullmatch(institution):
+        if institution and not INSTITUTION_NAME.fullmatch(institution):
             raise invalid("institution", "must look like institutions/{id}")
         if not self.participants.live():
             raise unavailable("registry")
@@ -403,7 +403,7 @@ class Gateway:
 
     def file_objection(self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str) -> Any:
         institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
-        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not _INSTITUTION.fullmatch(request.filer):
+        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not INSTITUTION_NAME.fullmatch(request.filer):
             raise invalid("objection.filer", "an institution filer must look like institutions/{id}")
         caller = self.admit(connected, on_behalf_of, institution)
         if self.objection is None:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.gateway.v1 import supervision_service_pb2 as pb
 from creditnode.gateway.v1 import supervision_service_pb2_grpc as pb_grpc
 from services.gateway.domain.supervision import Rule
 from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
+from services.gateway.usecases import PLATFORM_NAME
 from services.kit.errors import InvalidArgument
 from services.kit.paging import decode_token, encode_token, page_size
-from services.kit.protos import from_timestamp
+from services.kit.protos import from_timestamp, timestamp
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
-_PLATFORM = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def _ts(at: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(at.astimezone(UTC))
-    return ts
 
 
 def finding_to_proto(s: StoredFinding) -> pb.Finding:
@@ -40,10 +32,10 @@ def finding_to_proto(s: StoredFinding) -> pb.Finding:
         count=f.count,
         detail=f.detail,
         leaf_indices=list(f.leaves),
-        create_time=_ts(s.created_at),
+        create_time=timestamp(s.created_at),
     )
     if s.reported_at is not None:
-        msg.report_time.CopyFrom(_ts(s.reported_at))
+        msg.report_time.FromDatetime(s.reported_at)
     return msg
 
 
@@ -63,7 +55,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
         return pb.RunSupervisionResponse(findings=[finding_to_proto(f) for f in found], leaves_scanned=scanned)
 
     def ListFindings(self, request: pb.ListFindingsRequest, context: grpc.ServicerContext) -> Any:
-        if request.platform and not _PLATFORM.fullmatch(request.platform):
+        if request.platform and not PLATFORM_NAME.fullmatch(request.platform):
             raise invalid("platform", "must look like platforms/{id}")
         rule = None
         if request.rule != pb.FINDING_RULE_UNSPECIFIED:

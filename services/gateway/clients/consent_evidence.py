@@ -13,6 +13,7 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from creditnode.evidence.v1 import evidence_log_service_pb2 as epb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as epb_grpc
 from services.gateway.clients.errors import relayed
+from services.kit.evidence.entries import format_time
 from services.kit.evidence.heads import b64encode
 
 PAGE = 1000
@@ -25,7 +26,7 @@ def receipt_obj(r: pb.Receipt) -> dict[str, Any]:
         "authorization": r.authorization,
         "event_type": pb.EventType.Name(r.event_type).removeprefix("EVENT_TYPE_"),
         "revision": r.revision,
-        "record_time": r.record_time.ToDatetime(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "record_time": format_time(r.record_time.ToDatetime(UTC)),
         "signed_payload": b64encode(r.signed_payload),
         "signature": r.signature.hex(),
         "signing_key_id": r.signing_key_id,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from services.gateway.clients.errors import relayed
 from services.gateway.domain.supervision import StatusSpan
+from services.kit.protos import timestamp
 
 
 class SupervisionRegistry:
@@ -33,14 +33,12 @@ class SupervisionRegistry:
             raise relayed(exc, "registry") from None
 
     def record_breach(self, platform: str, reference: str, detail: str, occurred_at: datetime) -> None:
-        occurred = Timestamp()
-        occurred.FromDatetime(occurred_at)
         breach = admin_pb.PlatformBreach(
             platform=platform,
             kind=admin_pb.BREACH_KIND_SUPERVISION_FINDING,
             reference=reference,
             detail=detail[:500],
-            occur_time=occurred,
+            occur_time=timestamp(occurred_at),
         )
         try:
             self.admin.RecordPlatformBreach(admin_pb.RecordPlatformBreachRequest(breach=breach))
