@@ -13,7 +13,10 @@ from typing import Any
 
 import grpc
 
+from services.kit.server import ServerSpec
+
 ECHO_METHOD = "/bench.Echo/Echo"
+FAST_LANE_WORKERS = ServerSpec.fast_lane_workers
 
 
 @dataclass
@@ -86,8 +89,8 @@ def drive(
     return result
 
 
-def _sync_echo_server(q: Any) -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
+def _sync_echo_server(q: Any, workers: int = 32) -> None:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
     handler = grpc.unary_unary_rpc_method_handler(lambda req, _: req)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),))
     port = server.add_insecure_port("127.0.0.1:0")
@@ -96,7 +99,16 @@ def _sync_echo_server(q: Any) -> None:
     server.wait_for_termination()
 
 
-def _kit_echo_server(q: Any) -> None:
+def _small_pool_echo_server(q: Any) -> None:
+    """The bare echo on a pool as small as the services' fast lane: the fair baseline for fast-lane methods."""
+    _sync_echo_server(q, FAST_LANE_WORKERS)
+
+
+def _kit_fast_lane_echo_server(q: Any) -> None:
+    _kit_echo_server(q, fast_lane=True)
+
+
+def _kit_echo_server(q: Any, fast_lane: bool = False) -> None:
     """The same echo behind the services' own bootstrap (interceptors, logging, health): the kit's own cost."""
     import io
 
@@ -110,7 +122,10 @@ def _kit_echo_server(q: Any) -> None:
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),))
         return ["bench.Echo"]
 
-    server = RunningServer(ServerSpec(name="bench", listen_addr="127.0.0.1:0", register=register, reflection=False))
+    lane = frozenset({ECHO_METHOD}) if fast_lane else frozenset()
+    server = RunningServer(
+        ServerSpec(name="bench", listen_addr="127.0.0.1:0", register=register, reflection=False, fast_lane=lane)
+    )
     q.put(server.port)
     server.server.wait_for_termination()
 
@@ -148,7 +163,13 @@ class ServerProcess:
 
 
 def echo_baseline(flavor: str = "sync", **kw: Any) -> LoadResult:
-    target = {"sync": _sync_echo_server, "aio": _aio_echo_server, "kit": _kit_echo_server}[flavor]
+    target = {
+        "sync": _sync_echo_server,
+        "sync_small_pool": _small_pool_echo_server,
+        "aio": _aio_echo_server,
+        "kit": _kit_echo_server,
+        "kit_fast_lane": _kit_fast_lane_echo_server,
+    }[flavor]
     server = ServerProcess(target)
     try:
         return drive(server.address, ECHO_METHOD, b"x" * 64, **kw)

@@ -16,8 +16,14 @@ from services.consent.api.servicer import ConsentServicer, register
 from services.consent.clients.files import CatalogueFileError, SharingListFile, load_purposes
 from services.consent.clients.registry import GrpcRegistry, RequesterRemovalWatcher
 from services.consent.domain.ports import Registry
+from services.consent.store.check_cache import CandidateCache
 from services.consent.store.models import evidence_models
-from services.consent.store.repositories import SqlChangeFeed, SqlRegistryCursor, unit_of_work_factories
+from services.consent.store.repositories import (
+    SqlChangeFeed,
+    SqlRegistryCursor,
+    cached_candidates,
+    unit_of_work_factories,
+)
 from services.consent.usecases import Consent
 from services.consent.watch import WatchHub, WatchTiming
 from services.kit.client import make_channel
@@ -30,6 +36,7 @@ from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 
 NAME = "consent"
+CHECK_METHOD = "/creditnode.consent.v1.ConsentService/CheckAuthorization"
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = structlog.get_logger("consent")
 
@@ -112,7 +119,8 @@ def build(
     writer_sessions, reader_sessions = session_factories(runtime.engine)
     key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "consent-evidence.key")
     evidence = EvidenceLog(runtime.engine, evidence_models, origin="creditnode/consent", key=key).start()
-    writer, reader = unit_of_work_factories(writer_sessions, reader_sessions, evidence)
+    cache = CandidateCache()
+    writer, reader = unit_of_work_factories(writer_sessions, reader_sessions, evidence, cache)
     hub = WatchHub(
         SqlChangeFeed(reader_sessions),
         WatchTiming(
@@ -120,6 +128,8 @@ def build(
             lease=settings.watch_lease_seconds,
             margin=settings.watch_lease_margin_seconds,
         ),
+        # Changes committed by another consent process reach this one's Check cache through the feed.
+        on_change=lambda auth: cache.drop((auth.requester, auth.enterprise, auth.purpose)),
     ).start()
     channel = make_channel(settings.registry_addr, tracer_provider=runtime.tracer_provider)
     consent = Consent(
@@ -131,6 +141,7 @@ def build(
         barrier=hub,
         clock=lambda: datetime.now(UTC),
         window=timedelta(seconds=settings.signature_window_seconds),
+        lookup=cached_candidates(reader_sessions, cache),
     )
     watcher = RequesterRemovalWatcher(channel, SqlRegistryCursor(writer_sessions), consent.revoke_for_requester)
     if registry is None:
@@ -145,6 +156,7 @@ def build(
         on_stop=[watcher.close, sweeper.close, hub.close, evidence.close, runtime.engine.dispose],
         reflection=settings.reflection,
         max_workers=settings.max_workers,
+        fast_lane=frozenset({CHECK_METHOD}),
         tracer_provider=runtime.tracer_provider,
     )
     return RunningServer(spec)

@@ -17,6 +17,7 @@ from services.consent.domain.model import (
     decide,
 )
 from services.consent.domain.ports import (
+    CandidateLookup,
     Clock,
     EnforcementBarrier,
     EnterpriseKey,
@@ -82,9 +83,11 @@ class Consent:
         barrier: EnforcementBarrier,
         clock: Clock,
         window: timedelta = timedelta(minutes=5),
+        lookup: CandidateLookup | None = None,
     ) -> None:
         self._writer = writer
         self._reader = reader
+        self._lookup = lookup
         self._registry = registry
         self._sharing = sharing
         self.purposes = purposes
@@ -299,6 +302,9 @@ class Consent:
     def check(self, q: CheckQuery) -> Decision:
         """The decision; with ``consume`` an ALLOW records one use in the same transaction."""
         if not q.consume:
+            if self._lookup is not None and q.authorization_id is None:
+                found = self._lookup.candidates(q.requester, q.enterprise, q.purpose)
+                return decide(found, q.items, self._clock(), q.data_since)
             with self._reader() as uow:
                 return decide(self._candidates(uow, q), q.items, self._clock(), q.data_since)
         with self._writer() as uow:

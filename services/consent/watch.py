@@ -73,9 +73,15 @@ class WatchHub:
     """Fan-out of the change feed to replica sessions, and the enforcement barrier for Pause and Revoke."""
 
     def __init__(
-        self, feed: ChangeFeed, timing: WatchTiming, *, monotonic: Callable[[], float] = time.monotonic
+        self,
+        feed: ChangeFeed,
+        timing: WatchTiming,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_change: Callable[[Authorization], None] = lambda _: None,
     ) -> None:
         self._feed = feed
+        self._on_change = on_change
         self.timing = timing
         self._now = monotonic
         self._cond = threading.Condition()
@@ -131,6 +137,8 @@ class WatchHub:
                 changes = self._feed.changes_after(self._revision, BATCH)
                 if not changes:
                     return
+                for _, auth in changes:
+                    self._on_change(auth)
                 with self._cond:
                     self._ring.extend(changes)
                     self._revision = changes[-1][0].revision

@@ -6,8 +6,10 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 from typing import Any, TextIO
 
+import orjson
 import structlog
 from opentelemetry import trace
 
@@ -78,29 +80,81 @@ def add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
     return event_dict
 
 
+# The call being served (method, request id): one context variable set per RPC, cheaper than binding two.
+current_call: ContextVar[tuple[str, str | None] | None] = ContextVar("creditnode_call", default=None)
+
+
+def add_call_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: name the service on every line (server threads start with an empty context, so a
+    context variable bound at start-up would not reach them) and the RPC being served on lines logged serving it."""
+    if call_lines.service:
+        event_dict.setdefault("service", call_lines.service)
+    call = current_call.get()
+    if call is not None:
+        event_dict.setdefault("method", call[0])
+        if call[1] is not None:
+            event_dict.setdefault("request_id", call[1])
+    return event_dict
+
+
+_stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
+
 def processors() -> list[Any]:
     """The processor chain shared by services and tests (tests use it with ``capture_logs``)."""
     return [
         structlog.contextvars.merge_contextvars,
+        add_call_context,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _stamp,
         add_trace_ids,
         structlog.processors.format_exc_info,
         redact_personal_data,
     ]
 
 
+def _to_json(obj: Any, **kw: Any) -> str:
+    return orjson.dumps(obj, default=kw.get("default")).decode()
+
+
+class _CallLines:
+    """Where the per-RPC line goes. It is rendered without the processor chain because it is written on every
+    call's path, where the chain cost a fifth of a bare server's throughput; ``test_log_redaction`` proves the two
+    renderings carry the same keys."""
+
+    def __init__(self) -> None:
+        self.sink: structlog.WriteLogger | None = None
+        self.service = ""
+
+    def write(self, method: str, code: str, reason: str | None, duration_ms: float) -> None:
+        if self.sink is None:
+            return
+        line: dict[str, Any] = {"service": self.service, "method": method}
+        call = current_call.get()
+        if call is not None and call[1] is not None:
+            line["request_id"] = redact_text(call[1])  # chosen by the caller, so it may carry anything
+        line.update(event="rpc", code=code, reason=reason, duration_ms=duration_ms, level="info")
+        _stamp(None, "info", line)
+        add_trace_ids(None, "info", line)
+        self.sink.msg(orjson.dumps(line).decode())
+
+
+call_lines = _CallLines()
+
+
 def configure_logging(service: str, level: str = "INFO", stream: TextIO | None = None) -> None:
     """JSON lines to stdout; stdlib logging (grpc, alembic) is routed through the same redaction."""
     out = stream or sys.stdout
+    sink = structlog.WriteLogger(out)  # one logger, one lock: per-RPC lines and the rest never interleave
     structlog.configure(
-        processors=[*processors(), structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[*processors(), structlog.processors.JSONRenderer(serializer=_to_json)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=lambda *_: sink,
         cache_logger_on_first_use=True,
     )
+    call_lines.sink = sink if logging.getLevelName(level) <= logging.INFO else None
+    call_lines.service = service
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(service=service)
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 import time
@@ -21,12 +20,11 @@ from opentelemetry.instrumentation.grpc import server_interceptor as otel_server
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from services.kit.errors import DomainError
+from services.kit.logging import call_lines, current_call
 from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
 
 log = structlog.get_logger("kit.server")
-# One logger object for the per-request line: get_logger() per call would rebuild the processor chain every time.
-rpc_log = structlog.get_logger("rpc")
 
 ReadinessCheck = Callable[[], bool]
 LIVENESS = "creditnode.liveness"
@@ -38,10 +36,18 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     Wrapped handlers are built once per method and cached: building them per call halved throughput."""
 
-    def __init__(self, service: str, propagate_only: bool = False) -> None:
+    def __init__(
+        self,
+        service: str,
+        propagate_only: bool = False,
+        fast_lane: frozenset[str] = frozenset(),
+        fast_pool: futures.ThreadPoolExecutor | None = None,
+    ) -> None:
         self._wrapped: dict[str, Any] = {}
         self.service = service
         self.propagate_only = propagate_only
+        self._fast_lane = fast_lane
+        self._fast_pool = fast_pool
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         method = handler_call_details.method
@@ -52,6 +58,9 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None:
             return None
         wrapped = _wrap_handler(handler, self.service, method, self.propagate_only)
+        if method in self._fast_lane and wrapped.unary_unary:
+            # grpcio runs a behaviour on its experimental_thread_pool when it has one.
+            wrapped.unary_unary.experimental_thread_pool = self._fast_pool
         self._wrapped[method] = wrapped
         return wrapped
 
@@ -74,29 +83,28 @@ def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool)
     return handler
 
 
-@contextlib.contextmanager
-def _incoming_trace(context: grpc.ServicerContext, propagate_only: bool) -> Iterator[None]:
-    """With tracing off, still carry the caller's trace context through this call (so downstream calls continue
-    the same trace) without the cost of the span machinery. With tracing on, the OpenTelemetry interceptor does it."""
-    if not propagate_only:
-        yield
-        return
-    carrier = {k: v for k, v in context.invocation_metadata() or () if k in ("traceparent", "tracestate")}
-    if not carrier:
-        yield
-        return
-    token = otel_context.attach(propagate.extract(carrier))
-    try:
-        yield
-    finally:
-        otel_context.detach(token)
-
-
-def _request_id(context: grpc.ServicerContext) -> str | None:
+def _enter_call(context: grpc.ServicerContext, method: str, propagate_only: bool) -> tuple[Any, Any]:
+    """Name the call for logs and, with tracing off, carry the caller's trace context through it (so downstream calls
+    continue the same trace) without the span machinery; with tracing on, the OpenTelemetry interceptor does that.
+    One pass over the metadata, since this runs on every call."""
+    request_id = None
+    carrier: dict[str, str] | None = None
     for key, value in context.invocation_metadata() or ():
         if key == "x-request-id":
-            return str(value)[:64]
-    return None
+            request_id = str(value)[:64]
+        elif propagate_only and key in ("traceparent", "tracestate"):
+            carrier = carrier or {}
+            carrier[key] = str(value)
+    call_token = current_call.set((method, request_id))
+    trace_token = otel_context.attach(propagate.extract(carrier)) if carrier else None
+    return call_token, trace_token
+
+
+def _leave_call(tokens: tuple[Any, Any]) -> None:
+    call_token, trace_token = tokens
+    if trace_token is not None:
+        otel_context.detach(trace_token)
+    current_call.reset(call_token)
 
 
 def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
@@ -124,7 +132,7 @@ def _finish(
         if already is not None:
             code = already.name
     elapsed = time.perf_counter() - started
-    rpc_log.info("rpc", method=method, code=code, reason=reason or None, duration_ms=round(elapsed * 1000, 3))
+    call_lines.write(method, code, reason or None, round(elapsed * 1000, 3))
     observe_rpc(service, method, code, elapsed)
     if status is not None:
         context.abort_with_status(status)
@@ -133,17 +141,17 @@ def _finish(
 def _wrap_unary(behavior: Callable[..., Any], service: str, method: str, propagate_only: bool) -> Callable[..., Any]:
     def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
-        with (
-            _incoming_trace(context, propagate_only),
-            structlog.contextvars.bound_contextvars(method=method, request_id=_request_id(context)),
-        ):
-            try:
-                response = behavior(request, context)
-            except Exception as exc:  # every failure must become a proper status
-                _finish(context, service, method, started, exc)
-                raise
+        tokens = _enter_call(context, method, propagate_only)
+        try:
+            response = behavior(request, context)
+        except Exception as exc:  # every failure must become a proper status
+            _finish(context, service, method, started, exc)
+            raise
+        else:
             _finish(context, service, method, started, None)
             return response
+        finally:
+            _leave_call(tokens)
 
     return wrapped
 
@@ -153,16 +161,16 @@ def _wrap_stream(
 ) -> Callable[..., Any]:
     def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         started = time.perf_counter()
-        with (
-            _incoming_trace(context, propagate_only),
-            structlog.contextvars.bound_contextvars(method=method, request_id=_request_id(context)),
-        ):
-            try:
-                yield from behavior(request, context)
-            except Exception as exc:
-                _finish(context, service, method, started, exc)
-                raise
+        tokens = _enter_call(context, method, propagate_only)
+        try:
+            yield from behavior(request, context)
+        except Exception as exc:
+            _finish(context, service, method, started, exc)
+            raise
+        else:
             _finish(context, service, method, started, None)
+        finally:
+            _leave_call(tokens)
 
     return wrapped
 
@@ -179,6 +187,11 @@ class ServerSpec:
     on_stop: Sequence[Callable[[], None]] = ()
     reflection: bool = True
     max_workers: int = 32
+    # fast_lane names unary methods (full names, "/pkg.Service/Method") that only compute, served by a pool of
+    # fast_lane_workers threads: a few threads contend less for the GIL than many, which on a busy server more than
+    # doubled what those calls cost (see docs/performance.md). Streams and calls that wait stay on the main pool.
+    fast_lane: frozenset[str] = frozenset()
+    fast_lane_workers: int = 4
     credentials: grpc.ServerCredentials | None = None
     tracer_provider: trace.TracerProvider | None = None
     readiness_interval: float = 1.0
@@ -195,12 +208,16 @@ class RunningServer:
         self.spec = spec
         provider = spec.tracer_provider or trace.get_tracer_provider()
         recording = isinstance(provider, SdkTracerProvider)
+        self._fast_pool = (
+            futures.ThreadPoolExecutor(max_workers=spec.fast_lane_workers, thread_name_prefix=f"{spec.name}-fast")
+            if spec.fast_lane
+            else None
+        )
         interceptors = [
             *([otel_server_interceptor(tracer_provider=provider)] if recording else []),
             *spec.extra_interceptors,
-            RequestInterceptor(
-                spec.name, propagate_only=not recording
-            ),  # innermost: it caches per method what lies behind it
+            # innermost: it caches per method what lies behind it
+            RequestInterceptor(spec.name, not recording, spec.fast_lane, self._fast_pool),
         ]
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=spec.max_workers, thread_name_prefix=spec.name),
@@ -267,6 +284,8 @@ class RunningServer:
         if drain > 0:
             time.sleep(drain)
         self.server.stop(grace).wait()
+        if self._fast_pool is not None:
+            self._fast_pool.shutdown(wait=False)
         for hook in self.spec.on_stop:
             hook()
         log.info("stopped", service=self.spec.name)

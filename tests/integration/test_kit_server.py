@@ -158,3 +158,63 @@ def test_with_tracing_off_the_callers_trace_context_still_reaches_the_next_hop(s
     channel.close()
     assert len(seen) == 1
     assert seen[0].split("-")[1] == trace_id
+
+
+def test_each_call_writes_one_rpc_line_in_the_same_shape_as_other_lines(servers: list[RunningServer]) -> None:
+    """The per-RPC line skips the processor chain for speed: it must still carry what the chain would add, and
+    a request id chosen by the caller is redacted like any other text."""
+    import io
+    import json
+
+    import structlog
+
+    from services.kit.logging import configure_logging
+
+    buf = io.StringIO()
+    configure_logging("shape", stream=buf)
+    seen: dict[str, object] = {}
+
+    def inner(_: bytes, __: grpc.ServicerContext) -> bytes:
+        structlog.get_logger("t").info("inside")
+        return b"ok"
+
+    server = _serve("Shape", {"Call": inner})
+    servers.append(server)
+    with grpc.insecure_channel(server.address) as ch:
+        ch.unary_unary("/test.Shape/Call")(b"x", timeout=5, metadata=(("x-request-id", "r-13912345678"),))
+    lines = [json.loads(line) for line in buf.getvalue().splitlines()]
+    inside = next(line for line in lines if line["event"] == "inside")
+    rpc = next(line for line in lines if line["event"] == "rpc")
+    seen.update(rpc)
+    assert set(inside) - {"logger"} <= set(rpc), "the rpc line lacks keys the chain adds"
+    assert rpc["service"] == inside["service"] == "shape"
+    assert rpc["method"] == inside["method"] == "/test.Shape/Call"
+    assert rpc["code"] == "OK"
+    assert rpc["level"] == "info"
+    assert str(rpc["timestamp"]).endswith("Z")
+    assert isinstance(rpc["duration_ms"], float)
+    assert rpc["request_id"] == inside["request_id"] == "r-[REDACTED]"
+    assert "13912345678" not in buf.getvalue()
+
+
+def test_fast_lane_methods_run_on_their_own_small_pool(servers: list[RunningServer]) -> None:
+    threads: dict[str, str] = {}
+
+    def record(name: str) -> Handler:
+        def handler(_: bytes, __: grpc.ServicerContext) -> bytes:
+            threads[name] = threading.current_thread().name
+            return b"ok"
+
+        return handler
+
+    server = _serve(
+        "Lanes",
+        {"Fast": record("Fast"), "Slow": record("Slow")},
+        fast_lane=frozenset({"/test.Lanes/Fast"}),
+        fast_lane_workers=2,
+    )
+    servers.append(server)
+    for method in ("Fast", "Slow", "Fast"):
+        assert _call(server, "Lanes", method) == b"ok"
+    assert threads["Fast"].startswith("Lanes-fast")
+    assert not threads["Slow"].startswith("Lanes-fast")

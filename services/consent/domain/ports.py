@@ -118,6 +118,13 @@ class AuthorizationRepository(Protocol):
         """ACTIVE or PAUSED authorizations of a requester."""
 
 
+class CandidateLookup(Protocol):
+    """Check's read path: the candidates of a (requester, enterprise, purpose) as the last committed write left them."""
+
+    def candidates(self, requester: str, enterprise: str, purpose: str) -> Sequence[Authorization]:
+        """Every authorization of that key, in any state."""
+
+
 class ChangeFeed(Protocol):
     """What the watch hub reads: the current revision, the changes after a revision, and a listing."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any, Self, cast
 
 from sqlalchemy import Row, Table, and_, bindparam, case, delete, or_, select, update
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.consent.domain.model import Authorization, EventType, State, UseCounter, UseLimit, UseLimitKind
 from services.consent.domain.ports import Event, NonceRecord, Page, Use
 from services.consent.domain.signing import Receipt
+from services.consent.store.check_cache import CachedCandidates, CandidateCache, Key
 from services.consent.store.models import AuthorizationRow, EventRow, NonceRow, RegistryCursor, RevisionCounter, UseRow
 from services.kit.db import SqlUnitOfWork
 from services.kit.errors import Aborted, InvalidArgument
@@ -97,10 +99,25 @@ _CANDIDATES = select(_A).where(
 class SqlAuthorizations:
     """AuthorizationRepository on SQLAlchemy. ``locking`` (writers) locks read rows on PostgreSQL until commit."""
 
-    def __init__(self, session: Session, *, locking: bool, evidence: EvidenceLog | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        locking: bool,
+        evidence: EvidenceLog | None = None,
+        cache: CandidateCache | None = None,
+    ) -> None:
         self.session = session
         self.locking = locking
         self.evidence = evidence
+        self._cache = cache
+        self.marked: list[Key] = []
+
+    def _mark(self, a: Authorization) -> None:
+        if self._cache is not None:
+            key = (a.requester, a.enterprise, a.purpose)
+            self._cache.mark(key)
+            self.marked.append(key)
 
     def get(self, authorization_id: str) -> Authorization | None:
         row = self.session.execute(_BY_ID_LOCKED if self.locking else _BY_ID, {"id": authorization_id}).first()
@@ -112,6 +129,7 @@ class SqlAuthorizations:
 
     def add(self, authorization: Authorization) -> None:
         a = authorization
+        self._mark(a)
         self.session.add(
             AuthorizationRow(
                 id=a.id,
@@ -143,6 +161,7 @@ class SqlAuthorizations:
 
     def update_state(self, authorization: Authorization) -> None:
         a = authorization
+        self._mark(a)
         self.session.execute(
             update(_A)
             .where(_A.c.id == a.id)
@@ -206,6 +225,7 @@ class SqlAuthorizations:
             has_use = or_(_A.c.period_index != period, _A.c.period_uses < _A.c.max_uses)
         else:
             has_use = _A.c.uses_total < _A.c.max_uses
+        self._mark(a)
         # One conditional UPDATE: the row lock (PostgreSQL) or the writer lock (SQLite) makes it exactly-once.
         result = self.session.execute(
             update(_A)
@@ -332,17 +352,34 @@ class ConsentUnitOfWork(SqlUnitOfWork):
     nonces: SqlNonces
 
     def __init__(
-        self, session_factory: sessionmaker[Session], *, locking: bool, evidence: EvidenceLog | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        locking: bool,
+        evidence: EvidenceLog | None = None,
+        cache: CandidateCache | None = None,
     ) -> None:
         super().__init__(session_factory)
         self._locking = locking
         self._evidence = evidence
+        self._cache = cache
 
     def __enter__(self) -> Self:
         super().__enter__()
-        self.authorizations = SqlAuthorizations(self.session, locking=self._locking, evidence=self._evidence)
+        self.authorizations = SqlAuthorizations(
+            self.session, locking=self._locking, evidence=self._evidence, cache=self._cache
+        )
         self.nonces = SqlNonces(self.session)
         return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        try:
+            return super().__exit__(exc_type, exc, tb)
+        finally:
+            if self._cache is not None and self.authorizations.marked:
+                self._cache.release(self.authorizations.marked)
 
     def commit(self) -> None:
         try:
@@ -396,13 +433,27 @@ class _Prefixed:
 
 
 def unit_of_work_factories(
-    writer: sessionmaker[Session], reader: sessionmaker[Session], evidence: EvidenceLog | None = None
+    writer: sessionmaker[Session],
+    reader: sessionmaker[Session],
+    evidence: EvidenceLog | None = None,
+    cache: CandidateCache | None = None,
 ) -> tuple[Callable[[], ConsentUnitOfWork], Callable[[], ConsentUnitOfWork]]:
-    """(writing, reading) unit-of-work factories; writers append each receipt's leaf to ``evidence``."""
+    """(writing, reading) unit-of-work factories; writers append each receipt's leaf to ``evidence`` and drop what
+    they change from Check's ``cache``."""
     return (
-        lambda: ConsentUnitOfWork(writer, locking=True, evidence=evidence),
+        lambda: ConsentUnitOfWork(writer, locking=True, evidence=evidence, cache=cache),
         lambda: ConsentUnitOfWork(reader, locking=False),
     )
+
+
+def cached_candidates(reader: sessionmaker[Session], cache: CandidateCache) -> CachedCandidates:
+    """Check's candidate lookup through ``cache``, reading misses in a short read-only transaction."""
+
+    def read(key: Key) -> list[Authorization]:
+        with ConsentUnitOfWork(reader, locking=False) as uow:
+            return uow.authorizations.candidates(*key)
+
+    return CachedCandidates(cache, read)
 
 
 class SqlRegistryCursor:

@@ -19,8 +19,9 @@ from services.consent.clients.files import SharingListFile, load_purposes
 from services.consent.domain.model import DecisionReason, EventType, State
 from services.consent.domain.signing import Action
 from services.consent.main import MIGRATIONS
+from services.consent.store.check_cache import CandidateCache
 from services.consent.store.models import evidence_models
-from services.consent.store.repositories import SqlChangeFeed, unit_of_work_factories
+from services.consent.store.repositories import SqlChangeFeed, cached_candidates, unit_of_work_factories
 from services.consent.usecases import CheckQuery, Consent
 from services.kit.db import make_engine, migrate, session_factories
 from services.kit.evidence.entries import LeafKind
@@ -59,7 +60,8 @@ def world(engine: Engine) -> Iterator[Any]:
     w: Any = W()
     writer_s, reader_s = session_factories(engine)
     w.evidence = EvidenceLog(engine, evidence_models, origin="creditnode/consent", key=NodeKey.generate()).start()
-    writer, reader = unit_of_work_factories(writer_s, reader_s, w.evidence)
+    w.cache = CandidateCache()  # as deployed: non-consuming checks go through the cache
+    writer, reader = unit_of_work_factories(writer_s, reader_s, w.evidence, w.cache)
     w.clock = Clock()
     w.registry = FakeRegistry()
     w.alice, w.bob = Enterprise(make_uscc(11)), Enterprise(make_uscc(12))
@@ -75,6 +77,7 @@ def world(engine: Engine) -> Iterator[Any]:
         purposes=load_purposes(PURPOSES),
         barrier=RecordingBarrier(),
         clock=w.clock,
+        lookup=cached_candidates(reader_s, w.cache),
     )
     yield w
     w.evidence.close()
@@ -141,6 +144,53 @@ def test_one_time_authorization_serves_exactly_once_under_concurrent_checks(worl
         t.join()
     assert sorted(results).count(DecisionReason.AUTHORIZED) == 1
     assert results.count(DecisionReason.USE_LIMIT_REACHED) == 7
+
+
+def test_cached_checks_follow_every_write_at_once(world: Any) -> None:
+    w = world
+    grant = w.consent.grant(convert.grant_request(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_MAX_USES, max_uses=2)))
+    name = grant.authorization.name
+    key = (BANK, w.alice.uscc, "PRE_LOAN")
+    assert check(w, w.alice).reason is DecisionReason.AUTHORIZED
+    assert w.cache.get(key) is not None  # the second check onwards is answered from memory
+    allowed, spent = DecisionReason.AUTHORIZED, DecisionReason.USE_LIMIT_REACHED
+    for used, after in ((allowed, allowed), (allowed, spent), (spent, spent)):
+        assert check(w, w.alice, consume=True).reason is used
+        assert check(w, w.alice).reason is after
+    w.consent.grant(convert.grant_request(w.alice.grant(BANK)))  # a second grant under the same key
+    assert check(w, w.alice).reason is DecisionReason.AUTHORIZED
+    w.consent.change(convert.lifecycle_request(Action.PAUSE, w.alice.pause(name)))
+    assert check(w, w.alice).reason is DecisionReason.AUTHORIZED  # the new grant still allows
+    assert check(w, w.alice).authorization.name != name
+
+
+def test_no_cached_allow_survives_a_revoke_racing_readers(world: Any) -> None:
+    w = world
+    name = w.consent.grant(convert.grant_request(w.alice.grant(BANK))).authorization.name
+    revoked = threading.Event()
+    late_allows: list[int] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            after = revoked.is_set()  # taken before the check starts
+            if check(w, w.alice).allowed and after:
+                late_allows.append(1)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for t in readers:
+        t.start()
+    try:
+        threading.Event().wait(0.2)
+        w.consent.change(convert.lifecycle_request(Action.REVOKE, w.alice.revoke(name)))
+        revoked.set()
+        threading.Event().wait(0.3)
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert late_allows == []
+    assert check(w, w.alice).reason is DecisionReason.REVOKED
 
 
 def test_frequency_counter_resets_in_the_next_period_in_the_store(world: Any) -> None:
