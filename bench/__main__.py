@@ -13,7 +13,9 @@ GROUPS = {
     "grpc": "bench.echo",
     "evidence": "bench.evidence",
     "scoring": "bench.scoring",
+    "registry": "bench.registry",
     "consent": "bench.consent",
+    "gateway": "bench.gateway",
     "scoring_service": "bench.scoring_service",
     "reliability": "bench.reliability",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,6 +70,31 @@ class CheckQuery:
     request_id: str = ""
 
 
+def _use_key(q: CheckQuery) -> tuple[str, str, str, str | None, str]:
+    return (q.requester, q.enterprise, q.purpose, q.authorization_id, q.request_id)
+
+
+class _RecentUses:
+    """Answers to consuming checks this process recorded, by request: a retry gets the first answer from memory.
+
+    Exact because a recorded use is never deleted, so the database would answer the retry the same way (AUTHORIZED
+    by that authorization); what is not here (older, or recorded by another process) is looked up."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._capacity = capacity
+        self._answers: dict[tuple[str, str, str, str | None, str], Decision] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str, str | None, str]) -> Decision | None:
+        return self._answers.get(key)
+
+    def put(self, key: tuple[str, str, str, str | None, str], decision: Decision) -> None:
+        with self._lock:
+            if len(self._answers) >= self._capacity:
+                del self._answers[next(iter(self._answers))]  # the oldest goes first
+            self._answers[key] = decision
+
+
 class Consent:
     """The consent service's use cases, wired once by the composition root."""
 
@@ -88,6 +114,7 @@ class Consent:
         self._writer = writer
         self._reader = reader
         self._lookup = lookup
+        self._recent_uses = _RecentUses()
         self._registry = registry
         self._sharing = sharing
         self.purposes = purposes
@@ -307,6 +334,18 @@ class Consent:
                 return decide(found, q.items, self._clock(), q.data_since)
             with self._reader() as uow:
                 return decide(self._candidates(uow, q), q.items, self._clock(), q.data_since)
+        if q.request_id:
+            # A retry is answered without queueing behind writers; the writer checks again for a racing first try.
+            decision = self._recent_uses.get(_use_key(q))
+            if decision is None:
+                with self._reader() as uow:
+                    decision = self._already_used(uow, q)
+            if decision is not None:
+                return decision
+        return self._consume(q)
+
+    def _consume(self, q: CheckQuery) -> Decision:
+        """Decide and, on ALLOW, record one use, in one writer transaction."""
         with self._writer() as uow:
             if q.request_id:
                 decision = self._already_used(uow, q)
@@ -325,6 +364,8 @@ class Consent:
                     uow.commit()
                     period = auth.use_limit.period_index(auth.valid_from, now)
                     auth.uses = auth.uses.after_use(period, now)
+                    if q.request_id:
+                        self._recent_uses.put(_use_key(q), decision)
                     return decision
                 candidates = self._candidates(uow, q)
             return decide(candidates, q.items, now, q.data_since)

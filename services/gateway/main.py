@@ -23,6 +23,7 @@ from services.gateway.clients.consent import ConsentCache, ConsentClient
 from services.gateway.clients.consent_evidence import ConsentEvidence
 from services.gateway.clients.downstream import ObjectionClient, ScoringClient
 from services.gateway.clients.participants import ParticipantCache
+from services.gateway.clients.record_cache import RecordCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache
 from services.gateway.clients.supervision_registry import SupervisionRegistry
 from services.gateway.domain.quota import QuotaLimits, Quotas
@@ -81,6 +82,9 @@ class GatewaySettings(ServiceSettings):
     replica_id: str = ""
     # participant_lease_seconds is how long the participant view stays trusted without a registry message.
     participant_lease_seconds: float = Field(default=6.0, gt=0, le=120)
+    # record_cache_lease_seconds is how long masked records are served from memory without a registry message
+    # (the registry's record watch sends a heartbeat every 2 seconds); past it, every read goes to the registry.
+    record_cache_lease_seconds: float = Field(default=5.0, gt=2, le=60)
     # crl_refresh_seconds is the CRL refresh period (it is also refreshed on every platform event).
     crl_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
     # sharing_list_refresh_seconds is how long the sharing list is cached.
@@ -175,6 +179,13 @@ def _evidence_authorize(method: str, context: grpc.ServicerContext) -> None:
         raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "listing the disclosure log is for supervisors")
 
 
+def _registry_reader(channel: grpc.Channel, settings: GatewaySettings) -> tuple[RegistryReader, RecordCache]:
+    """The registry reader, with masked records served from a watch-fed cache (started here)."""
+    registry = RegistryReader(channel)
+    cache = registry.cache = RecordCache(channel, registry.listing, lease_seconds=settings.record_cache_lease_seconds)
+    return registry, cache.start()
+
+
 def build(
     settings: GatewaySettings,
     *,
@@ -203,11 +214,12 @@ def build(
     else:
         disclosure_log = NullDisclosureLog()
     scoring = ScoringClient(scoring_channel)
+    registry, record_cache = _registry_reader(registry_channel, settings)
     gateway = Gateway(
         participants=participants,
         consent_cache=consent_cache,
         consent=ConsentClient(consent_channel),
-        registry=RegistryReader(registry_channel),
+        registry=registry,
         sharing_list=SharingListCache(registry_channel, settings.sharing_list_refresh_seconds),
         disclosure_log=disclosure_log,
         scoring=scoring,
@@ -258,12 +270,13 @@ def build(
             listener.stop()
         # Closing the channels first ends the blocked watch streams at once (a cancel through the tracing
         # interceptor cannot reach them), so the caches' threads exit within the shutdown grace.
-        participants.stopping()
-        consent_cache.stopping()
+        watches = (participants, consent_cache, record_cache)
+        for watch in watches:
+            watch.stopping()
         for channel in (registry_channel, consent_channel, scoring_channel, objection_channel):
             channel.close()
-        participants.close()
-        consent_cache.close()
+        for watch in watches:
+            watch.close()
         if evidence is not None:
             evidence.close()
         runtime.engine.dispose()

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import grpc
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import client_interceptor as otel_client_interceptor
 from opentelemetry.instrumentation.grpc import grpcext
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
@@ -56,6 +57,43 @@ class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor, grpc.StreamUnaryClientI
         return continuation(self._details(client_call_details), request_iterator)
 
 
+class _PropagateTrace(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
+):
+    """With tracing off, only carries the current trace context to the next hop (no spans): the OpenTelemetry
+    interceptor cost a fifth of a downstream call's client-side time just to make spans nobody records."""
+
+    @staticmethod
+    def _details(details: Any) -> Any:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        if not carrier:
+            return details
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            [*(details.metadata or ()), *carrier.items()],
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
+
+    def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return continuation(self._details(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return continuation(self._details(client_call_details), request_iterator)
+
+
 class _CallDetails(grpc.ClientCallDetails):
     def __init__(
         self,
@@ -93,7 +131,9 @@ def make_channel(
         channel = grpc.secure_channel(addr, credentials, options=opts)
     else:
         channel = grpc.insecure_channel(addr, options=opts)
-    traced = grpcext.intercept_channel(
-        channel, otel_client_interceptor(tracer_provider=tracer_provider or trace.get_tracer_provider())
-    )
+    provider = tracer_provider or trace.get_tracer_provider()
+    if isinstance(provider, SdkTracerProvider):
+        traced = grpcext.intercept_channel(channel, otel_client_interceptor(tracer_provider=provider))
+    else:
+        traced = grpc.intercept_channel(channel, _PropagateTrace())
     return grpc.intercept_channel(traced, _DefaultDeadline(timeout))

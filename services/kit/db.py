@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +61,62 @@ def service_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class _WriterGate:
+    """Queues this process's SQLite writers on a lock before BEGIN IMMEDIATE.
+
+    SQLite lets one writer in and makes the others poll with growing sleeps (1, 2, 5, 10... ms), so under
+    concurrent writes the file sat idle while writers slept. Waiting on a lock instead hands the file over as soon as
+    the holder commits or rolls back. Other processes still meet SQLite's own lock and busy timeout; and should a
+    holder ever vanish without either, a writer gives up on the gate after the busy timeout and relies on SQLite."""
+
+    def __init__(self, engine: Engine, timeout: float = 30.0) -> None:
+        self._lock = threading.Lock()
+        self._holder: Any = None  # the pooled connection in the gate (commit and rollback are handed that one)
+        self._timeout = timeout
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_conn: Any) -> None:
+            try:
+                commit(dbapi_conn)
+            finally:
+                self.leave(dbapi_conn)
+
+        def do_rollback(dbapi_conn: Any) -> None:
+            try:
+                rollback(dbapi_conn)
+            finally:
+                self.leave(dbapi_conn)
+
+        dialect.do_commit = do_commit  # type: ignore[assignment]
+        dialect.do_rollback = do_rollback  # type: ignore[assignment]
+        event.listen(engine, "close", lambda dbapi_conn, _: self.leave(dbapi_conn))
+        event.listen(engine, "invalidate", lambda dbapi_conn, *_: self.leave(dbapi_conn))
+
+    @property
+    def held(self) -> bool:
+        return self._lock.locked()
+
+    def enter(self, pooled: Any) -> None:
+        if self._lock.acquire(timeout=self._timeout):
+            self._holder = pooled
+
+    def leave(self, conn: Any) -> None:
+        """``conn`` is the pooled connection, or (closed, invalidated) the driver's connection beneath it."""
+        holder = self._holder
+        if holder is not None and (conn is holder or conn is getattr(holder, "dbapi_connection", None)):
+            self._holder = None
+            self._lock.release()
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, _WriterGate] = weakref.WeakKeyDictionary()
+
+
+def writer_gate(engine: Engine) -> _WriterGate | None:
+    """The SQLite writer gate of ``engine`` (None on PostgreSQL)."""
+    return _GATES.get(engine)
+
+
 def make_engine(
     url: str,
     *,
@@ -81,10 +139,18 @@ def make_engine(
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.close()
 
+        gate = _GATES[engine] = _WriterGate(engine)
+
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn: Any) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode == "IMMEDIATE":
+                gate.enter(conn.connection)
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            except BaseException:
+                gate.leave(conn.connection)
+                raise
 
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)

@@ -41,7 +41,7 @@ def start_runtime(
 ) -> Runtime:
     """Configure logs and traces, open the database and migrate it to head."""
     if configure_logs:
-        configure_logging(name, settings.log_level)
+        configure_logging(name, settings.log_level, background=True)
     provider = tracer_provider or build_tracer_provider(name, settings.otel_exporter_otlp_endpoint)
     engine = make_engine(
         settings.resolved_database_url(name),

@@ -12,8 +12,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import Integer, String, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.kit.db import SqlUnitOfWork, is_migrated, make_engine, migrate, service_metadata, session_factories
-from services.kit.errors import Aborted
+from services.kit.db import (
+    SqlUnitOfWork,
+    is_migrated,
+    make_engine,
+    migrate,
+    service_metadata,
+    session_factories,
+    writer_gate,
+)
+from services.kit.errors import Aborted, Unavailable
 
 SERVICES = ["registry", "consent", "scoring", "objection", "gateway"]
 
@@ -138,3 +146,49 @@ def test_migrations_build_exactly_the_schema_the_models_declare(service: str, da
         assert drift == []
     finally:
         engine.dispose()
+
+
+def test_sqlite_writers_queue_on_the_gate_and_always_leave_it(tmp_path: Path) -> None:
+    """Concurrent writers all commit; the gate is free after commits, rollbacks, failed statements and closes."""
+    import threading
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    gate = writer_gate(engine)
+    assert gate is not None
+    _Base.metadata.create_all(engine)
+    writer, reader = session_factories(engine)
+    with SqlUnitOfWork(writer) as uow:
+        uow.session.add(_Counter(id=1, label="0"))
+        uow.commit()
+
+    def bump() -> None:
+        for _ in range(25):
+            with SqlUnitOfWork(writer) as uow:
+                row = uow.session.get(_Counter, 1)
+                assert row is not None
+                row.label = str(int(row.label) + 1)
+                uow.commit()
+
+    threads = [threading.Thread(target=bump) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with SqlUnitOfWork(reader) as uow:
+        row = uow.session.get(_Counter, 1)
+        assert row is not None
+        assert row.label == "150"  # no write lost, none refused as "database is locked"
+    assert not gate.held
+    with SqlUnitOfWork(writer) as uow:
+        uow.session.add(_Counter(id=2, label="dropped"))
+        uow.session.flush()
+        assert gate.held
+    assert not gate.held  # rolled back on exit
+    with pytest.raises(Unavailable), SqlUnitOfWork(writer) as uow:
+        uow.session.execute(text("INSERT INTO nowhere VALUES (1)"))
+    assert not gate.held
+    with SqlUnitOfWork(reader) as uow:
+        uow.session.get(_Counter, 1)
+        assert not gate.held  # readers never take it
+    engine.dispose()
+    assert writer_gate(make_engine("postgresql+psycopg://u@127.0.0.1:9/x")) is None

@@ -15,6 +15,7 @@ from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.gateway.clients.errors import relayed, unavailable
+from services.gateway.clients.record_cache import RecordCache
 from services.gateway.domain.policy import Openness
 from services.gateway.domain.selfquery import EnterpriseKey
 from services.kit.errors import NotFound
@@ -64,17 +65,25 @@ class SharingListCache:
 
 
 class RegistryReader:
-    """Reads the gateway needs from the registry."""
+    """Reads the gateway needs from the registry; masked records through a ``RecordCache`` when one is set."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self._records = rec_grpc.RecordServiceStub(channel)
         self._registry = rs_grpc.RegistryServiceStub(channel)
+        self.cache: RecordCache | None = None
 
     def records(self, uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
         """Every current record of these items (all items when empty), masked unless ``raw``."""
+        if not raw and self.cache is not None:
+            return self.cache.records(uscc, item_codes)
+        return self.listing(uscc, item_codes, raw=raw)[0]
+
+    def listing(self, uscc: str, item_codes: list[str], *, raw: bool = False) -> tuple[list[rec.CreditRecord], int]:
+        """(records, the registry revision they reflect: the first page's, the oldest)."""
         view = rec.PERSONAL_DATA_VIEW_RAW if raw else rec.PERSONAL_DATA_VIEW_MASKED
         out: list[rec.CreditRecord] = []
         token = ""
+        revision = -1
         while True:
             try:
                 resp = self._records.ListEnterpriseRecords(
@@ -85,9 +94,10 @@ class RegistryReader:
             except grpc.RpcError as exc:
                 raise relayed(exc, "registry") from None
             out.extend(resp.records)
+            revision = resp.revision if revision < 0 else revision
             token = resp.next_page_token
             if not token:
-                return out
+                return out, revision
 
     def enterprise_keys(self, uscc: str) -> list[EnterpriseKey] | None:
         """The enterprise's keys; None when it is not registered."""

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,10 +24,14 @@ from services.kit.db import session_factories, translate_db_errors
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kit.evidence.entries import Entry, LeafKind, canonical_json
 from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin
-from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels, LeafColumns, StateColumns, TreeHeadColumns
+from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels, LeafColumns, TreeHeadColumns
 
 # Subtree hashes fetched per query; a proof in a tree of up to 2**32 leaves needs at most 64.
 _SLOTS = 64
+
+
+def _table(model: type) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 class EvidenceCorrupted(RuntimeError):
@@ -172,8 +176,12 @@ class EvidenceStore:
 
         Payloads must already have passed ``entries.check_payload``. All leaves share ``now`` as created_at.
         """
+        # Core statements on the tables, not the ORM: this runs for every batch of the log's writer.
         m = self.models
-        state = session.execute(select(m.state).where(m.state.id == STATE_ROW_ID).with_for_update()).scalar_one()
+        st = _table(m.state)
+        state = session.execute(
+            select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update()
+        ).one()
         frontier = self._frontier_for(session, state)
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
@@ -189,17 +197,18 @@ class EvidenceStore:
             )
             out.append(StoredLeaf(index, kind, now, text, leaf))
         if leaf_rows:
-            session.execute(insert(m.leaf), leaf_rows)
+            session.execute(insert(_table(m.leaf)), leaf_rows)
         if node_rows:
-            session.execute(insert(m.node), node_rows)
-        state.tree_size = frontier.size
-        state.root_hash = frontier.root()
-        session.flush()
+            session.execute(insert(_table(m.node)), node_rows)
+        session.execute(
+            update(st).where(st.c.id == STATE_ROW_ID).values(tree_size=frontier.size, root_hash=frontier.root())
+        )
         with self._lock:  # trusted next time only if the state row (committed or not) still agrees
             self._frontier = frontier
         return out
 
-    def _frontier_for(self, session: Session, state: StateColumns) -> merkle.Frontier:
+    def _frontier_for(self, session: Session, state: Any) -> merkle.Frontier:
+        """``state`` has the state row's tree_size and root_hash."""
         with self._lock:
             cached = self._frontier
         size, root = state.tree_size, bytes(state.root_hash)

@@ -219,6 +219,28 @@ def test_consuming_retry_is_idempotent_by_request_id(world: Any) -> None:
     assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-1"]
 
 
+def test_a_retry_recorded_by_another_process_is_found_in_the_store(world: Any) -> None:
+    """Retries of this process's uses are answered from memory; the store still answers for the others."""
+    w = world
+    w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=2)))
+    assert check(w, w.alice, consume=True, request_id="disclosure-1").allowed
+    other = Consent(  # a second process: same store, nothing in memory
+        writer=w.consent._writer,
+        reader=w.consent._reader,
+        registry=w.registry,
+        sharing=SharingListFile(SHARING_LIST),
+        purposes=load_purposes(PURPOSES),
+        barrier=RecordingBarrier(),
+        clock=w.clock,
+    )
+    retry = CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True, request_id="disclosure-1")
+    assert other.check(retry).allowed
+    assert check(w, w.alice, consume=True, request_id="disclosure-2").allowed
+    assert check(w, w.alice, consume=True, request_id="disclosure-3").reason is DecisionReason.USE_LIMIT_REACHED
+    assert other.check(retry).allowed
+    assert check(w, w.alice, consume=True, request_id="disclosure-1").allowed
+
+
 def test_change_feed_lists_changes_in_revision_order_with_the_state_of_each(world: Any) -> None:
     w = world
     a = w.consent.grant(convert.grant_request(w.alice.grant(BANK))).authorization

@@ -1,0 +1,154 @@
+"""Masked records in memory, kept current by the registry's WatchRecordChanges, so a report skips the registry hop.
+
+A listing is kept only when it is at least as new as every change the watch has shown for that enterprise (the
+registry stamps each listing with its revision), and each later change of the enterprise drops its listings. The
+cache answers only while the watch is live: connected, and heard from (a change or a heartbeat) within the lease;
+otherwise every read goes to the registry. So a cached listing lags the registry by at most the watch's delay, a
+few milliseconds while it is live and never more than the lease. Raw (unmasked) records are never cached.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from creditnode.registry.v1 import records_pb2 as rec
+from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
+
+log = structlog.get_logger("gateway.records")
+
+Key = tuple[str, tuple[str, ...]]  # uscc, item codes (sorted)
+ListRecords = Callable[[str, list[str]], tuple[list[rec.CreditRecord], int]]
+
+MAX_ENTRIES = 20_000
+MAX_DIRTY = 100_000
+
+
+class RecordCache:
+    """Listings per (enterprise, items), filled by reads through ``list_records`` and dropped by the watch."""
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        list_records: ListRecords,
+        *,
+        lease_seconds: float = 5.0,
+        max_entries: int = MAX_ENTRIES,
+        reconnect_seconds: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stub = rec_grpc.RecordServiceStub(channel)
+        self._list = list_records
+        self._lease = lease_seconds
+        self._max = max_entries
+        self._reconnect = reconnect_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[Key, list[rec.CreditRecord]] = {}
+        self._keys_of: dict[str, set[Key]] = {}
+        self._changed_at: dict[str, int] = {}  # uscc -> revision of the last change seen
+        self._floor = 0  # listings older than this revision are never kept (watch start, or forgotten changes)
+        self._connected = False
+        self._heard_at = -1e18
+        self._call: Any = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="records-watch", daemon=True)
+        WATCH_CONNECTED.labels("gateway", "records").set_function(lambda: 1.0 if self.live() else 0.0)
+        WATCH_LAG.labels("gateway", "records").set_function(lambda: self._clock() - self._heard_at)
+
+    def start(self) -> RecordCache:
+        self._thread.start()
+        return self
+
+    def stopping(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._call is not None:
+            self._call.cancel()
+        self._thread.join(5)
+
+    def live(self) -> bool:
+        return self._connected and self._clock() - self._heard_at < self._lease
+
+    def records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord]:
+        """The enterprise's current masked records of these items (all items when empty)."""
+        key = (uscc, tuple(sorted(set(item_codes))))
+        if self.live():
+            hit = self._entries.get(key)
+            if hit is not None:
+                return hit
+        records, revision = self._list(uscc, item_codes)
+        self._keep(key, records, revision)
+        return records
+
+    def _keep(self, key: Key, records: list[rec.CreditRecord], revision: int) -> None:
+        uscc = key[0]
+        with self._lock:
+            if not self.live() or revision < self._floor or self._changed_at.get(uscc, -1) > revision:
+                return  # the watch already showed a change this listing does not contain
+            if len(self._entries) >= self._max:
+                self._forget(next(iter(self._entries)))
+            self._entries[key] = records
+            self._keys_of.setdefault(uscc, set()).add(key)
+
+    def _forget(self, key: Key) -> None:
+        self._entries.pop(key, None)
+        keys = self._keys_of.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys_of[key[0]]
+
+    def _changed(self, uscc: str, revision: int) -> None:
+        if len(self._changed_at) >= MAX_DIRTY:
+            self._changed_at.clear()
+            self._floor = revision
+        self._changed_at[uscc] = max(revision, self._changed_at.get(uscc, -1))
+        for key in list(self._keys_of.get(uscc, ())):
+            self._forget(key)
+
+    # ---- the watch ---------------------------------------------------------------------------------------------
+
+    def apply(self, response: rec.WatchRecordChangesResponse, *, first: bool) -> None:
+        """One message of the watch; the first of a stream says from which revision changes will come."""
+        with self._lock:
+            if first:
+                self._entries.clear()
+                self._keys_of.clear()
+                self._changed_at.clear()
+                self._floor = response.revision
+                self._connected = True
+            for change in response.changes:
+                self._changed(change.record.uscc, change.revision)
+            self._heard_at = self._clock()
+
+    def disconnected(self) -> None:
+        with self._lock:
+            self._connected = False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # From now: what changed while disconnected is unknown, so everything is dropped on (re)connect.
+                call = self._stub.WatchRecordChanges(rec.WatchRecordChangesRequest(start_revision=0))
+                self._call = call
+                first = True
+                for response in call:
+                    self.apply(response, first=first)
+                    first = False
+            except grpc.RpcError as exc:
+                if not self._stop.is_set():
+                    log.info("watch_retry", watch="records", code=exc.code().name)
+            except Exception:  # keep watching whatever happens; reads go to the registry meanwhile
+                if not self._stop.is_set():
+                    log.warning("watch_failed", watch="records", exc_info=True)
+            self.disconnected()
+            self._stop.wait(self._reconnect)
