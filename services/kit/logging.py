@@ -125,7 +125,8 @@ class BackgroundLines:
     """Log lines handed to one thread that writes them in batches.
 
     A write to stdout releases the GIL, and on a busy server a thread that releases it waits to get it back: with
-    one write per line the registry's threads spent more time there than reading records (docs/performance.md).
+    one write per line the registry's threads spent more time there than reading records (docs/architecture.md,
+    "The request path, measured").
     Lines are written within ``interval`` seconds, at ``close`` and at exit; a process killed outright loses at
     most that interval's lines. The order of lines is kept."""
 

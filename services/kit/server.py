@@ -189,7 +189,8 @@ class ServerSpec:
     max_workers: int = 32
     # fast_lane names unary methods (full names, "/pkg.Service/Method") that only compute, served by a pool of
     # fast_lane_workers threads: a few threads contend less for the GIL than many, which on a busy server more than
-    # doubled what those calls cost (see docs/performance.md). Streams and calls that wait stay on the main pool.
+    # doubled what those calls cost (docs/architecture.md, "The request path, measured"). Streams and calls that
+    # wait stay on the main pool. With tracing export on, the OpenTelemetry interceptor wraps them and they do too.
     fast_lane: frozenset[str] = frozenset()
     fast_lane_workers: int = 4
     credentials: grpc.ServerCredentials | None = None
