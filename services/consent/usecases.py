@@ -80,7 +80,7 @@ class _RecentUses:
     Exact because a recorded use is never deleted, so the database would answer the retry the same way (AUTHORIZED
     by that authorization); what is not here (older, or recorded by another process) is looked up."""
 
-    def __init__(self, capacity: int = 50_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._answers: dict[tuple[str, str, str, str | None, str], Decision] = {}
         self._lock = threading.Lock()

@@ -24,6 +24,7 @@ from services.consent.domain.model import (
 )
 from services.consent.domain.ports import Event, Use
 from services.consent.domain.signing import Action, GrantRequest, LifecycleRequest, Receipt, Signature, whole_seconds
+from services.kit.protos import timestamp
 from services.consent.usecases import CheckQuery
 
 
@@ -32,12 +33,7 @@ def _enum(enum_type: Any, name: str) -> Any:
     return enum_type.Value(name)
 
 
-def ts(at: datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(at.astimezone(UTC))
-    return out
+ts = timestamp
 
 
 def from_ts(value: Timestamp, field_name: str, *, required: bool = True) -> datetime | None:

@@ -16,7 +16,8 @@ from services.consent.domain.model import Authorization
 
 Key = tuple[str, str, str]  # requester, enterprise, purpose
 
-MAX_KEYS = 100_000
+# Keys held at most (an authorization is about 1-2 KB in memory): well inside the consent pod's 256 MiB.
+MAX_KEYS = 20_000
 MAX_DIRTY = 100_000
 
 

@@ -26,7 +26,8 @@ log = structlog.get_logger("gateway.records")
 Key = tuple[str, tuple[str, ...]]  # uscc, item codes (sorted)
 ListRecords = Callable[[str, list[str]], tuple[list[rec.CreditRecord], int]]
 
-MAX_ENTRIES = 20_000
+# Records held at most (about 1-2 KB each in memory): well inside the gateway pod's 256 MiB.
+MAX_RECORDS = 20_000
 MAX_DIRTY = 100_000
 
 
@@ -39,14 +40,15 @@ class RecordCache:
         list_records: ListRecords,
         *,
         lease_seconds: float = 5.0,
-        max_entries: int = MAX_ENTRIES,
+        max_records: int = MAX_RECORDS,
         reconnect_seconds: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stub = rec_grpc.RecordServiceStub(channel)
         self._list = list_records
         self._lease = lease_seconds
-        self._max = max_entries
+        self._max = max_records
+        self._held = 0  # records in all entries
         self._reconnect = reconnect_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -94,13 +96,17 @@ class RecordCache:
         with self._lock:
             if not self.live() or revision < self._floor or self._changed_at.get(uscc, -1) > revision:
                 return  # the watch already showed a change this listing does not contain
-            if len(self._entries) >= self._max:
-                self._forget(next(iter(self._entries)))
+            if len(records) > self._max:
+                return
+            self._forget(key)
+            while self._held + len(records) > self._max:
+                self._forget(next(iter(self._entries)))  # the oldest listing goes first
             self._entries[key] = records
+            self._held += len(records)
             self._keys_of.setdefault(uscc, set()).add(key)
 
     def _forget(self, key: Key) -> None:
-        self._entries.pop(key, None)
+        self._held -= len(self._entries.pop(key, ()))
         keys = self._keys_of.get(key[0])
         if keys is not None:
             keys.discard(key)
@@ -123,6 +129,7 @@ class RecordCache:
             if first:
                 self._entries.clear()
                 self._keys_of.clear()
+                self._held = 0
                 self._changed_at.clear()
                 self._floor = response.revision
                 self._connected = True

@@ -120,9 +120,17 @@ def test_a_reconnected_watch_starts_with_an_empty_cache(world: Any) -> None:
 
 def test_the_cache_stays_within_its_size(world: Any) -> None:
     _, registry, clock = world
-    cache = RecordCache(grpc.insecure_channel("127.0.0.1:9"), registry, max_entries=2, clock=clock)
+    cache = RecordCache(grpc.insecure_channel("127.0.0.1:9"), registry, max_records=3, clock=clock)
     cache.apply(watch(10), first=True)
-    for uscc in (ALICE, BOB, "916100000000000130"):
-        cache.records(uscc, ["TAX_PAYMENT"])
-    cache.records(ALICE, ["TAX_PAYMENT"])  # the oldest went first
+    cache.records(ALICE, ["TAX_PAYMENT"])  # 1 record
+    cache.records(BOB, ["TAX_PAYMENT", "REG_BASIC"])  # 2 records: full
+    cache.records(BOB, ["TAX_PAYMENT", "REG_BASIC"])
+    assert registry.reads == 2
+    cache.records("916100000000000130", ["TAX_PAYMENT"])  # Alice's listing, the oldest, makes room
+    cache.records(BOB, ["TAX_PAYMENT", "REG_BASIC"])
+    assert registry.reads == 3
+    cache.records(ALICE, ["TAX_PAYMENT"])
     assert registry.reads == 4
+    cache.records(ALICE, ["A", "B", "C", "D"])  # more than the whole cache holds: never kept
+    cache.records(ALICE, ["A", "B", "C", "D"])
+    assert registry.reads == 6
