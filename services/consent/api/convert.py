@@ -24,8 +24,8 @@ from services.consent.domain.model import (
 )
 from services.consent.domain.ports import Event, Use
 from services.consent.domain.signing import Action, GrantRequest, LifecycleRequest, Receipt, Signature, whole_seconds
-from services.kit.protos import timestamp
 from services.consent.usecases import CheckQuery
+from services.kit.protos import timestamp
 
 
 def _enum(enum_type: Any, name: str) -> Any:
