@@ -41,14 +41,7 @@ class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor, grpc.StreamUnaryClientI
     def _details(self, details: Any) -> Any:
         if details.timeout is not None:
             return details
-        return _CallDetails(
-            details.method,
-            self.timeout,
-            details.metadata,
-            details.credentials,
-            details.wait_for_ready,
-            details.compression,
-        )
+        return _CallDetails.of(details, self.timeout, details.metadata)
 
     def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return continuation(self._details(client_call_details), request)
@@ -72,14 +65,7 @@ class _PropagateTrace(
         propagate.inject(carrier)
         if not carrier:
             return details
-        return _CallDetails(
-            details.method,
-            details.timeout,
-            [*(details.metadata or ()), *carrier.items()],
-            details.credentials,
-            details.wait_for_ready,
-            details.compression,
-        )
+        return _CallDetails.of(details, details.timeout, [*(details.metadata or ()), *carrier.items()])
 
     def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return continuation(self._details(client_call_details), request)
@@ -110,6 +96,11 @@ class _CallDetails(grpc.ClientCallDetails):
         self.credentials = credentials
         self.wait_for_ready = wait_for_ready
         self.compression = compression
+
+    @classmethod
+    def of(cls, details: Any, timeout: float | None, metadata: Any) -> _CallDetails:
+        """``details`` with another timeout and metadata."""
+        return cls(details.method, timeout, metadata, details.credentials, details.wait_for_ready, details.compression)
 
 
 def make_channel(

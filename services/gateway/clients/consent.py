@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import grpc
 import structlog
@@ -22,7 +21,7 @@ import structlog
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.gateway.clients.errors import relayed, unavailable
-from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
+from services.gateway.clients.followed_stream import FollowedStream
 
 log = structlog.get_logger("gateway.consent")
 
@@ -42,7 +41,7 @@ class ConsentUnavailable(Exception):
     """The cache has no running lease (or is listing): nothing that needs an authorization may be released."""
 
 
-class ConsentCache:
+class ConsentCache(FollowedStream):
     """One gateway replica's view of consent."""
 
     def __init__(
@@ -66,29 +65,7 @@ class ConsentCache:
         self._sent: dict[int, float] = {}
         self._ack_id = 0
         self._acks: queue.Queue[pb.WatchAuthorizationsRequest | None] = queue.Queue()
-        self._call: Any = None  # = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"consent-watch-{replica_id}", daemon=True)
-
-        # What the "watch stream down/lagging" alerts read: evaluated at scrape time, never on the request path.
-        self._last_message = time.monotonic()
-        WATCH_CONNECTED.labels("gateway", "authorizations").set_function(lambda: 1.0 if self.live() else 0.0)
-        WATCH_LAG.labels("gateway", "authorizations").set_function(lambda: time.monotonic() - self._last_message)
-
-    def start(self) -> ConsentCache:
-        self._thread.start()
-        return self
-
-    def stopping(self) -> None:
-        """Mark the cache as shutting down, so the stream's end is not reported as a failure."""
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        cancel = getattr(self._call, "cancel", None)
-        if cancel is not None:
-            cancel()
-        self._thread.join(5)
+        super().__init__(f"consent-watch-{replica_id}", "authorizations")
 
     def live(self) -> bool:
         with self._lock:

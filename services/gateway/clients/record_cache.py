@@ -12,14 +12,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import grpc
 import structlog
 
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
-from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
+from services.gateway.clients.followed_stream import FollowedStream
 
 log = structlog.get_logger("gateway.records")
 
@@ -31,7 +30,7 @@ MAX_RECORDS = 20_000
 MAX_DIRTY = 100_000
 
 
-class RecordCache:
+class RecordCache(FollowedStream):
     """Listings per (enterprise, items), filled by reads through ``list_records`` and dropped by the watch."""
 
     def __init__(
@@ -58,24 +57,7 @@ class RecordCache:
         self._floor = 0  # listings older than this revision are never kept (watch start, or forgotten changes)
         self._connected = False
         self._heard_at = -1e18
-        self._call: Any = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="records-watch", daemon=True)
-        WATCH_CONNECTED.labels("gateway", "records").set_function(lambda: 1.0 if self.live() else 0.0)
-        WATCH_LAG.labels("gateway", "records").set_function(lambda: self._clock() - self._heard_at)
-
-    def start(self) -> RecordCache:
-        self._thread.start()
-        return self
-
-    def stopping(self) -> None:
-        self._stop.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._call is not None:
-            self._call.cancel()
-        self._thread.join(5)
+        super().__init__("records-watch", "records")
 
     def live(self) -> bool:
         return self._connected and self._clock() - self._heard_at < self._lease
@@ -136,6 +118,7 @@ class RecordCache:
             for change in response.changes:
                 self._changed(change.record.uscc, change.revision)
             self._heard_at = self._clock()
+            self._last_message = time.monotonic()
 
     def disconnected(self) -> None:
         with self._lock:
