@@ -3,8 +3,8 @@
 A listing is kept only when it is at least as new as every change the watch has shown for that enterprise (the
 registry stamps each listing with its revision), and each later change of the enterprise drops its listings. The
 cache answers only while the watch is live: connected, and heard from (a change or a heartbeat) within the lease;
-otherwise every read goes to the registry. So a cached listing lags the registry by at most the watch's delay, a
-few milliseconds while it is live and never more than the lease. Raw (unmasked) records are never cached.
+otherwise every read goes to the registry. So a cached listing lags the registry by the watch's delay: milliseconds
+for the registry's own commits, up to its 0.2 s poll for another registry replica's. Raw records are never cached.
 """
 
 from __future__ import annotations
