@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import records_pb2 as rec_pb
@@ -126,6 +127,20 @@ class Caller:
     key: bytes
     stub: gw_grpc.GatewayServiceStub
     channel: grpc.Channel
+
+
+def report_code(caller: Caller, enterprise: str) -> grpc.StatusCode:
+    """The status of one public-item report by ``caller`` (its channel is closed after): how a TLS check is seen."""
+    try:
+        caller.stub.GetCreditReport(
+            gw.GetCreditReportRequest(enterprise=enterprise, purpose="PRE_LOAN", item_codes=["REG_BASIC"]),
+            timeout=10,
+        )
+        return grpc.StatusCode.OK
+    except grpc.RpcError as exc:
+        return exc.code()
+    finally:
+        caller.channel.close()
 
 
 def create_departments(client: RegistryClient) -> None:

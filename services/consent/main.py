@@ -141,7 +141,7 @@ def build(
         barrier=hub,
         clock=lambda: datetime.now(UTC),
         window=timedelta(seconds=settings.signature_window_seconds),
-        lookup=cached_candidates(reader_sessions, cache),
+        lookup=cached_candidates(reader, cache),
     )
     watcher = RequesterRemovalWatcher(channel, SqlRegistryCursor(writer_sessions), consent.revoke_for_requester)
     if registry is None:

@@ -192,8 +192,8 @@ class _SinkHandler(logging.Handler):
 
 class _CallLines:
     """Where the per-RPC line goes. It is rendered without the processor chain because it is written on every
-    call's path, where the chain cost a fifth of a bare server's throughput; ``test_log_redaction`` proves the two
-    renderings carry the same keys."""
+    call's path, where the chain cost a fifth of a bare server's throughput; ``tests/integration/test_kit_server.py``
+    proves the two renderings carry the same keys."""
 
     def __init__(self) -> None:
         self.sink: Any = None
@@ -260,7 +260,7 @@ def configure_logging(
 
 
 def flush_logs() -> None:
-    """Write out what the background writer holds (on shutdown, before the process exits)."""
+    """Write out now what the background writer holds (exit does it on its own)."""
     if call_lines.background is not None:
         call_lines.background.flush()
 

@@ -33,9 +33,6 @@ def _enum(enum_type: Any, name: str) -> Any:
     return enum_type.Value(name)
 
 
-ts = timestamp
-
-
 def from_ts(value: Timestamp, field_name: str, *, required: bool = True) -> datetime | None:
     if value.seconds == 0 and value.nanos == 0:
         if required:
@@ -144,9 +141,9 @@ def authorization(a: Authorization) -> pb.Authorization:
         items=a.items,
         categories=a.categories,
         covered_items=sorted(a.covered_items),
-        valid_from=ts(a.valid_from),
-        valid_until=ts(a.valid_until),
-        data_since=ts(a.data_since),
+        valid_from=timestamp(a.valid_from),
+        valid_until=timestamp(a.valid_until),
+        data_since=timestamp(a.data_since),
         use_limit=pb.UseLimit(
             kind=_enum(pb.UseLimitKind, f"USE_LIMIT_KIND_{a.use_limit.kind.value}"),
             max_uses=a.use_limit.max_uses,
@@ -154,11 +151,11 @@ def authorization(a: Authorization) -> pb.Authorization:
         ),
         state=_enum(pb.AuthorizationState, f"AUTHORIZATION_STATE_{a.state.value}"),
         uses=a.uses.total,
-        last_use_time=ts(a.uses.last_use_at),
+        last_use_time=timestamp(a.uses.last_use_at),
         revision=a.revision,
         signing_key_id=a.signing_key_id,
-        create_time=ts(a.created_at),
-        update_time=ts(a.updated_at),
+        create_time=timestamp(a.created_at),
+        update_time=timestamp(a.updated_at),
     )
 
 
@@ -168,7 +165,7 @@ def receipt(r: Receipt) -> pb.Receipt:
         authorization=f"authorizations/{r.authorization_id}",
         event_type=_enum(pb.EventType, f"EVENT_TYPE_{r.event_type.value}"),
         revision=r.revision,
-        record_time=ts(r.recorded_at),
+        record_time=timestamp(r.recorded_at),
         signed_payload=r.signed_payload,
         signature=r.signature,
         signing_key_id=r.signing_key_id,
@@ -187,7 +184,7 @@ def event(e: Event, a: Authorization, *, with_receipt: bool = True) -> pb.Author
 
 
 def use(u: Use) -> pb.Use:
-    return pb.Use(use_time=ts(u.used_at), items=u.items, request_id=u.request_id)
+    return pb.Use(use_time=timestamp(u.used_at), items=u.items, request_id=u.request_id)
 
 
 def decision(d: Decision) -> pb.CheckAuthorizationResponse:
@@ -196,8 +193,8 @@ def decision(d: Decision) -> pb.CheckAuthorizationResponse:
         decision=pb.DECISION_ALLOW if d.allowed else pb.DECISION_DENY,
         reason=_enum(pb.DecisionReason, f"DECISION_REASON_{d.reason.value}"),
         authorization=a.name if a else "",
-        data_since=ts(a.data_since) if a else None,
-        valid_until=ts(a.valid_until) if a else None,
+        data_since=timestamp(a.data_since) if a else None,
+        valid_until=timestamp(a.valid_until) if a else None,
         uses=a.uses.total if a else 0,
     )
 

@@ -4,7 +4,8 @@ The cache is exact for the writes of this process: a writer marks the (requester
 before it commits and releases the mark after; a fill is kept only if no write marked that key while the database
 was being read. So a cached answer never predates a committed Grant, Pause, Revoke, expiry or use made here.
 Changes committed by another consent process are dropped when the watch hub pulls them (within its poll interval);
-their uses are not seen until then, which is why the service runs as one writer (docs/architecture.md).
+uses it records are not seen until its next state change of that key: like the revocation guarantee, exactness
+holds for one consent replica (docs/architecture.md, Consent).
 """
 
 from __future__ import annotations

@@ -446,11 +446,11 @@ def unit_of_work_factories(
     )
 
 
-def cached_candidates(reader: sessionmaker[Session], cache: CandidateCache) -> CachedCandidates:
-    """Check's candidate lookup through ``cache``, reading misses in a short read-only transaction."""
+def cached_candidates(reader: Callable[[], ConsentUnitOfWork], cache: CandidateCache) -> CachedCandidates:
+    """Check's candidate lookup through ``cache``, reading misses in a ``reader`` unit of work."""
 
     def read(key: Key) -> list[Authorization]:
-        with ConsentUnitOfWork(reader, locking=False) as uow:
+        with reader() as uow:
             return uow.authorizations.candidates(*key)
 
     return CachedCandidates(cache, read)

@@ -54,7 +54,6 @@ class ConsentCache(FollowedStream):
     ) -> None:
         self.replica_id = replica_id
         self._stub = pb_grpc.ConsentServiceStub(channel)
-        self._clock = clock
         self._reconnect = reconnect_seconds
         self._lock = threading.Lock()
         self._by_name: dict[str, pb.Authorization] = {}
@@ -65,7 +64,7 @@ class ConsentCache(FollowedStream):
         self._sent: dict[int, float] = {}
         self._ack_id = 0
         self._acks: queue.Queue[pb.WatchAuthorizationsRequest | None] = queue.Queue()
-        super().__init__(f"consent-watch-{replica_id}", "authorizations")
+        super().__init__(f"consent-watch-{replica_id}", "authorizations", clock)
 
     def live(self) -> bool:
         with self._lock:
@@ -105,7 +104,7 @@ class ConsentCache(FollowedStream):
             self._stop.wait(self._reconnect)
 
     def _apply(self, response: pb.WatchAuthorizationsResponse) -> None:
-        self._last_message = time.monotonic()
+        self._last_message = self._clock()
         with self._lock:
             if response.reset:
                 self._by_name.clear()

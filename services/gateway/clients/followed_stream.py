@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Self
 
 from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
@@ -12,14 +13,15 @@ from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 class FollowedStream:
     """Subclasses implement ``_run`` (loop until ``_stop``, keeping the open call in ``_call``) and ``live``."""
 
-    def __init__(self, thread_name: str, stream: str) -> None:
+    def __init__(self, thread_name: str, stream: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._call: Any = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
         # What the "watch stream down/lagging" alerts read: evaluated at scrape time, never on the request path.
-        self._last_message = time.monotonic()
+        self._last_message = clock()
         WATCH_CONNECTED.labels("gateway", stream).set_function(lambda: 1.0 if self.live() else 0.0)
-        WATCH_LAG.labels("gateway", stream).set_function(lambda: time.monotonic() - self._last_message)
+        WATCH_LAG.labels("gateway", stream).set_function(lambda: self._clock() - self._last_message)
 
     def _run(self) -> None:
         raise NotImplementedError

@@ -49,18 +49,16 @@ class RecordCache(FollowedStream):
         self._max = max_records
         self._held = 0  # records in all entries
         self._reconnect = reconnect_seconds
-        self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[Key, list[rec.CreditRecord]] = {}
         self._keys_of: dict[str, set[Key]] = {}
         self._changed_at: dict[str, int] = {}  # uscc -> revision of the last change seen
         self._floor = 0  # listings older than this revision are never kept (watch start, or forgotten changes)
         self._connected = False
-        self._heard_at = -1e18
-        super().__init__("records-watch", "records")
+        super().__init__("records-watch", "records", clock)
 
     def live(self) -> bool:
-        return self._connected and self._clock() - self._heard_at < self._lease
+        return self._connected and self._clock() - self._last_message < self._lease
 
     def records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord]:
         """The enterprise's current masked records of these items (all items when empty)."""
@@ -117,8 +115,7 @@ class RecordCache(FollowedStream):
                 self._connected = True
             for change in response.changes:
                 self._changed(change.record.uscc, change.revision)
-            self._heard_at = self._clock()
-            self._last_message = time.monotonic()
+            self._last_message = self._clock()
 
     def disconnected(self) -> None:
         with self._lock:

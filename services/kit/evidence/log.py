@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -192,10 +193,11 @@ class EvidenceLog:
             batch = [first]
             # Under load (the last batch had company) wait a moment for more: a commit costs about the same for one
             # leaf as for dozens. A lone caller is never kept waiting.
-            linger = self.linger if last_batch > 1 else 0.0
+            until = time.monotonic() + (self.linger if last_batch > 1 else 0.0)
             while len(batch) < self.max_batch:
+                wait = until - time.monotonic()
                 try:
-                    item = self._queue.get(timeout=linger) if linger else self._queue.get_nowait()
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:

@@ -21,7 +21,7 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
-from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, other_ca, running_node
+from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, other_ca, report_code, running_node
 from tests.registry_helpers import change, csr_pem
 
 ALL = ["REG_BASIC", "TAX_PAYMENT", "TAX_INVOICE", "TAX_FINANCIAL_STATEMENT"]
@@ -170,19 +170,7 @@ def test_use_limit_and_expiry(node: Node) -> None:
 
 def test_mtls_refuses_no_cert_wrong_ca_wrong_san_ca_cert_and_revoked(node: Node) -> None:
     def attempt(cert: bytes | None, key: bytes | None) -> grpc.StatusCode:
-        caller = node.connect("x", cert, key)
-        try:
-            caller.stub.GetCreditReport(
-                gw.GetCreditReportRequest(
-                    enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
-                ),
-                timeout=10,
-            )
-            return grpc.StatusCode.OK
-        except grpc.RpcError as exc:
-            return exc.code()
-        finally:
-            caller.channel.close()
+        return report_code(node.connect("x", cert, key), node.enterprise.name)
 
     assert attempt(None, None) in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED)
     wrong_ca, wrong_key = other_ca()

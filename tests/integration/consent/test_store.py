@@ -77,7 +77,7 @@ def world(engine: Engine) -> Iterator[Any]:
         purposes=load_purposes(PURPOSES),
         barrier=RecordingBarrier(),
         clock=w.clock,
-        lookup=cached_candidates(reader_s, w.cache),
+        lookup=cached_candidates(reader, w.cache),
     )
     yield w
     w.evidence.close()

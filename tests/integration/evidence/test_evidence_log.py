@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -96,6 +97,23 @@ def test_concurrent_appends_are_committed_in_batches_and_acknowledged_after_comm
     assert 3 <= log.stats.batches <= 4  # one leaf waited on the lock, the other 39 went in batches of <= 16
     assert log.store.tree_size() == 40
     assert log.verify().ok
+
+
+def test_a_lingering_batch_waits_for_company_once_not_for_each_leaf(make_log: Callable[..., EvidenceLog]) -> None:
+    """Under load the writer holds a batch open for ``linger`` in all; leaves trickling in slower than that
+    must not keep one batch open (each wait once restarted the clock)."""
+    log = make_log(linger=0.2)
+    pair = [log.submit(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(2)]  # a batch with company: linger on
+    for f in pair:
+        f.result(30)
+    before = log.stats.batches
+    trickle = []
+    for i in range(5):  # one leaf every 0.15 s: never two in one 0.2 s window after the first
+        trickle.append(log.submit(LeafKind.DISCLOSURE, _disclosure(10 + i)))
+        time.sleep(0.15)
+    for f in trickle:
+        f.result(30)
+    assert log.stats.batches - before >= 3
 
 
 def test_many_threads_appending_get_distinct_indices_and_a_valid_log(make_log: Callable[..., EvidenceLog]) -> None:

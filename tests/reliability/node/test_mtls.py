@@ -12,9 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
-from tests.gateway_support import Pki, admitted, other_ca
+from tests.gateway_support import Pki, admitted, other_ca, report_code
 from tests.registry_helpers import change, csr_pem
 from tests.reliability.figures import record, zero
 from tests.reliability.node.conftest import SharedNode
@@ -50,17 +49,7 @@ def test_every_bad_client_certificate_is_refused(shared: SharedNode) -> None:
     enterprise = c.enterprises[0].name
 
     def attempt(cert: bytes | None, key: bytes | None) -> grpc.StatusCode:
-        caller = c.connect(cert, key)
-        try:
-            caller.stub.GetCreditReport(
-                gw.GetCreditReportRequest(enterprise=enterprise, purpose="PRE_LOAN", item_codes=["REG_BASIC"]),
-                timeout=10,
-            )
-            return grpc.StatusCode.OK
-        except grpc.RpcError as exc:
-            return exc.code()
-        finally:
-            caller.channel.close()
+        return report_code(c.connect(cert, key), enterprise)
 
     _, weinan_cert, weinan_key = admitted(c.registry, "weinan")
     deadline = time.monotonic() + 30
