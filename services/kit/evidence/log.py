@@ -212,9 +212,9 @@ class EvidenceLog:
         if not live:
             return
         try:
-            with translate_db_errors(), self.store.writer() as s:
-                leaves = self.store.append_in(s, [(p.kind, p.payload) for p in live], self._clock())
-                s.commit()
+            # A bare connection, not a session: this runs once per batch and the ORM adds nothing here.
+            with translate_db_errors(), self._engine.connect() as conn, conn.begin():
+                leaves = self.store.append_in(conn, [(p.kind, p.payload) for p in live], self._clock())
         except Exception as exc:
             self.stats.failed_batches += 1
             # The driver's message, not SQLAlchemy's text, which would carry the entries as bound parameters.

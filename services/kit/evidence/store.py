@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -124,6 +124,17 @@ class EvidenceStore:
         self._node_hashes = select(nd.level, nd.node_index, nd.hash).where(
             or_(*(and_(nd.level == bindparam(f"l{i}"), nd.node_index == bindparam(f"i{i}")) for i in range(_SLOTS)))
         )
+        # The append statements, built once too: a batch of the log's writer then costs four executions and no
+        # statement construction or cache-key computation.
+        st = _table(models.state)
+        self._lock_state = select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update()
+        self._insert_leaves = insert(_table(models.leaf))
+        self._insert_nodes = insert(_table(models.node))
+        self._update_state = (
+            update(st)
+            .where(st.c.id == STATE_ROW_ID)
+            .values(tree_size=bindparam("new_size"), root_hash=bindparam("new_root"))
+        )
 
     # ---- set-up -------------------------------------------------------------------------------------------------
 
@@ -170,19 +181,13 @@ class EvidenceStore:
     # ---- appends ------------------------------------------------------------------------------------------------
 
     def append_in(
-        self, session: Session, items: Sequence[tuple[LeafKind, dict[str, Any]]], now: datetime
+        self, session: Session | Connection, items: Sequence[tuple[LeafKind, dict[str, Any]]], now: datetime
     ) -> list[StoredLeaf]:
-        """Append leaves inside ``session``'s transaction (a writer session); durable when the caller commits.
-
-        Payloads must already have passed ``entries.check_payload``. All leaves share ``now`` as created_at.
-        """
-        # Core statements on the tables, not the ORM: this runs for every batch of the log's writer.
-        m = self.models
-        st = _table(m.state)
-        state = session.execute(
-            select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update()
-        ).one()
-        frontier = self._frontier_for(session, state)
+        """Append leaves inside the transaction of ``session`` (a writer session or connection); durable when the
+        caller commits. Payloads must already have passed ``entries.check_payload``. All leaves share ``now``."""
+        conn = session.connection() if isinstance(session, Session) else session
+        state = conn.execute(self._lock_state).one()
+        frontier = self._frontier_for(conn, state)
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
         out: list[StoredLeaf] = []
@@ -197,17 +202,15 @@ class EvidenceStore:
             )
             out.append(StoredLeaf(index, kind, now, text, leaf))
         if leaf_rows:
-            session.execute(insert(_table(m.leaf)), leaf_rows)
+            conn.execute(self._insert_leaves, leaf_rows)
         if node_rows:
-            session.execute(insert(_table(m.node)), node_rows)
-        session.execute(
-            update(st).where(st.c.id == STATE_ROW_ID).values(tree_size=frontier.size, root_hash=frontier.root())
-        )
+            conn.execute(self._insert_nodes, node_rows)
+        conn.execute(self._update_state, {"new_size": frontier.size, "new_root": frontier.root()})
         with self._lock:  # trusted next time only if the state row (committed or not) still agrees
             self._frontier = frontier
         return out
 
-    def _frontier_for(self, session: Session, state: Any) -> merkle.Frontier:
+    def _frontier_for(self, session: Session | Connection, state: Any) -> merkle.Frontier:
         """``state`` has the state row's tree_size and root_hash."""
         with self._lock:
             cached = self._frontier
@@ -272,7 +275,7 @@ class EvidenceStore:
         with translate_db_errors(), self.reader() as s:
             return int(s.execute(select(self.models.state.tree_size)).scalar_one())
 
-    def read_nodes(self, session: Session, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+    def read_nodes(self, session: Session | Connection, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
         """Hashes of perfect subtrees: level 0 from leaves, the rest from nodes (two queries for any real tree)."""
         found: dict[merkle.Node, bytes] = {}
         leaves = [index for level, index in nodes if level == 0]
