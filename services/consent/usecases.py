@@ -336,39 +336,88 @@ class Consent:
                 return decide(self._candidates(uow, q), q.items, self._clock(), q.data_since)
         if q.request_id:
             # A retry is answered without queueing behind writers; the writer checks again for a racing first try.
-            decision = self._recent_uses.get(_use_key(q))
-            if decision is None:
-                with self._reader() as uow:
-                    decision = self._already_used(uow, q)
+            decision = self._retried(q)
             if decision is not None:
                 return decision
         return self._consume(q)
 
+    def check_all(self, queries: Sequence[CheckQuery]) -> list[Decision]:
+        """Each check as ``check`` answers it; the consuming checks that must write share one writer transaction.
+
+        They are processed in the order of their (requester, enterprise, purpose, authorization) key, which keeps
+        request order within a key (so the first of two checks racing for a last use gets it) and makes concurrent
+        batches lock PostgreSQL rows in one order."""
+        out: list[Decision | None] = [None] * len(queries)
+        writes: list[int] = []
+        for i, q in enumerate(queries):
+            if not q.consume:
+                out[i] = self.check(q)
+            elif q.request_id and (retry := self._retried(q)) is not None:
+                out[i] = retry
+            else:
+                writes.append(i)
+        if writes:
+            writes.sort(key=lambda i: _use_key(queries[i])[:4])
+            used: list[tuple[CheckQuery, Decision]] = []
+            with self._writer() as uow:
+                now = self._clock()
+                for i in writes:
+                    decision, recorded = self._consume_in(uow, queries[i], now)
+                    out[i] = decision
+                    if recorded:
+                        used.append((queries[i], decision))
+                if used:
+                    uow.commit()
+            for q, decision in used:
+                self._used(q, decision, now)
+        decisions = [d for d in out if d is not None]
+        assert len(decisions) == len(queries)
+        return decisions
+
+    def _retried(self, q: CheckQuery) -> Decision | None:
+        """The first answer to an earlier try of this consuming check (same request id), if one was recorded."""
+        decision = self._recent_uses.get(_use_key(q))
+        if decision is None:
+            with self._reader() as uow:
+                decision = self._already_used(uow, q)
+        return decision
+
     def _consume(self, q: CheckQuery) -> Decision:
         """Decide and, on ALLOW, record one use, in one writer transaction."""
         with self._writer() as uow:
-            if q.request_id:
-                decision = self._already_used(uow, q)
-                if decision is not None:
-                    return decision
             now = self._clock()
+            decision, recorded = self._consume_in(uow, q, now)
+            if recorded:
+                uow.commit()
+                self._used(q, decision, now)
+            return decision
+
+    def _consume_in(self, uow: UnitOfWork, q: CheckQuery, now: datetime) -> tuple[Decision, bool]:
+        """The decision within ``uow``, and whether it recorded a use (durable once the caller commits)."""
+        if q.request_id:
+            decision = self._already_used(uow, q)
+            if decision is not None:
+                return decision, False
+        candidates = self._candidates(uow, q)
+        # Each failed conditional update means a concurrent change: re-read and decide again (bounded).
+        for _ in range(len(candidates) + 1):
+            decision = decide(candidates, q.items, now, q.data_since)
+            auth = decision.authorization
+            if not decision.allowed or auth is None:
+                return decision, False
+            if uow.authorizations.consume(auth, now):
+                uow.authorizations.add_use(Use(auth.id, now, q.items, q.request_id))
+                return decision, True
             candidates = self._candidates(uow, q)
-            # Each failed conditional update means a concurrent change: re-read and decide again (bounded).
-            for _ in range(len(candidates) + 1):
-                decision = decide(candidates, q.items, now, q.data_since)
-                auth = decision.authorization
-                if not decision.allowed or auth is None:
-                    return decision
-                if uow.authorizations.consume(auth, now):
-                    uow.authorizations.add_use(Use(auth.id, now, q.items, q.request_id))
-                    uow.commit()
-                    period = auth.use_limit.period_index(auth.valid_from, now)
-                    auth.uses = auth.uses.after_use(period, now)
-                    if q.request_id:
-                        self._recent_uses.put(_use_key(q), decision)
-                    return decision
-                candidates = self._candidates(uow, q)
-            return decide(candidates, q.items, now, q.data_since)
+        return decide(candidates, q.items, now, q.data_since), False
+
+    def _used(self, q: CheckQuery, decision: Decision, now: datetime) -> None:
+        """After the commit: the answer reflects the use, and a retry is answered from memory."""
+        auth = decision.authorization
+        assert auth is not None
+        auth.uses = auth.uses.after_use(auth.use_limit.period_index(auth.valid_from, now), now)
+        if q.request_id:
+            self._recent_uses.put(_use_key(q), decision)
 
     def _candidates(self, uow: UnitOfWork, q: CheckQuery) -> list[Authorization]:
         if q.authorization_id is None:

@@ -12,7 +12,7 @@ from services.kit.errors import DomainError
 
 ERROR_DOMAIN = "creditnode"
 
-_CODES = {
+_CODES: dict[str, int] = {
     "INVALID_ARGUMENT": code_pb2.INVALID_ARGUMENT,
     "NOT_FOUND": code_pb2.NOT_FOUND,
     "ALREADY_EXISTS": code_pb2.ALREADY_EXISTS,
@@ -26,17 +26,22 @@ _CODES = {
 }
 
 
-def _known_reason(reason: str) -> str:
+def known_reason(reason: str) -> str:
     """A reason not in the ErrorReason enum is a programming error; never send an unknown name."""
     known = error_reason_pb2.DESCRIPTOR.enum_types_by_name["ErrorReason"].values_by_name
     return reason if reason in known else "ERROR_REASON_UNSPECIFIED"
 
 
 def _status(code: int, message: str, reason: str, metadata: dict[str, str]) -> grpc.Status:
-    info = error_details_pb2.ErrorInfo(reason=_known_reason(reason), domain=ERROR_DOMAIN, metadata=metadata)
+    info = error_details_pb2.ErrorInfo(reason=known_reason(reason), domain=ERROR_DOMAIN, metadata=metadata)
     detail = any_pb2.Any()
     detail.Pack(info)
     return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
+
+
+def error_code(exc: DomainError) -> int:
+    """The ``google.rpc.Code`` number a call failing with ``exc`` answers with."""
+    return _CODES[exc.kind]
 
 
 def domain_error_status(exc: DomainError) -> grpc.Status:

@@ -25,7 +25,9 @@ from services.consent.domain.model import (
 from services.consent.domain.ports import Event, Use
 from services.consent.domain.signing import Action, GrantRequest, LifecycleRequest, Receipt, Signature, whole_seconds
 from services.consent.usecases import CheckQuery
+from services.kit.errors import DomainError
 from services.kit.protos import timestamp
+from services.kit.status import error_code, known_reason
 
 
 def _enum(enum_type: Any, name: str) -> Any:
@@ -120,6 +122,13 @@ def check_query(req: pb.CheckAuthorizationRequest) -> CheckQuery:
         consume=req.consume,
         authorization_id=parse_authorization(req.authorization) if req.authorization else None,
         request_id=req.request_id,
+    )
+
+
+def check_error(exc: DomainError) -> pb.CheckAuthorizationError:
+    """One check's failure inside a batch answer, as a single call's status would carry it."""
+    return pb.CheckAuthorizationError(
+        code=error_code(exc), message=exc.message, reason=known_reason(exc.reason), metadata=exc.metadata
     )
 
 

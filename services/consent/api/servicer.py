@@ -13,11 +13,15 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.consent.api import convert
 from services.consent.domain.model import invalid_field, parse_authorization, parse_enterprise, parse_requester
 from services.consent.domain.signing import Action
-from services.consent.usecases import Consent
+from services.consent.usecases import CheckQuery, Consent
 from services.consent.watch import Session, WatchHub
+from services.kit.errors import DomainError
 from services.kit.paging import decode_token, encode_token, page_size
 
 log = structlog.get_logger("consent.api")
+
+# The most checks one BatchCheckAuthorizations call may hold (as the proto says).
+MAX_BATCH_CHECKS = 100
 
 
 class ConsentServicer(pb_grpc.ConsentServiceServicer):
@@ -112,6 +116,25 @@ class ConsentServicer(pb_grpc.ConsentServiceServicer):
         self, request: pb.CheckAuthorizationRequest, context: grpc.ServicerContext
     ) -> pb.CheckAuthorizationResponse:
         return convert.decision(self._consent.check(convert.check_query(request)))
+
+    def BatchCheckAuthorizations(
+        self, request: pb.BatchCheckAuthorizationsRequest, context: grpc.ServicerContext
+    ) -> pb.BatchCheckAuthorizationsResponse:
+        if not 1 <= len(request.requests) <= MAX_BATCH_CHECKS:
+            raise invalid_field("requests", f"must hold 1-{MAX_BATCH_CHECKS} checks")
+        results: list[pb.CheckAuthorizationResult] = []
+        queries: list[CheckQuery] = []
+        for check in request.requests:
+            try:
+                queries.append(convert.check_query(check))
+                results.append(pb.CheckAuthorizationResult())  # answered below
+            except DomainError as exc:  # a malformed check fails alone
+                results.append(pb.CheckAuthorizationResult(error=convert.check_error(exc)))
+        decisions = iter(self._consent.check_all(queries))
+        for result in results:
+            if not result.HasField("error"):
+                result.response.CopyFrom(convert.decision(next(decisions)))
+        return pb.BatchCheckAuthorizationsResponse(results=results)
 
     def ListPurposes(self, request: pb.ListPurposesRequest, context: grpc.ServicerContext) -> pb.ListPurposesResponse:
         query = ["purposes"]

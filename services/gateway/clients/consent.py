@@ -20,7 +20,8 @@ import structlog
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
-from services.gateway.clients.errors import relayed, unavailable
+from services.gateway.clients.batching import CombiningBatcher
+from services.gateway.clients.errors import relayed, relayed_check_error, unavailable
 from services.gateway.clients.followed_stream import FollowedStream
 
 log = structlog.get_logger("gateway.consent")
@@ -177,29 +178,48 @@ class ConsentCache(FollowedStream):
 
 
 class ConsentClient:
-    """Unary calls to consent: recording a use, and the relays of enterprise-signed requests."""
+    """Unary calls to consent: recording uses, and the relays of enterprise-signed requests.
 
-    def __init__(self, channel: grpc.Channel) -> None:
+    Uses go through a combining batcher: the uses of concurrent releases travel in one BatchCheckAuthorizations call
+    and are recorded by consent in one transaction; a lone release makes one call, in its own thread."""
+
+    def __init__(self, channel: grpc.Channel, *, max_batch: int = 64, queue_timeout: float = 5.0) -> None:
         self.stub = pb_grpc.ConsentServiceStub(channel)
+        self.uses: CombiningBatcher[pb.CheckAuthorizationRequest, pb.CheckAuthorizationResponse] = CombiningBatcher(
+            self._check_batch,
+            max_batch=max_batch,
+            queue_timeout=queue_timeout,
+            on_timeout=lambda: unavailable("consent"),
+        )
 
     def consume(
         self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str, request_id: str
     ) -> pb.CheckAuthorizationResponse:
-        try:
-            response: pb.CheckAuthorizationResponse = self.stub.CheckAuthorization(
-                pb.CheckAuthorizationRequest(
-                    requester=requester,
-                    enterprise=enterprise,
-                    purpose=purpose,
-                    items=items,
-                    consume=True,
-                    authorization=authorization,
-                    request_id=request_id,
-                )
+        """Record one use under ``authorization`` (consent decides again); DomainError when consent cannot."""
+        return self.uses.call(
+            pb.CheckAuthorizationRequest(
+                requester=requester,
+                enterprise=enterprise,
+                purpose=purpose,
+                items=items,
+                consume=True,
+                authorization=authorization,
+                request_id=request_id,
             )
+        )
+
+    def _check_batch(
+        self, requests: list[pb.CheckAuthorizationRequest]
+    ) -> list[pb.CheckAuthorizationResponse | BaseException]:
+        try:
+            response = self.stub.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=requests))
         except grpc.RpcError as exc:
             raise relayed(exc, "consent") from None
-        return response
+        if len(response.results) != len(requests):
+            raise unavailable("consent")
+        return [
+            r.response if r.HasField("response") else relayed_check_error(r.error, "consent") for r in response.results
+        ]
 
     def relay(self, method: str, request: object) -> object:
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import grpc
 
+from creditnode.common.v1 import error_reason_pb2
+from creditnode.consent.v1 import consent_service_pb2 as consent_pb
 from services.kit import errors
 from services.kit.status import error_info
 
@@ -30,3 +32,14 @@ def relayed(exc: grpc.RpcError, what: str) -> errors.DomainError:
     if kind is None or info is None:
         return unavailable(what)
     return kind(info.reason, exc.details() or "", dict(info.metadata))
+
+
+_KINDS_BY_NUMBER = {code.value[0]: kind for code, kind in _KINDS.items()}
+
+
+def relayed_check_error(error: consent_pb.CheckAuthorizationError, what: str) -> errors.DomainError:
+    """``relayed`` for one failed check of a consent batch, which carries its code and reason in the message."""
+    kind = _KINDS_BY_NUMBER.get(error.code)
+    if kind is None or not error.reason:
+        return unavailable(what)
+    return kind(error_reason_pb2.ErrorReason.Name(error.reason), error.message, dict(error.metadata))

@@ -11,6 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from creditnode.common.v1 import error_reason_pb2
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from creditnode.registry.v1 import participants_pb2 as rpb
@@ -143,6 +144,66 @@ def test_enterprise_grants_checks_pauses_resumes_and_revokes_through_real_servic
     assert [u.request_id for u in uses] == ["d-1", ""]
     listed = node.consent.ListAuthorizations(pb.ListAuthorizationsRequest(enterprise=node.alice.name))
     assert [(a.name, a.uses) for a in listed.authorizations] == [(name, 2)]
+
+
+def test_a_batch_of_checks_records_each_use_once_and_fails_a_bad_check_alone(node: Node) -> None:
+    name = node.consent.GrantAuthorization(node.alice.grant(node.bank, max_uses=2)).authorization.name
+
+    def consuming(request_id: str, **kw: object) -> pb.CheckAuthorizationRequest:
+        fields: dict[str, object] = {
+            "requester": node.bank,
+            "enterprise": node.alice.name,
+            "purpose": "PRE_LOAN",
+            "items": ["TAX_PAYMENT"],
+            "consume": True,
+            "request_id": request_id,
+        }
+        return pb.CheckAuthorizationRequest(**{**fields, **kw})  # type: ignore[arg-type]
+
+    batch = [
+        consuming("b-1"),
+        consuming("b-1"),  # a retry inside the same batch: no second use
+        consuming("b-2", enterprise="enterprises/not-a-uscc"),  # malformed: fails alone
+        consuming("b-3"),
+        consuming("b-4"),  # the third use of a two-use authorization
+        consuming("", consume=False),  # a plain check: answered as of before the batch's uses
+    ]
+    results = node.consent.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=batch)).results
+    assert [r.WhichOneof("result") for r in results] == [
+        "response",
+        "response",
+        "error",
+        "response",
+        "response",
+        "response",
+    ]
+    answers = [(r.response.decision, r.response.reason, r.response.uses) for r in results if r.HasField("response")]
+    assert answers == [
+        (pb.DECISION_ALLOW, pb.DECISION_REASON_AUTHORIZED, 1),
+        (pb.DECISION_ALLOW, pb.DECISION_REASON_AUTHORIZED, 1),
+        (pb.DECISION_ALLOW, pb.DECISION_REASON_AUTHORIZED, 2),
+        (pb.DECISION_DENY, pb.DECISION_REASON_USE_LIMIT_REACHED, 2),
+        (pb.DECISION_ALLOW, pb.DECISION_REASON_AUTHORIZED, 0),
+    ]
+    bad = results[2].error
+    assert (bad.code, bad.reason, bad.metadata["field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT.value[0],
+        error_reason_pb2.ERROR_REASON_INVALID_USCC,
+        "enterprise",
+    )
+    uses = node.consent.ListAuthorizationUses(pb.ListAuthorizationUsesRequest(authorization=name)).uses
+    assert [u.request_id for u in uses] == ["b-1", "b-3"]
+    # The whole batch again, as a gateway would retry it: nothing more is used.
+    again = node.consent.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=batch[:2])).results
+    assert [(r.response.decision, r.response.authorization) for r in again] == [(pb.DECISION_ALLOW, name)] * 2
+    assert node.consent.GetAuthorization(pb.GetAuthorizationRequest(name=name)).authorization.uses == 2
+    for size in (0, 101):
+        requests = [consuming(f"n-{i}") for i in range(size)]
+        assert reason(
+            lambda requests=requests: node.consent.BatchCheckAuthorizations(
+                pb.BatchCheckAuthorizationsRequest(requests=requests)
+            )
+        ) == (grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD")
 
 
 def test_bad_input_is_refused_with_its_reason(node: Node) -> None:

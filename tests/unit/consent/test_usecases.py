@@ -380,3 +380,27 @@ def test_enterprise_lists_its_authorizations_with_their_use(w: World) -> None:
     page = w.consent.list_authorizations(w.alice.uscc, None, None, None, 10)
     assert [a.id for a in page.items] == [second.id, first.id]
     assert page.items[1].uses.total == 1
+
+
+def test_a_batch_answers_each_check_as_alone_with_uses_in_request_order(w: World) -> None:
+    auth = w.grant(w.alice.grant(BANK, max_uses=2)).authorization
+    w.grant(w.bob.grant(BANK, max_uses=1))
+
+    def q(who: Enterprise, request_id: str, consume: bool = True) -> CheckQuery:
+        return CheckQuery(BANK, who.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=consume, request_id=request_id)
+
+    batch = [q(w.alice, "a-1"), q(w.bob, "b-1"), q(w.alice, "a-1"), q(w.alice, "a-2"), q(w.alice, "a-3"), q(w.bob, "")]
+    batch.append(q(w.alice, "", consume=False))
+    answers = [(d.reason, d.authorization.uses.total if d.authorization else None) for d in w.consent.check_all(batch)]
+    assert answers == [
+        (DecisionReason.AUTHORIZED, 1),
+        (DecisionReason.AUTHORIZED, 1),
+        (DecisionReason.AUTHORIZED, 1),  # the retry of a-1: no second use
+        (DecisionReason.AUTHORIZED, 2),
+        (DecisionReason.USE_LIMIT_REACHED, 2),
+        (DecisionReason.USE_LIMIT_REACHED, 1),
+        (DecisionReason.AUTHORIZED, 0),  # without consume: as of before the batch
+    ]
+    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["a-1", "a-2"]
+    assert w.consent.check_all([q(w.alice, "a-2")])[0].allowed  # a later retry is still answered
+    assert w.consent.get(auth.id).uses.total == 2

@@ -1,5 +1,6 @@
 import datetime
 
+from creditnode.common.v1 import error_reason_pb2 as _error_reason_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -407,6 +408,45 @@ class CheckAuthorizationResponse(_message.Message):
     valid_until: _timestamp_pb2.Timestamp
     uses: int
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DecisionReason, str]] = ..., authorization: _Optional[str] = ..., data_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uses: _Optional[int] = ...) -> None: ...
+
+class BatchCheckAuthorizationsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CheckAuthorizationRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CheckAuthorizationRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCheckAuthorizationsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[CheckAuthorizationResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[CheckAuthorizationResult, _Mapping]]] = ...) -> None: ...
+
+class CheckAuthorizationResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: CheckAuthorizationResponse
+    error: CheckAuthorizationError
+    def __init__(self, response: _Optional[_Union[CheckAuthorizationResponse, _Mapping]] = ..., error: _Optional[_Union[CheckAuthorizationError, _Mapping]] = ...) -> None: ...
+
+class CheckAuthorizationError(_message.Message):
+    __slots__ = ("code", "message", "reason", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    reason: _error_reason_pb2.ErrorReason
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[_Union[_error_reason_pb2.ErrorReason, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListPurposesRequest(_message.Message):
     __slots__ = ("page_size", "page_token")

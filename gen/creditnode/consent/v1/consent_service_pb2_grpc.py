@@ -80,6 +80,11 @@ class ConsentServiceStub:
                 request_serializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationRequest.SerializeToString,
                 response_deserializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationResponse.FromString,
                 _registered_method=True)
+        self.BatchCheckAuthorizations = channel.unary_unary(
+                '/creditnode.consent.v1.ConsentService/BatchCheckAuthorizations',
+                request_serializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsRequest.SerializeToString,
+                response_deserializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsResponse.FromString,
+                _registered_method=True)
         self.ListPurposes = channel.unary_unary(
                 '/creditnode.consent.v1.ConsentService/ListPurposes',
                 request_serializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.ListPurposesRequest.SerializeToString,
@@ -154,6 +159,18 @@ class ConsentServiceServicer:
 
     def CheckAuthorization(self, request, context):
         """CheckAuthorization decides whether a requester may receive items of an enterprise for a purpose now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCheckAuthorizations(self, request, context):
+        """BatchCheckAuthorizations makes up to 100 checks in one call, each as CheckAuthorization would, and answers them
+        in order. The uses of its consuming checks are recorded in one transaction, so a gateway replica that batches
+        its concurrent releases pays one round trip and one commit for all of them; checks of one (requester,
+        enterprise, purpose) consume in request order, and checks without consume see the state before the call's uses.
+        A check that cannot be made (a malformed one, say) fails alone: its result holds the error. A storage failure
+        fails the whole call with UNAVAILABLE, and then no use of the call was recorded.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -241,6 +258,11 @@ def add_ConsentServiceServicer_to_server(servicer, server):
                     servicer.CheckAuthorization,
                     request_deserializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationRequest.FromString,
                     response_serializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationResponse.SerializeToString,
+            ),
+            'BatchCheckAuthorizations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCheckAuthorizations,
+                    request_deserializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsRequest.FromString,
+                    response_serializer=creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsResponse.SerializeToString,
             ),
             'ListPurposes': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPurposes,
@@ -497,6 +519,33 @@ class ConsentService:
             '/creditnode.consent.v1.ConsentService/CheckAuthorization',
             creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationRequest.SerializeToString,
             creditnode_dot_consent_dot_v1_dot_consent__service__pb2.CheckAuthorizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCheckAuthorizations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.consent.v1.ConsentService/BatchCheckAuthorizations',
+            creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsRequest.SerializeToString,
+            creditnode_dot_consent_dot_v1_dot_consent__service__pb2.BatchCheckAuthorizationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
