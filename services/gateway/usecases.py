@@ -198,8 +198,10 @@ class Gateway:
                 authorization, covered, since = decision.authorization, decision.covered, decision.data_since
         verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
         release = [v.item_code for v in verdicts if v.released]
-        # Step 5 starts: read the records while the use is being recorded (consent's answer gates the release).
-        fetch = self.pool.submit(self.registry.records, uscc, release, raw=False) if release else None
+        # Step 5 starts: the records, from memory when held; otherwise read while the use is being recorded
+        # (consent's answer gates the release).
+        held = self.registry.held_records(uscc, release) if release else []
+        fetch = self.pool.submit(self.registry.records, uscc, release, raw=False) if held is None else None
         gated_released = sorted(c for c in release if c in gated)
         if authorization and gated_released:
             try:
@@ -215,7 +217,7 @@ class Gateway:
                 verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
         # Each record is checked again against its own list version's openness before it may leave.
         records: list[rec.CreditRecord] = []
-        for r in fetch.result() if fetch is not None else ():
+        for r in fetch.result() if fetch is not None else held or ():
             o = openness_of(r.openness)
             if not decide_item(kind, r.item_code, o, covered).released:
                 continue

@@ -23,6 +23,12 @@ from services.gateway.clients.followed_stream import FollowedStream
 log = structlog.get_logger("gateway.records")
 
 Key = tuple[str, tuple[str, ...]]  # uscc, item codes (sorted)
+
+
+def _key(uscc: str, item_codes: list[str]) -> Key:
+    return uscc, tuple(sorted(set(item_codes)))
+
+
 ListRecords = Callable[[str, list[str]], tuple[list[rec.CreditRecord], int]]
 
 # Records held at most (about 1-2 KB each in memory): well inside the gateway pod's 256 MiB.
@@ -60,13 +66,16 @@ class RecordCache(FollowedStream):
     def live(self) -> bool:
         return self._connected and self._clock() - self._last_message < self._lease
 
+    def held(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord] | None:
+        """From memory only: the listing if it is held and the watch is live, else None."""
+        return self._entries.get(_key(uscc, item_codes)) if self.live() else None
+
     def records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord]:
         """The enterprise's current masked records of these items (all items when empty)."""
-        key = (uscc, tuple(sorted(set(item_codes))))
-        if self.live():
-            hit = self._entries.get(key)
-            if hit is not None:
-                return hit
+        hit = self.held(uscc, item_codes)
+        if hit is not None:
+            return hit
+        key = _key(uscc, item_codes)
         records, revision = self._list(uscc, item_codes)
         self._keep(key, records, revision)
         return records

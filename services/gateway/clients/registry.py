@@ -78,6 +78,10 @@ class RegistryReader:
             return self.cache.records(uscc, item_codes)
         return self.listing(uscc, item_codes, raw=raw)[0]
 
+    def held_records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord] | None:
+        """What ``records(..., raw=False)`` would return, if the record cache holds it now; None otherwise."""
+        return self.cache.held(uscc, item_codes) if self.cache is not None else None
+
     def listing(self, uscc: str, item_codes: list[str], *, raw: bool = False) -> tuple[list[rec.CreditRecord], int]:
         """(records, the registry revision they reflect: the first page's, the oldest)."""
         view = rec.PERSONAL_DATA_VIEW_RAW if raw else rec.PERSONAL_DATA_VIEW_MASKED

@@ -134,3 +134,19 @@ def test_the_cache_stays_within_its_size(world: Any) -> None:
     cache.records(ALICE, ["A", "B", "C", "D"])  # more than the whole cache holds: never kept
     cache.records(ALICE, ["A", "B", "C", "D"])
     assert registry.reads == 6
+
+
+def test_held_answers_from_memory_only_and_only_while_the_watch_is_live(world: Any) -> None:
+    cache, registry, clock = world
+    cache.apply(watch(10), first=True)
+    assert cache.held(ALICE, ["TAX_PAYMENT"]) is None  # not listed yet: held never reads the registry
+    assert registry.reads == 0
+    listed = cache.records(ALICE, ["TAX_PAYMENT"])
+    assert cache.held(ALICE, ["TAX_PAYMENT"]) == listed
+    cache.apply(watch(11, (ALICE, 11)), first=False)
+    assert cache.held(ALICE, ["TAX_PAYMENT"]) is None  # a change of that enterprise drops it
+    registry.revision = 11
+    cache.records(ALICE, ["TAX_PAYMENT"])
+    clock.now += 6  # the watch was not heard from within the lease
+    assert cache.held(ALICE, ["TAX_PAYMENT"]) is None
+    assert registry.reads == 2

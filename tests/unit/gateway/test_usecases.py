@@ -68,8 +68,14 @@ class FakeConsent:
 
 
 class FakeRegistry:
-    def __init__(self) -> None:
+    """``held``: records come from the record cache's memory; otherwise through a fetch."""
+
+    def __init__(self, held: bool = False) -> None:
         self.reads: list[list[str]] = []
+        self.held = held
+
+    def held_records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord] | None:
+        return self.records(uscc, item_codes, raw=False) if self.held else None
 
     def records(self, uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
         self.reads.append(item_codes)
@@ -98,13 +104,13 @@ class FakeLog:
         return []
 
 
-@pytest.fixture
-def gw() -> Gateway:
+@pytest.fixture(params=["fetched", "held"])
+def gw(request: pytest.FixtureRequest) -> Gateway:
     return Gateway(
         participants=FakeParticipants(),  # type: ignore[arg-type]
         consent_cache=FakeConsentCache(),  # type: ignore[arg-type]
         consent=FakeConsent(),  # type: ignore[arg-type]
-        registry=FakeRegistry(),  # type: ignore[arg-type]
+        registry=FakeRegistry(held=request.param == "held"),  # type: ignore[arg-type]
         sharing_list=FakeSharingList(),  # type: ignore[arg-type]
         disclosure_log=FakeLog(),
         quotas=Quotas(QuotaLimits(), lambda: 0.0),
