@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -308,9 +309,9 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             if state is RecordState.CURRENT:
                 writes.changes.append(RecordChange(0, rid, v.item_code, change))
             if v.counts_for_timeliness:
-                INGEST_LAG.labels(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
+                _lag_of(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
                 if not v.timeliness.on_time:
-                    INGEST_LATE.labels(v.department, v.item_code).inc()  # what the "department late" alert watches
+                    _late_of(v.department, v.item_code).inc()  # what the "department late" alert watches
             results[index] = Result(
                 seq,
                 Outcome.ACCEPTED if state is RecordState.CURRENT else Outcome.PARKED,
@@ -329,6 +330,18 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             uow.records.set_stream_position(department, stream_id, position, now)
         uow.commit()
         return ChunkOutcome([results[i] for i in range(len(items))], position, bool(writes.changes))
+
+
+# Metric children per label set, looked up once: labels() costs more than the observation. Bounded: only validated
+# records reach them, so only the sharing list's departments and items.
+@functools.cache
+def _lag_of(department: str) -> Any:
+    return INGEST_LAG.labels(department)
+
+
+@functools.cache
+def _late_of(department: str, item_code: str) -> Any:
+    return INGEST_LATE.labels(department, item_code)
 
 
 def _version_of(v: ValidatedRecord, head: RecordHead, batch: str, now: datetime) -> StoredVersion:

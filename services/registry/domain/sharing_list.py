@@ -254,9 +254,15 @@ class Item:
     fields: tuple[FieldSchema, ...]
     publicity_months: int | None = None
 
+    # Looked up once per field of every ingested record: a dict, not a scan of the schema.
+    _by_name: dict[str, FieldSchema] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+
     def field(self, name: str) -> FieldSchema | None:
         """The field of that name, or None."""
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
 
     @property
     def personal_fields(self) -> tuple[FieldSchema, ...]:

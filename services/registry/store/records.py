@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.registry.domain.ledger import (
@@ -71,6 +72,14 @@ def _table(model: Any) -> Table:
 
 def _chunks(values: list[str]) -> list[list[str]]:
     return [values[i : i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
+
+
+def _member(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``= ANY(array)``: one short SQL text for any number of values, which
+    the driver parses once, where an IN list is new text (hundreds of placeholders) to parse on every chunk."""
+    if postgres:
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, type_=ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _head(r: Any, fingerprints: Mapping[int, str] | None = None) -> RecordHead:
@@ -193,6 +202,7 @@ class SqlSharingLists:
 class SqlRecords:
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._pg = session.get_bind().dialect.name == "postgresql"
 
     # ---------------------------------------------------------------------------------------------- ingestion
 
@@ -200,7 +210,7 @@ class SqlRecords:
         q = select(StreamPositionRow.last_sequence).where(
             StreamPositionRow.department == department, StreamPositionRow.stream_id == stream_id
         )
-        if self.s.get_bind().dialect.name == "postgresql":
+        if self._pg:
             q = q.with_for_update()  # two connections on one stream queue here instead of both writing
         return self.s.scalar(q) or 0
 
@@ -223,9 +233,11 @@ class SqlRecords:
         fingerprints: dict[str, dict[int, str]] = defaultdict(dict)
         rows: list[Any] = []
         for part in _chunks(record_ids):
-            rows += self.s.execute(select(RecordRow.__table__).where(RecordRow.record_id.in_(part))).all()
+            heads = select(RecordRow.__table__).where(_member(RecordRow.record_id, part, self._pg))
+            rows += self.s.execute(heads).all()
             q = select(RecordVersionRow.record_id, RecordVersionRow.source_version, RecordVersionRow.fingerprint).where(
-                RecordVersionRow.record_id.in_(part), RecordVersionRow.kind == ProvenanceKind.DEPARTMENT.value
+                _member(RecordVersionRow.record_id, part, self._pg),
+                RecordVersionRow.kind == ProvenanceKind.DEPARTMENT.value,
             )
             for rid, source_version, fingerprint in self.s.execute(q):
                 fingerprints[rid][source_version] = fingerprint
@@ -234,13 +246,15 @@ class SqlRecords:
     def registered(self, usccs: list[str]) -> set[str]:
         out: set[str] = set()
         for part in _chunks(usccs):
-            out.update(self.s.scalars(select(EnterpriseRow.uscc).where(EnterpriseRow.uscc.in_(part))))
+            out.update(self.s.scalars(select(EnterpriseRow.uscc).where(_member(EnterpriseRow.uscc, part, self._pg))))
         return out
 
     def superseded(self, fingerprints: list[str]) -> set[str]:
         out: set[str] = set()
         for part in _chunks(fingerprints):
-            q = select(SupersededFingerprintRow.fingerprint).where(SupersededFingerprintRow.fingerprint.in_(part))
+            q = select(SupersededFingerprintRow.fingerprint).where(
+                _member(SupersededFingerprintRow.fingerprint, part, self._pg)
+            )
             out.update(self.s.scalars(q))
         return out
 
