@@ -272,15 +272,25 @@ def test_dev_runs_postgres_with_a_volume_claim_and_one_database_per_service() ->
 # ---- prod: replicas, autoscaling, disruption budgets, no secrets in the repository ----
 
 
-def test_prod_runs_at_least_two_pods_of_every_service() -> None:
+def test_prod_runs_at_least_two_pods_of_every_service_but_consent() -> None:
     docs = rendered("prod")
     deployments, hpas = objects(docs, "Deployment"), objects(docs, "HorizontalPodAutoscaler")
-    for name in SERVICES:
+    for name in [s for s in SERVICES if s != "consent"]:
         if name in hpas:
             assert hpas[name]["spec"]["minReplicas"] >= 2
             assert "replicas" not in deployments[name]["spec"], f"{name}: the HPA owns replicas"
         else:
             assert deployments[name]["spec"].get("replicas", 1) >= 2, name
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_consent_never_runs_two_processes_at_once(overlay: str) -> None:
+    """Its revocation barrier covers the gateways watching one process: one pod, and a rollout that never overlaps."""
+    docs = rendered(overlay)
+    consent = objects(docs, "Deployment")["consent"]["spec"]
+    assert consent["replicas"] == 1
+    assert consent["strategy"] == {"type": "Recreate"}
+    assert "consent" not in objects(docs, "HorizontalPodAutoscaler")
 
 
 def test_prod_autoscales_gateway_and_scoring() -> None:
