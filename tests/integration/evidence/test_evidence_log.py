@@ -116,6 +116,32 @@ def test_a_lingering_batch_waits_for_company_once_not_for_each_leaf(make_log: Ca
     assert log.stats.batches - before >= 3
 
 
+def test_a_lone_append_commits_in_the_callers_thread_and_company_goes_to_the_writer(
+    make_log: Callable[..., EvidenceLog],
+) -> None:
+    log = make_log(linger=0.05)
+    committers: list[str] = []
+    append_in = log.store.append_in
+
+    def recording(*args: Any, **kw: Any) -> list[StoredLeaf]:
+        committers.append(threading.current_thread().name)
+        return append_in(*args, **kw)
+
+    log.store.append_in = recording  # type: ignore[method-assign]
+    me = threading.current_thread().name
+    assert [log.append(LeafKind.DISCLOSURE, _disclosure(i)).index for i in range(3)] == [0, 1, 2]
+    assert committers == [me, me, me]  # no hand-off to the writer thread and back
+    with log._commit_lock:  # both are queued before the writer may commit: one batch with company
+        pair = [log.submit(LeafKind.DISCLOSURE, _disclosure(10 + i)) for i in range(2)]
+    assert sorted(f.result(30).index for f in pair) == [3, 4]
+    before = len(committers)
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(20)).index == 5  # after a batch with company: queued
+    assert committers[before:] == [f"evidence-writer-{log.origin}"]
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(21)).index == 6  # alone again: inline again
+    assert committers[-1] == me
+    assert log.verify().ok
+
+
 def test_many_threads_appending_get_distinct_indices_and_a_valid_log(make_log: Callable[..., EvidenceLog]) -> None:
     log = make_log(max_batch=8)
     results: list[StoredLeaf] = []
