@@ -208,12 +208,13 @@ class EvidenceLog:
             batch = [first]
             with self._commit_lock:
                 # Under load (the last batch had company) wait a moment for more: a commit costs about the same for
-                # one leaf as for dozens. A lone caller is never kept waiting.
-                until = time.monotonic() + (self.linger if self._last_batch > 1 else 0.0)
+                # one leaf as for dozens. A lone caller is never kept waiting. Sleeping, rather than waiting on the
+                # queue, wakes this thread once per batch instead of once for every leaf that arrives meanwhile.
+                if self._last_batch > 1 and self._queue.qsize() < self.max_batch - 1:
+                    time.sleep(self.linger)
                 while len(batch) < self.max_batch:
-                    wait = until - time.monotonic()
                     try:
-                        item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                        item = self._queue.get_nowait()
                     except queue.Empty:
                         break
                     if item is _STOP:
