@@ -68,14 +68,17 @@ class RecordCache(FollowedStream):
 
     def held(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord] | None:
         """From memory only: the listing if it is held and the watch is live, else None."""
-        return self._entries.get(_key(uscc, item_codes)) if self.live() else None
+        return self._lookup(_key(uscc, item_codes))
+
+    def _lookup(self, key: Key) -> list[rec.CreditRecord] | None:
+        return self._entries.get(key) if self.live() else None
 
     def records(self, uscc: str, item_codes: list[str]) -> list[rec.CreditRecord]:
         """The enterprise's current masked records of these items (all items when empty)."""
-        hit = self.held(uscc, item_codes)
+        key = _key(uscc, item_codes)
+        hit = self._lookup(key)
         if hit is not None:
             return hit
-        key = _key(uscc, item_codes)
         records, revision = self._list(uscc, item_codes)
         self._keep(key, records, revision)
         return records

@@ -114,7 +114,8 @@ class EvidenceStore:
         self.reader: sessionmaker[Session]
         self.writer, self.reader = session_factories(engine)
         self._lock = threading.Lock()
-        self._frontier: merkle.Frontier | None = None
+        # The right edge after the last append, with its root (computed once, for the state row, and compared here).
+        self._frontier: tuple[merkle.Frontier, bytes] | None = None
         # Built once: composing SQL expressions per proof cost more than running them.
         lf, nd = models.leaf, models.node
         self._leaf_hashes = select(lf.leaf_index, lf.leaf_hash).where(
@@ -205,9 +206,10 @@ class EvidenceStore:
             conn.execute(self._insert_leaves, leaf_rows)
         if node_rows:
             conn.execute(self._insert_nodes, node_rows)
-        conn.execute(self._update_state, {"new_size": frontier.size, "new_root": frontier.root()})
+        new_root = frontier.root()
+        conn.execute(self._update_state, {"new_size": frontier.size, "new_root": new_root})
         with self._lock:  # trusted next time only if the state row (committed or not) still agrees
-            self._frontier = frontier
+            self._frontier = (frontier, new_root)
         return out
 
     def _frontier_for(self, session: Session | Connection, state: Any) -> merkle.Frontier:
@@ -215,8 +217,8 @@ class EvidenceStore:
         with self._lock:
             cached = self._frontier
         size, root = state.tree_size, bytes(state.root_hash)
-        if cached is not None and cached.size == size and cached.root() == root:
-            return merkle.Frontier(cached.size, cached.levels)
+        if cached is not None and cached[0].size == size and cached[1] == root:
+            return merkle.Frontier(size, cached[0].levels)
         nodes = merkle.frontier_nodes(size)
         found = self.read_nodes(session, nodes)
         frontier = merkle.Frontier(size, {level: found[(level, index)] for level, index in nodes})
