@@ -239,36 +239,30 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             items = [i for i in items if i.sequence > position]
         catalogue = cache.get(uow)
         results: dict[int, Result] = {}
-        valid: list[tuple[int, ValidatedRecord]] = []
+        valid: list[tuple[int, ValidatedRecord, str]] = []  # (index, record, record id)
         writes = ChunkWrites()
         for index, item in enumerate(items):
             try:
                 if item.rejection is not None:
                     raise item.rejection
-                valid.append(
-                    (
-                        index,
-                        validate_record(
-                            item.record,
-                            catalogue,
-                            received_at=now,
-                            validate_uscc=_validate_uscc,
-                            future_tolerance=future_tolerance,
-                        ),
-                    )
+                v = validate_record(
+                    item.record,
+                    catalogue,
+                    received_at=now,
+                    validate_uscc=_validate_uscc,
+                    future_tolerance=future_tolerance,
                 )
+                valid.append((index, v, record_id_of(v.key)))
             except RecordRejected as exc:
                 results[index] = Result(item.sequence, Outcome.REJECTED, exc.reason, exc.message, exc.field)
                 writes.refusals.append(Refusal(department, item.record.item_code, "REJECTED", exc.reason, now))
-        ids = sorted({record_id_of(v.key) for _, v in valid})
-        heads = uow.records.heads_for_ingest(ids)
-        registered = uow.records.registered(sorted({v.uscc for _, v in valid}))
-        superseded = uow.records.superseded(sorted({v.fingerprint for _, v in valid}))
+        heads = uow.records.heads_for_ingest(sorted({rid for _, _, rid in valid}))
+        registered = uow.records.registered(sorted({v.uscc for _, v, _ in valid}))
+        superseded = uow.records.superseded(sorted({v.fingerprint for _, v, _ in valid}))
         new_ids: set[str] = set()
         updated: dict[str, RecordHead] = {}
-        for index, v in valid:
+        for index, v, rid in valid:
             seq = items[index].sequence
-            rid = record_id_of(v.key)
             head = heads.get(rid)
             try:
                 check_not_reinserted(v, superseded)

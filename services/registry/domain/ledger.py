@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from services.registry.domain.records import FieldValue, IdempotencyKey
+from services.registry.domain.records import FieldValue, IdempotencyKey, ascii_json_list
 
 
 class RecordState(StrEnum):
@@ -43,7 +43,7 @@ class DisputeOutcome(StrEnum):
 
 def record_id_of(key: IdempotencyKey) -> str:
     """The node's id of a source record: stable across versions and replicas, so a replay finds the same row."""
-    return hashlib.sha256(json.dumps(list(key.source_key), separators=(",", ":")).encode()).hexdigest()[:32]
+    return hashlib.sha256(ascii_json_list(key.source_key).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

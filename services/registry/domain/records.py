@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -99,6 +99,18 @@ class IncomingRecord:
     list_version: int = 0  # 0 = the current version
 
 
+# The stored ids and fingerprints are hashes of compact JSON text. These spell that text out with the json module's own
+# string encoders, which is the same text json.dumps(..., separators=(",", ":")) gives, without its general machinery
+# (which cost more than the rest of a record's checks); a test holds the two equal.
+_ascii_json_string = json.encoder.encode_basestring_ascii
+_json_string = json.encoder.encode_basestring
+
+
+def ascii_json_list(parts: Sequence[str]) -> str:
+    """``json.dumps(parts, separators=(",", ":"))`` for a list of strings."""
+    return "[" + ",".join(map(_ascii_json_string, parts)) + "]"
+
+
 @dataclass(frozen=True)
 class IdempotencyKey:
     """(department, item, source record id, source version): a replay of the same key is a duplicate."""
@@ -112,7 +124,7 @@ class IdempotencyKey:
     def digest(self) -> str:
         """SHA-256 hex of the key, unambiguous whatever characters the parts hold (for a unique index)."""
         parts = [self.department, self.item_code, self.source_record_id, str(self.source_version)]
-        return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+        return hashlib.sha256(ascii_json_list(parts).encode()).hexdigest()
 
     @property
     def source_key(self) -> tuple[str, str, str]:
@@ -415,8 +427,9 @@ def content_fingerprint(department: str, item_code: str, uscc: str, values: Mapp
     Source ids, versions and event times are left out on purpose: a superseded record re-sent under a new id or at a
     new time is still the same content, and must still be caught by the anti-reinsertion rule.
     """
-    payload = [department, item_code, uscc, sorted((k, canonical_text(v)) for k, v in values.items())]
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    q = _json_string
+    pairs = ",".join(f"[{q(k)},{q(v)}]" for k, v in sorted((k, canonical_text(v)) for k, v in values.items()))
+    text = f"[{q(department)},{q(item_code)},{q(uscc)},[{pairs}]]"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

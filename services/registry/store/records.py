@@ -9,8 +9,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
+import orjson
+import psycopg
 from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.registry.domain.ledger import (
@@ -53,7 +56,7 @@ def encode_fields(values: Mapping[str, FieldValue]) -> str:
             out[name] = {"t": value.isoformat()}
         else:
             out[name] = value
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return orjson.dumps(out, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def decode_fields(text: str) -> dict[str, FieldValue]:
@@ -68,6 +71,27 @@ def decode_fields(text: str) -> dict[str, FieldValue]:
 
 def _table(model: Any) -> Table:
     return cast(Table, model.__table__)
+
+
+def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` to ``table`` with PostgreSQL's COPY, in the session's transaction.
+
+    COPY takes rows as one stream: no statement per row for the server to run, and no per-row parameter handling
+    in SQLAlchemy, which cost more than the records' own checks. Values pass through each column's bind processor
+    (UTC datetimes stay UTC), and a driver error is raised as SQLAlchemy's own (an IntegrityError stays one)."""
+    conn = session.connection()
+    plan = [(c.name, c.type.bind_processor(conn.dialect)) for c in table.columns if c.name in rows[0]]
+    direct = [name for name, process in plan if process is None]
+    processed = [(name, process) for name, process in plan if process is not None]
+    order = direct + [name for name, _ in processed]
+    sql = f"COPY {table.name} ({', '.join(order)}) FROM STDIN"
+    driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
+    try:
+        with driver.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in direct] + [process(row[name]) for name, process in processed])
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error, dialect=conn.dialect) from exc
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
@@ -263,11 +287,17 @@ class SqlRecords:
             self.s.add(SupersededFingerprintRow(fingerprint=fingerprint, record_id=record_id, at=at))
             self.s.flush()
 
+    def _append(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert new rows: COPY on PostgreSQL; on SQLite one Core executemany, which the driver loops in C."""
+        if not rows:
+            return
+        if self._pg:
+            _copy(self.s, _table(model), rows)
+        else:
+            self.s.connection().execute(insert(_table(model)), rows)
+
     def write(self, writes: ChunkWrites) -> None:
-        # executemany through Core: the driver batches the rows (psycopg pipelines them, SQLite loops in C).
-        # Core statements on the tables: executemany without the ORM's per-row bookkeeping.
-        if writes.new_heads:
-            self.s.connection().execute(insert(_table(RecordRow)), [_head_row(h) for h in writes.new_heads])
+        self._append(RecordRow, [_head_row(h) for h in writes.new_heads])
         if writes.updated_heads:
             t = cast(Table, RecordRow.__table__)
             self.s.execute(
@@ -302,33 +332,30 @@ class SqlRecords:
                 [{"rid": rid, "ver": ver, "vto": at} for rid, ver, at in writes.closed],
                 execution_options={"synchronize_session": False},
             )
-        if writes.versions:
-            self.s.connection().execute(insert(_table(RecordVersionRow)), [_version_row(v) for v in writes.versions])
+        self._append(RecordVersionRow, [_version_row(v) for v in writes.versions])
         self.add_changes(writes.changes)
-        if writes.refusals:
-            self.s.connection().execute(
-                insert(_table(IngestRefusalRow)),
-                [
-                    {
-                        "department": r.department[:40],
-                        "item_code": r.item_code[:64],
-                        "outcome": r.outcome,
-                        "reason": r.reason,
-                        "received_at": r.received_at,
-                    }
-                    for r in writes.refusals
-                ],
-            )
+        self._append(
+            IngestRefusalRow,
+            [
+                {
+                    "department": r.department[:40],
+                    "item_code": r.item_code[:64],
+                    "outcome": r.outcome,
+                    "reason": r.reason,
+                    "received_at": r.received_at,
+                }
+                for r in writes.refusals
+            ],
+        )
 
     def add_changes(self, changes: list[RecordChange]) -> None:
-        if changes:
-            self.s.connection().execute(
-                insert(_table(RecordEventRow)),
-                [
-                    {"revision": c.revision, "record_id": c.record_id, "item_code": c.item_code, "type": c.type.value}
-                    for c in changes
-                ],
-            )
+        self._append(
+            RecordEventRow,
+            [
+                {"revision": c.revision, "record_id": c.record_id, "item_code": c.item_code, "type": c.type.value}
+                for c in changes
+            ],
+        )
 
     def apply_parked(self, uscc: str, revision: int, at: datetime) -> list[str]:
         q = select(RecordRow.record_id, RecordRow.item_code).where(

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from services.kit.db import make_engine, migrate, session_factories
 from services.kit.errors import Aborted
+from services.registry.domain.ledger import (
+    ChangeType,
+    ChunkWrites,
+    ProvenanceKind,
+    RecordChange,
+    RecordHead,
+    RecordState,
+    Refusal,
+    StoredVersion,
+)
 from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
@@ -185,3 +198,51 @@ def test_certificate_revocation_is_idempotent_and_listed(uow) -> None:  # type: 
     with uow() as u:
         revoked = u.certificates.revoked()
         assert [(c.serial, c.revoked_at) for c in revoked] == [("ab12", NOW)]
+
+
+def _stored(rid: str, fields: dict[str, object], key: str) -> tuple[RecordHead, StoredVersion]:
+    head = RecordHead(rid, "91610100MA6U000001", "TAX_PAYMENT", "sx-tax", f"src-{rid}", RecordState.CURRENT, 1, 1,
+                      NOW, NOW)  # fmt: skip
+    version = StoredVersion(
+        rid, 1, head.uscc, head.item_code, head.department, RecordState.CURRENT, ProvenanceKind.DEPARTMENT, 1, key, 1,
+        "f" * 64, fields, NOW - timedelta(days=3), NOW, NOW + timedelta(days=1), True, "streams/s1", "", NOW,
+    )  # fmt: skip
+    return head, version
+
+
+def test_bulk_writes_keep_every_value_as_sent_and_a_clash_stores_nothing(uow) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL writes a chunk with COPY: text escaping, types and UTC times must survive exactly as on SQLite.
+    tricky = "tab\there, line\nbreak, back\\slash, 陕西 \\N, quote\" '"
+    fields = {"amount": Decimal("1234.50"), "paid_on": date(2026, 11, 2), "note": tricky, "count": 3, "ok": False}
+    head, version = _stored("r1", fields, "k" * 64)
+    refusal = Refusal("sx-tax", "TAX_PAYMENT", "REJECTED", "ERROR_REASON_FIELD_REQUIRED", NOW)
+    with uow() as u:
+        u.records.write(
+            ChunkWrites(
+                new_heads=[head],
+                versions=[version],
+                changes=[RecordChange(7, "r1", "TAX_PAYMENT", ChangeType.CREATED)],
+                refusals=[refusal],
+            )
+        )
+        u.commit()
+    with uow() as u:
+        (got,) = u.records.versions("r1")
+        assert got == version
+        assert type(got.fields["amount"]) is Decimal
+        assert got.fields["note"] == tricky
+        assert got.event_time.tzinfo is not None
+        assert u.records.head("r1") == replace(head, fingerprints_by_version={})
+        assert u.records.changes_after(0, 10) == [RecordChange(7, "r1", "TAX_PAYMENT", ChangeType.CREATED)]
+        figures = u.records.delivery_figures(NOW - timedelta(days=1), NOW + timedelta(days=1))
+        assert figures[("sx-tax", "TAX_PAYMENT")].rejected_by_reason == {"ERROR_REASON_FIELD_REQUIRED": 1}
+
+    # A second chunk whose version reuses an idempotency key: the database refuses it as an IntegrityError (what the
+    # callers handle), and the chunk's other rows, written before the clash, are rolled back with it.
+    other_head, other_version = _stored("r2", {"note": "x"}, "k" * 64)
+    with pytest.raises(IntegrityError), uow() as u:
+        u.records.write(ChunkWrites(new_heads=[other_head], versions=[other_version]))
+        u.commit()
+    with uow() as u:
+        assert u.records.head("r2") is None
+        assert [v.record_id for v in u.records.versions("r1")] == ["r1"]
