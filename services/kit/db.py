@@ -5,21 +5,33 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from alembic import command
 from alembic.config import Config
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    ClauseElement,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.kit.errors import Aborted, Unavailable
 
@@ -164,6 +176,54 @@ def make_engine(
             metrics.NoOpMeter("creditnode.db").create_up_down_counter("db.client.connections.usage"),
         )
     return engine
+
+
+class DriverStatement:
+    """A fixed Core statement compiled once for a dialect and run straight on the driver's cursor.
+
+    For the few statements a hot path runs on every call: SQLAlchemy's per-execution work (cache lookup, execution
+    context, parameter processing, events) costs several times what the driver itself does. Values still pass
+    through each column type's bind processor (UTC datetimes stay UTC on every backend), the statement runs in the
+    SQLAlchemy connection's own transaction, and a driver error is raised as SQLAlchemy's (an IntegrityError stays
+    one, and ``translate_db_errors`` still applies). Such statements make no SQL spans."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys) or None))
+        self.sql = compiled.string
+        self._dialect = dialect
+        binds = {name: bp for bp, name in compiled.bind_names.items()}
+        self._names = list(compiled.positiontup or ()) if compiled.positional else list(binds)
+        self._positional = compiled.positional
+        # Per bind: whether each row must give it, the value written into the statement otherwise (a literal such as
+        # the state row's id), and the type's bind processor (None when the driver takes the value as it is).
+        self._required = [binds[n].required for n in self._names]
+        self._defaults = [binds[n].effective_value for n in self._names]
+        self._processors = [binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self._names]
+
+    def _params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        out = []
+        for name, required, default, process in zip(
+            self._names, self._required, self._defaults, self._processors, strict=True
+        ):
+            value = values[name] if required else default
+            out.append(value if process is None else process(value))
+        return tuple(out) if self._positional else dict(zip(self._names, out, strict=True))
+
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]] = ({},)) -> list[tuple[Any, ...]]:
+        """Run for each of ``rows`` (one execution when none are named) and return the rows the last one produced."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if len(rows) == 1:
+                cursor.execute(self.sql, self._params(rows[0]))
+            else:
+                cursor.executemany(self.sql, [self._params(r) for r in rows])
+            return list(cursor.fetchall()) if cursor.description else []
+        except self._dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                self.sql, None, exc, self._dialect.loaded_dbapi.Error, dialect=self._dialect
+            ) from exc
+        finally:
+            cursor.close()
 
 
 def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:

@@ -261,12 +261,15 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
         superseded = uow.records.superseded(sorted({v.fingerprint for _, v, _ in valid}))
         new_ids: set[str] = set()
         updated: dict[str, RecordHead] = {}
+        timeliness: list[ValidatedRecord] = []
         for index, v, rid in valid:
             seq = items[index].sequence
             head = heads.get(rid)
             try:
                 check_not_reinserted(v, superseded)
-                stored = StoredSource(head.latest_source_version, head.fingerprints_by_version) if head else None
+                stored = (
+                    StoredSource(head.latest_source_version, head.fingerprints_by_version, head.uscc) if head else None
+                )
                 outcome = classify_replay(v, stored)
             except RecordRejected as exc:
                 results[index] = Result(seq, Outcome.REJECTED, exc.reason, exc.message, exc.field)
@@ -303,9 +306,7 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             if state is RecordState.CURRENT:
                 writes.changes.append(RecordChange(0, rid, v.item_code, change))
             if v.counts_for_timeliness:
-                _lag_of(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
-                if not v.timeliness.on_time:
-                    _late_of(v.department, v.item_code).inc()  # what the "department late" alert watches
+                timeliness.append(v)
             results[index] = Result(
                 seq,
                 Outcome.ACCEPTED if state is RecordState.CURRENT else Outcome.PARKED,
@@ -323,7 +324,12 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             position = max(i.sequence for i in items)
             uow.records.set_stream_position(department, stream_id, position, now)
         uow.commit()
-        return ChunkOutcome([results[i] for i in range(len(items))], position, bool(writes.changes))
+    # Counted once committed: a chunk that fails and is sent again is counted once.
+    for v in timeliness:
+        _lag_of(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
+        if not v.timeliness.on_time:
+            _late_of(v.department, v.item_code).inc()  # what the "department late" alert watches
+    return ChunkOutcome([results[i] for i in range(len(items))], position, bool(writes.changes))
 
 
 # Metric children per label set, looked up once: labels() costs more than the observation. Bounded: only validated

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import importlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import Integer, String, inspect, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    cast,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import (
+    DriverStatement,
     SqlUnitOfWork,
+    UtcDateTime,
     is_migrated,
     make_engine,
     migrate,
@@ -192,3 +208,38 @@ def test_sqlite_writers_queue_on_the_gate_and_always_leave_it(tmp_path: Path) ->
         assert not gate.held  # readers never take it
     engine.dispose()
     assert writer_gate(make_engine("postgresql+psycopg://u@127.0.0.1:9/x")) is None
+
+
+def test_a_driver_statement_stores_what_core_stores_and_raises_sqlalchemys_errors(database_url: str) -> None:
+    # DriverStatement skips SQLAlchemy's execution machinery, not its types: the same values must be stored in the
+    # same form as through Core (on SQLite, datetimes are text that range queries compare), and a clash must still
+    # be SQLAlchemy's IntegrityError.
+    metadata = service_metadata()
+    rows = Table(
+        "driver_rows", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime()),
+        Column("blob", LargeBinary), Column("note", String(40)),
+    )  # fmt: skip
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    at = datetime(2026, 11, 30, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    through_driver = DriverStatement(insert(rows), engine.dialect, ["id", "at", "blob", "note"])
+    read_one = DriverStatement(select(rows.c.blob, rows.c.note).where(rows.c.id == 2), engine.dialect)
+    with engine.begin() as conn:
+        conn.execute(insert(rows), {"id": 1, "at": at, "blob": b"\x00\xff", "note": "陕西"})
+        through_driver.execute(conn, [{"id": 2, "at": at, "blob": b"\x00\xff", "note": "陕西"}])
+        through_driver.execute(conn, [{"id": n, "at": at, "blob": b"", "note": ""} for n in (3, 4)])
+        assert read_one.execute(conn) == [(b"\x00\xff", "陕西")]
+    with engine.connect() as conn:
+        stored = conn.execute(select(rows.c.id, cast(rows.c.at, String), rows.c.blob, rows.c.note)).all()
+        by_id = {r[0]: r[1:] for r in stored}
+        assert by_id[2] == by_id[1]
+        assert sorted(by_id) == [1, 2, 3, 4]
+        assert conn.execute(select(rows.c.at).where(rows.c.id == 2)).scalar_one() == at
+        assert conn.execute(select(rows.c.id).where(rows.c.at >= at)).scalars().all() == [1, 2, 3, 4]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        through_driver.execute(
+            conn, [{"id": 5, "at": at, "blob": b"", "note": ""}, {"id": 1, "at": at, "blob": b"", "note": ""}]
+        )
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(rows)).scalar_one() == 4  # the failed batch left nothing
+    engine.dispose()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit import merkle
-from services.kit.db import session_factories, translate_db_errors
+from services.kit.db import DriverStatement, session_factories, translate_db_errors
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kit.evidence.entries import Entry, LeafKind, canonical_json
 from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin
@@ -125,16 +125,20 @@ class EvidenceStore:
         self._node_hashes = select(nd.level, nd.node_index, nd.hash).where(
             or_(*(and_(nd.level == bindparam(f"l{i}"), nd.node_index == bindparam(f"i{i}")) for i in range(_SLOTS)))
         )
-        # The append statements, built once too: a batch of the log's writer then costs four executions and no
-        # statement construction or cache-key computation.
-        st = _table(models.state)
-        self._lock_state = select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update()
-        self._insert_leaves = insert(_table(models.leaf))
-        self._insert_nodes = insert(_table(models.node))
-        self._update_state = (
+        # The append statements, compiled once and run on the driver: a batch of the log's writer then costs four
+        # driver executions and none of SQLAlchemy's per-execution work, which cost more than the writes themselves.
+        st, dialect = _table(models.state), engine.dialect
+        self._lock_state = DriverStatement(
+            select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update(), dialect
+        )
+        leaf_keys = ["leaf_index", "kind", "created_at", "entry", "leaf_hash"]
+        self._insert_leaves = DriverStatement(insert(_table(models.leaf)), dialect, leaf_keys)
+        self._insert_nodes = DriverStatement(insert(_table(models.node)), dialect, ["level", "node_index", "hash"])
+        self._update_state = DriverStatement(
             update(st)
             .where(st.c.id == STATE_ROW_ID)
-            .values(tree_size=bindparam("new_size"), root_hash=bindparam("new_root"))
+            .values(tree_size=bindparam("new_size"), root_hash=bindparam("new_root")),
+            dialect,
         )
 
     # ---- set-up -------------------------------------------------------------------------------------------------
@@ -187,8 +191,8 @@ class EvidenceStore:
         """Append leaves inside the transaction of ``session`` (a writer session or connection); durable when the
         caller commits. Payloads must already have passed ``entries.check_payload``. All leaves share ``now``."""
         conn = session.connection() if isinstance(session, Session) else session
-        state = conn.execute(self._lock_state).one()
-        frontier = self._frontier_for(conn, state)
+        ((size, root),) = self._lock_state.execute(conn)
+        frontier = self._frontier_for(conn, size, bytes(root))
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
         out: list[StoredLeaf] = []
@@ -203,20 +207,19 @@ class EvidenceStore:
             )
             out.append(StoredLeaf(index, kind, now, text, leaf))
         if leaf_rows:
-            conn.execute(self._insert_leaves, leaf_rows)
+            self._insert_leaves.execute(conn, leaf_rows)
         if node_rows:
-            conn.execute(self._insert_nodes, node_rows)
+            self._insert_nodes.execute(conn, node_rows)
         new_root = frontier.root()
-        conn.execute(self._update_state, {"new_size": frontier.size, "new_root": new_root})
+        self._update_state.execute(conn, [{"new_size": frontier.size, "new_root": new_root}])
         with self._lock:  # trusted next time only if the state row (committed or not) still agrees
             self._frontier = (frontier, new_root)
         return out
 
-    def _frontier_for(self, session: Session | Connection, state: Any) -> merkle.Frontier:
-        """``state`` has the state row's tree_size and root_hash."""
+    def _frontier_for(self, session: Session | Connection, size: int, root: bytes) -> merkle.Frontier:
+        """The right edge of the tree the state row describes (its tree_size and root_hash)."""
         with self._lock:
             cached = self._frontier
-        size, root = state.tree_size, bytes(state.root_hash)
         if cached is not None and cached[0].size == size and cached[1] == root:
             return merkle.Frontier(size, cached[0].levels)
         nodes = merkle.frontier_nodes(size)

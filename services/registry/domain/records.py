@@ -60,6 +60,7 @@ _REASON_KIND = {
     "ERROR_REASON_IDEMPOTENCY_CONFLICT": "ALREADY_EXISTS",
     "ERROR_REASON_STALE_SOURCE_VERSION": "FAILED_PRECONDITION",
     "ERROR_REASON_RECORD_REINSERTED": "FAILED_PRECONDITION",
+    "ERROR_REASON_RECORD_ENTERPRISE_CHANGED": "FAILED_PRECONDITION",
 }
 
 
@@ -452,13 +453,16 @@ class StoredSource:
 
     latest_source_version: int
     fingerprints_by_version: Mapping[int, str]
+    uscc: str  # the enterprise the record is about
 
 
 def classify_replay(record: ValidatedRecord, stored: StoredSource | None) -> Outcome:
     """ACCEPTED for a new source record or a newer version; DUPLICATE for an identical replay.
 
-    Raises RecordRejected for the same key with different content (IDEMPOTENCY_CONFLICT) or for a version older
-    than one already stored (STALE_SOURCE_VERSION: a late retry must not roll a correction back).
+    Raises RecordRejected for the same key with different content (IDEMPOTENCY_CONFLICT), for a version older
+    than one already stored (STALE_SOURCE_VERSION: a late retry must not roll a correction back), or for a version
+    about another enterprise (RECORD_ENTERPRISE_CHANGED: a record's versions are one enterprise's history, and the
+    readers that hold an enterprise's records, such as the gateway's cache and scoring, follow changes by enterprise).
     """
     if stored is None:
         return Outcome.ACCEPTED
@@ -476,5 +480,12 @@ def classify_replay(record: ValidatedRecord, stored: StoredSource | None) -> Out
             "ERROR_REASON_STALE_SOURCE_VERSION",
             "a newer version of this source record was already received",
             "source_version",
+        )
+    if record.uscc != stored.uscc:
+        raise RecordRejected(
+            "ERROR_REASON_RECORD_ENTERPRISE_CHANGED",
+            "a source record stays with its enterprise; withdraw it through an objection and send the record for "
+            "the other enterprise under a new source_record_id",
+            "uscc",
         )
     return Outcome.ACCEPTED

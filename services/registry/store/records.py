@@ -80,7 +80,11 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     in SQLAlchemy, which cost more than the records' own checks. Values pass through each column's bind processor
     (UTC datetimes stay UTC), and a driver error is raised as SQLAlchemy's own (an IntegrityError stays one)."""
     conn = session.connection()
-    plan = [(c.name, c.type.bind_processor(conn.dialect)) for c in table.columns if c.name in rows[0]]
+    plan = [
+        (c.name, c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+        for c in table.columns
+        if c.name in rows[0]
+    ]
     direct = [name for name, process in plan if process is None]
     processed = [(name, process) for name, process in plan if process is not None]
     order = direct + [name for name, _ in processed]

@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from creditnode.common.v1 import error_reason_pb2 as er
 from creditnode.registry.v1 import records_pb2 as rec_pb
+from services.registry.store.records import SqlRecords
 from tests.integration.registry.records_support import (
     as_department,
     create_departments,
@@ -96,6 +99,27 @@ def test_every_kind_of_bad_record_gets_its_own_reason_and_the_rest_of_the_batch_
     assert resp.counts.accepted == 1
     assert resp.counts.duplicate == 1
     assert resp.counts.rejected == len(cases)
+
+
+def test_a_new_version_for_another_enterprise_is_refused_and_the_record_stays_as_it_was(
+    client: RegistryClient, platform: str
+) -> None:
+    # Readers that hold an enterprise's records (the gateway's cache, scoring) follow changes by enterprise: a record
+    # moving from one enterprise to another would leave the first one's copies stale, so a record stays put.
+    first, _ = client.enterprise(platform)
+    other, _ = client.enterprise(platform)
+    v1 = _batch(client, [wire_record(tax_record(first.uscc, 31), 1)])
+    moved = _batch(client, [wire_record(tax_record(other.uscc, 31, amount="5.00", source_version=2), 2)])
+    assert moved.results[0].outcome == rec_pb.RECORD_OUTCOME_REJECTED
+    assert moved.results[0].reason == er.ERROR_REASON_RECORD_ENTERPRISE_CHANGED
+    assert moved.results[0].field == "uscc"
+    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=v1.results[0].record, include_history=True))
+    assert [v.fields["tax_paid_yuan"].decimal_value for v in got.versions] == ["1000.00"]
+    assert got.record.uscc == first.uscc
+    listed = records(client.channel).ListEnterpriseRecords(
+        rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{other.uscc}")
+    )
+    assert list(listed.records) == []
 
 
 def test_unknown_department_is_permission_denied(client: RegistryClient) -> None:
@@ -338,3 +362,28 @@ def published_content(stub: object, version: int) -> object:
     current = stub.GetSharingList(sl_pb.GetSharingListRequest()).sharing_list  # type: ignore[attr-defined]
     current.version = version
     return current
+
+
+def test_delivery_metrics_count_a_chunk_once_when_it_is_sent_again_after_failing(
+    client: RegistryClient, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    e, _ = client.enterprise(platform)
+
+    def lag_observations() -> float:
+        return REGISTRY.get_sample_value("creditnode_ingest_lag_seconds_count", {"department": "sx-tax"}) or 0.0
+
+    before = lag_observations()
+    real_write = SqlRecords.write
+
+    def failing_write(self: SqlRecords, writes: object) -> None:
+        raise OperationalError("INSERT INTO record_versions", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(SqlRecords, "write", failing_write)
+    with pytest.raises(grpc.RpcError) as err:
+        _batch(client, [wire_record(tax_record(e.uscc, 41), 1)])
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert lag_observations() == before  # nothing was stored, so nothing was delivered
+    monkeypatch.setattr(SqlRecords, "write", real_write)
+    again = _batch(client, [wire_record(tax_record(e.uscc, 41), 1)])
+    assert again.results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    assert lag_observations() == before + 1

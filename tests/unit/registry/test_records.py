@@ -36,6 +36,7 @@ from services.registry.domain.uscc import make_uscc, validate_uscc
 from tools.demo_records import DEFAULT_AS_OF, generate
 
 USCC = make_uscc("9", "1", "610113", "MA6TG8XL")
+OTHER_USCC = make_uscc("9", "1", "610113", "MA6TG8XM")
 RECEIVED = datetime(2026, 4, 12, 9, 0, tzinfo=CHINA_TZ)
 PUBLISHED = datetime(2026, 1, 1, tzinfo=CHINA_TZ)
 
@@ -330,7 +331,7 @@ def test_the_idempotency_key_digest_is_unambiguous() -> None:
 def test_replays_are_duplicates_and_conflicting_or_older_versions_are_refused(catalogue: SharingListCatalogue) -> None:
     first = check(tax_payment(), catalogue)
     assert classify_replay(first, None) is Outcome.ACCEPTED
-    stored = StoredSource(latest_source_version=1, fingerprints_by_version={1: first.fingerprint})
+    stored = StoredSource(latest_source_version=1, fingerprints_by_version={1: first.fingerprint}, uscc=first.uscc)
     assert classify_replay(first, stored) is Outcome.DUPLICATE
 
     changed = check(tax_payment(fields={"period": "2026-03", "tax_paid_yuan": Decimal(9)}), catalogue)
@@ -342,10 +343,17 @@ def test_replays_are_duplicates_and_conflicting_or_older_versions_are_refused(ca
     newer = check(tax_payment(source_version=2, fields=changed.fields), catalogue)
     assert classify_replay(newer, stored) is Outcome.ACCEPTED
     # Version 2 overtook version 1 on the way: the late version 1 must not roll it back.
-    only_v2 = StoredSource(2, {2: newer.fingerprint})
+    only_v2 = StoredSource(2, {2: newer.fingerprint}, first.uscc)
     with pytest.raises(RecordRejected) as stale:
         classify_replay(first, only_v2)
     assert stale.value.reason == "ERROR_REASON_STALE_SOURCE_VERSION"
+
+    # A newer version about another enterprise: refused, so no enterprise's history (or cache) changes under it.
+    moved = check(tax_payment(source_version=2, uscc=OTHER_USCC), catalogue)
+    with pytest.raises(RecordRejected) as other:
+        classify_replay(moved, stored)
+    assert other.value.reason == "ERROR_REASON_RECORD_ENTERPRISE_CHANGED"
+    assert other.value.field == "uscc"
 
 
 def test_corrected_content_may_not_come_back_from_the_same_department(catalogue: SharingListCatalogue) -> None:
@@ -411,7 +419,7 @@ def test_demo_records_have_unique_keys_and_follow_ups_are_newer_versions(
         assert classify_replay(valid, previous) is Outcome.ACCEPTED
         known = dict(previous.fingerprints_by_version) if previous else {}
         known[valid.source_version] = valid.fingerprint
-        stored[valid.key.source_key] = StoredSource(max(known), known)
+        stored[valid.key.source_key] = StoredSource(max(known), known, valid.uscc)
 
 
 def test_demo_generation_is_reproducible_and_seeded(demo: list[dict[str, Any]]) -> None:
