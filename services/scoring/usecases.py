@@ -123,15 +123,24 @@ def with_evidence(evaluation: Evaluation, values: dict[str, Extracted]) -> Evalu
 
 
 def reevaluate_all(sc: Scoring) -> int:
-    """Re-evaluate every active enterprise from its last known records with the numpy batch engine."""
+    """Re-evaluate every active enterprise from its last known records with the numpy batch engine; returns how many.
+
+    An enterprise whose current evaluation already comes from the current model and its last known records is left
+    alone: publishing the same document again (a retry after a lost answer) finishes what the first call left
+    undone instead of adding a second evaluation to every history."""
     model = sc.current_model()
     now = sc.clock()
     after, total = "", 0
     while True:
         with sc.reader() as uow:
             page = uow.enterprises.active(after, BATCH)
+            basis = uow.evaluations.current_basis([s.uscc for s in page])
         if not page:
             return total
+        after = page[-1].uscc
+        page = [s for s in page if basis.get(s.uscc) != (model.version, s.record_revision)]
+        if not page:
+            continue
         values = [extract_values(model, s.records, now) for s in page]
         result = evaluate_batch(model.card, np.array([row_of(model.card, v) for v in values], dtype=np.float64))
         with sc.writer() as uow:
@@ -140,7 +149,6 @@ def reevaluate_all(sc: Scoring) -> int:
                 uow.evaluations.add(state.uscc, evaluation, now, state.record_revision)
             uow.commit()
         total += len(page)
-        after = page[-1].uscc
 
 
 # ---------------------------------------------------------------------- registry events

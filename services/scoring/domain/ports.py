@@ -139,6 +139,10 @@ class Evaluations(Protocol):
 
     def current(self, uscc: str) -> StoredEvaluation | None: ...
 
+    def current_basis(self, usccs: list[str]) -> dict[str, tuple[str, int]]:
+        """(model version, record revision) of each enterprise's current evaluation; none for one never evaluated."""
+        ...
+
     def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
         """The evaluation with that id when it is ``uscc``'s; None otherwise."""
         ...

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.db import SqlUnitOfWork
@@ -241,6 +241,22 @@ class SqlEvaluations:
             select(EvaluationRow).where(EvaluationRow.uscc == uscc).order_by(EvaluationRow.id.desc()).limit(1)
         )
         return None if row is None else self._domain(row)
+
+    def current_basis(self, usccs: list[str]) -> dict[str, tuple[str, int]]:
+        out: dict[str, tuple[str, int]] = {}
+        for i in range(0, len(usccs), 500):  # bound lists stay below the backends' parameter limits
+            latest = (
+                select(func.max(EvaluationRow.id))
+                .where(EvaluationRow.uscc.in_(usccs[i : i + 500]))
+                .group_by(EvaluationRow.uscc)
+            )
+            rows = self.s.execute(
+                select(EvaluationRow.uscc, EvaluationRow.model_version, EvaluationRow.record_revision).where(
+                    EvaluationRow.id.in_(latest)
+                )
+            )
+            out.update({uscc: (version, revision) for uscc, version, revision in rows})
+        return out
 
     def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
         row = self.s.get(EvaluationRow, evaluation_id)

@@ -116,6 +116,18 @@ def test_evaluation_history_is_newest_first_and_pages_by_id(uow: UowFactory) -> 
         assert [e.evaluation.score for e in rest] == [500]
 
 
+def test_the_basis_of_current_evaluations_is_the_latest_per_enterprise(uow: UowFactory) -> None:
+    a, b, never = "91610100MA6TEST001", "91610100MA6TEST002", "91610100MA6TEST003"
+    with uow() as u:
+        u.evaluations.add(a, evaluation(500, "basic-v1"), NOW, 3)
+        u.evaluations.add(b, evaluation(600, "basic-v1"), NOW, 4)
+        u.evaluations.add(a, evaluation(700, "basic-v2"), NOW, 5)
+        u.commit()
+    with uow() as u:
+        assert u.evaluations.current_basis([a, b, never]) == {a: ("basic-v2", 5), b: ("basic-v1", 4)}
+        assert u.evaluations.current_basis([]) == {}
+
+
 def test_an_alert_key_is_stored_once_per_institution_and_cursors_grow(uow: UowFactory) -> None:
     with uow() as u:
         first = u.alerts.add(alert("k1"), True)

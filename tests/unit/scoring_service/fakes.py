@@ -81,6 +81,10 @@ class FakeEvaluations:
     def current(self, uscc: str) -> StoredEvaluation | None:
         return next((e for e in reversed(self.s.evaluations) if e.uscc == uscc), None)
 
+    def current_basis(self, usccs: list[str]) -> dict[str, tuple[str, int]]:
+        current = {u: self.current(u) for u in usccs}
+        return {u: (e.evaluation.model_version, e.record_revision) for u, e in current.items() if e is not None}
+
     def get(self, uscc: str, evaluation_id: int) -> StoredEvaluation | None:
         return next((e for e in self.s.evaluations if e.evaluation_id == evaluation_id and e.uscc == uscc), None)
 

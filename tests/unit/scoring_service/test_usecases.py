@@ -134,9 +134,15 @@ def test_publishing_reevaluates_everyone_in_batch(world: World) -> None:
     sc, _, _records, _ = world
     for i in range(3):
         usecases.on_enterprise(sc, f"91610100MA6TEST00{i}", "xian", True)
-    _, count = usecases.publish_model(sc, model_text().replace("version: basic-v1", "version: basic-v2"))
+    v2 = model_text().replace("version: basic-v1", "version: basic-v2")
+    _, count = usecases.publish_model(sc, v2)
     assert count == 3
     assert usecases.get_evaluation(sc, "91610100MA6TEST001").evaluation.model_version == "basic-v2"
+    # A retry of the same publication (its answer lost) evaluates nobody twice.
+    _, again = usecases.publish_model(sc, v2)
+    assert again == 0
+    history = usecases.evaluation_history(sc, "91610100MA6TEST001", None, 10)
+    assert [e.evaluation.model_version for e in history] == ["basic-v2", "basic-v1"]
 
 
 def test_a_repayment_replay_is_not_counted_twice_and_a_closed_loan_takes_no_more(world: World) -> None:
