@@ -122,7 +122,7 @@ def build(
         readiness=[
             lambda: ping(runtime.engine),
             participants.connected.is_set,
-            # a registry without the record API yet (UNIMPLEMENTED) still lets scoring serve evaluations
+            # evaluations follow record changes: until the record watch runs, they may lag behind the registry
             records.connected.is_set,
         ],
         on_stop=[close],
