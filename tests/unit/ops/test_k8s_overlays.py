@@ -209,6 +209,33 @@ def test_only_the_gateway_is_reachable_from_outside(overlay: str) -> None:
     assert not allowed(docs, None, labels["gateway"], 50060)  # the health port stays internal to the kubelet
 
 
+def _admits_namespace(docs: Docs, namespace: Mapping[str, str], dst: Mapping[str, str], port: int) -> bool:
+    """Whether some ingress rule of ``dst`` admits pods of a namespace labelled ``namespace`` on ``port``."""
+    for spec in _policies(docs, dst, "Ingress"):
+        for rule in spec.get("ingress", []):
+            ports = rule.get("ports")
+            if ports and port not in [p["port"] for p in ports]:
+                continue
+            for peer in rule.get("from") or []:
+                if "namespaceSelector" in peer and selector_matches(peer["namespaceSelector"], namespace):
+                    return True
+    return False
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_registry_takes_calls_from_the_data_exchange(overlay: str) -> None:
+    # Departments' records come through the government data-sharing exchange, which must reach the registry's
+    # ingestion and nothing else of the node.
+    docs = rendered(overlay)
+    labels = _pod_labels(docs)
+    exchange = {"creditnode.io/role": "data-exchange", "kubernetes.io/metadata.name": "data-exchange"}
+    for name in SERVICES:
+        assert _admits_namespace(docs, exchange, labels[name], PORTS[name]) is (name == "registry"), name
+    assert not _admits_namespace(
+        docs, {"kubernetes.io/metadata.name": "elsewhere"}, labels["registry"], PORTS["registry"]
+    )
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_creditnode_pods_reach_dns_database_and_collector(overlay: str) -> None:
     docs = rendered(overlay)
