@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
-from concurrent import futures
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from pydantic import Field, model_validator
 
@@ -41,8 +38,9 @@ from services.kit.errors import PermissionDenied
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
+from services.kit.listener import PlainListener
 from services.kit.runtime import run_main, start_runtime
-from services.kit.server import RequestInterceptor, RunningServer, ServerSpec
+from services.kit.server import ReadinessCheck, RunningServer, ServerSpec
 
 NAME = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -125,51 +123,27 @@ def server_credentials(settings: GatewaySettings) -> grpc.ServerCredentials:
     )
 
 
-class PlainListener:
-    """Plain gRPC on its own port: health mirroring the main server's readiness checks, and optionally the full
-    evidence log service and supervision for internal readers (with the kit's error mapping and request logs)."""
+def _listeners(
+    settings: GatewaySettings,
+    checks: list[ReadinessCheck],
+    evidence: EvidenceLog | None,
+    supervision: Supervision | None,
+) -> list[PlainListener]:
+    """The plain ports: health for the kubelet; health, the full evidence log service (listing leaves included) and
+    supervision for the node's own readers."""
+    listeners = []
+    if settings.health_listen_addr:
+        listeners.append(PlainListener(f"{NAME}-health", settings.health_listen_addr, checks))
+    if settings.internal_listen_addr:
 
-    def __init__(
-        self,
-        addr: str,
-        checks: list[object],
-        evidence: EvidenceLog | None = None,
-        supervision: Supervision | None = None,
-    ) -> None:
-        self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gateway-plain"),
-            interceptors=[RequestInterceptor(f"{NAME}-internal", propagate_only=True)],
-            options=[("grpc.so_reuseport", 0)],
-        )
-        self.health = health.HealthServicer(experimental_non_blocking=True)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        if evidence is not None:
-            register_evidence_log_service(self.server, evidence)
-        if supervision is not None:
-            register_supervision(self.server, supervision)
-        self.port = self.server.add_insecure_port(addr)
-        self._checks = checks
-        self._stop = threading.Event()
-        self.server.start()
-        self._thread = threading.Thread(target=self._run, name="gateway-health-mirror", daemon=True)
-        self._thread.start()
+        def internal(server: grpc.Server) -> None:
+            if evidence is not None:
+                register_evidence_log_service(server, evidence)
+            if supervision is not None:
+                register_supervision(server, supervision)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            ready = True
-            for check in self._checks:
-                try:
-                    ready = ready and bool(check())  # type: ignore[operator]
-                except Exception:
-                    ready = False
-            status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
-            self.health.set("", status)
-            self._stop.wait(0.5)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.health.enter_graceful_shutdown()
-        self.server.stop(1).wait()
+        listeners.append(PlainListener(f"{NAME}-internal", settings.internal_listen_addr, checks, internal))
+    return listeners
 
 
 def _evidence_authorize(method: str, context: grpc.ServicerContext) -> None:
@@ -251,9 +225,7 @@ def build(
     checks = [lambda: ping(runtime.engine), participants.live, consent_cache.live]
     if evidence is not None:
         checks.append(evidence.healthy)
-    listeners = [PlainListener(settings.health_listen_addr, list(checks))] if settings.health_listen_addr else []
-    if settings.internal_listen_addr:
-        listeners.append(PlainListener(settings.internal_listen_addr, list(checks), evidence, supervision))
+    listeners = _listeners(settings, checks, evidence, supervision)
 
     def register_all(server: grpc.Server) -> list[str]:
         names = register(server, servicer)

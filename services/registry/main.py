@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from opentelemetry import trace
+from pydantic import Field
 
 from creditnode.registry.v1 import records_pb2_grpc as records_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
@@ -15,6 +16,7 @@ from services.kit.db import ping, session_factories, utcnow
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
+from services.kit.listener import PlainListener
 from services.kit.notify import CommitNotifier
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
@@ -42,6 +44,11 @@ class RegistrySettings(ServiceSettings):
     # evidence_key_file is the registry log's Ed25519 key (a Secret in production);
     # empty means var_dir/registry-evidence.key, created when missing.
     evidence_key_file: Path | None = None
+    # ingest_listen_addr serves RecordIngestionService and health alone, for the data-sharing exchange's adapter
+    # (which names departments in metadata and must reach nothing else of the registry); empty: none.
+    ingest_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
+    # ingest_max_workers bounds the department streams the ingestion port serves at once.
+    ingest_max_workers: int = Field(default=16, ge=1, le=256)
 
 
 def build(
@@ -69,14 +76,30 @@ def build(
     record_usecases.ensure_sharing_list(writer(), load_sharing_list(settings.sharing_list_path), utcnow())
     lists = record_usecases.CatalogueCache()
 
+    ingestion = RecordIngestion(writer, lists, notifier, utcnow)
+    readiness = [lambda: ping(runtime.engine), evidence.healthy]
+    listeners = []
+    if settings.ingest_listen_addr:
+        listeners.append(
+            PlainListener(
+                f"{NAME}-ingest",
+                settings.ingest_listen_addr,
+                readiness,
+                lambda server: records_grpc.add_RecordIngestionServiceServicer_to_server(ingestion, server),
+                max_workers=settings.ingest_max_workers,
+            )
+        )
+
+    def stop_listeners() -> None:
+        for listener in listeners:
+            listener.stop()
+
     def register(server: object) -> list[str]:
         rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow), server)
         admin_grpc.add_RegistryAdminServiceServicer_to_server(
             RegistryAdmin(writer, reader, ca, notifier, utcnow), server
         )
-        records_grpc.add_RecordIngestionServiceServicer_to_server(
-            RecordIngestion(writer, lists, notifier, utcnow), server
-        )
+        records_grpc.add_RecordIngestionServiceServicer_to_server(ingestion, server)
         records_grpc.add_RecordServiceServicer_to_server(Records(writer, reader, lists, notifier, utcnow), server)
         sl_grpc.add_SharingListServiceServicer_to_server(SharingLists(writer, reader, lists, utcnow), server)
         return [
@@ -92,8 +115,8 @@ def build(
         name=NAME,
         listen_addr=settings.listen_addr,
         register=register,
-        readiness=[lambda: ping(runtime.engine), evidence.healthy],
-        on_stop=[evidence.close, runtime.engine.dispose],
+        readiness=readiness,
+        on_stop=[stop_listeners, evidence.close, runtime.engine.dispose],
         reflection=settings.reflection,
         max_workers=settings.max_workers,
         tracer_provider=runtime.tracer_provider,

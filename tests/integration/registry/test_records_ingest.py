@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
 from creditnode.common.v1 import error_reason_pb2 as er
 from creditnode.registry.v1 import records_pb2 as rec_pb
+from services.registry.main import RegistrySettings, build
 from services.registry.store.records import SqlRecords
+from tests.conftest import free_port
 from tests.integration.registry.records_support import (
     as_department,
     create_departments,
@@ -387,3 +391,36 @@ def test_delivery_metrics_count_a_chunk_once_when_it_is_sent_again_after_failing
     again = _batch(client, [wire_record(tax_record(e.uscc, 41), 1)])
     assert again.results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
     assert lag_observations() == before + 1
+
+
+def test_the_ingestion_port_serves_departments_ingestion_and_nothing_else(database_url: str, tmp_path: Path) -> None:
+    # The data-sharing exchange reaches this port only: it must not reach participants, raw records or the admin API.
+    ingest_addr = f"127.0.0.1:{free_port()}"
+    settings = RegistrySettings(
+        listen_addr="127.0.0.1:0",
+        database_url=database_url,
+        var_dir=tmp_path,
+        ca_autocreate=True,
+        ingest_listen_addr=ingest_addr,
+    )
+    server = build(settings, configure_logs=False)
+    try:
+        with grpc.insecure_channel(server.address) as main, grpc.insecure_channel(ingest_addr) as ingest:
+            client = RegistryClient(main)
+            create_departments(client)
+            platform, _ = client.admitted_platform()
+            e, _ = client.enterprise(platform.name)
+            stored = ingestion(ingest).IngestBatch(
+                rec_pb.IngestBatchRequest(records=[wire_record(tax_record(e.uscc, 51), 1)]), metadata=TAX
+            )
+            assert stored.results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+            health = health_pb2_grpc.HealthStub(ingest).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.RpcError) as err:
+                records(ingest).GetRecord(rec_pb.GetRecordRequest(name=stored.results[0].record), timeout=5)
+            assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            with pytest.raises(grpc.RpcError) as err:
+                RegistryClient(ingest).enterprise(platform.name)
+            assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        server.stop(0)

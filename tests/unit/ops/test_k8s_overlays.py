@@ -17,6 +17,7 @@ from tools.k8s_policy import check, pod_template, selector_matches
 
 SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/main.py"))
 PORTS = {"gateway": 50051, "registry": 50052, "consent": 50053, "scoring": 50054, "objection": 50055}
+INGEST_PORT = 50062  # the registry's ingestion port, for the data-sharing exchange
 # Who calls whom (docs/runbook.md, "Network"); everything else between pods is denied.
 CALLS = {
     "gateway": {"registry", "consent", "scoring", "objection"},
@@ -89,7 +90,8 @@ def test_each_service_has_deployment_service_account_and_migration_job(overlay: 
         assert pod["spec"]["serviceAccountName"] == name
         assert accounts[name]["automountServiceAccountToken"] is False
         assert services[name]["spec"]["selector"] == {"app": name}
-        assert [p["port"] for p in services[name]["spec"]["ports"]] == [PORTS[name]]
+        extra = [INGEST_PORT] if name == "registry" else []  # the ingestion port for the data-sharing exchange
+        assert [p["port"] for p in services[name]["spec"]["ports"]] == [PORTS[name], *extra]
         server = pod["spec"]["containers"][0]
         assert server["command"] == ["python", "-m", f"services.{name}"]
         assert {"name": "LISTEN_ADDR", "value": f"0.0.0.0:{PORTS[name]}"} in server["env"]
@@ -223,17 +225,20 @@ def _admits_namespace(docs: Docs, namespace: Mapping[str, str], dst: Mapping[str
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_registry_takes_calls_from_the_data_exchange(overlay: str) -> None:
+def test_only_the_registrys_ingestion_port_takes_calls_from_the_data_exchange(overlay: str) -> None:
     # Departments' records come through the government data-sharing exchange, which must reach the registry's
-    # ingestion and nothing else of the node.
+    # ingestion port (RecordIngestionService alone) and nothing else of the node.
     docs = rendered(overlay)
     labels = _pod_labels(docs)
     exchange = {"creditnode.io/role": "data-exchange", "kubernetes.io/metadata.name": "data-exchange"}
     for name in SERVICES:
-        assert _admits_namespace(docs, exchange, labels[name], PORTS[name]) is (name == "registry"), name
-    assert not _admits_namespace(
-        docs, {"kubernetes.io/metadata.name": "elsewhere"}, labels["registry"], PORTS["registry"]
-    )
+        assert not _admits_namespace(docs, exchange, labels[name], PORTS[name]), name  # no main port
+    assert _admits_namespace(docs, exchange, labels["registry"], INGEST_PORT)
+    elsewhere = {"kubernetes.io/metadata.name": "elsewhere"}
+    assert not _admits_namespace(docs, elsewhere, labels["registry"], INGEST_PORT)
+    registry = objects(docs, "Deployment")["registry"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in registry["env"]}
+    assert env["INGEST_LISTEN_ADDR"] == f"0.0.0.0:{INGEST_PORT}"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -1,0 +1,64 @@
+"""``PlainListener``: a second, plaintext gRPC port serving only what its callers may reach, with mirrored health.
+
+A service's main port serves everything; a listener narrows what one kind of caller can reach, so that the network
+policy admitting those callers admits only those services (the gateway's internal port; the registry's ingestion
+port for the data-sharing exchange). Calls go through the kit's request interceptor: the same error mapping and
+request logs as the main port. Health mirrors the main server's readiness checks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from services.kit.server import ReadinessCheck, RequestInterceptor
+
+
+class PlainListener:
+    """Plain gRPC on ``addr``: health, and the services ``register`` adds."""
+
+    def __init__(
+        self,
+        name: str,
+        addr: str,
+        checks: Sequence[ReadinessCheck],
+        register: Callable[[grpc.Server], object] | None = None,
+        *,
+        max_workers: int = 4,
+    ) -> None:
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{name}-plain"),
+            interceptors=[RequestInterceptor(name, propagate_only=True)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        if register is not None:
+            register(self.server)
+        self.port = self.server.add_insecure_port(addr)
+        self._checks = list(checks)
+        self._stop = threading.Event()
+        self.server.start()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-health-mirror", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ready = True
+            for check in self._checks:
+                try:
+                    ready = ready and bool(check())
+                except Exception:
+                    ready = False
+            status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+            self.health.set("", status)
+            self._stop.wait(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(1).wait()
