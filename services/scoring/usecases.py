@@ -239,6 +239,11 @@ def _refresh(
                 decisions[key] = sc.consent.check(loan.institution_id, uscc, key[1])
     stored = 0
     with sc.writer() as uow:
+        # Checked again under the enterprise's lock: another replica following the same watch may have handled this
+        # change since the read above, and must not be followed by a second evaluation and a second set of alerts.
+        locked = uow.enterprises.get(uscc, for_update=True)
+        if locked is not None and not force and locked.record_revision >= seen_revision > 0:
+            return 0, None
         uow.enterprises.put(
             EnterpriseState(
                 uscc,

@@ -125,7 +125,10 @@ class Models(Protocol):
 
 
 class Enterprises(Protocol):
-    def get(self, uscc: str) -> EnterpriseState | None: ...
+    def get(self, uscc: str, *, for_update: bool = False) -> EnterpriseState | None:
+        """The enterprise's state; with ``for_update``, locked until the transaction ends (writers on one enterprise
+        queue up, so two replicas handling the same change cannot both act on it)."""
+        ...
 
     def put(self, state: EnterpriseState) -> None: ...
 

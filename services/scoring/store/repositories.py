@@ -186,8 +186,8 @@ class SqlEnterprises:
             r.uscc, r.platform_id, r.active, decode_records(r.records_json), r.records_as_of, r.record_revision
         )
 
-    def get(self, uscc: str) -> EnterpriseState | None:
-        row = self.s.get(EnterpriseRow, uscc)
+    def get(self, uscc: str, *, for_update: bool = False) -> EnterpriseState | None:
+        row = self.s.get(EnterpriseRow, uscc, with_for_update=for_update or None)
         return None if row is None else self._domain(row)
 
     def put(self, state: EnterpriseState) -> None:

@@ -57,7 +57,7 @@ class FakeEnterprises:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    def get(self, uscc: str) -> EnterpriseState | None:
+    def get(self, uscc: str, *, for_update: bool = False) -> EnterpriseState | None:
         return self.s.enterprises.get(uscc)
 
     def put(self, state: EnterpriseState) -> None:

@@ -72,6 +72,27 @@ def test_a_replayed_record_change_is_processed_once(world: World) -> None:
     assert records.calls == calls
 
 
+def test_two_replicas_handling_one_change_at_once_evaluate_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every scoring replica follows the same record watch. Here the other replica handles the change while this one
+    # asks consent about an alert (after its last read, before its write): this one must find it done.
+    sc, store, records, consent = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    consent.allowed.add(("bank-a", USCC))
+    revision = records.add(USCC, enforcement("e1"))
+    check = consent.check
+
+    def check_while_the_other_replica_works(institution_id: str, uscc: str, items: object):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(consent, "check", check)
+        usecases.on_record_change(sc, USCC, revision)  # the other replica, all the way to its commit
+        return check(institution_id, uscc, items)  # type: ignore[arg-type]
+
+    count = len(store.evaluations)
+    monkeypatch.setattr(consent, "check", check_while_the_other_replica_works)
+    usecases.on_record_change(sc, USCC, revision)
+    assert len(store.evaluations) == count + 1
+
+
 def test_an_authorized_lender_gets_an_alert_for_a_new_enforcement_case(world: World) -> None:
     sc, _store, records, consent = world
     usecases.on_enterprise(sc, USCC, "xian", True)
