@@ -263,6 +263,8 @@ class SqlRecords:
         for part in _chunks(record_ids):
             heads = select(RecordRow.__table__).where(_member(RecordRow.record_id, part, self._pg))
             rows += self.s.execute(heads).all()
+        # Versions only of the records that exist: a chunk of new records (the usual case) needs no second query.
+        for part in _chunks([r.record_id for r in rows]):
             q = select(RecordVersionRow.record_id, RecordVersionRow.source_version, RecordVersionRow.fingerprint).where(
                 _member(RecordVersionRow.record_id, part, self._pg),
                 RecordVersionRow.kind == ProvenanceKind.DEPARTMENT.value,
