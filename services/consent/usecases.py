@@ -12,9 +12,9 @@ from services.consent.domain.catalogue import PurposeCatalogue, PurposeTemplate,
 from services.consent.domain.model import (
     Authorization,
     Decision,
-    DecisionReason,
     EventType,
     State,
+    answer_retry,
     decide,
 )
 from services.consent.domain.ports import (
@@ -40,6 +40,7 @@ from services.consent.domain.signing import (
     verify,
 )
 from services.kit.errors import (
+    DomainError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -75,24 +76,24 @@ def _use_key(q: CheckQuery) -> tuple[str, str, str, str | None, str]:
 
 
 class _RecentUses:
-    """Answers to consuming checks this process recorded, by request: a retry gets the first answer from memory.
+    """The uses this process recorded, by request: a retry finds its use here instead of in the database.
 
-    Exact because a recorded use is never deleted, so the database would answer the retry the same way (AUTHORIZED
-    by that authorization); what is not here (older, or recorded by another process) is looked up."""
+    Exact because a recorded use is never deleted, so the database would find the same use; what is not here (older,
+    or recorded by another process) is looked up. The answer to a retry is decided afresh (``answer_retry``)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._answers: dict[tuple[str, str, str, str | None, str], Decision] = {}
+        self._uses: dict[tuple[str, str, str, str | None, str], Use] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str, str | None, str]) -> Decision | None:
-        return self._answers.get(key)
+    def get(self, key: tuple[str, str, str, str | None, str]) -> Use | None:
+        return self._uses.get(key)
 
-    def put(self, key: tuple[str, str, str, str | None, str], decision: Decision) -> None:
+    def put(self, key: tuple[str, str, str, str | None, str], use: Use) -> None:
         with self._lock:
-            if len(self._answers) >= self._capacity:
-                del self._answers[next(iter(self._answers))]  # the oldest goes first
-            self._answers[key] = decision
+            if len(self._uses) >= self._capacity:
+                del self._uses[next(iter(self._uses))]  # the oldest goes first
+            self._uses[key] = use
 
 
 class Consent:
@@ -341,28 +342,36 @@ class Consent:
                 return decision
         return self._consume(q)
 
-    def check_all(self, queries: Sequence[CheckQuery]) -> list[Decision]:
-        """Each check as ``check`` answers it; the consuming checks that must write share one writer transaction.
+    def check_all(self, queries: Sequence[CheckQuery]) -> list[Decision | DomainError]:
+        """Each check as ``check`` answers it, or the error it alone fails with (a request id reused, say); the
+        consuming checks that must write share one writer transaction.
 
         They are processed in the order of their (requester, enterprise, purpose, authorization) key, which keeps
         request order within a key (so the first of two checks racing for a last use gets it) and makes concurrent
         batches lock PostgreSQL rows in one order."""
-        out: list[Decision | None] = [None] * len(queries)
+        out: list[Decision | DomainError | None] = [None] * len(queries)
         writes: list[int] = []
         for i, q in enumerate(queries):
-            if not q.consume:
-                out[i] = self.check(q)
-            elif q.request_id and (retry := self._retried(q)) is not None:
-                out[i] = retry
-            else:
-                writes.append(i)
+            try:
+                if not q.consume:
+                    out[i] = self.check(q)
+                elif q.request_id and (retry := self._retried(q)) is not None:
+                    out[i] = retry
+                else:
+                    writes.append(i)
+            except DomainError as exc:
+                out[i] = exc
         if writes:
             writes.sort(key=lambda i: _use_key(queries[i])[:4])
             used: list[tuple[CheckQuery, Decision]] = []
             with self._writer() as uow:
                 now = self._clock()
                 for i in writes:
-                    decision, recorded = self._consume_in(uow, queries[i], now)
+                    try:
+                        decision, recorded = self._consume_in(uow, queries[i], now)
+                    except DomainError as exc:  # refused before anything was written for it
+                        out[i] = exc
+                        continue
                     out[i] = decision
                     if recorded:
                         used.append((queries[i], decision))
@@ -370,17 +379,21 @@ class Consent:
                     uow.commit()
             for q, decision in used:
                 self._used(q, decision, now)
-        decisions = [d for d in out if d is not None]
-        assert len(decisions) == len(queries)
-        return decisions
+        answers = [d for d in out if d is not None]
+        assert len(answers) == len(queries)
+        return answers
 
     def _retried(self, q: CheckQuery) -> Decision | None:
-        """The first answer to an earlier try of this consuming check (same request id), if one was recorded."""
-        decision = self._recent_uses.get(_use_key(q))
-        if decision is None:
-            with self._reader() as uow:
-                decision = self._already_used(uow, q)
-        return decision
+        """The answer to a retry of this consuming check (same request id, use recorded), if it is one."""
+        use = self._recent_uses.get(_use_key(q))
+        if use is not None and self._lookup is not None:
+            # The exact candidate cache holds the authorization's state now: no database read for a retry.
+            current = self._lookup.candidates(q.requester, q.enterprise, q.purpose)
+            auth = next((a for a in current if a.id == use.authorization_id), None)
+            if auth is not None:
+                return answer_retry(auth, use.used_at, use.items, q.items, self._clock(), q.data_since)
+        with self._reader() as uow:
+            return self._retry_in(uow, q)
 
     def _consume(self, q: CheckQuery) -> Decision:
         """Decide and, on ALLOW, record one use, in one writer transaction."""
@@ -395,7 +408,7 @@ class Consent:
     def _consume_in(self, uow: UnitOfWork, q: CheckQuery, now: datetime) -> tuple[Decision, bool]:
         """The decision within ``uow``, and whether it recorded a use (durable once the caller commits)."""
         if q.request_id:
-            decision = self._already_used(uow, q)
+            decision = self._retry_in(uow, q)
             if decision is not None:
                 return decision, False
         candidates = self._candidates(uow, q)
@@ -412,12 +425,12 @@ class Consent:
         return decide(candidates, q.items, now, q.data_since), False
 
     def _used(self, q: CheckQuery, decision: Decision, now: datetime) -> None:
-        """After the commit: the answer reflects the use, and a retry is answered from memory."""
+        """After the commit: the answer reflects the use, and a retry finds its use in memory."""
         auth = decision.authorization
         assert auth is not None
         auth.uses = auth.uses.after_use(auth.use_limit.period_index(auth.valid_from, now), now)
         if q.request_id:
-            self._recent_uses.put(_use_key(q), decision)
+            self._recent_uses.put(_use_key(q), Use(auth.id, now, q.items, q.request_id))
 
     def _candidates(self, uow: UnitOfWork, q: CheckQuery) -> list[Authorization]:
         if q.authorization_id is None:
@@ -427,10 +440,12 @@ class Consent:
             return []
         return [auth]
 
-    def _already_used(self, uow: UnitOfWork, q: CheckQuery) -> Decision | None:
+    def _retry_in(self, uow: UnitOfWork, q: CheckQuery) -> Decision | None:
+        """The answer to a retry, when an earlier try of this check (same request id) recorded a use."""
         for auth in self._candidates(uow, q):
-            if uow.authorizations.use_by_request(auth.id, q.request_id) is not None:
-                return Decision(DecisionReason.AUTHORIZED, auth)
+            use = uow.authorizations.use_by_request(auth.id, q.request_id)
+            if use is not None:
+                return answer_retry(auth, use.used_at, use.items, q.items, self._clock(), q.data_since)
         return None
 
     # ---------------------------------------------------------------- reads

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
@@ -198,9 +197,7 @@ def build(
         disclosure_log=disclosure_log,
         scoring=scoring,
         objection=ObjectionClient(objection_channel),
-        quotas=Quotas(
-            QuotaLimits(settings.quota_requests_per_minute, settings.quota_enterprises_per_day), time.monotonic
-        ),
+        quotas=Quotas(QuotaLimits(settings.quota_requests_per_minute, settings.quota_enterprises_per_day)),
     )
     gateway.signature_window = timedelta(seconds=settings.signature_window_seconds)
     identify: Identify = (

@@ -308,6 +308,10 @@ class Gateway:
         enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
+        if len(q.request_id) > 64:
+            raise invalid("request_id", "at most 64 characters")
+        if self.scoring is None:  # before a use is recorded: nothing could be released for it
+            raise unavailable("scoring")
         self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
         non_public = frozenset(c for c, (o, _) in self.sharing_list.items().items() if o is Openness.NON_PUBLIC)
         try:
@@ -324,8 +328,8 @@ class Gateway:
         )
         if used.decision != cpb.DECISION_ALLOW:
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
-        if self.scoring is None:
-            raise unavailable("scoring")
+        # Should scoring fail from here, the use stays recorded under request_id: a retry with the same id records
+        # no second use.
         request: Any
         if method == "GetScenarioScore":
             request = spb.GetScenarioScoreRequest(scenario_model=scenario_model, enterprise=q.enterprise)

@@ -133,10 +133,15 @@ class Idempotency:
     fingerprint: str = ""
 
 
-def _replay(uow: ObjectionUnitOfWork, idem: Idempotency, method: str) -> Objection | None:
+def _request_key(idem: Idempotency, caller: str) -> str:
+    """Request ids are the caller's own: two platforms (or departments) may pick the same one without clashing."""
+    return hashlib.sha256(f"{caller}\x1f{idem.request_id}".encode()).hexdigest()
+
+
+def _replay(uow: ObjectionUnitOfWork, idem: Idempotency, method: str, caller: str) -> Objection | None:
     if not idem.request_id:
         return None
-    stored = uow.requests.get(idem.request_id)
+    stored = uow.requests.get(_request_key(idem, caller))
     if stored is None:
         return None
     if stored.method != method or stored.fingerprint != idem.fingerprint:
@@ -170,7 +175,7 @@ def file(
     """Check and record a forwarded objection. Lookups run outside the write transaction (they are remote calls);
     the unique open-target key in the store settles a race between two filings on the same target."""
     with reader() as r:
-        replay = _replay(r, idem, "FileObjection")
+        replay = _replay(r, idem, "FileObjection", command.platform)
         if replay is not None:
             return replay
         objection = file_objection(
@@ -184,13 +189,13 @@ def file(
             policy=lookups.policy,
         )
     with writer() as uow:
-        replay = _replay(uow, idem, "FileObjection")
+        replay = _replay(uow, idem, "FileObjection", command.platform)
         if replay is not None:
             return replay
         uow.objections.add(objection, idem.fingerprint, now)
         _store_events(uow, objection, now)
         if idem.request_id:
-            uow.requests.add(idem.request_id, "FileObjection", idem.fingerprint, objection.id)
+            uow.requests.add(_request_key(idem, command.platform), "FileObjection", idem.fingerprint, objection.id)
         uow.commit()
     log.info("objection_filed", objection=objection.id, targets=len(objection.lines), status=objection.status.value)
     return objection
@@ -263,7 +268,7 @@ def answer(
     now: datetime,
 ) -> Objection:
     with writer() as uow:
-        replay = _replay(uow, idem, "AnswerObjection")
+        replay = _replay(uow, idem, "AnswerObjection", department)
         if replay is not None:
             return replay
         objection = uow.objections.get(objection_id)
@@ -281,7 +286,7 @@ def answer(
         uow.objections.save(objection)
         _store_events(uow, objection, now)
         if idem.request_id:
-            uow.requests.add(idem.request_id, "AnswerObjection", idem.fingerprint, objection.id)
+            uow.requests.add(_request_key(idem, department), "AnswerObjection", idem.fingerprint, objection.id)
         uow.commit()
     log.info("objection_answered", objection=objection_id, department=department, outcome=outcome.value)
     return objection
@@ -298,7 +303,7 @@ def attach_statement(
     now: datetime,
 ) -> Objection:
     with writer() as uow:
-        replay = _replay(uow, idem, "AttachStatement")
+        replay = _replay(uow, idem, "AttachStatement", enterprise)
         if replay is not None:
             return replay
         objection = uow.objections.get(objection_id)
@@ -308,7 +313,7 @@ def attach_statement(
         uow.objections.save(objection)
         _store_events(uow, objection, now)
         if idem.request_id:
-            uow.requests.add(idem.request_id, "AttachStatement", idem.fingerprint, objection.id)
+            uow.requests.add(_request_key(idem, enterprise), "AttachStatement", idem.fingerprint, objection.id)
         uow.commit()
     return objection
 
@@ -325,7 +330,7 @@ def extend(
     now: datetime,
 ) -> Objection:
     with writer() as uow:
-        replay = _replay(uow, idem, "ExtendObjection")
+        replay = _replay(uow, idem, "ExtendObjection", by)
         if replay is not None:
             return replay
         objection = uow.objections.get(objection_id)
@@ -335,7 +340,7 @@ def extend(
         uow.objections.save(objection)
         _store_events(uow, objection, now)
         if idem.request_id:
-            uow.requests.add(idem.request_id, "ExtendObjection", idem.fingerprint, objection.id)
+            uow.requests.add(_request_key(idem, by), "ExtendObjection", idem.fingerprint, objection.id)
         uow.commit()
     log.info("objection_extended", objection=objection_id, days=days)
     return objection

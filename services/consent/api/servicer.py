@@ -130,10 +130,14 @@ class ConsentServicer(pb_grpc.ConsentServiceServicer):
                 results.append(pb.CheckAuthorizationResult())  # answered below
             except DomainError as exc:  # a malformed check fails alone
                 results.append(pb.CheckAuthorizationResult(error=convert.check_error(exc)))
-        decisions = iter(self._consent.check_all(queries))
+        answers = iter(self._consent.check_all(queries))
         for result in results:
             if not result.HasField("error"):
-                result.response.CopyFrom(convert.decision(next(decisions)))
+                answer = next(answers)
+                if isinstance(answer, DomainError):  # this check alone fails
+                    result.error.CopyFrom(convert.check_error(answer))
+                else:
+                    result.response.CopyFrom(convert.decision(answer))
         return pb.BatchCheckAuthorizationsResponse(results=results)
 
     def ListPurposes(self, request: pb.ListPurposesRequest, context: grpc.ServicerContext) -> pb.ListPurposesResponse:

@@ -287,6 +287,29 @@ def decide(
     return best
 
 
+# A consuming check that names a request id already used is a retry (its answer was lost) only shortly after the use,
+# for the same items or fewer. Later, or for other items, the id is being reused, which would turn one use into many.
+RETRY_WINDOW = timedelta(minutes=10)
+
+
+def answer_retry(
+    auth: Authorization, used_at: datetime, used_items: Iterable[str], items: Iterable[str], at: datetime,
+    data_since: datetime | None,
+) -> Decision:  # fmt: skip
+    """The answer to a retry of a consuming check whose use is already recorded on ``auth``: nothing is spent again,
+    but the release must still be allowed now (not revoked, paused or expired since, and in scope), bar the use limit,
+    which the retried use itself may have reached. Raises REQUEST_ID_REUSED when it is not a retry."""
+    wanted = frozenset(items)
+    if at - used_at > RETRY_WINDOW or not wanted <= frozenset(used_items):
+        raise InvalidArgument(
+            "ERROR_REASON_REQUEST_ID_REUSED",
+            "request_id was already used for another check; a retry comes within 10 minutes for the same items",
+            {"field": "request_id"},
+        )
+    reason = auth.evaluate(wanted, at, data_since)
+    return Decision(DecisionReason.AUTHORIZED if reason is DecisionReason.USE_LIMIT_REACHED else reason, auth)
+
+
 def _preferred(a: Authorization, b: Authorization) -> bool:
     """Among equals, use what ends first (leaves the longer authorizations for later); then the newest."""
     return (a.valid_until, -a.created_at.timestamp()) < (b.valid_until, -b.created_at.timestamp())

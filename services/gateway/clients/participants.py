@@ -63,7 +63,10 @@ class ParticipantCache:
         self._platforms: dict[str, PlatformView] = {}
         self._institutions: dict[str, InstitutionView] = {}
         self._revoked: frozenset[int] = frozenset()
-        self._crl_ok = False
+        # The revoked serials are trusted until then: a CRL that cannot be refreshed for three periods is too old to
+        # vouch that a certificate was not revoked meanwhile, so the gateway fails closed.
+        self._crl_fresh_until = 0.0
+        self._crl_max_age = 3 * crl_refresh_seconds
         self._revision = 0
         self._listing = True
         self._fresh_until = 0.0
@@ -103,7 +106,8 @@ class ParticipantCache:
 
     def live(self) -> bool:
         with self._lock:
-            return self._crl_ok and not self._listing and self._clock() < self._fresh_until
+            now = self._clock()
+            return now < self._crl_fresh_until and not self._listing and now < self._fresh_until
 
     def platform(self, name: str) -> PlatformView | None:
         return self._platforms.get(name)
@@ -117,11 +121,13 @@ class ParticipantCache:
     # ---- CRL ------------------------------------------------------------------------------------------------------
 
     def refresh_crl(self) -> None:
+        """Fetch the revoked serials; raises ``grpc.RpcError`` or ``ValueError`` (a malformed serial) on failure."""
+        asked_at = self._clock()
         resp = self._stub.GetCertificateRevocationList(rs.GetCertificateRevocationListRequest(), timeout=5)
         revoked = frozenset(int(s, 16) for s in resp.revoked_serials)
         with self._lock:
             self._revoked = revoked
-            self._crl_ok = True
+            self._crl_fresh_until = asked_at + self._crl_max_age
 
     def _run_crl(self) -> None:
         while not self._stop.is_set():
@@ -131,9 +137,10 @@ class ParticipantCache:
                 return
             try:
                 self.refresh_crl()
-            except grpc.RpcError as exc:
+            except (grpc.RpcError, ValueError) as exc:
                 if not self._stop.is_set():
-                    log.warning("crl_refresh_failed", code=exc.code().name)
+                    code = exc.code().name if isinstance(exc, grpc.RpcError) else "MALFORMED_SERIAL"
+                    log.warning("crl_refresh_failed", code=code)
                 self._crl_due.set()
                 self._stop.wait(self._reconnect)
 

@@ -34,33 +34,44 @@ def openness_of(value: int) -> Openness | None:
 
 
 class SharingListCache:
-    """Item code -> (openness, category) of the current sharing list, refreshed at most every ``refresh_seconds``."""
+    """Item code -> (openness, category) of the current sharing list, refreshed at most every ``refresh_seconds``.
+
+    While the registry cannot be reached, the last list keeps classifying for up to five refresh periods (records
+    are checked again against their own version's openness); after that the gateway fails closed. A failed refresh
+    is retried a second later, not by every request."""
 
     def __init__(
         self, channel: grpc.Channel, refresh_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
     ):
         self._stub = sl_grpc.SharingListServiceStub(channel)
         self._refresh = refresh_seconds
+        self._max_age = 5 * refresh_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._items: dict[str, tuple[Openness | None, int]] = {}
         self._loaded_at = -1.0
+        self._next_refresh = -1.0
+
+    def _current(self, now: float) -> dict[str, tuple[Openness | None, int]]:
+        if self._loaded_at < 0 or now - self._loaded_at > self._max_age:
+            raise unavailable("registry")
+        return self._items
 
     def items(self) -> dict[str, tuple[Openness | None, int]]:
         now = self._clock()
-        if self._loaded_at >= 0 and now - self._loaded_at < self._refresh:
-            return self._items
+        if now < self._next_refresh:
+            return self._current(now)
         with self._lock:
-            if self._loaded_at >= 0 and now - self._loaded_at < self._refresh:
-                return self._items
+            if now < self._next_refresh:
+                return self._current(now)
             try:
-                resp = self._stub.GetSharingList(sl.GetSharingListRequest())
+                resp = self._stub.GetSharingList(sl.GetSharingListRequest(), timeout=5)
             except grpc.RpcError:
-                if self._loaded_at >= 0:
-                    return self._items  # a stale list still classifies; openness of records is checked again
-                raise unavailable("registry") from None
+                self._next_refresh = now + min(1.0, self._refresh)
+                return self._current(now)
             self._items = {i.code: (openness_of(i.openness), i.category) for i in resp.sharing_list.items}
             self._loaded_at = now
+            self._next_refresh = now + self._refresh
             return self._items
 
 

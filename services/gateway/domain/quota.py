@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,9 @@ class Quotas:
     """Sliding-minute request counts and calendar-day (UTC, by the clock given) distinct-enterprise sets, in memory
     per replica: with N replicas behind a balancer a subject gets up to N times the limit (documented)."""
 
-    def __init__(self, limits: QuotaLimits, clock: Callable[[], float]) -> None:
+    def __init__(self, limits: QuotaLimits, clock: Callable[[], float] = time.time) -> None:
+        # The clock is wall time in seconds since the epoch: days are UTC calendar days only on that scale (a
+        # monotonic clock counts from boot, which put the daily reset at an arbitrary hour).
         self.limits = limits
         self._clock = clock
         self._lock = threading.Lock()

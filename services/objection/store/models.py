@@ -151,7 +151,8 @@ class NoticeRow(Base):
 
 
 class RequestRow(Base):
-    """A mutation's request_id and fingerprint, so a retry returns the first result."""
+    """A mutation's request key (SHA-256 of the caller and its request_id) and fingerprint: a retry returns the first
+    result."""
 
     __tablename__ = "objection_requests"
 

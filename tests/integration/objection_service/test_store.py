@@ -190,3 +190,32 @@ def test_outbox_keeps_one_row_per_effect(db: Db) -> None:
         types = list(uow.session.scalars(select(OutboxRow.event_type)))
     assert types.count("DisputeFlagRaised") == 1
     assert types.count("DisputeRouted") == 1
+
+
+def test_request_ids_are_each_callers_own(db: Db) -> None:
+    # Two platforms may pick the same request id: the second filing is its own objection, not a "reused" id.
+    world = World()
+    first_command = world.command()
+    first = usecases.file(
+        db.writer, db.reader, lookups(world), first_command, Idempotency("r-1", "fp-a"), cst(2025, 3, 11)
+    )
+    usecases.answer(
+        db.writer,
+        lookups(world),
+        first.id,
+        department=TAX,
+        target=world.tax_record,
+        outcome=Outcome.UPHELD,
+        corrected_version=None,
+        idem=Idempotency("r-1", "fp-answer"),  # and a department may use it too
+        now=cst(2025, 3, 15),
+    )
+    other_command = world.command(platform="platforms/baoji", objection_id="obj-other")
+    other = usecases.file(
+        db.writer, db.reader, lookups(world), other_command, Idempotency("r-1", "fp-b"), cst(2025, 3, 16)
+    )
+    assert other.id != first.id
+    again = usecases.file(
+        db.writer, db.reader, lookups(world), first_command, Idempotency("r-1", "fp-a"), cst(2025, 3, 17)
+    )
+    assert again.id == first.id  # the first platform's retry still returns its objection

@@ -13,7 +13,7 @@ import pytest
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
 from services.consent.clients.files import SharingListFile, load_purposes
-from services.consent.domain.model import DecisionReason, EventType, State
+from services.consent.domain.model import Decision, DecisionReason, EventType, State
 from services.consent.domain.signing import Action
 from services.consent.usecases import CheckQuery, Consent, Outcome
 from services.kit.errors import DomainError
@@ -391,7 +391,8 @@ def test_a_batch_answers_each_check_as_alone_with_uses_in_request_order(w: World
 
     batch = [q(w.alice, "a-1"), q(w.bob, "b-1"), q(w.alice, "a-1"), q(w.alice, "a-2"), q(w.alice, "a-3"), q(w.bob, "")]
     batch.append(q(w.alice, "", consume=False))
-    answers = [(d.reason, d.authorization.uses.total if d.authorization else None) for d in w.consent.check_all(batch)]
+    decisions = [d for d in w.consent.check_all(batch) if isinstance(d, Decision)]
+    answers = [(d.reason, d.authorization.uses.total if d.authorization else None) for d in decisions]
     assert answers == [
         (DecisionReason.AUTHORIZED, 1),
         (DecisionReason.AUTHORIZED, 1),
@@ -402,5 +403,38 @@ def test_a_batch_answers_each_check_as_alone_with_uses_in_request_order(w: World
         (DecisionReason.AUTHORIZED, 0),  # without consume: as of before the batch
     ]
     assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["a-1", "a-2"]
-    assert w.consent.check_all([q(w.alice, "a-2")])[0].allowed  # a later retry is still answered
+    retry = w.consent.check_all([q(w.alice, "a-2")])[0]
+    assert isinstance(retry, Decision)
+    assert retry.allowed  # a later retry is still answered
     assert w.consent.get(auth.id).uses.total == 2
+
+
+def test_a_request_id_answers_a_retry_but_never_becomes_a_second_use(w: World) -> None:
+    # A platform repeating one request id must not turn a one-time authorization into an unlimited one.
+    auth = w.grant(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)).authorization
+
+    def q(request_id: str, items: tuple[str, ...] = ("TAX_PAYMENT",)) -> CheckQuery:
+        return CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", items, consume=True, request_id=request_id)
+
+    assert w.consent.check(q("r-1")).allowed
+    w.clock.at += timedelta(minutes=5)
+    assert w.consent.check(q("r-1")).allowed  # its answer was lost: the same request again, nothing spent
+    assert w.consent.check(q("r-2")).reason is DecisionReason.USE_LIMIT_REACHED
+    w.clock.at += timedelta(minutes=6)
+    assert reason_of(lambda: w.consent.check(q("r-1"))) == ("INVALID_ARGUMENT", "ERROR_REASON_REQUEST_ID_REUSED")
+    batch = w.consent.check_all([q("r-1"), q("r-3")])
+    assert isinstance(batch[0], DomainError)
+    assert batch[0].reason == "ERROR_REASON_REQUEST_ID_REUSED"  # it fails alone
+    assert isinstance(batch[1], Decision)
+    assert batch[1].reason is DecisionReason.USE_LIMIT_REACHED
+    assert w.consent.get(auth.id).uses.total == 1
+
+
+def test_a_retry_is_refused_once_the_authorization_was_revoked_or_for_other_items(w: World) -> None:
+    auth = w.grant(w.alice.grant(BANK, max_uses=5)).authorization
+    first = CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True, request_id="r-1")
+    assert w.consent.check(first).allowed
+    wider = CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT", "SI_HEADCOUNT"), consume=True, request_id="r-1")
+    assert reason_of(lambda: w.consent.check(wider)) == ("INVALID_ARGUMENT", "ERROR_REASON_REQUEST_ID_REUSED")
+    w.change(Action.REVOKE, w.alice.revoke(auth.name, signed_at=w.clock.at))
+    assert w.consent.check(first).reason is DecisionReason.REVOKED

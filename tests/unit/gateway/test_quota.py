@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.gateway.domain.quota import QuotaLimits, Quotas
@@ -49,3 +51,9 @@ def test_a_refused_request_is_not_counted_against_any_subject() -> None:
     with pytest.raises(ResourceExhausted):
         q.charge(["platforms/a", "institutions/i"], "")
     q.charge(["platforms/a"], "")
+
+
+def test_by_default_days_are_utc_calendar_days() -> None:
+    # The daily count resets at UTC midnight only if the clock counts from the epoch (a monotonic one counts from boot).
+    quotas = Quotas(QuotaLimits(requests_per_minute=0, enterprises_per_day=1))
+    assert abs(quotas._clock() - datetime.now(UTC).timestamp()) < 5

@@ -247,6 +247,17 @@ def test_derived_products_need_an_authorization_covering_non_public_data(gw: Gat
     assert (logged["requester"], logged["released"]) == ("institutions/boc", ["portrait"])
 
 
+def test_without_scoring_a_derived_product_records_no_use(gw: Gateway) -> None:
+    # A use recorded for a product that cannot be made would spend a one-time authorization on nothing.
+    gw.scoring = None
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    with pytest.raises(Unavailable):
+        gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+
+
 def test_loans_are_reported_as_the_callers_institution_and_platform(gw: Gateway) -> None:
     from creditnode.scoring.v1 import scoring_service_pb2 as sc
 
