@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from services.kit.db import SqlUnitOfWork
 from services.kit.errors import AlreadyExists
@@ -436,9 +436,22 @@ class SqlOutbox:
         self.s.flush()
 
     def due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Pending events due by ``now``, each objection's in the order they were added: an event waits while an
+        earlier one of its objection is pending (a flag's clearing must not overtake its raising, which is retried
+        with a longer backoff after an outage, and leave the flag raised for good)."""
+        earlier = aliased(OutboxRow)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.objection_id == OutboxRow.objection_id,
+                earlier.state == "PENDING",
+                earlier.id < OutboxRow.id,
+            )
+            .exists()
+        )
         q = (
             select(OutboxRow)
-            .where(OutboxRow.state == "PENDING", OutboxRow.next_attempt_at <= now)
+            .where(OutboxRow.state == "PENDING", OutboxRow.next_attempt_at <= now, ~blocked)
             .order_by(OutboxRow.id)
             .limit(limit)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,48 @@ def test_outbox_keeps_one_row_per_effect(db: Db) -> None:
         types = list(uow.session.scalars(select(OutboxRow.event_type)))
     assert types.count("DisputeFlagRaised") == 1
     assert types.count("DisputeRouted") == 1
+
+
+def test_each_objections_events_are_delivered_in_order_even_when_an_earlier_one_waits(db: Db) -> None:
+    # After an outage the raising of a flag waits out a longer backoff than its clearing, added later: delivered out
+    # of order, the clearing would find nothing to clear and the flag would then stay raised for good.
+    world = World()
+    filed = _file(db, world)
+    usecases.answer(
+        db.writer,
+        lookups(world),
+        filed.id,  # type: ignore[attr-defined]
+        department=TAX,
+        target=world.tax_record,
+        outcome=Outcome.UPHELD,
+        corrected_version=None,
+        idem=Idempotency(),
+        now=cst(2025, 3, 15),
+    )
+    now = cst(2025, 3, 16)
+    with db.reader() as uow:
+        types = list(uow.session.scalars(select(OutboxRow.event_type).order_by(OutboxRow.id)))
+        first = uow.outbox.due(now, 100)
+    assert "DisputeFlagRaised" in types
+    assert "DisputeFlagCleared" in types
+    assert [i.event_type for i in first] == [types[0]]  # one at a time per objection
+    with db.writer() as uow:
+        uow.outbox.mark(first[0].id, "PENDING", now, "UNAVAILABLE", retry_in=300)
+        uow.commit()
+    with db.reader() as uow:
+        assert uow.outbox.due(now + timedelta(seconds=1), 100) == []  # the later ones wait for it
+    delivered = []  # once its backoff is over, the first goes again, and then each of the others in turn
+    later = now + timedelta(seconds=301)
+    while True:
+        with db.writer() as uow:
+            due = uow.outbox.due(later, 100)
+            if not due:
+                break
+            assert len(due) == 1
+            uow.outbox.mark(due[0].id, "DONE", later)
+            uow.commit()
+        delivered.append(due[0].event_type)
+    assert delivered == types
 
 
 def test_request_ids_are_each_callers_own(db: Db) -> None:
