@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -338,6 +338,8 @@ class Gateway:
         else:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
+        if method in ("GetEvaluation", "GetScenarioScore"):
+            _withhold_uncovered(result.evaluation, decision.covered, self.sharing_list.items())
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
             {
@@ -434,6 +436,25 @@ class Gateway:
 
 def _before(r: rec.CreditRecord, since: datetime) -> bool:
     return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
+
+
+def _withhold_uncovered(
+    evaluation: Any, covered: frozenset[str], catalogue: Mapping[str, tuple[Openness | None, int]]
+) -> None:
+    """Strip an evaluation's explanation down to what the authorization covers.
+
+    The score and grade are the derived product. But an indicator's raw value, its bin and the records it rests on
+    are only released when every non-public item behind it is covered: operating data the enterprise did not name,
+    or any item outside the authorization, leaves only as its share of the score. An indicator whose records are not
+    named (nothing to check them against) is treated the same way."""
+    for c in evaluation.contributions:
+        if c.missing:
+            continue
+        items = {e.item_code for e in c.evidence}
+        if not items or any(i not in covered and catalogue.get(i, (None, 0))[0] is not Openness.PUBLIC for i in items):
+            c.ClearField("value")
+            c.bin = "withheld"
+            c.ClearField("evidence")
 
 
 def _digests(records: Sequence[rec.CreditRecord]) -> tuple[str, list[str]]:

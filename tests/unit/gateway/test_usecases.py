@@ -228,6 +228,20 @@ class FakeScoring:
             return sc.GetPortraitResponse(portrait=sc.Portrait(enterprise=request.enterprise, score=700))
         if method == "ReportLoan":
             return sc.ReportLoanResponse(loan=sc.Loan(institution=request.institution, platform=request.platform))
+        if method == "GetEvaluation":
+
+            def part(indicator: str, *items: str) -> sc.Contribution:
+                refs = [sc.RecordRef(record=f"r-{i}", version=1, item_code=i) for i in items]
+                return sc.Contribution(indicator=indicator, value=1.5, bin="[1, 2)", points=60, evidence=refs)
+
+            parts = [
+                part("tax_paid", "TAX_PAYMENT"),
+                part("registered_years", "REG_BASIC"),
+                part("invoice_sales_trend", "TAX_INVOICE"),  # operating data the authorization does not name
+                part("tax_and_invoices", "TAX_PAYMENT", "TAX_INVOICE"),
+                part("from_a_batch_without_references"),
+            ]
+            return sc.GetEvaluationResponse(evaluation=sc.Evaluation(score=700, grade="A", contributions=parts))
         return None
 
 
@@ -245,6 +259,28 @@ def test_derived_products_need_an_authorization_covering_non_public_data(gw: Gat
     assert gw.consent.uses == [("authorizations/a", ["TAX_PAYMENT"], "")]  # type: ignore[attr-defined]
     logged = gw.disclosure_log.leaves[leaf]  # type: ignore[attr-defined]
     assert (logged["requester"], logged["released"]) == ("institutions/boc", ["portrait"])
+
+
+def test_an_evaluation_explains_only_what_the_authorization_covers(gw: Gateway) -> None:
+    # The score is the derived product; a raw indicator value and the records behind it are only released when the
+    # authorization covers every non-public item it rests on (operating data only when named).
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    result, _, leaf, digest = gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
+    shown = {
+        c.indicator: (c.HasField("value"), c.bin, len(c.evidence), c.points) for c in result.evaluation.contributions
+    }
+    assert shown == {
+        "tax_paid": (True, "[1, 2)", 1, 60),
+        "registered_years": (True, "[1, 2)", 1, 60),
+        "invoice_sales_trend": (False, "withheld", 0, 60),
+        "tax_and_invoices": (False, "withheld", 0, 60),
+        "from_a_batch_without_references": (False, "withheld", 0, 60),
+    }
+    assert result.evaluation.score == 700
+    assert gw.disclosure_log.leaves[leaf]["payload_sha256"] == digest  # type: ignore[attr-defined]
 
 
 def test_without_scoring_a_derived_product_records_no_use(gw: Gateway) -> None:
