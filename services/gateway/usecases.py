@@ -313,7 +313,8 @@ class Gateway:
         if self.scoring is None:  # before a use is recorded: nothing could be released for it
             raise unavailable("scoring")
         self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
-        non_public = frozenset(c for c, (o, _) in self.sharing_list.items().items() if o is Openness.NON_PUBLIC)
+        catalogue = self.sharing_list.items()
+        non_public = frozenset(c for c, (o, _) in catalogue.items() if o is Openness.NON_PUBLIC)
         try:
             decision = self.consent_cache.decide(caller.requester, q.enterprise, q.purpose, non_public)
         except ConsentUnavailable:
@@ -339,7 +340,7 @@ class Gateway:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
         if method in ("GetEvaluation", "GetScenarioScore"):
-            _withhold_uncovered(result.evaluation, decision.covered, self.sharing_list.items())
+            _withhold_uncovered(result.evaluation, decision.covered, catalogue)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -178,6 +178,21 @@ def make_engine(
     return engine
 
 
+@contextlib.contextmanager
+def driver_errors_as_sqlalchemy(sql: str, dialect: Dialect) -> Iterator[None]:
+    """For work done on the driver directly: its errors raised as SQLAlchemy's own (an IntegrityError stays one, so
+    callers and ``translate_db_errors`` handle them as if SQLAlchemy had run the statement)."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+
+
+def bind_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of this type before the driver sees it (None: nothing)."""
+    return cast("Callable[[Any], Any] | None", column_type.dialect_impl(dialect).bind_processor(dialect))
+
+
 class DriverStatement:
     """A fixed Core statement compiled once for a dialect and run straight on the driver's cursor.
 
@@ -198,7 +213,7 @@ class DriverStatement:
         # the state row's id), and the type's bind processor (None when the driver takes the value as it is).
         self._required = [binds[n].required for n in self._names]
         self._defaults = [binds[n].effective_value for n in self._names]
-        self._processors = [binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self._names]
+        self._processors = [bind_processor(binds[n].type, dialect) for n in self._names]
 
     def _params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         out = []
@@ -213,15 +228,12 @@ class DriverStatement:
         """Run for each of ``rows`` (one execution when none are named) and return the rows the last one produced."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if len(rows) == 1:
-                cursor.execute(self.sql, self._params(rows[0]))
-            else:
-                cursor.executemany(self.sql, [self._params(r) for r in rows])
-            return list(cursor.fetchall()) if cursor.description else []
-        except self._dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                self.sql, None, exc, self._dialect.loaded_dbapi.Error, dialect=self._dialect
-            ) from exc
+            with driver_errors_as_sqlalchemy(self.sql, self._dialect):
+                if len(rows) == 1:
+                    cursor.execute(self.sql, self._params(rows[0]))
+                else:
+                    cursor.executemany(self.sql, [self._params(r) for r in rows])
+                return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
 

@@ -15,7 +15,7 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from services.kit.server import ReadinessCheck, RequestInterceptor
+from services.kit.server import ReadinessCheck, RequestInterceptor, all_ready
 
 
 class PlainListener:
@@ -48,12 +48,7 @@ class PlainListener:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            ready = True
-            for check in self._checks:
-                try:
-                    ready = ready and bool(check())
-                except Exception:
-                    ready = False
+            ready = all_ready(self._checks)
             status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
             self.health.set("", status)
             self._stop.wait(0.5)

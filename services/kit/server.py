@@ -175,6 +175,17 @@ def _wrap_stream(
     return wrapped
 
 
+def all_ready(checks: Sequence[ReadinessCheck]) -> bool:
+    """Whether every readiness check passes; a check that raises counts as failing, never as a crash."""
+    ready = True
+    for check in checks:
+        try:
+            ready = ready and bool(check())
+        except Exception:
+            ready = False
+    return ready
+
+
 @dataclass
 class ServerSpec:
     """What a service brings to the bootstrap; its composition root fills this in."""
@@ -261,12 +272,7 @@ class RunningServer:
             self.health.set(name, status)
 
     def _refresh_readiness(self) -> None:
-        ready = True
-        for check in self.spec.readiness:
-            try:
-                ready = ready and bool(check())
-            except Exception:  # a failing check means not ready, never a crash
-                ready = False
+        ready = all_ready(self.spec.readiness)
         if ready != self._ready and not self._stopping.is_set():
             self._ready = ready
             self._set_health(ready)

@@ -181,6 +181,11 @@ def on_platform(sc: Scoring, platform_id: str, region_code: str) -> None:
             uow.commit()
 
 
+def _processed(state: EnterpriseState | None, revision: int) -> bool:
+    """Whether the change at ``revision`` (0: not a watch change) was already handled for the enterprise."""
+    return state is not None and state.record_revision >= revision > 0
+
+
 def on_record_change(sc: Scoring, uscc: str, revision: int) -> int:
     """A record of ``uscc`` changed at ``revision``: re-evaluate and, for outstanding loans, raise alerts.
 
@@ -189,7 +194,7 @@ def on_record_change(sc: Scoring, uscc: str, revision: int) -> int:
     """
     with sc.reader() as uow:
         state = uow.enterprises.get(uscc)
-    if state is not None and state.record_revision >= revision > 0:
+    if _processed(state, revision):
         return 0
     return refresh_enterprise(sc, uscc, platform_id=state.platform_id if state else "", revision=revision)
 
@@ -223,7 +228,7 @@ def _refresh(
     with sc.reader() as uow:
         before = uow.enterprises.get(uscc)
         loans = uow.loans.outstanding_for(uscc)
-    if before is not None and not force and before.record_revision >= seen_revision > 0:
+    if not force and _processed(before, seen_revision):
         return 0, None
     current = snapshot(model, records, now)
     events = []
@@ -242,7 +247,7 @@ def _refresh(
         # Checked again under the enterprise's lock: another replica following the same watch may have handled this
         # change since the read above, and must not be followed by a second evaluation and a second set of alerts.
         locked = uow.enterprises.get(uscc, for_update=True)
-        if locked is not None and not force and locked.record_revision >= seen_revision > 0:
+        if not force and _processed(locked, seen_revision):
             return 0, None
         uow.enterprises.put(
             EnterpriseState(

@@ -13,9 +13,9 @@ import orjson
 import psycopg
 from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from services.kit.db import bind_processor, driver_errors_as_sqlalchemy
 from services.registry.domain.ledger import (
     ChangeType,
     ChunkWrites,
@@ -80,22 +80,14 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     in SQLAlchemy, which cost more than the records' own checks. Values pass through each column's bind processor
     (UTC datetimes stay UTC), and a driver error is raised as SQLAlchemy's own (an IntegrityError stays one)."""
     conn = session.connection()
-    plan = [
-        (c.name, c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-        for c in table.columns
-        if c.name in rows[0]
-    ]
-    direct = [name for name, process in plan if process is None]
-    processed = [(name, process) for name, process in plan if process is not None]
-    order = direct + [name for name, _ in processed]
-    sql = f"COPY {table.name} ({', '.join(order)}) FROM STDIN"
+    columns = [c for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in columns]
+    processors = [bind_processor(c.type, conn.dialect) for c in columns]
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-    try:
-        with driver.cursor() as cur, cur.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in direct] + [process(row[name]) for name, process in processed])
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+    with driver_errors_as_sqlalchemy(sql, conn.dialect), driver.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)])
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

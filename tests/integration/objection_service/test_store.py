@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter
 from services.objection import usecases
-from services.objection.domain import ObjectionFilter, ObjectionStatus, Outcome
+from services.objection.domain import Objection, ObjectionFilter, ObjectionStatus, Outcome
 from services.objection.main import MIGRATIONS
 from services.objection.store.models import ObjectionRow, OutboxRow, TimelineRow, evidence_models
 from services.objection.store.repositories import SqlObjectionUnitOfWork
@@ -55,6 +55,21 @@ def _file(db: Db, world: World, **overrides: object) -> object:
     return usecases.file(db.writer, db.reader, lookups(world), command, Idempotency(), command.forwarded_at)
 
 
+def _uphold(db: Db, world: World, objection_id: str, idem: Idempotency, now: datetime) -> Objection:
+    """The tax department answers the objection's record: UPHELD."""
+    return usecases.answer(
+        db.writer,
+        lookups(world),
+        objection_id,
+        department=TAX,
+        target=world.tax_record,
+        outcome=Outcome.UPHELD,
+        corrected_version=None,
+        idem=idem,
+        now=now,
+    )
+
+
 def test_a_filed_objection_reads_back_whole_with_its_timeline(db: Db) -> None:
     world = World()
     filed = _file(db, world, attachments=())
@@ -83,17 +98,7 @@ def test_answering_appends_to_the_timeline_and_frees_the_open_target(db: Db) -> 
     filed = _file(db, world)
     with db.reader() as uow:
         before = uow.session.scalar(select(func.count()).select_from(TimelineRow))
-    usecases.answer(
-        db.writer,
-        lookups(world),
-        filed.id,  # type: ignore[attr-defined]
-        department=TAX,
-        target=world.tax_record,
-        outcome=Outcome.UPHELD,
-        corrected_version=None,
-        idem=Idempotency("answer-1", "fp"),
-        now=cst(2025, 3, 15),
-    )
+    _uphold(db, world, filed.id, Idempotency("answer-1", "fp"), cst(2025, 3, 15))  # type: ignore[attr-defined]
     with db.reader() as uow:
         after = uow.session.scalar(select(func.count()).select_from(TimelineRow))
         stored = uow.objections.get(filed.id)  # type: ignore[attr-defined]
@@ -106,17 +111,7 @@ def test_answering_appends_to_the_timeline_and_frees_the_open_target(db: Db) -> 
     assert after > before
     assert [n.recipient for n in notices] == [bank().id]
     # A replay of the answer returns the stored objection and changes nothing.
-    again = usecases.answer(
-        db.writer,
-        lookups(world),
-        filed.id,  # type: ignore[attr-defined]
-        department=TAX,
-        target=world.tax_record,
-        outcome=Outcome.UPHELD,
-        corrected_version=None,
-        idem=Idempotency("answer-1", "fp"),
-        now=cst(2025, 3, 16),
-    )
+    again = _uphold(db, world, filed.id, Idempotency("answer-1", "fp"), cst(2025, 3, 16))  # type: ignore[attr-defined]
     assert again.resolved_at == stored.resolved_at
 
 
@@ -198,17 +193,7 @@ def test_each_objections_events_are_delivered_in_order_even_when_an_earlier_one_
     # of order, the clearing would find nothing to clear and the flag would then stay raised for good.
     world = World()
     filed = _file(db, world)
-    usecases.answer(
-        db.writer,
-        lookups(world),
-        filed.id,  # type: ignore[attr-defined]
-        department=TAX,
-        target=world.tax_record,
-        outcome=Outcome.UPHELD,
-        corrected_version=None,
-        idem=Idempotency(),
-        now=cst(2025, 3, 15),
-    )
+    _uphold(db, world, filed.id, Idempotency(), cst(2025, 3, 15))  # type: ignore[attr-defined]
     now = cst(2025, 3, 16)
     with db.reader() as uow:
         types = list(uow.session.scalars(select(OutboxRow.event_type).order_by(OutboxRow.id)))
@@ -242,17 +227,7 @@ def test_request_ids_are_each_callers_own(db: Db) -> None:
     first = usecases.file(
         db.writer, db.reader, lookups(world), first_command, Idempotency("r-1", "fp-a"), cst(2025, 3, 11)
     )
-    usecases.answer(
-        db.writer,
-        lookups(world),
-        first.id,
-        department=TAX,
-        target=world.tax_record,
-        outcome=Outcome.UPHELD,
-        corrected_version=None,
-        idem=Idempotency("r-1", "fp-answer"),  # and a department may use it too
-        now=cst(2025, 3, 15),
-    )
+    _uphold(db, world, first.id, Idempotency("r-1", "fp-answer"), cst(2025, 3, 15))  # and a department may use it too
     other_command = world.command(platform="platforms/baoji", objection_id="obj-other")
     other = usecases.file(
         db.writer, db.reader, lookups(world), other_command, Idempotency("r-1", "fp-b"), cst(2025, 3, 16)
