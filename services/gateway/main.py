@@ -75,6 +75,8 @@ class GatewaySettings(ServiceSettings):
     gateway_audit: bool = True
     # evidence_key_file is the Ed25519 key signing the disclosure log's tree heads; empty: var_dir/gateway-evidence.key.
     evidence_key_file: Path | None = None
+    # evidence_writer_process commits the disclosure log from a child process (false: a thread of the gateway's own).
+    evidence_writer_process: bool = True
     # replica_id names this replica to consent (defaults to host name and process id).
     replica_id: str = ""
     # participant_lease_seconds is how long the participant view stays trusted without a registry message.
@@ -182,7 +184,16 @@ def build(
     disclosure_log: DisclosureLog
     if settings.gateway_audit:
         key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "gateway-evidence.key")
-        evidence = EvidenceLog(runtime.engine, evidence_models, origin=ORIGIN, key=key).start()
+        # The writer gets a process of its own: beside the request threads it waited for the interpreter lock after
+        # every statement. There a batch commits as soon as the previous one has (a lingering wait only added latency).
+        evidence = EvidenceLog(
+            runtime.engine,
+            evidence_models,
+            origin=ORIGIN,
+            key=key,
+            separate_process=settings.evidence_writer_process,
+            linger=0.0 if settings.evidence_writer_process else 0.001,
+        ).start()
         disclosure_log = EvidenceDisclosureLog(evidence)
     else:
         disclosure_log = NullDisclosureLog()

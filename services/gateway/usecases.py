@@ -47,6 +47,10 @@ class DisclosureLog(Protocol):
 
     def record(self, payload: dict[str, Any]) -> int: ...
 
+    def accepting(self) -> bool:
+        """False while records would fail (its writer is down)."""
+        ...
+
     def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]: ...
 
 
@@ -144,6 +148,11 @@ class Gateway:
         except DomainError:
             log.error("denial_not_recorded", method=method, reason=exc.reason)
 
+    def _recording(self) -> None:
+        """Before a use of an authorization is spent: the release could not be recorded, so it would be wasted."""
+        if not self.disclosure_log.accepting():
+            raise unavailable("disclosure log")
+
     def denied(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
         """Record a denial that happened before the use case (e.g. authentication)."""
         self._deny(method, connected, enterprise, exc, request_id)
@@ -204,6 +213,7 @@ class Gateway:
         fetch = self.pool.submit(self.registry.records, uscc, release, raw=False) if held is None else None
         gated_released = sorted(c for c in release if c in gated)
         if authorization and gated_released:
+            self._recording()
             try:
                 used = self.consent.consume(
                     caller.requester, q.enterprise, q.purpose, gated_released, authorization, q.request_id
@@ -324,6 +334,7 @@ class Gateway:
                 "ERROR_REASON_PERMISSION_DENIED", "no authorization covers derived products for this purpose"
             )
         items = sorted(decision.covered & non_public)
+        self._recording()
         used = self.consent.consume(
             caller.requester, q.enterprise, q.purpose, items, decision.authorization, q.request_id
         )

@@ -23,6 +23,9 @@ class EvidenceDisclosureLog:
     def record(self, payload: dict[str, Any]) -> int:
         return self.log.append(LeafKind.DISCLOSURE, payload).index
 
+    def accepting(self) -> bool:
+        return self.log.healthy()
+
     def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
         """Every DISCLOSURE leaf about ``enterprise``, oldest first (a scan: see the gateway README)."""
         out: list[tuple[int, datetime, dict[str, Any]]] = []
@@ -45,6 +48,9 @@ class NullDisclosureLog:
 
     def record(self, payload: dict[str, Any]) -> int:
         return -1
+
+    def accepting(self) -> bool:
+        return True
 
     def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
         return []

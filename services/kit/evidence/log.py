@@ -3,7 +3,7 @@
 Group commit: any number of threads call ``append`` (or ``submit``); one writer thread takes everything queued (up
 to ``max_batch``), appends it in one transaction, commits, and only then resolves each caller's future. A caller
 is never told "recorded" before its leaf is durable, and a busy log pays one commit (one fsync) per batch instead
-of one per leaf.
+of one per leaf. With ``separate_process`` the same writer runs in a child process (``writer_process``).
 
 Lifecycle: ``start()`` after migrations (opens the log, activates the node key, starts the threads); ``close()``
 after the gRPC server stopped (drains queued appends, then stops). Register ``close`` in ``ServerSpec.on_stop``
@@ -34,6 +34,7 @@ from services.kit.evidence.heads import NodeKey, SignedTreeHead
 from services.kit.evidence.receipts import ConsistencyDocument, Receipt
 from services.kit.evidence.schema import EvidenceModels
 from services.kit.evidence.store import EvidenceStore, LeafFilter, PublicKeyRecord, StoredLeaf
+from services.kit.evidence.writer_process import ChildSettings, ProcessWriter
 from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE
 
 log = structlog.get_logger("kit.evidence")
@@ -79,6 +80,29 @@ class InclusionResult:
 _STOP = object()
 
 
+def commit_batch(
+    engine: Engine, store: EvidenceStore, items: list[tuple[LeafKind, dict[str, Any]]], now: datetime
+) -> list[StoredLeaf]:
+    """Append ``items`` in one transaction and commit; a failure is raised as a DomainError (logged here)."""
+    try:
+        # A bare connection, not a session: this runs once per batch and the ORM adds nothing here.
+        with translate_db_errors(), engine.connect() as conn, conn.begin():
+            return store.append_in(conn, items, now)
+    except Exception as exc:
+        # The driver's message, not SQLAlchemy's text, which would carry the entries as bound parameters.
+        cause = getattr(exc, "orig", None) or exc
+        log.error(
+            "evidence_append_failed",
+            origin=store.origin,
+            batch=len(items),
+            error_type=type(cause).__name__,
+            error=str(cause)[:200],
+        )
+        if isinstance(exc, DomainError):
+            raise
+        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence log could not be written") from None
+
+
 class EvidenceLog:
     """One service's evidence log in its own database."""
 
@@ -93,6 +117,7 @@ class EvidenceLog:
         linger: float = 0.001,
         publish_interval: float = 10.0,
         clock: Clock = _utcnow,
+        separate_process: bool = False,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -113,6 +138,10 @@ class EvidenceLog:
         self._publish_lock = threading.Lock()
         self._stop_publisher = threading.Event()
         self._writer: threading.Thread | None = None
+        # The writer in a child process (see ``writer_process``), for a service whose request threads keep the
+        # interpreter lock busy. Its leaves take the real clock, not ``clock``.
+        self._separate_process = separate_process
+        self._process_writer: ProcessWriter | None = None
         self._publisher: threading.Thread | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------------------------
@@ -121,8 +150,11 @@ class EvidenceLog:
         """Open the log, make this node's key the active one, start the writer and the head publisher."""
         self.store.open()
         self._activate(self._key)
-        self._writer = threading.Thread(target=self._run_writer, name=f"evidence-writer-{self.origin}", daemon=True)
-        self._writer.start()
+        if self._separate_process:
+            self._process_writer = ProcessWriter(self._child_settings())
+        else:
+            self._writer = threading.Thread(target=self._run_writer, name=f"evidence-writer-{self.origin}", daemon=True)
+            self._writer.start()
         if self.publish_interval > 0:
             self._publisher = threading.Thread(
                 target=self._run_publisher, name=f"evidence-heads-{self.origin}", daemon=True
@@ -139,6 +171,8 @@ class EvidenceLog:
             self._queue.put(_STOP)
         if self._writer is not None:
             self._writer.join(timeout)
+        if self._process_writer is not None:
+            self._process_writer.close(timeout)
         if self._commit_lock.acquire(timeout=timeout):  # a lone appender's commit in progress ends first
             self._commit_lock.release()
         self._stop_publisher.set()
@@ -151,7 +185,28 @@ class EvidenceLog:
 
     def healthy(self) -> bool:
         """Readiness: the writer is running and the log accepts appends."""
-        return self._writer is not None and self._writer.is_alive() and not self._closed.is_set()
+        if self._closed.is_set():
+            return False
+        if self._process_writer is not None:
+            return self._process_writer.alive()
+        return self._writer is not None and self._writer.is_alive()
+
+    def _child_settings(self) -> ChildSettings:
+        """The engine's database and durability, for the writer process to open its own connection."""
+        synchronous = "FULL"
+        if self._engine.dialect.name == "sqlite":
+            if self._engine.url.database in (None, "", ":memory:"):
+                raise ValueError("a separate writer process needs a database file")
+            with self._engine.connect() as conn:
+                level = conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+            synchronous = {1: "NORMAL", 2: "FULL", 3: "EXTRA"}[level]
+        return ChildSettings(
+            self._engine.url.render_as_string(hide_password=False),
+            synchronous,
+            self.origin,
+            self.max_batch,
+            self.linger,
+        )
 
     # ---- appends ------------------------------------------------------------------------------------------------
 
@@ -162,6 +217,11 @@ class EvidenceLog:
     def _enqueue(self, kind: LeafKind, payload: Mapping[str, Any], *, inline: bool) -> Future[StoredLeaf]:
         checked = check_payload(payload)
         pending = _Pending(LeafKind(kind), checked, Future())
+        if self._process_writer is not None:
+            if self._closed.is_set():
+                raise Unavailable("ERROR_REASON_EVIDENCE_LOG_CLOSED", "the evidence log is not accepting appends")
+            self._process_writer.submit(pending.kind, checked, pending.future)
+            return pending.future
         with self._submit_lock:
             if self._closed.is_set() or self._writer is None:
                 raise Unavailable("ERROR_REASON_EVIDENCE_LOG_CLOSED", "the evidence log is not accepting appends")
@@ -230,25 +290,9 @@ class EvidenceLog:
         if not live:
             return
         try:
-            # A bare connection, not a session: this runs once per batch and the ORM adds nothing here.
-            with translate_db_errors(), self._engine.connect() as conn, conn.begin():
-                leaves = self.store.append_in(conn, [(p.kind, p.payload) for p in live], self._clock())
-        except Exception as exc:
+            leaves = commit_batch(self._engine, self.store, [(p.kind, p.payload) for p in live], self._clock())
+        except DomainError as error:
             self.stats.failed_batches += 1
-            # The driver's message, not SQLAlchemy's text, which would carry the entries as bound parameters.
-            cause = getattr(exc, "orig", None) or exc
-            log.error(
-                "evidence_append_failed",
-                origin=self.origin,
-                batch=len(live),
-                error_type=type(cause).__name__,
-                error=str(cause)[:200],
-            )
-            error: BaseException = (
-                exc
-                if isinstance(exc, DomainError)
-                else Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence log could not be written")
-            )
             for p in live:
                 p.future.set_exception(error)
             return

@@ -1,10 +1,14 @@
 """The gateway with real registry, consent and gateway processes over mTLS: the permission matrix, masking, mTLS
-refusals, suspension, a gateway cut off from consent, two replicas and revocation, self-query and quotas."""
+refusals, suspension, a gateway cut off from consent, a disclosure log writer killed, two replicas and revocation,
+self-query and quotas."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import secrets
+import signal
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,12 +17,14 @@ from pathlib import Path
 import grpc
 import pytest
 import yaml
+from sqlalchemy import text
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
+from services.kit.db import make_engine
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
 from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, other_ca, report_code, running_node
@@ -235,6 +241,58 @@ def test_gateway_cut_off_from_consent_releases_nothing_non_public(node: Node) ->
         assert fails_closed()
     code, reason = refused(lambda: report(node, items=["TAX_PAYMENT"]))
     assert (code, reason) == (grpc.StatusCode.UNAVAILABLE, "ERROR_REASON_DEPENDENCY_UNAVAILABLE")
+
+
+def _spawned_children(pid: int) -> set[int]:
+    """Processes ``pid`` started with multiprocessing's spawn (not its resource tracker)."""
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # The parent pid is the second field after the command name (which may hold spaces).
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent == pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                    out.add(int(entry.name))
+    return out
+
+
+def test_a_killed_disclosure_log_writer_is_replaced_and_nothing_leaves_unrecorded(
+    node: Node, database_url: str
+) -> None:
+    grant(node, "platforms/xian", items=("TAX_PAYMENT",), max_uses=10)
+    until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "authorized release")
+    gateway_pid = node.gateway.proc.pid
+    (writer,) = _spawned_children(gateway_pid)  # the disclosure log's writer process
+    os.kill(writer, signal.SIGKILL)
+    receipts: list[gw.DisclosureReceipt] = []
+    refusals: set[tuple[grpc.StatusCode, str]] = set()
+    deadline = time.monotonic() + 60
+    while not receipts or not refusals:
+        assert time.monotonic() < deadline, "the gateway never served again after its writer died"
+        try:
+            resp = report(node, items=["TAX_PAYMENT"])
+        except grpc.RpcError as exc:
+            info = error_info(exc)
+            refusals.add((exc.code(), info.reason if info else ""))
+            time.sleep(0.05)  # while the writer is down no use is spent; a refused release may have spent one
+            continue
+        assert released(resp) == {"TAX_PAYMENT"}
+        receipts.append(resp.receipt)
+    assert refusals == {(grpc.StatusCode.UNAVAILABLE, "ERROR_REASON_DEPENDENCY_UNAVAILABLE")}
+    (replacement,) = _spawned_children(gateway_pid)
+    assert replacement != writer
+    # Every release answered after the kill has its leaf, recording exactly what was released.
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            for receipt in receipts:
+                entry = conn.execute(
+                    text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": receipt.leaf_index}
+                ).scalar_one()
+                payload = json.loads(entry)["payload"]
+                assert (payload["payload_sha256"], payload["released"]) == (receipt.payload_sha256, ["TAX_PAYMENT"])
+    finally:
+        engine.dispose()
 
 
 def test_two_replicas_release_nothing_after_revoke_returned(node: Node, database_url: str) -> None:

@@ -95,10 +95,16 @@ class FakeLog:
 
     def __init__(self) -> None:
         self.leaves: list[dict[str, Any]] = []
+        self.writer_up = True
 
     def record(self, payload: dict[str, Any]) -> int:
+        if not self.writer_up:
+            raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence writer is restarting")
         self.leaves.append(payload)
         return len(self.leaves) - 1
+
+    def accepting(self) -> bool:
+        return self.writer_up
 
     def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
         return []
@@ -164,6 +170,40 @@ def test_authorized_platform_gets_covered_items_after_the_use_is_recorded(gw: Ga
     assert report.leaf_index == 0
     assert len(report.payload_sha256) == 64
     assert not report.allowed  # the opt-in item asked for was not covered
+
+
+def test_nothing_leaves_and_no_use_is_spent_while_the_disclosure_log_cannot_record(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    gw.disclosure_log.writer_up = False  # type: ignore[attr-defined]
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    for call in (
+        lambda: gw.credit_report(q(request_id="r1"), "platforms/xian"),
+        lambda: gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian"),
+    ):
+        with pytest.raises(Unavailable) as err:
+            call()
+        assert err.value.metadata == {"dependency": "disclosure log"}
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+
+
+def test_a_release_whose_leaf_fails_to_commit_is_not_answered(gw: Gateway) -> None:
+    # The writer died after the use was spent: the records are not returned without their leaf.
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    log: FakeLog = gw.disclosure_log  # type: ignore[assignment]
+    original = log.record
+
+    def fails(payload: dict[str, Any]) -> int:
+        log.writer_up = False
+        return original(payload)
+
+    log.record = fails  # type: ignore[method-assign]
+    with pytest.raises(Unavailable):
+        gw.credit_report(q(request_id="r1"), "platforms/xian")
+    assert log.leaves == []
 
 
 def test_use_limit_reached_at_consent_releases_only_public(gw: Gateway) -> None:

@@ -1,0 +1,174 @@
+"""The evidence log's writer in a child process, on a real database: durable answers, a failing batch, a killed
+child replaced without losing an acknowledged leaf, and an orderly close."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from services.kit.errors import Unavailable
+from services.kit.evidence import writer_process
+from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.store import LeafFilter, StoredLeaf
+from tests.integration.evidence.conftest import EvidenceDb
+
+ORIGIN = "creditnode/test"
+
+
+@pytest.fixture
+def make_log(evidence_db: EvidenceDb) -> Iterator[Callable[..., EvidenceLog]]:
+    started: list[EvidenceLog] = []
+
+    def make(**kw: Any) -> EvidenceLog:
+        log = EvidenceLog(
+            evidence_db.engine,
+            evidence_db.models,
+            origin=ORIGIN,
+            key=NodeKey.generate(),
+            publish_interval=0,
+            separate_process=True,
+            **kw,
+        ).start()
+        started.append(log)
+        return log
+
+    yield make
+    for log in started:
+        log.close()
+
+
+def _writer() -> mp.process.BaseProcess:
+    (child,) = [p for p in mp.active_children() if p.name == f"evidence-writer-{ORIGIN}"]
+    return child
+
+
+def _disclosure(i: int) -> dict[str, Any]:
+    return {"request": f"req-{i}", "requester": "platforms/xian", "released_sha256": f"{i:064x}"}
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_appends_from_many_threads_are_committed_by_the_writer_process(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log(max_batch=8)
+    assert _writer().is_alive()
+    assert not [t for t in threading.enumerate() if t.name.startswith("evidence-writer")]  # no writer thread here
+    results: list[StoredLeaf] = []
+    lock = threading.Lock()
+
+    def work(t: int) -> None:
+        for i in range(15):
+            leaf = log.append(LeafKind.DISCLOSURE, _disclosure(t * 100 + i))
+            with lock:
+                results.append(leaf)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.index for r in results) == list(range(120))
+    stored = {leaf.index: leaf for leaf in log.list_leaves(LeafFilter(), None, 1000)}
+    assert all(stored[r.index].entry_json == r.entry_json and stored[r.index].leaf_hash == r.leaf_hash for r in results)
+    log.signed_tree_head(fresh=True)
+    report = log.verify()
+    assert report.ok, report.problems
+    assert report.tree_size == 120
+
+
+def test_an_append_is_answered_only_once_its_leaf_is_committed(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    log = make_log()
+    blocker = log.store.writer()
+    blocker.execute(select(evidence_db.models.state).with_for_update())  # the writer process cannot commit
+    future = log.submit(LeafKind.DISCLOSURE, _disclosure(1))
+    time.sleep(0.3)
+    assert not future.done()
+    blocker.rollback()
+    blocker.close()
+    leaf = future.result(30)
+    assert log.store.leaf(leaf.index).entry_json == leaf.entry_json
+
+
+def test_a_failed_batch_reaches_each_caller_and_the_writer_carries_on(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    log = make_log()
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(0)).index == 0
+    child = _writer()
+    with evidence_db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE evidence_leaves RENAME TO evidence_leaves_away"))
+    try:
+        with pytest.raises(Unavailable) as err:
+            log.append(LeafKind.DISCLOSURE, _disclosure(1))
+        assert err.value.reason == "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+        assert "stopped" not in err.value.message  # the batch failed; the writer did not
+    finally:
+        with evidence_db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE evidence_leaves_away RENAME TO evidence_leaves"))
+    assert log.healthy()
+    assert _writer() is child
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(2)).index == 1  # the failed batch left nothing behind
+    assert log.verify().ok
+
+
+def test_a_killed_writer_fails_the_waiting_appends_refuses_more_and_is_replaced(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_process, "RESTART_DELAY", 3.0)  # long enough to see the log refuse appends
+    log = make_log()
+    acknowledged = [log.append(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(3)]
+    first = _writer()
+    blocker = log.store.writer()
+    blocker.execute(select(evidence_db.models.state).with_for_update())
+    waiting: list[Future[StoredLeaf]] = [log.submit(LeafKind.DISCLOSURE, _disclosure(10 + i)) for i in range(5)]
+    time.sleep(0.2)
+    assert first.pid is not None
+    os.kill(first.pid, signal.SIGKILL)
+    for future in waiting:
+        with pytest.raises(Unavailable) as err:
+            future.result(30)
+        assert err.value.reason == "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+    assert not log.healthy()
+    with pytest.raises(Unavailable):
+        log.append(LeafKind.DISCLOSURE, _disclosure(20))
+    blocker.rollback()
+    blocker.close()
+    _until(log.healthy)
+    assert _writer() is not first
+    leaf = log.append(LeafKind.DISCLOSURE, _disclosure(30))
+    assert leaf.index == len(acknowledged)  # the killed batch was never committed; nothing acknowledged was lost
+    assert [stored.entry_json for stored in log.list_leaves(LeafFilter(), None, 10)] == [
+        *(a.entry_json for a in acknowledged),
+        leaf.entry_json,
+    ]
+    assert log.verify().ok
+
+
+def test_close_commits_what_was_queued_and_ends_the_writer_process(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log()
+    child = _writer()
+    futures = [log.submit(LeafKind.DISCLOSURE, _disclosure(i)) for i in range(5)]
+    log.close()
+    assert [f.result(0).index for f in futures] == [0, 1, 2, 3, 4]
+    assert child.exitcode == 0
+    assert not log.healthy()
+    with pytest.raises(Unavailable) as err:
+        log.append(LeafKind.DISCLOSURE, _disclosure(6))
+    assert err.value.reason == "ERROR_REASON_EVIDENCE_LOG_CLOSED"
