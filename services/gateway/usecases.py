@@ -99,6 +99,16 @@ class SelfReport:
 
 
 _PRODUCTS = {"GetEvaluation": "evaluation", "GetPortrait": "portrait", "GetScenarioScore": "scenario_score"}
+ALERT_PURPOSE = "POST_LOAN_MONITORING"
+
+
+@dataclass
+class AlertBatch:
+    """Alerts that may be passed on, each with its receipt (leaf index, payload SHA-256), and scoring's cursor."""
+
+    cursor: int
+    alerts: list[spb.Alert] = field(default_factory=list)
+    receipts: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -147,6 +157,14 @@ class Gateway:
             self.disclosure_log.record(payload)
         except DomainError:
             log.error("denial_not_recorded", method=method, reason=exc.reason)
+
+    def _admitted(self, method: str, connected: str, on_behalf_of: str, institution: str = "") -> Caller:
+        """``admit`` for the calls that read no record themselves: a refusal is recorded all the same."""
+        try:
+            return self.admit(connected, on_behalf_of, institution)
+        except DomainError as exc:
+            self._deny(method, connected, "", exc)
+            raise
 
     def _recording(self) -> None:
         """Before a use of an authorization is spent: the release could not be recorded, so it would be wasted."""
@@ -376,7 +394,7 @@ class Gateway:
     def scenario_model(self, method: str, request: Any, connected: str, on_behalf_of: str) -> Any:
         """CreateScenarioModel / FitScenarioModel for one of the caller's institutions. Fitting reads the outcome
         enterprises' indicators inside scoring and returns only the fitted model: no enterprise data leaves."""
-        caller = self.admit(connected, on_behalf_of, request.institution or "institutions/-")
+        caller = self._admitted(method, connected, on_behalf_of, request.institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
         relayed = type(request)()
@@ -387,7 +405,7 @@ class Gateway:
     # ---- loans and alerts (scoring) ------------------------------------------------------------------------------
 
     def report_loan(self, loan: spb.ReportLoanRequest, connected: str, on_behalf_of: str) -> Any:
-        caller = self.admit(connected, on_behalf_of, loan.institution or "institutions/-")
+        caller = self._admitted("ReportLoan", connected, on_behalf_of, loan.institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
         relayed_loan = spb.ReportLoanRequest()
@@ -396,7 +414,7 @@ class Gateway:
         return self.scoring.call("ReportLoan", relayed_loan)
 
     def ack_alerts(self, institution: str, up_to: int, request_id: str, connected: str, on_behalf_of: str) -> Any:
-        caller = self.admit(connected, on_behalf_of, institution or "institutions/-")
+        caller = self._admitted("AckAlerts", connected, on_behalf_of, institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
         return self.scoring.call(
@@ -404,20 +422,61 @@ class Gateway:
             spb.AckAlertsRequest(institution=caller.institution, up_to_cursor=up_to, request_id=request_id),
         )
 
-    def risk_alerts(
-        self, institution: str, after: int, connected: str, on_behalf_of: str
-    ) -> Iterator[spb.WatchAlertsResponse]:
-        """The institution's alerts; access is checked again before every batch is passed on."""
-        caller = self.admit(connected, on_behalf_of, institution or "institutions/-")
+    def risk_alerts(self, institution: str, after: int, connected: str, on_behalf_of: str) -> Iterator[AlertBatch]:
+        """The institution's alerts. Before every batch is passed on: access is checked again, each alert needs an
+        authorization for post-loan monitoring covering the items it rests on, and each is recorded in the log."""
+        caller = self._admitted("risk_alerts", connected, on_behalf_of, institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
         stop, responses = self.scoring.watch_alerts(caller.institution, after)
         try:
             for response in responses:
-                self.admit(connected, on_behalf_of, institution)
-                yield response
+                self._admitted("risk_alerts", connected, on_behalf_of, institution)
+                batch = AlertBatch(response.cursor)
+                for alert in response.alerts:
+                    authorization = self._alert_authorization(caller.requester, alert)
+                    if authorization:
+                        batch.alerts.append(alert)
+                        batch.receipts.append(self._record_alert(caller, connected, alert, authorization))
+                yield batch
         finally:
             stop()
+
+    def _alert_authorization(self, requester: str, alert: spb.Alert) -> str:
+        """The authorization an alert may be passed on under ("" if none): one for post-loan monitoring naming the
+        alert's items (as scoring asks when it sends it), which covers every one of them that needs an authorization.
+        An alert resting on no record needs one covering some non-public item, like any derived product."""
+        catalogue = self.sharing_list.items()
+        items = frozenset(r.item_code for r in alert.evidence)
+        gated = frozenset(c for c in items if (o := catalogue.get(c, (None, 0))[0]) is None or needs_authorization(o))
+        non_public = frozenset(c for c, (o, _) in catalogue.items() if o is not None and needs_authorization(o))
+        try:
+            decision = self.consent_cache.decide(requester, alert.enterprise, ALERT_PURPOSE, items or non_public)
+        except ConsentUnavailable:
+            raise unavailable("consent") from None
+        return decision.authorization if decision.allowed and gated <= decision.covered else ""
+
+    def _record_alert(self, caller: Caller, connected: str, alert: spb.Alert, authorization: str) -> tuple[int, str]:
+        digest = hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()
+        leaf = self.disclosure_log.record(
+            {
+                # A release like a derived product's, so the enterprise's self-query lists it too.
+                "type": "credit_report",
+                "product": "RiskAlert",
+                "decision": "ALLOW",
+                "caller": connected,
+                "platform": caller.platform,
+                "requester": caller.requester,
+                "enterprise": alert.enterprise[:80],
+                "purpose": ALERT_PURPOSE,
+                "released": ["risk_alert"],
+                "records": [r.record.rsplit("/", 1)[-1][:64] for r in alert.evidence][:200],
+                "authorization": authorization,
+                "alert_cursor": alert.cursor,
+                "payload_sha256": digest,
+            }
+        )
+        return leaf, digest
 
     # ---- objections ----------------------------------------------------------------------------------------------
 
@@ -425,7 +484,7 @@ class Gateway:
         institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
         if request.filer_kind == opb.FILER_KIND_INSTITUTION and not INSTITUTION_NAME.fullmatch(request.filer):
             raise invalid("objection.filer", "an institution filer must look like institutions/{id}")
-        caller = self.admit(connected, on_behalf_of, institution)
+        caller = self._admitted("FileObjection", connected, on_behalf_of, institution)
         if self.objection is None:
             raise unavailable("objection")
         relayed_request = opb.FileObjectionRequest()
@@ -434,7 +493,7 @@ class Gateway:
         return self.objection.file(relayed_request)
 
     def get_objection(self, name: str, connected: str, on_behalf_of: str) -> Any:
-        caller = self.admit(connected, on_behalf_of)
+        caller = self._admitted("GetObjection", connected, on_behalf_of)
         if self.objection is None:
             raise unavailable("objection")
         return self.objection.get(name, caller.platform)
@@ -442,7 +501,7 @@ class Gateway:
     # ---- relays --------------------------------------------------------------------------------------------------
 
     def relay_consent(self, method: str, request: object, connected: str, on_behalf_of: str) -> object:
-        self.admit(connected, on_behalf_of)
+        self._admitted(method, connected, on_behalf_of)
         return self.consent.relay(method, request)
 
 

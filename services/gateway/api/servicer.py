@@ -196,7 +196,11 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
         for batch in self.gateway.risk_alerts(
             request.institution, request.after_cursor, connected, request.on_behalf_of
         ):
-            yield pb.SubscribeRiskAlertsResponse(alerts=batch.alerts, cursor=batch.cursor)
+            yield pb.SubscribeRiskAlertsResponse(
+                alerts=batch.alerts,
+                cursor=batch.cursor,
+                receipts=[self._receipt(leaf, digest) for leaf, digest in batch.receipts],
+            )
 
     def AckRiskAlerts(self, request: pb.AckRiskAlertsRequest, context: grpc.ServicerContext) -> Any:
         connected = self._who(context, "AckRiskAlerts", "")

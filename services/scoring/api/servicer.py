@@ -140,6 +140,7 @@ def portrait(uscc: str, p: Portrait) -> pb.Portrait:
         positive_tags=[_tag(uscc, t) for t in p.positive],
         risk_tags=[_tag(uscc, t) for t in p.risks],
         coverage=p.coverage,
+        disputed=p.disputed,
     )
     for dimension, points in p.dimensions:
         d = out.dimensions.add(dimension=dimension)

@@ -32,6 +32,7 @@ class Portrait:
     risks: tuple[Tag, ...]
     dimensions: tuple[tuple[str, float | None], ...]
     coverage: float
+    disputed: bool
 
 
 def dimension_summary(model: Model, evaluation: Evaluation) -> tuple[tuple[str, float | None], ...]:
@@ -69,4 +70,6 @@ def portrait(model: Model, assessment: Assessment, evaluation: Evaluation | None
         risks=tuple(risks),
         dimensions=dimension_summary(model, shown),
         coverage=shown.coverage,
+        disputed=any(c.disputed for c in shown.contributions)
+        or any(r.in_dispute for tag in (*positive, *risks) for r in tag.evidence),
     )

@@ -5,6 +5,7 @@ self-query and quotas."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -390,6 +391,89 @@ def test_quota_per_platform_answers_resource_exhausted(node: Node, database_url:
         c.channel.close()
 
 
+def test_a_risk_alert_reaches_the_lender_under_monitoring_consent_with_its_receipt(
+    node: Node, database_url: str
+) -> None:
+    from creditnode.registry.v1 import records_pb2 as rec
+    from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    stub, e = node.callers["xian"].stub, node.enterprise
+    monitoring = grant(
+        node, "institutions/boc-xian", purpose="POST_LOAN_MONITORING", items=("COURT_ENFORCEMENT", "TAX_PAYMENT")
+    )
+    today = datetime.now(UTC)
+    granted = today - timedelta(days=10)
+    loan = sc.ReportLoanRequest(
+        loan_id=f"loan-{secrets.token_hex(4)}",
+        institution="institutions/boc-xian",
+        enterprise=e.name,
+        amount_yuan="300000.00",
+        term_months=12,
+        security=sc.LOAN_SECURITY_CREDIT,
+        granted_on=sc.CalendarDay(year=granted.year, month=granted.month, day=granted.day),
+        request_id=secrets.token_hex(8),
+    )
+
+    def loan_reported() -> bool:  # once scoring knows the enterprise
+        try:
+            return bool(stub.ReportLoan(gw.ReportLoanRequest(loan=loan), timeout=10).result.loan.name)
+        except grpc.RpcError:
+            return False
+
+    until(loan_reported, "the loan in scoring's register", timeout=60)
+    stream = stub.SubscribeRiskAlerts(gw.SubscribeRiskAlertsRequest(institution="institutions/boc-xian"), timeout=60)
+    assert not next(stream).alerts
+    ingested = rec_grpc.RecordIngestionServiceStub(node.registry.channel).IngestBatch(
+        rec.IngestBatchRequest(
+            records=[
+                rec.IngestRecord(
+                    sequence=1,
+                    item_code="COURT_ENFORCEMENT",
+                    source_record_id=f"enf-{secrets.token_hex(4)}",
+                    source_version=1,
+                    uscc=e.uscc,
+                    event_time=ts(today - timedelta(minutes=5)),
+                    fields={
+                        "case_number": rec.FieldValue(string_value="(2026)陕01执99号"),
+                        "filed_on": rec.FieldValue(
+                            date_value=sl.CalendarDate(year=today.year, month=today.month, day=today.day)
+                        ),
+                        "amount_yuan": rec.FieldValue(decimal_value="200000"),
+                        "status": rec.FieldValue(string_value="OPEN"),
+                    },
+                )
+            ]
+        ),
+        metadata=(("x-creditnode-department", "sx-court"),),
+    )
+    assert ingested.results[0].outcome == rec.RECORD_OUTCOME_ACCEPTED, ingested.results[0]
+    batch = next(r for r in stream if r.alerts)
+    stream.cancel()
+    assert len(batch.receipts) == len(batch.alerts)
+    alert, receipt = next(
+        (a, r) for a, r in zip(batch.alerts, batch.receipts, strict=True) if a.risk == "NEW_ENFORCEMENT"
+    )
+    assert alert.enterprise == e.name
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            entry = conn.execute(
+                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": receipt.leaf_index}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    payload = json.loads(entry)["payload"]
+    assert (payload["product"], payload["requester"], payload["enterprise"], payload["authorization"]) == (
+        "RiskAlert",
+        "institutions/boc-xian",
+        e.name,
+        monitoring,
+    )
+    assert payload["payload_sha256"] == receipt.payload_sha256
+    assert receipt.payload_sha256 == hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()
+
+
 def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(node: Node) -> None:
     from creditnode.objection.v1 import objection_service_pb2 as ob
     from creditnode.scoring.v1 import scoring_service_pb2 as sc
@@ -516,6 +600,11 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
     until(lambda: report(node, items=["REG_BASIC"]).records[0].in_dispute, "in-dispute stamp")
     for _ in range(3):
         assert all(r.in_dispute for r in report(node, items=["REG_BASIC"]).records)
+    # So is the portrait, which rests on that record (one request id: its retries spend no further use).
+    again = gw.GetPortraitRequest()
+    again.CopyFrom(portrait)
+    again.request_id = secrets.token_hex(8)
+    until(lambda: stub.GetPortrait(again, timeout=10).portrait.disputed, "portrait stamped in dispute", timeout=60)
 
     # The department delivers the corrected record and answers CORRECTED: the next report carries the correction,
     # unstamped, and xian (which received the disputed version) gets a correction notice.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -46,8 +47,10 @@ class FakeParticipants:
 class FakeConsentCache:
     def __init__(self) -> None:
         self.decision: CachedDecision | None = CachedDecision(False, cpb.DECISION_REASON_NO_AUTHORIZATION)
+        self.asked: list[tuple[str, str, str, frozenset[str]]] = []
 
     def decide(self, requester: str, enterprise: str, purpose: str, items: frozenset[str]) -> CachedDecision:
+        self.asked.append((requester, enterprise, purpose, items))
         if self.decision is None:
             raise ConsentUnavailable
         return self.decision
@@ -259,6 +262,16 @@ def test_errors_never_leak_a_value() -> None:
 class FakeScoring:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.alert_batches: list[Any] = []
+        self.stopped = False
+
+    def watch_alerts(self, institution: str, after_cursor: int) -> tuple[Any, Any]:
+        self.calls.append(("WatchAlerts", institution))
+
+        def stop() -> None:
+            self.stopped = True
+
+        return stop, iter(self.alert_batches)
 
     def call(self, method: str, request: Any) -> Any:
         from creditnode.scoring.v1 import scoring_service_pb2 as sc
@@ -346,3 +359,77 @@ def test_loans_are_reported_as_the_callers_institution_and_platform(gw: Gateway)
     )
     with pytest.raises(PermissionDenied):
         gw.report_loan(loan, "platforms/xian", "")
+
+
+def _alert(cursor: int, *items: str) -> Any:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    refs = [sc.RecordRef(record=f"{E}/records/r{cursor}-{i}", version=1, item_code=i) for i in items]
+    return sc.Alert(cursor=cursor, institution="institutions/boc", enterprise=E, risk="NEW_ENFORCEMENT", evidence=refs)
+
+
+def test_alerts_pass_only_under_a_monitoring_authorization_covering_their_items_each_recorded(gw: Gateway) -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = scoring = FakeScoring()  # type: ignore[assignment]
+    alerts = [_alert(1, "REG_BASIC", "TAX_PAYMENT"), _alert(2, "TAX_PAYMENT", "TAX_INVOICE"), _alert(3)]
+    scoring.alert_batches = [sc.WatchAlertsResponse(alerts=alerts, cursor=3), sc.WatchAlertsResponse(cursor=3)]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/m", frozenset({"TAX_PAYMENT"})
+    )
+    batches = list(gw.risk_alerts("institutions/boc", 0, "platforms/xian", ""))
+    # The opt-in item of alert 2 is not covered: withheld. Alert 3 rests on no record: the purpose's cover suffices.
+    assert [([a.cursor for a in b.alerts], b.cursor) for b in batches] == [([1, 3], 3), ([], 3)]
+    assert {purpose for _, _, purpose, _ in gw.consent_cache.asked} == {"POST_LOAN_MONITORING"}  # type: ignore[attr-defined]
+    assert gw.consent_cache.asked[0][3] == {"REG_BASIC", "TAX_PAYMENT"}  # type: ignore[attr-defined]
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert len(leaves) == 2
+    for alert, (leaf, digest) in zip(batches[0].alerts, batches[0].receipts, strict=True):
+        logged = leaves[leaf]
+        assert (logged["requester"], logged["enterprise"], logged["authorization"]) == (
+            "institutions/boc",
+            E,
+            "authorizations/m",
+        )
+        assert logged["alert_cursor"] == alert.cursor
+        assert (
+            logged["payload_sha256"]
+            == digest
+            == hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()
+        )
+    assert scoring.stopped
+
+
+def test_without_a_monitoring_authorization_no_alert_passes_and_without_consent_the_stream_fails(gw: Gateway) -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = scoring = FakeScoring()  # type: ignore[assignment]
+    scoring.alert_batches = [sc.WatchAlertsResponse(alerts=[_alert(1, "TAX_PAYMENT")], cursor=1)]
+    assert [(list(b.alerts), b.cursor) for b in gw.risk_alerts("institutions/boc", 0, "platforms/xian", "")] == [
+        ([], 1)
+    ]
+    assert gw.disclosure_log.leaves == []  # type: ignore[attr-defined]
+    gw.consent_cache.decision = None  # type: ignore[attr-defined] # the consent lease lapsed
+    with pytest.raises(Unavailable):
+        list(gw.risk_alerts("institutions/boc", 0, "platforms/xian", ""))
+
+
+def test_refused_relays_are_recorded_as_denials(gw: Gateway) -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    refusals = [
+        lambda: gw.report_loan(sc.ReportLoanRequest(institution="institutions/boc"), "platforms/ghost", ""),
+        lambda: gw.ack_alerts("institutions/boc", 1, "r", "platforms/ghost", ""),
+        lambda: list(gw.risk_alerts("institutions/boc", 0, "platforms/ghost", "")),
+        lambda: gw.get_objection("objections/o1", "platforms/ghost", ""),
+        lambda: gw.relay_consent("GrantAuthorization", object(), "platforms/ghost", ""),
+    ]
+    for refuse in refusals:
+        with pytest.raises(PermissionDenied):
+            refuse()
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["type"], leaf["decision"], leaf["caller"]) for leaf in leaves] == [
+        (method, "DENY", "platforms/ghost")
+        for method in ("ReportLoan", "AckAlerts", "risk_alerts", "GetObjection", "GrantAuthorization")
+    ]

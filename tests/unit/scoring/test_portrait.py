@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -44,3 +45,25 @@ def test_dimension_summaries_cover_every_dimension(model: Model, records: Record
     assert [d for d, _ in shown.dimensions] == list(model.dimensions)
     assert all(v is None or 0.0 <= v <= 100.0 for _, v in shown.dimensions)
     assert shown.model_version == "basic-v1"
+
+
+def test_a_portrait_resting_on_a_disputed_record_says_so(model: Model, records: Records) -> None:
+    cert = records.add(
+        "HONOR_HIGH_TECH", granted_on=date(2025, 1, 1), expires_on=date(2028, 1, 1), certificate_number="c"
+    )
+    assert not portrait(model, assess(model, records.items, AS_OF)).disputed
+    records.items[records.items.index(cert)] = replace(cert, in_dispute=True)
+    shown = portrait(model, assess(model, records.items, AS_OF))
+    assert [r.in_dispute for t in shown.positive if t.code == "HIGH_TECH" for r in t.evidence] == [True]
+    assert shown.disputed
+
+
+def test_a_portrait_whose_score_rests_on_a_disputed_record_says_so_without_a_tag(
+    model: Model, records: Records
+) -> None:
+    records.add("TAX_CREDIT_GRADE", year=2025, grade="A", in_dispute=True)
+    assessment = assess(model, records.items, AS_OF)
+    shown = portrait(model, assessment)
+    assert any(c.disputed for c in assessment.evaluation.contributions)
+    assert not any(r.in_dispute for t in (*shown.positive, *shown.risks) for r in t.evidence)
+    assert shown.disputed

@@ -340,12 +340,14 @@ class SubscribeRiskAlertsRequest(_message.Message):
     def __init__(self, institution: _Optional[str] = ..., after_cursor: _Optional[int] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
 
 class SubscribeRiskAlertsResponse(_message.Message):
-    __slots__ = ("alerts", "cursor")
+    __slots__ = ("alerts", "cursor", "receipts")
     ALERTS_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    RECEIPTS_FIELD_NUMBER: _ClassVar[int]
     alerts: _containers.RepeatedCompositeFieldContainer[_scoring_service_pb2.Alert]
     cursor: int
-    def __init__(self, alerts: _Optional[_Iterable[_Union[_scoring_service_pb2.Alert, _Mapping]]] = ..., cursor: _Optional[int] = ...) -> None: ...
+    receipts: _containers.RepeatedCompositeFieldContainer[DisclosureReceipt]
+    def __init__(self, alerts: _Optional[_Iterable[_Union[_scoring_service_pb2.Alert, _Mapping]]] = ..., cursor: _Optional[int] = ..., receipts: _Optional[_Iterable[_Union[DisclosureReceipt, _Mapping]]] = ...) -> None: ...
 
 class AckRiskAlertsRequest(_message.Message):
     __slots__ = ("institution", "up_to_cursor", "on_behalf_of", "request_id")

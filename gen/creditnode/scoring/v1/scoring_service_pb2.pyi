@@ -186,7 +186,7 @@ class DimensionSummary(_message.Message):
     def __init__(self, dimension: _Optional[str] = ..., points: _Optional[float] = ...) -> None: ...
 
 class Portrait(_message.Message):
-    __slots__ = ("enterprise", "model_version", "score", "grade", "discipline_flags", "positive_tags", "risk_tags", "dimensions", "coverage")
+    __slots__ = ("enterprise", "model_version", "score", "grade", "discipline_flags", "positive_tags", "risk_tags", "dimensions", "coverage", "disputed")
     ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +196,7 @@ class Portrait(_message.Message):
     RISK_TAGS_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    DISPUTED_FIELD_NUMBER: _ClassVar[int]
     enterprise: str
     model_version: str
     score: int
@@ -205,7 +206,8 @@ class Portrait(_message.Message):
     risk_tags: _containers.RepeatedCompositeFieldContainer[Tag]
     dimensions: _containers.RepeatedCompositeFieldContainer[DimensionSummary]
     coverage: float
-    def __init__(self, enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., positive_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., risk_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., dimensions: _Optional[_Iterable[_Union[DimensionSummary, _Mapping]]] = ..., coverage: _Optional[float] = ...) -> None: ...
+    disputed: bool
+    def __init__(self, enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., positive_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., risk_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., dimensions: _Optional[_Iterable[_Union[DimensionSummary, _Mapping]]] = ..., coverage: _Optional[float] = ..., disputed: _Optional[bool] = ...) -> None: ...
 
 class GetPortraitRequest(_message.Message):
     __slots__ = ("enterprise",)
