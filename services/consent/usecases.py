@@ -40,6 +40,7 @@ from services.consent.domain.signing import (
     verify,
 )
 from services.kit.errors import (
+    Aborted,
     DomainError,
     FailedPrecondition,
     InvalidArgument,
@@ -418,9 +419,15 @@ class Consent:
             auth = decision.authorization
             if not decision.allowed or auth is None:
                 return decision, False
-            if uow.authorizations.consume(auth, now):
-                uow.authorizations.add_use(Use(auth.id, now, q.items, q.request_id))
-                return decision, True
+            try:
+                if uow.authorizations.record_use(auth, Use(auth.id, now, q.items, q.request_id)):
+                    return decision, True
+            except Aborted:
+                # Another try of this request recorded the use first: this one is its retry.
+                retry = self._retry_in(uow, q)
+                if retry is None:
+                    raise
+                return retry, False
             candidates = self._candidates(uow, q)
         return decide(candidates, q.items, now, q.data_since), False
 

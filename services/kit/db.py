@@ -267,6 +267,18 @@ def translate_db_errors() -> Iterator[None]:
         raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
 
 
+def is_unique_clash(exc: BaseException) -> bool:
+    """A uniqueness clash: another writer stored the same key first, so a retry would find it (PostgreSQL's
+    unique_violation; SQLite's UNIQUE or PRIMARY KEY constraint)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23505")
+    return getattr(orig, "sqlite_errorcode", None) in (1555, 2067)  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+
+
 def _is_serialization_failure(exc: DBAPIError) -> bool:
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return sqlstate in {"40001", "40P01"}

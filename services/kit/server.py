@@ -19,7 +19,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import server_interceptor as otel_server_interceptor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
-from services.kit.errors import DomainError
+from services.kit.db import is_unique_clash
+from services.kit.errors import Aborted, DomainError
 from services.kit.logging import call_lines, current_call
 from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
@@ -119,6 +120,11 @@ def _finish(
     """Abort with the right status for ``exc`` (if any) and write the canonical line."""
     code = "OK"
     reason = ""
+    if exc is not None and not isinstance(exc, DomainError) and is_unique_clash(exc):
+        # A race the handler did not expect (two writers, one key): the other request won; a retry finds its result.
+        # The driver's message is not logged: it quotes the clashing key.
+        log.warning("unique_clash", method=method)
+        exc = Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent request won; retry")
     if isinstance(exc, DomainError):
         status = domain_error_status(exc)
         code, reason = grpc.StatusCode(status.code).name, exc.reason

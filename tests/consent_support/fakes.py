@@ -104,8 +104,8 @@ class MemoryAuthorizations:
         ]
         return found[-1] if found else None
 
-    def consume(self, authorization: Authorization, at: datetime) -> bool:
-        stored = self.d.authorizations[authorization.id]
+    def record_use(self, authorization: Authorization, use: Use) -> bool:
+        stored, at = self.d.authorizations[authorization.id], use.used_at
         period = stored.use_limit.period_index(stored.valid_from, at)
         ok = (
             stored.state is State.ACTIVE
@@ -114,10 +114,8 @@ class MemoryAuthorizations:
         )
         if ok:
             stored.uses = stored.uses.after_use(period, at)
+            self.d.uses.append(use)
         return ok
-
-    def add_use(self, use: Use) -> None:
-        self.d.uses.append(use)
 
     def use_by_request(self, authorization_id: str, request_id: str) -> Use | None:
         return next(

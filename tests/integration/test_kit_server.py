@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider
+from sqlalchemy.exc import IntegrityError
 
 from services.kit.client import make_channel
 from services.kit.errors import FailedPrecondition, PermissionDenied
@@ -80,6 +82,43 @@ def test_unexpected_exception_is_internal_without_details(servers: list[RunningS
     info = error_info(err.value)
     assert info is not None
     assert info.reason == "ERROR_REASON_UNSPECIFIED"
+
+
+def test_a_unique_clash_no_handler_caught_is_aborted_and_other_constraints_are_internal(
+    servers: list[RunningServer],
+) -> None:
+    def violate(statement: str) -> Handler:
+        def handler(_: bytes, __: grpc.ServicerContext) -> bytes:
+            db = sqlite3.connect(":memory:")
+            db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+            db.execute("INSERT INTO t VALUES ('61010319900307123X', 'a')")
+            try:
+                db.execute(statement)
+            except sqlite3.IntegrityError as exc:
+                raise IntegrityError(statement, None, exc) from exc
+            return b""
+
+        return handler
+
+    server = _serve(
+        "Clash",
+        {
+            "Unique": violate("INSERT INTO t VALUES ('61010319900307123X', 'b')"),
+            "NotNull": violate("INSERT INTO t VALUES ('k2', NULL)"),
+        },
+    )
+    servers.append(server)
+    for method, code, reason in [
+        ("Unique", grpc.StatusCode.ABORTED, "ERROR_REASON_CONCURRENT_MODIFICATION"),
+        ("NotNull", grpc.StatusCode.INTERNAL, "ERROR_REASON_UNSPECIFIED"),
+    ]:
+        with pytest.raises(grpc.RpcError) as err:
+            _call(server, "Clash", method)
+        assert err.value.code() == code
+        assert "61010319900307123X" not in (err.value.details() or "")
+        info = error_info(err.value)
+        assert info is not None
+        assert info.reason == reason
 
 
 def test_health_follows_readiness_checks(servers: list[RunningServer]) -> None:

@@ -88,14 +88,11 @@ class AuthorizationRepository(Protocol):
     def last_event_of(self, authorization_id: str, event_types: Sequence[EventType]) -> Event | None:
         """The latest history step of those types, or None."""
 
-    def consume(self, authorization: Authorization, at: datetime) -> bool:
-        """Atomically record one use if the authorization is still ACTIVE, valid at ``at`` and has a use left.
-
-        One conditional UPDATE: under concurrency at most ``max_uses`` calls (per period) return True.
+    def record_use(self, authorization: Authorization, use: Use) -> bool:
+        """Spend one use at ``use.used_at`` and record it, or neither: False when the authorization is no longer
+        ACTIVE, valid then and with a use left (under concurrency at most ``max_uses`` calls per period return True).
+        Raises Aborted when a concurrent try of the same request id recorded its use first.
         """
-
-    def add_use(self, use: Use) -> None:
-        """Record the use's details (after a successful ``consume``)."""
 
     def use_by_request(self, authorization_id: str, request_id: str) -> Use | None:
         """The use recorded under that request id, for idempotent retries."""

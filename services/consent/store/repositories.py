@@ -218,7 +218,18 @@ class SqlAuthorizations:
         ).first()
         return None if row is None else _to_event(row)
 
-    def consume(self, authorization: Authorization, at: datetime) -> bool:
+    def record_use(self, authorization: Authorization, use: Use) -> bool:
+        if not use.request_id:  # nothing to clash with
+            return self._consume(authorization, use.used_at) and self._add_use(use)
+        try:
+            # In a savepoint: a clash on the request id undoes this use alone, not the batch it shares a
+            # transaction with. PostgreSQL lets two tries of one request both find no use before either commits.
+            with self.session.begin_nested():
+                return self._consume(authorization, use.used_at) and self._add_use(use)
+        except IntegrityError as exc:
+            raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent try of this request won") from exc
+
+    def _consume(self, authorization: Authorization, at: datetime) -> bool:
         a = authorization
         period = a.use_limit.period_index(a.valid_from, at)
         if a.use_limit.kind is UseLimitKind.FREQUENCY:
@@ -246,7 +257,7 @@ class SqlAuthorizations:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    def add_use(self, use: Use) -> None:
+    def _add_use(self, use: Use) -> bool:
         self.session.execute(
             _U.insert().values(
                 authorization_id=use.authorization_id,
@@ -255,6 +266,7 @@ class SqlAuthorizations:
                 request_id=use.request_id,
             )
         )
+        return True
 
     def use_by_request(self, authorization_id: str, request_id: str) -> Use | None:
         row = self.session.execute(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
@@ -24,6 +24,7 @@ from services.consent.store.models import evidence_models
 from services.consent.store.repositories import SqlChangeFeed, cached_candidates, unit_of_work_factories
 from services.consent.usecases import CheckQuery, Consent
 from services.kit.db import make_engine, migrate, session_factories
+from services.kit.errors import DomainError
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
@@ -279,3 +280,34 @@ def test_expiry_sweep_and_nonce_purge(world: Any, tmp_path: Path) -> None:
     assert w.consent.expire_due() == 1
     assert w.consent.get(auth.id).state is State.EXPIRED
     assert w.consent.expire_due() == 0
+
+
+def test_two_tries_of_one_request_racing_for_a_use_record_one_use_and_both_are_allowed(
+    world: Any, engine: Engine
+) -> None:
+    """A client's retry racing its first try: both read "no use yet", then queue on the authorization's row."""
+    w = world
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
+    answers: list[Any] = []
+    locker = engine.connect()
+    locker.begin()  # on SQLite this alone holds every writer back
+    if engine.dialect.name == "postgresql":
+        locker.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": auth.id})
+    tries = [threading.Thread(target=lambda: answers.append(_try(w, "disclosure-9"))) for _ in range(2)]
+    for t in tries:
+        t.start()
+    threading.Event().wait(0.5)  # both are past the retry look-up and wait for the row
+    locker.rollback()
+    locker.close()
+    for t in tries:
+        t.join()
+    assert sorted(answers) == ["ALLOW", "ALLOW"]
+    assert w.consent.get(auth.id).uses.total == 1
+    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-9"]
+
+
+def _try(w: Any, request_id: str) -> str:
+    try:
+        return "ALLOW" if check(w, w.alice, consume=True, request_id=request_id).allowed else "DENY"
+    except DomainError as exc:
+        return exc.kind
