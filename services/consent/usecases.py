@@ -201,9 +201,13 @@ class Consent:
                 "valid_until: is already past",
                 {"field": "valid_until", "problem": "already past"},
             )
+        with self._reader() as uow:  # a retry gets its first result, whatever became of the requester since
+            replay = self._replayed(uow, req.enterprise, req.signature, signed)
+        if replay is not None:
+            return replay
         self._check_requester(req.requester)
         with self._writer() as uow:
-            replay = self._replayed(uow, req.enterprise, req.signature, signed)
+            replay = self._replayed(uow, req.enterprise, req.signature, signed)  # a first try racing this one
             if replay is not None:
                 return replay
             auth = Authorization(

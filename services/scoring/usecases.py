@@ -299,8 +299,11 @@ def _with_disputes(uow: ScoringUnitOfWork, uscc: str, stored: list[StoredEvaluat
 
 
 def get_evaluation(sc: Scoring, uscc: str) -> StoredEvaluation:
+    """The current evaluation of a registered enterprise. One the registry removed has none any more, as for
+    portraits and scenario scores; its history stays readable by name (objections and evidence refer to it)."""
     with sc.reader() as uow:
-        got = uow.evaluations.current(uscc)
+        state = uow.enterprises.get(uscc)
+        got = uow.evaluations.current(uscc) if state is not None and state.active else None
         if got is None:
             raise NotFound(
                 "ERROR_REASON_EVALUATION_NOT_FOUND",

@@ -190,6 +190,19 @@ def test_replayed_grant_returns_the_first_result_without_a_second_authorization(
     assert len(w.store.data.events) == 1
 
 
+def test_a_grant_retried_after_its_requester_lost_access_gets_its_first_result(w: World) -> None:
+    # The first try was recorded but its answer lost; meanwhile the bank was suspended. The retry is not a new grant.
+    req = w.alice.grant(BANK)
+    first = w.grant(req)
+    w.registry.add_requester(BANK, has_access=False)
+    again = w.grant(req)
+    assert again.receipt.digest == first.receipt.digest
+    assert reason_of(lambda: w.grant(w.alice.grant(BANK))) == (
+        "FAILED_PRECONDITION",
+        "ERROR_REASON_REQUESTER_NO_ACCESS",
+    )
+
+
 def test_replayed_pause_after_resume_does_not_pause_again(w: World) -> None:
     name = w.grant(w.alice.grant(BANK)).authorization.name
     pause = w.alice.pause(name)

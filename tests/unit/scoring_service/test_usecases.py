@@ -60,6 +60,20 @@ def test_an_unknown_enterprise_has_no_evaluation(world: World) -> None:
     assert err.value.reason == "ERROR_REASON_EVALUATION_NOT_FOUND"
 
 
+def test_an_enterprise_the_registry_removed_has_no_current_evaluation_but_keeps_its_history(world: World) -> None:
+    sc, _, _, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    evaluated = usecases.get_evaluation(sc, USCC)
+    usecases.on_enterprise(sc, USCC, "", False)
+    for current in (usecases.get_evaluation, usecases.get_portrait):
+        with pytest.raises(NotFound) as err:
+            current(sc, USCC)
+        assert err.value.reason == "ERROR_REASON_EVALUATION_NOT_FOUND"
+    assert usecases.evaluation_by_name(sc, USCC, evaluated.evaluation_id).evaluation == evaluated.evaluation
+    usecases.on_enterprise(sc, USCC, "xian", True)  # registered again
+    assert usecases.get_evaluation(sc, USCC).evaluation == evaluated.evaluation
+
+
 def test_a_replayed_record_change_is_processed_once(world: World) -> None:
     sc, store, records, _ = world
     usecases.on_enterprise(sc, USCC, "xian", True)
