@@ -72,7 +72,7 @@ class _DisclosuresNotConfigured:
     def has_received(self, recipient: Recipient, enterprise: str, before: Any) -> bool:
         raise self._fail()
 
-    def recipients_since(self, enterprise: str, item: str, since: Any, until: Any) -> list[Recipient]:
+    def recipients(self, enterprise: str, item: str, until: Any, record_id: str | None = None) -> list[Recipient]:
         raise self._fail()
 
 

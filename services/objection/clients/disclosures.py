@@ -58,6 +58,16 @@ def _items(payload: dict[str, Any]) -> list[str]:
     return [i for i in items if isinstance(i, str)] if isinstance(items, list) else []
 
 
+def _released_record(payload: dict[str, Any], record_id: str) -> bool:
+    """Whether the release included the record. A leaf lists at most RECORDS_LISTED record ids: past that, every
+    release of the item counts (a notice too many rather than one missing)."""
+    records = payload.get("records")
+    if not isinstance(records, list):
+        return True
+    # The leaf names records by id; an objection by name ("enterprises/{uscc}/records/{id}").
+    return record_id.rsplit("/", 1)[-1] in records or len(records) >= RECORDS_LISTED
+
+
 class GrpcDisclosureLog:
     """Reads who received what from the gateway's evidence log."""
 
@@ -95,11 +105,13 @@ class GrpcDisclosureLog:
             _requester(p) == recipient.id and _about(p, enterprise) and _items(p) for p in self._payloads(None, before)
         )
 
-    def recipients_since(self, enterprise: str, item: str, since: datetime, until: datetime) -> list[Recipient]:
+    def recipients(self, enterprise: str, item: str, until: datetime, record_id: str | None = None) -> list[Recipient]:
         seen: dict[Recipient, None] = {}
         # end_time is exclusive at the log; the domain's window is inclusive of ``until``.
-        for p in self._payloads(since, until + _EPSILON):
+        for p in self._payloads(None, until + _EPSILON):
             if not _about(p, enterprise) or item not in _items(p):
+                continue
+            if record_id is not None and not _released_record(p, record_id):
                 continue
             recipient = _recipient(_requester(p))
             if recipient is not None:
@@ -108,3 +120,5 @@ class GrpcDisclosureLog:
 
 
 _EPSILON = timedelta(microseconds=1)
+# The gateway lists at most this many record ids in one disclosure leaf.
+RECORDS_LISTED = 200

@@ -645,16 +645,15 @@ class Objection:
         self._status = ObjectionStatus.RESOLVED
         self._resolved_at = at
         on_time = self.handling_due.is_met_by(at)
-        changes_by_item: dict[str, list[NoticeChange]] = {}
+        notices: dict[Recipient, list[NoticeChange]] = {}
         for line in self._lines:
             assert line.outcome is not None
             change = NoticeChange(line.target, line.item, line.outcome, line.corrected_version)
-            changes_by_item.setdefault(line.item, []).append(change)
-        notices: dict[Recipient, list[NoticeChange]] = {}
-        for item, changes in changes_by_item.items():
-            # "Since the objection was filed": from the platform's receipt, the earliest moment anyone knew.
-            for recipient in disclosures.recipients_since(self.enterprise, item, since=self.received_at, until=at):
-                notices.setdefault(recipient, []).extend(changes)
+            # Everyone who received the disputed record (or evaluation) holds what was disputed, however long before
+            # the objection they received it.
+            record_id = line.target.record_id if isinstance(line.target, RecordRef) else None
+            for recipient in disclosures.recipients(self.enterprise, line.item, until=at, record_id=record_id):
+                notices.setdefault(recipient, []).append(change)
         # Only a correction changes what the evaluation rests on; re-evaluating after an upheld or unverifiable
         # outcome would make a new evaluation without the mark and statement the outcome attached.
         if any(line.outcome is Outcome.CORRECTED for line in self._lines):

@@ -65,8 +65,11 @@ class DisclosureLog(Protocol):
     def has_received(self, recipient: Recipient, enterprise: str, before: datetime) -> bool:
         """Whether ``recipient`` received any data about ``enterprise`` before ``before``."""
 
-    def recipients_since(self, enterprise: str, item: str, since: datetime, until: datetime) -> Iterable[Recipient]:
-        """Every platform or institution that received ``item`` of ``enterprise`` in [since, until]; no repeats."""
+    def recipients(
+        self, enterprise: str, item: str, until: datetime, record_id: str | None = None
+    ) -> Iterable[Recipient]:
+        """Every platform or institution that received ``item`` of ``enterprise`` up to ``until`` (inclusive); with
+        ``record_id``, only releases that included that record. No repeats."""
 
 
 class OpenDisputes(Protocol):

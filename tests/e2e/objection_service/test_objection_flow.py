@@ -41,6 +41,7 @@ from tests.registry_helpers import RegistryClient, ts
 
 TAX = "departments/sx-tax"
 BANK = "institutions/bank-a"
+OTHER_BANK = "institutions/bank-b"
 # The platform received the objections an hour before the test: well within clock 1.
 RECEIVED = datetime.now(UTC) - timedelta(hours=1)
 
@@ -70,14 +71,17 @@ class DisclosureLog:
             )
         )
 
-    def disclose(self, recipient: str, uscc: str, items: list[str]) -> None:
-        payload = {
+    def disclose(self, recipient: str, uscc: str, items: list[str], records: list[str] | None = None) -> None:
+        """A leaf as the gateway writes it; ``records`` are record names (the leaf keeps their ids)."""
+        payload: dict[str, Any] = {
             "type": "credit_report",
             "decision": "ALLOW",
             "requester": recipient,
             "enterprise": f"enterprises/{uscc}",
             "released": items,
         }
+        if records is not None:
+            payload["records"] = [name.rsplit("/", 1)[-1] for name in records]
         self.log.append(LeafKind.DISCLOSURE, payload)
 
     def close(self) -> None:
@@ -170,7 +174,10 @@ def test_a_correction_flows_from_filing_to_the_registry_and_to_recipients(node: 
     other, _ = client.enterprise(platform.name)
     record = _ingest(client, tax_record(acme.uscc, 1))
     foreign = _ingest(client, tax_record(other.uscc, 2))
-    disclosures.disclose(BANK, acme.uscc, ["TAX_PAYMENT"])
+    neighbour = _ingest(client, tax_record(acme.uscc, 3))
+    # Before the objection: BANK received the record to be disputed, OTHER_BANK only another one of the same item.
+    disclosures.disclose(BANK, acme.uscc, ["TAX_PAYMENT"], [record, neighbour])
+    disclosures.disclose(OTHER_BANK, acme.uscc, ["TAX_PAYMENT"], [neighbour])
 
     filer = f"enterprises/{acme.uscc}"
     filed = _file(
@@ -284,6 +291,7 @@ def test_a_correction_flows_from_filing_to_the_registry_and_to_recipients(node: 
     notices = objections.ListCorrectionNotices(ob.ListCorrectionNoticesRequest(recipient=BANK)).notices
     assert [n.objection for n in notices] == [name]
     assert notices[0].changes[0].outcome == ob.OUTCOME_CORRECTED
+    assert not objections.ListCorrectionNotices(ob.ListCorrectionNoticesRequest(recipient=OTHER_BANK)).notices
 
     # The timeline is the enterprise's and the platform's to read, nobody else's.
     timeline = objections.GetObjection(ob.GetObjectionRequest(name=name, requester=filer)).objection.timeline

@@ -94,7 +94,7 @@ def test_every_timeline_step_is_evidence_without_reasons_text(db: Db) -> None:
 
 def test_answering_appends_to_the_timeline_and_frees_the_open_target(db: Db) -> None:
     world = World()
-    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12))
+    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12), world.tax_record.record_id)
     filed = _file(db, world)
     with db.reader() as uow:
         before = uow.session.scalar(select(func.count()).select_from(TimelineRow))

@@ -95,6 +95,7 @@ class Disclosure:
     enterprise: str
     item: str
     at: datetime
+    record_id: str | None = None  # None: a derived product, which names no record
 
 
 class FakeDisclosures:
@@ -103,16 +104,22 @@ class FakeDisclosures:
     def __init__(self) -> None:
         self.log: list[Disclosure] = []
 
-    def disclose(self, recipient: Recipient, enterprise: str, item: str, at: datetime) -> None:
-        self.log.append(Disclosure(recipient, enterprise, item, at))
+    def disclose(
+        self, recipient: Recipient, enterprise: str, item: str, at: datetime, record_id: str | None = None
+    ) -> None:
+        self.log.append(Disclosure(recipient, enterprise, item, at, record_id))
 
     def has_received(self, recipient: Recipient, enterprise: str, before: datetime) -> bool:
         return any(d.recipient == recipient and d.enterprise == enterprise and d.at < before for d in self.log)
 
-    def recipients_since(self, enterprise: str, item: str, since: datetime, until: datetime) -> Iterator[Recipient]:
+    def recipients(
+        self, enterprise: str, item: str, until: datetime, record_id: str | None = None
+    ) -> Iterator[Recipient]:
         seen: list[Recipient] = []
         for d in self.log:
-            if d.enterprise == enterprise and d.item == item and since <= d.at <= until and d.recipient not in seen:
+            if (d.enterprise, d.item) != (enterprise, item) or d.at > until or d.recipient in seen:
+                continue
+            if record_id is None or d.record_id == record_id:
                 seen.append(d.recipient)
         return iter(seen)
 

@@ -228,17 +228,20 @@ def test_statements_only_by_the_enterprise_on_upheld_or_unverifiable_targets(wor
 # --- resolution --------------------------------------------------------------------------------------------------
 
 
-def test_resolution_requests_reevaluation_and_notifies_every_recipient_since_filing(world: World) -> None:
+def test_resolution_requests_reevaluation_and_notifies_everyone_who_received_a_disputed_record(world: World) -> None:
     log = world.disclosures
     bank_b = Recipient(RecipientKind.INSTITUTION, "institutions/bank-b")
-    log.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 1))  # before filing: no notice
-    log.disclose(platform(), ACME, "tax.arrears", cst(2025, 3, 10, 12))  # after receipt, before forward
-    log.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 12))
-    log.disclose(bank(), ACME, "market.penalty", cst(2025, 3, 13))
-    log.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 13))  # the same recipient twice: one notice
-    log.disclose(bank_b, OTHER, "tax.arrears", cst(2025, 3, 12))  # another enterprise
-    log.disclose(bank_b, ACME, "court.judgment", cst(2025, 3, 12))  # an item not disputed
-    log.disclose(bank_b, ACME, "tax.arrears", cst(2025, 3, 20))  # after resolution
+    bank_c = Recipient(RecipientKind.INSTITUTION, "institutions/bank-c")
+    tax, market = world.tax_record.record_id, world.market_record.record_id
+    log.disclose(bank_c, ACME, "tax.arrears", cst(2025, 1, 5), tax)  # long before the objection: noticed too
+    log.disclose(platform(), ACME, "tax.arrears", cst(2025, 3, 10, 12), tax)  # after receipt, before forward
+    log.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 12), tax)
+    log.disclose(bank(), ACME, "market.penalty", cst(2025, 3, 13), market)
+    log.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 13), tax)  # the same recipient twice: one notice
+    log.disclose(bank_b, OTHER, "tax.arrears", cst(2025, 3, 12), tax)  # another enterprise
+    log.disclose(bank_b, ACME, "court.judgment", cst(2025, 3, 12), "judgment-1")  # an item not disputed
+    log.disclose(bank_b, ACME, "tax.arrears", cst(2025, 3, 12), "another-tax-record")  # not the disputed record
+    log.disclose(bank_b, ACME, "tax.arrears", cst(2025, 3, 20), tax)  # after resolution
 
     objection = world.file(records=(world.tax_record, world.market_record))
     world.records.add(world.tax_record.record_id, 2, ACME, "tax.arrears", TAX)
@@ -254,7 +257,7 @@ def test_resolution_requests_reevaluation_and_notifies_every_recipient_since_fil
     notices = {e.recipient: e.changes for e in events if isinstance(e, CorrectionNoticeDue)}
     tax_change = NoticeChange(world.tax_record, "tax.arrears", Outcome.CORRECTED, 2)
     market_change = NoticeChange(world.market_record, "market.penalty", Outcome.UPHELD, None)
-    assert notices == {platform(): (tax_change,), bank(): (tax_change, market_change)}
+    assert notices == {bank_c: (tax_change,), platform(): (tax_change,), bank(): (tax_change, market_change)}
     resolved = [e for e in events if isinstance(e, ObjectionResolved)]
     assert [(e.platform, e.enterprise, e.handled_on_time) for e in resolved] == [(world.command().platform, ACME, True)]
     assert objection.timeline[-1].kind is TimelineKind.RESOLVED

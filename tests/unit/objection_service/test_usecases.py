@@ -135,7 +135,7 @@ def test_a_department_not_routed_is_refused_alike_for_a_missing_objection(world:
 
 
 def test_a_correction_resolves_notifies_recipients_and_frees_the_record(world: World, store: Store) -> None:
-    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12))
+    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12), world.tax_record.record_id)
     objection = _file(world, store)
     corrected = world.records.add("rec-tax-1", 2, ACME, "tax.arrears", TAX)
     done = usecases.answer(
