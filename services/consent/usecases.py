@@ -140,6 +140,10 @@ class Consent:
         """The first outcome when this exact signed request was seen; refused when the nonce signed something else."""
         record = uow.nonces.get(enterprise, signature.nonce)
         if record is None:
+            # Not seen, or seen and swept: the sweeper may purge a nonce once its window has ended, even while a
+            # request that passed the window check on arrival is still being handled. Only a request whose window
+            # still holds now, after the look-up, is new.
+            check_window(signature.signed_at, self._clock(), self._window)
             return None
         if record.request_digest != hashlib.sha256(signed).digest():
             raise Unauthenticated("ERROR_REASON_NONCE_REUSED", "the nonce was already used for another request")

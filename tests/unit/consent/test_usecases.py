@@ -214,6 +214,22 @@ def test_replayed_pause_after_resume_does_not_pause_again(w: World) -> None:
     assert w.check(w.alice).allowed
 
 
+def test_a_replay_whose_nonce_is_swept_while_it_is_handled_is_stale_not_new(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    signed_at = w.clock.at
+    pause = w.alice.pause(name, signed_at=signed_at)
+    w.change(Action.PAUSE, pause)
+    w.change(Action.RESUME, w.alice.resume(name))
+    # The replay passes the window check on arrival, a moment before the window ends; the sweeper then purges its
+    # nonce (the window has ended) before the replay looks it up. It must not pause a second time.
+    edge = signed_at + timedelta(minutes=5) - timedelta(seconds=1)
+    readings = iter([edge])
+    w.consent._clock = lambda: next(readings, edge + timedelta(seconds=2))
+    w.store.data.nonces.clear()
+    assert reason_of(lambda: w.change(Action.PAUSE, pause)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_STALE")
+    assert w.consent.get(name.rsplit("/", 1)[-1]).state is State.ACTIVE
+
+
 def test_nonce_reused_for_another_request_is_refused(w: World) -> None:
     w.grant(w.alice.grant(BANK, nonce="n" * 20))
     again = w.alice.grant(PLATFORM, nonce="n" * 20)
