@@ -154,9 +154,12 @@ class Gateway:
             "request_id": request_id[:64],
         }
         try:
-            self.disclosure_log.record(payload)
+            leaf = self.disclosure_log.record(payload)
         except DomainError:
             log.error("denial_not_recorded", method=method, reason=exc.reason)
+            return
+        if leaf >= 0:  # the refusal's receipt travels in its ErrorInfo, as a release's in its response
+            exc.metadata["receipt_leaf_index"] = str(leaf)
 
     def _admitted(self, method: str, connected: str, on_behalf_of: str, institution: str = "") -> Caller:
         """``admit`` for the calls that read no record themselves: a refusal is recorded all the same."""

@@ -98,6 +98,31 @@ def serves(node: Node, requester: str, item: str, caller: str = "xian", **kw: ob
         return False
 
 
+def test_a_refusal_carries_the_receipt_of_its_denial_leaf(node: Node, database_url: str) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        node.callers["xian"].stub.GetCreditReport(
+            gw.GetCreditReportRequest(enterprise=node.enterprise.name, purpose="pre loan"), timeout=10
+        )
+    info = error_info(err.value)
+    assert info is not None
+    assert (err.value.code(), info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            entry = conn.execute(
+                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"),
+                {"i": int(info.metadata["receipt_leaf_index"])},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    payload = json.loads(entry)["payload"]
+    assert (payload["decision"], payload["reason"], payload["caller"]) == (
+        "DENY",
+        "ERROR_REASON_INVALID_FIELD",
+        "platforms/xian",
+    )
+
+
 def test_permission_matrix_platform_institution_and_proxy(node: Node) -> None:
     # No authorization: public only, masked; nothing non-public; the commercial secret never.
     resp = report(node)

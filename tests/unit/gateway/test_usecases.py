@@ -132,10 +132,12 @@ def q(**kw: Any) -> ReportQuery:
 
 
 def test_unauthorized_platform_reads_nothing_and_the_denial_is_logged(gw: Gateway) -> None:
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as first:
         gw.credit_report(q(), "platforms/ghost")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as second:
         gw.credit_report(q(enterprise="enterprises/does-not-exist"), "platforms/ghost")  # permission before existence
+    # Each refusal carries its receipt, as a release does.
+    assert [e.value.metadata["receipt_leaf_index"] for e in (first, second)] == ["0", "1"]
     assert gw.registry.reads == []  # type: ignore[attr-defined]
     assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY", "DENY"]  # type: ignore[attr-defined]
 
