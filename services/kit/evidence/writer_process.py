@@ -96,7 +96,10 @@ class ProcessWriter:
         self._start_timeout = start_timeout
         self._pending: dict[int, Future[StoredLeaf]] = {}
         self._seq = itertools.count()
-        self._lock = threading.Lock()
+        # Two locks: a sender blocked on a full pipe must never keep the reader from taking answers off the other
+        # direction (the child would block sending them, and stop reading).
+        self._lock = threading.Lock()  # _pending, _open, _conn
+        self._send_lock = threading.Lock()  # writes to the pipe
         self._closing = threading.Event()
         self._conn, self._proc = self._spawn()
         self._open = True
@@ -131,11 +134,14 @@ class ProcessWriter:
                 raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence writer is restarting")
             seq = next(self._seq)
             self._pending[seq] = future
-            try:
-                self._conn.send((seq, kind.value, payload))
-            except OSError:  # the child is gone; the reader thread fails the others and restarts it
-                del self._pending[seq]
-                raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence writer is restarting") from None
+            conn = self._conn
+        try:
+            with self._send_lock:
+                conn.send((seq, kind.value, payload))
+        except OSError:  # that child is gone; the reader thread fails what waits on it and starts another
+            with self._lock:
+                self._pending.pop(seq, None)
+            raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence writer is restarting") from None
 
     def _run(self) -> None:
         while True:
@@ -143,7 +149,8 @@ class ProcessWriter:
             with self._lock:
                 self._open = False
                 lost, self._pending = list(self._pending.values()), {}
-            self._conn.close()
+            with self._send_lock:
+                self._conn.close()
             if lost:
                 log.error("evidence_writer_lost", origin=self._settings.origin, waiting=len(lost))
             for future in lost:
@@ -163,7 +170,7 @@ class ProcessWriter:
             for seq, outcome in answers:
                 with self._lock:
                     future = self._pending.pop(seq)
-                if not future.set_running_or_notify_cancel():
+                if not future.set_running_or_notify_cancel():  # the caller cancelled it
                     continue
                 if isinstance(outcome, tuple):
                     cls, reason, message, metadata = outcome
@@ -181,11 +188,13 @@ class ProcessWriter:
             except Unavailable:
                 continue
             with self._lock:
-                if self._closing.is_set():  # close() came meanwhile: this child is not wanted
-                    conn.send(None)
-                    proc.join(self._start_timeout)
-                    return False
-                self._conn, self._proc, self._open = conn, proc, True
+                wanted = not self._closing.is_set()  # close() may have come meanwhile
+                if wanted:
+                    self._conn, self._proc, self._open = conn, proc, True
+            if not wanted:
+                conn.send(None)
+                proc.join(self._start_timeout)
+                return False
             log.info("evidence_writer_restarted", origin=self._settings.origin)
             return True
         return False
@@ -194,9 +203,10 @@ class ProcessWriter:
         """What was queued commits first; then the child ends."""
         with self._lock:
             self._closing.set()
-            if self._open:
-                with contextlib.suppress(OSError):  # already gone: nothing is left to commit
-                    self._conn.send(None)
+            conn = self._conn if self._open else None
+        if conn is not None:
+            with self._send_lock, contextlib.suppress(OSError):  # already gone: nothing is left to commit
+                conn.send(None)
         self._proc.join(timeout)
         if self._proc.is_alive():
             self._proc.kill()

@@ -172,3 +172,25 @@ def test_close_commits_what_was_queued_and_ends_the_writer_process(make_log: Cal
     with pytest.raises(Unavailable) as err:
         log.append(LeafKind.DISCLOSURE, _disclosure(6))
     assert err.value.reason == "ERROR_REASON_EVIDENCE_LOG_CLOSED"
+
+
+def test_large_leaves_from_many_threads_at_once_all_commit(make_log: Callable[..., EvidenceLog]) -> None:
+    # More bytes in flight than a pipe holds in each direction: a sender waiting for room must never keep the
+    # answers from being read, or the child, blocked sending them, would stop reading (and everyone would wait).
+    log = make_log(max_batch=32)
+    hashes = [f"{i:064x}" for i in range(200)]
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def work(t: int) -> None:
+        for i in range(4):
+            leaf = log.append(LeafKind.DISCLOSURE, {"request": f"req-{t}-{i}", "record_sha256": hashes}, timeout=120)
+            with lock:
+                done.append(leaf.index)
+
+    threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert sorted(done) == list(range(64 * 4))
