@@ -54,15 +54,27 @@ def test_domain_error_becomes_status_with_one_error_info(servers: list[RunningSe
     def illegal(_: bytes, __: grpc.ServicerContext) -> bytes:
         raise FailedPrecondition("ERROR_REASON_ILLEGAL_TRANSITION", "cannot", {"from": "REJECTED"})
 
-    server = _serve("Errors", {"Deny": deny, "Illegal": illegal})
+    _assert_refusals(
+        servers,
+        "Errors",
+        {
+            "Deny": (deny, grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_PERMISSION_DENIED"),
+            "Illegal": (illegal, grpc.StatusCode.FAILED_PRECONDITION, "ERROR_REASON_ILLEGAL_TRANSITION"),
+        },
+    )
+
+
+def _assert_refusals(
+    servers: list[RunningServer], service: str, methods: dict[str, tuple[Handler, grpc.StatusCode, str]]
+) -> None:
+    """Serve the methods; each fails with its code and one creditnode ErrorInfo of its reason, no personal number."""
+    server = _serve(service, {m: handler for m, (handler, _, _) in methods.items()})
     servers.append(server)
-    for method, code, reason in [
-        ("Deny", grpc.StatusCode.PERMISSION_DENIED, "ERROR_REASON_PERMISSION_DENIED"),
-        ("Illegal", grpc.StatusCode.FAILED_PRECONDITION, "ERROR_REASON_ILLEGAL_TRANSITION"),
-    ]:
+    for method, (_, code, reason) in methods.items():
         with pytest.raises(grpc.RpcError) as err:
-            _call(server, "Errors", method)
+            _call(server, service, method)
         assert err.value.code() == code
+        assert "61010319900307123X" not in (err.value.details() or "")
         info = error_info(err.value)
         assert info is not None
         assert info.reason == reason
@@ -100,25 +112,15 @@ def test_a_unique_clash_no_handler_caught_is_aborted_and_other_constraints_are_i
 
         return handler
 
-    server = _serve(
+    unique, not_null = "INSERT INTO t VALUES ('61010319900307123X', 'b')", "INSERT INTO t VALUES ('k2', NULL)"
+    _assert_refusals(
+        servers,
         "Clash",
         {
-            "Unique": violate("INSERT INTO t VALUES ('61010319900307123X', 'b')"),
-            "NotNull": violate("INSERT INTO t VALUES ('k2', NULL)"),
+            "Unique": (violate(unique), grpc.StatusCode.ABORTED, "ERROR_REASON_CONCURRENT_MODIFICATION"),
+            "NotNull": (violate(not_null), grpc.StatusCode.INTERNAL, "ERROR_REASON_UNSPECIFIED"),
         },
     )
-    servers.append(server)
-    for method, code, reason in [
-        ("Unique", grpc.StatusCode.ABORTED, "ERROR_REASON_CONCURRENT_MODIFICATION"),
-        ("NotNull", grpc.StatusCode.INTERNAL, "ERROR_REASON_UNSPECIFIED"),
-    ]:
-        with pytest.raises(grpc.RpcError) as err:
-            _call(server, "Clash", method)
-        assert err.value.code() == code
-        assert "61010319900307123X" not in (err.value.details() or "")
-        info = error_info(err.value)
-        assert info is not None
-        assert info.reason == reason
 
 
 def test_health_follows_readiness_checks(servers: list[RunningServer]) -> None:

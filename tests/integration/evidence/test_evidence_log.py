@@ -142,8 +142,13 @@ def test_a_lone_append_commits_in_the_callers_thread_and_company_goes_to_the_wri
     assert log.verify().ok
 
 
-def test_many_threads_appending_get_distinct_indices_and_a_valid_log(make_log: Callable[..., EvidenceLog]) -> None:
-    log = make_log(max_batch=8)
+@pytest.mark.parametrize("separate_process", [False, True], ids=["writer-thread", "writer-process"])
+def test_many_threads_appending_get_distinct_indices_and_a_valid_log(
+    make_log: Callable[..., EvidenceLog], separate_process: bool
+) -> None:
+    log = make_log(max_batch=8, separate_process=separate_process)
+    writer_threads = [t for t in threading.enumerate() if t.name == f"evidence-writer-{ORIGIN}"]
+    assert len(writer_threads) == (0 if separate_process else 1)
     results: list[StoredLeaf] = []
     lock = threading.Lock()
 
@@ -160,7 +165,7 @@ def test_many_threads_appending_get_distinct_indices_and_a_valid_log(make_log: C
         t.join()
     assert sorted(r.index for r in results) == list(range(120))
     stored = {leaf.index: leaf for leaf in log.list_leaves(LeafFilter(), None, 1000)}
-    assert all(stored[r.index].entry_json == r.entry_json for r in results)
+    assert all((stored[r.index].entry_json, stored[r.index].leaf_hash) == (r.entry_json, r.leaf_hash) for r in results)
     log.signed_tree_head(fresh=True)
     report = log.verify()
     assert report.ok, report.problems

@@ -1,5 +1,6 @@
 """The evidence log's writer in a child process, on a real database: durable answers, a failing batch, a killed
-child replaced without losing an acknowledged leaf, and an orderly close."""
+child replaced without losing an acknowledged leaf, an orderly close, a full pipe (concurrent appends from many threads:
+``test_evidence_log``, for both writers)."""
 
 from __future__ import annotations
 
@@ -62,33 +63,6 @@ def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.02)
-
-
-def test_appends_from_many_threads_are_committed_by_the_writer_process(make_log: Callable[..., EvidenceLog]) -> None:
-    log = make_log(max_batch=8)
-    assert _writer().is_alive()
-    assert not [t for t in threading.enumerate() if t.name.startswith("evidence-writer")]  # no writer thread here
-    results: list[StoredLeaf] = []
-    lock = threading.Lock()
-
-    def work(t: int) -> None:
-        for i in range(15):
-            leaf = log.append(LeafKind.DISCLOSURE, _disclosure(t * 100 + i))
-            with lock:
-                results.append(leaf)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(r.index for r in results) == list(range(120))
-    stored = {leaf.index: leaf for leaf in log.list_leaves(LeafFilter(), None, 1000)}
-    assert all(stored[r.index].entry_json == r.entry_json and stored[r.index].leaf_hash == r.leaf_hash for r in results)
-    log.signed_tree_head(fresh=True)
-    report = log.verify()
-    assert report.ok, report.problems
-    assert report.tree_size == 120
 
 
 def test_an_append_is_answered_only_once_its_leaf_is_committed(
