@@ -185,14 +185,9 @@ def build(
     if settings.gateway_audit:
         key = load_or_create_node_key(settings.evidence_key_file or settings.var_dir / "gateway-evidence.key")
         # The writer gets a process of its own: beside the request threads it waited for the interpreter lock after
-        # every statement. There a batch commits as soon as the previous one has (a lingering wait only added latency).
+        # every statement.
         evidence = EvidenceLog(
-            runtime.engine,
-            evidence_models,
-            origin=ORIGIN,
-            key=key,
-            separate_process=settings.evidence_writer_process,
-            linger=0.0 if settings.evidence_writer_process else 0.001,
+            runtime.engine, evidence_models, origin=ORIGIN, key=key, separate_process=settings.evidence_writer_process
         ).start()
         disclosure_log = EvidenceDisclosureLog(evidence)
     else:

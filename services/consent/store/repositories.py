@@ -220,17 +220,17 @@ class SqlAuthorizations:
 
     def record_use(self, authorization: Authorization, use: Use) -> bool:
         if not use.request_id:  # nothing to clash with
-            return self._consume(authorization, use.used_at) and self._add_use(use)
+            return self._spend(authorization, use)
         try:
             # In a savepoint: a clash on the request id undoes this use alone, not the batch it shares a
             # transaction with. PostgreSQL lets two tries of one request both find no use before either commits.
             with self.session.begin_nested():
-                return self._consume(authorization, use.used_at) and self._add_use(use)
+                return self._spend(authorization, use)
         except IntegrityError as exc:
             raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent try of this request won") from exc
 
-    def _consume(self, authorization: Authorization, at: datetime) -> bool:
-        a = authorization
+    def _spend(self, authorization: Authorization, use: Use) -> bool:
+        a, at = authorization, use.used_at
         period = a.use_limit.period_index(a.valid_from, at)
         if a.use_limit.kind is UseLimitKind.FREQUENCY:
             has_use = or_(_A.c.period_index != period, _A.c.period_uses < _A.c.max_uses)
@@ -255,9 +255,8 @@ class SqlAuthorizations:
                 last_use_at=at,
             )
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
-
-    def _add_use(self, use: Use) -> bool:
+        if getattr(result, "rowcount", 0) != 1:
+            return False
         self.session.execute(
             _U.insert().values(
                 authorization_id=use.authorization_id,

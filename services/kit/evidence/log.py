@@ -139,7 +139,7 @@ class EvidenceLog:
         self._stop_publisher = threading.Event()
         self._writer: threading.Thread | None = None
         # The writer in a child process (see ``writer_process``), for a service whose request threads keep the
-        # interpreter lock busy. Its leaves take the real clock, not ``clock``.
+        # interpreter lock busy. Its leaves take the real clock, not ``clock``; it does not linger.
         self._separate_process = separate_process
         self._process_writer: ProcessWriter | None = None
         self._publisher: threading.Thread | None = None
@@ -205,7 +205,6 @@ class EvidenceLog:
             synchronous,
             self.origin,
             self.max_batch,
-            self.linger,
         )
 
     # ---- appends ------------------------------------------------------------------------------------------------
