@@ -27,15 +27,14 @@ class EvidenceDisclosureLog:
         return self.log.healthy()
 
     def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
-        """Every DISCLOSURE leaf about ``enterprise``, oldest first (a scan: see the gateway README)."""
+        """Every DISCLOSURE leaf about ``enterprise``, oldest first (found by the leaves' subject index)."""
+        where = LeafFilter(kind=LeafKind.DISCLOSURE, payload=(("enterprise", enterprise),))
         out: list[tuple[int, datetime, dict[str, Any]]] = []
         after: int | None = None
         while True:
-            leaves = self.log.list_leaves(LeafFilter(kind=LeafKind.DISCLOSURE), after, PAGE)
+            leaves = self.log.list_leaves(where, after, PAGE)
             for leaf in leaves:
-                payload = json.loads(leaf.entry_json)["payload"]
-                if payload.get("enterprise") == enterprise:
-                    out.append((leaf.index, leaf.created_at, payload))
+                out.append((leaf.index, leaf.created_at, json.loads(leaf.entry_json)["payload"]))
             if len(leaves) < PAGE:
                 return out
             after = leaves[-1].index

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from services.kit import merkle
 from services.kit.db import session_factories
-from services.kit.evidence.entries import Entry, canonical_json
+from services.kit.evidence.entries import Entry, canonical_json, leaf_subject
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels
 from services.kit.evidence.store import head_from_row
 
@@ -124,7 +124,7 @@ class _Auditor:
         shifted = False
         while True:
             stmt = (
-                select(lf.leaf_index, lf.kind, lf.created_at, lf.entry, lf.leaf_hash)
+                select(lf.leaf_index, lf.kind, lf.created_at, lf.entry, lf.leaf_hash, lf.subject)
                 .where(lf.leaf_index > after)
                 .order_by(lf.leaf_index)
                 .limit(self.chunk)
@@ -133,7 +133,7 @@ class _Auditor:
             if not rows:
                 return frontier
             produced: dict[merkle.Node, bytes] = {}
-            for stored_index, kind, created_at, text, stored_hash in rows:
+            for stored_index, kind, created_at, text, stored_hash, subject in rows:
                 pos = frontier.size
                 if stored_index != pos and not shifted:
                     shifted = True  # every later row is shifted too; say it once
@@ -141,7 +141,7 @@ class _Auditor:
                         Check.LEAF_OUT_OF_PLACE, f"a leaf is stored at index {stored_index}, expected {pos}", pos
                     )
                 computed = merkle.leaf_hash(text.encode())
-                self._check_entry(pos, text, kind, created_at)
+                self._check_entry(pos, text, kind, created_at, subject)
                 if computed != bytes(stored_hash):
                     self.problem(Check.LEAF_HASH_MISMATCH, f"leaf {pos}'s entry does not hash to its leaf_hash", pos)
                 for level, index, h in frontier.push(computed):
@@ -156,7 +156,7 @@ class _Auditor:
             self._check_nodes(produced)
             after = rows[-1][0]
 
-    def _check_entry(self, pos: int, text: str, kind: str, created_at: object) -> None:
+    def _check_entry(self, pos: int, text: str, kind: str, created_at: object, subject: str | None) -> None:
         try:
             entry = Entry.from_json(text)
         except ValueError:
@@ -164,9 +164,12 @@ class _Auditor:
             return
         if canonical_json(entry.to_obj()) != text:
             self.problem(Check.LEAF_MALFORMED, f"leaf {pos}'s entry is not in canonical form", pos)
-        if entry.kind.value != kind or entry.created_at != created_at:
+        # The subject column is not hashed: a changed one would hide a leaf from its enterprise's listings.
+        if entry.kind.value != kind or entry.created_at != created_at or leaf_subject(entry.payload) != subject:
             self.problem(
-                Check.LEAF_COLUMNS_MISMATCH, f"leaf {pos}'s kind or created_at column differs from its entry", pos
+                Check.LEAF_COLUMNS_MISMATCH,
+                f"leaf {pos}'s kind, created_at or subject column differs from its entry",
+                pos,
             )
 
     def _check_nodes(self, produced: dict[merkle.Node, bytes]) -> None:

@@ -2,7 +2,8 @@
 
 Five tables, all prefixed ``evidence_``:
 
-- ``evidence_leaves``: one row per leaf: index, kind, created_at, the canonical entry text hashed, the leaf hash.
+- ``evidence_leaves``: one row per leaf: index, kind, created_at, the canonical entry text hashed, the leaf hash, and
+  its subject (the enterprise it is about, copied from the entry for an index; ``audit.verify_log`` checks the copy).
 - ``evidence_nodes``: the hash of every complete subtree above the leaves, as (level >= 1, index), so any proof
   takes O(log n) reads.
 - ``evidence_state``: one row: origin, tree size and root; appenders lock it, so replicas append in turn.
@@ -38,6 +39,8 @@ class LeafColumns:
     # entry is the canonical JSON whose UTF-8 bytes the leaf hash covers, kept verbatim.
     entry: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # subject is entries.leaf_subject of the payload (version 2): an enterprise's leaves without a scan of the log.
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 (declared_attr passes the class)
@@ -45,6 +48,7 @@ class LeafColumns:
         return (
             Index("ix_evidence_leaves_kind_leaf_index", "kind", "leaf_index"),
             Index("ix_evidence_leaves_created_at", "created_at"),
+            Index("ix_evidence_leaves_subject_leaf_index", "subject", "leaf_index"),
         )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.kit import merkle
 from services.kit.db import DriverStatement, session_factories, translate_db_errors
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.kit.evidence.entries import Entry, LeafKind, canonical_json
+from services.kit.evidence.entries import SUBJECT_KEY, Entry, LeafKind, canonical_json, leaf_subject
 from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels, LeafColumns, TreeHeadColumns
 
@@ -131,7 +131,7 @@ class EvidenceStore:
         self._lock_state = DriverStatement(
             select(st.c.tree_size, st.c.root_hash).where(st.c.id == STATE_ROW_ID).with_for_update(), dialect
         )
-        leaf_keys = ["leaf_index", "kind", "created_at", "entry", "leaf_hash"]
+        leaf_keys = ["leaf_index", "kind", "created_at", "entry", "leaf_hash", "subject"]
         self._insert_leaves = DriverStatement(insert(_table(models.leaf)), dialect, leaf_keys)
         self._insert_nodes = DriverStatement(insert(_table(models.node)), dialect, ["level", "node_index", "hash"])
         self._update_state = DriverStatement(
@@ -203,7 +203,14 @@ class EvidenceStore:
             for level, node_index, node in frontier.push(leaf):
                 node_rows.append({"level": level, "node_index": node_index, "hash": node})
             leaf_rows.append(
-                {"leaf_index": index, "kind": kind.value, "created_at": now, "entry": text, "leaf_hash": leaf}
+                {
+                    "leaf_index": index,
+                    "kind": kind.value,
+                    "created_at": now,
+                    "entry": text,
+                    "leaf_hash": leaf,
+                    "subject": leaf_subject(payload),
+                }
             )
             out.append(StoredLeaf(index, kind, now, text, leaf))
         if leaf_rows:
@@ -351,6 +358,9 @@ class EvidenceStore:
         if where.end is not None:
             stmt = stmt.where(lf.created_at < where.end)
         for key, value in where.payload:
+            if key == SUBJECT_KEY and leaf_subject({key: value}) is not None:
+                stmt = stmt.where(lf.subject == value)  # indexed; ``keeps`` still checks the entry itself
+                continue
             # Entries are canonical JSON (sorted keys, no spaces), so a field reads exactly "key":"value".
             pattern = _like_escape(f"{canonical_json(key)}:{canonical_json(value)}")
             stmt = stmt.where(lf.entry.like(f"%{pattern}%", escape="\\"))

@@ -7,8 +7,8 @@ Leaf payloads read, as the gateway writes them for a credit report (keys this ad
 
 ``released`` names the sharing-list items released ("evaluation" for an evaluation); a leaf that released nothing
 (a denial) is not a disclosure. ``recipient`` / ``items`` and a bare USCC are accepted as synonyms. Leaves of other
-types (an enterprise's self-query) are ignored. The scan pages through DISCLOSURE leaves of the time window; an index
-by enterprise belongs to the gateway.
+types (an enterprise's self-query) are ignored. Only the enterprise's DISCLOSURE leaves are read: the gateway's log
+finds them by its subject index (``payload_equals`` on ``enterprise``).
 """
 
 from __future__ import annotations
@@ -74,10 +74,15 @@ class GrpcDisclosureLog:
     def __init__(self, channel: grpc.Channel) -> None:
         self._stub = ev_grpc.EvidenceLogServiceStub(channel)
 
-    def _payloads(self, start: datetime | None, end: datetime) -> Iterator[dict[str, Any]]:
+    def _payloads(self, enterprise: str, start: datetime | None, end: datetime) -> Iterator[dict[str, Any]]:
+        """The enterprise's credit-report leaves (the gateway names it "enterprises/{uscc}"; its log finds them by
+        an index, not by reading the whole log)."""
+        name = enterprise if enterprise.startswith("enterprises/") else f"enterprises/{enterprise}"
         token = ""
         while True:
-            request = ev.ListLeavesRequest(page_size=_PAGE, page_token=token, kind=ev.LEAF_KIND_DISCLOSURE)
+            request = ev.ListLeavesRequest(
+                page_size=_PAGE, page_token=token, kind=ev.LEAF_KIND_DISCLOSURE, payload_equals={"enterprise": name}
+            )
             request.end_time.CopyFrom(_ts(end))
             if start is not None:
                 request.start_time.CopyFrom(_ts(start))
@@ -102,13 +107,14 @@ class GrpcDisclosureLog:
 
     def has_received(self, recipient: Recipient, enterprise: str, before: datetime) -> bool:
         return any(
-            _requester(p) == recipient.id and _about(p, enterprise) and _items(p) for p in self._payloads(None, before)
+            _requester(p) == recipient.id and _about(p, enterprise) and _items(p)
+            for p in self._payloads(enterprise, None, before)
         )
 
     def recipients(self, enterprise: str, item: str, until: datetime, record_id: str | None = None) -> list[Recipient]:
         seen: dict[Recipient, None] = {}
         # end_time is exclusive at the log; the domain's window is inclusive of ``until``.
-        for p in self._payloads(None, until + _EPSILON):
+        for p in self._payloads(enterprise, None, until + _EPSILON):
             if not _about(p, enterprise) or item not in _items(p):
                 continue
             if record_id is not None and not _released_record(p, record_id):

@@ -25,7 +25,7 @@ run_migrations(metadata)
 """
 
 REVISION_PY = '''
-"""The evidence log's tables, as a service's own revision would add them."""
+"""The evidence log's tables (version 1), as a service's own revision would add them."""
 
 from services.kit.evidence.migration import create_evidence_tables_v1, drop_evidence_tables_v1
 
@@ -44,11 +44,32 @@ def downgrade() -> None:
 '''
 
 
+REVISION_V2_PY = '''
+"""The evidence log's tables, version 2, as a service's later revision adds it."""
+
+from services.kit.evidence.migration import downgrade_evidence_tables_v2_to_v1, upgrade_evidence_tables_v1_to_v2
+
+revision = "svc_0002"
+down_revision = "svc_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    upgrade_evidence_tables_v1_to_v2()
+
+
+def downgrade() -> None:
+    downgrade_evidence_tables_v2_to_v1()
+'''
+
+
 def write_migrations(root: Path) -> Path:
     """A minimal Alembic script directory like a service's ``migrations/``."""
     (root / "versions").mkdir(parents=True)
     (root / "env.py").write_text(textwrap.dedent(ENV_PY))
     (root / "versions" / "20261201_0001_evidence.py").write_text(textwrap.dedent(REVISION_PY))
+    (root / "versions" / "20261201_0002_evidence_v2.py").write_text(textwrap.dedent(REVISION_V2_PY))
     return root
 
 

@@ -6,15 +6,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from services.kit import merkle
-from services.kit.db import make_engine
+from services.kit.db import make_engine, migrate
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.kit.evidence.audit import Check
 from services.kit.evidence.entries import LeafKind
@@ -22,7 +25,7 @@ from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.receipts import Failure, Invalid, verify_consistency, verify_receipt
 from services.kit.evidence.store import LeafFilter, StoredLeaf
-from tests.integration.evidence.conftest import EvidenceDb, StepClock
+from tests.integration.evidence.conftest import EvidenceDb, StepClock, write_migrations
 
 ORIGIN = "creditnode/test"
 
@@ -50,7 +53,12 @@ def make_log(evidence_db: EvidenceDb, key: NodeKey) -> Iterator[Callable[..., Ev
 
 
 def _disclosure(i: int) -> dict[str, Any]:
-    return {"request": f"req-{i}", "requester": "platforms/xian", "released_sha256": f"{i:064x}"}
+    return {
+        "request": f"req-{i}",
+        "requester": "platforms/xian",
+        "enterprise": f"enterprises/E{i % 3}",
+        "released_sha256": f"{i:064x}",
+    }
 
 
 def _fill(log: EvidenceLog, n: int) -> list[StoredLeaf]:
@@ -333,6 +341,63 @@ def test_leaves_list_by_kind_and_time_range(make_log: Callable[..., EvidenceLog]
     assert log.list_leaves(window, None, 10)[0].created_at == start.replace(minute=1)
 
 
+def test_an_enterprises_leaves_are_listed_through_the_subject_column(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    log = make_log()
+    long_name = "enterprises/" + "X" * 200  # past the column's width: found by scanning instead
+    payloads: list[dict[str, Any]] = [
+        {"enterprise": "enterprises/A", "requester": "platforms/xian"},
+        {"enterprise": "enterprises/B", "requester": "platforms/xian"},
+        {"nested": {"enterprise": "enterprises/A"}},  # not about A: only the top level counts
+        {"enterprise": "enterprises/A", "requester": "platforms/baoji"},
+        {"enterprise": long_name},
+        {"enterprise": ["enterprises/A"]},
+    ]
+    for p in payloads:
+        log.append(LeafKind.DISCLOSURE, p)
+    with evidence_db.engine.connect() as conn:
+        subjects = conn.execute(text("SELECT subject FROM evidence_leaves ORDER BY leaf_index")).scalars().all()
+    assert subjects == ["enterprises/A", "enterprises/B", None, "enterprises/A", None, None]
+
+    def listed(*payload: tuple[str, str], after: int | None = None, limit: int = 10) -> list[int]:
+        return [leaf.index for leaf in log.list_leaves(LeafFilter(payload=payload), after, limit)]
+
+    assert listed(("enterprise", "enterprises/A")) == [0, 3]
+    assert listed(("enterprise", "enterprises/A"), ("requester", "platforms/baoji")) == [3]
+    assert listed(("enterprise", "enterprises/A"), after=0, limit=1) == [3]
+    assert listed(("enterprise", long_name)) == [4]
+    assert listed(("enterprise", "enterprises/C")) == []
+    assert log.verify().ok
+
+
+def test_the_version_2_migration_fills_in_the_subject_of_every_stored_leaf(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, tmp_path: Path
+) -> None:
+    log = make_log()
+    _fill(log, 12)
+    log.append(LeafKind.DISCLOSURE, {"enterprise": "enterprises/" + "Y" * 200})
+    log.close()
+    with evidence_db.engine.connect() as conn:
+        before = conn.execute(text("SELECT leaf_index, subject FROM evidence_leaves ORDER BY leaf_index")).all()
+    assert before[0][1] == "enterprises/E0"
+    assert before[-1][1] is None
+    cfg = Config()
+    cfg.set_main_option("script_location", str(write_migrations(tmp_path / "again")))
+    cfg.set_main_option("version_table", "alembic_version_svc")
+    with evidence_db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "svc_0001")
+    with evidence_db.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("evidence_leaves")}
+    assert "subject" not in columns
+    migrate(evidence_db.engine, tmp_path / "again", version_table="alembic_version_svc")
+    with evidence_db.engine.connect() as conn:
+        after = conn.execute(text("SELECT leaf_index, subject FROM evidence_leaves ORDER BY leaf_index")).all()
+    assert after == before
+    assert make_log().verify().ok
+
+
 # ---- tamper detection: every test here must pass on SQLite and on PostgreSQL ------------------------------------
 
 
@@ -385,6 +450,10 @@ TAMPERING: dict[str, tuple[Callable[[EvidenceDb], None], set[Check]]] = {
     ),
     "edit the kind column": (
         lambda db: _tampered(db, "UPDATE evidence_leaves SET kind = 'CONSENT_EVENT' WHERE leaf_index = 3"),
+        {Check.LEAF_COLUMNS_MISMATCH},
+    ),
+    "hide a leaf from its enterprise": (
+        lambda db: _tampered(db, "UPDATE evidence_leaves SET subject = NULL WHERE leaf_index = 5"),
         {Check.LEAF_COLUMNS_MISMATCH},
     ),
     "edit a stored subtree": (

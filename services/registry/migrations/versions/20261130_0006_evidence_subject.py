@@ -1,0 +1,23 @@
+"""The evidence log's tables, version 2: each leaf's subject (the enterprise it is about), indexed and filled in.
+
+Revision ID: registry_0006
+Revises: registry_0005
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+from services.kit.evidence.migration import downgrade_evidence_tables_v2_to_v1, upgrade_evidence_tables_v1_to_v2
+
+revision: str = "registry_0006"
+down_revision: str | None = "registry_0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    upgrade_evidence_tables_v1_to_v2()
+
+
+def downgrade() -> None:
+    downgrade_evidence_tables_v2_to_v1()
