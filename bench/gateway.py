@@ -5,6 +5,10 @@ Real registry, consent and gateway processes on SQLite. The gateway runs in its 
 identity from metadata) so the comparison with the plaintext echo server measures the gateway's work, not TLS.
 Every request carries the same request_id, so consent records one use and answers the rest as idempotent retries:
 the consent hop is still made on every request.
+
+Where the work goes: each service process's CPU time (user + system) over the runs at concurrency 16, per report
+answered, with the disclosure log on (the gateway, its writer process, consent, the registry) and off (the gateway).
+On a machine whose cores are all busy, a process's CPU per report bounds the throughput as much as its own speed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from pathlib import Path
 
 import grpc
+import psutil
 
 from bench.figures import Figure
 from bench.load import LoadResult, drive, echo_baseline, median_of
@@ -26,6 +31,34 @@ from tests.gateway_support import running_node
 REPORT = "/creditnode.gateway.v1.GatewayService/GetCreditReport"
 META = (("x-creditnode-platform", "platforms/xian"),)
 ROUNDS = 3
+SECONDS = 3.0
+
+
+class _CpuMeter:
+    """CPU seconds of named processes accumulated over measured runs, and the reports those runs answered."""
+
+    def __init__(self, processes: dict[str, list[psutil.Process]]) -> None:
+        self.processes = processes
+        self.seconds = dict.fromkeys(processes, 0.0)
+        self.reports = 0.0
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(sum(p.cpu_times()[:2]) for p in procs) for name, procs in self.processes.items()}
+
+    def drive(self, target: str, payload: bytes) -> LoadResult:
+        before = self._now()
+        result = drive(target, REPORT, payload, metadata=META, seconds=SECONDS)
+        after = self._now()
+        for name in self.seconds:
+            self.seconds[name] += after[name] - before[name]
+        self.reports += result.qps * SECONDS
+        return result
+
+    def figures(self, prefix: str) -> list[Figure]:
+        return [
+            Figure.reported(f"{prefix}.{name}", seconds / self.reports * 1e6, "us")
+            for name, seconds in self.seconds.items()
+        ]
 
 
 def _wait_authorized(address: str, request: gw.GetCreditReportRequest, timeout: float = 60.0) -> None:
@@ -62,13 +95,25 @@ def run() -> list[Figure]:
         payload = request.SerializeToString()
         on = node.gateway.address
         _wait_authorized(on, request)
-        off = node.start_gateway("gw-audit-off", f"sqlite:///{tmp}/gw-off.db", GATEWAY_AUDIT="false").address
+        off_process = node.start_gateway("gw-audit-off", f"sqlite:///{tmp}/gw-off.db", GATEWAY_AUDIT="false")
+        off = off_process.address
         _wait_authorized(off, request)
+        services = {p.name: psutil.Process(p.proc.pid) for p in node.procs if p.name != "gateway"}
+        gateway = psutil.Process(node.gateway.proc.pid)
+        cpu_on = _CpuMeter(
+            {
+                "gateway": [gateway],
+                "writer": gateway.children(recursive=True),  # the disclosure log's writer (and its resource tracker)
+                "consent": [services["consent"]],
+                "registry": [services["registry"]],
+            }
+        )
+        cpu_off = _CpuMeter({"gateway": [psutil.Process(off_process.proc.pid)]})
         echoes, echoes1, reports, reports1, audit_off = [], [], [], [], []
         for _ in range(ROUNDS):  # interleaved, so drift on a shared machine hits all alike
             echoes.append(echo_baseline("sync"))
-            reports.append(drive(on, REPORT, payload, metadata=META))
-            audit_off.append(drive(off, REPORT, payload, metadata=META))
+            reports.append(cpu_on.drive(on, payload))
+            audit_off.append(cpu_off.drive(off, payload))
             echoes1.append(echo_baseline("sync", concurrency=1))
             reports1.append(drive(on, REPORT, payload, concurrency=1, metadata=META))
         echo, report, report_off = median_of(echoes), median_of(reports), median_of(audit_off)
@@ -85,6 +130,8 @@ def run() -> list[Figure]:
         Figure.reported("gateway.report_qps", report.qps, "req/s"),
         Figure.reported("gateway.report_p50_ms_c1", report1.p50_ms, "ms"),
         Figure.reported("gateway.report_p99_ms", report.p99_ms, "ms"),
+        *cpu_on.figures("gateway.cpu_us_per_report"),
+        *cpu_off.figures("gateway.cpu_us_per_report_audit_off"),
     ]
 
 
