@@ -321,7 +321,9 @@ class SqlRecords:
                 ],
                 execution_options={"synchronize_session": False},
             )
+        self._append(RecordVersionRow, [_version_row(v) for v in writes.versions])
         if writes.closed:
+            # After the inserts: a version this chunk wrote can be closed by a later one of the same chunk.
             vt = cast(Table, RecordVersionRow.__table__)
             self.s.execute(
                 update(vt)
@@ -330,7 +332,6 @@ class SqlRecords:
                 [{"rid": rid, "ver": ver, "vto": at} for rid, ver, at in writes.closed],
                 execution_options={"synchronize_session": False},
             )
-        self._append(RecordVersionRow, [_version_row(v) for v in writes.versions])
         self.add_changes(writes.changes)
         self._append(
             IngestRefusalRow,

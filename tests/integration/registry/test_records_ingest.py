@@ -171,6 +171,27 @@ def test_batch_retry_returns_first_results_and_a_correction_is_a_new_version(
     assert [r.fields["tax_paid_yuan"].decimal_value for r in listing.records] == ["1000.00"]
 
 
+def test_a_correction_in_the_same_batch_as_the_record_supersedes_it(client: RegistryClient, platform: str) -> None:
+    e, _ = client.enterprise(platform)
+    resp = _batch(
+        client,
+        [
+            wire_record(tax_record(e.uscc, 7, amount="1000.00", source_version=1), 1),
+            wire_record(tax_record(e.uscc, 7, amount="5.00", source_version=2), 2),
+            wire_record(tax_record(e.uscc, 7, amount="6.00", source_version=3), 3),
+        ],
+    )
+    assert [r.outcome for r in resp.results] == [rec_pb.RECORD_OUTCOME_ACCEPTED] * 3
+    got = records(client.channel).GetRecord(
+        rec_pb.GetRecordRequest(name=resp.results[2].record, include_history=True)
+    )
+    assert [v.HasField("valid_to") for v in got.versions] == [True, True, False]
+    listing = records(client.channel).ListEnterpriseRecords(
+        rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")
+    )
+    assert [(r.version, r.fields["tax_paid_yuan"].decimal_value) for r in listing.records] == [(3, "6.00")]
+
+
 def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_registration(
     client: RegistryClient, platform: str
 ) -> None:
