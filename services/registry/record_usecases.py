@@ -421,6 +421,12 @@ class RecordView:
     sharing_list: SharingList
 
     @property
+    def category(self) -> str | None:
+        """The item's category in the list version the record was validated under (a later version may move it)."""
+        item = self.sharing_list.item(self.version.item_code)
+        return item.category if item else None
+
+    @property
     def open_disputes(self) -> list[Dispute]:
         return [d for d in self.disputes if d.cleared_at is None]
 
@@ -448,8 +454,11 @@ def list_enterprise_records(
     include_removed: bool,
     after: str | None,
     limit: int,
+    categories: set[str] | None = None,
 ) -> tuple[list[RecordView], int, str | None]:
-    """(records, revision, last key or None); removed records are skipped unless asked for."""
+    """(records, revision, last key or None); removed records are skipped unless asked for. With ``categories``,
+    only records whose own list version puts their item in one of them (``item_codes`` should already narrow the
+    read to items in one of them under some version)."""
     with uow:
         revision = uow.events.current_revision()
         catalogue = cache.get(uow)
@@ -463,7 +472,7 @@ def list_enterprise_records(
                 break
             last = page_key(*rows[-1])
             kept = [(h, v) for h, v in rows if include_removed or v.state is not RecordState.REMOVED]
-            views += _views(uow, catalogue, kept)
+            views += [w for w in _views(uow, catalogue, kept) if categories is None or w.category in categories]
             if len(rows) < limit:
                 last = None
                 break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import grpc
 
@@ -15,6 +15,11 @@ from services.kit.validation import invalid
 from services.registry import record_usecases as uc
 
 MAX_REVISIONS_PER_BATCH = 50
+
+
+def categories_named(categories: Iterable[int]) -> set[str]:
+    """The category codes of a request's ItemCategory values."""
+    return {sl_pb.ItemCategory.Name(c).removeprefix("ITEM_CATEGORY_") for c in categories}
 
 
 class RecordWatch:
@@ -47,8 +52,9 @@ class RecordWatch:
                 {"current_revision": str(current)},
             )
         items = set(request.item_codes)
+        wanted: set[str] | None = None
         if request.categories:
-            wanted = {sl_pb.ItemCategory.Name(c).removeprefix("ITEM_CATEGORY_") for c in request.categories}
+            wanted = categories_named(request.categories)
             by_category = {i.code for v in catalogue.versions for i in v.sharing_list.items if i.category in wanted}
             items = items & by_category if items else by_category | {"\x00"}  # never empty: empty means all
         raw = request.view == pb.PERSONAL_DATA_VIEW_RAW
@@ -67,7 +73,7 @@ class RecordWatch:
                     views = uc.record_views(uow, self.cache, sorted({c.record_id for c in kept}))
                     for c in kept:
                         view = views.get(c.record_id)
-                        if view is not None:
+                        if view is not None and (wanted is None or view.category in wanted):
                             out.append(
                                 pb.RecordChange(
                                     revision=c.revision,

@@ -25,7 +25,7 @@ from services.kit.errors import InvalidArgument
 from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry import record_usecases as uc
-from services.registry.api.record_watch import RecordWatch
+from services.registry.api.record_watch import RecordWatch, categories_named
 from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
 from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
@@ -402,8 +402,9 @@ class Records(pb_grpc.RecordServiceServicer):
         with self.reader() as uow:
             catalogue = self.cache.get(uow)
         item_codes: list[str] | None = list(request.item_codes) or None
+        wanted: set[str] | None = None
         if request.categories:
-            wanted = {sl_pb.ItemCategory.Name(c).removeprefix("ITEM_CATEGORY_") for c in request.categories}
+            wanted = categories_named(request.categories)
             by_category = {i.code for v in catalogue.versions for i in v.sharing_list.items if i.category in wanted}
             item_codes = sorted(by_category & set(item_codes) if item_codes else by_category)
         views, revision, last = uc.list_enterprise_records(
@@ -415,6 +416,7 @@ class Records(pb_grpc.RecordServiceServicer):
             include_removed=request.include_removed,
             after=after,
             limit=size,
+            categories=wanted,
         )
         raw = _raw(request.view)
         return pb.ListEnterpriseRecordsResponse(

@@ -14,6 +14,9 @@ from sqlalchemy.exc import OperationalError
 
 from creditnode.common.v1 import error_reason_pb2 as er
 from creditnode.registry.v1 import records_pb2 as rec_pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.registry.main import RegistrySettings, build
 from services.registry.store.records import SqlRecords
 from tests.conftest import free_port
@@ -182,14 +185,51 @@ def test_a_correction_in_the_same_batch_as_the_record_supersedes_it(client: Regi
         ],
     )
     assert [r.outcome for r in resp.results] == [rec_pb.RECORD_OUTCOME_ACCEPTED] * 3
-    got = records(client.channel).GetRecord(
-        rec_pb.GetRecordRequest(name=resp.results[2].record, include_history=True)
-    )
+    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=resp.results[2].record, include_history=True))
     assert [v.HasField("valid_to") for v in got.versions] == [True, True, False]
     listing = records(client.channel).ListEnterpriseRecords(
         rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")
     )
     assert [(r.version, r.fields["tax_paid_yuan"].decimal_value) for r in listing.records] == [(3, "6.00")]
+
+
+def test_a_category_selects_records_by_the_list_version_they_were_validated_under(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    listing = rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")
+    start = records(client.channel).ListEnterpriseRecords(listing).revision
+    r1 = _batch(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0]  # validated under version 1: TAX
+    lists = sl_grpc.SharingListServiceStub(client.channel)
+    text = lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text
+    at = text.index("code: TAX_PAYMENT")
+    text = text[:at] + text[at:].replace("category: TAX", "category: FINANCE", 1)
+    lists.PublishSharingList(
+        sl_pb.PublishSharingListRequest(
+            yaml_text=text.replace("version: 1\n", "version: 2\n", 1),
+            change=admin_pb.Change(actor="operator", reason="TAX_PAYMENT moves to FINANCE"),
+        )
+    )
+    r2 = _batch(client, [wire_record(tax_record(e.uscc, 2), 1)]).results[0]  # validated under version 2: FINANCE
+    assert r1.outcome == r2.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+
+    def listed(category: int) -> list[tuple[str, int]]:
+        request = rec_pb.ListEnterpriseRecordsRequest(parent=listing.parent, categories=[category])
+        return sorted((r.name, r.category) for r in records(client.channel).ListEnterpriseRecords(request).records)
+
+    assert listed(sl_pb.ITEM_CATEGORY_TAX) == [(r1.record, sl_pb.ITEM_CATEGORY_TAX)]
+    assert listed(sl_pb.ITEM_CATEGORY_FINANCE) == [(r2.record, sl_pb.ITEM_CATEGORY_FINANCE)]
+    end = records(client.channel).ListEnterpriseRecords(listing).revision
+    watch = records(client.channel).WatchRecordChanges(
+        rec_pb.WatchRecordChangesRequest(start_revision=start, categories=[sl_pb.ITEM_CATEGORY_FINANCE]), timeout=20
+    )
+    watched: list[str] = []
+    for message in watch:
+        watched += [c.record.name for c in message.changes]
+        if message.revision >= end:
+            watch.cancel()
+            break
+    assert watched == [r2.record]
 
 
 def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_registration(
