@@ -363,6 +363,17 @@ class SqlRecords:
         rows = self.s.execute(q.order_by(RecordRow.record_id)).all()
         if not rows:
             return []
+        # A parked version was never served: it is in force from now on (as-of reads of earlier times must not
+        # find it), and one a correction replaced while parked never was (an empty interval at ``at``).
+        parked = select(RecordRow.record_id).where(RecordRow.uscc == uscc, RecordRow.state == RecordState.PARKED.value)
+        v = RecordVersionRow
+        for column in (v.valid_from, v.valid_to):
+            self.s.execute(
+                update(v)
+                .where(v.record_id.in_(parked), column < at)
+                .values({column.key: at})
+                .execution_options(synchronize_session=False)
+            )
         self.s.execute(
             update(RecordRow)
             .where(RecordRow.uscc == uscc, RecordRow.state == RecordState.PARKED.value)

@@ -260,6 +260,31 @@ def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_regis
     assert len(listing.records) == 2
 
 
+def test_an_as_of_read_never_finds_a_record_while_it_was_parked(client: RegistryClient, platform: str) -> None:
+    uscc = random_uscc()
+    parked = _batch(client, [wire_record(tax_record(uscc, 1), 1)])
+    corrected = _batch(client, [wire_record(tax_record(uscc, 1, amount="5.00", source_version=2), 1)])
+    assert [parked.results[0].outcome, corrected.results[0].outcome] == [rec_pb.RECORD_OUTCOME_PARKED] * 2
+    e, _ = client.enterprise(platform, uscc=uscc)
+    registered = e.create_time.ToDatetime(tzinfo=UTC)
+
+    def as_of(at: datetime) -> list[tuple[int, str]]:
+        request = rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{uscc}", as_of=ts(at))
+        return [
+            (r.version, r.fields["tax_paid_yuan"].decimal_value)
+            for r in records(client.channel).ListEnterpriseRecords(request).records
+        ]
+
+    assert as_of(registered - timedelta(milliseconds=50)) == []  # parked then: not served
+    assert as_of(datetime.now(UTC)) == [(2, "5.00")]
+    history = (
+        records(client.channel)
+        .GetRecord(rec_pb.GetRecordRequest(name=corrected.results[0].record, include_history=True))
+        .versions
+    )
+    assert history[0].valid_from == history[0].valid_to  # replaced while parked: never in force
+
+
 def test_stream_acknowledges_and_skips_what_was_committed(client: RegistryClient, platform: str) -> None:
     usccs = [client.enterprise(platform)[0].uscc for _ in range(3)]
     stub = ingestion(client.channel)
