@@ -17,13 +17,21 @@ from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.objection.v1 import objection_service_pb2 as opb
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.scoring.v1 import scoring_service_pb2 as spb
-from services.gateway.clients.consent import ConsentCache, ConsentClient, ConsentUnavailable
+from services.gateway.clients.consent import CachedDecision, ConsentCache, ConsentClient, ConsentUnavailable
 from services.gateway.clients.downstream import ObjectionClient, ScoringClient
 from services.gateway.clients.errors import unavailable
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache, openness_of
 from services.gateway.domain.identity import Caller, authorize_caller
-from services.gateway.domain.policy import CallerKind, ItemVerdict, Openness, decide_item, needs_authorization
+from services.gateway.domain.policy import (
+    NO_COVERAGE,
+    CallerKind,
+    Coverage,
+    ItemVerdict,
+    Openness,
+    decide_item,
+    needs_authorization,
+)
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, SignedSelfQuery, verify_self_query
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
@@ -216,7 +224,7 @@ class Gateway:
         wanted = self._requested_items(q)
         gated = frozenset(c for c, o in wanted.items() if o is not None and needs_authorization(o))
         # Step 4: the authorization, from memory, before anything is read.
-        authorization, covered, since = "", frozenset[str](), None
+        authorization, coverage, since = "", NO_COVERAGE, None
         reason: int = cpb.DECISION_REASON_UNSPECIFIED
         if gated:
             try:
@@ -225,8 +233,8 @@ class Gateway:
                 raise unavailable("consent") from None
             reason = decision.reason
             if decision.allowed:
-                authorization, covered, since = decision.authorization, decision.covered, decision.data_since
-        verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
+                authorization, coverage, since = decision.authorization, _coverage(decision), decision.data_since
+        verdicts = [decide_item(kind, code, wanted[code], coverage) for code in sorted(wanted)]
         release = [v.item_code for v in verdicts if v.released]
         # Step 5 starts: the records, from memory when held; otherwise read while the use is being recorded
         # (consent's answer gates the release).
@@ -244,18 +252,20 @@ class Gateway:
                     fetch.cancel()
                 raise
             if used.decision != cpb.DECISION_ALLOW:
-                reason, authorization, covered = used.reason, "", frozenset()
-                verdicts = [decide_item(kind, code, wanted[code], covered) for code in sorted(wanted)]
-        # Each record is checked again against its own list version's openness before it may leave.
+                reason, authorization, coverage = used.reason, "", NO_COVERAGE
+                verdicts = [decide_item(kind, code, wanted[code], coverage) for code in sorted(wanted)]
+        # Each record is checked again against its own list version's openness before it may leave, and the
+        # look-back bounds it when either that openness or today's needs an authorization.
         records: list[rec.CreditRecord] = []
         for r in fetch.result() if fetch is not None else held or ():
             o = openness_of(r.openness)
-            if not decide_item(kind, r.item_code, o, covered).released:
+            if not decide_item(kind, r.item_code, o, coverage).released:
                 continue
-            if o is not None and needs_authorization(o) and since is not None and _before(r, since):
+            gated_record = r.item_code in gated or (o is not None and needs_authorization(o))
+            if gated_record and since is not None and _before(r, since):
                 continue
             records.append(r)
-        allowed = not gated or (bool(authorization) and gated <= covered)
+        allowed = not gated or (bool(authorization) and all(coverage.covers(c, wanted[c]) for c in gated))
         report = Report(q.enterprise, allowed, authorization, reason, verdicts, records)
         payload_hash, record_hashes = _digests(records)
         leaf = self.disclosure_log.record(
@@ -372,7 +382,9 @@ class Gateway:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
         if method in ("GetEvaluation", "GetScenarioScore"):
-            _withhold_uncovered(result.evaluation, decision.covered, catalogue)
+            _withhold_uncovered(result.evaluation, _coverage(decision), catalogue)
+        else:
+            _drop_uncovered_tags(result.portrait, _coverage(decision), catalogue)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
             {
@@ -457,7 +469,8 @@ class Gateway:
             decision = self.consent_cache.decide(requester, alert.enterprise, ALERT_PURPOSE, items or non_public)
         except ConsentUnavailable:
             raise unavailable("consent") from None
-        return decision.authorization if decision.allowed and gated <= decision.covered else ""
+        covered = decision.allowed and all(_coverage(decision).covers(c, catalogue.get(c, (None, 0))[0]) for c in gated)
+        return decision.authorization if covered else ""
 
     def _record_alert(self, caller: Caller, connected: str, alert: spb.Alert, authorization: str) -> tuple[int, str]:
         digest = hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()
@@ -512,8 +525,36 @@ def _before(r: rec.CreditRecord, since: datetime) -> bool:
     return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
 
 
+def _coverage(decision: CachedDecision) -> Coverage:
+    return Coverage(decision.covered, decision.named)
+
+
+def _uncovered(evidence: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]) -> bool:
+    """Whether records behind a derived figure include an item the authorization does not cover (unknown items and
+    an empty list count as uncovered: nothing to check them against)."""
+    items = {e.item_code for e in evidence}
+    if not items:
+        return True
+    for i in items:
+        openness = catalogue.get(i, (None, 0))[0]
+        if openness is not Openness.PUBLIC and not coverage.covers(i, openness):
+            return True
+    return False
+
+
+def _drop_uncovered_tags(
+    portrait: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]
+) -> None:
+    """A portrait's tags, like an evaluation's indicators, say something about the records behind them: a tag resting
+    on an item the authorization does not cover (operating data it does not name, say) is dropped."""
+    for tags in (portrait.positive_tags, portrait.risk_tags):
+        for i in reversed(range(len(tags))):
+            if _uncovered(tags[i].evidence, coverage, catalogue):
+                del tags[i]
+
+
 def _withhold_uncovered(
-    evaluation: Any, covered: frozenset[str], catalogue: Mapping[str, tuple[Openness | None, int]]
+    evaluation: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]
 ) -> None:
     """Strip an evaluation's explanation down to what the authorization covers.
 
@@ -524,8 +565,7 @@ def _withhold_uncovered(
     for c in evaluation.contributions:
         if c.missing:
             continue
-        items = {e.item_code for e in c.evidence}
-        if not items or any(i not in covered and catalogue.get(i, (None, 0))[0] is not Openness.PUBLIC for i in items):
+        if _uncovered(c.evidence, coverage, catalogue):
             c.ClearField("value")
             c.bin = "withheld"
             c.ClearField("evidence")

@@ -36,6 +36,7 @@ class CachedDecision:
     authorization: str = ""
     covered: frozenset[str] = frozenset()
     data_since: datetime | None = None
+    named: frozenset[str] = frozenset()  # the items the enterprise named (opt-in data needs its item named)
 
 
 class ConsentUnavailable(Exception):
@@ -174,7 +175,14 @@ class ConsentCache(FollowedStream):
             # The one covering most of what was asked; among equals, like consent, the one that ends soonest.
             auth = min(found, key=lambda a: (-len(items & set(a.covered_items)), a.valid_until.ToDatetime(UTC), a.name))
             since = auth.data_since.ToDatetime(UTC) if auth.HasField("data_since") else None
-            return CachedDecision(True, pb.DECISION_REASON_AUTHORIZED, auth.name, frozenset(auth.covered_items), since)
+            return CachedDecision(
+                True,
+                pb.DECISION_REASON_AUTHORIZED,
+                auth.name,
+                frozenset(auth.covered_items),
+                since,
+                frozenset(auth.items),
+            )
 
 
 class ConsentClient:

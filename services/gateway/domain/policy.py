@@ -43,17 +43,35 @@ class ItemVerdict:
     masked: bool = True
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What an authorization covers: its items, and those it names explicitly. Operating (opt-in) data needs its item
+    named: consent resolves covered items once, when granting, so an item a later list version moved to
+    OPERATING_OPT_IN can be covered only through a category the enterprise granted when it was not operating data."""
+
+    items: frozenset[str] = frozenset()
+    named: frozenset[str] = frozenset()
+
+    def covers(self, item_code: str, openness: Openness | None) -> bool:
+        if item_code not in self.items:
+            return False
+        return openness is not Openness.OPERATING_OPT_IN or item_code in self.named
+
+
+NO_COVERAGE = Coverage()
+
+
 def needs_authorization(openness: Openness) -> bool:
     """Non-public and opt-in items need an authorization; commercial secrets are never released so never asked."""
     return openness in (Openness.NON_PUBLIC, Openness.OPERATING_OPT_IN)
 
 
 def decide_item(  # noqa: PLR0911 (one return per row of the table reads best)
-    caller: CallerKind, item_code: str, openness: Openness | None, covered: frozenset[str]
+    caller: CallerKind, item_code: str, openness: Openness | None, coverage: Coverage
 ) -> ItemVerdict:
     """The table: public to all; non-public and opt-in detail only to an authorized platform whose authorization
-    covers the item (consent's covered_items already leaves opt-in items out unless named); institutions get no raw
-    non-public rows; commercial secrets never leave, except to the enterprise itself, which gets everything raw."""
+    covers the item (opt-in only when named, see Coverage); institutions get no raw non-public rows; commercial
+    secrets never leave, except to the enterprise itself, which gets everything raw."""
     if openness is None:
         return ItemVerdict(item_code, None, False, Withheld.UNKNOWN_ITEM)
     if caller is CallerKind.SELF:
@@ -64,11 +82,6 @@ def decide_item(  # noqa: PLR0911 (one return per row of the table reads best)
         return ItemVerdict(item_code, openness, False, Withheld.COMMERCIAL_SECRET)
     if caller is CallerKind.INSTITUTION:
         return ItemVerdict(item_code, openness, False, Withheld.DERIVED_ONLY)
-    if item_code in covered:
+    if coverage.covers(item_code, openness):
         return ItemVerdict(item_code, openness, True)
     return ItemVerdict(item_code, openness, False, Withheld.NOT_AUTHORIZED)
-
-
-def decide_items(caller: CallerKind, items: dict[str, Openness | None], covered: frozenset[str]) -> list[ItemVerdict]:
-    """Every requested item's verdict, ordered by item code."""
-    return [decide_item(caller, code, items[code], covered) for code in sorted(items)]

@@ -156,3 +156,14 @@ def test_the_authorization_covering_most_items_is_chosen(cache: tuple[ConsentCac
         "authorizations/b",
         frozenset({"TAX_PAYMENT", "TAX_INVOICE"}),
     )
+
+
+def test_a_decision_carries_the_items_the_enterprise_named(cache: tuple[ConsentCache, Clock]) -> None:
+    c, clock = cache
+    by_category = auth("authorizations/a", items=("TAX_INVOICE", "TAX_PAYMENT"))
+    by_category.categories.append("TAX")
+    by_category.items.append("TAX_PAYMENT")
+    serving(c, clock, by_category)
+    decision = c.decide(R, E, P, frozenset({"TAX_INVOICE"}))
+    assert decision.allowed
+    assert (decision.covered, decision.named) == (frozenset({"TAX_INVOICE", "TAX_PAYMENT"}), frozenset({"TAX_PAYMENT"}))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.domain.policy import CallerKind, Openness, Withheld, decide_item
+from services.gateway.domain.policy import NO_COVERAGE, CallerKind, Coverage, Openness, Withheld, decide_item
 
 S, P, INST = CallerKind.SELF, CallerKind.PLATFORM, CallerKind.INSTITUTION
 PUB, NP, OPT, SEC = Openness.PUBLIC, Openness.NON_PUBLIC, Openness.OPERATING_OPT_IN, Openness.COMMERCIAL_SECRET
 
-# (caller, openness, authorization covers the item) -> released? (withheld reason when not)
+# (caller, openness, authorization covers (and names) the item) -> released? (withheld reason when not)
 TABLE = {
     (S, PUB, False): None, (S, NP, False): None, (S, OPT, False): None, (S, SEC, False): None,
     (P, PUB, False): None, (P, PUB, True): None,
@@ -25,7 +25,8 @@ TABLE = {
 
 @pytest.mark.parametrize(("caller", "openness", "covered"), sorted(TABLE, key=str))
 def test_egress_follows_the_reference_table(caller: CallerKind, openness: Openness, covered: bool) -> None:
-    verdict = decide_item(caller, "ITEM", openness, frozenset({"ITEM"}) if covered else frozenset())
+    both = frozenset({"ITEM"})
+    verdict = decide_item(caller, "ITEM", openness, Coverage(both, both) if covered else NO_COVERAGE)
     expected = TABLE[(caller, openness, covered)]
     assert verdict.released == (expected is None)
     assert verdict.withheld == expected
@@ -34,9 +35,18 @@ def test_egress_follows_the_reference_table(caller: CallerKind, openness: Openne
 
 
 def test_an_authorization_for_another_item_covers_nothing_here() -> None:
-    assert not decide_item(P, "TAX_PAYMENT", NP, frozenset({"SI_HEADCOUNT"})).released
+    other = frozenset({"SI_HEADCOUNT"})
+    assert not decide_item(P, "TAX_PAYMENT", NP, Coverage(other, other)).released
+
+
+def test_operating_data_covered_through_a_category_but_never_named_is_withheld() -> None:
+    # Covered because a category was granted while the item was non-public; a later list made it operating data.
+    by_category = Coverage(frozenset({"TAX_INVOICE"}), frozenset())
+    assert decide_item(P, "TAX_INVOICE", OPT, by_category).withheld == Withheld.NOT_AUTHORIZED
+    assert decide_item(P, "TAX_INVOICE", NP, by_category).released
 
 
 def test_unknown_items_are_never_released_even_to_the_enterprise() -> None:
     for caller in CallerKind:
-        assert decide_item(caller, "NOPE", None, frozenset({"NOPE"})).withheld == Withheld.UNKNOWN_ITEM
+        nope = frozenset({"NOPE"})
+        assert decide_item(caller, "NOPE", None, Coverage(nope, nope)).withheld == Withheld.UNKNOWN_ITEM

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -261,6 +261,48 @@ def test_errors_never_leak_a_value() -> None:
     assert "110101199003071234" not in err.value.message
 
 
+def test_the_look_back_bounds_an_item_needing_an_authorization_today_whatever_its_records_version_said(
+    gw: Gateway,
+) -> None:
+    # TAX_PAYMENT is non-public now; an old record of it was stored under a list version that had it public.
+    old = datetime(2020, 6, 1, tzinfo=UTC)
+
+    def records(uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        r = rec.CreditRecord(name=f"{E}/records/old", item_code="TAX_PAYMENT", openness=sl.OPENNESS_PUBLIC)
+        r.event_time.FromDatetime(old)
+        return [r]
+
+    gw.registry.records = records  # type: ignore[method-assign]
+    gw.registry.held = False  # type: ignore[attr-defined]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True,
+        cpb.DECISION_REASON_AUTHORIZED,
+        "authorizations/a",
+        frozenset({"TAX_PAYMENT"}),
+        datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    assert gw.credit_report(q(item_codes=("TAX_PAYMENT",)), "platforms/xian").records == []
+
+
+def test_operating_data_covered_through_a_category_is_released_only_once_named(gw: Gateway) -> None:
+    # Covered because the enterprise granted a category while TAX_INVOICE was non-public; the list made it operating
+    # data since, and the enterprise never named it.
+    covered = frozenset({"TAX_PAYMENT", "TAX_INVOICE"})
+    decision = CachedDecision(True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", covered)
+    gw.consent_cache.decision = decision  # type: ignore[attr-defined]
+    report = gw.credit_report(q(item_codes=("TAX_INVOICE", "TAX_PAYMENT")), "platforms/xian")
+    assert [r.item_code for r in report.records] == ["TAX_PAYMENT"]
+    assert not report.allowed
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", covered, named=frozenset({"TAX_INVOICE"})
+    )
+    report = gw.credit_report(
+        q(item_codes=("TAX_INVOICE", "TAX_PAYMENT")),
+        "platforms/xian",
+    )
+    assert sorted(r.item_code for r in report.records) == ["TAX_INVOICE", "TAX_PAYMENT"]
+
+
 class FakeScoring:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
@@ -280,7 +322,20 @@ class FakeScoring:
 
         self.calls.append((method, request))
         if method == "GetPortrait":
-            return sc.GetPortraitResponse(portrait=sc.Portrait(enterprise=request.enterprise, score=700))
+
+            def tag(code: str, *items: str) -> sc.Tag:
+                return sc.Tag(
+                    code=code, evidence=[sc.RecordRef(record=f"r-{i}", version=1, item_code=i) for i in items]
+                )
+
+            return sc.GetPortraitResponse(
+                portrait=sc.Portrait(
+                    enterprise=request.enterprise,
+                    score=700,
+                    positive_tags=[tag("STEADY_TAXPAYER", "TAX_PAYMENT"), tag("GROWING_SALES", "TAX_INVOICE")],
+                    risk_tags=[tag("LISTED", "REG_BASIC"), tag("NO_REFERENCES")],
+                )
+            )
         if method == "ReportLoan":
             return sc.ReportLoanResponse(loan=sc.Loan(institution=request.institution, platform=request.platform))
         if method == "GetEvaluation":
@@ -336,6 +391,18 @@ def test_an_evaluation_explains_only_what_the_authorization_covers(gw: Gateway) 
     }
     assert result.evaluation.score == 700
     assert gw.disclosure_log.leaves[leaf]["payload_sha256"] == digest  # type: ignore[attr-defined]
+
+
+def test_a_portrait_keeps_only_tags_resting_on_what_the_authorization_covers(gw: Gateway) -> None:
+    # As for an evaluation's indicators: a tag says something about the records behind it.
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT", "TAX_INVOICE"})
+    )
+    result, *_ = gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
+    kept = ([t.code for t in result.portrait.positive_tags], [t.code for t in result.portrait.risk_tags])
+    assert kept == (["STEADY_TAXPAYER"], ["LISTED"])  # operating data never named; a tag naming no record
+    assert result.portrait.score == 700
 
 
 def test_without_scoring_a_derived_product_records_no_use(gw: Gateway) -> None:
