@@ -442,8 +442,14 @@ def _state(sc: Scoring, uscc: str) -> EnterpriseState:
 
 def get_portrait(sc: Scoring, uscc: str) -> Portrait:
     state = _state(sc, uscc)
+    with sc.reader() as uow:
+        disputes = uow.disputes.for_enterprise(uscc)
     model = sc.current_model()
-    return portrait(model, assess(model, state.records, sc.clock()))
+    made = portrait(model, assess(model, state.records, sc.clock()))
+    # The portrait shows the current evaluation's figures; an open dispute covers the current evaluation (and later
+    # ones), so it contests these too.
+    opened = sorted((d for d in disputes if d.is_open), key=lambda d: (d.opened_at, d.objection))
+    return replace(made, objection=opened[0].objection) if opened else made
 
 
 # ---------------------------------------------------------------------- scenarios

@@ -141,6 +141,8 @@ def portrait(uscc: str, p: Portrait) -> pb.Portrait:
         risk_tags=[_tag(uscc, t) for t in p.risks],
         coverage=p.coverage,
         disputed=p.disputed,
+        in_dispute=bool(p.objection),
+        dispute_objection=p.objection,
     )
     for dimension, points in p.dimensions:
         d = out.dimensions.add(dimension=dimension)

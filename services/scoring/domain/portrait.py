@@ -33,6 +33,7 @@ class Portrait:
     dimensions: tuple[tuple[str, float | None], ...]
     coverage: float
     disputed: bool
+    objection: str = ""  # an open objection to the enterprise's evaluation contests this score and grade too
 
 
 def dimension_summary(model: Model, evaluation: Evaluation) -> tuple[tuple[str, float | None], ...]:

@@ -8,6 +8,7 @@ import pytest
 
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scoring import usecases
+from services.scoring.api.servicer import portrait as portrait_proto
 from services.scoring.data import model_text
 from services.scoring.domain.disputes import DisputeOutcome
 from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
@@ -121,3 +122,16 @@ def test_an_enterprise_scoring_does_not_follow_cannot_be_reevaluated(world: Worl
     with pytest.raises(NotFound) as err:
         usecases.reevaluate(sc, "91610100MA6TEST003", "", "")
     assert err.value.reason == "ERROR_REASON_ENTERPRISE_NOT_FOUND"
+
+
+def test_a_portrait_is_in_dispute_while_an_objection_to_the_evaluation_is_open(world: World) -> None:
+    sc, _, _ = world
+    assert usecases.get_portrait(sc, USCC).objection == ""
+    disputed = usecases.get_evaluation(sc, USCC).evaluation_id
+    usecases.set_dispute(sc, USCC, disputed, OBJ)
+    assert usecases.get_portrait(sc, USCC).objection == OBJ
+    shown = portrait_proto(USCC, usecases.get_portrait(sc, USCC))
+    assert (shown.in_dispute, shown.dispute_objection) == (True, OBJ)
+    assert usecases.get_portrait(sc, OTHER).objection == ""
+    usecases.clear_dispute(sc, USCC, disputed, OBJ, DisputeOutcome.UPHELD, None)
+    assert usecases.get_portrait(sc, USCC).objection == ""

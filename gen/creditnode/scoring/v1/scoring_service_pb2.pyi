@@ -186,7 +186,7 @@ class DimensionSummary(_message.Message):
     def __init__(self, dimension: _Optional[str] = ..., points: _Optional[float] = ...) -> None: ...
 
 class Portrait(_message.Message):
-    __slots__ = ("enterprise", "model_version", "score", "grade", "discipline_flags", "positive_tags", "risk_tags", "dimensions", "coverage", "disputed")
+    __slots__ = ("enterprise", "model_version", "score", "grade", "discipline_flags", "positive_tags", "risk_tags", "dimensions", "coverage", "disputed", "in_dispute", "dispute_objection")
     ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -197,6 +197,8 @@ class Portrait(_message.Message):
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
     DISPUTED_FIELD_NUMBER: _ClassVar[int]
+    IN_DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    DISPUTE_OBJECTION_FIELD_NUMBER: _ClassVar[int]
     enterprise: str
     model_version: str
     score: int
@@ -207,7 +209,9 @@ class Portrait(_message.Message):
     dimensions: _containers.RepeatedCompositeFieldContainer[DimensionSummary]
     coverage: float
     disputed: bool
-    def __init__(self, enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., positive_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., risk_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., dimensions: _Optional[_Iterable[_Union[DimensionSummary, _Mapping]]] = ..., coverage: _Optional[float] = ..., disputed: _Optional[bool] = ...) -> None: ...
+    in_dispute: bool
+    dispute_objection: str
+    def __init__(self, enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., positive_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., risk_tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., dimensions: _Optional[_Iterable[_Union[DimensionSummary, _Mapping]]] = ..., coverage: _Optional[float] = ..., disputed: _Optional[bool] = ..., in_dispute: _Optional[bool] = ..., dispute_objection: _Optional[str] = ...) -> None: ...
 
 class GetPortraitRequest(_message.Message):
     __slots__ = ("enterprise",)
