@@ -46,7 +46,7 @@ def test_a_corrected_evaluation_objection_through_the_gateway(node: Node) -> Non
     stub = node.callers["xian"].stub
     e = node.enterprise
     node.callers["xian"].stub.GrantAuthorization(
-        gw.GrantAuthorizationRequest(grant=e.grant(BANK, items=("TAX_PAYMENT",))), timeout=10
+        gw.GrantAuthorizationRequest(grant=e.grant(BANK, items=("TAX_PAYMENT",), max_uses=10)), timeout=10
     )
 
     def evaluation_for_the_bank() -> gw.GetEvaluationResponse | None:
@@ -103,6 +103,13 @@ def test_a_corrected_evaluation_objection_through_the_gateway(node: Node) -> Non
         stamped = evaluation_for_the_bank()
         assert stamped is not None
         assert (stamped.evaluation.in_dispute, stamped.evaluation.dispute_objection) == (True, filed.name)
+        portrait = stub.GetPortrait(
+            gw.GetPortraitRequest(
+                enterprise=e.name, purpose="PRE_LOAN", institution=BANK, request_id=secrets.token_hex(8)
+            ),
+            timeout=10,
+        ).portrait
+        assert (portrait.in_dispute, portrait.dispute_objection) == (True, filed.name)  # the same score, contested
 
         # The scoring team answers CORRECTED: scoring re-evaluates, then the flag goes.
         answered = objections.AnswerObjection(
