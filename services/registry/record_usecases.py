@@ -257,7 +257,16 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
                 results[index] = Result(item.sequence, Outcome.REJECTED, exc.reason, exc.message, exc.field)
                 writes.refusals.append(Refusal(department, item.record.item_code, "REJECTED", exc.reason, now))
         heads = uow.records.heads_for_ingest(sorted({rid for _, _, rid in valid}))
-        registered = uow.records.registered(sorted({v.uscc for _, v, _ in valid}))
+        usccs = sorted({v.uscc for _, v, _ in valid})
+        registered = uow.records.registered(usccs)
+        if unregistered := [u for u in usccs if u not in registered]:
+            # Parking races RegisterEnterprise (PostgreSQL, READ COMMITTED): a registration committing after the read
+            # above cannot see this chunk's uncommitted PARKED rows, which would then stay parked forever. The lock
+            # orders the two per USCC. Registration first: this waits for its commit, and the read below sees the
+            # enterprise, so the records go in CURRENT. Chunk first: registration waits for this commit, and its
+            # apply_parked then sees these PARKED rows. Only USCCs about to park pay for it.
+            uow.records.lock_for_parking(unregistered)
+            registered |= uow.records.registered(unregistered)
         superseded = uow.records.superseded(sorted({v.fingerprint for _, v, _ in valid}))
         new_ids: set[str] = set()
         updated: dict[str, RecordHead] = {}

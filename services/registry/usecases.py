@@ -429,6 +429,9 @@ def register_enterprise(
             return _enterprise(uow, done.resource_id)
         check = validate_uscc(uscc)
         check_public_key(public_key)
+        # Before the first read of the enterprise or its parked records: waits for chunks parking records of it, and
+        # holds off new ones until commit (see ingest_chunk).
+        uow.records.lock_for_registration(check.code)
         if uow.enterprises.get(check.code) is not None:
             raise AlreadyExists("ERROR_REASON_ALREADY_REGISTERED", "that enterprise is already registered")
         key = EnterpriseKey(key_id_of(public_key), public_key, KeyState.ACTIVE, now)

@@ -195,6 +195,14 @@ class RecordStore(Protocol):
     def registered(self, usccs: list[str]) -> set[str]:
         """Which of these enterprises are registered."""
 
+    def lock_for_parking(self, usccs: list[str]) -> None:
+        """Until commit, hold off the registration of these enterprises (waiting first for one under way); chunks
+        do not wait for each other. A no-op where writers are serialized anyway (SQLite)."""
+
+    def lock_for_registration(self, uscc: str) -> None:
+        """Until commit, hold off chunks about to park records of this enterprise (waiting first for those that hold
+        it). A no-op where writers are serialized anyway (SQLite)."""
+
     def superseded(self, fingerprints: list[str]) -> set[str]:
         """Which of these contents were corrected away."""
 

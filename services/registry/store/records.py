@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import orjson
 import psycopg
-from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,11 @@ from services.registry.store.models import (
 
 # Bound lists stay below SQLite's and PostgreSQL's parameter limits.
 _IN_BATCH = 900
+
+# PostgreSQL advisory locks ordering a chunk that parks records with the registration of their enterprise: the
+# two-key form (a key space apart from one-key locks such as the migration lock), this namespace and hashtext(USCC).
+# Two USCCs with one hash only wait for each other needlessly.
+_PARKING_LOCKS = 0x50524B44  # "PRKD"
 
 
 def encode_fields(values: Mapping[str, FieldValue]) -> str:
@@ -270,6 +275,23 @@ class SqlRecords:
         for part in _chunks(usccs):
             out.update(self.s.scalars(select(EnterpriseRow.uscc).where(_member(EnterpriseRow.uscc, part, self._pg))))
         return out
+
+    def lock_for_parking(self, usccs: list[str]) -> None:
+        if self._pg and usccs:
+            self.s.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock_shared(CAST(:ns AS integer), hashtext(u))"
+                    " FROM unnest(CAST(:usccs AS text[])) AS u"
+                ),
+                {"ns": _PARKING_LOCKS, "usccs": sorted(set(usccs))},
+            )
+
+    def lock_for_registration(self, uscc: str) -> None:
+        if self._pg:
+            self.s.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), hashtext(:uscc))"),
+                {"ns": _PARKING_LOCKS, "uscc": uscc},
+            )
 
     def superseded(self, fingerprints: list[str]) -> set[str]:
         out: set[str] = set()
