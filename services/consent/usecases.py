@@ -193,6 +193,21 @@ class Consent:
         return receipt
 
     def grant(self, req: GrantRequest) -> Outcome:
+        outcome = self._grant(req)
+        # The requester was checked before the write transaction, and the removal watcher revokes only what is
+        # committed, once per removal: a removal handled in between would leave this grant ACTIVE for good. Checked
+        # again now that the grant is committed, a removal is caught here if it came before, by the watcher if after.
+        # Retries of the grant are checked too, in case this check failed after the commit.
+        requester = self._registry.requester(req.requester)
+        if requester is not None and not requester.removed:
+            return outcome
+        self.revoke_for_requester(req.requester)
+        # The grant did happen (it has its receipt, and a retry of it gets it from its nonce), so the answer is the
+        # authorization as it now stands, REVOKED, with the grant's receipt: the same answer a retry gets. Failing
+        # with "requester not found" would tell the client nothing was created, and its retry would then succeed.
+        return Outcome(self.get(outcome.authorization.id), outcome.receipt)
+
+    def _grant(self, req: GrantRequest) -> Outcome:
         signed = req.canonical()
         self._authenticate(req.enterprise, req.signature, signed)
         template = self.purposes.get(req.purpose)
@@ -435,6 +450,11 @@ class Consent:
                 retry = self._retry_in(uow, q)
                 if retry is None:
                     raise
+                return retry, False
+            # The update found the row changed by a transaction that has committed (it waited for its lock). That may
+            # be another try of this request spending the use, on this candidate or another: then this one is its
+            # retry, and deciding again would record a second use under one request id (or deny the retry).
+            if q.request_id and (retry := self._retry_in(uow, q)) is not None:
                 return retry, False
             candidates = self._candidates(uow, q)
         return decide(candidates, q.items, now, q.data_since), False

@@ -155,10 +155,18 @@ class UseCounter:
 
     def has_use_left(self, limit: UseLimit, current_period: int) -> bool:
         if limit.kind is UseLimitKind.FREQUENCY:
-            return self.period_index != current_period or self.in_period < limit.max_uses
+            # The clock is read before the row is locked, so uses can reach the counter out of clock order. A use
+            # from a period older than the counter's is refused: its period's count is gone (only the newest period
+            # is kept), and counting it in the newer one would put it beyond the limit of the period it is stamped
+            # in. So no period ever gets more than max_uses and the counter never goes back (the store's
+            # ``_spend`` applies this same rule in SQL).
+            if self.period_index == current_period:
+                return self.in_period < limit.max_uses
+            return self.period_index < current_period
         return self.total < limit.max_uses
 
     def after_use(self, current_period: int, at: datetime) -> UseCounter:
+        """The counter after a use that ``has_use_left`` allowed (so ``current_period`` is not older than it)."""
         in_period = self.in_period + 1 if self.period_index == current_period else 1
         return UseCounter(self.total + 1, current_period, in_period, at)
 

@@ -233,7 +233,11 @@ class SqlAuthorizations:
         a, at = authorization, use.used_at
         period = a.use_limit.period_index(a.valid_from, at)
         if a.use_limit.kind is UseLimitKind.FREQUENCY:
-            has_use = or_(_A.c.period_index != period, _A.c.period_uses < _A.c.max_uses)
+            # UseCounter.has_use_left's rule: a fresh period, or this period with uses left; a use stamped in a
+            # period older than the stored one (its clock read before a newer use committed) is refused.
+            has_use = or_(
+                _A.c.period_index < period, and_(_A.c.period_index == period, _A.c.period_uses < _A.c.max_uses)
+            )
         else:
             has_use = _A.c.uses_total < _A.c.max_uses
         self._mark(a)

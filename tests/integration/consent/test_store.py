@@ -211,6 +211,30 @@ def test_frequency_counter_resets_in_the_next_period_in_the_store(world: Any) ->
     assert w.consent.get(auth.id).uses.total == 2
 
 
+def test_a_frequency_use_reaching_the_row_after_a_newer_periods_use_is_refused(world: Any) -> None:
+    """The use time is read before the row is locked: a use stamped just before the boundary can commit after one
+    stamped just after. Counting it as a fresh period 0 would give period 0 and then period 1 a second use."""
+    w = world
+    req = w.alice.grant(
+        BANK, purpose="POST_LOAN_MONITORING", kind=pb.USE_LIMIT_KIND_FREQUENCY, max_uses=1, period_days=1
+    )
+    auth = w.consent.grant(convert.grant_request(req)).authorization
+    boundary = auth.valid_from + timedelta(days=1)
+
+    def use(at: Any) -> DecisionReason:
+        w.clock.at = at
+        q = CheckQuery(BANK, w.alice.uscc, "POST_LOAN_MONITORING", ("TAX_PAYMENT",), consume=True)
+        return w.consent.check(q).reason  # type: ignore[no-any-return]
+
+    allowed, refused = DecisionReason.AUTHORIZED, DecisionReason.USE_LIMIT_REACHED
+    assert use(boundary - timedelta(hours=12)) is allowed  # period 0
+    assert use(boundary + timedelta(milliseconds=100)) is allowed  # period 1
+    assert use(boundary - timedelta(milliseconds=100)) is refused  # period 0, late
+    assert use(boundary + timedelta(seconds=5)) is refused  # period 1 again
+    uses = w.consent.get(auth.id).uses
+    assert (uses.total, uses.period_index, uses.in_period) == (2, 1, 1)
+
+
 def test_consuming_retry_is_idempotent_by_request_id(world: Any) -> None:
     w = world
     auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
@@ -288,12 +312,37 @@ def test_two_tries_of_one_request_racing_for_a_use_record_one_use_and_both_are_a
     """A client's retry racing its first try: both read "no use yet", then queue on the authorization's row."""
     w = world
     auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
-    answers: list[Any] = []
+    assert _race(w, engine, auth.id, "disclosure-9") == ["ALLOW", "ALLOW"]
+    assert w.consent.get(auth.id).uses.total == 1
+    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-9"]
+
+
+@pytest.mark.parametrize("longer", [False, True], ids=["one candidate", "two candidates"])
+def test_two_tries_of_one_request_racing_for_a_last_use_record_one_use_and_both_are_allowed(
+    world: Any, engine: Engine, longer: bool
+) -> None:
+    """The first try spends the one-time use, so the second's conditional update fails (no clash on the request id):
+    it is the first's retry, not a denial, and must not spend the other authorization."""
+    w = world
+    one_time = w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1, validity=timedelta(days=10))
+    auth = w.consent.grant(convert.grant_request(one_time)).authorization
+    if longer:
+        w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=5, validity=timedelta(days=30))))
+    assert _race(w, engine, auth.id, "disclosure-7") == ["ALLOW", "ALLOW"]
+    uses = [
+        (a.id, u.request_id) for a in w.feed.live_authorizations() for u in w.consent.list_uses(a.id, None, 10).items
+    ]
+    assert uses == [(auth.id, "disclosure-7")]
+
+
+def _race(w: Any, engine: Engine, auth_id: str, request_id: str) -> list[str]:
+    """The answers of two tries of one consuming check that both read "no use yet", then queue on the row."""
+    answers: list[str] = []
     locker = engine.connect()
     locker.begin()  # on SQLite this alone holds every writer back
     if engine.dialect.name == "postgresql":
-        locker.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": auth.id})
-    tries = [threading.Thread(target=lambda: answers.append(_try(w, "disclosure-9"))) for _ in range(2)]
+        locker.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": auth_id})
+    tries = [threading.Thread(target=lambda: answers.append(_try(w, request_id))) for _ in range(2)]
     for t in tries:
         t.start()
     threading.Event().wait(0.5)  # both are past the retry look-up and wait for the row
@@ -301,9 +350,7 @@ def test_two_tries_of_one_request_racing_for_a_use_record_one_use_and_both_are_a
     locker.close()
     for t in tries:
         t.join()
-    assert sorted(answers) == ["ALLOW", "ALLOW"]
-    assert w.consent.get(auth.id).uses.total == 1
-    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-9"]
+    return sorted(answers)
 
 
 def _try(w: Any, request_id: str) -> str:
@@ -311,3 +358,27 @@ def _try(w: Any, request_id: str) -> str:
         return "ALLOW" if check(w, w.alice, consume=True, request_id=request_id).allowed else "DENY"
     except DomainError as exc:
         return exc.kind
+
+
+def test_a_grant_whose_requester_is_removed_before_it_commits_ends_revoked(world: Any) -> None:
+    """The registry answers "present", then the removal watcher handles the removal (nothing committed to revoke)
+    before the grant commits; the watcher handles each removal once, so the grant looks again after its commit."""
+    w = world
+    present = w.registry.requester
+
+    def removed_after_answering(name: str) -> Any:
+        answer = present(name)
+        if answer is not None and not answer.removed:
+            w.registry.add_requester(name, removed=True)
+            assert w.consent.revoke_for_requester(name) == 0
+        return answer
+
+    w.registry.requester = removed_after_answering
+    out = w.consent.grant(convert.grant_request(w.alice.grant(BANK)))
+    assert (out.authorization.state, out.receipt.event_type) == (State.REVOKED, EventType.GRANTED)
+    assert w.consent.get(out.authorization.id).state is State.REVOKED
+    assert [e.event_type for e, _ in w.feed.changes_after(0, 10)] == [
+        EventType.GRANTED,
+        EventType.REVOKED_REQUESTER_REMOVED,
+    ]
+    assert check(w, w.alice).reason is DecisionReason.REVOKED

@@ -13,11 +13,18 @@ import pytest
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
 from services.consent.clients.files import SharingListFile, load_purposes
-from services.consent.domain.model import Decision, DecisionReason, EventType, State
+from services.consent.domain.model import Authorization, Decision, DecisionReason, EventType, State
+from services.consent.domain.ports import Requester, Use
 from services.consent.domain.signing import Action
 from services.consent.usecases import CheckQuery, Consent, Outcome
 from services.kit.errors import DomainError
-from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, MemoryStore, RecordingBarrier
+from tests.consent_support.fakes import (
+    SHARING_LIST,
+    FakeRegistry,
+    MemoryAuthorizations,
+    MemoryStore,
+    RecordingBarrier,
+)
 from tests.consent_support.signing import Enterprise, make_uscc, now_s
 
 PURPOSES = Path(__file__).resolve().parents[3] / "services" / "consent" / "data" / "purposes.yaml"
@@ -354,6 +361,28 @@ def test_frequency_limit_renews_each_period(w: World) -> None:
     assert [w.check(w.alice, **q).allowed for _ in range(3)] == [True, True, False]
 
 
+def test_a_frequency_use_from_an_older_period_than_the_counters_is_refused(w: World) -> None:
+    # The use time is read before the row is locked, so a use stamped just before a period boundary can reach the
+    # counter after one stamped just after it. Resetting the counter to the older period would give both periods a
+    # use too many; the late use is refused, even with uses left in the newer period (it does not belong there).
+    auth = w.grant(
+        w.alice.grant(BANK, purpose="POST_LOAN_MONITORING", kind=pb.USE_LIMIT_KIND_FREQUENCY, max_uses=2, period_days=1)
+    ).authorization
+    boundary = auth.valid_from + timedelta(days=1)
+
+    def use(at: datetime) -> DecisionReason:
+        w.clock.at = at
+        return w.check(w.alice, purpose="POST_LOAN_MONITORING", consume=True).reason  # type: ignore[no-any-return]
+
+    allowed, refused = DecisionReason.AUTHORIZED, DecisionReason.USE_LIMIT_REACHED
+    assert [use(boundary - timedelta(hours=1)) for _ in range(2)] == [allowed, allowed]  # period 0: 2 of 2
+    assert use(boundary + timedelta(milliseconds=100)) is allowed  # period 1: 1 of 2
+    assert use(boundary - timedelta(milliseconds=100)) is refused  # stamped in period 0, arriving late
+    assert [use(boundary + timedelta(seconds=5)) for _ in range(2)] == [allowed, refused]  # period 1: 2 of 2
+    uses = w.consent.get(auth.id).uses
+    assert (uses.total, uses.period_index, uses.in_period) == (4, 1, 2)
+
+
 def test_consuming_retry_with_the_same_request_id_uses_nothing_more(w: World) -> None:
     auth = w.grant(w.alice.grant(BANK, max_uses=2)).authorization
     assert w.check(w.alice, consume=True, request_id="d-1").allowed
@@ -361,6 +390,29 @@ def test_consuming_retry_with_the_same_request_id_uses_nothing_more(w: World) ->
     assert w.consent.get(auth.id).uses.total == 1
     uses = w.consent.list_uses(auth.id, None, 10).items
     assert [(u.request_id, u.items) for u in uses] == [("d-1", ("TAX_PAYMENT",))]
+
+
+@pytest.mark.parametrize("longer", [False, True], ids=["one candidate", "two candidates"])
+def test_a_try_whose_use_a_racing_try_of_its_request_spent_is_answered_as_its_retry(
+    w: World, monkeypatch: pytest.MonkeyPatch, longer: bool
+) -> None:
+    # PostgreSQL lets two tries of one request both find no use yet; the first spends the one-time use, so the
+    # second's conditional update fails. It must not spend another authorization, nor be denied: it is a retry.
+    one_time = w.grant(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1, validity=timedelta(days=10)))
+    if longer:
+        w.grant(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_MAX_USES, max_uses=5, validity=timedelta(days=30)))
+    record_use = MemoryAuthorizations.record_use
+
+    def racing_try_commits_first(self: MemoryAuthorizations, authorization: Authorization, use: Use) -> bool:
+        if not self.d.uses:  # the other try commits while this one waits for the row, and this one then sees it
+            for data in (w.store.data, self.d):
+                assert record_use(MemoryAuthorizations(data), authorization, use)
+        return record_use(self, authorization, use)
+
+    monkeypatch.setattr(MemoryAuthorizations, "record_use", racing_try_commits_first)
+    decision = w.check(w.alice, consume=True, request_id="d-9")
+    assert (decision.reason, decision.authorization.id) == (DecisionReason.AUTHORIZED, one_time.authorization.id)
+    assert [(u.authorization_id, u.request_id) for u in w.store.data.uses] == [(one_time.authorization.id, "d-9")]
 
 
 def test_check_prefers_an_allowing_authorization_over_a_revoked_one(w: World) -> None:
@@ -386,6 +438,30 @@ def test_requester_removal_revokes_its_live_authorizations_once(w: World) -> Non
     events = w.consent.list_events(a.id, None, 10).items
     assert events[-1].event_type is EventType.REVOKED_REQUESTER_REMOVED
     assert events[-1].receipt.signed_payload == b""
+
+
+def test_a_grant_whose_requester_is_removed_before_it_commits_is_revoked_as_the_removal_would(w: World) -> None:
+    # The registry says "present", then the removal watcher handles the removal (nothing committed to revoke yet)
+    # before the grant commits: the watcher never comes back, so the grant itself must see the removal.
+    present = w.registry.requester
+
+    def removed_after_answering(name: str) -> Requester | None:
+        answer = present(name)
+        if answer is not None and not answer.removed:
+            w.registry.add_requester(name, removed=True)
+            assert w.consent.revoke_for_requester(name) == 0
+        return answer
+
+    w.registry.requester = removed_after_answering  # type: ignore[method-assign]
+    req = w.alice.grant(BANK)
+    out = w.grant(req)
+    assert (out.authorization.state, out.receipt.event_type) == (State.REVOKED, EventType.GRANTED)
+    events = w.consent.list_events(out.authorization.id, None, 10).items
+    assert [e.event_type for e in events] == [EventType.GRANTED, EventType.REVOKED_REQUESTER_REMOVED]
+    assert w.barrier.waited == [events[-1].revision]  # enforced everywhere before the grant answers
+    again = w.grant(req)  # a retry gets the same answer
+    assert (again.authorization.state, again.receipt.digest) == (State.REVOKED, out.receipt.digest)
+    assert w.check(w.alice).reason is DecisionReason.REVOKED
 
 
 def test_expiry_is_recorded_with_a_receipt(w: World) -> None:
