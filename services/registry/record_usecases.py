@@ -70,6 +70,8 @@ class Submitted:
     record: IncomingRecord
     # A problem found while decoding the wire message (e.g. no event time): answered like any other rejection.
     rejection: RecordRejected | None = None
+    # When its message arrived, if before the chunk is stored (a stream): deadlines count from arrival.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
                 v = validate_record(
                     item.record,
                     catalogue,
-                    received_at=now,
+                    received_at=item.received_at or now,
                     validate_uscc=_validate_uscc,
                     future_tolerance=future_tolerance,
                 )

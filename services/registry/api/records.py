@@ -26,6 +26,7 @@ from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry import record_usecases as uc
 from services.registry.api.record_watch import RecordWatch, categories_named
+from services.registry.api.stream_arrivals import NOTHING_YET, StreamArrivals
 from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
 from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
@@ -84,7 +85,7 @@ def value_to(value: object) -> pb.FieldValue:
     return pb.FieldValue(string_value=str(value))
 
 
-def incoming(department: str, r: pb.IngestRecord) -> Submitted:
+def incoming(department: str, r: pb.IngestRecord, received_at: datetime | None = None) -> Submitted:
     rejection = None
     event_time = datetime(1970, 1, 1, tzinfo=UTC)
     if r.event_time.seconds == 0 and r.event_time.nanos == 0:
@@ -337,7 +338,8 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
                     else:
                         response.results_truncated = True
 
-        for message in request_iterator:
+        def take(message: pb.StreamRecordsRequest, arrived: datetime) -> None:
+            nonlocal stream_id, position, last_seen
             if not stream_id:
                 stream_id = validation.text("stream_id", message.stream_id, max_len=MAX_STREAM_ID)
                 position = uc.stream_position(self.writer(), department, stream_id)
@@ -351,10 +353,24 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
                         {"field": "records.sequence", "last_acknowledged_sequence": str(position)},
                     )
                 last_seen = r.sequence
-                buffer.append(incoming(department, r))
-            if len(buffer) >= STREAM_CHUNK:
+                buffer.append(incoming(department, r, arrived))
+
+        # What arrived while the last chunk was being stored goes into the next one, up to STREAM_CHUNK; whenever
+        # nothing more is waiting, what is in hand is stored. A burst is stored in large chunks, and a department
+        # pushing records as they happen has each one stored (and its deadline judged) as it arrives, not once a
+        # chunk fills or the stream ends.
+        arrivals = StreamArrivals(request_iterator, self.clock)
+        try:
+            ended = False
+            while not ended:
+                arrived = arrivals.get(wait=True)
+                while isinstance(arrived, tuple):
+                    take(*arrived)
+                    arrived = arrivals.get(wait=False) if len(buffer) < STREAM_CHUNK else NOTHING_YET
+                ended = arrived is None
                 flush()
-        flush()
+        finally:
+            arrivals.close()
         response.last_acknowledged_sequence = position
         return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -230,6 +231,31 @@ def test_a_category_selects_records_by_the_list_version_they_were_validated_unde
             watch.cancel()
             break
     assert watched == [r2.record]
+
+
+def test_a_record_pushed_on_an_open_stream_is_stored_as_it_arrives(client: RegistryClient, platform: str) -> None:
+    # A department pushing records as they happen keeps its stream open: each record is stored when it arrives,
+    # not once a chunk fills or the stream ends.
+    e, _ = client.enterprise(platform)
+    listing = rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")
+    seen_while_open: list[bool] = []
+
+    def pushed() -> Iterator[rec_pb.StreamRecordsRequest]:
+        yield rec_pb.StreamRecordsRequest(stream_id="live", records=[wire_record(tax_record(e.uscc, 1), 1)])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not records(client.channel).ListEnterpriseRecords(listing).records:
+            time.sleep(0.05)
+        seen_while_open.append(bool(records(client.channel).ListEnterpriseRecords(listing).records))
+        yield rec_pb.StreamRecordsRequest(records=[wire_record(tax_record(e.uscc, 2), 2)])
+
+    done = ingestion(client.channel).StreamRecords(pushed(), metadata=TAX, timeout=60)
+    assert seen_while_open == [True]
+    assert (done.last_acknowledged_sequence, done.counts.accepted) == (2, 2)
+    received = {
+        r.provenance.source_record_id: r.provenance.receive_time.ToDatetime(tzinfo=UTC)
+        for r in records(client.channel).ListEnterpriseRecords(listing).records
+    }
+    assert received["tax-1"] < received["tax-2"]  # each stamped when it arrived
 
 
 def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_registration(
