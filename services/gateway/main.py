@@ -28,6 +28,7 @@ from services.gateway.evidence_packages import EvidencePackages
 from services.gateway.store.disclosures import EvidenceDisclosureLog, NullDisclosureLog
 from services.gateway.store.findings import SqlFindings
 from services.gateway.store.models import evidence_models
+from services.gateway.store.nonces import SqlNonces
 from services.gateway.supervision import Supervision
 from services.gateway.usecases import DisclosureLog, Gateway
 from services.kit.client import make_channel
@@ -204,6 +205,7 @@ def build(
         scoring=scoring,
         objection=ObjectionClient(objection_channel),
         quotas=Quotas(QuotaLimits(settings.quota_requests_per_minute, settings.quota_enterprises_per_day)),
+        nonces=SqlNonces(session_factories(runtime.engine)[0]),
     )
     gateway.signature_window = timedelta(seconds=settings.signature_window_seconds)
     identify: Identify = (

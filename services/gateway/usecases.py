@@ -33,7 +33,7 @@ from services.gateway.domain.policy import (
     needs_authorization,
 )
 from services.gateway.domain.quota import Quotas
-from services.gateway.domain.selfquery import NonceBook, SignedSelfQuery, verify_self_query
+from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
 from services.kit.validation import invalid
 
@@ -132,7 +132,7 @@ class Gateway:
     quotas: Quotas
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     signature_window: timedelta = timedelta(minutes=5)
-    nonces: NonceBook = field(default_factory=NonceBook)
+    nonces: Nonces = field(default_factory=NonceBook)
     scoring: ScoringClient | None = None
     objection: ObjectionClient | None = None
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="gateway-fetch"))
@@ -219,9 +219,9 @@ class Gateway:
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
         if len(q.request_id) > 64:
             raise invalid("request_id", "at most 64 characters")
-        self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)
         kind = CallerKind.INSTITUTION if caller.institution else CallerKind.PLATFORM
         wanted = self._requested_items(q)
+        self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)  # a valid request
         gated = frozenset(c for c, o in wanted.items() if o is not None and needs_authorization(o))
         # Step 4: the authorization, from memory, before anything is read.
         authorization, coverage, since = "", NO_COVERAGE, None
@@ -307,8 +307,9 @@ class Gateway:
         for code in q.item_codes:
             if not _ITEM.fullmatch(code):
                 raise invalid("item_codes", "item codes are upper-case letters, digits and _")
-        self.quotas.charge([caller.platform], q.enterprise)
+        # Verified before the quota is charged: a request the enterprise did not sign spends nothing of the platform's.
         verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
+        self.quotas.charge([caller.platform], q.enterprise)
         records = self.registry.records(uscc, list(q.item_codes), raw=True)
         history = [d for d in self.disclosure_log.disclosures_of(q.enterprise) if d[2].get("type") == "credit_report"]
         payload_hash, _ = _digests(records)

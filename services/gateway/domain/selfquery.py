@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -58,8 +59,15 @@ def canonical_lines(q: SignedSelfQuery) -> bytes:
     return "\n".join(lines).encode()
 
 
+class Nonces(Protocol):
+    """Where nonces are kept while their request could still be in the window: ``use`` is False for one seen."""
+
+    def use(self, enterprise: str, nonce: str, until: datetime, now: datetime) -> bool: ...
+
+
 class NonceBook:
-    """Nonces seen per enterprise while their request could still be in the window (in memory, per replica)."""
+    """Nonces in memory, for one process; the gateway keeps them in its database (``store/nonces.py``), shared by
+    its replicas."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,12 +89,16 @@ def verify_self_query(
     keys: Sequence[EnterpriseKey] | None,
     now: datetime,
     window: timedelta,
-    nonces: NonceBook,
+    nonces: Nonces,
 ) -> None:
     """Raise unless an ACTIVE key of the enterprise signed these lines within the window with a fresh nonce.
     An unknown enterprise gets the same answer as a bad signature."""
     if not _NONCE.fullmatch(q.nonce):
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "nonce must be 16-64 letters, digits, - or _")
+    if q.signed_at.microsecond:
+        # The signed line holds whole seconds: a fraction added to a signed request would still verify, and move
+        # the window (and the nonce's keeping) past what the enterprise signed.
+        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "signed_at must be whole seconds, as signed")
     bad = Unauthenticated("ERROR_REASON_SIGNATURE_INVALID", "the enterprise signature does not verify")
     key = next((k for k in keys or () if k.key_id == q.key_id), None)
     if key is None:
@@ -99,5 +111,6 @@ def verify_self_query(
         raise PermissionDenied("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
     if abs(now - q.signed_at) > window:
         raise Unauthenticated("ERROR_REASON_SIGNATURE_STALE", "signed_at is outside the window")
-    if not nonces.use(q.enterprise, q.nonce, q.signed_at + window, now):
+    # Kept until a second past the last moment the window accepts the request.
+    if not nonces.use(q.enterprise, q.nonce, q.signed_at + window + timedelta(seconds=1), now):
         raise Unauthenticated("ERROR_REASON_NONCE_REUSED", "the nonce was already used")

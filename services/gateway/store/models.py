@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the gateway service's own database: the disclosure (evidence) log and supervision findings."""
+"""SQLAlchemy models of the gateway service's own database: the disclosure (evidence) log, supervision findings and
+the nonces of enterprises' signed self-queries."""
 
 from datetime import datetime
 
@@ -32,6 +33,17 @@ class FindingRow(Base):
     leaves: Mapped[str] = mapped_column(Text)  # JSON list of leaf indices
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SelfQueryNonceRow(Base):
+    """A self-query nonce, kept until its request can no longer be in the signature window (shared by replicas)."""
+
+    __tablename__ = "self_query_nonces"
+    __table_args__ = (Index("ix_self_query_nonces_expires_at", "expires_at"),)
+
+    enterprise: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 metadata = Base.metadata

@@ -39,9 +39,11 @@ def signed(**kw: object) -> SignedSelfQuery:
     return SignedSelfQuery(**{**base, "signature": KEY.sign(canonical_lines(q))})  # type: ignore[arg-type]
 
 
-def reason(q: SignedSelfQuery, keys: list[EnterpriseKey] | None, nonces: NonceBook | None = None) -> str:
+def reason(
+    q: SignedSelfQuery, keys: list[EnterpriseKey] | None, nonces: NonceBook | None = None, now: datetime = NOW
+) -> str:
     try:
-        verify_self_query(q, keys, NOW, WINDOW, nonces or NonceBook())
+        verify_self_query(q, keys, now, WINDOW, nonces or NonceBook())
     except DomainError as exc:
         return exc.reason
     return "OK"
@@ -78,6 +80,26 @@ def test_refusals() -> None:
     assert reason(q, [EnterpriseKey(KEY_ID, RAW, False)]) == "ERROR_REASON_KEY_NOT_ACTIVE"
     assert reason(signed(signed_at=NOW - timedelta(minutes=6)), ACTIVE) == "ERROR_REASON_SIGNATURE_STALE"
     assert reason(signed(nonce="short"), ACTIVE) == "ERROR_REASON_INVALID_FIELD"
+
+
+def test_a_fraction_of_a_second_added_to_a_signed_request_is_refused() -> None:
+    # The signed line holds whole seconds, so the fraction is not signed: it would move the window and the nonce's
+    # keeping past what the enterprise signed.
+    book = NonceBook()
+    q = signed()
+    assert reason(q, ACTIVE, book) == "OK"
+    moved = SignedSelfQuery(
+        q.enterprise, q.item_codes, q.key_id, q.nonce, q.signed_at + timedelta(microseconds=999_999), q.signature
+    )
+    assert (
+        reason(moved, ACTIVE, book, now=NOW + WINDOW + timedelta(microseconds=500_000)) == "ERROR_REASON_INVALID_FIELD"
+    )
+
+
+def test_a_nonce_is_kept_past_the_last_moment_the_window_accepts_its_request() -> None:
+    book = NonceBook()
+    assert reason(signed(), ACTIVE, book, now=NOW - WINDOW) == "OK"
+    assert reason(signed(), ACTIVE, book, now=NOW + WINDOW) == "ERROR_REASON_NONCE_REUSED"
 
 
 @pytest.mark.parametrize("value", ["a\nb", "a=b", "a,b"])

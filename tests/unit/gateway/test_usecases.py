@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from stdnum.cn.uscc import calc_check_digit
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.registry.v1 import records_pb2 as rec
@@ -15,6 +16,7 @@ from services.gateway.clients.consent import CachedDecision, ConsentUnavailable
 from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.usecases import Gateway, ReportQuery
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
 
@@ -301,6 +303,21 @@ def test_operating_data_covered_through_a_category_is_released_only_once_named(g
         "platforms/xian",
     )
     assert sorted(r.item_code for r in report.records) == ["TAX_INVOICE", "TAX_PAYMENT"]
+
+
+def test_a_self_query_the_enterprise_did_not_sign_spends_no_quota(gw: Gateway) -> None:
+    gw.quotas = Quotas(QuotaLimits(enterprises_per_day=1), lambda: 0.0)
+    gw.registry.enterprise_keys = lambda uscc: []  # type: ignore[attr-defined]
+    other = "enterprises/91610100MA6TG5678" + calc_check_digit("91610100MA6TG5678")
+    unsigned = SignedSelfQuery(other, ("TAX_PAYMENT",), "0" * 16, "n" * 20, datetime(2026, 11, 30, tzinfo=UTC), b"")
+    with pytest.raises(DomainError) as err:
+        gw.self_query(unsigned, "platforms/xian")
+    assert err.value.reason == "ERROR_REASON_SIGNATURE_INVALID"
+    # The platform's one enterprise of the day is still there for a real request about another enterprise.
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    assert gw.credit_report(q(item_codes=("TAX_PAYMENT",)), "platforms/xian").records
 
 
 class FakeScoring:
