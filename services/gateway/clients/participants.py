@@ -60,6 +60,7 @@ class ParticipantCache:
         self._reconnect = reconnect_seconds
         self._clock = clock
         self._lock = threading.Lock()
+        self._crl_refresh = threading.Lock()  # one CRL refresh at a time (see refresh_crl)
         self._platforms: dict[str, PlatformView] = {}
         self._institutions: dict[str, InstitutionView] = {}
         self._revoked: frozenset[int] = frozenset()
@@ -121,13 +122,17 @@ class ParticipantCache:
     # ---- CRL ------------------------------------------------------------------------------------------------------
 
     def refresh_crl(self) -> None:
-        """Fetch the revoked serials; raises ``grpc.RpcError`` or ``ValueError`` (a malformed serial) on failure."""
-        asked_at = self._clock()
-        resp = self._stub.GetCertificateRevocationList(rs.GetCertificateRevocationListRequest(), timeout=5)
-        revoked = frozenset(int(s, 16) for s in resp.revoked_serials)
-        with self._lock:
-            self._revoked = revoked
-            self._crl_fresh_until = asked_at + self._crl_max_age
+        """Fetch the revoked serials; raises ``grpc.RpcError`` or ``ValueError`` (a malformed serial) on failure.
+
+        One refresh at a time (the periodic one and those after platform events): otherwise a slower answer read
+        before a revocation could land after a newer one and accept the revoked certificate again."""
+        with self._crl_refresh:
+            asked_at = self._clock()
+            resp = self._stub.GetCertificateRevocationList(rs.GetCertificateRevocationListRequest(), timeout=5)
+            revoked = frozenset(int(s, 16) for s in resp.revoked_serials)
+            with self._lock:
+                self._revoked = revoked
+                self._crl_fresh_until = asked_at + self._crl_max_age
 
     def _run_crl(self) -> None:
         while not self._stop.is_set():
@@ -197,5 +202,5 @@ class ParticipantCache:
             # A platform event may be a suspension or a re-issued certificate: refresh the CRL at once.
             try:
                 self.refresh_crl()
-            except grpc.RpcError:
+            except (grpc.RpcError, ValueError):  # the periodic refresh retries (and logs); this thread goes on
                 self._crl_due.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 import grpc
@@ -63,3 +65,35 @@ def test_a_malformed_serial_keeps_the_last_list_and_counts_as_a_failed_refresh()
     assert cache.revoked(0x0A)
     now[0] = 90.0
     assert not cache.live()
+
+
+class _SlowFirstAnswer:
+    """The first refresh reads the list before a revocation and answers late; the next one reads it after."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.asked, self.release = threading.Event(), threading.Event()
+
+    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
+        self.calls += 1
+        if self.calls == 1:
+            self.asked.set()
+            self.release.wait(10)
+            return rs.GetCertificateRevocationListResponse(revoked_serials=[])
+        return rs.GetCertificateRevocationListResponse(revoked_serials=["abc"])
+
+
+def test_an_older_crl_answer_never_replaces_a_newer_one() -> None:
+    registry = _SlowFirstAnswer()
+    cache = _cache(_Registry(), [0.0])
+    cache._stub = registry  # type: ignore[assignment]
+    periodic = threading.Thread(target=cache.refresh_crl)
+    periodic.start()
+    assert registry.asked.wait(10)
+    after_event = threading.Thread(target=cache.refresh_crl)  # a platform event: the certificate was rotated out
+    after_event.start()
+    time.sleep(0.2)
+    registry.release.set()
+    periodic.join(10)
+    after_event.join(10)
+    assert cache.revoked(0xABC)
