@@ -230,10 +230,11 @@ def _refresh(
         loans = uow.loans.outstanding_for(uscc)
     if not force and _processed(before, seen_revision):
         return 0, None
-    current = snapshot(model, records, now)
+    new_revision = max(seen_revision, before.record_revision if before else 0)
+    current = snapshot(model, records, now, new_revision)
     events = []
     if loans and before is not None and before.records_as_of is not None:
-        previous = snapshot(model, before.records, before.records_as_of)
+        previous = snapshot(model, before.records, before.records_as_of, before.record_revision)
         events = detect_risks(model, previous, current)
     # consent is asked before the transaction, so no database lock is held across the network call
     decisions: dict[tuple[str, tuple[str, ...]], Decision] = {}
@@ -256,7 +257,7 @@ def _refresh(
                 True if before is None else before.active,
                 records,
                 now,
-                max(seen_revision, before.record_revision if before else 0),
+                new_revision,
             )
         )
         made = uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
@@ -275,7 +276,8 @@ def _refresh(
                     event.reason,
                     event.evidence,
                     event.flags,
-                    event.key,
+                    # an event's key is unique within the enterprise; the institution's alerts span its borrowers
+                    f"{uscc}:{event.key}",
                     now,
                 )
                 if uow.alerts.add(alert, decisions[key] is Decision.ALLOW) is not None:

@@ -5,6 +5,10 @@ registered is the baseline: conditions already true then are known to the lender
 ``key`` is deterministic, so a handler that receives the same change twice (at-least-once delivery) can drop the
 replay. Score and grade comparisons are made only between evaluations under the same model version: after a model
 is republished the caller re-evaluates the previous state under the new model first.
+
+Keys are unique per enterprise only: the caller prefixes the enterprise, since one institution holds the alerts of
+all its borrowers. Score and grade keys name the record revisions they compare, so the same drop happening again
+later (the same scores, no changed record left to tell them apart: a record withdrawn twice) is a new alert.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ class Snapshot:
 
     records: Mapping[str, Record]
     assessment: Assessment
+    # the registry revision the records were read at (0: unknown); tells two score moves with the same figures apart
+    revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,9 @@ class RiskEvent:
     flags: tuple[str, ...]
 
 
-def snapshot(model: Model, records: Iterable[Record], as_of: datetime) -> Snapshot:
+def snapshot(model: Model, records: Iterable[Record], as_of: datetime, revision: int = 0) -> Snapshot:
     known = [r for rs in by_item(records, as_of).values() for r in rs]
-    return Snapshot({r.record_id: r for r in known}, assess(model, known, as_of))
+    return Snapshot({r.record_id: r for r in known}, assess(model, known, as_of), revision)
 
 
 def _matches(source: Source, record: Record) -> bool:
@@ -111,6 +117,7 @@ def detect_risks(model: Model, previous: Snapshot, current: Snapshot) -> list[Ri
     old, new = previous.assessment.evaluation, current.assessment.evaluation
     if old.model_version == new.model_version:
         changed = _changed(previous, current)
+        compared = f"{new.model_version}:r{previous.revision}->r{current.revision}"
         drop = old.score - new.score
         mon = model.monitoring
         if drop >= mon.score_drop_points:
@@ -120,7 +127,7 @@ def detect_risks(model: Model, previous: Snapshot, current: Snapshot) -> list[Ri
                     mon.score_drop_severity,
                     f"score fell {drop} points, from {old.score} to {new.score} (threshold {mon.score_drop_points:g})",
                     changed,
-                    f"SCORE_DROP:{new.model_version}:{old.score}->{new.score}:{_refs_key(changed)}",
+                    f"SCORE_DROP:{compared}:{old.score}->{new.score}:{_refs_key(changed)}",
                     flags,
                 )
             )
@@ -131,7 +138,7 @@ def detect_risks(model: Model, previous: Snapshot, current: Snapshot) -> list[Ri
                     mon.downgrade_severity,
                     f"grade fell from {old.grade} to {new.grade}",
                     changed,
-                    f"GRADE_DOWNGRADE:{new.model_version}:{old.grade}->{new.grade}:{_refs_key(changed)}",
+                    f"GRADE_DOWNGRADE:{compared}:{old.grade}->{new.grade}:{_refs_key(changed)}",
                     flags,
                 )
             )

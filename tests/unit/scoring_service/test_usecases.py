@@ -198,3 +198,50 @@ def test_a_loan_needs_a_known_enterprise(world: World) -> None:
     sc, _, _, _ = world
     with pytest.raises(NotFound):
         loan(sc)
+
+
+USCC_B = "91610100MA6TEST002"
+
+
+def reg_basic(record_id: str) -> Record:
+    fields = {"established_on": date(2010, 1, 1), "registered_capital_yuan": Decimal(20_000_000), "status": "ACTIVE"}
+    return Record(record_id, "REG_BASIC", fields, datetime(2010, 1, 1, tzinfo=UTC))
+
+
+def withdraw(records: FakeRecordSource, uscc: str, record_id: str) -> int:
+    """The registry withdraws a record (a correction): it leaves the listing and the revision moves."""
+    records.records[uscc] = [r for r in records.records[uscc] if r.record_id != record_id]
+    records.revision += 1
+    return records.revision
+
+
+def test_the_same_score_drop_of_two_borrowers_alerts_for_both(world: World) -> None:
+    # One lender, two borrowers, the same drop (same scores, no changed record): the keys must not clash.
+    sc, _, records, consent = world
+    for uscc, rid in ((USCC, "ra"), (USCC_B, "rb")):
+        records.add(uscc, reg_basic(rid))
+        usecases.on_enterprise(sc, uscc, "xian", True)
+        consent.allowed.add(("bank-a", uscc))
+        usecases.report_loan(
+            sc, usecases.NewLoan("loan-" + rid, "bank-a", uscc, "xian", Decimal(1000), 12, True, True, True, NOW.date())
+        )
+    for uscc, rid in ((USCC, "ra"), (USCC_B, "rb")):
+        revision = withdraw(records, uscc, rid)
+        usecases.on_record_change(sc, uscc, revision)
+        usecases.on_record_change(sc, uscc, revision)  # a replay alerts nobody twice
+    alerts, _ = usecases.deliverable_alerts(sc, "bank-a", 0, 100)
+    drops = sorted(a.uscc for a in alerts if a.risk == "SCORE_DROP")
+    assert drops == [USCC, USCC_B]
+
+
+def test_the_same_score_drop_of_one_borrower_later_again_is_a_new_alert(world: World) -> None:
+    sc, _, records, consent = world
+    records.add(USCC, reg_basic("ra"))
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    consent.allowed.add(("bank-a", USCC))
+    loan(sc)
+    usecases.on_record_change(sc, USCC, withdraw(records, USCC, "ra"))
+    usecases.on_record_change(sc, USCC, records.add(USCC, reg_basic("ra")))  # restored: the score is back
+    usecases.on_record_change(sc, USCC, withdraw(records, USCC, "ra"))  # and withdrawn again
+    alerts, _ = usecases.deliverable_alerts(sc, "bank-a", 0, 100)
+    assert len([a for a in alerts if a.risk == "SCORE_DROP"]) == 2
