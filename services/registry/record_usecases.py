@@ -494,17 +494,19 @@ def list_enterprise_records(
 
 
 def get_record(
-    uow: RegistryUnitOfWork, cache: CatalogueCache, record_id: str
+    uow: RegistryUnitOfWork, cache: CatalogueCache, record_id: str, uscc: str | None = None
 ) -> tuple[RecordView, list[StoredVersion]]:
     with uow:
-        return _get(uow, cache.get(uow), record_id)
+        return _get(uow, cache.get(uow), record_id, uscc)
 
 
 def _get(
-    uow: RegistryUnitOfWork, catalogue: SharingListCatalogue, record_id: str
+    uow: RegistryUnitOfWork, catalogue: SharingListCatalogue, record_id: str, uscc: str | None = None
 ) -> tuple[RecordView, list[StoredVersion]]:
+    """The record, NOT_FOUND when parked or (given ``uscc``, from its name) not the enterprise's: a record has one
+    name, so another spelling of it never finds it (objections key their disputes by the name)."""
     head = uow.records.head(record_id)
-    if head is None or head.state is RecordState.PARKED:
+    if head is None or head.state is RecordState.PARKED or (uscc is not None and head.uscc != uscc):
         raise NotFound("ERROR_REASON_RECORD_NOT_FOUND", "no such record")
     versions = uow.records.versions(record_id)
     return _views(uow, catalogue, [(head, versions[-1])])[0], versions
@@ -523,12 +525,18 @@ def record_views(uow: RegistryUnitOfWork, cache: CatalogueCache, record_ids: lis
 
 
 def set_dispute(
-    uow: RegistryUnitOfWork, cache: CatalogueCache, *, record_id: str, objection: str, now: datetime
+    uow: RegistryUnitOfWork,
+    cache: CatalogueCache,
+    *,
+    record_id: str,
+    uscc: str | None = None,
+    objection: str,
+    now: datetime,
 ) -> RecordView:
     """Flag a record for an objection; setting the same objection's flag again changes nothing."""
     with uow:
         catalogue = cache.get(uow)
-        view, _ = _get(uow, catalogue, record_id)
+        view, _ = _get(uow, catalogue, record_id, uscc)
         if any(d.objection == objection for d in view.disputes):
             return view
         uow.records.add_dispute(Dispute(record_id, objection, now))
@@ -539,12 +547,18 @@ def set_dispute(
 
 
 def attach_statement(
-    uow: RegistryUnitOfWork, cache: CatalogueCache, *, record_id: str, objection: str, statement: str
+    uow: RegistryUnitOfWork,
+    cache: CatalogueCache,
+    *,
+    record_id: str,
+    uscc: str | None = None,
+    objection: str,
+    statement: str,
 ) -> RecordView:
     """Show the enterprise's statement with a record whose objection ended UPHELD or UNVERIFIABLE."""
     with uow:
         catalogue = cache.get(uow)
-        view, _ = _get(uow, catalogue, record_id)
+        view, _ = _get(uow, catalogue, record_id, uscc)
         dispute = next((d for d in view.disputes if d.objection == objection), None)
         if dispute is None:
             raise NotFound("ERROR_REASON_DISPUTE_NOT_FOUND", "that objection has no flag on the record")
@@ -571,6 +585,7 @@ def clear_dispute(
     cache: CatalogueCache,
     *,
     record_id: str,
+    uscc: str | None = None,
     objection: str,
     outcome: DisputeOutcome,
     corrected_fields: Mapping[str, object],
@@ -582,7 +597,7 @@ def clear_dispute(
     unless the department already delivered the correction (CORRECTED with no fields: the current version is newer)."""
     with uow:
         catalogue = cache.get(uow)
-        view, versions = _get(uow, catalogue, record_id)
+        view, versions = _get(uow, catalogue, record_id, uscc)
         dispute = next((d for d in view.disputes if d.objection == objection), None)
         if dispute is None:
             raise NotFound("ERROR_REASON_DISPUTE_NOT_FOUND", "that objection has no flag on the record")

@@ -7,6 +7,7 @@ after authenticating the department. The registry checks the code names a regist
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -187,11 +188,16 @@ def record_version(v: StoredVersion, view: RecordView, raw: bool) -> pb.RecordVe
     )
 
 
-def _record_id(name: str, field: str = "name") -> str:
+_RECORD_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _record_name(name: str, field: str = "name") -> dict[str, str]:
+    """``record_id`` and ``uscc`` of "enterprises/{uscc}/records/{record_id}", for the use cases: exactly the
+    record's one name (another spelling would let an objection dispute one record twice)."""
     parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "enterprises" or parts[2] != "records" or not parts[3]:
+    if len(parts) != 4 or parts[0] != "enterprises" or parts[2] != "records" or not _RECORD_ID.fullmatch(parts[3]):
         raise validation.invalid(field, "must look like enterprises/{uscc}/records/{record_id}")
-    return parts[3][:32]
+    return {"record_id": parts[3], "uscc": parts[1]}
 
 
 def _raw(view: int) -> bool:
@@ -442,7 +448,7 @@ class Records(pb_grpc.RecordServiceServicer):
         )
 
     def GetRecord(self, request: pb.GetRecordRequest, context: grpc.ServicerContext) -> Any:
-        view, versions = uc.get_record(self.reader(), self.cache, _record_id(request.name))
+        view, versions = uc.get_record(self.reader(), self.cache, **_record_name(request.name))
         raw = _raw(request.view)
         return pb.GetRecordResponse(
             record=credit_record(view, raw),
@@ -452,7 +458,7 @@ class Records(pb_grpc.RecordServiceServicer):
     def SetRecordDispute(self, request: pb.SetRecordDisputeRequest, context: grpc.ServicerContext) -> Any:
         objection = _objection(request.objection)
         view = uc.set_dispute(
-            self.writer(), self.cache, record_id=_record_id(request.name), objection=objection, now=self.clock()
+            self.writer(), self.cache, **_record_name(request.name), objection=objection, now=self.clock()
         )
         self.notifier.notify()
         return pb.SetRecordDisputeResponse(record=credit_record(view, raw=False))
@@ -461,7 +467,7 @@ class Records(pb_grpc.RecordServiceServicer):
         view = uc.attach_statement(
             self.writer(),
             self.cache,
-            record_id=_record_id(request.name),
+            **_record_name(request.name),
             objection=_objection(request.objection),
             statement=validation.text("statement", request.statement, max_len=2000),
         )
@@ -475,7 +481,7 @@ class Records(pb_grpc.RecordServiceServicer):
         view = uc.clear_dispute(
             self.writer(),
             self.cache,
-            record_id=_record_id(request.name),
+            **_record_name(request.name),
             objection=objection,
             outcome=outcome,
             corrected_fields={k: value_from(v) for k, v in request.corrected_fields.items()},

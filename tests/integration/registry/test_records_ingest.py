@@ -258,6 +258,30 @@ def test_a_record_pushed_on_an_open_stream_is_stored_as_it_arrives(client: Regis
     assert received["tax-1"] < received["tax-2"]  # each stamped when it arrived
 
 
+def test_a_record_is_found_only_by_its_one_name(client: RegistryClient, platform: str) -> None:
+    # Objections key their disputes by the record's name: another spelling of it must not find the same record.
+    e, _ = client.enterprise(platform)
+    other, _ = client.enterprise(platform)
+    name = _batch(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0].record
+    record_id = name.rsplit("/", 1)[1]
+    assert records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=name)).record.name == name
+    for alias, code in (
+        (f"enterprises/{other.uscc}/records/{record_id}", grpc.StatusCode.NOT_FOUND),
+        (f"{name}0", grpc.StatusCode.INVALID_ARGUMENT),  # was cut back to the first 32 characters
+        (name.upper(), grpc.StatusCode.INVALID_ARGUMENT),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=alias))
+        assert err.value.code() == code, alias
+    with pytest.raises(grpc.RpcError) as err:
+        records(client.channel).SetRecordDispute(
+            rec_pb.SetRecordDisputeRequest(
+                name=f"enterprises/{other.uscc}/records/{record_id}", objection="objections/o-1"
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_records_for_an_unregistered_enterprise_are_parked_then_applied_on_registration(
     client: RegistryClient, platform: str
 ) -> None:
