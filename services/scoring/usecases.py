@@ -263,7 +263,10 @@ def _refresh(
         made = uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
         if request is not None:
             uow.requests.put(request[0], request[1], request[2], str(made.evaluation_id))
-        for loan in loans:
+        # Loans were read before the consent calls: one closed (or gone) since gets no alert. Locked, so a repayment
+        # closing one now waits for this commit (the alert then came before the close).
+        still = {(x.loan_id, x.institution_id) for x in uow.loans.outstanding_for(uscc, for_update=True)}
+        for loan in (x for x in loans if (x.loan_id, x.institution_id) in still):
             for event in events:
                 key = (loan.institution_id, _items(model, event.evidence))
                 alert = Alert(

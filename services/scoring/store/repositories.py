@@ -398,12 +398,13 @@ class SqlLoans:
         row.repayments = self._repayments(loan)
         self.s.flush()
 
-    def outstanding_for(self, uscc: str) -> list[LoanEntry]:
-        rows = self.s.scalars(
+    def outstanding_for(self, uscc: str, *, for_update: bool = False) -> list[LoanEntry]:
+        query = (
             select(LoanRow)
             .where(LoanRow.uscc == uscc, LoanRow.status == LoanStatus.OUTSTANDING.value)
             .order_by(LoanRow.loan_id)
         )
+        rows = self.s.scalars(query.with_for_update() if for_update else query)
         return [self._domain(r) for r in rows]
 
     def all(self) -> list[LoanEntry]:

@@ -179,6 +179,7 @@ def test_loans_keep_repayments_and_leave_monitoring_when_closed(uow: UowFactory)
         u.loans.add(entry)
         u.commit()
     with uow() as u:
+        assert u.loans.outstanding_for("91610100MA6TEST001", for_update=True) == [entry]
         got = u.loans.get("loan-1")
         assert got == entry
         u.loans.save(

@@ -131,7 +131,7 @@ class FakeLoans:
     def save(self, loan: LoanEntry) -> None:
         self.s.loans[loan.loan_id] = loan
 
-    def outstanding_for(self, uscc: str) -> list[LoanEntry]:
+    def outstanding_for(self, uscc: str, *, for_update: bool = False) -> list[LoanEntry]:
         return [x for x in self.s.loans.values() if x.uscc == uscc and x.status is LoanStatus.OUTSTANDING]
 
     def all(self) -> list[LoanEntry]:

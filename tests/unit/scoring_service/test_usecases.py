@@ -245,3 +245,22 @@ def test_the_same_score_drop_of_one_borrower_later_again_is_a_new_alert(world: W
     usecases.on_record_change(sc, USCC, withdraw(records, USCC, "ra"))  # and withdrawn again
     alerts, _ = usecases.deliverable_alerts(sc, "bank-a", 0, 100)
     assert len([a for a in alerts if a.risk == "SCORE_DROP"]) == 2
+
+
+def test_a_loan_closed_while_alerts_are_being_raised_gets_none(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Consent is asked between reading the outstanding loans and writing the alerts: the loan is closed meanwhile.
+    sc, store, records, consent = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)
+    consent.allowed.add(("bank-a", USCC))
+    check = consent.check
+
+    def check_while_the_loan_is_closed(institution_id: str, uscc: str, items: object):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(consent, "check", check)
+        usecases.repay_loan(sc, "loan-1", Decimal(1000), NOW.date(), True, "req-1", "fp")
+        return check(institution_id, uscc, items)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(consent, "check", check_while_the_loan_is_closed)
+    assert usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1"))) == 0
+    assert store.alerts == []
+    assert usecases.get_evaluation(sc, USCC).record_revision == records.revision  # evaluated all the same
