@@ -17,10 +17,34 @@ SHARED_TESTDATA = Path(os.environ.get("CREDITNODE_SHARED_TESTDATA", REPO.parent 
 PG_URL = os.environ.get("CREDITNODE_TEST_PG_URL", "")
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_FLOOR = _ephemeral_floor()
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port that binds now, below the kernel's ephemeral range: a port the kernel picked (bind to 0) can be taken
+    by any outgoing connection's source port before the service binds it, which the e2e suites' traffic made
+    happen. Never the same port twice in one test run."""
+    rng = secrets.SystemRandom()
+    for _ in range(1000):
+        candidate = rng.randrange(20000, _EPHEMERAL_FLOOR)
+        if candidate in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        _HANDED_OUT.add(candidate)
+        return candidate
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @pytest.fixture
