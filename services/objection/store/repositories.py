@@ -374,11 +374,12 @@ def _sha256(text: str) -> str:
 
 
 def _evidence_target(target: Target) -> dict[str, object]:
-    """Record names embed the enterprise's USCC, so evidence binds them by hash (anyone holding the name checks it)."""
+    """Record and evaluation names embed the enterprise's USCC, so evidence binds them by hash (anyone holding the
+    name checks it)."""
     obj = target_obj(target)
     if "record_id" in obj:
         return {"record_sha256": _sha256(str(obj["record_id"])), "version": obj["version"]}
-    return obj
+    return {"evaluation_sha256": _sha256(str(obj["evaluation_id"]))}
 
 
 def step_payload(objection: Objection, entry: TimelineEntry) -> dict[str, object]:
