@@ -145,10 +145,24 @@ def reevaluate_all(sc: Scoring) -> int:
         result = evaluate_batch(model.card, np.array([row_of(model.card, v) for v in values], dtype=np.float64))
         with sc.writer() as uow:
             for i, state in enumerate(page):
-                evaluation = with_evidence(result.evaluation(i), values[i])
-                uow.evaluations.add(state.uscc, evaluation, now, state.record_revision)
+                # The page was read before the batch ran: a record change handled since (another thread or replica)
+                # has appended a newer evaluation, which a stale one appended here would supersede. Under the
+                # enterprise's lock, one that moved is evaluated from its new records, unless that is done already.
+                locked = uow.enterprises.get(state.uscc, for_update=True)
+                if locked is None or not locked.active:
+                    continue
+                if locked.record_revision == state.record_revision and locked.records == state.records:
+                    evaluation = with_evidence(result.evaluation(i), values[i])
+                elif uow.evaluations.current_basis([state.uscc]).get(state.uscc) == (
+                    model.version,
+                    locked.record_revision,
+                ):
+                    continue
+                else:
+                    evaluation = snapshot(model, locked.records, now).assessment.evaluation
+                uow.evaluations.add(state.uscc, evaluation, now, locked.record_revision)
+                total += 1
             uow.commit()
-        total += len(page)
 
 
 # ---------------------------------------------------------------------- registry events

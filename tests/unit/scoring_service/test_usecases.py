@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -264,3 +265,47 @@ def test_a_loan_closed_while_alerts_are_being_raised_gets_none(world: World, mon
     assert usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1"))) == 0
     assert store.alerts == []
     assert usecases.get_evaluation(sc, USCC).record_revision == records.revision  # evaluated all the same
+
+
+def test_publishing_never_makes_an_evaluation_from_superseded_records_current(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch evaluates the states it read; meanwhile the record watch evaluates a new record and commits.
+    sc, store, records, _ = world
+    records.add(USCC, reg_basic("ra"))
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    real_batch = usecases.evaluate_batch
+
+    def batch_while_the_watch_runs(card, table):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(usecases, "evaluate_batch", real_batch)
+        usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+        return real_batch(card, table)
+
+    monkeypatch.setattr(usecases, "evaluate_batch", batch_while_the_watch_runs)
+    _, count = usecases.publish_model(sc, model_text().replace("version: basic-v1", "version: basic-v2"))
+    current = usecases.get_evaluation(sc, USCC)
+    assert count == 0  # the watch's evaluation, already under basic-v2, stays current
+    assert current.record_revision == store.enterprises[USCC].record_revision
+    assert "e1" in {r.record_id for c in current.evaluation.contributions for r in c.evidence}
+
+
+def test_publishing_evaluates_a_state_that_moved_during_the_batch_from_its_new_records(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc, store, records, _ = world
+    records.add(USCC, reg_basic("ra"))
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    real_batch = usecases.evaluate_batch
+    moved = replace(store.enterprises[USCC], records=(*store.enterprises[USCC].records, enforcement("e1")))
+    moved = replace(moved, record_revision=moved.record_revision + 1)
+
+    def batch_while_the_state_moves(card, table):  # type: ignore[no-untyped-def]
+        store.enterprises[USCC] = moved  # stored, not yet evaluated (as by a handler under the old model)
+        return real_batch(card, table)
+
+    monkeypatch.setattr(usecases, "evaluate_batch", batch_while_the_state_moves)
+    _, count = usecases.publish_model(sc, model_text().replace("version: basic-v1", "version: basic-v2"))
+    current = usecases.get_evaluation(sc, USCC)
+    assert count == 1
+    assert (current.evaluation.model_version, current.record_revision) == ("basic-v2", moved.record_revision)
+    assert "e1" in {r.record_id for c in current.evaluation.contributions for r in c.evidence}
