@@ -151,7 +151,15 @@ class Gateway:
             connected, on_behalf_of, institution, self.participants.platform, self.participants.institution
         )
 
-    def _deny(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
+    def _deny(
+        self,
+        method: str,
+        connected: str,
+        enterprise: str,
+        exc: DomainError,
+        request_id: str = "",
+        caller: Caller | None = None,
+    ) -> None:
         # Denials answer hostile input too: every caller-supplied field is cut short so the leaf always fits.
         payload = {
             "type": method,
@@ -161,6 +169,8 @@ class Gateway:
             "enterprise": enterprise[:80],
             "request_id": request_id[:64],
         }
+        if caller is not None:  # admitted, then refused (no authorization, say): supervision counts it against them
+            payload["platform"], payload["requester"] = caller.platform, caller.requester
         try:
             leaf = self.disclosure_log.record(payload)
         except DomainError:
@@ -189,10 +199,12 @@ class Gateway:
     # ---- GetCreditReport -----------------------------------------------------------------------------------------
 
     def credit_report(self, q: ReportQuery, connected: str) -> Report:
+        caller: Caller | None = None
         try:
-            return self._credit_report(q, connected)
+            caller = self.admit(connected, q.on_behalf_of, q.institution)
+            return self._credit_report(q, connected, caller)
         except DomainError as exc:
-            self._deny("credit_report", connected, q.enterprise, exc, q.request_id)
+            self._deny("credit_report", connected, q.enterprise, exc, q.request_id, caller)
             raise
 
     def _requested_items(self, q: ReportQuery) -> dict[str, Openness | None]:
@@ -212,8 +224,7 @@ class Gateway:
             raise invalid("item_codes", "name at least one item or category")
         return wanted
 
-    def _credit_report(self, q: ReportQuery, connected: str) -> Report:
-        caller = self.admit(connected, q.on_behalf_of, q.institution)
+    def _credit_report(self, q: ReportQuery, connected: str, caller: Caller) -> Report:
         uscc = enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
@@ -334,14 +345,17 @@ class Gateway:
     ) -> tuple[Any, str, int, str]:
         """GetEvaluation / GetPortrait / GetScenarioScore: derived from non-public data, so an authorization of the
         requester for the purpose must cover at least one non-public item; a use is recorded; the release is logged."""
+        caller: Caller | None = None
         try:
-            return self._derived(method, q, connected, scenario_model)
+            caller = self.admit(connected, q.on_behalf_of, q.institution)
+            return self._derived(method, q, connected, scenario_model, caller)
         except DomainError as exc:
-            self._deny(method, connected, q.enterprise, exc, q.request_id)
+            self._deny(method, connected, q.enterprise, exc, q.request_id, caller)
             raise
 
-    def _derived(self, method: str, q: ReportQuery, connected: str, scenario_model: str) -> tuple[Any, str, int, str]:
-        caller = self.admit(connected, q.on_behalf_of, q.institution)
+    def _derived(
+        self, method: str, q: ReportQuery, connected: str, scenario_model: str, caller: Caller
+    ) -> tuple[Any, str, int, str]:
         if method == "GetScenarioScore" and not (
             caller.institution and scenario_model.startswith(f"{caller.institution}/scenarioModels/")
         ):

@@ -90,8 +90,16 @@ def _day(at: datetime) -> str:
     return at.date().isoformat()
 
 
+_ASKED_WITHOUT_AUTHORIZATION = {"credit_report", "GetEvaluation", "GetPortrait", "GetScenarioScore"}
+
+
 def _unauthorized(d: Disclosure) -> bool:
-    """A credit report that withheld items while the requester held no authorization for them."""
+    """A credit report that withheld items while the requester held no authorization for them, or a report or derived
+    product refused to an admitted requester (PERMISSION_DENIED after admission: no authorization covered it)."""
+    if d.get("type") not in _ASKED_WITHOUT_AUTHORIZATION:
+        return False
+    if d.get("reason"):  # a refusal (a report's items are otherwise withheld one by one, in a leaf of its own)
+        return d.get("reason") == "ERROR_REASON_PERMISSION_DENIED"
     return d.get("type") == "credit_report" and not d.get("authorization") and bool(d.payload.get("withheld"))
 
 

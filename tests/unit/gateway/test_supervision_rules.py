@@ -46,9 +46,30 @@ def test_breadth_fires_at_the_threshold_of_distinct_enterprises_and_not_below() 
     )
     # The evidence is the first leaf of each enterprise.
     assert finding.leaves == (at[0].index, at[2].index, at[3].index)
+    # A report that released nothing at all counts the same.
+    nothing = leaf(enterprise="enterprises/d", decision="DENY", authorization="", withheld=["TAX_PAYMENT"], released=[])
+    assert run_rules([*below, nothing], ADMITTED, t)[0].count == 3
     # Authorized queries do not count, however many.
     authorized = [leaf(enterprise=f"enterprises/{i}", authorization="authorizations/x", withheld=[]) for i in range(9)]
     assert run_rules(authorized, ADMITTED, t) == []
+
+
+def test_breadth_counts_reports_and_derived_products_refused_for_want_of_an_authorization() -> None:
+    t = Thresholds(breadth_enterprises=3)
+
+    def refused(kind: str, enterprise: str, reason: str = "ERROR_REASON_PERMISSION_DENIED") -> Disclosure:
+        return leaf(type=kind, decision="DENY", reason=reason, enterprise=enterprise)
+
+    probes = [
+        refused("GetEvaluation", "enterprises/a"),
+        refused("GetPortrait", "enterprises/b"),
+        refused("credit_report", "enterprises/c"),
+    ]
+    (finding,) = run_rules(probes, ADMITTED, t)
+    assert (finding.rule, finding.subject, finding.count) == (Rule.UNAUTHORIZED_BREADTH, BANK, 3)
+    # Refusals for other reasons (a quota, a bad field) are not probing without an authorization.
+    others = [refused("GetEvaluation", f"enterprises/{i}", "ERROR_REASON_RESOURCE_EXHAUSTED") for i in range(5)]
+    assert run_rules(others, ADMITTED, t) == []
 
 
 def test_breadth_counts_per_day() -> None:

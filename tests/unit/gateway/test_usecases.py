@@ -377,6 +377,12 @@ def test_derived_products_need_an_authorization_covering_non_public_data(gw: Gat
     with pytest.raises(PermissionDenied):
         gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
     assert gw.scoring.calls == []  # type: ignore[attr-defined]
+    denial = gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
+    assert (denial["decision"], denial["requester"], denial["platform"]) == (
+        "DENY",
+        "institutions/boc",
+        "platforms/xian",
+    )
     gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
         True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
     )
