@@ -517,6 +517,13 @@ def fit_scenario(
     identifier("scenario_id", scenario_id)
     if grade_mins and len(grade_mins) != len(GRADES):
         raise invalid("grade_mins", f"needs one minimum per grade ({len(GRADES)})")
+    # One outcome per enterprise: a repeated one would pass the minimum of bad and good outcomes (and of rows per bin)
+    # with one enterprise, whose values the fitted bins would then show.
+    named: set[str] = set()
+    for uscc, _ in outcomes:
+        if uscc in named:
+            raise invalid("outcomes", f"enterprises/{uscc} is named more than once")
+        named.add(uscc)
     base = sc.current_model()
     now = sc.clock()
     codes = list(base.extractions)

@@ -2,7 +2,8 @@
 
 Binning, per indicator, on the training rows only:
 1. pre-bin at up to ``prebins`` quantiles (distinct values only);
-2. merge bins holding fewer than ``min_bin_share`` of the rows into the neighbour with the closer bad rate;
+2. merge bins holding fewer than ``min_bin_share`` of the rows, or fewer than ``min_bin_count`` rows, into the
+   neighbour with the closer bad rate (a row is one enterprise: the caller refuses one named twice);
 3. make the bad rate monotone in the value (the trend's sign is the rank correlation's), merging the adjacent
    violating pair with the smallest chi-square first;
 4. merge the most similar adjacent pair (smallest chi-square) until at most ``max_bins`` remain;
@@ -33,6 +34,10 @@ FloatArray = npt.NDArray[np.float64]
 # The ErrorReason (scoring range) when outcome data cannot support a fit.
 FIT_DATA_INSUFFICIENT = "ERROR_REASON_FIT_DATA_INSUFFICIENT"
 MIN_CLASS_COUNT = 20
+# Rows (distinct enterprises) every fitted bin holds at least. A bin's edges are quantiles of the values in it, the
+# points of each bin part of the stored scenario: a bin of one or two enterprises would tell the institution that
+# fitted it (knowing the others it sent) about an enterprise's own value.
+MIN_BIN_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -216,13 +221,14 @@ def bin_feature(
     prebins: int = 20,
     min_bin_share: float = 0.05,
     max_bins: int = 5,
+    min_bin_count: int = MIN_BIN_COUNT,
 ) -> FeatureBinning:
     """Monotone WoE binning of one column (NaN = missing); see the module docstring for the steps."""
     finite = ~np.isnan(x)
     xs, ys = x[finite], bad[finite]
     total_bad, total_good = float(bad.sum()), float((~bad).sum())
     edges, counts = _prebin(xs, ys, prebins)
-    floor = min_bin_share * bad.size
+    floor = max(min_bin_share * bad.size, float(min_bin_count))
     _merge_small(edges, counts, floor)
     _make_monotone(edges, counts, _trend(xs, ys))
     while len(counts) > max_bins:
@@ -276,6 +282,7 @@ def fit(
     prebins: int = 20,
     min_bin_share: float = 0.05,
     max_bins: int = 5,
+    min_bin_count: int = MIN_BIN_COUNT,
     min_iv: float = 0.02,
     l2: float = 1.0,
 ) -> FittedScorecard:
@@ -296,7 +303,9 @@ def fit(
             raise InvalidArgument(
                 "ERROR_REASON_INVALID_FIELD", "every column needs one value per outcome", {"field": code}
             )
-        b = bin_feature(code, x, y, prebins=prebins, min_bin_share=min_bin_share, max_bins=max_bins)
+        b = bin_feature(
+            code, x, y, prebins=prebins, min_bin_share=min_bin_share, max_bins=max_bins, min_bin_count=min_bin_count
+        )
         if b.iv < min_iv:
             dropped[code] = f"information value {b.iv:.4f} below {min_iv}"
         else:

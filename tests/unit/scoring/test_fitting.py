@@ -7,7 +7,7 @@ import pytest
 
 from services.kit.errors import InvalidArgument
 from services.scoring.domain.engine import evaluate_batch
-from services.scoring.domain.fitting import FIT_DATA_INSUFFICIENT, bin_feature, fit
+from services.scoring.domain.fitting import FIT_DATA_INSUFFICIENT, MIN_BIN_COUNT, bin_feature, fit
 from services.scoring.domain.metrics import auc
 from services.scoring.domain.model import Model
 from services.scoring.domain.scenario import compile_scenario
@@ -65,3 +65,12 @@ def test_too_few_defaults_cannot_be_fitted() -> None:
     with pytest.raises(InvalidArgument) as caught:
         fit(columns, bad)
     assert caught.value.reason == FIT_DATA_INSUFFICIENT
+
+
+def test_every_bin_holds_at_least_a_few_enterprises() -> None:
+    # 40 outcomes: 5% of the rows is 2, so two enterprises could make a bin (and an edge between their values).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=40)
+    bad = (x + rng.normal(scale=0.5, size=40)) > 0
+    b = bin_feature("f", x, bad)
+    assert min(b.counts) >= MIN_BIN_COUNT

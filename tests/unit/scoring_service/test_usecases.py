@@ -309,3 +309,15 @@ def test_publishing_evaluates_a_state_that_moved_during_the_batch_from_its_new_r
     assert count == 1
     assert (current.evaluation.model_version, current.record_revision) == ("basic-v2", moved.record_revision)
     assert "e1" in {r.record_id for c in current.evaluation.contributions for r in c.evidence}
+
+
+def test_fitting_refuses_an_enterprise_named_twice(world: World) -> None:
+    # Twenty outcomes of one enterprise are not twenty enterprises: the minimum would pass with one.
+    sc, _, records, _ = world
+    for uscc, rid in ((USCC, "ra"), (USCC_B, "rb")):
+        records.add(uscc, reg_basic(rid))
+        usecases.on_enterprise(sc, uscc, "xian", True)
+    with pytest.raises(InvalidArgument) as err:
+        usecases.fit_scenario(sc, "bank-a", "probe", [(USCC, True)] * 20 + [(USCC_B, False)] * 20, [])
+    assert err.value.reason == "ERROR_REASON_INVALID_FIELD"
+    assert err.value.metadata["field"] == "outcomes"
