@@ -280,7 +280,11 @@ def _refresh(
         # Loans were read before the consent calls: one closed (or gone) since gets no alert. Locked, so a repayment
         # closing one now waits for this commit (the alert then came before the close).
         still = {(x.loan_id, x.institution_id) for x in uow.loans.outstanding_for(uscc, for_update=True)}
-        for loan in (x for x in loans if (x.loan_id, x.institution_id) in still):
+        # In institution order: storing an alert locks the institution's alert sequence (see SqlAlerts.add), and
+        # two enterprises' transactions taking those locks in one order cannot deadlock.
+        for loan in sorted(
+            (x for x in loans if (x.loan_id, x.institution_id) in still), key=lambda x: (x.institution_id, x.loan_id)
+        ):
             for event in events:
                 key = (loan.institution_id, _items(model, event.evidence))
                 alert = Alert(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.db import SqlUnitOfWork
@@ -431,7 +432,26 @@ class SqlAlerts:
             r.created_at,
         )
 
+    def _locked_ack(self, institution_id: str) -> AlertAckRow:
+        """The institution's ack row, made if missing, locked until the transaction ends."""
+        row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
+        if row is None:
+            dialect = postgresql if self.s.get_bind().dialect.name == "postgresql" else sqlite
+            self.s.execute(
+                dialect.insert(AlertAckRow)
+                .values(institution_id=institution_id, acked_cursor=0)
+                .on_conflict_do_nothing(index_elements=[AlertAckRow.institution_id])
+            )
+            row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
+            assert row is not None
+        return row
+
     def add(self, alert: Alert, deliverable: bool) -> Alert | None:
+        # Alert ids come from a sequence when inserted, not when committed: two transactions adding alerts for one
+        # institution at once could commit a lower id after a higher one, past which a WatchAlerts cursor had already
+        # moved (never delivered). Holding the institution's ack row locked from before the insert to the commit makes
+        # its alerts visible in id order.
+        self._locked_ack(alert.institution_id)
         clash = self.s.scalar(
             select(AlertRow.id).where(AlertRow.institution_id == alert.institution_id, AlertRow.key == alert.key)
         )
@@ -468,12 +488,8 @@ class SqlAlerts:
         return 0 if row is None else row.acked_cursor
 
     def ack(self, institution_id: str, up_to: int) -> int:
-        row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
-        if row is None:
-            row = AlertAckRow(institution_id=institution_id, acked_cursor=up_to)
-            self.s.add(row)
-        else:
-            row.acked_cursor = max(row.acked_cursor, up_to)
+        row = self._locked_ack(institution_id)
+        row.acked_cursor = max(row.acked_cursor, up_to)
         self.s.flush()
         return row.acked_cursor
 
