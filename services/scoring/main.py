@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from opentelemetry import trace
@@ -43,7 +44,7 @@ class ScoringSettings(ServiceSettings):
     watch_max_backoff_seconds: float = Field(default=5.0, gt=0, le=300)
 
 
-def _cursor(writer: object, reader: object, stream: str) -> Cursor:
+def _cursor(writer: object, reader: object, stream: str, reset: Callable[[], None] | None = None) -> Cursor:
     def load() -> int:
         with reader() as uow:  # type: ignore[operator]
             return int(uow.cursors.load(stream))
@@ -53,7 +54,7 @@ def _cursor(writer: object, reader: object, stream: str) -> Cursor:
             uow.cursors.save(stream, revision)
             uow.commit()
 
-    return Cursor(load, save)
+    return Cursor(load, save, reset)
 
 
 def build(
@@ -97,7 +98,8 @@ def build(
     ).start()
     records = RecordChangeWatcher(
         records_channel,
-        _cursor(writer, reader, usecases.RECORDS_STREAM),
+        # the registry's revisions may have gone back: forget what each enterprise was processed at, with the cursor
+        _cursor(writer, reader, usecases.RECORDS_STREAM, lambda: usecases.restart_record_watch(sc)),
         lambda uscc, revision: usecases.on_record_change(sc, uscc, revision),
         **backoff,
     ).start()

@@ -200,6 +200,17 @@ def _processed(state: EnterpriseState | None, revision: int) -> bool:
     return state is not None and state.record_revision >= revision > 0
 
 
+def restart_record_watch(sc: Scoring) -> None:
+    """The record watch starts again from 0 (WATCH_REVISION_COMPACTED: compacted, or the registry restored with its
+    revisions gone back). The enterprises' processed revisions are forgotten with the cursor, in one transaction:
+    otherwise a new change at a revision below an enterprise's old mark would be dropped as already handled."""
+    with sc.writer() as uow:
+        uow.enterprises.forget_revisions()
+        uow.cursors.save(RECORDS_STREAM, 0)
+        uow.commit()
+    log.info("record_watch_restarted")
+
+
 def on_record_change(sc: Scoring, uscc: str, revision: int) -> int:
     """A record of ``uscc`` changed at ``revision``: re-evaluate and, for outstanding loans, raise alerts.
 

@@ -88,9 +88,13 @@ class GrpcRecordSource:
 class Cursor:
     """Where a watch resumes after a restart (stored by the composition root's callable pair)."""
 
-    def __init__(self, load: Callable[[], int], save: Callable[[int], None]) -> None:
+    def __init__(
+        self, load: Callable[[], int], save: Callable[[int], None], reset: Callable[[], None] | None = None
+    ) -> None:
         self.load = load
         self.save = save
+        # reset starts the watch again from 0 (its revisions were compacted or went back): by default save(0)
+        self.reset = reset or (lambda: save(0))
 
 
 class _Watcher:
@@ -148,7 +152,7 @@ class _Watcher:
                 if (info is not None and info.reason == "ERROR_REASON_WATCH_REVISION_COMPACTED") or (
                     exc.code() == grpc.StatusCode.FAILED_PRECONDITION
                 ):
-                    self._cursor.save(0)  # start again; handlers are idempotent
+                    self._cursor.reset()  # start again; handlers are idempotent
                 if not self._stop.is_set():
                     log.info("watch_retry", watch=self.name, code=exc.code().name)
             except Exception:  # keep consuming whatever happens; the next round resumes from the saved cursor

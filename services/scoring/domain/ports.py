@@ -132,6 +132,10 @@ class Enterprises(Protocol):
 
     def put(self, state: EnterpriseState) -> None: ...
 
+    def forget_revisions(self) -> None:
+        """Set every enterprise's processed record revision to 0 (the registry's revisions started again)."""
+        ...
+
     def active(self, after: str, limit: int) -> list[EnterpriseState]:
         """Active enterprises with a code above ``after``, ordered by code (for batch re-evaluation)."""
         ...

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -202,6 +202,10 @@ class SqlEnterprises:
         row.records_as_of = state.records_as_of
         row.record_revision = state.record_revision
         self.s.flush()
+
+    def forget_revisions(self) -> None:
+        self.s.execute(update(EnterpriseRow).values(record_revision=0))
+        self.s.expire_all()
 
     def active(self, after: str, limit: int) -> list[EnterpriseState]:
         rows = self.s.scalars(

@@ -99,6 +99,12 @@ def test_enterprise_records_round_trip_with_their_types(uow: UowFactory) -> None
         assert got.records == (record,)
         assert got.record_revision == 7
         assert [e.uscc for e in u.enterprises.active("", 10)] == ["91610100MA6TEST001"]
+        u.enterprises.forget_revisions()
+        u.commit()
+    with uow() as u:
+        got = u.enterprises.get("91610100MA6TEST001")
+        assert got is not None
+        assert (got.record_revision, got.records) == (0, (record,))
 
 
 def test_evaluation_history_is_newest_first_and_pages_by_id(uow: UowFactory) -> None:

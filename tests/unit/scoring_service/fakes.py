@@ -63,6 +63,10 @@ class FakeEnterprises:
     def put(self, state: EnterpriseState) -> None:
         self.s.enterprises[state.uscc] = state
 
+    def forget_revisions(self) -> None:
+        for uscc, state in list(self.s.enterprises.items()):
+            self.s.enterprises[uscc] = replace(state, record_revision=0)
+
     def active(self, after: str, limit: int) -> list[EnterpriseState]:
         return sorted((e for e in self.s.enterprises.values() if e.active and e.uscc > after), key=lambda e: e.uscc)[
             :limit

@@ -321,3 +321,18 @@ def test_fitting_refuses_an_enterprise_named_twice(world: World) -> None:
         usecases.fit_scenario(sc, "bank-a", "probe", [(USCC, True)] * 20 + [(USCC_B, False)] * 20, [])
     assert err.value.reason == "ERROR_REASON_INVALID_FIELD"
     assert err.value.metadata["field"] == "outcomes"
+
+
+def test_after_the_record_watch_restarts_a_change_below_an_old_mark_is_processed(world: World) -> None:
+    # The registry restored from a backup: revisions go back (800 -> 500); the watch, told the revision was
+    # compacted, starts again from 0, and the next change comes at 501, below the enterprise's processed 800.
+    sc, store, records, _ = world
+    records.revision = 800
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    assert store.enterprises[USCC].record_revision == 800
+    records.revision = 500
+    usecases.restart_record_watch(sc)
+    assert store.cursors.get(usecases.RECORDS_STREAM, 0) == 0
+    usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
+    current = usecases.get_evaluation(sc, USCC)
+    assert "e1" in {r.record_id for c in current.evaluation.contributions for r in c.evidence}
