@@ -67,6 +67,16 @@ class Session:
     disconnected: bool = False
     lapsed: bool = False
     started: float = field(default_factory=time.monotonic)
+    # The hub's revision when the session opened. Barriers that began before then did not wait for this session,
+    # and each of their revisions is at most this one: no acknowledgement is confirmed (no lease granted) before the
+    # replica acknowledged this far, so a replica resuming from far behind cannot decide from memory that lacks a
+    # revocation already returned to the enterprise.
+    floor: int = 0
+
+
+def _confirmed(session: Session) -> int:
+    """The acknowledgement a message confirms: none until the replica caught up with the floor (see Session)."""
+    return session.last_ack_id if session.acked_revision >= session.floor else 0
 
 
 class WatchHub:
@@ -191,7 +201,9 @@ class WatchHub:
     def open(self, replica: str) -> Session:
         """Register a replica: from now on every barrier waits for it (or for its lease to lapse)."""
         with self._cond:
-            session = Session(next(self._ids), replica, lease_deadline=self._now() + self.timing.server_lease)
+            session = Session(
+                next(self._ids), replica, lease_deadline=self._now() + self.timing.server_lease, floor=self._revision
+            )
             self._sessions.add(session)
         log.info("watch_opened", replica=replica, session=session.id)
         return session
@@ -243,7 +255,7 @@ class WatchHub:
                 changes = self._feed.changes_after(session.sent_revision, BATCH)
             revision = changes[-1][0].revision if changes else session.sent_revision
             message = WatchMessage(
-                changes=[(e, a) for e, a in changes], revision=revision, acknowledged=session.last_ack_id
+                changes=[(e, a) for e, a in changes], revision=revision, acknowledged=_confirmed(session)
             )
             session.sent_revision = revision
             last_sent = self._now()
@@ -270,7 +282,7 @@ class WatchHub:
             yield WatchMessage(
                 changes=[(None, a) for a in batch],
                 revision=revision,
-                acknowledged=session.last_ack_id,
+                acknowledged=_confirmed(session),
                 reset=i == 0,
                 snapshot_complete=i == len(batches) - 1,
             )

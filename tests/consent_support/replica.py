@@ -109,7 +109,7 @@ class Replica:
             with self._lock:
                 self._acks, self._sent, self._ack_id = acks, {}, 0
                 start = pb.WatchAuthorizationsRequest(
-                    start=pb.WatchStart(replica=self.replica_id, start_revision=self.revision)
+                    start=pb.WatchStart(replica=self.replica_id, start_revision=0 if self._listing else self.revision)
                 )
             try:
                 call = self._stub.WatchAuthorizations(self._requests(start, acks))

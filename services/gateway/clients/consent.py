@@ -91,7 +91,7 @@ class ConsentCache(FollowedStream):
             with self._lock:
                 self._acks, self._sent, self._ack_id = acks, {}, 0
                 start = pb.WatchAuthorizationsRequest(
-                    start=pb.WatchStart(replica=self.replica_id, start_revision=self.revision)
+                    start=pb.WatchStart(replica=self.replica_id, start_revision=self.resume_from())
                 )
             try:
                 call = self._stub.WatchAuthorizations(self._requests(start, acks))
@@ -104,6 +104,11 @@ class ConsentCache(FollowedStream):
             finally:
                 acks.put(None)
             self._stop.wait(self._reconnect)
+
+    def resume_from(self) -> int:
+        """Where a new stream starts: the last applied revision, or 0 (a new listing) when a listing broke part-way,
+        which resuming would never complete. Called under the lock."""
+        return 0 if self._listing else self.revision
 
     def _apply(self, response: pb.WatchAuthorizationsResponse) -> None:
         self._last_message = self._clock()
