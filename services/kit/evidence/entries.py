@@ -3,8 +3,9 @@
 The payload rule: a payload names things by id (``platforms/xian``, ``authorizations/…``, request ids) and binds
 content by hash (``sha256:…`` of the released fields), never by value. It must never hold raw personal data: no
 names of people, resident ID numbers, mobile numbers, addresses or released record values. ``check_payload``
-enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped values); the
-rest is the calling service's duty, because a leaf can never be deleted once appended.
+enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped values, looked
+for in the NFKC form of each string, with the usual single space or hyphen between groups, and in the decimal text
+of each integer); the rest is the calling service's duty, because a leaf can never be deleted once appended.
 
 Canonical JSON: UTF-8, keys sorted, no insignificant spaces, no floats (their text form is not portable), integers
 within +-(2**53 - 1), ASCII keys. Any JSON library re-serializing a parsed entry this way gets the same bytes.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,13 +50,19 @@ _PERSONAL_KEYS = frozenset(
         "email",
     }
 )
-# Bounded by letters too, so digit runs inside hex digests do not trip them.
+# Personal numbers are looked for in the NFKC form of a string (full-width digits, letters, '＋' and separators become
+# ASCII), bounded by letters too, so digit runs inside hex digests and ids like "ID110101..." do not trip them. The
+# usual written groups may be separated by one space or hyphen: 110101 19900101 1234, 138-0013-8000, +86 138 0013 8000.
+_SEP = "[ \\-]?"
 _ID_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+    rf"(?<![0-9A-Za-z])\d{{6}}{_SEP}(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]){_SEP}\d{{3}}[\dXx]"
+    r"(?![0-9A-Za-z])"
 )
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
+_MOBILE = re.compile(rf"(?<![0-9A-Za-z])(?:\+?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])")
 # Either of the two in one scan; which one it was is asked only on a hit.
-_PERSONAL_VALUE = re.compile(f"{_ID_NUMBER.pattern}|{_MOBILE.pattern}")
+_PERSONAL_VALUE = re.compile(f"(?P<id>{_ID_NUMBER.pattern})|{_MOBILE.pattern}")
+# The smallest integer whose decimal text can be a mobile number (11 digits).
+_MIN_MOBILE_INT = 10**10
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -92,22 +100,32 @@ class _Refused(Exception):
         return self
 
 
+def _scan(text: str) -> None:
+    """Refuse ``text`` if it holds a resident ID or mobile number; one regex pass when it holds neither."""
+    match = _PERSONAL_VALUE.search(text)
+    if match is None:
+        return
+    if match.group("id") is None:
+        raise _Refused("looks like a mobile number")
+    raise _Refused("looks like a resident ID number")
+
+
 def _check_scalar(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INT:
             raise _Refused("integer outside +-(2**53 - 1)")
+        if abs(value) >= _MIN_MOBILE_INT:  # 13800138000 is a mobile number whether quoted or not
+            _scan(str(value))
         return value
     if isinstance(value, float):
         raise _Refused("floats are not allowed; use an integer or a string")
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             raise _Refused(f"string longer than {MAX_STRING} characters")
-        if _PERSONAL_VALUE.search(value):
-            if _ID_NUMBER.search(value):
-                raise _Refused("looks like a resident ID number")
-            raise _Refused("looks like a mobile number")
+        # ASCII is its own NFKC form; anything else is scanned as NFKC so full-width digits cannot hide a number.
+        _scan(value if value.isascii() else unicodedata.normalize("NFKC", value))
         return value
     raise _Refused(f"type {type(value).__name__} is not JSON")
 

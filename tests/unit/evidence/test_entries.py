@@ -70,6 +70,52 @@ def test_payload_rule_names_the_field_and_never_echoes_the_value(payload: Any, f
     assert "13912345678" not in err.message
 
 
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("１３８００１３８０００", "mobile number"),  # full-width digits
+        ("电话１３８００１３８０００", "mobile number"),
+        ("１１０１０１１９９００１０１１２３４", "resident ID number"),
+        ("11010119900101123Ｘ", "resident ID number"),  # a full-width X
+        ("138-0013-8000", "mobile number"),
+        ("138 0013 8000", "mobile number"),
+        ("+86 138 0013 8000", "mobile number"),
+        ("+86-138-0013-8000", "mobile number"),
+        ("＋８６　１３８　００１３　８０００", "mobile number"),  # full-width plus, digits and ideographic spaces
+        ("110101 19900101 1234", "resident ID number"),
+        ("110101-19900101-123X", "resident ID number"),
+    ],
+)
+def test_personal_numbers_are_refused_in_full_width_and_separated_forms(value: str, problem: str) -> None:
+    err = _rejected({"notes": [value]})
+    assert err.metadata["field"] == "payload.notes[0]"
+    assert problem in err.metadata["problem"]
+    assert value not in err.message
+
+
+@pytest.mark.parametrize("value", [13800138000, -13800138000, 8613800138000])
+def test_a_mobile_number_given_as_an_integer_is_refused(value: int) -> None:
+    err = _rejected({"contact_ref": value})
+    assert err.metadata["field"] == "payload.contact_ref"
+    assert "mobile number" in err.metadata["problem"]
+
+
+def test_digits_right_after_letters_or_in_other_groupings_still_pass() -> None:
+    payload = {
+        "a": "tel13800138000",
+        "b": "ID110101199001011234",
+        "c": "ＩＤ１１０１０１１９９００１０１１２３４",  # full-width letters are letters too
+        "d": "138  0013 8000",  # two spaces is not a usual grouping
+        "e": "12345678901",  # no mobile starts 12
+        "at_ms": 1_795_000_000_000,
+        "at_us": 1_795_000_000_000_000,
+        "count": 12_000_000_000,
+        "when": "2026-11-29T08:30:00.123456Z",
+        "request": "123e4567-e89b-12d3-a456-426614174000",
+    }
+    assert check_payload(payload) == payload
+
+
 def test_payload_size_is_bounded() -> None:
     err = _rejected({f"k{i}": "x" * 2000 for i in range(10)})
     assert err.metadata["field"] == "payload"
