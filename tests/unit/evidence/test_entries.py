@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from stdnum.cn import ric, uscc
 
 from services.kit import merkle
 from services.kit.errors import InvalidArgument
@@ -114,6 +116,28 @@ def test_digits_right_after_letters_or_in_other_groupings_still_pass() -> None:
         "request": "123e4567-e89b-12d3-a456-426614174000",
     }
     assert check_payload(payload) == payload
+
+
+@pytest.mark.parametrize("code", ["91110119050315121X", "91110119 050315121X", "９１１１０１１９０５０３１５１２１Ｘ"])
+def test_an_enterprise_named_by_a_valid_uscc_of_resident_id_shape_passes(code: str) -> None:
+    ascii_code = unicodedata.normalize("NFKC", code)
+    assert uscc.is_valid(ascii_code)
+    assert not ric.is_valid(ascii_code)
+    payload = {"enterprise": f"enterprises/{code}", "subjects": [code]}
+    assert check_payload(payload) == payload
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "11010519491231002X",  # a valid resident ID, not a USCC
+        "110105194912080076",  # both a valid resident ID and a valid USCC: still a person's number
+        "110101199001011234",  # neither (bad check digits): ID-shaped, so refused
+        "enterprises/91110119050315121X 11010519491231002X",  # a USCC does not let the ID after it through
+    ],
+)
+def test_an_id_shaped_value_passes_only_as_a_valid_uscc_that_is_no_resident_id(value: str) -> None:
+    assert "resident ID number" in _rejected({"subject": value}).metadata["problem"]
 
 
 def test_payload_size_is_bounded() -> None:
