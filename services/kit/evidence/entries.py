@@ -66,7 +66,8 @@ _MOBILE = re.compile(rf"(?<![0-9A-Za-z])(?:\+?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_S
 _PERSONAL_VALUE = re.compile(f"(?P<id>{_ID_NUMBER.pattern})|{_MOBILE.pattern}")
 # The smallest integer whose decimal text can be a mobile number (11 digits).
 _MIN_MOBILE_INT = 10**10
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+# ASCII digits only: \d (and strptime) also take other Unicode digits, text that is not what the leaf hash covers.
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 class LeafKind(StrEnum):
@@ -78,6 +79,25 @@ class LeafKind(StrEnum):
     STATUS_CHANGE = "STATUS_CHANGE"
     RECORD_CHANGE = "RECORD_CHANGE"
     KEY_ROTATION = "KEY_ROTATION"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        # Readers disagree on which value counts (Python keeps the last, others the first or refuse): a document
+        # with a repeated key can show a person one thing while another is hashed or signed.
+        raise ValueError("a JSON object repeats a key")
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """``json.loads`` refusing what JSON readers disagree on: repeated keys in an object, NaN and Infinity.
+    ValueError otherwise."""
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def canonical_json(value: Any) -> str:
@@ -239,7 +259,7 @@ class Entry:
         """Parse an entry object (from a receipt or the store); ValueError says what is wrong."""
         if not isinstance(obj, Mapping) or set(obj) != {"created_at", "kind", "payload", "v"}:
             raise ValueError("an entry has exactly the keys created_at, kind, payload and v")
-        if obj["v"] != ENTRY_VERSION or isinstance(obj["v"], bool):
+        if type(obj["v"]) is not int or obj["v"] != ENTRY_VERSION:  # not True, not 1.0
             raise ValueError(f"entry version must be {ENTRY_VERSION}")
         try:
             kind = LeafKind(obj["kind"])
@@ -249,8 +269,19 @@ class Entry:
             payload = check_payload(obj["payload"])
         except InvalidArgument as exc:
             raise ValueError(f"payload rejected: {exc.message}") from None
-        return cls(kind=kind, created_at=parse_time(obj["created_at"]), payload=payload)
+        entry = cls(kind=kind, created_at=parse_time(obj["created_at"]), payload=payload)
+        # What is hashed is the entry's canonical text, so the object read must be exactly what that text says
+        # (no 1.0 for 1, no other digits in a time): a verifier must never vouch for something else than it hashed.
+        try:
+            same = canonical_json(obj) == entry.to_json()
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            raise ValueError("the entry is not exactly its canonical form")
+        return entry
 
     @classmethod
     def from_json(cls, text: str) -> Entry:
-        return cls.from_obj(json.loads(text))
+        """Parse an entry's JSON text, refusing repeated keys; the text itself need not be canonical (the audit
+        reports that separately), but what it says must be exactly what its canonical form says."""
+        return cls.from_obj(loads_strict(text))

@@ -13,13 +13,13 @@ Prints ``valid: …`` and exits 0, or ``invalid: REASON: …`` and exits 1. Need
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from services.kit.evidence.entries import loads_strict
 from services.kit.evidence.heads import key_id_of, parse_public_key
 from services.kit.evidence.package import verify_package
 from services.kit.evidence.receipts import Failure, Invalid, verify_consistency, verify_receipt
@@ -27,7 +27,7 @@ from services.kit.evidence.receipts import Failure, Invalid, verify_consistency,
 
 def _load_json(path: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return loads_strict(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise Invalid(Failure.MALFORMED, f"{path} is not readable JSON ({type(exc).__name__})") from None
 
@@ -56,9 +56,9 @@ def _unwrap(obj: Any, field: str) -> Any:
     """A ``GetInclusionProof``/``GetConsistencyProof`` response (protobuf JSON) carries the document as a string."""
     if isinstance(obj, dict) and isinstance(obj.get(field), str):
         try:
-            return json.loads(obj[field])
-        except ValueError:
-            raise Invalid(Failure.MALFORMED, f"{field} is not JSON") from None
+            return loads_strict(obj[field])
+        except ValueError as exc:
+            raise Invalid(Failure.MALFORMED, f"{field} is not JSON ({exc})") from None
     return obj
 
 
