@@ -9,6 +9,9 @@ of each integer); the rest is the calling service's duty, because a leaf can nev
 
 Canonical JSON: UTF-8, keys sorted, no insignificant spaces, no floats (their text form is not portable), integers
 within +-(2**53 - 1), ASCII keys. Any JSON library re-serializing a parsed entry this way gets the same bytes.
+Readers refuse what would let the text shown differ from the text hashed: a repeated key in an object
+(``loads_strict``), NaN or Infinity, times with other than ASCII digits, and an entry whose parsed object is not
+exactly its canonical form (``1.0`` or ``true`` for the version, say).
 """
 
 from __future__ import annotations

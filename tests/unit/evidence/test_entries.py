@@ -12,7 +12,15 @@ from stdnum.cn import ric, uscc
 
 from services.kit import merkle
 from services.kit.errors import InvalidArgument
-from services.kit.evidence.entries import Entry, LeafKind, canonical_json, check_payload, format_time, parse_time
+from services.kit.evidence.entries import (
+    Entry,
+    LeafKind,
+    canonical_json,
+    check_payload,
+    format_time,
+    loads_strict,
+    parse_time,
+)
 
 AT = datetime(2026, 11, 29, 8, 30, 0, 123456, tzinfo=UTC)
 
@@ -40,6 +48,36 @@ def test_times_are_utc_with_microseconds_whatever_the_zone_given() -> None:
         format_time(datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="RFC 3339"):
         parse_time("2026-11-29T08:30:00Z")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "２０２６-11-29T08:30:00.123456Z",  # full-width digits
+        "2026-11-29T08:30:00.12345٦Z",  # an Arabic-Indic digit
+        "2026-11-29T08:30:00.123456Z\n",
+    ],
+)
+def test_times_have_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ValueError, match="RFC 3339"):
+        parse_time(text)
+
+
+def test_entry_text_with_a_repeated_key_or_a_non_canonical_value_is_refused() -> None:
+    text = Entry(LeafKind.DISCLOSURE, AT, {"requester": "platforms/xian"}).to_json()
+    for forged in [
+        text.replace('"requester":', '"requester":"platforms/baoji","requester":'),
+        text.replace('"kind":"DISCLOSURE"', '"kind":"DISCLOSURE","kind":"DISCLOSURE"'),
+        text.replace('"v":1', '"v":1.0'),
+        text.replace('"v":1', '"v":true'),
+        text.replace('"v":1', '"v":NaN'),
+    ]:
+        assert forged != text
+        with pytest.raises(ValueError):  # noqa: PT011 (each case fails a different check)
+            Entry.from_json(forged)
+    assert loads_strict('{"a":{"b":1}}') == {"a": {"b": 1}}
+    with pytest.raises(ValueError, match="repeats a key"):
+        loads_strict('[{"a":1,"a":1}]')
 
 
 def _rejected(payload: Any) -> InvalidArgument:

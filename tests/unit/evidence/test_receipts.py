@@ -174,6 +174,50 @@ def test_malformed_receipts_and_foreign_origins_are_rejected(log: MemoryLog, key
     assert _reason(verify_receipt, obj, _keys(key), origin="creditnode/consent") == Failure.ORIGIN_MISMATCH
 
 
+def test_a_leaf_that_is_not_exactly_its_canonical_form_is_rejected(log: MemoryLog, key: NodeKey) -> None:
+    # Each reads back as the hashed entry, yet the text is not the bytes the leaf hash covers.
+    good = log.receipt(5, 13)
+    year = good["leaf"]["created_at"][:4]
+    for created_at in [
+        good["leaf"]["created_at"].replace(year, year.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+        good["leaf"]["created_at"].replace(year, year.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))),
+    ]:
+        obj = copy.deepcopy(good)
+        obj["leaf"]["created_at"] = created_at
+        assert _reason(verify_receipt, obj, _keys(key)) == Failure.MALFORMED
+    for version in [1.0, True]:
+        obj = copy.deepcopy(good)
+        obj["leaf"]["v"] = version
+        assert _reason(verify_receipt, obj, _keys(key)) == Failure.MALFORMED
+
+
+def test_verifier_command_rejects_repeated_keys(tmp_path: Path, log: MemoryLog, key: NodeKey) -> None:
+    b64 = base64.b64encode(key.public_bytes).decode()
+    text = json.dumps(log.receipt(8, 13), ensure_ascii=False)  # (a test above alters leaf 5's payload in place)
+    path = tmp_path / "receipt.json"
+    path.write_text(text, encoding="utf-8")
+    assert run(["receipt", str(path), "--public-key", b64])[0] == 0
+    # A reader taking the first value sees another requester; Python's json alone keeps the last.
+    forged = text.replace(
+        '"requester": "platforms/xian"', '"requester": "platforms/baoji", "requester": "platforms/xian"'
+    )
+    assert forged != text
+    path.write_text(forged, encoding="utf-8")
+    status, line = run(["receipt", str(path), "--public-key", b64])
+    assert (status, line.split(":")[1].strip()) == (1, "MALFORMED")
+    wrapped = tmp_path / "wrapped.json"  # a GetInclusionProof response carrying the receipt as a string
+    wrapped.write_text(json.dumps({"receiptJson": forged}), encoding="utf-8")
+    status, line = run(["receipt", str(wrapped), "--public-key", b64])
+    assert (status, line.split(":")[1].strip()) == (1, "MALFORMED")
+    package = tmp_path / "package.json"
+    package.write_text('{"format": "creditnode.evidence.v1.DisputePackage", "dispute": {}, "dispute": {}}')
+    status, line = run(["package", str(package), "--public-key", b64])
+    assert (status, line.split(":")[1].strip()) == (1, "MALFORMED")
+    nan = tmp_path / "nan.json"
+    nan.write_text(text.replace('"leaf_index": 8', '"leaf_index": NaN'), encoding="utf-8")
+    assert run(["receipt", str(nan), "--public-key", b64])[0] == 1
+
+
 # ---- consistency ------------------------------------------------------------------------------------------------
 
 
