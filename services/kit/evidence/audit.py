@@ -3,8 +3,9 @@
 It trusts nothing stored except the public keys' ability to verify signatures: each leaf's hash is recomputed
 from its entry text, every complete subtree and every signed root is recomputed from those, and the state row is
 compared with the result. So editing, deleting or reordering any leaf row a signed head covers is reported, as
-is an edited subtree hash, a forged head or a truncated log. Leaves appended after the latest head are only
-self-consistent until the next head is signed (the publisher's interval bounds that window).
+is an edited subtree hash, a forged head, a head signed by a key after its retirement or a truncated log. Leaves
+appended after the latest head are only self-consistent until the next head is signed (the publisher's interval
+bounds that window).
 
 Problems name indices and checks, never entry contents (they may identify parties).
 """
@@ -38,6 +39,7 @@ class Check(StrEnum):
     NODE_EXTRA = "NODE_EXTRA"
     HEAD_KEY_UNKNOWN = "HEAD_KEY_UNKNOWN"
     HEAD_SIGNATURE_INVALID = "HEAD_SIGNATURE_INVALID"
+    HEAD_KEY_RETIRED = "HEAD_KEY_RETIRED"
     HEAD_ROOT_MISMATCH = "HEAD_ROOT_MISMATCH"
     HEAD_BEYOND_LOG = "HEAD_BEYOND_LOG"
     STATE_MISMATCH = "STATE_MISMATCH"
@@ -86,21 +88,7 @@ class _Auditor:
         state = s.get(m.state, STATE_ROW_ID)
         if state is not None and state.origin != self.report.origin:
             self.problem(Check.ORIGIN_MISMATCH, f"the state row names origin {state.origin}")
-        keys = {k.key_id: bytes(k.public_key) for k in s.scalars(select(m.key))}
-        # tree size -> [(head id, signed root)] of the validly signed heads
-        roots: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
-        for row in s.scalars(select(m.tree_head).order_by(m.tree_head.id)):
-            head = head_from_row(row, self.report.origin)
-            self.report.heads_checked += 1
-            key = keys.get(head.key_id)
-            if key is None:
-                self.problem(Check.HEAD_KEY_UNKNOWN, f"head {row.id} names key {head.key_id}, not in evidence_keys")
-            elif not head.signature_valid(key):
-                self.problem(
-                    Check.HEAD_SIGNATURE_INVALID, f"head {row.id} (size {head.tree_size}) is not validly signed"
-                )
-            else:
-                roots[head.tree_size].append((row.id, head.root_hash))
+        roots = self._check_heads()
         for head_id, root in roots.get(0, []):
             if root != merkle.EMPTY_ROOT:
                 self.problem(Check.HEAD_ROOT_MISMATCH, f"head {head_id} of size 0 does not sign the empty root")
@@ -116,6 +104,35 @@ class _Auditor:
         elif state.tree_size != n or bytes(state.root_hash) != frontier.root():
             self.problem(Check.STATE_MISMATCH, f"the state row says {state.tree_size} leaves with another root")
         return self.report
+
+    def _check_heads(self) -> dict[int, list[tuple[int, bytes]]]:
+        """tree size -> [(head id, signed root)] of the validly signed heads, reporting the others."""
+        m, s = self.m, self.s
+        rows = list(s.scalars(select(m.key)))
+        keys = {k.key_id: bytes(k.public_key) for k in rows}
+        # A retired key's heads verify only up to its retirement: one signed later (by whoever kept a key rotated
+        # out because it leaked, say) is reported, though still used to check the leaves it covers. Millisecond
+        # times, as heads carry them.
+        retired_ms = {k.key_id: int(k.retired_at.timestamp() * 1000) for k in rows if k.retired_at is not None}
+        roots: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+        for row in s.scalars(select(m.tree_head).order_by(m.tree_head.id)):
+            head = head_from_row(row, self.report.origin)
+            self.report.heads_checked += 1
+            key = keys.get(head.key_id)
+            if key is None:
+                self.problem(Check.HEAD_KEY_UNKNOWN, f"head {row.id} names key {head.key_id}, not in evidence_keys")
+            elif not head.signature_valid(key):
+                self.problem(
+                    Check.HEAD_SIGNATURE_INVALID, f"head {row.id} (size {head.tree_size}) is not validly signed"
+                )
+            else:
+                if head.key_id in retired_ms and head.timestamp_ms > retired_ms[head.key_id]:
+                    self.problem(
+                        Check.HEAD_KEY_RETIRED,
+                        f"head {row.id} (size {head.tree_size}) is signed by key {head.key_id} after its retirement",
+                    )
+                roots[head.tree_size].append((row.id, head.root_hash))
+        return roots
 
     def _stream_leaves(self, roots: dict[int, list[tuple[int, bytes]]]) -> merkle.Frontier:
         lf = self.m.leaf

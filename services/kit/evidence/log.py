@@ -319,8 +319,11 @@ class EvidenceLog:
 
     def rotate_key(self, key: NodeKey) -> SignedTreeHead:
         """Sign from now on with ``key``; older keys stay listed (retired) so their heads still verify."""
-        self._activate(key)
-        self._key = key
+        # Under the publisher's lock, so no head is signed with the old key after its retired_at (verify_log
+        # reports such heads).
+        with self._publish_lock:
+            self._activate(key)
+            self._key = key
         return self.signed_tree_head(fresh=True)
 
     def _now_ms(self) -> int:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 
 from services.kit import merkle
 from services.kit.db import make_engine, migrate
@@ -466,7 +467,16 @@ TAMPERING: dict[str, tuple[Callable[[EvidenceDb], None], set[Check]]] = {
         lambda db: _tampered(db, "UPDATE evidence_tree_heads SET tree_size = 40"),
         {Check.HEAD_SIGNATURE_INVALID},
     ),
+    "record the signing key as retired before its heads": (
+        lambda db: _retire_keys(db, datetime(2026, 1, 1, tzinfo=UTC)),
+        {Check.HEAD_KEY_RETIRED},
+    ),
 }
+
+
+def _retire_keys(evidence_db: EvidenceDb, at: datetime) -> None:
+    with evidence_db.engine.begin() as conn:  # through the model, so the time is stored as each backend stores it
+        conn.execute(update(evidence_db.models.key).values(retired_at=at))
 
 
 @pytest.mark.parametrize("case", sorted(TAMPERING))
@@ -487,6 +497,25 @@ def test_verify_log_detects_tampering_with_any_stored_row(
     assert not report.ok
     assert expected <= report.checks(), report.problems
     assert all("req-" not in p.message for p in report.problems)  # problems never quote entries
+
+
+def test_a_head_signed_by_a_retired_key_after_its_retirement_is_reported(
+    make_log: Callable[..., EvidenceLog], key: NodeKey
+) -> None:
+    log = make_log()
+    _fill(log, 5)
+    log.signed_tree_head(fresh=True)  # signed by key before its retirement: fine
+    log.rotate_key(NodeKey.generate())
+    _fill(log, 3)
+    log.signed_tree_head(fresh=True)
+    assert log.verify().ok
+    retired_at = {k.key_id: k.retired_at for k in log.public_keys()}[key.key_id]
+    assert retired_at is not None
+    # Whoever kept the rotated-out key signs a head a month after its retirement.
+    log.store.publish_head(key, int((retired_at + timedelta(days=30)).timestamp() * 1000))
+    report = log.verify()
+    assert report.checks() == {Check.HEAD_KEY_RETIRED}, report.problems
+    assert key.key_id in report.problems[0].message
 
 
 def test_a_tampered_subtree_makes_served_proofs_fail_verification(
