@@ -11,7 +11,10 @@ A package names the dispute (case reference, enterprise, lender, loan) and holds
 - ``signature``: the gateway's Ed25519 signature over the canonical JSON of everything else.
 
 ``verify_package`` checks the proofs first (so an altered record is named as such) and the signature last; it
-raises ``Invalid`` with the first failed check. Nothing in a package is personal data: ids, hashes and signatures.
+raises ``Invalid`` with the first failed check. Its keys are given per log: a gateway head and the package's
+signature verify only with a key given for ``creditnode/gateway``, a consent head only with one given for
+``creditnode/consent`` (otherwise whoever holds consent's key could sign a package as the gateway). Nothing in a
+package is personal data: ids, hashes and signatures.
 """
 
 from __future__ import annotations
@@ -89,12 +92,16 @@ def _payload(receipt: Receipt) -> dict[str, Any]:
 
 
 def _check_signature(package: Mapping[str, Any], public_keys: Mapping[str, bytes]) -> None:
+    """``public_keys``: the gateway's keys only."""
     signature = package.get("signature")
     if not isinstance(signature, Mapping) or not isinstance(signature.get("value"), str):
         raise _malformed("signature is missing")
     key = public_keys.get(str(signature.get("key_id")))
     if key is None:
-        raise Invalid(Failure.KEY_UNKNOWN, f"the package was signed by key {signature.get('key_id')}, not a given key")
+        raise Invalid(
+            Failure.KEY_UNKNOWN,
+            f"the package was signed by key {signature.get('key_id')}, not a key given for {GATEWAY_ORIGIN}",
+        )
     body = {k: v for k, v in package.items() if k != "signature"}
     try:
         raw = b64decode(signature["value"], "signature")
@@ -148,8 +155,11 @@ def _authorizations(package: Mapping[str, Any], dispute: Mapping[str, Any], keys
     return proven
 
 
-def verify_package(package: Any, public_keys: Mapping[str, bytes]) -> PackageSummary:
-    """The package's summary when every proof and the signature verify; Invalid otherwise."""
+def verify_package(package: Any, public_keys: Mapping[str, Mapping[str, bytes]]) -> PackageSummary:
+    """The package's summary when every proof and the signature verify; Invalid otherwise. ``public_keys``: origin
+    (``creditnode/gateway``, ``creditnode/consent``) -> key id -> raw public key; each log's heads, and the package's
+    signature (the gateway's), verify only with the keys given for that origin."""
+    gateway_keys, consent_keys = public_keys.get(GATEWAY_ORIGIN, {}), public_keys.get(CONSENT_ORIGIN, {})
     if not isinstance(package, Mapping) or package.get("format") != PACKAGE_FORMAT:
         raise _malformed(f"format is not {PACKAGE_FORMAT}")
     dispute = package.get("dispute")
@@ -157,8 +167,8 @@ def verify_package(package: Any, public_keys: Mapping[str, bytes]) -> PackageSum
         isinstance(dispute.get(f), str) and dispute.get(f) for f in ("reference", "enterprise", "lender", "loan")
     ):
         raise _malformed("dispute needs reference, enterprise, lender and loan")
-    disclosures = _disclosures(package, dispute, public_keys)
-    authorizations = _authorizations(package, dispute, public_keys)
+    disclosures = _disclosures(package, dispute, gateway_keys)
+    authorizations = _authorizations(package, dispute, consent_keys)
     for index, payload in disclosures.items():
         if payload.get("authorization") and payload["authorization"] not in authorizations:
             raise Invalid(
@@ -178,7 +188,7 @@ def verify_package(package: Any, public_keys: Mapping[str, bytes]) -> PackageSum
                 Failure.RECORD_NOT_PROVEN,
                 f"record {str(rec.get('record'))[:40]} with that hash is not committed by its disclosure leaf",
             )
-    _check_signature(package, public_keys)
+    _check_signature(package, gateway_keys)
     consent_events = sum(len(a["receipts"]) for a in package["authorizations"])
     return PackageSummary(
         str(dispute["reference"]), len(authorizations), consent_events, len(disclosures), len(records)

@@ -124,7 +124,11 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "body": body,
             "package": sign_package(body, gw_key),
             "gw_key": gw_key,
-            "keys": {gw_key.key_id: gw_key.public_bytes, consent_key.key_id: consent_key.public_bytes},
+            "consent_key": consent_key,
+            "keys": {
+                GATEWAY_ORIGIN: {gw_key.key_id: gw_key.public_bytes},
+                CONSENT_ORIGIN: {consent_key.key_id: consent_key.public_bytes},
+            },
             "other_disclosure": receipt(gw, leaves[1], gw_head.tree_size),
         }
 
@@ -134,13 +138,41 @@ def test_a_package_verifies_offline_with_the_two_public_keys(world: dict[str, An
     assert (summary.authorizations, summary.consent_events, summary.disclosures, summary.records) == (1, 2, 2, 2)
     path = tmp_path / "package.json"
     path.write_text(json.dumps(world["package"], ensure_ascii=False), encoding="utf-8")
-    keys = [b64encode(k) for k in world["keys"].values()]
-    status, line = run(["package", str(path), "--public-key", keys[0], "--public-key", keys[1]])
+    gw, consent = (f"{origin}={b64encode(k)}" for origin, keys in world["keys"].items() for k in keys.values())
+    status, line = run(["package", str(path), "--public-key", gw, "--public-key", consent])
     assert status == 0, line
     assert line.startswith("valid: package for dispute (2026)西仲字第17号: 1 authorizations (2 consent events)")
     # Without consent's key the consent heads are not trusted: the verifier says which key it lacks.
-    status, line = run(["package", str(path), "--public-key", keys[0]])
+    status, line = run(["package", str(path), "--public-key", gw])
     assert (status, line.split(":")[1].strip()) == (1, "KEY_UNKNOWN")
+    # Keys not bound to a log: a package holds two logs' heads, so the verifier asks for ORIGIN=KEY.
+    status, line = run(["package", str(path), "--public-key", gw.split("=", 1)[1], "--public-key", consent])
+    assert status == 1
+    assert "creditnode/gateway=GATEWAY_KEY" in line
+
+
+def test_each_logs_key_verifies_only_that_logs_heads_and_the_gateways_the_package(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    # Consent's key given for the gateway too: a package signed with it still is not the gateway's.
+    consent_key: NodeKey = world["consent_key"]
+    consent_only = {consent_key.key_id: consent_key.public_bytes}
+    forged = sign_package(world["body"], consent_key)
+    with pytest.raises(Invalid) as err:
+        verify_package(forged, {**world["keys"], CONSENT_ORIGIN: consent_only})
+    assert err.value.reason is Failure.KEY_UNKNOWN
+    # Gateway and consent keys swapped between the two logs: no head verifies.
+    swapped = {GATEWAY_ORIGIN: world["keys"][CONSENT_ORIGIN], CONSENT_ORIGIN: world["keys"][GATEWAY_ORIGIN]}
+    with pytest.raises(Invalid) as err:
+        verify_package(world["package"], swapped)
+    assert err.value.reason is Failure.KEY_UNKNOWN
+    # The command line: a disclosure's (gateway) receipt with consent's key bound to consent is refused.
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text(json.dumps(world["body"]["disclosures"][0]), encoding="utf-8")
+    consent = f"{CONSENT_ORIGIN}={b64encode(consent_key.public_bytes)}"
+    gateway = f"{GATEWAY_ORIGIN}={b64encode(world['gw_key'].public_bytes)}"
+    assert run(["receipt", str(receipt), "--public-key", consent])[1].startswith("invalid: KEY_UNKNOWN")
+    assert run(["receipt", str(receipt), "--public-key", consent, "--public-key", gateway])[0] == 0
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -314,6 +314,23 @@ def test_verifier_command_rejects_bad_documents_with_the_reason(tmp_path: Path, 
         assert line.startswith(f"invalid: {reason}: "), line
 
 
+def test_verifier_command_binds_keys_to_their_log(tmp_path: Path, log: MemoryLog, key: NodeKey) -> None:
+    b64 = base64.b64encode(key.public_bytes).decode()
+    receipt = _write(tmp_path / "receipt.json", log.receipt(3, 13))
+    old = _write(tmp_path / "old.json", log.head(6).to_obj())
+    new = _write(tmp_path / "new.json", log.head(13).to_obj())
+    proof = _write(tmp_path / "proof.json", log.consistency(6, 13))
+    for bound, want in [(f"{ORIGIN}={b64}", 0), ("creditnode/consent=" + b64, 1)]:
+        assert run(["receipt", receipt, "--public-key", bound])[0] == want
+        status, line = run(["consistency", old, new, proof, "--public-key", bound])
+        assert status == want, line
+        if want:
+            assert line.startswith("invalid: KEY_UNKNOWN: ")
+    pem = tmp_path / "key=a.pem"  # a file whose name holds '=' is still a plain key
+    pem.write_text(key.public_pem())
+    assert run(["receipt", receipt, "--public-key", str(pem)])[0] == 0
+
+
 def test_verifier_reads_protobuf_json_as_printed_by_buf_curl(tmp_path: Path, log: MemoryLog, key: NodeKey) -> None:
     def as_proto_json(head: SignedTreeHead) -> dict[str, Any]:
         stamp = datetime.fromtimestamp(head.timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds")
