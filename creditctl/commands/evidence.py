@@ -212,7 +212,8 @@ def package(
 ) -> None:
     """Fetch a loan dispute's signed evidence package through the gateway (mTLS as the arbiter's platform).
 
-    Check it offline: python -m services.kit.evidence.verify package OUT --public-key GATEWAY --public-key CONSENT
+    Check it offline: python -m services.kit.evidence.verify package OUT --public-key creditnode/gateway=GATEWAY_KEY
+    --public-key creditnode/consent=CONSENT_KEY
     """
     if out_file.exists():
         raise CtlError(f"{out_file} exists; not overwriting evidence", EXIT_USAGE)

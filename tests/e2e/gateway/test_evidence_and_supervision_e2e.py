@@ -129,7 +129,10 @@ def test_an_arbiter_exports_a_dispute_package_that_verifies_offline(node: Node, 
 
     path = tmp_path / "package.json"
     path.write_text(response.package_json, encoding="utf-8")
-    keys = [*_keys(node.callers["xian"].channel), *_keys(grpc.insecure_channel(node.consent_address))]
+    keys = [
+        *(f"creditnode/gateway={k}" for k in _keys(node.callers["xian"].channel)),
+        *(f"creditnode/consent={k}" for k in _keys(grpc.insecure_channel(node.consent_address))),
+    ]
     key_args = [arg for k in keys for arg in ("--public-key", k)]
     status, line = run(["package", str(path), *key_args])
     assert status == 0, line
@@ -154,6 +157,12 @@ def test_an_arbiter_exports_a_dispute_package_that_verifies_offline(node: Node, 
     again = creditctl({"GATEWAY_ADDR": node.gateway.address}, *tls, "evidence", "package", *args)
     assert again.returncode == 2  # an existing evidence file is never overwritten
 
+    # Each key verifies only its own log: the two swapped prove nothing.
+    swapped = [
+        k.replace("creditnode/gateway=", "X=").replace("creditnode/consent=", "creditnode/gateway=") for k in keys
+    ]
+    swapped = [k.replace("X=", "creditnode/consent=") for k in swapped]
+    assert run(["package", str(path), *(arg for k in swapped for arg in ("--public-key", k))])[0] == 1
     package["records"][0]["sha256"] = "0" * 64
     path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
     status, line = run(["package", str(path), *key_args])
