@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
-from services.kit.db import make_engine, migrate, session_factories
+from services.kit.db import session_factories
 from services.registry import record_usecases as uc
 from services.registry import usecases as puc
 from services.registry.domain.ledger import RecordState
 from services.registry.domain.participants import Docking, Platform, PlatformKind, PlatformStatus
 from services.registry.domain.records import IncomingRecord, Outcome
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, parse_sharing_list
-from services.registry.main import MIGRATIONS
 from services.registry.store.records import SqlRecords
 from services.registry.store.repositories import SqlRegistryUnitOfWork
 from tests.conftest import PG_URL
@@ -32,14 +31,6 @@ from tests.registry_helpers import random_uscc
 pytestmark = pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: needs CREDITNODE_TEST_PG_URL")
 
 Uow = Callable[[], SqlRegistryUnitOfWork]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine, MIGRATIONS, "alembic_version_registry")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.kit.db import make_engine, migrate, session_factories
+from services.kit.db import session_factories
 from services.kit.errors import Aborted
 from services.registry.domain.ledger import (
     ChangeType,
@@ -35,18 +34,9 @@ from services.registry.domain.participants import (
     StatusChange,
 )
 from services.registry.domain.ports import EventType, IssuedCertificate, ParticipantEvent, ParticipantKind
-from services.registry.main import MIGRATIONS
 from services.registry.store.repositories import SqlRegistryUnitOfWork
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine, MIGRATIONS, "alembic_version_registry")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -11,27 +11,13 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.watch import Session, WatchHub, WatchMessage, WatchTiming
 from services.gateway.clients.consent import ConsentCache, ConsentUnavailable
+from tests.unit.gateway.test_consent_cache import Clock, ts
 
 E, R, P, ITEM = "enterprises/x", "platforms/xian", "PRE_LOAN", "TAX_PAYMENT"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def ts(at: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(at)
-    return t
 
 
 def auth(name: str, state: int = pb.AUTHORIZATION_STATE_ACTIVE, requester: str = R) -> SimpleNamespace:
