@@ -17,7 +17,7 @@ from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.objection.v1 import objection_service_pb2 as opb
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.scoring.v1 import scoring_service_pb2 as spb
-from services.gateway.clients.consent import CachedDecision, ConsentCache, ConsentClient, ConsentUnavailable
+from services.gateway.clients.consent import ConsentCache, ConsentClient, ConsentUnavailable
 from services.gateway.clients.downstream import ObjectionClient, ScoringClient
 from services.gateway.clients.errors import unavailable
 from services.gateway.clients.participants import ParticipantCache
@@ -244,7 +244,7 @@ class Gateway:
                 raise unavailable("consent") from None
             reason = decision.reason
             if decision.allowed:
-                authorization, coverage, since = decision.authorization, _coverage(decision), decision.data_since
+                authorization, coverage, since = decision.authorization, decision.coverage, decision.data_since
         verdicts = [decide_item(kind, code, wanted[code], coverage) for code in sorted(wanted)]
         release = [v.item_code for v in verdicts if v.released]
         # Step 5 starts: the records, from memory when held; otherwise read while the use is being recorded
@@ -397,9 +397,9 @@ class Gateway:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
         if method in ("GetEvaluation", "GetScenarioScore"):
-            _withhold_uncovered(result.evaluation, _coverage(decision), catalogue)
+            _withhold_uncovered(result.evaluation, decision.coverage, catalogue)
         else:
-            _drop_uncovered_tags(result.portrait, _coverage(decision), catalogue)
+            _drop_uncovered_tags(result.portrait, decision.coverage, catalogue)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
             {
@@ -484,7 +484,8 @@ class Gateway:
             decision = self.consent_cache.decide(requester, alert.enterprise, ALERT_PURPOSE, items or non_public)
         except ConsentUnavailable:
             raise unavailable("consent") from None
-        covered = decision.allowed and all(_coverage(decision).covers(c, catalogue.get(c, (None, 0))[0]) for c in gated)
+        coverage = decision.coverage
+        covered = decision.allowed and all(coverage.covers(c, catalogue.get(c, (None, 0))[0]) for c in gated)
         return decision.authorization if covered else ""
 
     def _record_alert(self, caller: Caller, connected: str, alert: spb.Alert, authorization: str) -> tuple[int, str]:
@@ -538,10 +539,6 @@ class Gateway:
 
 def _before(r: rec.CreditRecord, since: datetime) -> bool:
     return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
-
-
-def _coverage(decision: CachedDecision) -> Coverage:
-    return Coverage(decision.covered, decision.named)
 
 
 def _uncovered(evidence: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]) -> bool:

@@ -494,7 +494,7 @@ def list_enterprise_records(
 
 
 def get_record(
-    uow: RegistryUnitOfWork, cache: CatalogueCache, record_id: str, uscc: str | None = None
+    uow: RegistryUnitOfWork, cache: CatalogueCache, record_id: str, uscc: str
 ) -> tuple[RecordView, list[StoredVersion]]:
     with uow:
         return _get(uow, cache.get(uow), record_id, uscc)
@@ -529,7 +529,7 @@ def set_dispute(
     cache: CatalogueCache,
     *,
     record_id: str,
-    uscc: str | None = None,
+    uscc: str,
     objection: str,
     now: datetime,
 ) -> RecordView:
@@ -551,7 +551,7 @@ def attach_statement(
     cache: CatalogueCache,
     *,
     record_id: str,
-    uscc: str | None = None,
+    uscc: str,
     objection: str,
     statement: str,
 ) -> RecordView:
@@ -585,7 +585,7 @@ def clear_dispute(
     cache: CatalogueCache,
     *,
     record_id: str,
-    uscc: str | None = None,
+    uscc: str,
     objection: str,
     outcome: DisputeOutcome,
     corrected_fields: Mapping[str, object],

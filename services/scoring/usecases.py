@@ -18,7 +18,7 @@ from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgume
 from services.kit.notify import CommitNotifier
 from services.kit.validation import identifier, invalid
 from services.scoring.domain import effectiveness as eff
-from services.scoring.domain.disputes import DisputeOutcome, open_dispute, view
+from services.scoring.domain.disputes import DisputeOutcome, open_dispute, open_objection, view
 from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
 from services.scoring.domain.engine import extract as extract_values
 from services.scoring.domain.extract import Catalogue
@@ -479,11 +479,8 @@ def get_portrait(sc: Scoring, uscc: str) -> Portrait:
     with sc.reader() as uow:
         disputes = uow.disputes.for_enterprise(uscc)
     model = sc.current_model()
-    made = portrait(model, assess(model, state.records, sc.clock()))
-    # The portrait shows the current evaluation's figures; an open dispute covers the current evaluation (and later
-    # ones), so it contests these too.
-    opened = sorted((d for d in disputes if d.is_open), key=lambda d: (d.opened_at, d.objection))
-    return replace(made, objection=opened[0].objection) if opened else made
+    # The portrait shows the current evaluation's figures: an open dispute on the evaluation contests these too.
+    return replace(portrait(model, assess(model, state.records, sc.clock())), objection=open_objection(disputes))
 
 
 # ---------------------------------------------------------------------- scenarios

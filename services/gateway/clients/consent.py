@@ -23,6 +23,7 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.gateway.clients.batching import CombiningBatcher
 from services.gateway.clients.errors import relayed, relayed_check_error, unavailable
 from services.gateway.clients.followed_stream import FollowedStream
+from services.gateway.domain.policy import Coverage
 
 log = structlog.get_logger("gateway.consent")
 
@@ -37,6 +38,10 @@ class CachedDecision:
     covered: frozenset[str] = frozenset()
     data_since: datetime | None = None
     named: frozenset[str] = frozenset()  # the items the enterprise named (opt-in data needs its item named)
+
+    @property
+    def coverage(self) -> Coverage:
+        return Coverage(self.covered, self.named)
 
 
 class ConsentUnavailable(Exception):

@@ -6,9 +6,9 @@ Leaf payloads read, as the gateway writes them for a credit report (keys this ad
      "enterprise": "enterprises/<uscc>", "released": ["TAX_PAYMENT", ...], ...}
 
 ``released`` names the sharing-list items released ("evaluation" for an evaluation); a leaf that released nothing
-(a denial) is not a disclosure. ``recipient`` / ``items`` and a bare USCC are accepted as synonyms. Leaves of other
-types (an enterprise's self-query) are ignored. Only the enterprise's DISCLOSURE leaves are read: the gateway's log
-finds them by its subject index (``payload_equals`` on ``enterprise``).
+(a denial) is not a disclosure. ``recipient`` / ``items`` are accepted as synonyms. Leaves of other types (an
+enterprise's self-query) are ignored. Only the enterprise's DISCLOSURE leaves are read: the gateway's log finds them
+by its subject index (``payload_equals`` on ``enterprise``), so every leaf read is about the enterprise.
 """
 
 from __future__ import annotations
@@ -47,10 +47,6 @@ def _recipient(name: object) -> Recipient | None:
 
 def _requester(payload: dict[str, Any]) -> object:
     return payload.get("requester", payload.get("recipient"))
-
-
-def _about(payload: dict[str, Any], uscc: str) -> bool:
-    return payload.get("enterprise") in (uscc, f"enterprises/{uscc}")
 
 
 def _items(payload: dict[str, Any]) -> list[str]:
@@ -106,16 +102,13 @@ class GrpcDisclosureLog:
                 return
 
     def has_received(self, recipient: Recipient, enterprise: str, before: datetime) -> bool:
-        return any(
-            _requester(p) == recipient.id and _about(p, enterprise) and _items(p)
-            for p in self._payloads(enterprise, None, before)
-        )
+        return any(_requester(p) == recipient.id and _items(p) for p in self._payloads(enterprise, None, before))
 
     def recipients(self, enterprise: str, item: str, until: datetime, record_id: str | None = None) -> list[Recipient]:
         seen: dict[Recipient, None] = {}
         # end_time is exclusive at the log; the domain's window is inclusive of ``until``.
         for p in self._payloads(enterprise, None, until + _EPSILON):
-            if not _about(p, enterprise) or item not in _items(p):
+            if item not in _items(p):
                 continue
             if record_id is not None and not _released_record(p, record_id):
                 continue

@@ -108,15 +108,22 @@ class DisputeView:
 NO_DISPUTE = DisputeView()
 
 
+def open_objection(disputes: Iterable[EvaluationDispute]) -> str:
+    """The objection of the earliest open dispute ("" when none is open). An open dispute covers the enterprise's
+    current evaluation, so this is what the current figures (a portrait's too) are contested by."""
+    opened = sorted((d for d in disputes if d.is_open), key=lambda d: (d.opened_at, d.objection))
+    return opened[0].objection if opened else ""
+
+
 def view(disputes: Iterable[EvaluationDispute], evaluation_id: int) -> DisputeView:
     """The view of evaluation ``evaluation_id`` given the enterprise's disputes."""
     covering = sorted((d for d in disputes if d.covers(evaluation_id)), key=lambda d: (d.opened_at, d.objection))
     if not covering:
         return NO_DISPUTE
-    opened = [d for d in covering if d.is_open]
+    objection = open_objection(covering)
     return DisputeView(
-        in_dispute=bool(opened),
-        objection=opened[0].objection if opened else "",
+        in_dispute=bool(objection),
+        objection=objection,
         unverifiable=any(d.outcome is DisputeOutcome.UNVERIFIABLE for d in covering),
         statements=tuple(d.statement for d in covering if d.statement and not d.is_open),
     )
