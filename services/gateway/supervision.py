@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.gateway.clients.supervision_registry import SupervisionRegistry
 from services.gateway.domain.supervision import Disclosure, Rule, Thresholds, platforms_released_to, run_rules
@@ -15,6 +15,7 @@ from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter
 from services.kit.validation import invalid
+from services.kit.workdays import start_of_day
 
 MAX_PERIOD = timedelta(days=31)
 PAGE = 1000
@@ -77,6 +78,6 @@ class Supervision:
         """Record the finding against its platform in the registry (idempotent there by reference), then mark it."""
         stored = self._get(name)
         f = stored.finding
-        occurred = datetime.fromisoformat(f.day).replace(tzinfo=UTC)
+        occurred = start_of_day(date.fromisoformat(f.day))
         self.registry.record_breach(f.platform, stored.name, f"{f.rule.value} by {f.subject}: {f.detail}", occurred)
         return self.findings.mark_reported(stored.id, self.clock())

@@ -9,9 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.kit.errors import ResourceExhausted
+from services.kit.workdays import SHANGHAI
 
 DAY = 86_400.0
 MINUTE = 60.0
+# Days are Asia/Shanghai calendar days, when the platforms' working day turns over (a UTC day reset the daily count at
+# 08:00 in Xi'an).
+SHANGHAI_OFFSET = SHANGHAI.utcoffset(None).total_seconds()  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,12 @@ class _Usage:
 
 
 class Quotas:
-    """Sliding-minute request counts and calendar-day (UTC, by the clock given) distinct-enterprise sets, in memory
-    per replica: with N replicas behind a balancer a subject gets up to N times the limit (documented)."""
+    """Sliding-minute request counts and calendar-day (Asia/Shanghai, by the clock given) distinct-enterprise sets, in
+    memory per replica: with N replicas behind a balancer a subject gets up to N times the limit (documented)."""
 
     def __init__(self, limits: QuotaLimits, clock: Callable[[], float] = time.time) -> None:
-        # The clock is wall time in seconds since the epoch: days are UTC calendar days only on that scale (a
-        # monotonic clock counts from boot, which put the daily reset at an arbitrary hour).
+        # The clock is wall time in seconds since the epoch: days are calendar days only on that scale (a monotonic
+        # clock counts from boot, which put the daily reset at an arbitrary hour).
         self.limits = limits
         self._clock = clock
         self._lock = threading.Lock()
@@ -44,7 +48,7 @@ class Quotas:
     def charge(self, subjects: list[str], enterprise: str) -> None:
         """Count one request about ``enterprise`` against every subject, or raise RESOURCE_EXHAUSTED (counting none)."""
         now = self._clock()
-        day = int(now // DAY)
+        day = int((now + SHANGHAI_OFFSET) // DAY)
         with self._lock:
             usages = [self._usage.setdefault(s, _Usage()) for s in subjects]
             for subject, u in zip(subjects, usages, strict=True):

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from services.kit.workdays import local_date
+
 MAX_EVIDENCE = 50
 
 
@@ -76,7 +78,7 @@ class Finding:
     rule: Rule
     platform: str  # the platform the finding is held against (a breach is recorded against it)
     subject: str  # the platform or institution that behaved so
-    day: str  # the UTC day the behaviour happened, YYYY-MM-DD
+    day: str  # the Asia/Shanghai day the behaviour happened, YYYY-MM-DD
     count: int
     detail: str
     leaves: tuple[int, ...]
@@ -87,7 +89,8 @@ class Finding:
 
 
 def _day(at: datetime) -> str:
-    return at.date().isoformat()
+    # Daily thresholds count the platforms' own days: a UTC day cut Xi'an's morning in two at 08:00.
+    return local_date(at).isoformat()
 
 
 _ASKED_WITHOUT_AUTHORIZATION = {"credit_report", "GetEvaluation", "GetPortrait", "GetScenarioScore"}

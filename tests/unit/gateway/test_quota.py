@@ -53,7 +53,19 @@ def test_a_refused_request_is_not_counted_against_any_subject() -> None:
     q.charge(["platforms/a"], "")
 
 
-def test_by_default_days_are_utc_calendar_days() -> None:
-    # The daily count resets at UTC midnight only if the clock counts from the epoch (a monotonic one counts from boot).
+def test_days_turn_over_at_midnight_in_shanghai() -> None:
+    clock = Clock()
+    clock.now = datetime(2026, 11, 30, 15, 30, tzinfo=UTC).timestamp()  # 23:30 in Xi'an
+    q = Quotas(QuotaLimits(requests_per_minute=0, enterprises_per_day=1), clock)
+    q.charge(["platforms/a"], "enterprises/1")
+    clock.now += 3_600  # 00:30 the next day in Xi'an, still 30 November in UTC
+    q.charge(["platforms/a"], "enterprises/2")
+    clock.now += 7 * 3_600  # 07:30 in Xi'an, midnight UTC has passed: the same Shanghai day
+    with pytest.raises(ResourceExhausted):
+        q.charge(["platforms/a"], "enterprises/3")
+
+
+def test_by_default_the_clock_counts_from_the_epoch() -> None:
+    # The daily count resets at midnight only if the clock counts from the epoch (a monotonic one counts from boot).
     quotas = Quotas(QuotaLimits(requests_per_minute=0, enterprises_per_day=1))
     assert abs(quotas._clock() - datetime.now(UTC).timestamp()) < 5

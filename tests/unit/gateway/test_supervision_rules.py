@@ -134,3 +134,16 @@ def test_fingerprints_are_stable_per_rule_subject_and_day() -> None:
     (b,) = run_rules([unauthorized("enterprises/b", T0 + timedelta(hours=1))], ADMITTED, t)
     (c,) = run_rules([unauthorized("enterprises/b", T0 + timedelta(days=1))], ADMITTED, t)
     assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_days_are_asia_shanghai_days() -> None:
+    # 07:30 and 08:30 in Xi'an are one working day, though midnight UTC falls between them.
+    t = Thresholds(breadth_enterprises=2)
+    morning = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    pair = [unauthorized("enterprises/a", morning), unauthorized("enterprises/b", morning + timedelta(hours=1))]
+    (finding,) = run_rules(pair, ADMITTED, t)
+    assert finding.day == "2026-12-01"
+    # 23:30 and 00:30 in Xi'an are two days, though both fall on 30 November in UTC.
+    evening = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+    split = [unauthorized("enterprises/a", evening), unauthorized("enterprises/b", evening + timedelta(hours=1))]
+    assert run_rules(split, ADMITTED, t) == []
