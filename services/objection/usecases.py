@@ -67,11 +67,12 @@ class ObjectionRepository(OpenDisputes, Protocol):
 
     def sla_facts(self, where: ObjectionFilter) -> list[SlaFacts]: ...
 
-    def ids_needing_overdue_check(self, now: datetime, limit: int) -> list[str]: ...
+    # The sweep's candidates, a page of ids in id order after ``after``.
+    def ids_needing_overdue_check(self, now: datetime, after: str | None, limit: int) -> list[str]: ...
 
-    def ids_needing_forward_assessment(self, limit: int) -> list[str]: ...
+    def ids_needing_forward_assessment(self, after: str | None, limit: int) -> list[str]: ...
 
-    def ids_unrouted(self, limit: int) -> list[str]: ...
+    def ids_unrouted(self, after: str | None, limit: int) -> list[str]: ...
 
 
 class EventSink(Protocol):
@@ -361,6 +362,28 @@ class CalendarCoverage(Protocol):
     def missing_years(self, today: date, horizon_days: int = 45) -> tuple[int, ...]: ...
 
 
+def _every(
+    writer: UowFactory,
+    reader: UowFactory,
+    page: Callable[[ObjectionRepository, str | None], list[str]],
+    step: Callable[[Objection], bool],
+    now: datetime,
+) -> int:
+    """Apply ``step`` to every id ``page(objections, after)`` lists, a page at a time, until one comes back empty."""
+    changed, after = 0, None
+    while ids := _read_ids(reader, page, after):
+        changed += _each(writer, ids, step, now)
+        after = ids[-1]
+    return changed
+
+
+def _read_ids(
+    reader: UowFactory, page: Callable[[ObjectionRepository, str | None], list[str]], after: str | None
+) -> list[str]:
+    with reader() as uow:
+        return page(uow.objections, after)
+
+
 def _each(writer: UowFactory, ids: Sequence[str], step: Callable[[Objection], bool], now: datetime) -> int:
     """Apply ``step`` to each objection in its own transaction; count those it changed."""
     changed = 0
@@ -384,11 +407,8 @@ def sweep(
     now: datetime,
     batch: int = 200,
 ) -> SweepResult:
-    """check_overdue, reassess_forwarding, re-routing of unrouted targets and the calendar check, once."""
-    with reader() as uow:
-        overdue_ids = uow.objections.ids_needing_overdue_check(now, batch)
-        forward_ids = uow.objections.ids_needing_forward_assessment(batch)
-        unrouted_ids = uow.objections.ids_unrouted(batch)
+    """check_overdue, reassess_forwarding, re-routing of unrouted targets and the calendar check, once each, over
+    every candidate (read ``batch`` ids at a time)."""
 
     def overdue(o: Objection) -> bool:
         return o.check_overdue(now)
@@ -409,9 +429,11 @@ def sweep(
     if missing:
         log.warning("calendar_missing", alert=True, missing_years=list(missing))
     return SweepResult(
-        overdue_alerted=_each(writer, overdue_ids, overdue, now),
-        forwarding_decided=_each(writer, forward_ids, reassess, now),
-        rerouted=_each(writer, unrouted_ids, reroute, now),
+        overdue_alerted=_every(writer, reader, lambda r, a: r.ids_needing_overdue_check(now, a, batch), overdue, now),
+        forwarding_decided=_every(
+            writer, reader, lambda r, a: r.ids_needing_forward_assessment(a, batch), reassess, now
+        ),
+        rerouted=_every(writer, reader, lambda r, a: r.ids_unrouted(a, batch), reroute, now),
         calendar_missing_years=missing,
     )
 

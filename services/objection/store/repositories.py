@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -242,39 +242,33 @@ class SqlObjections:
             for t, received, forwarded, resolved, due in self.s.execute(q)
         ]
 
-    def ids_needing_overdue_check(self, now: datetime, limit: int) -> list[str]:
-        q = (
-            select(ObjectionRow.objection_id)
-            .where(
-                ObjectionRow.status != ObjectionStatus.RESOLVED.value,
-                ObjectionRow.handling_due_before <= now,
-                ObjectionRow.overdue_alerted_at.is_(None),
-            )
-            .order_by(ObjectionRow.objection_id)
-            .limit(limit)
+    def ids_needing_overdue_check(self, now: datetime, after: str | None, limit: int) -> list[str]:
+        return self._ids(
+            after,
+            limit,
+            ObjectionRow.status != ObjectionStatus.RESOLVED.value,
+            ObjectionRow.handling_due_before <= now,
+            ObjectionRow.overdue_alerted_at.is_(None),
         )
-        return list(self.s.scalars(q))
 
-    def ids_needing_forward_assessment(self, limit: int) -> list[str]:
-        q = (
-            select(ObjectionRow.objection_id)
-            .where(
-                (ObjectionRow.forward_timeliness == ForwardTimeliness.UNKNOWN.value)
-                | ObjectionRow.forward_last_day.is_(None)
-            )
-            .order_by(ObjectionRow.objection_id)
-            .limit(limit)
+    def ids_needing_forward_assessment(self, after: str | None, limit: int) -> list[str]:
+        return self._ids(
+            after,
+            limit,
+            (ObjectionRow.forward_timeliness == ForwardTimeliness.UNKNOWN.value)
+            | ObjectionRow.forward_last_day.is_(None),
         )
-        return list(self.s.scalars(q))
 
-    def ids_unrouted(self, limit: int) -> list[str]:
-        q = (
-            select(ObjectionRow.objection_id)
-            .where(ObjectionRow.status == ObjectionStatus.FORWARDED.value)
-            .order_by(ObjectionRow.objection_id)
-            .limit(limit)
-        )
-        return list(self.s.scalars(q))
+    def ids_unrouted(self, after: str | None, limit: int) -> list[str]:
+        return self._ids(after, limit, ObjectionRow.status == ObjectionStatus.FORWARDED.value)
+
+    def _ids(self, after: str | None, limit: int, *where: ColumnElement[bool]) -> list[str]:
+        """A page of ids in id order, after ``after``: the sweep walks every page, so objections that stay
+        candidates (a target no department takes) cannot keep later ones from being reached."""
+        q = select(ObjectionRow.objection_id).where(*where)
+        if after is not None:
+            q = q.where(ObjectionRow.objection_id > after)
+        return list(self.s.scalars(q.order_by(ObjectionRow.objection_id).limit(limit)))
 
     # --- writes ----------------------------------------------------------------------------------------------------
 

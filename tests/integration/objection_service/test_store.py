@@ -237,3 +237,19 @@ def test_request_ids_are_each_callers_own(db: Db) -> None:
         db.writer, db.reader, lookups(world), first_command, Idempotency("r-1", "fp-a"), cst(2025, 3, 17)
     )
     assert again.id == first.id  # the first platform's retry still returns its objection
+
+
+def test_the_sweep_reaches_every_candidate_beyond_its_batch(db: Db) -> None:
+    # Objections that stay candidates (no department takes their item) must not keep later ones from being reached.
+    world = World()
+    world.departments.mapping.pop("tax.arrears")
+    records = [world.records.add(f"rec-tax-{n}", 1, ACME, "tax.arrears", TAX) for n in range(2, 6)]
+    filed = [_file(db, world, records=(r,)) for r in records]
+    assert {o.status for o in filed} == {ObjectionStatus.FORWARDED}  # type: ignore[attr-defined]
+    now = cst(2025, 3, 12)
+    assert usecases.sweep(db.writer, db.reader, lookups(world), world.calendar, now, batch=3).rerouted == 0
+    world.departments.mapping["tax.arrears"] = TAX
+    assert usecases.sweep(db.writer, db.reader, lookups(world), world.calendar, now, batch=3).rerouted == 4
+    # Overdue alerts likewise reach all four, three at a time.
+    late = cst(2025, 6, 1)
+    assert usecases.sweep(db.writer, db.reader, lookups(world), world.calendar, late, batch=3).overdue_alerted == 4

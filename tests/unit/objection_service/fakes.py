@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -80,18 +80,18 @@ class FakeObjections:
     def sla_facts(self, where: ObjectionFilter) -> list[SlaFacts]:
         return [o.sla_facts() for o in self._all(where)]
 
-    def ids_needing_overdue_check(self, now: datetime, limit: int) -> list[str]:
-        return [o.id for o in self._all(ObjectionFilter()) if o.is_overdue(now) and o.overdue_alerted_at is None]
+    def ids_needing_overdue_check(self, now: datetime, after: str | None, limit: int) -> list[str]:
+        return self._ids(after, limit, lambda o: o.is_overdue(now) and o.overdue_alerted_at is None)
 
-    def ids_needing_forward_assessment(self, limit: int) -> list[str]:
-        return [
-            o.id
-            for o in self._all(ObjectionFilter())
-            if o.forward_timeliness.value == "UNKNOWN" or o.forward_deadline is None
-        ]
+    def ids_needing_forward_assessment(self, after: str | None, limit: int) -> list[str]:
+        return self._ids(after, limit, lambda o: o.forward_timeliness.value == "UNKNOWN" or o.forward_deadline is None)
 
-    def ids_unrouted(self, limit: int) -> list[str]:
-        return [o.id for o in self._all(ObjectionFilter()) if o.status.value == "FORWARDED"]
+    def ids_unrouted(self, after: str | None, limit: int) -> list[str]:
+        return self._ids(after, limit, lambda o: o.status.value == "FORWARDED")
+
+    def _ids(self, after: str | None, limit: int, wanted: Callable[[Objection], bool]) -> list[str]:
+        ids = sorted(o.id for o in self._all(ObjectionFilter()) if wanted(o))
+        return [i for i in ids if after is None or i > after][:limit]
 
 
 class FakeEvents:
