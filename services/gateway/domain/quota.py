@@ -15,7 +15,7 @@ DAY = 86_400.0
 MINUTE = 60.0
 # Days are Asia/Shanghai calendar days, when the platforms' working day turns over (a UTC day reset the daily count at
 # 08:00 in Xi'an).
-SHANGHAI_OFFSET = SHANGHAI.utcoffset(None).total_seconds()  # type: ignore[union-attr]
+SHANGHAI_OFFSET = SHANGHAI.utcoffset(None).total_seconds()
 
 
 @dataclass(frozen=True)
