@@ -19,6 +19,8 @@ DEFAULT_ADDRESSES = {
     # The gateway's internal listener (SupervisionService); make run serves it on the gateway's one port.
     "supervision": "127.0.0.1:50051",
 }
+# The node's servers send messages of up to 8 MiB (services/kit/server.py); grpc's client default takes only 4 MiB.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -57,10 +59,10 @@ class Node:
     def channel(self, service: str) -> grpc.Channel:
         if service not in self._channels:
             address = self.addresses[service]
+            options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
             if self.tls is None:
-                self._channels[service] = grpc.insecure_channel(address)
+                self._channels[service] = grpc.insecure_channel(address, options=options)
             else:
-                options: list[tuple[str, Any]] = []
                 if self.tls.server_name:
                     # Port-forwards reach the service as localhost; verify the certificate's real name instead.
                     options.append(("grpc.ssl_target_name_override", self.tls.server_name))

@@ -35,15 +35,21 @@ class Ctl:
         except grpc.RpcError as exc:
             failure = classify(exc)
             where = f"{service} at {self.node.address(service)}"
-            raise CtlError(failure.describe(where), failure.exit_code) from exc
+            raise CtlError(failure.describe(where), failure.exit_code, failure.code) from exc
 
     def issue(self, rpc: Callable[..., R], request: Any, generated_key: Path | None) -> R:
-        """A registry call that issues a certificate: a key generated for it is deleted if the node refuses."""
+        """A registry call that issues a certificate: a key generated for it is deleted if the call fails, and kept
+        when no answer came in time (the certificate may exist)."""
         try:
             return self.call("registry", rpc, request)
-        except CtlError:
-            if generated_key is not None:
-                generated_key.unlink(missing_ok=True)
+        except CtlError as exc:
+            if generated_key is None:
+                raise
+            if exc.code == grpc.StatusCode.DEADLINE_EXCEEDED.name:
+                # The node may have issued a certificate for this key: deleting it could not be undone.
+                kept = f"{exc.message}; the generated key is kept at {generated_key}"
+                raise CtlError(kept, exc.exit_code, exc.code) from exc
+            generated_key.unlink(missing_ok=True)
             raise
 
 

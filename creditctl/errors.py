@@ -20,10 +20,11 @@ _TRANSPORT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEED
 class CtlError(Exception):
     """An error creditctl reports itself: a message for stderr and the exit code."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+        self.code = code  # the gRPC status code name, when a call failed
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class Failure:
     message: str
 
     def describe(self, address: str) -> str:
+        if self.exit_code == EXIT_UNREACHABLE and self.code == grpc.StatusCode.DEADLINE_EXCEEDED.name:
+            # The request may have reached the node: a change may have been made, so "unreachable" would mislead.
+            return (
+                f"no answer from {address} in time ({self.code}: {self.message}); "
+                "a change may still have been made: check before retrying"
+            )
         if self.exit_code == EXIT_UNREACHABLE:
             return f"node unreachable: {address} ({self.code}: {self.message})"
         reason = f" [{self.reason}]" if self.reason else ""

@@ -53,10 +53,12 @@ def cli(
 ) -> None:
     """Operate the Shaanxi provincial node: onboarding, certificates, sharing list, coverage and supervision.
 
-    Exit codes: 0 ok, 1 refused by the node (reason printed), 2 usage error, 3 node unreachable.
+    Exit codes: 0 ok, 1 refused by the node (reason printed), 2 usage error, 3 node unreachable or no answer in
+    time (--timeout).
     """
-    if ca is None and (cert is not None or key is not None):
-        raise click.UsageError("--cert/--key need --ca (TLS)")
+    if ca is None and (cert is not None or key is not None or server_name is not None):
+        # Without --ca the channels are plaintext: refuse rather than quietly ignore the TLS options.
+        raise click.UsageError("--cert/--key/--server-name need --ca (TLS)")
     tls = Tls(ca=ca, cert=cert, key=key, server_name=server_name) if ca is not None else None
     ctx.obj = Ctl(
         node=Node(addresses=dict(addresses), tls=tls, timeout=timeout), out=Output(as_json=as_json, quiet=quiet)

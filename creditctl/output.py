@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 T = TypeVar("T")
 
@@ -58,11 +59,12 @@ class Output:
         self.stdout.file.flush()
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        table = Table(title=title, show_lines=False)
+        # Text, not str: names and reasons come from the node, and rich would read "[...]" in them as markup.
+        table = Table(title=None if title is None else Text(title), show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(Text(column), overflow="fold")
         for row in rows:
-            table.add_row(*("" if cell is None else str(cell) for cell in row))
+            table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
         self.stdout.print(table)
 
     def fields(self, title: str, pairs: Sequence[tuple[str, object]]) -> None:

@@ -9,6 +9,7 @@ import click
 from creditctl.commands.platform import admin, credential_options
 from creditctl.commands.render import save_credential, show_platform
 from creditctl.context import Ctl, pass_ctl
+from creditctl.errors import EXIT_USAGE, CtlError
 from creditctl.keys import csr_for
 from creditctl.params import change_options, make_change, platform_name
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
@@ -82,7 +83,8 @@ def crl(ctl: Ctl, out: Path | None) -> None:
         try:
             out.write_bytes(response.crl_der)
         except OSError as exc:
-            raise click.FileError(str(out), str(exc)) from exc
+            # Not click.FileError: it exits 1, which scripts read as the node refusing.
+            raise CtlError(f"cannot write {out}: {exc}", EXIT_USAGE) from exc
         ctl.out.note(f"CRL ({len(response.crl_der)} bytes DER) written to {out}")
     serials = list(response.revoked_serials)
     ctl.out.emit(

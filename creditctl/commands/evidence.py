@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -9,13 +10,14 @@ from pathlib import Path
 import click
 
 from creditctl.context import Ctl, pass_ctl
-from creditctl.errors import EXIT_USAGE, CtlError
+from creditctl.errors import EXIT_REFUSED, EXIT_USAGE, CtlError
 from creditctl.output import enum_short, message_dict, timestamp_text
 from creditctl.params import MOMENT, timestamp
 from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
 from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
+from services.kit.evidence.heads import SignedTreeHead
 
 KINDS = {
     "all": ev_pb.LEAF_KIND_UNSPECIFIED,
@@ -28,6 +30,8 @@ KINDS = {
 }
 # Services that keep an evidence log and serve EvidenceLogService.
 LOGS = ["gateway", "registry", "consent", "scoring", "objection"]
+# A leaf carries its payload twice (payload and entry, up to 16 KiB each): 200 of them fit one 8 MiB message.
+LEAVES_PAGE = 200
 
 
 def _where(service: str) -> str:
@@ -53,7 +57,7 @@ def list_leaves(
     token = ""
     while True:
         request = ev_pb.ListLeavesRequest(
-            page_size=1000, page_token=token, kind=KINDS[kind], payload_equals=match or {}
+            page_size=LEAVES_PAGE, page_token=token, kind=KINDS[kind], payload_equals=match or {}
         )
         if since is not None:
             request.start_time.CopyFrom(timestamp(since))
@@ -82,12 +86,26 @@ def _filters(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
+# Payloads hold full resource names; a bare id would match no leaf and the log would look empty.
+_COLLECTIONS = {"platform": "platforms/", "enterprise": "enterprises/", "authorization": "authorizations/"}
+
+
+def _payload_match(match: dict[str, str | None]) -> dict[str, str]:
+    """The --platform/--requester/... filters, each id given bare or as its name (``xian``, ``platforms/xian``)."""
+    prefixed: dict[str, str] = {}
+    for field_name, value in match.items():
+        if value:
+            prefix = _COLLECTIONS.get(field_name, "")
+            prefixed[field_name] = value if value.startswith(prefix) else prefix + value
+    return prefixed
+
+
 @click.command("log")
 @_filters
-@click.option("--platform", help="Only leaves of this platform (platforms/{id}).")
-@click.option("--requester", help="Only leaves of this requester (an institution or platform name).")
-@click.option("--enterprise", help="Only leaves about this enterprise (enterprises/{uscc}).")
-@click.option("--authorization", help="Only leaves under this authorization (authorizations/{id}).")
+@click.option("--platform", help="Only leaves of this platform ({id} or platforms/{id}).")
+@click.option("--requester", help="Only leaves of this requester (institutions/{id} or platforms/{id}).")
+@click.option("--enterprise", help="Only leaves about this enterprise ({uscc} or enterprises/{uscc}).")
+@click.option("--authorization", help="Only leaves under this authorization ({id} or authorizations/{id}).")
 @pass_ctl
 def log(
     ctl: Ctl,
@@ -104,7 +122,7 @@ def log(
 
     Payloads hold ids and hashes only; a supervisor reviews them for misuse and exports receipts as evidence.
     """
-    leaves = list_leaves(ctl, service, kind, since, until, limit, {k: v for k, v in match.items() if v})
+    leaves = list_leaves(ctl, service, kind, since, until, limit, _payload_match(match))
 
     def payload(leaf: ev_pb.Leaf) -> object:
         try:
@@ -130,6 +148,13 @@ def log(
             f"{service} evidence log: {len(leaves)} {kind} leaves", ["#", "time", "kind", "payload"], rows
         ),
     )
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CtlError(f"cannot write {path}: {exc}", EXIT_USAGE) from exc
 
 
 @click.group()
@@ -159,13 +184,14 @@ def export(
     except OSError as exc:
         raise CtlError(f"cannot create {out_dir}: {exc}", EXIT_USAGE) from exc
     stub = _stub(ctl, service)
-    head = ctl.call(_where(service), stub.GetSignedTreeHead, ev_pb.GetSignedTreeHeadRequest(fresh=True)).tree_head
     if indexes:
         wanted = sorted(set(indexes))
-        if wanted[-1] >= head.tree_size:
-            raise CtlError(f"leaf {wanted[-1]} is beyond the log's size {head.tree_size}", EXIT_USAGE)
     else:
         wanted = [leaf.index for leaf in list_leaves(ctl, service, kind, since, until, limit)]
+    # The head comes after the listing: the log keeps growing, and a fresh head then holds every leaf listed.
+    head = ctl.call(_where(service), stub.GetSignedTreeHead, ev_pb.GetSignedTreeHeadRequest(fresh=True)).tree_head
+    if wanted and wanted[-1] >= head.tree_size:
+        raise CtlError(f"leaf {wanted[-1]} is beyond the log's size {head.tree_size}", EXIT_USAGE)
     files: list[str] = []
     for index in ctl.out.track(wanted, f"exporting {len(wanted)} receipts"):
         proof = ctl.call(
@@ -175,11 +201,15 @@ def export(
         )
         path = out_dir / f"receipt-{index}.json"
         receipt = proof.receipt_json or json.dumps(message_dict(proof), sort_keys=True)
-        path.write_text(receipt + "\n", encoding="utf-8")
+        _write(path, receipt + "\n")
         files.append(str(path))
     keys = ctl.call(_where(service), stub.ListPublicKeys, ev_pb.ListPublicKeysRequest())
-    (out_dir / "public-keys.json").write_text(json.dumps(message_dict(keys), indent=2, sort_keys=True) + "\n")
-    (out_dir / "tree-head.json").write_text(json.dumps(message_dict(head), indent=2, sort_keys=True) + "\n")
+    _write(out_dir / "public-keys.json", json.dumps(message_dict(keys), indent=2, sort_keys=True) + "\n")
+    # The head as the offline verifier reads it (the JSON receipts embed), not the proto's JSON mapping.
+    signed = SignedTreeHead(
+        head.origin, head.tree_size, head.root_hash, head.timestamp.ToMilliseconds(), head.key_id, head.signature
+    )
+    _write(out_dir / "tree-head.json", signed.to_json())
     summary = {"log": service, "origin": head.origin, "tree_size": head.tree_size, "receipts": files}
     ctl.out.emit(
         summary,
@@ -215,7 +245,7 @@ def package(
     Check it offline: python -m services.kit.evidence.verify package OUT --public-key creditnode/gateway=GATEWAY_KEY
     --public-key creditnode/consent=CONSENT_KEY
     """
-    if out_file.exists():
+    if out_file.exists():  # checked before the export, which the gateway logs as a disclosure
         raise CtlError(f"{out_file} exists; not overwriting evidence", EXIT_USAGE)
     request = gw_pb.GetEvidencePackageRequest(
         arbiter=arbiter,
@@ -226,8 +256,19 @@ def package(
         on_behalf_of=on_behalf_of,
     )
     got = ctl.call("gateway", ctl.stub("gateway", gw_grpc.GatewayServiceStub).GetEvidencePackage, request)
+    data = got.package_json.encode("utf-8")
+    # The digest is what the disclosure log recorded; a package that differs from it is not that evidence.
+    if hashlib.sha256(data).hexdigest() != got.package_sha256:
+        raise CtlError(
+            f"the package from gateway at {ctl.node.address('gateway')} does not match the sha256 "
+            f"{got.package_sha256} logged at leaf {got.leaf_index}; nothing written",
+            EXIT_REFUSED,
+        )
     try:
-        out_file.write_text(got.package_json, encoding="utf-8")
+        with out_file.open("xb") as f:  # "x": never overwrite evidence, even one written since the check above
+            f.write(data)
+    except FileExistsError as exc:
+        raise CtlError(f"{out_file} exists; not overwriting evidence", EXIT_USAGE) from exc
     except OSError as exc:
         raise CtlError(f"cannot write {out_file}: {exc}", EXIT_USAGE) from exc
     summary = {"file": str(out_file), "package_sha256": got.package_sha256, "leaf_index": got.leaf_index}

@@ -45,7 +45,7 @@ def findings() -> None:
 
 
 @findings.command("run")
-@click.option("--since", type=MOMENT, help="Period start (default: 24 hours ago).")
+@click.option("--since", type=MOMENT, help="Period start (default: 24 hours before --until).")
 @click.option("--until", type=MOMENT, help="Period end (default: now); at most 31 days after --since.")
 @pass_ctl
 def run(ctl: Ctl, since: datetime | None, until: datetime | None) -> None:

@@ -16,8 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
+from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
+from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
+from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
+from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
+from services.kit.evidence import verify
 from tests.conftest import PG_URL
 from tests.e2e.ctl.test_creditctl_scoring_objection import creditctl
 from tests.processes import REPO
@@ -119,3 +125,49 @@ def test_an_operator_runs_the_demo_node_with_creditctl(node: dict[str, str], tmp
     refused = creditctl(node, "platform", "suspend", "no-such-platform", "--reason", "x")
     assert refused.returncode == 1
     assert "ERROR_REASON" in refused.stderr
+
+
+def test_a_supervisor_finds_a_disclosure_by_bare_ids_and_exports_evidence_the_verifier_accepts(
+    node: dict[str, str], tmp_path: Path
+) -> None:
+    uscc = next(iter(json.loads((tmp_path / "var" / "demo" / "enterprise_keys.json").read_text())))
+    gateway = node["GATEWAY_ADDR"]
+    with grpc.insecure_channel(gateway) as channel:  # make run's gateway: plaintext, identity from metadata
+        gw_grpc.GatewayServiceStub(channel).GetCreditReport(
+            gw_pb.GetCreditReportRequest(
+                enterprise=f"enterprises/{uscc}", purpose="PRE_LOAN", item_codes=["REG_BASIC"]
+            ),
+            metadata=[("x-creditnode-platform", "platforms/xian")],
+            timeout=30,
+        )
+
+    # The ids as an operator types them; the payloads hold full names.
+    leaves = ok(node, "log", "--platform", "xian", "--enterprise", uscc)["leaves"]
+    assert [leaf["payload"]["enterprise"] for leaf in leaves] == [f"enterprises/{uscc}"]
+    index = leaves[0]["index"]
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    ok(node, "evidence", "export", "--index", str(index), "--out", str(first))
+    with grpc.insecure_channel(gateway) as channel:  # one more disclosure, so the second head is larger
+        gw_grpc.GatewayServiceStub(channel).GetCreditReport(
+            gw_pb.GetCreditReportRequest(
+                enterprise=f"enterprises/{uscc}", purpose="PRE_LOAN", item_codes=["REG_BASIC"]
+            ),
+            metadata=[("x-creditnode-platform", "platforms/xian")],
+            timeout=30,
+        )
+    ok(node, "evidence", "export", "--index", str(index), "--out", str(second))
+
+    key = json.loads((first / "public-keys.json").read_text())["public_keys"][-1]["public_key"]
+    receipt = str(first / f"receipt-{index}.json")
+    status, line = verify.run(["receipt", receipt, "--public-key", key])
+    assert status == 0, line
+    old, new = (json.loads((d / "tree-head.json").read_text()) for d in (first, second))
+    assert old["tree_size"] < new["tree_size"]
+    with grpc.insecure_channel(gateway) as channel:
+        request = ev_pb.GetConsistencyProofRequest(from_tree_size=old["tree_size"], to_tree_size=new["tree_size"])
+        proof = ev_grpc.EvidenceLogServiceStub(channel).GetConsistencyProof(request, timeout=30).proof_json
+    (tmp_path / "proof.json").write_text(proof)
+    heads = [str(first / "tree-head.json"), str(second / "tree-head.json")]
+    status, line = verify.run(["consistency", *heads, str(tmp_path / "proof.json"), "--public-key", key])
+    assert status == 0, line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from grpc_status import rpc_status
 
 from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
+from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
+from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
 from creditnode.objection.v1 import objection_service_pb2 as ob_pb
 from creditnode.objection.v1 import objection_service_pb2_grpc as ob_grpc
 from creditnode.registry.v1 import participants_pb2 as pb
@@ -62,6 +65,8 @@ class FakeNode:
         answer = self.answers.get(method, default)
         if isinstance(answer, list):  # successive pages, starting over for the next command
             answer = answer[(len(self.requests[method]) - 1) % len(answer)]
+        if callable(answer):  # an answer that depends on the request (or on a log that grows between calls)
+            answer = answer(request)
         if isinstance(answer, Refusal):
             context.abort_with_status(answer.status())
         return answer
@@ -216,6 +221,18 @@ class _Evidence(ev_grpc.EvidenceLogServiceServicer):
         return self.node.answer("ListPublicKeys", request, context, default)
 
 
+class _Gateway(gw_grpc.GatewayServiceServicer):
+    def __init__(self, node: FakeNode) -> None:
+        self.node = node
+
+    def GetEvidencePackage(self, request: Any, context: grpc.ServicerContext) -> Any:
+        package = '{"format": "creditnode.evidence-package.v1"}\n'
+        default = gw_pb.GetEvidencePackageResponse(
+            package_json=package, package_sha256=hashlib.sha256(package.encode()).hexdigest(), leaf_index=9
+        )
+        return self.node.answer("GetEvidencePackage", request, context, default)
+
+
 @contextmanager
 def serve(node: FakeNode) -> Iterator[str]:
     """Every fake servicer on one local port; yields the address."""
@@ -226,6 +243,7 @@ def serve(node: FakeNode) -> Iterator[str]:
     sc_grpc.add_ScoringServiceServicer_to_server(_Scoring(node), server)
     ob_grpc.add_ObjectionServiceServicer_to_server(_Objection(node), server)
     ev_grpc.add_EvidenceLogServiceServicer_to_server(_Evidence(node), server)
+    gw_grpc.add_GatewayServiceServicer_to_server(_Gateway(node), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from google.rpc import code_pb2
 
 from creditctl.keys import new_key_and_csr
 from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.objection.v1 import objection_service_pb2 as ob_pb
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from services.kit.evidence import verify
+from services.kit.evidence.heads import NodeKey, SignedTreeHead
+from services.kit.evidence.receipts import ConsistencyDocument
 from tests.unit.ctl.conftest import Ctl
-from tests.unit.ctl.fakes import FakeNode
+from tests.unit.ctl.fakes import FakeNode, Refusal
 
 CHANGE = ("--actor", "ops:test", "--reason", "quarterly review", "--evidence", "TICKET-1", "--evidence", "DOC-2")
 
@@ -228,10 +232,117 @@ def test_evidence_export_writes_a_receipt_per_leaf_and_the_keys(
     assert json.loads((out / "receipt-0.json").read_text()) == {"leaf_index": 0}
     assert json.loads((out / "receipt-2.json").read_text()) == {"leaf_index": 2}
     assert json.loads((out / "public-keys.json").read_text())["public_keys"][0]["key_id"] == "k1"
-    assert json.loads((out / "tree-head.json").read_text())["tree_size"] == "3"
+    assert json.loads((out / "tree-head.json").read_text())["tree_size"] == 3
     assert [r.tree_size for r in node.requests["GetInclusionProof"]] == [3, 3]
     assert json.loads(result.out)["receipts"] == [str(out / "receipt-0.json"), str(out / "receipt-2.json")]
 
 
 def test_evidence_export_refuses_a_leaf_beyond_the_log(ctl: Ctl, address: str, tmp_path: Path) -> None:
     assert ctl("evidence", "export", "--index", "3", "--out", str(tmp_path / "p")).code == 2
+
+
+def test_history_shows_a_reason_with_brackets_as_written(ctl: Ctl, address: str, node: FakeNode) -> None:
+    change = pb.StatusChange(to_status="PLATFORM_STATUS_SUSPENDED", actor="ops:a", reason="breach [/] see [ticket 5]")
+    node.answers["ListPlatformHistory"] = admin_pb.ListPlatformHistoryResponse(changes=[change])
+    result = ctl("platform", "history", "xian")
+    assert result.code == 0, result.err
+    assert "breach [/] see [ticket 5]" in result.out
+
+
+def test_log_filters_take_bare_ids_as_the_names_the_payloads_hold(ctl: Ctl, address: str, node: FakeNode) -> None:
+    # Disclosure payloads hold full names; a bare "xian" would match nothing and the table would read "0 leaves".
+    result = ctl("log", "--platform", "xian", "--enterprise", "91610000MA6TG1234X", "--authorization", "a-1")
+    assert result.code == 0, result.err
+    (request,) = node.requests["ListLeaves"]
+    assert dict(request.payload_equals) == {
+        "platform": "platforms/xian",
+        "enterprise": "enterprises/91610000MA6TG1234X",
+        "authorization": "authorizations/a-1",
+    }
+    assert ctl("log", "--platform", "platforms/xian").code == 0
+    assert dict(node.requests["ListLeaves"][1].payload_equals) == {"platform": "platforms/xian"}
+
+
+def test_evidence_export_proves_every_leaf_it_lists_while_the_log_grows(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    # A live gateway: a disclosure is logged while the supervisor exports. Like the real log, a proof against a
+    # tree that does not hold the leaf is refused.
+    log = {"size": 3}
+
+    def leaves(request: ev_pb.ListLeavesRequest) -> ev_pb.ListLeavesResponse:
+        log["size"] += 1
+        return ev_pb.ListLeavesResponse(leaves=[ev_pb.Leaf(index=i) for i in range(log["size"])])
+
+    def head(request: ev_pb.GetSignedTreeHeadRequest) -> ev_pb.GetSignedTreeHeadResponse:
+        return ev_pb.GetSignedTreeHeadResponse(
+            tree_head=ev_pb.SignedTreeHead(origin="creditnode/gateway", tree_size=log["size"])
+        )
+
+    def proof(request: ev_pb.GetInclusionProofRequest) -> object:
+        if request.leaf_index >= request.tree_size:
+            return Refusal(code_pb2.INVALID_ARGUMENT, "the tree of that size does not contain the leaf",
+                           "ERROR_REASON_EVIDENCE_TREE_SIZE_OUT_OF_RANGE")  # fmt: skip
+        return ev_pb.GetInclusionProofResponse(
+            tree_size=request.tree_size, receipt_json=f'{{"leaf_index": {request.leaf_index}}}'
+        )
+
+    node.answers.update(ListLeaves=leaves, GetSignedTreeHead=head, GetInclusionProof=proof)
+    out = tmp_path / "export"
+    result = ctl("--json", "evidence", "export", "--since", "2026-01-01", "--out", str(out))
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in out.glob("receipt-*.json")) == [f"receipt-{i}.json" for i in range(4)]
+
+
+def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    key = NodeKey.generate()
+    signed = SignedTreeHead.sign(key, "creditnode/gateway", 3, bytes(range(32)), 1_767_225_600_123)
+    sth = ev_pb.SignedTreeHead(
+        origin=signed.origin, tree_size=signed.tree_size, root_hash=signed.root_hash, key_id=signed.key_id,
+        signature=signed.signature,
+    )  # fmt: skip
+    sth.timestamp.FromMilliseconds(signed.timestamp_ms)
+    node.answers["GetSignedTreeHead"] = ev_pb.GetSignedTreeHeadResponse(tree_head=sth)
+    node.answers["ListPublicKeys"] = ev_pb.ListPublicKeysResponse(
+        public_keys=[ev_pb.PublicKey(key_id=key.key_id, public_key=key.public_bytes)]
+    )
+    out = tmp_path / "export"
+    assert ctl("evidence", "export", "--index", "0", "--out", str(out)).code == 0
+    public_key = json.loads((out / "public-keys.json").read_text())["public_keys"][0]["public_key"]
+    proof = tmp_path / "proof.json"
+    proof.write_text(ConsistencyDocument("creditnode/gateway", 3, 3, []).to_json())
+    head = str(out / "tree-head.json")
+    status, line = verify.run(["consistency", head, head, str(proof), "--public-key", public_key])
+    assert (status, line) == (0, "valid: creditnode/gateway at tree size 3 is a prefix of tree size 3")
+
+
+def test_evidence_export_pages_through_large_leaves_within_the_nodes_message_limit(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    # Disclosure payloads may reach 16 KiB (the entry repeats them); the node's servers send at most 8 MiB.
+    big = json.dumps({"records": "r" * 15_000})
+    total = 300
+
+    def leaves(request: ev_pb.ListLeavesRequest) -> object:
+        start, size = int(request.page_token or 0), min(request.page_size or 100, 1000)
+        page = [ev_pb.Leaf(index=i, payload_json=big, entry_json=big) for i in range(start, min(start + size, total))]
+        response = ev_pb.ListLeavesResponse(
+            leaves=page, next_page_token=str(start + size) if start + size < total else ""
+        )
+        if response.ByteSize() > 8 * 1024 * 1024:
+            return Refusal(code_pb2.RESOURCE_EXHAUSTED, "Sent message larger than max")
+        return response
+
+    head = ev_pb.SignedTreeHead(origin="creditnode/gateway", tree_size=total)
+    node.answers.update(ListLeaves=leaves, GetSignedTreeHead=ev_pb.GetSignedTreeHeadResponse(tree_head=head))
+    result = ctl("--json", "evidence", "export", "--since", "2026-01-01", "--out", str(tmp_path / "export"))
+    assert result.code == 0, result.err
+    assert len(json.loads(result.out)["receipts"]) == total
+
+
+def test_findings_run_help_states_the_default_period_start_as_the_code_computes_it(ctl: Ctl) -> None:
+    # The start defaults to a day before --until (not before now), so the help must say so.
+    help_text = " ".join(ctl("findings", "run", "--help").out.split())
+    assert "24 hours before --until" in help_text

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from pathlib import Path
 
 from google.rpc import code_pb2
 
+from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
 from tests.conftest import free_port
 from tests.unit.ctl.conftest import Ctl
 from tests.unit.ctl.fakes import ILLEGAL, FakeNode, Refusal
@@ -97,3 +101,79 @@ def test_help_exits_0(ctl: Ctl) -> None:
     result = ctl("--help")
     assert result.code == 0
     assert "Exit codes" in result.out
+
+
+def test_an_export_that_cannot_be_written_is_a_usage_error_not_a_traceback(
+    ctl: Ctl, address: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    (out / "receipt-0.json").mkdir(parents=True)  # in the way of the receipt file
+    result = ctl("evidence", "export", "--index", "0", "--out", str(out))
+    assert result.code == 2
+    assert "cannot write" in result.err
+    assert "receipt-0.json" in result.err
+
+
+def test_a_crl_file_that_cannot_be_written_is_a_usage_error_not_a_refusal(
+    ctl: Ctl, address: str, tmp_path: Path
+) -> None:
+    result = ctl("cert", "crl", "--out", str(tmp_path / "no-such-dir" / "node.crl"))
+    assert result.code == 2
+    assert "node.crl" in result.err
+
+
+def test_server_name_without_ca_is_a_usage_error_not_silent_plaintext(ctl: Ctl, address: str) -> None:
+    result = ctl("--server-name", "registry.creditnode.svc", "coverage")
+    assert result.code == 2
+    assert "--ca" in result.err
+
+
+PACKAGE = ("--arbiter", "institutions/xian-arb", "--dispute", "西仲字〔2026〕第17号", "--enterprise",
+           "enterprises/91610000MA6TG1234X", "--lender", "institutions/boc", "--loan", "loan-1")  # fmt: skip
+
+
+def test_an_evidence_package_that_does_not_match_its_logged_digest_is_not_written(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    node.answers["GetEvidencePackage"] = gw_pb.GetEvidencePackageResponse(
+        package_json='{"format": "creditnode.evidence-package.v1"}\n', package_sha256="00" * 32, leaf_index=9
+    )
+    out = tmp_path / "package.json"
+    result = ctl("evidence", "package", *PACKAGE, "--out", str(out))
+    assert result.code == 1
+    assert "sha256" in result.err
+    assert not out.exists()
+
+
+def test_an_evidence_package_is_written_with_the_digest_of_what_was_written(
+    ctl: Ctl, address: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "package.json"
+    result = ctl("--json", "evidence", "package", *PACKAGE, "--out", str(out))
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["package_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    again = ctl("evidence", "package", *PACKAGE, "--out", str(out))
+    assert again.code == 2  # never overwritten
+
+
+def test_a_call_without_an_answer_in_time_says_the_change_may_have_been_made_and_keeps_the_key(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    # The node got the admission but answers after the deadline: it may have issued a certificate for the key.
+    release = threading.Event()
+
+    def slow(request: object) -> object:
+        release.wait(30)
+        return ILLEGAL
+
+    node.answers["AdmitPlatform"] = slow
+    key = tmp_path / "xian.key"
+    try:
+        result = ctl("--timeout", "0.2", "platform", "admit", "xian", "--key-out", str(key), *CHANGE)
+    finally:
+        release.set()
+    assert result.code == 3
+    assert "DEADLINE_EXCEEDED" in result.err
+    assert "unreachable" not in result.err
+    assert "may" in result.err
+    assert key.exists()

@@ -58,3 +58,14 @@ def test_tables_render_every_cell() -> None:
     assert "platforms/xian" in text
     assert "ADMITTED" in text
     assert "{}" not in text
+
+
+def test_tables_print_the_nodes_text_verbatim_never_as_markup() -> None:
+    # Reasons, evidence references and display names come from the node; brackets in them are text, not styles.
+    stdout, out, stderr, _ = consoles(terminal=False)
+    output = Output(as_json=False, stdout=stdout, stderr=stderr)
+    output.table("history of [bold]x", ["reason"], [("fixed per [ticket 5]",), ("closing [/] tag",)])
+    text = out.getvalue()
+    assert "[ticket 5]" in text
+    assert "closing [/] tag" in text
+    assert "history of [bold]x" in text
