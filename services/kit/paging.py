@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 from services.kit.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# A position that is a row id or a log index: ASCII digits only (int() also takes other scripts' digits and signs).
+_INDEX = re.compile(r"[0-9]{1,18}")
 
 
 def page_size(requested: int) -> int:
@@ -44,3 +47,13 @@ def decode_token(token: str, query: object) -> str | None:
             "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token belongs to a different query", {"field": "page_token"}
         )
     return after
+
+
+def decode_index_token(token: str, query: object) -> int | None:
+    """``decode_token`` for a position that is a number (a row id, a log index); INVALID_ARGUMENT if it is not one."""
+    after = decode_token(token, query)
+    if after is None:
+        return None
+    if not _INDEX.fullmatch(after):
+        raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
+    return int(after)

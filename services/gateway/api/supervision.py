@@ -13,8 +13,7 @@ from services.gateway.domain.supervision import Rule
 from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
 from services.gateway.usecases import PLATFORM_NAME
-from services.kit.errors import InvalidArgument
-from services.kit.paging import decode_token, encode_token, page_size
+from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.protos import from_timestamp, timestamp
 from services.kit.validation import invalid
 
@@ -65,10 +64,8 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
             rule = Rule(name)
         size = page_size(request.page_size)
         query = [request.platform, request.rule]
-        before = decode_token(request.page_token, query)
-        if before is not None and not before.isdigit():
-            raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
-        got = self.supervision.list(int(before) if before else None, size + 1, request.platform, rule)
+        before = decode_index_token(request.page_token, query)
+        got = self.supervision.list(before, size + 1, request.platform, rule)
         page = got[:size]
         token = encode_token(str(page[-1].id), query) if len(got) > size else ""
         return pb.ListFindingsResponse(findings=[finding_to_proto(f) for f in page], next_page_token=token)

@@ -20,12 +20,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as pb_grpc
-from services.kit.errors import InvalidArgument
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import SignedTreeHead
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter, PublicKeyRecord, StoredLeaf
-from services.kit.paging import decode_token, encode_token, page_size
+from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["EvidenceLogService"].full_name
@@ -95,12 +94,7 @@ def _query(where: LeafFilter) -> list[str | None]:
 
 
 def _after(token: str, where: LeafFilter) -> int | None:
-    after = decode_token(token, _query(where))
-    if after is None:
-        return None
-    if not after.isdigit():
-        raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
-    return int(after)
+    return decode_index_token(token, _query(where))
 
 
 def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:

@@ -182,8 +182,8 @@ class ObjectionApi(pb_grpc.ObjectionServiceServicer):
         recipient = _prefixed("recipient", request.recipient, ("platforms/", "institutions/"), required=False)
         query = ["notices", recipient]
         limit = paging.page_size(request.page_size)
-        token = paging.decode_token(request.page_token, query)
-        notices = usecases.list_notices(self.reader, recipient or None, int(token) if token else None, limit)
+        after = paging.decode_index_token(request.page_token, query)
+        notices = usecases.list_notices(self.reader, recipient or None, after, limit)
         response = pb.ListCorrectionNoticesResponse(notices=[convert.notice(n) for n in notices])
         if len(notices) == limit:
             response.next_page_token = paging.encode_token(str(notices[-1].id), query)

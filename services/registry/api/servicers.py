@@ -135,8 +135,8 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
     def ListPlatformHistory(self, request: admin_pb.ListPlatformHistoryRequest, context: grpc.ServicerContext) -> Any:
         platform_id = _platform_id(request.name)
         size = paging.page_size(request.page_size)
-        after = paging.decode_token(request.page_token, ["history", platform_id])
-        rows = usecases.platform_history(self.reader(), platform_id, int(after or 0), size + 1)
+        after = paging.decode_index_token(request.page_token, ["history", platform_id])
+        rows = usecases.platform_history(self.reader(), platform_id, after or 0, size + 1)
         token = paging.encode_token(str(rows[size - 1][0]), ["history", platform_id]) if len(rows) > size else ""
         return admin_pb.ListPlatformHistoryResponse(
             changes=[convert.status_change(c) for _, c in rows[:size]], next_page_token=token
@@ -223,7 +223,7 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         platform_id = _optional_platform_id(request.platform, "platform")
         size = paging.page_size(request.page_size)
         query = ["breaches", platform_id]
-        after = int(paging.decode_token(request.page_token, query) or 0)
+        after = paging.decode_index_token(request.page_token, query) or 0
         rows = usecases.list_breaches(self.reader(), platform_id, after, size + 1)
         token = paging.encode_token(str(rows[size - 1][0]), query) if len(rows) > size else ""
         return admin_pb.ListPlatformBreachesResponse(

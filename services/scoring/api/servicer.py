@@ -10,7 +10,7 @@ import grpc
 
 from creditnode.scoring.v1 import scoring_service_pb2 as pb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as pb_grpc
-from services.kit.paging import decode_token, encode_token, page_size
+from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.protos import fingerprint, timestamp
 from services.kit.validation import identifier, invalid, request_id, resource_id
 from services.scoring import usecases
@@ -216,8 +216,7 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
     ) -> pb.ListEvaluationHistoryResponse:
         uscc = enterprise_uscc("enterprise", request.enterprise)
         size = page_size(request.page_size)
-        after = decode_token(request.page_token, {"enterprise": uscc})
-        before = int(after) if after else None
+        before = decode_index_token(request.page_token, {"enterprise": uscc})
         rows = usecases.evaluation_history(self.sc, uscc, before, size + 1)
         token = encode_token(str(rows[size - 1].evaluation_id), {"enterprise": uscc}) if len(rows) > size else ""
         return pb.ListEvaluationHistoryResponse(

@@ -20,6 +20,7 @@ from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.kit.evidence.receipts import verify_receipt
+from services.kit.paging import encode_token
 from services.kit.status import error_info
 from services.registry.domain.participants import rotation_message
 from services.registry.domain.uscc import make_uscc
@@ -438,3 +439,16 @@ def test_breaches_are_recorded_once_per_case_and_listed_for_supervision(client: 
     _fails(
         lambda: record("objections/x", "platforms/ghost"), grpc.StatusCode.NOT_FOUND, "ERROR_REASON_PLATFORM_NOT_FOUND"
     )
+    # A token forged around a position that is not a number is a bad token, not an internal error.
+    platform_id = platform.name.split("/")[1]
+    breaches = admin_pb.ListPlatformBreachesRequest(
+        platform=platform.name, page_token=encode_token("1; DROP", ["breaches", platform_id])
+    )
+    history = admin_pb.ListPlatformHistoryRequest(
+        name=platform.name, page_token=encode_token("-1", ["history", platform_id])
+    )
+    for call in (
+        lambda: client.admin.ListPlatformBreaches(breaches),
+        lambda: client.admin.ListPlatformHistory(history),
+    ):
+        _fails(call, grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_PAGE_TOKEN")
