@@ -206,11 +206,8 @@ def publish_sharing_list(
 def check_department(uow: RegistryUnitOfWork, department: str) -> None:
     with uow:
         if not department or uow.departments.get(department) is None:
-            raise PermissionDenied(
-                "ERROR_REASON_PERMISSION_DENIED",
-                "the caller is not a registered department",
-                {"department": department},
-            )
+            # The header is the caller's, unchecked: it is not echoed (it may hold anything, personal data included).
+            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the caller is not a registered department")
 
 
 def stream_position(uow: RegistryUnitOfWork, department: str, stream_id: str) -> int:

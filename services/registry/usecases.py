@@ -103,7 +103,8 @@ def _remember(uow: RegistryUnitOfWork, idem: Idempotency, method: str, resource_
 def _platform(uow: RegistryUnitOfWork, platform_id: str) -> Platform:
     platform = uow.platforms.get(platform_id)
     if platform is None:
-        raise NotFound("ERROR_REASON_PLATFORM_NOT_FOUND", "no such platform", {"resource": f"platforms/{platform_id}"})
+        # The id is the caller's, unchecked: it is not echoed (it may hold anything, personal data included).
+        raise NotFound("ERROR_REASON_PLATFORM_NOT_FOUND", "no such platform")
     return platform
 
 
@@ -325,9 +326,7 @@ def due_for_review(uow: RegistryUnitOfWork, now: datetime) -> list[PlatformView]
 def _institution(uow: RegistryUnitOfWork, institution_id: str) -> Institution:
     institution = uow.institutions.get(institution_id)
     if institution is None:
-        raise NotFound(
-            "ERROR_REASON_INSTITUTION_NOT_FOUND", "no such institution", {"resource": f"institutions/{institution_id}"}
-        )
+        raise NotFound("ERROR_REASON_INSTITUTION_NOT_FOUND", "no such institution")  # the caller's id: not echoed
     return institution
 
 
@@ -520,7 +519,7 @@ def create_department(
 def get_department_in(uow: RegistryUnitOfWork, code: str) -> Department:
     department = uow.departments.get(code)
     if department is None:
-        raise NotFound("ERROR_REASON_DEPARTMENT_NOT_FOUND", "no such department", {"resource": f"departments/{code}"})
+        raise NotFound("ERROR_REASON_DEPARTMENT_NOT_FOUND", "no such department")  # the caller's code: not echoed
     return department
 
 

@@ -339,11 +339,8 @@ def get_evaluation(sc: Scoring, uscc: str) -> StoredEvaluation:
         state = uow.enterprises.get(uscc)
         got = uow.evaluations.current(uscc) if state is not None and state.active else None
         if got is None:
-            raise NotFound(
-                "ERROR_REASON_EVALUATION_NOT_FOUND",
-                "the enterprise has no evaluation",
-                {"enterprise": f"enterprises/{uscc}"},
-            )
+            # The name is the caller's and not checked against the registry: it is not echoed.
+            raise NotFound("ERROR_REASON_EVALUATION_NOT_FOUND", "the enterprise has no evaluation")
         return _with_disputes(uow, uscc, [got])[0]
 
 
@@ -355,11 +352,7 @@ def evaluation_history(sc: Scoring, uscc: str, before_id: int | None, limit: int
 def _evaluation(uow: ScoringUnitOfWork, uscc: str, evaluation_id: int) -> StoredEvaluation:
     got = uow.evaluations.get(uscc, evaluation_id)
     if got is None:
-        raise NotFound(
-            "ERROR_REASON_EVALUATION_NOT_FOUND",
-            "the enterprise has no evaluation of that name",
-            {"evaluation": f"enterprises/{uscc}/evaluations/{evaluation_id}"},
-        )
+        raise NotFound("ERROR_REASON_EVALUATION_NOT_FOUND", "the enterprise has no evaluation of that name")
     return got
 
 
@@ -466,11 +459,7 @@ def _state(sc: Scoring, uscc: str) -> EnterpriseState:
     with sc.reader() as uow:
         state = uow.enterprises.get(uscc)
     if state is None or not state.active:
-        raise NotFound(
-            "ERROR_REASON_EVALUATION_NOT_FOUND",
-            "the enterprise has no evaluation",
-            {"enterprise": f"enterprises/{uscc}"},
-        )
+        raise NotFound("ERROR_REASON_EVALUATION_NOT_FOUND", "the enterprise has no evaluation")  # name not echoed
     return state
 
 
@@ -652,7 +641,7 @@ def get_loan(sc: Scoring, loan_id: str) -> LoanEntry:
     with sc.reader() as uow:
         loan = uow.loans.get(loan_id)
     if loan is None:
-        raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan", {"loan": f"loans/{loan_id}"})
+        raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan")  # the caller's id: not echoed
     return loan
 
 
@@ -673,7 +662,7 @@ def repay_loan(
             return loan
         loan = uow.loans.get(loan_id)
         if loan is None:
-            raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan", {"loan": f"loans/{loan_id}"})
+            raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan")  # the caller's id: not echoed
         if loan.status is LoanStatus.CLOSED:
             raise FailedPrecondition("ERROR_REASON_LOAN_CLOSED", "the loan is closed", {"loan": f"loans/{loan_id}"})
         loan = replace(loan, repayments=(*loan.repayments, (on, amount)) if amount > 0 else loan.repayments)

@@ -84,9 +84,8 @@ def authorize_caller(
     if institution:
         inst = institutions(institution)
         if inst is None or inst.platform != platform or not inst.active_with_access:
+            # The name is the caller's and may name nothing: it is not echoed (it may hold personal data).
             raise PermissionDenied(
-                "ERROR_REASON_INSTITUTION_NO_ACCESS",
-                "the institution has no access through this platform",
-                {"institution": institution[:80]},
+                "ERROR_REASON_INSTITUTION_NO_ACCESS", "the institution has no access through this platform"
             )
     return Caller(platform=platform, via=connected, institution=institution)

@@ -41,6 +41,7 @@ _SOURCE_RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 _DECIMAL_TEXT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")  # how the sharing list names fields
 
 
 class Outcome(StrEnum):
@@ -263,9 +264,12 @@ def validate_fields(item: Item, raw: Mapping[str, object]) -> dict[str, FieldVal
         out[schema.name] = _check_value(schema, value)
     unknown = sorted(name for name in raw if item.field(name) is None)
     if unknown:
-        # Field names chosen by the sender are not personal data, but keep them short in the message.
-        name = unknown[0][:64]
-        raise RecordRejected("ERROR_REASON_FIELD_UNKNOWN", f"item {item.code} has no field {name}", name)
+        # A name shaped like the list's field names is echoed (a misspelt field); any other key may be a value sent
+        # in the wrong place, personal data included, and is not.
+        name = unknown[0] if _FIELD_NAME.fullmatch(unknown[0]) else ""
+        raise RecordRejected(
+            "ERROR_REASON_FIELD_UNKNOWN", f"item {item.code} has no field {name or 'of that name'}", name
+        )
     return out
 
 

@@ -64,17 +64,19 @@ def _parse(doc: object, base: Model, problems: Problems) -> list[ScoredIndicator
     out, weights = [], []
     for i, item in enumerate(doc):
         code = item.get("code") if isinstance(item, Mapping) else None
-        where = f"indicators.{code}" if isinstance(code, str) else f"indicators[{i}]"
+        # Only a code the base knows is named back; any other text is the sender's (it may hold personal data).
+        known = isinstance(code, str) and code in base.extractions
+        where = f"indicators.{code}" if known else f"indicators[{i}]"
         if not isinstance(item, Mapping) or not isinstance(code, str):
             problems.add("BAD_INDICATOR", where, "a scenario indicator is {code, weight} and optional scoring")
             continue
         if code in seen:
-            problems.add("DUPLICATE_CODE", where, f"{code} appears twice")
+            problems.add("DUPLICATE_CODE", where, f"{code} appears twice" if known else "the code appears twice")
         seen.add(code)
         weight = parse_weight(item.get("weight"), f"{where}.weight", problems)
         weights.append(weight)
-        if code not in base.extractions:
-            problems.add("UNKNOWN_INDICATOR", where, f"{base.version} has no indicator or signal {code}")
+        if not known:
+            problems.add("UNKNOWN_INDICATOR", where, f"{base.version} has no indicator or signal of that code")
             continue
         own = scored.get(code)
         rescored = any(k in item for k in ("bins", "linear", "missing", "direction"))
