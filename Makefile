@@ -23,7 +23,7 @@ protos: $(STAMP)
 protos-check: $(STAMP)
 	$(BIN)/buf lint protos
 	rm -rf var/gen-check && $(BIN)/python tools/gen_protos.py var/gen-check
-	diff -r -q gen var/gen-check || (echo "generated code in gen/ is stale: run 'make protos'" >&2; exit 1)
+	diff -r -q -x __pycache__ gen var/gen-check || (echo "generated code in gen/ is stale: run 'make protos'" >&2; exit 1)
 	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos/buf.yaml 2>/dev/null; then \
 		$(BIN)/buf breaking protos --against '.git#ref=HEAD~1,subdir=protos'; fi
 

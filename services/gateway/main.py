@@ -6,11 +6,10 @@ import os
 import socket
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
 
 import grpc
 from opentelemetry import trace
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from services.gateway.api.identity import CertificateIdentity, DevHeaderIdentity, Identify
 from services.gateway.api.servicer import GatewayServicer, register
@@ -32,7 +31,7 @@ from services.gateway.store.nonces import SqlNonces
 from services.gateway.supervision import Supervision
 from services.gateway.usecases import DisclosureLog, Gateway
 from services.kit.client import make_channel
-from services.kit.config import ServiceSettings
+from services.kit.config import ServiceSettings, SettingsError
 from services.kit.db import ping, session_factories
 from services.kit.errors import PermissionDenied
 from services.kit.evidence.heads import load_or_create_node_key
@@ -104,14 +103,14 @@ class GatewaySettings(ServiceSettings):
     supervision_burst_denials: int = Field(default=50, ge=1)
     supervision_burst_window_seconds: int = Field(default=300, ge=1, le=86400)
 
-    @model_validator(mode="after")
-    def _tls_unless_dev(self) -> Self:
+    def check_serving(self) -> None:
+        # Only serving needs the certificates: the migration Job and the wait-migrated init container go without the
+        # private key.
         if not self.gateway_insecure_dev:
             for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
                 path = getattr(self, name)
                 if path is None or not Path(path).is_file():
-                    raise ValueError(f"{name.upper()} must name a readable file (or set GATEWAY_INSECURE_DEV=true)")
-        return self
+                    raise SettingsError(f"{name.upper()} must name a readable file (or set GATEWAY_INSECURE_DEV=true)")
 
 
 def server_credentials(settings: GatewaySettings) -> grpc.ServerCredentials:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +49,17 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     # sqlite_synchronous is SQLite's durability level; FULL makes each commit survive power loss.
     sqlite_synchronous: str = Field(default="FULL", pattern=r"^(FULL|NORMAL|EXTRA)$")
+
+    @field_validator("listen_addr")
+    @classmethod
+    def _port_exists(cls, value: str) -> str:
+        # the pattern lets five digits through; the server would fail to bind much later, naming no variable
+        if int(value.rsplit(":", 1)[1]) > 65535:
+            raise ValueError("the port must be at most 65535")
+        return value
+
+    def check_serving(self) -> None:
+        """Raise SettingsError if a setting needed only to serve (not to migrate) is missing; none by default."""
 
     def resolved_database_url(self, service: str) -> str:
         if self.database_url:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -11,11 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import (
     ClauseElement,
     Connection,
@@ -34,6 +38,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.kit.errors import Aborted, Unavailable
+
+log = structlog.get_logger("kit.db")
 
 # Stable constraint names so Alembic migrations are reproducible on every backend.
 NAMING_CONVENTION = {
@@ -129,6 +135,24 @@ def writer_gate(engine: Engine) -> _WriterGate | None:
     return _GATES.get(engine)
 
 
+# How long a connection to a new SQLite file keeps trying to switch it to WAL, as long as the busy timeout.
+_WAL_SWITCH_SECONDS = 30.0
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
+    """Switch the file to WAL. On a file still in rollback mode while another process holds a write lock (a second
+    migrator on a brand-new file), SQLite refuses the switch at once, without waiting out the busy timeout: retry."""
+    deadline = time.monotonic() + _WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(
     url: str,
     *,
@@ -145,7 +169,7 @@ def make_engine(
             # We issue BEGIN ourselves (below) so that writers lock up front instead of failing on upgrade.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cur)
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
@@ -169,13 +193,30 @@ def make_engine(
     if isinstance(tracer_provider, SdkTracerProvider):
         # Only a recording (SDK) provider gets SQL spans: with tracing off, the tracer's event hooks alone cost ~100 µs
         # a query. Per-engine instrumentation (the instrumentor's global patching instruments only once per process).
-        # Spans carry the SQL text with placeholders, never the bound values.
+        # Spans carry the SQL text with placeholders, never the bound values. Ours goes first (listeners run in the
+        # order they were added), so a failed statement's span is ended by it.
+        event.listen(engine, "handle_error", _end_failed_sql_span)
         EngineTracer(
             tracer_provider.get_tracer("creditnode.db"),
             engine,
             metrics.NoOpMeter("creditnode.db").create_up_down_counter("db.client.connections.usage"),
         )
     return engine
+
+
+def _end_failed_sql_span(context: Any) -> None:
+    """Ends a failed statement's span before the instrumentation's own handler does: that one describes the failure
+    by the driver's message, which on PostgreSQL quotes the clashing key or the failing row's values."""
+    execution = context.execution_context
+    span = getattr(execution, "_otel_span", None)
+    if span is None:
+        return
+    execution._otel_span = None  # the instrumentation's handler then finds no span and does nothing
+    if span.is_recording():
+        orig = context.original_exception
+        sqlstate = getattr(orig, "sqlstate", None)
+        span.set_status(Status(StatusCode.ERROR, type(orig).__name__ + (f" (SQLSTATE {sqlstate})" if sqlstate else "")))
+    span.end()
 
 
 @contextlib.contextmanager
@@ -315,7 +356,11 @@ class SqlUnitOfWork:
 
 
 def migrate(engine: Engine, migrations_dir: Path, version_table: str) -> None:
-    """Bring the schema to head. Safe to run on every start-up and from several processes."""
+    """Bring the schema to head. Safe to run on every start-up and from several processes.
+
+    A schema already past this code's head (a revision it does not know: a newer image migrated it, and this one is
+    a rollback or an old pod restarting mid-rollout) is left as it is; migrations are expand/contract, so older code
+    works on it."""
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
     cfg.set_main_option("version_table", version_table)
@@ -323,18 +368,41 @@ def migrate(engine: Engine, migrations_dir: Path, version_table: str) -> None:
         if engine.dialect.name == "postgresql":
             # Replicas starting together migrate one at a time; SQLite's BEGIN IMMEDIATE already serializes.
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": version_table})
+        ahead = _unknown_revisions(conn, migrations_dir, version_table)
+        if ahead:
+            log.warning("schema_ahead_of_code", version_table=version_table, revisions=sorted(ahead))
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
 def is_migrated(engine: Engine, migrations_dir: Path, version_table: str) -> bool:
-    """True when the database's schema is at this code's head revision (used to hold new pods until migrated)."""
-    from alembic.runtime.migration import MigrationContext
+    """True when the database's schema is at this code's head revision or past it (used to hold new pods until
+    migrated)."""
+    with engine.connect() as conn:
+        current = _current_revisions(conn, version_table)
+        return current == _heads(migrations_dir) or bool(_unknown_revisions(conn, migrations_dir, version_table))
+
+
+def _script_directory(migrations_dir: Path) -> Any:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
-    heads = set(ScriptDirectory.from_config(cfg).get_heads())
-    with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_heads())
-    return current == heads
+    return ScriptDirectory.from_config(cfg)
+
+
+def _heads(migrations_dir: Path) -> set[str]:
+    return set(_script_directory(migrations_dir).get_heads())
+
+
+def _current_revisions(conn: Connection, version_table: str) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_heads())
+
+
+def _unknown_revisions(conn: Connection, migrations_dir: Path, version_table: str) -> set[str]:
+    """The database's revisions this code's migrations do not contain."""
+    known = {script.revision for script in _script_directory(migrations_dir).walk_revisions()}
+    return _current_revisions(conn, version_table) - known

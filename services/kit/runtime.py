@@ -80,9 +80,13 @@ def run_main(
     build: Callable[[S], RunningServer],
 ) -> None:
     """What every ``__main__`` does: load settings (or explain what is wrong), then either migrate only
-    (``--migrate-only``, for the Kubernetes migration Job) or build and serve until SIGTERM."""
+    (``--migrate-only``, for the Kubernetes migration Job), wait for migrations (``--wait-migrated``), or check the
+    settings only serving needs, build and serve until SIGTERM."""
+    serving = not {"--migrate-only", "--wait-migrated"} & set(sys.argv[1:])
     try:
         settings = load_settings(settings_cls)
+        if serving:
+            settings.check_serving()
     except SettingsError as exc:
         print(f"creditnode: {exc}", file=sys.stderr)
         raise

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import shutil
+import sqlite3
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import (
     Column,
+    Engine,
     Integer,
     LargeBinary,
     String,
@@ -135,6 +139,30 @@ def test_sqlalchemy_queries_are_traced_without_bound_values(database_url: str) -
     engine.dispose()
 
 
+def test_a_failed_statements_span_does_not_quote_the_row(database_url: str) -> None:
+    # PostgreSQL's messages quote the clashing key ("Key (k)=(...) already exists") and a failing row's values.
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    engine = make_engine(database_url, tracer_provider=provider)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE person (k VARCHAR(32) PRIMARY KEY, v VARCHAR(32) NOT NULL)"))
+    add = text("INSERT INTO person VALUES (:k, :v)")
+    with engine.begin() as conn:
+        conn.execute(add, {"k": "61010319900307123X", "v": "13912345678"})
+    for row in ({"k": "61010319900307123X", "v": "b"}, {"k": "k2 13912345678", "v": None}):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(add, row)
+    failed = [s for s in exporter.get_finished_spans() if s.status.status_code.name == "ERROR"]
+    assert len(failed) == 2
+    for span in failed:
+        told = f"{span.status.description} {span.attributes} {[e.attributes for e in span.events]}"
+        assert "IntegrityError" in told or "Violation" in told  # the kind of failure is still told
+        assert "61010319900307123X" not in told
+        assert "13912345678" not in told
+    engine.dispose()
+
+
 def test_is_migrated_turns_true_only_at_head(database_url: str) -> None:
     main = importlib.import_module("services.consent.main")
     engine = make_engine(database_url)
@@ -144,6 +172,48 @@ def test_is_migrated_turns_true_only_at_head(database_url: str) -> None:
         assert is_migrated(engine, main.MIGRATIONS, "alembic_version_consent")
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_file_locked_by_another_writer_is_still_opened(tmp_path: Path) -> None:
+    # A second migrator opening a brand-new file while the first holds its write lock: SQLite refuses the switch to
+    # WAL at once (no busy wait); the connection must wait for the lock, not fail.
+    path = tmp_path / "new.db"
+    first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    first.execute("CREATE TABLE t (x)")
+    first.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: first.execute("COMMIT")).start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+        first.close()
+
+
+def test_an_image_older_than_the_schema_starts_on_it(tmp_path: Path, database_url: str) -> None:
+    # A rollback (or an old pod restarting mid-rollout) meets a schema migrated past its own head: expand/contract
+    # migrations keep it working there, so it must start, not fail on a revision it has never heard of.
+    main = importlib.import_module("services.consent.main")
+    older = tmp_path / "migrations"
+    shutil.copytree(main.MIGRATIONS, older)
+    newest = max((older / "versions").glob("*.py"))
+    newest.unlink()
+    engine = make_engine(database_url)
+    try:
+        migrate(engine, main.MIGRATIONS, version_table="alembic_version_consent")
+        migrate(engine, older, version_table="alembic_version_consent")  # the old image's start-up
+        assert is_migrated(engine, older, "alembic_version_consent")
+        assert is_migrated(engine, main.MIGRATIONS, "alembic_version_consent")
+        assert _versions(engine, "consent") == _heads(main.MIGRATIONS)  # nothing was downgraded
+    finally:
+        engine.dispose()
+
+
+def _versions(engine: Engine, service: str) -> set[str]:
+    with engine.connect() as conn:
+        query = text(f"SELECT version_num FROM alembic_version_{service}")  # noqa: S608 (fixed names)
+        return {r[0] for r in conn.execute(query)}
 
 
 @pytest.mark.parametrize("service", SERVICES)
