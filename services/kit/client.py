@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -10,6 +13,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import client_interceptor as otel_client_interceptor
 from opentelemetry.instrumentation.grpc import grpcext
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+
+from services.kit.logging import current_call
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
@@ -32,16 +37,33 @@ _SERVICE_CONFIG = json.dumps(
 )
 
 
+@contextlib.contextmanager
+def serving_many_callers() -> Iterator[None]:
+    """Calls made inside serve several callers at once (a combined batch): they keep their own deadline, not the rest
+    of the one call whose thread happens to make them (a caller in a hurry must not fail the others' requests)."""
+    call = current_call.get()
+    token = current_call.set(None if call is None else (call[0], call[1], None))
+    try:
+        yield
+    finally:
+        current_call.reset(token)
+
+
 class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor, grpc.StreamUnaryClientInterceptor):  # type: ignore[type-arg]
-    """Gives every unary call a deadline unless the caller set one; streams (watches) are left open-ended."""
+    """Gives every unary call a deadline unless the caller set one, and never one beyond the deadline of the call
+    being served (its caller has given up by then); streams (watches) are left open-ended."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
 
     def _details(self, details: Any) -> Any:
-        if details.timeout is not None:
+        timeout = self.timeout if details.timeout is None else details.timeout
+        serving = current_call.get()
+        if serving is not None and serving[2] is not None:
+            timeout = max(min(timeout, serving[2] - time.monotonic()), 0.0)
+        if timeout == details.timeout:
             return details
-        return _CallDetails.of(details, self.timeout, details.metadata)
+        return _CallDetails.of(details, timeout, details.metadata)
 
     def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return continuation(self._details(client_call_details), request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import logging
 import re
 import sys
@@ -11,7 +12,10 @@ import threading
 from collections import deque
 from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
+from datetime import date, datetime, time
+from enum import Enum
 from typing import Any, TextIO
+from uuid import UUID
 
 import orjson
 import structlog
@@ -47,25 +51,68 @@ REDACTED = "[REDACTED]"
 # Values that look like personal identifiers are masked wherever they appear, even under innocent keys.
 _USCC = r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])"
 _ID_NUMBER = r"(?<!\d)\d{17}[\dXx](?!\d)"
-_PHONE = r"(?<!\d)1[3-9]\d{9}(?!\d)"
-_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _PHONE)))
+_PHONE = r"(?<!\d)(?:\+86|0086|86)?1[3-9]\d{9}(?!\d)"  # the country code glued on is the same number
+_CARD = r"(?<!\d)\d{16,19}(?!\d)"  # a bank card number; only one passing the Luhn check is masked
+_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _PHONE)) + f"|(?P<card>{_CARD})")
+# Full-width digits and letters (１３９…, Ｘ) map one to one onto ASCII, so matches found in the mapped text sit at
+# the same positions in the original.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
+# Values the JSON renderer writes as they are and that cannot hold personal data.
+_PLAIN = (bool, float, type(None), datetime, date, time, UUID)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _personal(m: re.Match[str]) -> bool:
+    return m.group("card") is None or _luhn(m.group())
+
+
+def _mask(m: re.Match[str]) -> str:
+    return REDACTED if _personal(m) else m.group()
 
 
 def redact_text(text: str) -> str:
-    """Mask every USCC, resident ID number and mobile number found in ``text``."""
-    return _PATTERN.sub(REDACTED, text)
+    """Mask every USCC, resident ID number, mobile number and bank card number found in ``text``."""
+    if text.isascii():
+        return _PATTERN.sub(_mask, text)
+    probe = text.translate(_FULL_WIDTH)
+    out: list[str] = []
+    last = 0
+    for m in _PATTERN.finditer(probe):
+        if _personal(m):
+            out += (text[last : m.start()], REDACTED)
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
-def _redact(value: Any, key: str | None = None) -> Any:
+def _redact(value: Any, key: str | None = None) -> Any:  # noqa: PLR0911 (one return per kind of value reads best)
     if key is not None and key.lower() in SENSITIVE_KEYS:
         return REDACTED
     if isinstance(value, str):
         return redact_text(value)
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, int):
+        # a number stored as an integer (a phone, an ID without its check letter) is rendered as its digits
+        return REDACTED if abs(value) >= 10**10 and redact_text(str(int(value))) != str(int(value)) else value
+    if isinstance(value, Enum):
+        return _redact(value.value)
     if isinstance(value, Mapping):
-        return {k: _redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
+        return {redact_text(str(k)): _redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
         return [_redact(v) for v in value]
-    return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # rendered field by field, so each field's name counts as a key
+        return {f.name: _redact(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
+    # Anything else (bytes, exceptions, messages) would be rendered by its repr after this processor ran.
+    return redact_text(repr(value))
 
 
 def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -84,8 +131,9 @@ def add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
     return event_dict
 
 
-# The call being served (method, request id): one context variable set per RPC, cheaper than binding two.
-current_call: ContextVar[tuple[str, str | None] | None] = ContextVar("creditnode_call", default=None)
+# The call being served (method, request id, deadline on the monotonic clock or None): one context variable set per
+# RPC, cheaper than binding several.
+current_call: ContextVar[tuple[str, str | None, float | None] | None] = ContextVar("creditnode_call", default=None)
 
 
 def add_call_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -245,6 +293,8 @@ def configure_logging(
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                # a record's exc_info would otherwise be rendered as the exception's repr, past the redaction
+                structlog.processors.format_exc_info,
                 redact_personal_data,
                 structlog.processors.JSONRenderer(ensure_ascii=False),
             ],

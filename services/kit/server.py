@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 import structlog
@@ -24,12 +26,16 @@ from services.kit.errors import Aborted, DomainError
 from services.kit.logging import call_lines, current_call
 from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
+from services.kit.validation import invalid
 
 log = structlog.get_logger("kit.server")
 
 ReadinessCheck = Callable[[], bool]
 LIVENESS = "creditnode.liveness"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# grpcio reports a call without a deadline as having about 2**63 seconds left; anything that long is "none".
+_NO_DEADLINE = 10.0**9
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -76,27 +82,54 @@ def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool)
     for attr, (make, wrap) in kinds.items():
         behavior = getattr(handler, attr)
         if behavior:
+            deserializer = handler.request_deserializer
+            if attr.startswith("unary_") and deserializer is not None:
+                deserializer = _lenient(deserializer)
             return make(
                 wrap(behavior, service, method, propagate_only),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
     return handler
 
 
+# What a unary request that is not a valid message deserializes to: gRPC would answer a deserializer's exception with
+# INTERNAL and no ErrorInfo, before any interceptor runs; the wrapped handler answers this with INVALID_ARGUMENT.
+_MALFORMED = object()
+
+
+def _lenient(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def deserialize(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception:
+            return _MALFORMED
+
+    return deserialize
+
+
+def _malformed() -> DomainError:
+    return invalid("request", "is not a valid message")
+
+
 def _enter_call(context: grpc.ServicerContext, method: str, propagate_only: bool) -> tuple[Any, Any]:
     """Name the call for logs and, with tracing off, carry the caller's trace context through it (so downstream calls
     continue the same trace) without the span machinery; with tracing on, the OpenTelemetry interceptor does that.
-    One pass over the metadata, since this runs on every call."""
+    One pass over the metadata, since this runs on every call. The call's deadline goes along too, so that calls made
+    serving it never outlive it (``services.kit.client``)."""
     request_id = None
     carrier: dict[str, str] | None = None
     for key, value in context.invocation_metadata() or ():
         if key == "x-request-id":
-            request_id = str(value)[:64]
+            # A caller's token, logged on every line of the call: anything else (spaces, separators) could carry a
+            # personal number past the redaction's patterns, so it is not kept at all.
+            request_id = str(value) if _REQUEST_ID.fullmatch(str(value)) else None
         elif propagate_only and key in ("traceparent", "tracestate"):
             carrier = carrier or {}
             carrier[key] = str(value)
-    call_token = current_call.set((method, request_id))
+    left = context.time_remaining()
+    deadline = time.monotonic() + left if left is not None and left < _NO_DEADLINE else None
+    call_token = current_call.set((method, request_id, deadline))
     trace_token = otel_context.attach(propagate.extract(carrier)) if carrier else None
     return call_token, trace_token
 
@@ -105,7 +138,8 @@ def _leave_call(tokens: tuple[Any, Any]) -> None:
     call_token, trace_token = tokens
     if trace_token is not None:
         otel_context.detach(trace_token)
-    current_call.reset(call_token)
+    with contextlib.suppress(ValueError):  # a stream closed by the garbage collector runs this in another context
+        current_call.reset(call_token)
 
 
 def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
@@ -116,8 +150,8 @@ def _status_code(context: grpc.ServicerContext) -> grpc.StatusCode | None:
 
 def _finish(
     context: grpc.ServicerContext, service: str, method: str, started: float, exc: BaseException | None
-) -> None:
-    """Abort with the right status for ``exc`` (if any) and write the canonical line."""
+) -> grpc.Status | None:
+    """Write the canonical line and count the call; the status to abort with for ``exc`` (None: nothing to add)."""
     code = "OK"
     reason = ""
     if exc is not None and not isinstance(exc, DomainError) and is_unique_clash(exc):
@@ -137,11 +171,21 @@ def _finish(
         already = _status_code(context)
         if already is not None:
             code = already.name
+        elif not context.is_active():
+            # The client has gone: it saw its deadline pass or cancelled, whatever the handler made of it.
+            code = "DEADLINE_EXCEEDED" if context.time_remaining() <= 0 else "CANCELLED"
     elapsed = time.perf_counter() - started
     call_lines.write(method, code, reason or None, round(elapsed * 1000, 3))
     observe_rpc(service, method, code, elapsed)
-    if status is not None:
-        context.abort_with_status(status)
+    return status
+
+
+def _abort(context: grpc.ServicerContext, status: grpc.Status) -> NoReturn:
+    # Called outside the handler's ``except``: an abort raised while handling the exception would chain it, and
+    # tracing records that chain, message and all, on the span. set_code first so the span carries the code.
+    context.set_code(status.code)
+    context.abort_with_status(status)
+    raise AssertionError("abort_with_status returned")  # it always raises
 
 
 def _wrap_unary(behavior: Callable[..., Any], service: str, method: str, propagate_only: bool) -> Callable[..., Any]:
@@ -149,15 +193,19 @@ def _wrap_unary(behavior: Callable[..., Any], service: str, method: str, propaga
         started = time.perf_counter()
         tokens = _enter_call(context, method, propagate_only)
         try:
+            if request is _MALFORMED:
+                raise _malformed()
             response = behavior(request, context)
         except Exception as exc:  # every failure must become a proper status
-            _finish(context, service, method, started, exc)
-            raise
+            status = _finish(context, service, method, started, exc)
+            if status is None:
+                raise
         else:
             _finish(context, service, method, started, None)
             return response
         finally:
             _leave_call(tokens)
+        _abort(context, status)
 
     return wrapped
 
@@ -169,14 +217,23 @@ def _wrap_stream(
         started = time.perf_counter()
         tokens = _enter_call(context, method, propagate_only)
         try:
+            if request is _MALFORMED:
+                raise _malformed()
             yield from behavior(request, context)
-        except Exception as exc:
-            _finish(context, service, method, started, exc)
+        except GeneratorExit:
+            # gRPC drops a stream once its client has gone (cancelled, deadline passed): it still gets its line.
+            _finish(context, service, method, started, None)
             raise
+        except Exception as exc:
+            status = _finish(context, service, method, started, exc)
+            if status is None:
+                raise
         else:
             _finish(context, service, method, started, None)
+            return
         finally:
             _leave_call(tokens)
+        _abort(context, status)
 
     return wrapped
 

@@ -20,7 +20,8 @@ def text(field: str, value: str, *, max_len: int, required: bool = True) -> str:
         raise invalid(field, "is required")
     if len(value) > max_len:
         raise invalid(field, f"longer than {max_len} characters")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+    # C0 controls but newline and tab, DEL and the C1 controls (U+0080-U+009F: NEL, CSI...).
+    if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in value):
         raise invalid(field, "contains control characters")
     return value
 

@@ -158,6 +158,9 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """True on a working day; raises :class:`CalendarUnknown` when the day's year is not loaded."""
+        if isinstance(day, datetime):
+            # never equal to a date, so it would be found in no holiday set; and its date may not be Shanghai's
+            raise TypeError("a day is a date: take local_date() of an instant")
         year = self._years.get(day.year)
         if year is None:
             raise CalendarUnknown(day)

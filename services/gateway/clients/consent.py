@@ -24,6 +24,7 @@ from services.gateway.clients.batching import CombiningBatcher
 from services.gateway.clients.errors import relayed, relayed_check_error, unavailable
 from services.gateway.clients.followed_stream import FollowedStream
 from services.gateway.domain.policy import Coverage
+from services.kit.client import serving_many_callers
 
 log = structlog.get_logger("gateway.consent")
 
@@ -230,7 +231,8 @@ class ConsentClient:
         self, requests: list[pb.CheckAuthorizationRequest]
     ) -> list[pb.CheckAuthorizationResponse | BaseException]:
         try:
-            response = self.stub.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=requests))
+            with serving_many_callers():
+                response = self.stub.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=requests))
         except grpc.RpcError as exc:
             raise relayed(exc, "consent") from None
         if len(response.results) != len(requests):

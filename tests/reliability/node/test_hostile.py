@@ -26,7 +26,8 @@ from tests.reliability.scale import Scale
 pytestmark = pytest.mark.timeout(3600)
 
 SERVICE = gw.DESCRIPTOR.services_by_name["GatewayService"]
-# Refusals grpc itself produces before any gateway code runs: these cannot carry an ErrorInfo.
+# Refusals grpc itself produces before any gateway code runs: these cannot carry an ErrorInfo (a malformed message on
+# a stream; a unary request that is not a valid message is answered by the kit, INVALID_ARGUMENT with its reason).
 FRAMEWORK = {
     (grpc.StatusCode.INTERNAL, "Exception deserializing request!"),
     (grpc.StatusCode.RESOURCE_EXHAUSTED, "Received message larger than max"),

@@ -9,7 +9,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.gateway.clients.batching import CombiningBatcher
+from services.gateway.clients.consent import ConsentClient
+from services.kit.logging import current_call
 
 
 class Timeout(Exception):
@@ -152,3 +155,25 @@ def test_many_concurrent_callers_all_get_their_own_answer() -> None:
     assert all(len(requests) <= 16 for requests, _ in down.calls)
     assert not b._busy
     assert b._queue == []
+
+
+def test_the_consent_batch_keeps_its_own_deadline_whoever_sends_it() -> None:
+    # The lead's caller may have little time left; the batch carries every queued caller's use, so its deadline is
+    # the client's own, not the rest of the lead's.
+    seen: list[object] = []
+
+    class Stub:
+        def BatchCheckAuthorizations(self, request: object) -> object:
+            seen.append(current_call.get())
+            return pb.BatchCheckAuthorizationsResponse(
+                results=[pb.CheckAuthorizationResult(response=pb.CheckAuthorizationResponse())]
+            )
+
+    client = ConsentClient.__new__(ConsentClient)
+    client.stub = Stub()  # type: ignore[assignment]
+    token = current_call.set(("GetCreditReport", "r1", time.monotonic() + 0.2))
+    try:
+        client._check_batch([pb.CheckAuthorizationRequest()])
+    finally:
+        current_call.reset(token)
+    assert seen == [("GetCreditReport", "r1", None)]
