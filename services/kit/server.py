@@ -83,8 +83,10 @@ def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool)
         behavior = getattr(handler, attr)
         if behavior:
             deserializer = handler.request_deserializer
-            if attr.startswith("unary_") and deserializer is not None:
+            if deserializer is not None:
                 deserializer = _lenient(deserializer)
+                if attr.startswith("stream_"):
+                    behavior = _checking_messages(behavior)
             return make(
                 wrap(behavior, service, method, propagate_only),
                 request_deserializer=deserializer,
@@ -93,9 +95,20 @@ def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool)
     return handler
 
 
-# What a unary request that is not a valid message deserializes to: gRPC would answer a deserializer's exception with
-# INTERNAL and no ErrorInfo, before any interceptor runs; the wrapped handler answers this with INVALID_ARGUMENT.
+# What a request message that is not a valid message deserializes to: gRPC would answer a deserializer's exception
+# with INTERNAL and no ErrorInfo, before any interceptor runs; the wrapped handler answers this with INVALID_ARGUMENT
+# (a stream's handler when it reaches that message: what came before it has been handled).
 _MALFORMED = object()
+
+
+def _checking_messages(behavior: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(messages: Iterator[Any]) -> Iterator[Any]:
+        for message in messages:
+            if message is _MALFORMED:
+                raise _malformed()
+            yield message
+
+    return lambda request_iterator, context: behavior(checked(request_iterator), context)
 
 
 def _lenient(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:

@@ -383,20 +383,40 @@ def test_a_request_that_is_not_a_valid_message_is_invalid_argument(servers: list
             request_deserializer=Timestamp.FromString,
             response_serializer=Timestamp.SerializeToString,
         )
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Typed", {"Echo": echo}),))
+        seen: list[int] = []
+
+        def count(messages: Iterator[Timestamp], _: grpc.ServicerContext) -> Timestamp:
+            for m in messages:
+                seen.append(m.seconds)
+            return Timestamp(seconds=len(seen))
+
+        counter = grpc.stream_unary_rpc_method_handler(
+            count, request_deserializer=Timestamp.FromString, response_serializer=Timestamp.SerializeToString
+        )
+        handlers = {"Echo": echo, "Count": counter}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Typed", handlers),))
         return ["test.Typed"]
 
     server = RunningServer(ServerSpec(name="typed", listen_addr="127.0.0.1:0", register=register))
     servers.append(server)
+    valid = Timestamp(seconds=7).SerializeToString()
+    errors = []
     with grpc.insecure_channel(server.address) as ch:
         call = ch.unary_unary("/test.Typed/Echo")
-        assert call(Timestamp(seconds=7).SerializeToString(), timeout=5) == Timestamp(seconds=7).SerializeToString()
+        assert call(valid, timeout=5) == valid
         with pytest.raises(grpc.RpcError) as err:
             call(b"\xff\xff\xff", timeout=5)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    info = error_info(err.value)
-    assert info is not None
-    assert info.reason == "ERROR_REASON_INVALID_FIELD"
+        errors.append(err.value)
+        stream = ch.stream_unary("/test.Typed/Count")
+        assert stream(iter([valid, valid]), timeout=5) == Timestamp(seconds=2).SerializeToString()
+        with pytest.raises(grpc.RpcError) as err:  # a stream's malformed message, after a valid one
+            stream(iter([valid, b"\xff\xff\xff", valid]), timeout=5)
+        errors.append(err.value)
+    for error in errors:
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info = error_info(error)
+        assert info is not None
+        assert info.reason == "ERROR_REASON_INVALID_FIELD"
 
 
 def test_a_downstream_call_gets_no_more_time_than_the_caller_left(servers: list[RunningServer]) -> None:
