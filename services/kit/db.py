@@ -287,8 +287,9 @@ def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmak
 
 
 def ping(engine: Engine) -> bool:
-    """Readiness check: can we run a trivial query right now?"""
-    with engine.connect() as conn:
+    """Readiness check: can we run a trivial query right now? (On SQLite a reader's transaction: it must not queue
+    behind writers for the writer's lock.)"""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         conn.execute(text("SELECT 1"))
     return True
 

@@ -37,6 +37,7 @@ from services.kit.db import (
     is_migrated,
     make_engine,
     migrate,
+    ping,
     service_metadata,
     session_factories,
     writer_gate,
@@ -230,6 +231,21 @@ def test_migrations_build_exactly_the_schema_the_models_declare(service: str, da
             diff = compare_metadata(MigrationContext.configure(conn), models.metadata)
         drift = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version_"))]
         assert drift == []
+    finally:
+        engine.dispose()
+
+
+def test_the_readiness_ping_does_not_queue_behind_a_writer(tmp_path: Path) -> None:
+    # Readiness runs every second: on SQLite it must read, not take the writer's lock (a long write held the ping,
+    # and with it the health status, for as long as the write).
+    engine = make_engine(f"sqlite:///{tmp_path / 'ping.db'}")
+    try:
+        with engine.begin():  # a writer holds the gate for the whole check
+            pinged: list[bool] = []
+            checker = threading.Thread(target=lambda: pinged.append(ping(engine)), daemon=True)
+            checker.start()
+            checker.join(10)
+            assert pinged == [True], "the ping waited for the writer"
     finally:
         engine.dispose()
 
