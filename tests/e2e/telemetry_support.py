@@ -5,12 +5,14 @@ Everything a surface yields is a (where, text) pair; ``Seeds.leaks`` names each 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -335,3 +337,16 @@ class TraceEveryCall(
 
     def intercept_stream_unary(self, continuation: Any, details: grpc.ClientCallDetails, requests: Any) -> Any:
         return continuation(self._traced(details), requests)
+
+
+@contextlib.contextmanager
+def otlp_receiver(servicer: otlp_grpc.TraceServiceServicer) -> Iterator[str]:
+    """``servicer`` receiving OTLP trace exports on a free local port; yields the endpoint services export to."""
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    otlp_grpc.add_TraceServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop(0)

@@ -17,7 +17,6 @@ import secrets
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ import grpc
 import pytest
 import yaml
 from google.protobuf.timestamp_pb2 import Timestamp
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as otlp_grpc
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.consent.v1 import consent_service_pb2_grpc as cgrpc
@@ -51,6 +49,7 @@ from tests.e2e.telemetry_support import (
     full_width,
     log_texts,
     metrics_texts,
+    otlp_receiver,
     spaced,
 )
 from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, running_node
@@ -64,12 +63,8 @@ DEPARTMENT = "x-creditnode-department"
 @pytest.fixture
 def collector() -> Iterator[tuple[SpanCollector, str]]:
     received = SpanCollector()
-    server = grpc.server(futures.ThreadPoolExecutor(4))
-    otlp_grpc.add_TraceServiceServicer_to_server(received, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield received, f"http://127.0.0.1:{port}"
-    server.stop(0)
+    with otlp_receiver(received) as endpoint:
+        yield received, endpoint
 
 
 def test_no_personal_data_in_logs_spans_metrics_or_client_errors(

@@ -126,12 +126,16 @@ def test_lost_update_is_aborted(database_url: str) -> None:
     engine.dispose()
 
 
-def test_sqlalchemy_queries_are_traced_without_bound_values(database_url: str) -> None:
-    # Proves the pinned SQLAlchemy 2.0 works with opentelemetry-instrumentation-sqlalchemy.
+def _traced_engine(database_url: str) -> tuple[Engine, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    engine = make_engine(database_url, tracer_provider=provider)
+    return make_engine(database_url, tracer_provider=provider), exporter
+
+
+def test_sqlalchemy_queries_are_traced_without_bound_values(database_url: str) -> None:
+    # Proves the pinned SQLAlchemy 2.0 works with opentelemetry-instrumentation-sqlalchemy.
+    engine, exporter = _traced_engine(database_url)
     with engine.connect() as conn:
         conn.execute(text("SELECT :secret"), {"secret": "61010319900307123X"}).all()
     spans = exporter.get_finished_spans()
@@ -142,10 +146,7 @@ def test_sqlalchemy_queries_are_traced_without_bound_values(database_url: str) -
 
 def test_a_failed_statements_span_does_not_quote_the_row(database_url: str) -> None:
     # PostgreSQL's messages quote the clashing key ("Key (k)=(...) already exists") and a failing row's values.
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    engine = make_engine(database_url, tracer_provider=provider)
+    engine, exporter = _traced_engine(database_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE person (k VARCHAR(32) PRIMARY KEY, v VARCHAR(32) NOT NULL)"))
     add = text("INSERT INTO person VALUES (:k, :v)")

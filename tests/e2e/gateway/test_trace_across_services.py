@@ -6,7 +6,6 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 
 import grpc
@@ -15,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as otlp_pb
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as otlp_grpc
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
+from tests.e2e.telemetry_support import otlp_receiver
 from tests.gateway_support import Node, running_node
 
 
@@ -43,12 +43,8 @@ class Collector(otlp_grpc.TraceServiceServicer):
 @pytest.fixture
 def collector() -> Iterator[tuple[Collector, str]]:
     received = Collector()
-    server = grpc.server(futures.ThreadPoolExecutor(4))
-    otlp_grpc.add_TraceServiceServicer_to_server(received, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield received, f"http://127.0.0.1:{port}"
-    server.stop(0)
+    with otlp_receiver(received) as endpoint:
+        yield received, endpoint
 
 
 def _traced(trace_id: str) -> list[tuple[str, str]]:
