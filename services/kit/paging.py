@@ -13,6 +13,9 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # A position that is a row id or a log index: ASCII digits only (int() also takes other scripts' digits and signs).
 _INDEX = re.compile(r"[0-9]{1,18}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A position is a key of the list (an id, a time and an id): never longer than this.
+MAX_POSITION_CHARS = 512
 
 
 def page_size(requested: int) -> int:
@@ -46,6 +49,9 @@ def decode_token(token: str, query: object) -> str | None:
         raise InvalidArgument(
             "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token belongs to a different query", {"field": "page_token"}
         )
+    if len(after) > MAX_POSITION_CHARS or _CONTROL.search(after):
+        # No list issues such a position: it was forged, and a NUL would fail in PostgreSQL as INTERNAL.
+        raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
     return after
 
 

@@ -191,6 +191,7 @@ def record_assessment(
         platform = _platform(uow, platform_id)
         if _replay(uow, idem, "RecordAssessment") is not None:
             return platform_view(uow, platform, now)
+        check_etag(change.etag, platform.version)  # Change.etag makes every change conditional, this one too
         platform.record_assessment(assessment, now)
         uow.platforms.save(platform)
         revision = uow.events.next_revision()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -11,7 +12,15 @@ from sqlalchemy import Row, Table, and_, bindparam, case, delete, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.consent.domain.model import Authorization, EventType, State, UseCounter, UseLimit, UseLimitKind
+from services.consent.domain.model import (
+    AUTHORIZATION_ID,
+    Authorization,
+    EventType,
+    State,
+    UseCounter,
+    UseLimit,
+    UseLimitKind,
+)
 from services.consent.domain.ports import Event, NonceRecord, Page, Use
 from services.consent.domain.signing import Receipt
 from services.consent.store.check_cache import CachedCandidates, CandidateCache, Key
@@ -32,15 +41,26 @@ def _bad_token() -> InvalidArgument:
     return InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
 
 
+# A page token is only base64 JSON bound to its query: a client can forge one around any position, so a position is
+# checked for what the lists issue before it reaches a query (where a NUL, a number beyond BIGINT or a time beyond
+# year 9999 would fail as INTERNAL).
+_INDEX = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit() takes other scripts' too), within BIGINT
+_MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
 def _int_key(after: str) -> int:
-    if not after.isdigit():
+    if not _INDEX.fullmatch(after):
         raise _bad_token()
     return int(after)
 
 
 def _split_key(after: str) -> tuple[int, str]:
+    """(created_at in epoch microseconds, authorization id) of a ListAuthorizations position."""
     micros, _, auth_id = after.partition(":")
-    return _int_key(micros), auth_id
+    at = _int_key(micros)
+    if at > _MAX_MICROS or not AUTHORIZATION_ID.fullmatch(auth_id):
+        raise _bad_token()
+    return at, auth_id
 
 
 def _codes(joined: str) -> tuple[str, ...]:

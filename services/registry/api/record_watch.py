@@ -13,13 +13,19 @@ from services.kit.notify import CommitNotifier
 from services.kit.protos import to_proto_enum
 from services.kit.validation import invalid
 from services.registry import record_usecases as uc
+from services.registry.api import checks
 
 MAX_REVISIONS_PER_BATCH = 50
 
 
 def categories_named(categories: Iterable[int]) -> set[str]:
-    """The category codes of a request's ItemCategory values."""
-    return {sl_pb.ItemCategory.Name(c).removeprefix("ITEM_CATEGORY_") for c in categories}
+    """The category codes of a request's ItemCategory values; UNSPECIFIED or an unknown number is INVALID_ARGUMENT."""
+    named = set()
+    for c in categories:
+        if c == sl_pb.ITEM_CATEGORY_UNSPECIFIED or c not in sl_pb.ItemCategory.values():
+            raise invalid("categories", "holds a value that is not an item category")
+        named.add(sl_pb.ItemCategory.Name(c).removeprefix("ITEM_CATEGORY_"))
+    return named
 
 
 class RecordWatch:
@@ -42,6 +48,8 @@ class RecordWatch:
     ) -> Iterator[pb.WatchRecordChangesResponse]:
         if request.start_revision < 0:
             raise invalid("start_revision", "must not be negative")
+        items = set(checks.item_codes(request.item_codes))
+        wanted = categories_named(request.categories) if request.categories else None
         with self.reader() as uow:
             current = uow.events.current_revision()
             catalogue = self.cache.get(uow)
@@ -51,10 +59,7 @@ class RecordWatch:
                 "start_revision is ahead of this registry; list again",
                 {"current_revision": str(current)},
             )
-        items = set(request.item_codes)
-        wanted: set[str] | None = None
-        if request.categories:
-            wanted = categories_named(request.categories)
+        if wanted is not None:
             by_category = {i.code for v in catalogue.versions for i in v.sharing_list.items if i.category in wanted}
             items = items & by_category if items else by_category | {"\x00"}  # never empty: empty means all
         raw = request.view == pb.PERSONAL_DATA_VIEW_RAW

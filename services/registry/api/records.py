@@ -7,6 +7,7 @@ after authenticating the department. The registry checks the code names a regist
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -26,6 +27,7 @@ from services.kit.errors import InvalidArgument
 from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry import record_usecases as uc
+from services.registry.api import checks
 from services.registry.api.record_watch import RecordWatch, categories_named
 from services.registry.api.stream_arrivals import NOTHING_YET, StreamArrivals
 from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
@@ -415,18 +417,17 @@ class Records(pb_grpc.RecordServiceServicer):
         self.writer, self.reader, self.cache, self.notifier, self.clock = writer, reader, cache, notifier, clock
 
     def ListEnterpriseRecords(self, request: pb.ListEnterpriseRecordsRequest, context: grpc.ServicerContext) -> Any:
-        uscc = validation.resource_id("parent", request.parent, "enterprises")
+        uscc = checks.uscc_of(request.parent, "parent")
         size = paging.page_size(request.page_size)
+        item_codes: list[str] | None = checks.item_codes(request.item_codes) or None
+        wanted = categories_named(request.categories) if request.categories else None
         query = ["records", uscc, sorted(request.item_codes), sorted(request.categories), request.as_of.seconds,
                  request.as_of.nanos, request.include_removed]  # fmt: skip
-        after = paging.decode_token(request.page_token, query)
+        after = _records_after(request.page_token, query)
         as_of = from_timestamp(request.as_of, "as_of", required=False)
         with self.reader() as uow:
             catalogue = self.cache.get(uow)
-        item_codes: list[str] | None = list(request.item_codes) or None
-        wanted: set[str] | None = None
-        if request.categories:
-            wanted = categories_named(request.categories)
+        if wanted is not None:
             by_category = {i.code for v in catalogue.versions for i in v.sharing_list.items if i.category in wanted}
             item_codes = sorted(by_category & set(item_codes) if item_codes else by_category)
         views, revision, last = uc.list_enterprise_records(
@@ -530,8 +531,32 @@ class Records(pb_grpc.RecordServiceServicer):
         return pb.GetTimelinessResponse(items=items, start_time=timestamp(start), end_time=timestamp(end))
 
 
+def _records_after(token: str, query: object) -> str | None:
+    """The position of a record listing's token: the JSON [item code, event time, record id] that ``page_key``
+    writes, or INVALID_PAGE_TOKEN."""
+    after = paging.decode_token(token, query)
+    if after is None:
+        return None
+    try:
+        item, event, record_id = json.loads(after)
+        valid = (
+            checks.ITEM_CODE.fullmatch(item) is not None
+            and _RECORD_ID.fullmatch(record_id) is not None
+            and datetime.fromisoformat(event).tzinfo is not None
+        )
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise checks.bad_page_token()
+    return after
+
+
+_OBJECTION = re.compile(r"objections/[^/\x00-\x20\x7f-\x9f]+")
+
+
 def _objection(name: str) -> str:
-    if not name.startswith("objections/") or len(name) > 80 or len(name) <= len("objections/"):
+    """ "objections/{id}": one id without slashes, spaces or control characters (it is stored as given)."""
+    if len(name) > 80 or not _OBJECTION.fullmatch(name):
         raise validation.invalid("objection", "must look like objections/{id}")
     return name
 
@@ -559,12 +584,14 @@ class SharingLists(sl_grpc.SharingListServiceServicer):
     def ListSharingListVersions(
         self, request: sl_pb.ListSharingListVersionsRequest, context: grpc.ServicerContext
     ) -> Any:
+        if request.page_size < 0:
+            raise validation.invalid("page_size", "must not be negative")
         size = min(request.page_size or 50, 500)
-        after = paging.decode_token(request.page_token, ["sharing-lists"])
+        after = paging.decode_index_token(request.page_token, ["sharing-lists"])
         with self.reader() as uow:
             catalogue = self.cache.get(uow)
             entries = self.cache.entries(uow)
-        newest_first = [e for e in reversed(entries) if after is None or e.version < int(after)]
+        newest_first = [e for e in reversed(entries) if after is None or e.version < after]
         page = newest_first[:size]
         out = []
         for e in page:

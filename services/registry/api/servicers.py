@@ -18,7 +18,7 @@ from services.kit.errors import InvalidArgument
 from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp
 from services.registry import usecases
-from services.registry.api import convert
+from services.registry.api import checks, convert
 from services.registry.api.watch import ParticipantWatch
 from services.registry.domain.participants import (
     Breach,
@@ -30,6 +30,7 @@ from services.registry.domain.participants import (
     PlatformAction,
     PlatformKind,
     PlatformStatus,
+    check_region_code,
 )
 from services.registry.domain.ports import CertificateAuthority
 from services.registry.usecases import Idempotency, UowFactory
@@ -135,7 +136,7 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
     def ListPlatformHistory(self, request: admin_pb.ListPlatformHistoryRequest, context: grpc.ServicerContext) -> Any:
         platform_id = _platform_id(request.name)
         size = paging.page_size(request.page_size)
-        after = paging.decode_index_token(request.page_token, ["history", platform_id])
+        after = checks.after_row(request.page_token, ["history", platform_id])
         rows = usecases.platform_history(self.reader(), platform_id, after or 0, size + 1)
         token = paging.encode_token(str(rows[size - 1][0]), ["history", platform_id]) if len(rows) > size else ""
         return admin_pb.ListPlatformHistoryResponse(
@@ -223,7 +224,7 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         platform_id = _optional_platform_id(request.platform, "platform")
         size = paging.page_size(request.page_size)
         query = ["breaches", platform_id]
-        after = paging.decode_index_token(request.page_token, query) or 0
+        after = checks.after_row(request.page_token, query) or 0
         rows = usecases.list_breaches(self.reader(), platform_id, after, size + 1)
         token = paging.encode_token(str(rows[size - 1][0]), query) if len(rows) > size else ""
         return admin_pb.ListPlatformBreachesResponse(
@@ -251,12 +252,12 @@ class Registry(rs_grpc.RegistryServiceServicer):
             if request.status
             else None
         )
-        region = validation.text("region_code", request.region_code, max_len=6, required=False)
+        region = check_region_code(request.region_code) if request.region_code else ""
         proxy = _optional_platform_id(request.proxy, "proxy")
         query = ["platforms", request.status, region, proxy]
         views = usecases.list_platforms(
             self.reader(),
-            after=paging.decode_token(request.page_token, query),
+            after=checks.after_key(request.page_token, query, checks.PARTICIPANT_ID),
             limit=size + 1,
             status=status,
             region_code=region,
@@ -274,9 +275,8 @@ class Registry(rs_grpc.RegistryServiceServicer):
         size = paging.page_size(request.page_size)
         platform_id = _optional_platform_id(request.platform, "platform")
         query = ["institutions", platform_id]
-        views = usecases.list_institutions(
-            self.reader(), after=paging.decode_token(request.page_token, query), limit=size + 1, platform_id=platform_id
-        )
+        after = checks.after_key(request.page_token, query, checks.PARTICIPANT_ID)
+        views = usecases.list_institutions(self.reader(), after=after, limit=size + 1, platform_id=platform_id)
         token = paging.encode_token(views[size - 1].institution.institution_id, query) if len(views) > size else ""
         return rs_pb.ListInstitutionsResponse(
             institutions=[convert.institution(v) for v in views[:size]], next_page_token=token
@@ -296,25 +296,22 @@ class Registry(rs_grpc.RegistryServiceServicer):
         return rs_pb.RegisterEnterpriseResponse(enterprise=convert.enterprise(enterprise))
 
     def GetEnterprise(self, request: rs_pb.GetEnterpriseRequest, context: grpc.ServicerContext) -> Any:
-        uscc = validation.resource_id("name", request.name, "enterprises")
-        if len(uscc) > 40:
-            raise validation.invalid("name", "too long")
+        uscc = checks.uscc_of(request.name, "name")
         return rs_pb.GetEnterpriseResponse(enterprise=convert.enterprise(usecases.get_enterprise(self.reader(), uscc)))
 
     def ListEnterprises(self, request: rs_pb.ListEnterprisesRequest, context: grpc.ServicerContext) -> Any:
         size = paging.page_size(request.page_size)
         platform_id = _optional_platform_id(request.platform, "platform")
         query = ["enterprises", platform_id]
-        page = usecases.list_enterprises(
-            self.reader(), after=paging.decode_token(request.page_token, query), limit=size + 1, platform_id=platform_id
-        )
+        after = checks.after_key(request.page_token, query, checks.USCC_SHAPE)
+        page = usecases.list_enterprises(self.reader(), after=after, limit=size + 1, platform_id=platform_id)
         token = paging.encode_token(page[size - 1].uscc, query) if len(page) > size else ""
         return rs_pb.ListEnterprisesResponse(
             enterprises=[convert.enterprise(e) for e in page[:size]], next_page_token=token
         )
 
     def RotateEnterpriseKey(self, request: rs_pb.RotateEnterpriseKeyRequest, context: grpc.ServicerContext) -> Any:
-        uscc = validation.resource_id("name", request.name, "enterprises")
+        uscc = checks.uscc_of(request.name, "name")
         signed_at = from_timestamp(request.signed_at, "signed_at")
         assert signed_at is not None
         if len(request.signature) != 64:
@@ -338,9 +335,8 @@ class Registry(rs_grpc.RegistryServiceServicer):
 
     def ListDepartments(self, request: rs_pb.ListDepartmentsRequest, context: grpc.ServicerContext) -> Any:
         size = paging.page_size(request.page_size)
-        page = usecases.list_departments(
-            self.reader(), after=paging.decode_token(request.page_token, ["departments"]), limit=size + 1
-        )
+        after = checks.after_key(request.page_token, ["departments"], checks.PARTICIPANT_ID)
+        page = usecases.list_departments(self.reader(), after=after, limit=size + 1)
         token = paging.encode_token(page[size - 1].code, ["departments"]) if len(page) > size else ""
         return rs_pb.ListDepartmentsResponse(
             departments=[convert.department(d) for d in page[:size]], next_page_token=token

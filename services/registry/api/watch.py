@@ -64,7 +64,9 @@ class ParticipantWatch:
     def __call__(
         self, request: rs_pb.WatchParticipantsRequest, context: grpc.ServicerContext
     ) -> Iterator[rs_pb.WatchParticipantsResponse]:
-        kinds = {_KINDS[k] for k in request.kinds if k in _KINDS} or set(ParticipantKind)
+        if any(k not in _KINDS for k in request.kinds):
+            raise invalid("kinds", "holds a value that is not a participant kind")
+        kinds = {_KINDS[k] for k in request.kinds} or set(ParticipantKind)
         if request.start_revision < 0:
             raise invalid("start_revision", "must not be negative")
         if request.start_revision == 0:

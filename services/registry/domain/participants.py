@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -245,6 +246,20 @@ class Platform:
         return True
 
 
+_REGION_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only: str.isdigit() also takes fullwidth and other scripts'
+
+
+def check_region_code(region_code: str) -> str:
+    """A six-digit administrative division code (GB/T 2260), e.g. "610100"."""
+    if not _REGION_CODE.fullmatch(region_code):
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_FIELD",
+            "region_code must be six digits",
+            {"field": "region_code", "problem": "must be six digits"},
+        )
+    return region_code
+
+
 def new_platform(
     platform_id: str,
     display_name: str,
@@ -255,8 +270,7 @@ def new_platform(
     now: datetime,
 ) -> Platform:
     """A platform's application; a proxied platform must name 秦信融 (an aggregator) as its proxy."""
-    if not (len(region_code) == 6 and region_code.isdigit()):
-        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "region_code must be six digits", {"field": "region_code"})
+    check_region_code(region_code)
     if kind is PlatformKind.AGGREGATOR and docking is not Docking.DIRECT:
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "an aggregator docks directly", {"field": "docking"})
     if docking is Docking.PROXIED:

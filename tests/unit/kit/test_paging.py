@@ -22,3 +22,10 @@ def test_a_numeric_position_that_is_not_plain_digits_is_a_bad_token(position: st
     with pytest.raises(InvalidArgument) as err:
         decode_index_token(encode_token(position, "q"), "q")
     assert err.value.reason == "ERROR_REASON_INVALID_PAGE_TOKEN"
+
+
+@pytest.mark.parametrize("position", ["a\x00b", "tab\there", "x" * 513])
+def test_a_position_no_list_issues_is_a_bad_token(position: str) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        decode_token(encode_token(position, "q"), "q")
+    assert err.value.reason == "ERROR_REASON_INVALID_PAGE_TOKEN"
