@@ -196,6 +196,16 @@ class Gateway:
         """Record a denial that happened before the use case (e.g. authentication)."""
         self._deny(method, connected, enterprise, exc, request_id)
 
+    def refuse(self, method: str, connected: str, on_behalf_of: str, enterprise: str, exc: DomainError) -> DomainError:
+        """A request found malformed before its use case could start: access is still checked first (a refused
+        platform hears that, not what is wrong with its request), and the refusal is recorded. Returns what to raise."""
+        try:
+            self.admit(connected, on_behalf_of)
+        except DomainError as denial:
+            exc = denial
+        self._deny(method, connected, enterprise, exc)
+        return exc
+
     # ---- GetCreditReport -----------------------------------------------------------------------------------------
 
     def credit_report(self, q: ReportQuery, connected: str) -> Report:
@@ -515,7 +525,8 @@ class Gateway:
     def file_objection(self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str) -> Any:
         institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
         if request.filer_kind == opb.FILER_KIND_INSTITUTION and not INSTITUTION_NAME.fullmatch(request.filer):
-            raise invalid("objection.filer", "an institution filer must look like institutions/{id}")
+            malformed = invalid("objection.filer", "an institution filer must look like institutions/{id}")
+            raise self.refuse("FileObjection", connected, on_behalf_of, "", malformed)
         caller = self._admitted("FileObjection", connected, on_behalf_of, institution)
         if self.objection is None:
             raise unavailable("objection")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import structlog
@@ -569,15 +570,19 @@ def scenario_score(sc: Scoring, institution_id: str, scenario_id: str, uscc: str
 # ---------------------------------------------------------------------- loans
 
 
+# Plain decimal text: digits, then at most two decimals; at most 15 digits before the point (the register stores the
+# text as given, and a quadrillion yuan is beyond any loan).
+_YUAN = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?")
+
+
 def parse_yuan(field_name: str, text: str, *, allow_zero: bool = False) -> Decimal:
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise invalid(field_name, "is not a decimal number") from None
-    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+    if not _YUAN.fullmatch(text):
+        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
+            raise invalid(field_name, "has more than two decimals")
+        raise invalid(field_name, "must be plain decimal text of at most 15 digits and two decimals, e.g. 500000.00")
+    amount = Decimal(text)
+    if amount == 0 and not allow_zero:
         raise invalid(field_name, "must be more than zero")
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise invalid(field_name, "has more than two decimals")
     return amount
 
 
@@ -703,7 +708,9 @@ def ack_alerts(sc: Scoring, institution_id: str, up_to: int) -> int:
     if up_to < 0:
         raise invalid("up_to_cursor", "must not be negative")
     with sc.writer() as uow:
-        acked = uow.alerts.ack(institution_id, up_to)
+        # Only alerts that exist are acknowledged: a cursor beyond the last one would swallow alerts raised later
+        # (a resumed watch starts after the acknowledged cursor).
+        acked = uow.alerts.ack(institution_id, min(up_to, uow.alerts.last_cursor(institution_id)))
         uow.commit()
     return acked
 

@@ -91,12 +91,16 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
     def SelfQuery(self, request: pb.SelfQueryRequest, context: grpc.ServicerContext) -> Any:
         connected = self._who(context, "self_query", request.enterprise)
         sig = request.signature
+        try:
+            signed_at = _signed_at(sig.signed_at)
+        except DomainError as exc:
+            raise self.gateway.refuse("self_query", connected, request.on_behalf_of, request.enterprise, exc) from None
         query = SignedSelfQuery(
             enterprise=request.enterprise,
             item_codes=tuple(request.item_codes),
             key_id=sig.key_id,
             nonce=sig.nonce,
-            signed_at=_signed_at(sig.signed_at),
+            signed_at=signed_at,
             signature=bytes(sig.signature),
         )
         result = self.gateway.self_query(query, connected, request.on_behalf_of)

@@ -117,13 +117,15 @@ class ObjectionApi(pb_grpc.ObjectionServiceServicer):
         query = ["list", request.status, request.platform, request.department, request.enterprise]
         limit = paging.page_size(request.page_size)
         after = paging.decode_token(request.page_token, query)
-        listing = usecases.list_objections(self.reader, where, after, limit, now)
+        # One more than the page: a token only when something follows (the last page has none).
+        listing = usecases.list_objections(self.reader, where, after, limit + 1, now)
+        page = listing.objections[:limit]
         response = pb.ListObjectionsResponse(
-            objections=[convert.objection(o, now, with_timeline=False) for o in listing.objections],
+            objections=[convert.objection(o, now, with_timeline=False) for o in page],
             sla=convert.figures(listing.figures, self.missing_years(local_date(now))),
         )
-        if len(listing.objections) == limit:
-            response.next_page_token = paging.encode_token(listing.objections[-1].id, query)
+        if len(listing.objections) > limit:
+            response.next_page_token = paging.encode_token(page[-1].id, query)
         return response
 
     def AnswerObjection(
@@ -183,9 +185,10 @@ class ObjectionApi(pb_grpc.ObjectionServiceServicer):
         query = ["notices", recipient]
         limit = paging.page_size(request.page_size)
         after = paging.decode_index_token(request.page_token, query)
-        notices = usecases.list_notices(self.reader, recipient or None, after, limit)
+        got = usecases.list_notices(self.reader, recipient or None, after, limit + 1)
+        notices = got[:limit]
         response = pb.ListCorrectionNoticesResponse(notices=[convert.notice(n) for n in notices])
-        if len(notices) == limit:
+        if len(got) > limit:
             response.next_page_token = paging.encode_token(str(notices[-1].id), query)
         return response
 
@@ -197,10 +200,11 @@ class ObjectionApi(pb_grpc.ObjectionServiceServicer):
         query = ["overdue", department]
         limit = paging.page_size(request.page_size)
         after = paging.decode_token(request.page_token, query)
-        page = usecases.list_overdue(self.reader, department or None, after, limit, now)
+        got = usecases.list_overdue(self.reader, department or None, after, limit + 1, now)
+        page = got[:limit]
         response = pb.ListOverdueObjectionsResponse(
             objections=[convert.objection(o, now, with_timeline=False) for o in page]
         )
-        if len(page) == limit:
+        if len(got) > limit:
             response.next_page_token = paging.encode_token(page[-1].id, query)
         return response

@@ -489,6 +489,7 @@ class Objection:
             raise _invalid("reason", "an extension needs a recorded reason")
         if len(reason) > MAX_EXTENSION_REASON_CHARS:
             raise _invalid("reason", f"longer than {MAX_EXTENSION_REASON_CHARS} characters")
+        _no_controls(reason, "reason")
         if not by.strip():
             raise _invalid("by", "must name who extends")
         if not self.handling_due.is_met_by(at):
@@ -752,6 +753,7 @@ def _check_texts(command: FileObjection) -> None:
         raise _invalid("reasons", "an objection states its reasons")
     if len(text) > MAX_REASONS_CHARS:
         raise _invalid("reasons", f"longer than {MAX_REASONS_CHARS} characters")
+    _no_controls(text, "reasons")
     if command.statement is not None and _statement(command.statement) is None:
         raise _invalid("statement", "must not be empty when given")
     if len(command.attachments) > MAX_ATTACHMENTS:
@@ -792,7 +794,14 @@ def _statement(text: str) -> str | None:
         return None
     if len(stripped) > MAX_STATEMENT_CHARS:
         raise _invalid("statement", f"longer than {MAX_STATEMENT_CHARS} characters")
+    _no_controls(stripped, "statement")
     return stripped
+
+
+def _no_controls(text: str, name: str) -> None:
+    """Free text may hold newlines and tabs, never other controls (C0, DEL, C1): a NUL could not even be stored."""
+    if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text):
+        raise _invalid(name, "contains control characters")
 
 
 def _check_id(value: str, name: str) -> None:

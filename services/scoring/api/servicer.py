@@ -265,8 +265,9 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
         parts = request.scenario_model.split("/")
         if len(parts) != 4 or parts[0] != "institutions" or parts[2] != "scenarioModels":
             raise invalid("scenario_model", "must be institutions/{id}/scenarioModels/{id}")
+        institution, scenario = identifier("scenario_model", parts[1]), identifier("scenario_model", parts[3])
         uscc = enterprise_uscc("enterprise", request.enterprise)
-        e = usecases.scenario_score(self.sc, parts[1], parts[3], uscc)
+        e = usecases.scenario_score(self.sc, institution, scenario, uscc)
         return pb.GetScenarioScoreResponse(evaluation=evaluation(uscc, e))
 
     def ReportLoan(self, request: pb.ReportLoanRequest, context: grpc.ServicerContext) -> pb.ReportLoanResponse:

@@ -139,4 +139,9 @@ def _statement(text: str) -> str | None:
             f"statement: longer than {MAX_STATEMENT_CHARS} characters",
             {"field": "statement"},
         )
+    # C0 controls but newline and tab, DEL and the C1 controls: never text to show (and a NUL cannot be stored).
+    if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in stripped):
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_FIELD", "statement: contains control characters", {"field": "statement"}
+        )
     return stripped

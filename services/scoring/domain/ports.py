@@ -199,6 +199,10 @@ class Alerts(Protocol):
 
     def acked(self, institution_id: str) -> int: ...
 
+    def last_cursor(self, institution_id: str) -> int:
+        """The highest cursor of the institution's alerts, withheld ones included (0 when it has none)."""
+        ...
+
     def ack(self, institution_id: str, up_to: int) -> int:
         """Raise the acknowledged cursor to ``up_to`` (never lower it); returns the acknowledged cursor."""
         ...

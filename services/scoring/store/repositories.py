@@ -491,6 +491,9 @@ class SqlAlerts:
         row = self.s.get(AlertAckRow, institution_id)
         return 0 if row is None else row.acked_cursor
 
+    def last_cursor(self, institution_id: str) -> int:
+        return self.s.scalar(select(func.max(AlertRow.id)).where(AlertRow.institution_id == institution_id)) or 0
+
     def ack(self, institution_id: str, up_to: int) -> int:
         row = self._locked_ack(institution_id)
         row.acked_cursor = max(row.acked_cursor, up_to)

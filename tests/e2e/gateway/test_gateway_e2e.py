@@ -123,6 +123,61 @@ def test_a_refusal_carries_the_receipt_of_its_denial_leaf(node: Node, database_u
     )
 
 
+def _denial_leaf(database_url: str, err: pytest.ExceptionInfo[grpc.RpcError]) -> dict[str, object]:
+    """The disclosure-log payload a refusal's ErrorInfo names as its receipt."""
+    info = error_info(err.value)
+    assert info is not None
+    assert "receipt_leaf_index" in info.metadata, f"{info.reason} was not recorded in the disclosure log"
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            entry = conn.execute(
+                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"),
+                {"i": int(info.metadata["receipt_leaf_index"])},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    payload: dict[str, object] = json.loads(entry)["payload"]
+    return payload
+
+
+def test_requests_malformed_before_their_use_case_starts_are_recorded_denials_too(
+    node: Node, database_url: str
+) -> None:
+    from creditnode.objection.v1 import objection_service_pb2 as ob
+
+    stub = node.callers["xian"].stub
+    unsigned = _self_query(node)
+    unsigned.signature.ClearField("signed_at")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SelfQuery(unsigned, timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    payload = _denial_leaf(database_url, err)
+    assert (payload["type"], payload["decision"], payload["reason"], payload["caller"]) == (
+        "self_query",
+        "DENY",
+        "ERROR_REASON_INVALID_FIELD",
+        "platforms/xian",
+    )
+    objection = ob.FileObjectionRequest(
+        filer_kind=ob.FILER_KIND_INSTITUTION,
+        filer="banks/boc-xian",
+        enterprise=node.enterprise.name.removeprefix("enterprises/"),
+        evaluation=f"{node.enterprise.name}/evaluations/1",
+        reasons="never borrowed",
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        stub.FileObjection(gw.FileObjectionRequest(objection=objection), timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    payload = _denial_leaf(database_url, err)
+    assert (payload["type"], payload["decision"], payload["reason"], payload["caller"]) == (
+        "FileObjection",
+        "DENY",
+        "ERROR_REASON_INVALID_FIELD",
+        "platforms/xian",
+    )
+
+
 def test_permission_matrix_platform_institution_and_proxy(node: Node) -> None:
     # No authorization: public only, masked; nothing non-public; the commercial secret never.
     resp = report(node)

@@ -159,6 +159,9 @@ class FakeAlerts:
     def acked(self, institution_id: str) -> int:
         return self.s.acks.get(institution_id, 0)
 
+    def last_cursor(self, institution_id: str) -> int:
+        return max((a.cursor for a, _ in self.s.alerts if a.institution_id == institution_id), default=0)
+
     def ack(self, institution_id: str, up_to: int) -> int:
         self.s.acks[institution_id] = max(self.s.acks.get(institution_id, 0), up_to)
         return self.s.acks[institution_id]

@@ -11,6 +11,7 @@ import pytest
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scoring import usecases
 from services.scoring.data import model_text
+from services.scoring.domain.ports import Alert
 from services.scoring.domain.problems import ModelRejected
 from services.scoring.domain.records import Record
 from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
@@ -151,11 +152,32 @@ def test_no_alert_without_an_outstanding_loan(world: World) -> None:
     assert store.alerts == []
 
 
+def _alerts(sc: usecases.Scoring, institution: str, count: int) -> None:
+    with sc.writer() as uow:
+        for i in range(count):
+            at = datetime(2026, 6, 1, tzinfo=UTC)
+            uow.alerts.add(
+                Alert(0, institution, "U", "loan-1", "R", "LOW", "r", (), (), f"{institution}-{i}", at), True
+            )
+        uow.commit()
+
+
 def test_ack_never_goes_back(world: World) -> None:
     sc, _, _, _ = world
+    _alerts(sc, "bank-a", 5)
     assert usecases.ack_alerts(sc, "bank-a", 5) == 5
     assert usecases.ack_alerts(sc, "bank-a", 3) == 5
     assert usecases.start_cursor(sc, "bank-a", 0) == 5
+
+
+def test_ack_never_reaches_alerts_not_raised_yet(world: World) -> None:
+    sc, _, _, _ = world
+    assert usecases.ack_alerts(sc, "bank-a", 10**12) == 0
+    _alerts(sc, "bank-b", 2)
+    _alerts(sc, "bank-a", 1)
+    assert usecases.ack_alerts(sc, "bank-a", 10**12) == 3  # its last alert's cursor, not another's
+    _alerts(sc, "bank-a", 1)
+    assert usecases.start_cursor(sc, "bank-a", 0) == 3  # the alert raised since is still to come
 
 
 def test_publishing_a_broken_model_names_the_problems(world: World) -> None:
