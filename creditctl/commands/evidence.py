@@ -204,7 +204,9 @@ def export(
         _write(path, receipt + "\n")
         files.append(str(path))
     keys = ctl.call(_where(service), stub.ListPublicKeys, ev_pb.ListPublicKeysRequest())
-    _write(out_dir / "public-keys.json", json.dumps(message_dict(keys), indent=2, sort_keys=True) + "\n")
+    # The keys name the log they sign for: the offline verifier binds each key to one origin.
+    named = {"origin": head.origin, **message_dict(keys)}
+    _write(out_dir / "public-keys.json", json.dumps(named, indent=2, sort_keys=True) + "\n")
     # The head as the offline verifier reads it (the JSON receipts embed), not the proto's JSON mapping.
     signed = SignedTreeHead(
         head.origin, head.tree_size, head.root_hash, head.timestamp.ToMilliseconds(), head.key_id, head.signature

@@ -231,7 +231,9 @@ def test_evidence_export_writes_a_receipt_per_leaf_and_the_keys(
     assert result.code == 0, result.err
     assert json.loads((out / "receipt-0.json").read_text()) == {"leaf_index": 0}
     assert json.loads((out / "receipt-2.json").read_text()) == {"leaf_index": 2}
-    assert json.loads((out / "public-keys.json").read_text())["public_keys"][0]["key_id"] == "k1"
+    keys = json.loads((out / "public-keys.json").read_text())
+    # the keys name their log: the offline verifier binds each key to one origin (--public-key ORIGIN=KEY)
+    assert (keys["origin"], keys["public_keys"][0]["key_id"]) == ("creditnode/gateway", "k1")
     assert json.loads((out / "tree-head.json").read_text())["tree_size"] == 3
     assert [r.tree_size for r in node.requests["GetInclusionProof"]] == [3, 3]
     assert json.loads(result.out)["receipts"] == [str(out / "receipt-0.json"), str(out / "receipt-2.json")]
