@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from services.kit.errors import InvalidArgument
@@ -18,6 +19,10 @@ TRUST_DOMAIN = "creditnode"
 LEAF_VALIDITY = timedelta(days=365)
 CA_VALIDITY = timedelta(days=3650)
 CRL_VALIDITY = timedelta(days=1)
+# The client keys a platform certificate may carry: what the gateway's TLS stack takes for client authentication, and
+# strong enough to keep the platform's identity (no RSA under 2048 bits, no DSA, no curve outside TLS's P-256/P-384).
+CLIENT_KEY_CURVES = (ec.SECP256R1, ec.SECP384R1)
+MIN_RSA_BITS = 2048
 
 
 def platform_spiffe_id(platform_id: str) -> str:
@@ -46,16 +51,7 @@ class FileCertificateAuthority:
         return self._cert.public_bytes(serialization.Encoding.PEM).decode()
 
     def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
-        try:
-            csr = x509.load_pem_x509_csr(csr_pem.encode())
-        except ValueError:
-            raise InvalidArgument(
-                "ERROR_REASON_INVALID_FIELD", "csr_pem is not a PEM PKCS#10 request", {"field": "csr_pem"}
-            ) from None
-        if not csr.is_signature_valid:
-            raise InvalidArgument(
-                "ERROR_REASON_INVALID_FIELD", "csr_pem signature does not verify", {"field": "csr_pem"}
-            )
+        csr = _checked_csr(csr_pem)
         # The subject and SAN come from the registry, never from the CSR: the CSR only proves key possession.
         cert = (
             x509.CertificateBuilder()
@@ -110,6 +106,37 @@ class FileCertificateAuthority:
                 .build()
             )
         return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _bad_csr(problem: str) -> InvalidArgument:
+    return InvalidArgument("ERROR_REASON_INVALID_FIELD", f"csr_pem {problem}", {"field": "csr_pem"})
+
+
+def _checked_csr(csr_pem: str) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for a key the node certifies, signed by that key (proof of possession)."""
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem.encode())
+    except ValueError:
+        raise _bad_csr("is not a PEM PKCS#10 request") from None
+    try:
+        key = csr.public_key()
+    except (ValueError, UnsupportedAlgorithm):  # e.g. an SM2 key: a curve the CA cannot read
+        raise _bad_csr("holds a key of a type the node CA does not certify") from None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, CLIENT_KEY_CURVES):
+            raise _bad_csr("holds an EC key that is not on P-256 or P-384")
+    elif isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise _bad_csr(f"holds an RSA key shorter than {MIN_RSA_BITS} bits")
+    else:
+        raise _bad_csr("must hold an EC (P-256, P-384) or RSA key")
+    try:
+        valid = csr.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm):
+        valid = False
+    if not valid:
+        raise _bad_csr("signature does not verify")
+    return csr
 
 
 def _create_ca(ca_dir: Path, now: datetime) -> None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 from services.kit.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -353,9 +354,16 @@ def key_id_of(public_key: bytes) -> str:
 
 
 def check_public_key(public_key: bytes, field_name: str = "public_key") -> None:
-    """A raw 32-byte Ed25519 public key that decodes to a curve point."""
+    """A raw 32-byte Ed25519 public key: the canonical encoding of a point of the prime-order subgroup.
+
+    A small-order point decodes, but signatures "by" it can be made by anyone (for the neutral point, (s·B, s) verifies
+    for every message), so it would prove nothing an enterprise signs; a non-canonical encoding would register a point
+    again under another key id."""
     try:
         if len(public_key) != 32:
+            raise ValueError
+        # libsodium: a canonical encoding of a point of the prime-order subgroup (no small-order or mixed point)
+        if not crypto_core_ed25519_is_valid_point(public_key):
             raise ValueError
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:

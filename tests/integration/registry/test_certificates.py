@@ -1,0 +1,103 @@
+"""The node CA through the registry's API: which CSRs admission and rotation accept, and what a refusal leaves."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from creditnode.registry.v1 import participants_pb2 as pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from services.kit.status import error_info
+from tests.registry_helpers import RegistryClient, change
+
+
+def _weak_rsa() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(65537, 1024)  # noqa: S505 (a breakable key is what the CA must refuse)
+
+
+@pytest.fixture
+def client(registry_server: str) -> Iterator[RegistryClient]:
+    channel = grpc.insecure_channel(registry_server)
+    yield RegistryClient(channel)
+    channel.close()
+
+
+def _csr(key: object, name: str) -> str:
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _sm2_csr(name: str) -> str:
+    """A CSR whose key names the SM2 curve (1.2.156.10197.1.301), which the CA cannot read."""
+    der = x509.load_pem_x509_csr(_csr(ec.generate_private_key(ec.SECP256R1()), name).encode()).public_bytes(
+        serialization.Encoding.DER
+    )
+    der = der.replace(bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a811ccf5501822d"))
+    body = base64.encodebytes(der).decode()
+    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+
+
+def _invalid_csr(call: object) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        call()  # type: ignore[operator]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_INVALID_FIELD"
+    assert info.metadata["field"] == "csr_pem"
+
+
+def test_admission_with_a_weak_key_is_refused_and_leaves_the_platform_under_review(client: RegistryClient) -> None:
+    client.admin.CreatePlatform(
+        admin_pb.CreatePlatformRequest(
+            platform_id="hanzhong",
+            display_name="汉中融资信用服务平台",
+            kind=pb.PLATFORM_KIND_CITY,
+            region_code="610700",
+            docking=pb.DOCKING_DIRECT,
+            change=change(),
+        )
+    )
+    client.admin.StartPlatformReview(admin_pb.StartPlatformReviewRequest(name="platforms/hanzhong", change=change()))
+    client.passed_assessments("platforms/hanzhong")
+    weak = _csr(_weak_rsa(), "hanzhong")
+    _invalid_csr(
+        lambda: client.admin.AdmitPlatform(
+            admin_pb.AdmitPlatformRequest(name="platforms/hanzhong", csr_pem=weak, change=change())
+        )
+    )
+    _invalid_csr(
+        lambda: client.admin.AdmitPlatform(
+            admin_pb.AdmitPlatformRequest(name="platforms/hanzhong", csr_pem=_sm2_csr("hanzhong"), change=change())
+        )
+    )
+    platform = client.registry.GetPlatform(rs_pb.GetPlatformRequest(name="platforms/hanzhong")).platform
+    assert platform.status == pb.PLATFORM_STATUS_UNDER_REVIEW
+    assert platform.certificate_serial == ""
+
+
+def test_a_rotation_with_an_unreadable_key_is_refused_and_keeps_the_current_certificate(
+    client: RegistryClient,
+) -> None:
+    platform, credential = client.admitted_platform("ankang")
+    _invalid_csr(
+        lambda: client.admin.IssuePlatformCertificate(
+            admin_pb.IssuePlatformCertificateRequest(name=platform.name, csr_pem=_sm2_csr("ankang"), change=change())
+        )
+    )
+    after = client.registry.GetPlatform(rs_pb.GetPlatformRequest(name=platform.name)).platform
+    assert after.certificate_serial == credential.serial
+    crl = client.registry.GetCertificateRevocationList(rs_pb.GetCertificateRevocationListRequest())
+    assert credential.serial not in crl.revoked_serials

@@ -1,0 +1,90 @@
+"""Enterprise keys through the registry's API: a key anyone can sign for is never registered or rotated to."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from services.kit.status import error_info
+from services.registry.domain.participants import rotation_message
+from tests.registry_helpers import RegistryClient, random_uscc, ts
+
+P = 2**255 - 19
+IDENTITY = (1).to_bytes(32, "little")  # the neutral point: every (R = s·B, s) verifies for it, whatever the message
+ORDER_4 = bytes(32)  # 32 zero bytes, as a client with an unfilled buffer sends: a point of order 4
+# (R = 1·B, s = 1): made without any private key, it verifies for the identity point over any message.
+FORGED = (4 * pow(5, P - 2, P) % P).to_bytes(32, "little") + (1).to_bytes(32, "little")
+
+
+@pytest.fixture
+def client(registry_server: str) -> Iterator[RegistryClient]:
+    channel = grpc.insecure_channel(registry_server)
+    yield RegistryClient(channel)
+    channel.close()
+
+
+def _invalid_key(call: object) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        call()  # type: ignore[operator]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_INVALID_KEY"
+
+
+def test_an_enterprise_is_never_registered_with_a_key_anyone_can_sign_for(client: RegistryClient) -> None:
+    platform, _ = client.admitted_platform()
+    uscc = random_uscc()
+
+    def register(public_key: bytes) -> object:
+        return client.registry.RegisterEnterprise(
+            rs_pb.RegisterEnterpriseRequest(
+                platform=platform.name, uscc=uscc, display_name="某公司", public_key=public_key
+            )
+        )
+
+    for weak in (IDENTITY, ORDER_4):
+        _invalid_key(lambda w=weak: register(w))
+    # Had it been registered, a stranger could take the enterprise over with a forged rotation:
+    attacker = Ed25519PrivateKey.generate()
+    attacker_raw = attacker.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with pytest.raises(grpc.RpcError) as err:
+        client.registry.RotateEnterpriseKey(
+            rs_pb.RotateEnterpriseKeyRequest(
+                name=f"enterprises/{uscc}",
+                new_public_key=attacker_raw,
+                signing_key_id=hashlib.sha256(IDENTITY).hexdigest()[:16],
+                signed_at=ts(now),
+                signature=FORGED,
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_enterprise_cannot_rotate_to_a_key_anyone_can_sign_for(client: RegistryClient) -> None:
+    platform, _ = client.admitted_platform()
+    enterprise, key = client.enterprise(platform.name)
+    key_id = enterprise.keys[0].key_id
+    now = datetime.now(UTC).replace(microsecond=0)
+    for weak in (IDENTITY, ORDER_4):
+        _invalid_key(
+            lambda w=weak: client.registry.RotateEnterpriseKey(
+                rs_pb.RotateEnterpriseKeyRequest(
+                    name=enterprise.name,
+                    new_public_key=w,
+                    signing_key_id=key_id,
+                    signed_at=ts(now),
+                    signature=key.sign(rotation_message(enterprise.uscc, key_id, w, now)),
+                )
+            )
+        )
+    stored = client.registry.GetEnterprise(rs_pb.GetEnterpriseRequest(name=enterprise.name)).enterprise
+    assert [k.key_id for k in stored.keys] == [key_id]

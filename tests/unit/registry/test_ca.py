@@ -1,0 +1,108 @@
+"""The node CA: which CSRs it signs, and what it puts in a platform's client certificate."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from services.kit.errors import InvalidArgument
+from services.registry.ca import LEAF_VALIDITY, FileCertificateAuthority
+
+NOW = datetime.now(UTC)
+
+
+def _weak_rsa() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(65537, 1024)  # noqa: S505 (a breakable key is what the CA must refuse)
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> FileCertificateAuthority:
+    return FileCertificateAuthority(Path(tmp_path_factory.mktemp("ca")), autocreate=True, now=NOW)
+
+
+def _csr_der(key: Any, algorithm: Any = None) -> bytes:
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xian")]))
+        .sign(key, algorithm)
+    )
+    return csr.public_bytes(serialization.Encoding.DER)
+
+
+def _pem(der: bytes) -> str:
+    body = base64.encodebytes(der).decode()
+    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+
+
+def _refused(ca: FileCertificateAuthority, pem: str) -> InvalidArgument:
+    with pytest.raises(InvalidArgument) as err:
+        ca.issue("xian", pem, NOW)
+    assert err.value.metadata["field"] == "csr_pem"
+    return err.value
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        pytest.param(lambda: (_weak_rsa(), hashes.SHA256()), id="rsa-1024"),
+        pytest.param(lambda: (dsa.generate_private_key(2048), hashes.SHA256()), id="dsa-2048"),
+        pytest.param(lambda: (ec.generate_private_key(ec.SECP256K1()), hashes.SHA256()), id="secp256k1"),
+        pytest.param(lambda: (ed25519.Ed25519PrivateKey.generate(), None), id="ed25519"),
+    ],
+)
+def test_a_csr_for_a_weak_or_unsupported_key_is_refused(ca: FileCertificateAuthority, make_key: Any) -> None:
+    key, algorithm = make_key()
+    err = _refused(ca, _pem(_csr_der(key, algorithm)))
+    assert err.reason == "ERROR_REASON_INVALID_FIELD"
+
+
+def test_a_csr_on_a_curve_the_ca_cannot_read_is_invalid_not_an_internal_error(ca: FileCertificateAuthority) -> None:
+    # An SM2 key (GM/T 0006 curve 1.2.156.10197.1.301), as a platform on a Chinese PKI may well send.
+    der = _csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    p256, sm2 = bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a811ccf5501822d")
+    assert der.count(p256) == 1
+    _refused(ca, _pem(der.replace(p256, sm2)))
+
+
+def test_a_csr_whose_signature_does_not_verify_is_refused(ca: FileCertificateAuthority) -> None:
+    der = bytearray(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()))
+    der[-3] ^= 0x01  # inside the signature
+    _refused(ca, _pem(bytes(der)))
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        pytest.param(lambda: ec.generate_private_key(ec.SECP256R1()), id="p-256"),
+        pytest.param(lambda: ec.generate_private_key(ec.SECP384R1()), id="p-384"),
+        pytest.param(lambda: rsa.generate_private_key(65537, 2048), id="rsa-2048"),
+    ],
+)
+def test_a_leaf_for_an_accepted_key_names_only_the_platform_and_is_no_ca(
+    ca: FileCertificateAuthority, make_key: Any
+) -> None:
+    key = make_key()
+    issued = ca.issue("xian", _pem(_csr_der(key, hashes.SHA256())), NOW)
+    cert = x509.load_pem_x509_certificate(issued.pem.encode())
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+    assert cert.subject.rfc4514_string() == "CN=platforms/xian"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert list(san) == [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/xian")]
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert not usage.key_cert_sign
+    assert not usage.crl_sign
+    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.CLIENT_AUTH
+    ]
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= LEAF_VALIDITY + timedelta(minutes=5)
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.ca_certificate_pem().encode()))
