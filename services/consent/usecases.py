@@ -226,32 +226,45 @@ class Consent:
             return replay
         self._check_requester(req.requester)
         with self._writer() as uow:
-            replay = self._replayed(uow, req.enterprise, req.signature, signed)  # a first try racing this one
-            if replay is not None:
-                return replay
-            auth = Authorization(
-                id=req.authorization_id(),
-                enterprise=req.enterprise,
-                requester=req.requester,
-                purpose=req.purpose,
-                items=req.items,
-                categories=req.categories,
-                covered_items=covered,
-                valid_from=req.valid_from,
-                valid_until=req.valid_until,
-                data_since=req.data_since,
-                use_limit=req.use_limit,
-                signing_key_id=req.signature.key_id,
-                created_at=now,
-                updated_at=now,
-                revision=uow.authorizations.next_revision(),
-            )
-            uow.authorizations.add(auth)
-            receipt = self._record(uow, auth, EventType.GRANTED, now, signed, req.signature)
-            uow.authorizations.update_state(auth)
-            outcome = Outcome(auth, receipt)
-            self._remember(uow, req.enterprise, req.signature, signed, outcome)
-            uow.commit()
+            # The revision first: its counter row is locked until commit by every writer, so a first try racing this
+            # one has committed by now (PostgreSQL) and its nonce is found; looked up before, the retry would clash on
+            # the authorization's key. A retry's revision rolls back with it.
+            revision = uow.authorizations.next_revision()
+            raced = uow.nonces.get(req.enterprise, req.signature.nonce) is not None
+            if not raced:
+                check_window(req.signature.signed_at, self._clock(), self._window)  # new only if its window holds
+                auth = Authorization(
+                    id=req.authorization_id(),
+                    enterprise=req.enterprise,
+                    requester=req.requester,
+                    purpose=req.purpose,
+                    items=req.items,
+                    categories=req.categories,
+                    covered_items=covered,
+                    valid_from=req.valid_from,
+                    valid_until=req.valid_until,
+                    data_since=req.data_since,
+                    use_limit=req.use_limit,
+                    signing_key_id=req.signature.key_id,
+                    created_at=now,
+                    updated_at=now,
+                    revision=revision,
+                )
+                uow.authorizations.add(auth)
+                receipt = self._record(uow, auth, EventType.GRANTED, now, signed, req.signature)
+                uow.authorizations.update_state(auth)
+                outcome = Outcome(auth, receipt)
+                self._remember(uow, req.enterprise, req.signature, signed, outcome)
+                uow.commit()
+        if raced:
+            # A first try committed meanwhile: this is its retry (or the nonce's reuse). Answered outside the writer,
+            # which holds the revision counter: locking the authorization's row after it could deadlock with a Pause
+            # that holds the row and waits for the counter.
+            with self._reader() as uow:
+                replay = self._replayed(uow, req.enterprise, req.signature, signed)
+            if replay is None:  # pragma: no cover - a nonce is purged only once its window has passed (stale above)
+                raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent request won; retry")
+            return replay
         self._barrier.committed(auth.revision)
         return outcome
 
@@ -275,9 +288,13 @@ class Consent:
         self._authenticate(req.enterprise, req.signature, signed)
         now = self._clock()
         with self._writer() as uow:
+            # The row is locked (PostgreSQL) before the nonce is looked up: a try of this same request that commits
+            # while this one waits for the row is then seen, and this one is its retry. Looked up first, a first try
+            # committing meanwhile would make this one a new request: an illegal transition (a second Pause) or
+            # ABORTED on the nonce, and answered without waiting for enforcement.
+            auth = uow.authorizations.get(req.authorization_id)
             outcome = self._replayed(uow, req.enterprise, req.signature, signed)
             if outcome is None:
-                auth = uow.authorizations.get(req.authorization_id)
                 # Permission before existence: someone else's authorization and a missing one look the same.
                 if auth is None or auth.enterprise != req.enterprise:
                     raise PermissionDenied(
@@ -386,7 +403,8 @@ class Consent:
             except DomainError as exc:
                 out[i] = exc
         if writes:
-            writes.sort(key=lambda i: _use_key(queries[i])[:4])
+            # An unnamed authorization sorts first ("" not None: a key may hold named and unnamed checks).
+            writes.sort(key=lambda i: (*_use_key(queries[i])[:3], queries[i].authorization_id or ""))
             used: list[tuple[CheckQuery, Decision]] = []
             with self._writer() as uow:
                 now = self._clock()

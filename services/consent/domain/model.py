@@ -15,6 +15,8 @@ AUTHORIZATION_ID = re.compile(r"^[0-9a-f]{32}$")
 REQUESTER = re.compile(r"^(platforms|institutions)/[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 ZERO_DIGEST = bytes(32)
+_MICROSECOND = timedelta(microseconds=1)
+_MICROSECONDS_PER_DAY = 86_400_000_000
 
 
 class State(StrEnum):
@@ -141,7 +143,9 @@ class UseLimit:
         """Which period ``at`` falls in (always 0 unless FREQUENCY)."""
         if self.kind is not UseLimitKind.FREQUENCY:
             return 0
-        return max(0, (at - valid_from) // timedelta(days=self.period_days))
+        # In whole microseconds: period_days is any int32 the enterprise signed, and timedelta(days=...) overflows
+        # beyond 999,999,999 days (which would fail every check of the key, and the batches it shares, as INTERNAL).
+        return max(0, ((at - valid_from) // _MICROSECOND) // (self.period_days * _MICROSECONDS_PER_DAY))
 
 
 @dataclass(frozen=True)

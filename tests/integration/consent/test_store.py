@@ -21,7 +21,12 @@ from services.consent.domain.signing import Action
 from services.consent.main import MIGRATIONS
 from services.consent.store.check_cache import CandidateCache
 from services.consent.store.models import evidence_models
-from services.consent.store.repositories import SqlChangeFeed, cached_candidates, unit_of_work_factories
+from services.consent.store.repositories import (
+    SqlAuthorizations,
+    SqlChangeFeed,
+    cached_candidates,
+    unit_of_work_factories,
+)
 from services.consent.usecases import CheckQuery, Consent
 from services.kit.db import make_engine, migrate, session_factories
 from services.kit.errors import DomainError
@@ -30,6 +35,7 @@ from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.receipts import verify_receipt
 from services.kit.evidence.store import LeafFilter
+from tests.conftest import PG_URL
 from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, RecordingBarrier
 from tests.consent_support.signing import Enterprise, make_uscc, now_s
 
@@ -70,13 +76,14 @@ def world(engine: Engine) -> Iterator[Any]:
     w.registry.add_enterprise(w.bob)
     w.registry.add_requester(BANK)
     w.feed = SqlChangeFeed(reader_s)
+    w.barrier = RecordingBarrier()
     w.consent = Consent(
         writer=writer,
         reader=reader,
         registry=w.registry,
         sharing=SharingListFile(SHARING_LIST),
         purposes=load_purposes(PURPOSES),
-        barrier=RecordingBarrier(),
+        barrier=w.barrier,
         clock=w.clock,
         lookup=cached_candidates(reader, w.cache),
     )
@@ -382,3 +389,70 @@ def test_a_grant_whose_requester_is_removed_before_it_commits_ends_revoked(world
         EventType.REVOKED_REQUESTER_REMOVED,
     ]
     assert check(w, w.alice).reason is DecisionReason.REVOKED
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
+@pytest.mark.parametrize("action", [Action.PAUSE, Action.REVOKE])
+def test_a_lifecycle_retry_whose_first_try_commits_before_it_locks_the_row_gets_the_first_result(
+    world: Any, monkeypatch: pytest.MonkeyPatch, action: Action
+) -> None:
+    """A relaying platform's retry (the same signed bytes) on its way to the authorization's row while the first try
+    commits: it must get the first result (as a later retry would), not an illegal transition or ABORTED, and have
+    no effect of its own."""
+    w = world
+    name = w.consent.grant(convert.grant_request(w.alice.grant(BANK))).authorization.name
+    signed = (w.alice.pause if action is Action.PAUSE else w.alice.revoke)(name)
+    first: list[Any] = []
+    original = SqlAuthorizations.get
+    pending = [True]
+
+    def first_try_commits_now(self: SqlAuthorizations, authorization_id: str) -> Any:
+        if self.locking and pending and threading.current_thread() is threading.main_thread():
+            pending.clear()  # the retry is about to lock the row: the first try runs to its end meanwhile
+            t = threading.Thread(
+                target=lambda: first.append(w.consent.change(convert.lifecycle_request(action, signed)))
+            )
+            t.start()
+            t.join(30)
+            assert not t.is_alive(), "the first try waited for the retry"
+        return original(self, authorization_id)
+
+    monkeypatch.setattr(SqlAuthorizations, "get", first_try_commits_now)
+    retry = w.consent.change(convert.lifecycle_request(action, signed))
+    monkeypatch.undo()
+    assert not pending
+    assert len(first) == 1
+    assert retry.receipt.digest == first[0].receipt.digest
+    assert retry.authorization.state is first[0].authorization.state
+    assert [e.event_type for e, _ in w.feed.changes_after(0, 10)][1:] == [first[0].receipt.event_type]
+    assert w.barrier.waited.count(first[0].receipt.revision) == 2  # both answers waited for enforcement
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
+def test_a_grant_retry_whose_first_try_commits_while_it_is_under_way_gets_the_first_result(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both tries find no nonce; the first commits before the retry writes: the retry is answered with the first
+    result (the authorization id is the same), not a clash on the authorization's key."""
+    w = world
+    signed = w.alice.grant(BANK)
+    first: list[Any] = []
+    original = SqlAuthorizations.next_revision
+    pending = [True]
+
+    def first_try_commits_now(self: SqlAuthorizations) -> int:
+        if pending and threading.current_thread() is threading.main_thread():
+            pending.clear()
+            t = threading.Thread(target=lambda: first.append(w.consent.grant(convert.grant_request(signed))))
+            t.start()
+            t.join(30)
+            assert not t.is_alive(), "the first try waited for the retry"
+        return original(self)
+
+    monkeypatch.setattr(SqlAuthorizations, "next_revision", first_try_commits_now)
+    retry = w.consent.grant(convert.grant_request(signed))
+    monkeypatch.undo()
+    assert not pending
+    assert len(first) == 1
+    assert retry.receipt.digest == first[0].receipt.digest
+    assert [e.event_type for e, _ in w.feed.changes_after(0, 10)] == [EventType.GRANTED]

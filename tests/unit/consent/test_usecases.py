@@ -543,3 +543,39 @@ def test_a_retry_is_refused_once_the_authorization_was_revoked_or_for_other_item
     assert reason_of(lambda: w.consent.check(wider)) == ("INVALID_ARGUMENT", "ERROR_REASON_REQUEST_ID_REUSED")
     w.change(Action.REVOKE, w.alice.revoke(auth.name, signed_at=w.clock.at))
     assert w.consent.check(first).reason is DecisionReason.REVOKED
+
+
+def test_a_frequency_period_longer_than_timedelta_can_hold_still_decides(w: World) -> None:
+    # period_days is any int32 the enterprise signs; a period beyond timedelta's range (999,999,999 days) must not
+    # turn every check of the key, and every batch it shares with other enterprises' checks, into INTERNAL.
+    w.grant(
+        w.alice.grant(
+            BANK, purpose="CREDIT_EVALUATION", kind=pb.USE_LIMIT_KIND_FREQUENCY, max_uses=1, period_days=2_000_000_000
+        )
+    )
+    w.grant(w.bob.grant(BANK, max_uses=1))
+    q: dict[str, Any] = {"purpose": "CREDIT_EVALUATION"}
+    assert w.check(w.alice, **q).allowed
+    batch = [
+        CheckQuery(BANK, w.bob.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True),
+        CheckQuery(BANK, w.alice.uscc, "CREDIT_EVALUATION", ("TAX_PAYMENT",), consume=True),
+    ]
+    answers = w.consent.check_all(batch)
+    assert [a.reason if isinstance(a, Decision) else a for a in answers] == [DecisionReason.AUTHORIZED] * 2
+    w.clock.at += timedelta(days=20)
+    assert w.check(w.alice, **q).reason is DecisionReason.USE_LIMIT_REACHED  # still the first period
+
+
+def test_a_batch_may_name_the_authorization_in_some_checks_of_a_key_and_not_in_others(w: World) -> None:
+    # Checks are ordered by (requester, enterprise, purpose, authorization); an unnamed authorization must not make
+    # that order compare None with a name and fail the whole batch.
+    auth = w.grant(w.alice.grant(BANK, max_uses=5)).authorization
+
+    def q(authorization_id: str | None) -> CheckQuery:
+        return CheckQuery(
+            BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True, authorization_id=authorization_id
+        )
+
+    answers = w.consent.check_all([q(auth.id), q(None), q(auth.id)])
+    assert [a.reason if isinstance(a, Decision) else a for a in answers] == [DecisionReason.AUTHORIZED] * 3
+    assert w.consent.get(auth.id).uses.total == 3
