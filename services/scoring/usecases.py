@@ -15,7 +15,7 @@ import numpy as np
 import structlog
 import yaml
 
-from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.notify import CommitNotifier
 from services.kit.validation import identifier, invalid
 from services.scoring.domain import effectiveness as eff
@@ -49,6 +49,8 @@ log = structlog.get_logger("scoring.usecases")
 RECORDS_STREAM = "registry.records"
 PARTICIPANTS_STREAM = "registry.participants"
 BATCH = 1000
+# How often a refresh starts again when the enterprise's state keeps moving under it before it gives up (ABORTED).
+REFRESH_ATTEMPTS = 5
 
 
 @dataclass
@@ -175,17 +177,19 @@ def on_enterprise(sc: Scoring, uscc: str, platform_id: str, active: bool) -> Non
         state = uow.enterprises.get(uscc)
     if state is not None and state.active == active and (state.platform_id == platform_id or not platform_id):
         return  # replay
-    if not active:
-        if state is not None:
-            with sc.writer() as uow:
-                uow.enterprises.put(replace(state, active=False))
-                uow.commit()
+    if state is None and not active:
         return
     if state is None:
         refresh_enterprise(sc, uscc, platform_id=platform_id, revision=0, force=True)
         return
     with sc.writer() as uow:
-        uow.enterprises.put(replace(state, active=True, platform_id=platform_id or state.platform_id))
+        # Read again under the enterprise's lock: a record change handled since the read above stored newer records
+        # and revision, which writing back the state read then would undo.
+        locked = uow.enterprises.get(uscc, for_update=True)
+        if locked is None:
+            return
+        platform = (platform_id or locked.platform_id) if active else locked.platform_id
+        uow.enterprises.put(replace(locked, active=active, platform_id=platform))
         uow.commit()
 
 
@@ -199,6 +203,14 @@ def on_platform(sc: Scoring, platform_id: str, region_code: str) -> None:
 def _processed(state: EnterpriseState | None, revision: int) -> bool:
     """Whether the change at ``revision`` (0: not a watch change) was already handled for the enterprise."""
     return state is not None and state.record_revision >= revision > 0
+
+
+def _state_key(state: EnterpriseState | None) -> object:
+    """What tells two reads of an enterprise's state apart (record versions, not their values: NaN-safe, cheap)."""
+    if state is None:
+        return None
+    versions = tuple((r.record_id, r.version, r.in_dispute) for r in state.records)
+    return (state.active, state.platform_id, state.record_revision, state.records_as_of, versions)
 
 
 def restart_record_watch(sc: Scoring) -> None:
@@ -245,15 +257,40 @@ def _refresh(
     request: tuple[str, str, str] | None = None,
 ) -> tuple[int, StoredEvaluation | None]:
     """The body of :func:`refresh_enterprise`; also returns the new evaluation, and stores ``request``
-    (method, request id, fingerprint) in the same transaction so a replay finds exactly this evaluation."""
+    (method, request id, fingerprint) in the same transaction so a replay finds exactly this evaluation.
+
+    The records, the state they are compared with and the consent decisions are read without a lock; when the
+    enterprise's state moved meanwhile (another handler stored newer records, or the participant watch removed or
+    readmitted it), nothing is written and the whole refresh starts again from the new state."""
+    for _ in range(REFRESH_ATTEMPTS):
+        done = _refresh_once(sc, uscc, platform_id=platform_id, revision=revision, force=force, request=request)
+        if done is not None:
+            return done
+    raise Aborted(
+        "ERROR_REASON_CONCURRENT_MODIFICATION", "the enterprise's records kept changing during its evaluation; retry"
+    )
+
+
+def _refresh_once(
+    sc: Scoring,
+    uscc: str,
+    *,
+    platform_id: str,
+    revision: int,
+    force: bool,
+    request: tuple[str, str, str] | None,
+) -> tuple[int, StoredEvaluation | None] | None:
+    """One attempt of :func:`_refresh`; None when the enterprise's state moved between its read and its lock."""
+    # The state first, the listing after: a handler storing newer records between the two then shows under the lock
+    # (the state moved), where a listing older than the state read would pass unnoticed.
+    with sc.reader() as uow:
+        before = uow.enterprises.get(uscc)
+        loans = uow.loans.outstanding_for(uscc)
     page = sc.records.enterprise_records(uscc)
     records = tuple(page.records) if page is not None else ()
     seen_revision = max(revision, page.revision if page is not None else 0)
     model = sc.current_model()
     now = sc.clock()
-    with sc.reader() as uow:
-        before = uow.enterprises.get(uscc)
-        loans = uow.loans.outstanding_for(uscc)
     if not force and _processed(before, seen_revision):
         return 0, None
     new_revision = max(seen_revision, before.record_revision if before else 0)
@@ -276,6 +313,10 @@ def _refresh(
         locked = uow.enterprises.get(uscc, for_update=True)
         if not force and _processed(locked, seen_revision):
             return 0, None
+        if _state_key(locked) != _state_key(before):
+            # Evaluating the records read before would put back an older state (newer records replaced by older
+            # ones, a removal undone) and compare against a baseline that is no longer the last one alerted on.
+            return None
         uow.enterprises.put(
             EnterpriseState(
                 uscc,
@@ -672,7 +713,7 @@ def repay_loan(
             raise FailedPrecondition("ERROR_REASON_LOAN_CLOSED", "the loan is closed", {"loan": f"loans/{loan_id}"})
         loan = replace(loan, repayments=(*loan.repayments, (on, amount)) if amount > 0 else loan.repayments)
         if close or loan.outstanding_yuan == 0:
-            loan = replace(loan, status=LoanStatus.CLOSED)
+            loan = replace(loan, status=LoanStatus.CLOSED, closed_on=on)
         uow.loans.save(loan)
         uow.requests.put("RepayLoan", request_id, fingerprint, loan_id)
         uow.commit()
@@ -738,6 +779,7 @@ def effectiveness(
             x.small_micro,
             x.first_loan,
             x.repayments,
+            x.closed_on,
         )
         for x in entries
     ]

@@ -38,9 +38,10 @@ class Loan:
     small_micro: bool  # the borrower is a small or micro enterprise (划型)
     first_loan: bool  # 首贷户: the borrower's first loan from any bank
     repayments: tuple[tuple[date, Decimal], ...] = ()
+    closed_on: date | None = None  # written off or settled: no balance from that day, whatever was left unpaid
 
     def balance(self, on: date) -> Decimal:
-        if self.granted_on > on:
+        if self.granted_on > on or (self.closed_on is not None and self.closed_on <= on):
             return Decimal(0)
         repaid = sum((amount for day, amount in self.repayments if day <= on), Decimal(0))
         return max(self.amount_yuan - repaid, Decimal(0))

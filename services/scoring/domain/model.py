@@ -81,6 +81,8 @@ class ScoredIndicator:
     bins: Bins | None
     linear: Linear | None
     missing_points: float | None
+    # the missing rule was "worst": missing_points are the bins' lowest, and stay the lowest when a scenario re-bins
+    missing_worst: bool = False
 
     def points(self, x: float) -> float:
         if self.bins is not None:
@@ -334,6 +336,12 @@ def parse_scoring(
     return bins, linear, missing_points
 
 
+def missing_is_worst(doc: Mapping[str, Any]) -> bool:
+    """Whether an indicator document's missing rule is ``worst``."""
+    missing = doc.get("missing")
+    return isinstance(missing, Mapping) and missing.get("rule") == "worst"
+
+
 def parse_bins(doc: object, where: str, direction: str, problems: Problems) -> Bins | None:
     """Bins cover the line once: the first has no lower bound, the last no upper, each upper meets the next lower."""
     if not isinstance(doc, Sequence) or isinstance(doc, str) or not doc:
@@ -454,7 +462,15 @@ def _parse_indicators(
         bins, linear, missing = parse_scoring(ind, where, str(direction), problems)
         out.append(
             ScoredIndicator(
-                code, str(ind.get("name", code)), str(dimension), weight, str(direction), bins, linear, missing
+                code,
+                str(ind.get("name", code)),
+                str(dimension),
+                weight,
+                str(direction),
+                bins,
+                linear,
+                missing,
+                missing_is_worst(ind),
             )
         )
     check_weights(weights, "indicators", problems)

@@ -81,6 +81,8 @@ class LoanEntry:
     status: LoanStatus
     created_at: datetime
     repayments: tuple[tuple[date, Decimal], ...] = ()
+    # closed_on is the day a loan was closed (written off or settled, or repaid in full); None while outstanding
+    closed_on: date | None = None
 
     @property
     def outstanding_yuan(self) -> Decimal:

@@ -17,6 +17,7 @@ from services.scoring.domain.model import (
     Scorecard,
     ScoredIndicator,
     check_weights,
+    missing_is_worst,
     parse_grades,
     parse_scoring,
     parse_weight,
@@ -96,7 +97,11 @@ def _parse(doc: object, base: Model, problems: Problems) -> list[ScoredIndicator
         bins, linear, missing = parse_scoring(merged, where, str(direction), problems)
         dimension = own.dimension if own else str(item.get("dimension", "signals"))
         name = own.name if own else base.signal_names.get(code, code)
-        out.append(ScoredIndicator(code, name, dimension, weight, str(direction), bins, linear, missing))
+        out.append(
+            ScoredIndicator(
+                code, name, dimension, weight, str(direction), bins, linear, missing, missing_is_worst(merged)
+            )
+        )
     check_weights(weights, "indicators", problems)
     return out
 
@@ -112,7 +117,10 @@ def _scoring_doc(ind: ScoredIndicator) -> dict[str, object]:
         ]
     elif ind.linear is not None:
         doc["linear"] = {"worst": ind.linear.worst, "best": ind.linear.best}
-    doc["missing"] = (
-        {"rule": "exclude"} if ind.missing_points is None else {"rule": "points", "points": ind.missing_points}
-    )
+    if ind.missing_worst:
+        doc["missing"] = {"rule": "worst"}  # the worst of the bins in force, re-binned or not
+    elif ind.missing_points is None:
+        doc["missing"] = {"rule": "exclude"}
+    else:
+        doc["missing"] = {"rule": "points", "points": ind.missing_points}
     return doc

@@ -107,6 +107,7 @@ class LoanRow(Base):
     repayments: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    closed_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     __table_args__ = (Index("ix_loans_uscc_status", "uscc", "status"),)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (optimistic locking: lost updates become ABORTED)

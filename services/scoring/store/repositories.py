@@ -366,6 +366,7 @@ class SqlLoans:
             LoanStatus(r.status),
             r.created_at,
             tuple((date.fromisoformat(d), Decimal(a)) for d, a in json.loads(r.repayments)),
+            date.fromisoformat(r.closed_on) if r.closed_on else None,
         )
 
     @staticmethod
@@ -392,6 +393,7 @@ class SqlLoans:
             status=loan.status.value,
             repayments=self._repayments(loan),
             created_at=loan.created_at,
+            closed_on=loan.closed_on.isoformat() if loan.closed_on else None,
         )
         self.s.add(row)
         self.s.flush()
@@ -401,6 +403,7 @@ class SqlLoans:
         row = self._loaded[loan.loan_id]
         row.status = loan.status.value
         row.repayments = self._repayments(loan)
+        row.closed_on = loan.closed_on.isoformat() if loan.closed_on else None
         self.s.flush()
 
     def outstanding_for(self, uscc: str, *, for_update: bool = False) -> list[LoanEntry]:
