@@ -11,6 +11,8 @@ import grpc
 from opentelemetry import trace
 from pydantic import Field
 
+from creditnode.evidence.v1.evidence_log_service_pb2_grpc import add_EvidenceLogServiceServicer_to_server
+from services.gateway.api.evidence import DoorEvidenceLogServicer
 from services.gateway.api.identity import CertificateIdentity, DevHeaderIdentity, Identify
 from services.gateway.api.servicer import GatewayServicer, register
 from services.gateway.api.supervision import register_supervision
@@ -33,9 +35,9 @@ from services.gateway.usecases import DisclosureLog, Gateway
 from services.kit.client import make_channel
 from services.kit.config import ServiceSettings, SettingsError
 from services.kit.db import ping, session_factories
-from services.kit.errors import PermissionDenied
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.servicer import SERVICE_NAME as EVIDENCE_SERVICE_NAME
 from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.listener import PlainListener
 from services.kit.runtime import run_main, start_runtime
@@ -147,13 +149,6 @@ def _listeners(
     return listeners
 
 
-def _evidence_authorize(method: str, context: grpc.ServicerContext) -> None:
-    # Heads, proofs and keys are for anyone holding a receipt; listing leaves is for internal readers and supervisors,
-    # on the internal listener, not on the platforms' door.
-    if method == "ListLeaves":
-        raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "listing the disclosure log is for supervisors")
-
-
 def _registry_reader(channel: grpc.Channel, settings: GatewaySettings) -> tuple[RegistryReader, RecordCache]:
     """The registry reader, with masked records served from a watch-fed cache (started here)."""
     registry = RegistryReader(channel)
@@ -235,8 +230,11 @@ def build(
         names = register(server, servicer)
         if evidence is not None:
             # In insecure dev mode the one listener is also the internal one (make run: objection reads leaves here).
-            authorize = None if settings.gateway_insecure_dev else _evidence_authorize
-            names = [*names, *register_evidence_log_service(server, evidence, authorize)]
+            if settings.gateway_insecure_dev:
+                names = [*names, *register_evidence_log_service(server, evidence)]
+            else:  # the platforms' door: identified and admitted callers, their own receipts only (api/evidence.py)
+                add_EvidenceLogServiceServicer_to_server(DoorEvidenceLogServicer(evidence, gateway, identify), server)
+                names = [*names, EVIDENCE_SERVICE_NAME]
         if supervision is not None and settings.gateway_insecure_dev:
             names = [*names, *register_supervision(server, supervision)]
         return names

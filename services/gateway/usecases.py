@@ -474,18 +474,30 @@ class Gateway:
                 self._admitted("risk_alerts", connected, on_behalf_of, institution)
                 batch = AlertBatch(response.cursor)
                 for alert in response.alerts:
-                    authorization = self._alert_authorization(caller.requester, alert)
-                    if authorization:
+                    authorization, items = self._alert_authorization(caller.requester, alert)
+                    if authorization and self._alert_use(caller.requester, alert, authorization, items):
                         batch.alerts.append(alert)
                         batch.receipts.append(self._record_alert(caller, connected, alert, authorization))
                 yield batch
         finally:
             stop()
 
-    def _alert_authorization(self, requester: str, alert: spb.Alert) -> str:
-        """The authorization an alert may be passed on under ("" if none): one for post-loan monitoring naming the
-        alert's items (as scoring asks when it sends it), which covers every one of them that needs an authorization.
-        An alert resting on no record needs one covering some non-public item, like any derived product."""
+    def _alert_use(self, requester: str, alert: spb.Alert, authorization: str, items: list[str]) -> bool:
+        """Record the alert's use of its authorization at consent, as every release does (scoring only checks, and
+        leaves the use to the gateway): an authorization whose use limit is reached passes no further alert. The log
+        is asked first, so no use is spent on an alert that could not be recorded."""
+        self._recording()
+        # The alert's cursor names the use: an alert sent again after a reconnect spends none the second time.
+        used = self.consent.consume(
+            requester, alert.enterprise, ALERT_PURPOSE, items, authorization, f"alert-{alert.cursor}"
+        )
+        return used.decision == cpb.DECISION_ALLOW
+
+    def _alert_authorization(self, requester: str, alert: spb.Alert) -> tuple[str, list[str]]:
+        """The authorization an alert may be passed on under ("" if none) and the items its use is recorded for: one
+        for post-loan monitoring naming the alert's items (as scoring asks when it sends it), which covers every one
+        of them that needs an authorization. An alert resting on no record needs one covering some non-public item,
+        like any derived product."""
         catalogue = self.sharing_list.items()
         items = frozenset(r.item_code for r in alert.evidence)
         gated = frozenset(c for c in items if (o := catalogue.get(c, (None, 0))[0]) is None or needs_authorization(o))
@@ -496,7 +508,9 @@ class Gateway:
             raise unavailable("consent") from None
         coverage = decision.coverage
         covered = decision.allowed and all(coverage.covers(c, catalogue.get(c, (None, 0))[0]) for c in gated)
-        return decision.authorization if covered else ""
+        if not covered:
+            return "", []
+        return decision.authorization, sorted((items or non_public) & decision.covered)
 
     def _record_alert(self, caller: Caller, connected: str, alert: spb.Alert, authorization: str) -> tuple[int, str]:
         digest = hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()

@@ -76,10 +76,14 @@ class World:
         return bad
 
     def derived_violation(self, requester: str | None, enterprise: str, purpose: str) -> str | None:
+        """A derived product (evaluation, portrait) is made from non-public data: it needs an authorization of the
+        requester for the purpose covering some item that needs one, not just any authorization (one naming public
+        items only authorizes nothing non-public)."""
         if requester is None:
             return "derived product to a refused caller"
-        if not self.covered(requester, enterprise, purpose):
-            return "derived product without an authorization"
+        gated = [i for i, kind in self.openness.items() if kind in ("NON_PUBLIC", "OPERATING_OPT_IN")]
+        if not any(self.covered(requester, enterprise, purpose, item) for item in gated):
+            return "derived product without an authorization covering non-public data"
         return None
 
 

@@ -1,0 +1,66 @@
+"""The disclosure log's EvidenceLogService on the platforms' door (mTLS).
+
+Every disclosure leaf names an enterprise, who received its data, the purpose, the items, the authorization and each
+released record's SHA-256, and an inclusion proof carries its leaf whole. So on the door: the caller is identified
+and admitted first (a revoked certificate or a suspended platform gets nothing), listing is refused, and a leaf's
+proof goes only to the platform that connected for it or was served by it (its own receipts). The internal listener
+serves the full service to the node's own readers."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
+from services.gateway.api.identity import Identify
+from services.gateway.usecases import Gateway
+from services.kit.errors import DomainError, PermissionDenied
+from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.servicer import EvidenceLogServicer, head_to_proto, leaf_to_proto
+from services.kit.validation import invalid
+
+
+class DoorEvidenceLogServicer(EvidenceLogServicer):
+    def __init__(self, log: EvidenceLog, gateway: Gateway, identify: Identify) -> None:
+        super().__init__(log, self._door)
+        self.gateway = gateway
+        self.identify = identify
+
+    def _caller(self, method: str, context: grpc.ServicerContext) -> str:
+        connected = ""
+        try:
+            connected = self.identify(context)
+            self.gateway.admit(connected)
+        except DomainError as exc:
+            self.gateway.denied(method, connected, "", exc)
+            raise
+        return connected
+
+    def _door(self, method: str, context: grpc.ServicerContext) -> None:
+        connected = self._caller(method, context)
+        if method == "ListLeaves":
+            exc = PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "listing the disclosure log is for supervisors")
+            self.gateway.denied(method, connected, "", exc)
+            raise exc
+
+    def GetInclusionProof(
+        self, request: pb.GetInclusionProofRequest, context: grpc.ServicerContext
+    ) -> pb.GetInclusionProofResponse:
+        connected = self._caller("GetInclusionProof", context)
+        if request.leaf_index < 0 or request.tree_size < 0:
+            raise invalid("leaf_index" if request.leaf_index < 0 else "tree_size", "must not be negative")
+        result = self.log.inclusion(request.leaf_index, request.tree_size)
+        payload = json.loads(result.leaf.payload_json)
+        if connected not in (payload.get("caller"), payload.get("platform")):
+            exc = PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the leaf records another platform's request")
+            self.gateway.denied("GetInclusionProof", connected, "", exc)
+            raise exc
+        response = pb.GetInclusionProofResponse(
+            leaf=leaf_to_proto(result.leaf), tree_size=result.tree_size, proof=result.proof
+        )
+        receipt = result.receipt()
+        if result.tree_head is not None and receipt is not None:
+            response.tree_head.CopyFrom(head_to_proto(result.tree_head))
+            response.receipt_json = receipt.to_json()
+        return response
