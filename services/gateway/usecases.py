@@ -46,6 +46,8 @@ PLATFORM_NAME = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
 INSTITUTION_NAME = re.compile(r"^institutions/[a-z0-9][a-z0-9-]{0,62}$")
 # The sharing list has a few dozen items; more in one request is hostile (and would not fit the disclosure leaf).
 MAX_ITEMS = 200
+# Released records named in one disclosure leaf: 64 names and hashes take ~6.7 KB of a leaf's 16 KiB.
+RECORDS_PER_LEAF = 64
 
 
 class DisclosureLog(Protocol):
@@ -289,27 +291,44 @@ class Gateway:
         allowed = not gated or (bool(authorization) and all(coverage.covers(c, wanted[c]) for c in gated))
         report = Report(q.enterprise, allowed, authorization, reason, verdicts, records)
         payload_hash, record_hashes = _digests(records)
-        leaf = self.disclosure_log.record(
-            {
-                "type": "credit_report",
-                "decision": "ALLOW" if records else "DENY",
-                "caller": connected,
-                "platform": caller.platform,
-                "requester": caller.requester,
-                "enterprise": q.enterprise,
-                "purpose": q.purpose,
-                "released": sorted({r.item_code for r in records}),
-                "records": [r.name.rsplit("/", 1)[-1] for r in records][:200],
-                # Each record's own hash, so an evidence package can prove one record without the others.
-                "record_sha256": record_hashes[:200],
-                "withheld": [v.item_code for v in verdicts if not v.released],
-                "authorization": authorization,
-                "request_id": q.request_id,
-                "payload_sha256": payload_hash,
-            }
-        )
-        report.leaf_index, report.payload_sha256 = leaf, payload_hash
+        entry = {
+            "type": "credit_report",
+            "decision": "ALLOW" if records else "DENY",
+            "caller": connected,
+            "platform": caller.platform,
+            "requester": caller.requester,
+            "enterprise": q.enterprise,
+            "purpose": q.purpose,
+            "released": sorted({r.item_code for r in records}),
+            "withheld": [v.item_code for v in verdicts if not v.released],
+            "authorization": authorization,
+            "request_id": q.request_id,
+            "payload_sha256": payload_hash,
+        }
+        report.leaf_index = self._record_release(entry, records, record_hashes)
+        report.payload_sha256 = payload_hash
         return report
+
+    def _record_release(
+        self, entry: dict[str, Any], records: Sequence[rec.CreditRecord], record_hashes: list[str]
+    ) -> int:
+        """Every released record named with its own hash (so an evidence package can prove one record without the
+        others), RECORDS_PER_LEAF to a leaf: a long history takes several leaves, "part" i of "parts", each the whole
+        release otherwise. All are recorded before anything leaves; the receipt names the first."""
+        names = [r.name.rsplit("/", 1)[-1] for r in records]
+        starts = range(0, len(records), RECORDS_PER_LEAF) if records else range(1)
+        leaves = [
+            self.disclosure_log.record(
+                {
+                    **entry,
+                    "records": names[start : start + RECORDS_PER_LEAF],
+                    "record_sha256": record_hashes[start : start + RECORDS_PER_LEAF],
+                    **({"part": part, "parts": len(starts)} if len(starts) > 1 else {}),
+                }
+            )
+            for part, start in enumerate(starts, 1)
+        ]
+        return leaves[0]
 
     # ---- SelfQuery -----------------------------------------------------------------------------------------------
 
@@ -332,7 +351,11 @@ class Gateway:
         verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
         self.quotas.charge([caller.platform], q.enterprise)
         records = self.registry.records(uscc, list(q.item_codes), raw=True)
-        history = [d for d in self.disclosure_log.disclosures_of(q.enterprise) if d[2].get("type") == "credit_report"]
+        history = [
+            d
+            for d in self.disclosure_log.disclosures_of(q.enterprise)
+            if d[2].get("type") == "credit_report" and d[2].get("part", 1) == 1  # a release once, not once per leaf
+        ]
         payload_hash, _ = _digests(records)
         leaf = self.disclosure_log.record(
             {

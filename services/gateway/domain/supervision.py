@@ -240,7 +240,10 @@ def platforms_released_to(leaves: Iterable[Disclosure]) -> set[str]:
 def run_rules(
     leaves: Sequence[Disclosure], history: Mapping[str, Sequence[StatusSpan]], t: Thresholds
 ) -> list[Finding]:
-    """Every rule over the leaves of one period; ``history`` covers at least ``platforms_released_to(leaves)``."""
+    """Every rule over the leaves of one period; ``history`` covers at least ``platforms_released_to(leaves)``.
+
+    A release recorded over several leaves (a long history: "part" i of "parts") is one release: its first leaf."""
+    leaves = [d for d in leaves if d.payload.get("part", 1) == 1]
     return [
         *release_after_suspension(leaves, history),
         *unauthorized_breadth(leaves, t),

@@ -147,3 +147,14 @@ def test_days_are_asia_shanghai_days() -> None:
     evening = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
     split = [unauthorized("enterprises/a", evening), unauthorized("enterprises/b", evening + timedelta(hours=1))]
     assert run_rules(split, ADMITTED, t) == []
+
+
+def test_a_release_recorded_over_several_leaves_counts_once() -> None:
+    t = Thresholds(purpose_daily={}, purpose_daily_default=1)
+    parts = [
+        leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["REG_BASIC"], part=i, parts=3) for i in (1, 2, 3)
+    ]
+    assert run_rules(parts, ADMITTED, t) == []
+    again = leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["REG_BASIC"])
+    (finding,) = run_rules([*parts, again], ADMITTED, t)
+    assert (finding.rule, finding.count) == (Rule.PURPOSE_PATTERN, 2)

@@ -19,6 +19,7 @@ from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.usecases import Gateway, ReportQuery
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
+from services.kit.evidence.entries import check_payload
 
 E = "enterprises/91610100MA6TG1234E"
 OPEN = {
@@ -105,6 +106,7 @@ class FakeLog:
     def record(self, payload: dict[str, Any]) -> int:
         if not self.writer_up:
             raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the evidence writer is restarting")
+        check_payload(payload)  # what the real log refuses (size, personal numbers, non-JSON values)
         self.leaves.append(payload)
         return len(self.leaves) - 1
 
