@@ -555,7 +555,10 @@ def fit_scenario(
     outcomes: Sequence[tuple[str, bool]],
     grade_mins: Sequence[float],
 ) -> tuple[ScenarioModelDoc, int]:
-    """Fit a scenario from outcomes; each enterprise's indicator and signal values come from its known records."""
+    """Fit a scenario from outcomes; each enterprise's indicator and signal values come from its known records.
+
+    Only the institution's own borrowers count (enterprises it reported a loan to): outcomes it may name for any other
+    enterprise would let it fit once with and once without one and read that enterprise's values off the difference."""
     identifier("institution", institution_id)
     identifier("scenario_id", scenario_id)
     if grade_mins and len(grade_mins) != len(GRADES):
@@ -573,8 +576,9 @@ def fit_scenario(
     columns: dict[str, list[float]] = {c: [] for c in codes}
     bad: list[bool] = []
     with sc.reader() as uow:
+        borrowers = uow.loans.borrowers_of(institution_id)
         for uscc, is_bad in outcomes:
-            state = uow.enterprises.get(uscc)
+            state = uow.enterprises.get(uscc) if uscc in borrowers else None
             if state is None or not state.active:
                 continue
             values = extract_values(base, state.records, now)

@@ -191,6 +191,10 @@ class Loans(Protocol):
 
     def all(self) -> list[LoanEntry]: ...
 
+    def borrowers_of(self, institution_id: str) -> set[str]:
+        """The USCCs the institution has reported a loan to (outstanding or not)."""
+        ...
+
 
 class Alerts(Protocol):
     def add(self, alert: Alert, deliverable: bool) -> Alert | None:

@@ -418,6 +418,9 @@ class SqlLoans:
     def all(self) -> list[LoanEntry]:
         return [self._domain(r) for r in self.s.scalars(select(LoanRow).order_by(LoanRow.loan_id))]
 
+    def borrowers_of(self, institution_id: str) -> set[str]:
+        return set(self.s.scalars(select(LoanRow.uscc).where(LoanRow.institution_id == institution_id).distinct()))
+
 
 class SqlAlerts:
     def __init__(self, session: Session) -> None:

@@ -1,4 +1,5 @@
-"""The store keeps the day a loan was closed (effectiveness stops counting its balance from then)."""
+"""The loan store: the day a loan was closed (effectiveness stops counting its balance from then), and whom an
+institution lent to (fitting reads only its own borrowers)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,6 @@ def test_a_closed_loan_keeps_its_closing_day(uow: UowFactory) -> None:  # noqa: 
         assert (closed.status, closed.closed_on) == (LoanStatus.CLOSED, date(2026, 9, 30))
         assert closed.outstanding_yuan == Decimal(1000)  # written off: nothing was repaid
         assert [x.closed_on for x in u.loans.all()] == [date(2026, 9, 30)]
+    with uow() as u:
+        assert u.loans.borrowers_of("bank-a") == {"91610100MA6TEST001"}  # closed or not, still its borrower
+        assert u.loans.borrowers_of("bank-b") == set()

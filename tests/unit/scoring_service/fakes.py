@@ -141,6 +141,9 @@ class FakeLoans:
     def all(self) -> list[LoanEntry]:
         return list(self.s.loans.values())
 
+    def borrowers_of(self, institution_id: str) -> set[str]:
+        return {x.uscc for x in self.s.loans.values() if x.institution_id == institution_id}
+
 
 class FakeAlerts:
     def __init__(self, s: Store) -> None:

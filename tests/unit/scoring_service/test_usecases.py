@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -358,3 +359,28 @@ def test_after_the_record_watch_restarts_a_change_below_an_old_mark_is_processed
     usecases.on_record_change(sc, USCC, records.add(USCC, enforcement("e1")))
     current = usecases.get_evaluation(sc, USCC)
     assert "e1" in {r.record_id for c in current.evaluation.contributions for r in c.evidence}
+
+
+def test_fitting_reads_only_the_institutions_own_borrowers(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An outcome for an enterprise it never lent to would let an institution fit with and without that enterprise
+    # and read its values off the difference.
+    sc, _, records, _ = world
+    for uscc, rid in ((USCC, "ra"), (USCC_B, "rb")):
+        records.add(uscc, reg_basic(rid))
+        usecases.on_enterprise(sc, uscc, "xian", True)
+    loan(sc, institution="bank-a")  # to USCC only
+    fitted: list[list[bool]] = []
+
+    class Fitted(Exception):
+        pass
+
+    def spy(columns: object, bad: Sequence[bool]) -> None:
+        fitted.append(list(bad))
+        raise Fitted
+
+    monkeypatch.setattr(usecases, "fit", spy)
+    with pytest.raises(Fitted):
+        usecases.fit_scenario(sc, "bank-a", "probe", [(USCC, True), (USCC_B, False)], [])
+    with pytest.raises(Fitted):
+        usecases.fit_scenario(sc, "bank-b", "probe", [(USCC, True), (USCC_B, False)], [])
+    assert fitted == [[True], []]
