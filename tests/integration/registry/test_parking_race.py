@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
 from services.kit.db import session_factories
@@ -50,8 +51,9 @@ def uow(engine: Engine) -> Uow:
 def _registration(uow: Uow, uscc: str, errors: list[BaseException]) -> threading.Thread:
     def register() -> None:
         try:
+            key = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
             puc.register_enterprise(uow(), platform_id="city-1", uscc=uscc, display_name="x",
-                                    public_key=b"\x01" * 32, idem=puc.Idempotency(), now=datetime.now(UTC))  # fmt: skip
+                                    public_key=key, idem=puc.Idempotency(), now=datetime.now(UTC))  # fmt: skip
         except BaseException as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
 
