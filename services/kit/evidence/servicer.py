@@ -28,6 +28,9 @@ from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["EvidenceLogService"].full_name
+# A page of leaves stays under gRPC's default 4 MiB receive limit, whatever page_size asked for (a leaf carries its
+# payload twice, up to 16 KiB each: a thousand of them can be 30 MiB).
+PAGE_BYTES = 3 * 1024 * 1024
 
 Authorize = Callable[[str, grpc.ServicerContext], None]
 _PAYLOAD_FIELD = re.compile(r"^[a-z_]{1,32}$")
@@ -170,9 +173,17 @@ class EvidenceLogServicer(pb_grpc.EvidenceLogServiceServicer):
         size = page_size(request.page_size)
         where = _leaf_filter(request)
         leaves = self.log.list_leaves(where, _after(request.page_token, where), size + 1)
-        page = leaves[:size]
-        token = encode_token(str(page[-1].index), _query(where)) if len(leaves) > size else ""
-        return pb.ListLeavesResponse(leaves=[leaf_to_proto(leaf) for leaf in page], next_page_token=token)
+        page: list[pb.Leaf] = []
+        budget = PAGE_BYTES
+        for leaf in leaves[:size]:
+            message = leaf_to_proto(leaf)
+            budget -= message.ByteSize()
+            if page and budget < 0:  # a page a client's default 4 MiB limit takes: the rest on the next page
+                break
+            page.append(message)
+        more = len(page) < len(leaves)
+        token = encode_token(str(page[-1].index), _query(where)) if more else ""
+        return pb.ListLeavesResponse(leaves=page, next_page_token=token)
 
     def ListPublicKeys(
         self, request: pb.ListPublicKeysRequest, context: grpc.ServicerContext

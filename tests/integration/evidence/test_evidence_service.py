@@ -127,6 +127,25 @@ def test_consistency_between_heads_fetched_over_the_wire(node: Node) -> None:
     assert not keys_listed[0].HasField("retire_time")
 
 
+def test_a_page_of_large_leaves_fits_a_default_client_whatever_page_size_asks(node: Node) -> None:
+    # A leaf carries its payload twice: a thousand large ones are far beyond gRPC's default 4 MiB receive limit.
+    for i in range(300):
+        notes = {f"note_{c}": c * 2_000 for c in "abcdefg"}  # ~14 KB, near a payload's 16 KiB
+        node.log.append(LeafKind.DISCLOSURE, {"request": f"req-{i}", **notes})
+    seen: list[int] = []
+    token = ""
+    while True:
+        page = node.stub.ListLeaves(
+            pb.ListLeavesRequest(page_size=1000, page_token=token), timeout=30, metadata=SUPERVISOR
+        )
+        assert page.leaves, "a page made no progress"
+        seen += [leaf.index for leaf in page.leaves]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == list(range(300))
+
+
 def test_supervisors_page_through_leaves_by_kind_and_time(node: Node) -> None:
     _fill(node, 12)
     seen: list[int] = []
