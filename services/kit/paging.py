@@ -24,6 +24,17 @@ def page_size(requested: int) -> int:
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
+def bad_page_token() -> InvalidArgument:
+    return InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
+
+
+def index_position(after: str) -> int:
+    """A position that is a number (a row id, a log index, a time in microseconds); INVALID_PAGE_TOKEN otherwise."""
+    if not _INDEX.fullmatch(after):
+        raise bad_page_token()
+    return int(after)
+
+
 def _fingerprint(query: object) -> str:
     return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -42,24 +53,18 @@ def decode_token(token: str, query: object) -> str | None:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         after, fingerprint = data["a"], data["q"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidArgument(
-            "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"}
-        ) from None
+        raise bad_page_token() from None
     if fingerprint != _fingerprint(query) or not isinstance(after, str):
         raise InvalidArgument(
             "ERROR_REASON_INVALID_PAGE_TOKEN", "page_token belongs to a different query", {"field": "page_token"}
         )
     if len(after) > MAX_POSITION_CHARS or _CONTROL.search(after):
         # No list issues such a position: it was forged, and a NUL would fail in PostgreSQL as INTERNAL.
-        raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
+        raise bad_page_token()
     return after
 
 
 def decode_index_token(token: str, query: object) -> int | None:
     """``decode_token`` for a position that is a number (a row id, a log index); INVALID_ARGUMENT if it is not one."""
     after = decode_token(token, query)
-    if after is None:
-        return None
-    if not _INDEX.fullmatch(after):
-        raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
-    return int(after)
+    return None if after is None else index_position(after)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -26,9 +25,10 @@ from services.consent.domain.signing import Receipt
 from services.consent.store.check_cache import CachedCandidates, CandidateCache, Key
 from services.consent.store.models import AuthorizationRow, EventRow, NonceRow, RegistryCursor, RevisionCounter, UseRow
 from services.kit.db import SqlUnitOfWork
-from services.kit.errors import Aborted, InvalidArgument
+from services.kit.errors import Aborted
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
+from services.kit.paging import bad_page_token, index_position
 
 _A = cast(Table, AuthorizationRow.__table__)
 _E = cast(Table, EventRow.__table__)
@@ -37,29 +37,18 @@ _LIVE = (State.ACTIVE.value, State.PAUSED.value)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _bad_token() -> InvalidArgument:
-    return InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
-
-
 # A page token is only base64 JSON bound to its query: a client can forge one around any position, so a position is
 # checked for what the lists issue before it reaches a query (where a NUL, a number beyond BIGINT or a time beyond
 # year 9999 would fail as INTERNAL).
-_INDEX = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit() takes other scripts' too), within BIGINT
 _MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-
-
-def _int_key(after: str) -> int:
-    if not _INDEX.fullmatch(after):
-        raise _bad_token()
-    return int(after)
 
 
 def _split_key(after: str) -> tuple[int, str]:
     """(created_at in epoch microseconds, authorization id) of a ListAuthorizations position."""
     micros, _, auth_id = after.partition(":")
-    at = _int_key(micros)
+    at = index_position(micros)
     if at > _MAX_MICROS or not AUTHORIZATION_ID.fullmatch(auth_id):
-        raise _bad_token()
+        raise bad_page_token()
     return at, auth_id
 
 
@@ -323,7 +312,7 @@ class SqlAuthorizations:
     def list_events(self, authorization_id: str, after: str | None, limit: int) -> Page[Event]:
         stmt = select(_E).where(_E.c.authorization_id == authorization_id)
         if after:
-            stmt = stmt.where(_E.c.revision > _int_key(after))
+            stmt = stmt.where(_E.c.revision > index_position(after))
         rows = self.session.execute(stmt.order_by(_E.c.revision).limit(limit + 1)).all()
         events = [_to_event(r) for r in rows[:limit]]
         return Page(events, str(events[-1].revision) if len(rows) > limit else None)
@@ -331,7 +320,7 @@ class SqlAuthorizations:
     def list_uses(self, authorization_id: str, after: str | None, limit: int) -> Page[Use]:
         stmt = select(_U).where(_U.c.authorization_id == authorization_id)
         if after:
-            stmt = stmt.where(_U.c.id > _int_key(after))
+            stmt = stmt.where(_U.c.id > index_position(after))
         rows = self.session.execute(stmt.order_by(_U.c.id).limit(limit + 1)).all()
         uses = [Use(r.authorization_id, r.used_at, _codes(r.items), r.request_id) for r in rows[:limit]]
         return Page(uses, str(rows[limit - 1].id) if len(rows) > limit else None)

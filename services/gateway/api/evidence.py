@@ -17,8 +17,7 @@ from services.gateway.api.identity import Identify
 from services.gateway.usecases import Gateway
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.evidence.log import EvidenceLog
-from services.kit.evidence.servicer import EvidenceLogServicer, head_to_proto, leaf_to_proto
-from services.kit.validation import invalid
+from services.kit.evidence.servicer import EvidenceLogServicer, inclusion_response
 
 
 class DoorEvidenceLogServicer(EvidenceLogServicer):
@@ -48,19 +47,10 @@ class DoorEvidenceLogServicer(EvidenceLogServicer):
         self, request: pb.GetInclusionProofRequest, context: grpc.ServicerContext
     ) -> pb.GetInclusionProofResponse:
         connected = self._caller("GetInclusionProof", context)
-        if request.leaf_index < 0 or request.tree_size < 0:
-            raise invalid("leaf_index" if request.leaf_index < 0 else "tree_size", "must not be negative")
-        result = self.log.inclusion(request.leaf_index, request.tree_size)
+        result = self.inclusion(request)
         payload = json.loads(result.leaf.payload_json)
         if connected not in (payload.get("caller"), payload.get("platform")):
             exc = PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the leaf records another platform's request")
             self.gateway.denied("GetInclusionProof", connected, "", exc)
             raise exc
-        response = pb.GetInclusionProofResponse(
-            leaf=leaf_to_proto(result.leaf), tree_size=result.tree_size, proof=result.proof
-        )
-        receipt = result.receipt()
-        if result.tree_head is not None and receipt is not None:
-            response.tree_head.CopyFrom(head_to_proto(result.tree_head))
-            response.receipt_json = receipt.to_json()
-        return response
+        return inclusion_response(result)

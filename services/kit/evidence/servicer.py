@@ -22,7 +22,7 @@ from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as pb_grpc
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import SignedTreeHead
-from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.log import EvidenceLog, InclusionResult
 from services.kit.evidence.store import LeafFilter, PublicKeyRecord, StoredLeaf
 from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.validation import invalid
@@ -78,6 +78,18 @@ def _key_to_proto(key: PublicKeyRecord) -> pb.PublicKey:
     if key.retired_at is not None:
         msg.retire_time.CopyFrom(_timestamp(key.retired_at))
     return msg
+
+
+def inclusion_response(result: InclusionResult) -> pb.GetInclusionProofResponse:
+    """A proof on the wire: the leaf, its audit path and, when the log has signed a head that size, the receipt."""
+    response = pb.GetInclusionProofResponse(
+        leaf=leaf_to_proto(result.leaf), tree_size=result.tree_size, proof=result.proof
+    )
+    receipt = result.receipt()
+    if result.tree_head is not None and receipt is not None:
+        response.tree_head.CopyFrom(head_to_proto(result.tree_head))
+        response.receipt_json = receipt.to_json()
+    return response
 
 
 def _not_negative(field: str, value: int) -> int:
@@ -144,16 +156,12 @@ class EvidenceLogServicer(pb_grpc.EvidenceLogServiceServicer):
         self, request: pb.GetInclusionProofRequest, context: grpc.ServicerContext
     ) -> pb.GetInclusionProofResponse:
         self._allow("GetInclusionProof", context)
+        return inclusion_response(self.inclusion(request))
+
+    def inclusion(self, request: pb.GetInclusionProofRequest) -> InclusionResult:
+        """The proof a request asks for, its sizes checked."""
         index = _not_negative("leaf_index", request.leaf_index)
-        result = self.log.inclusion(index, _not_negative("tree_size", request.tree_size))
-        response = pb.GetInclusionProofResponse(
-            leaf=leaf_to_proto(result.leaf), tree_size=result.tree_size, proof=result.proof
-        )
-        receipt = result.receipt()
-        if result.tree_head is not None and receipt is not None:
-            response.tree_head.CopyFrom(head_to_proto(result.tree_head))
-            response.receipt_json = receipt.to_json()
-        return response
+        return self.log.inclusion(index, _not_negative("tree_size", request.tree_size))
 
     def GetConsistencyProof(
         self, request: pb.GetConsistencyProofRequest, context: grpc.ServicerContext

@@ -20,15 +20,11 @@ PARTICIPANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")  # platform, ins
 MAX_ROW_ID = 2**31 - 1  # the registry's row ids (history, breaches) are 32-bit integers
 
 
-def bad_page_token() -> InvalidArgument:
-    return InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
-
-
 def after_key(token: str, query: object, shape: re.Pattern[str]) -> str | None:
     """The position of a token whose positions are keys of ``shape``; INVALID_PAGE_TOKEN for any other."""
     after = paging.decode_token(token, query)
     if after is not None and not shape.fullmatch(after):
-        raise bad_page_token()
+        raise paging.bad_page_token()
     return after
 
 
@@ -36,7 +32,7 @@ def after_row(token: str, query: object) -> int | None:
     """The position of a token whose positions are the registry's 32-bit row ids."""
     after = paging.decode_index_token(token, query)
     if after is not None and after > MAX_ROW_ID:
-        raise bad_page_token()
+        raise paging.bad_page_token()
     return after
 
 

@@ -547,7 +547,7 @@ def _records_after(token: str, query: object) -> str | None:
     except (ValueError, TypeError):
         valid = False
     if not valid:
-        raise checks.bad_page_token()
+        raise paging.bad_page_token()
     return after
 
 

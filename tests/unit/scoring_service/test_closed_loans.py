@@ -5,26 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from services.scoring import usecases
-from services.scoring.data import model_text
-from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
-from tests.unit.scoring_service.test_usecases import NOW, USCC, World
-
-
-@pytest.fixture
-def world() -> World:
-    store, records, consent = Store(), FakeRecordSource(), FakeConsent()
-    sc = usecases.Scoring(
-        writer=lambda: FakeUnitOfWork(store),
-        reader=lambda: FakeUnitOfWork(store),
-        records=records,
-        consent=consent,
-        clock=lambda: NOW,
-    )
-    usecases.ensure_model(sc, model_text())
-    return sc, store, records, consent
+from tests.unit.scoring_service.test_usecases import USCC, World
 
 
 def test_a_loan_closed_with_an_amount_outstanding_has_no_balance_after_its_close(world: World) -> None:

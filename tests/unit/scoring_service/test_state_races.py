@@ -9,24 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from services.scoring import usecases
-from services.scoring.data import model_text
 from services.scoring.domain.ports import RecordPage
-from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
-from tests.unit.scoring_service.test_usecases import NOW, USCC, World, enforcement, loan, reg_basic
-
-
-@pytest.fixture
-def world() -> World:
-    store, records, consent = Store(), FakeRecordSource(), FakeConsent()
-    sc = usecases.Scoring(
-        writer=lambda: FakeUnitOfWork(store),
-        reader=lambda: FakeUnitOfWork(store),
-        records=records,
-        consent=consent,
-        clock=lambda: NOW,
-    )
-    usecases.ensure_model(sc, model_text())
-    return sc, store, records, consent
+from tests.unit.scoring_service.fakes import FakeUnitOfWork
+from tests.unit.scoring_service.test_usecases import USCC, World, enforcement, loan, reg_basic
 
 
 def _evidence(sc: usecases.Scoring) -> set[str]:

@@ -15,25 +15,11 @@ from services.scoring.data import model_text
 from services.scoring.domain.ports import Alert
 from services.scoring.domain.problems import ModelRejected
 from services.scoring.domain.records import Record
-from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, FakeUnitOfWork, Store
+from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, Store
 
 USCC = "91610100MA6TEST001"
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 World = tuple[usecases.Scoring, Store, FakeRecordSource, FakeConsent]
-
-
-@pytest.fixture
-def world() -> World:
-    store, records, consent = Store(), FakeRecordSource(), FakeConsent()
-    sc = usecases.Scoring(
-        writer=lambda: FakeUnitOfWork(store),
-        reader=lambda: FakeUnitOfWork(store),
-        records=records,
-        consent=consent,
-        clock=lambda: NOW,
-    )
-    usecases.ensure_model(sc, model_text())
-    return sc, store, records, consent
 
 
 def enforcement(record_id: str, status: str = "OPEN", version: int = 1) -> Record:
