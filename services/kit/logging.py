@@ -176,11 +176,14 @@ class BackgroundLines:
     one write per line the registry's threads spent more time there than reading records (docs/architecture.md,
     "The request path, measured").
     Lines are written within ``interval`` seconds, at ``close`` and at exit; a process killed outright loses at
-    most that interval's lines. The order of lines is kept."""
+    most that interval's lines. The order of lines is kept. A failed write keeps its lines for the next round; a sink
+    down for long costs the oldest past ``hold``, counted in a ``log_lines_dropped`` line once it is back."""
 
-    def __init__(self, out: TextIO, interval: float = 0.05, batch: int = 2000) -> None:
+    def __init__(self, out: TextIO, interval: float = 0.05, batch: int = 2000, hold: int = 100_000) -> None:
         self._out = out
         self._lines: deque[str] = deque()
+        self._hold = hold
+        self._dropped = 0
         self._batch = batch
         self._interval = interval
         self._wake = threading.Event()
@@ -198,30 +201,47 @@ class BackgroundLines:
     # structlog calls the logger by level name.
     log = debug = info = warn = warning = error = err = critical = exception = fatal = failure = msg
 
+    def held(self) -> int:
+        return len(self._lines)
+
     def flush(self) -> None:
+        """Write what is held; on failure the lines are held again (the oldest dropped past ``hold``) and it raises."""
         with self._write_lock:
-            chunk: list[str] = []
+            taken: list[str] = []
             while True:
                 try:
-                    chunk.append(self._lines.popleft())
+                    taken.append(self._lines.popleft())
                 except IndexError:
                     break
-                chunk.append("\n")
-            if chunk:
-                self._out.write("".join(chunk))
+            if not taken:
+                return
+            head = [f'{{"event": "log_lines_dropped", "count": {self._dropped}}}'] if self._dropped else []
+            try:
+                self._out.write("".join(f"{line}\n" for line in head + taken))
                 self._out.flush()
+                self._dropped = 0
+            except BaseException:
+                # Kept for the next round, ahead of lines logged meanwhile; a sink down for long costs the oldest.
+                self._lines.extendleft(reversed(taken))
+                while len(self._lines) > self._hold:
+                    self._lines.popleft()
+                    self._dropped += 1
+                raise
+
+    def flush_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # a failing sink must not take the service down; next round retries
+            self.flush()
 
     def close(self) -> None:
         self._closed = True
         self._wake.set()
-        self.flush()
+        self.flush_quietly()
 
     def _run(self) -> None:
         while not self._closed:
             self._wake.wait(self._interval)
             self._wake.clear()
-            with contextlib.suppress(Exception):  # a failing sink must not take the service down; next round retries
-                self.flush()
+            self.flush_quietly()
 
 
 class _SinkHandler(logging.Handler):

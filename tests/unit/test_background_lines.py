@@ -41,3 +41,52 @@ def test_services_lines_reach_the_stream_once_flushed() -> None:
         assert (line["event"], line["service"], line["note"]) == ("held", "svc", "[REDACTED]")
     finally:
         configure_logging("test", stream=io.StringIO())  # stops the background writer
+
+
+class _FailsOnce(io.StringIO):
+    """A stream whose first write fails (a full pipe, a log collector restarting)."""
+
+    failed = False
+
+    def write(self, s: str) -> int:
+        if not self.failed:
+            self.failed = True
+            raise OSError("broken pipe")
+        return super().write(s)
+
+
+def test_lines_whose_write_failed_are_written_by_the_next_round() -> None:
+    out = _FailsOnce()
+    lines = BackgroundLines(out, interval=0.01, batch=10_000)
+    lines.info("first")
+    lines.info("second")
+    lines.flush_quietly()  # the failing round: what the writer thread does
+    lines.info("third")
+    lines.close()
+    assert out.failed
+    assert out.getvalue().splitlines() == ["first", "second", "third"]
+
+
+class _Down(io.StringIO):
+    """A stream that fails until it is brought back."""
+
+    up = False
+
+    def write(self, s: str) -> int:
+        if not self.up:
+            raise OSError("gone")
+        return super().write(s)
+
+
+def test_a_sink_down_for_long_costs_the_oldest_lines_and_says_how_many() -> None:
+    out = _Down()
+    lines = BackgroundLines(out, interval=60, batch=10_000, hold=100)
+    for i in range(250):
+        lines.info(str(i))
+        lines.flush_quietly()
+    assert lines.held() == 100
+    out.up = True
+    lines.close()
+    first, *rest = out.getvalue().splitlines()
+    assert json.loads(first) == {"event": "log_lines_dropped", "count": 150}
+    assert rest == [str(i) for i in range(150, 250)]
