@@ -49,6 +49,17 @@ from services.kit.errors import (
     Unauthenticated,
 )
 
+_FINAL = (State.REVOKED, State.EXPIRED)
+
+
+def _requester_not_found(name: str) -> NotFound:
+    platform = name.startswith("platforms/")
+    return NotFound(
+        "ERROR_REASON_PLATFORM_NOT_FOUND" if platform else "ERROR_REASON_INSTITUTION_NOT_FOUND",
+        "the requester is not registered",
+        {"requester": name},
+    )
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -193,21 +204,6 @@ class Consent:
         return receipt
 
     def grant(self, req: GrantRequest) -> Outcome:
-        outcome = self._grant(req)
-        # The requester was checked before the write transaction, and the removal watcher revokes only what is
-        # committed, once per removal: a removal handled in between would leave this grant ACTIVE for good. Checked
-        # again now that the grant is committed, a removal is caught here if it came before, by the watcher if after.
-        # Retries of the grant are checked too, in case this check failed after the commit.
-        requester = self._registry.requester(req.requester)
-        if requester is not None and not requester.removed:
-            return outcome
-        self.revoke_for_requester(req.requester)
-        # The grant did happen (it has its receipt, and a retry of it gets it from its nonce), so the answer is the
-        # authorization as it now stands, REVOKED, with the grant's receipt: the same answer a retry gets. Failing
-        # with "requester not found" would tell the client nothing was created, and its retry would then succeed.
-        return Outcome(self.get(outcome.authorization.id), outcome.receipt)
-
-    def _grant(self, req: GrantRequest) -> Outcome:
         signed = req.canonical()
         self._authenticate(req.enterprise, req.signature, signed)
         template = self.purposes.get(req.purpose)
@@ -233,6 +229,11 @@ class Consent:
             raced = uow.nonces.get(req.enterprise, req.signature.nonce) is not None
             if not raced:
                 check_window(req.signature.signed_at, self._clock(), self._window)  # new only if its window holds
+                # The registry was asked before this transaction, and the removal watcher revokes only what has
+                # committed. It records each removal under the counter too, so a removal it handled since is seen
+                # here, and one it handles later finds this grant committed: none is left live, even across a crash.
+                if uow.removed_requesters.contains(req.requester):
+                    raise _requester_not_found(req.requester)
                 auth = Authorization(
                     id=req.authorization_id(),
                     enterprise=req.enterprise,
@@ -271,12 +272,7 @@ class Consent:
     def _check_requester(self, name: str) -> None:
         requester = self._registry.requester(name)
         if requester is None or requester.removed:
-            platform = name.startswith("platforms/")
-            raise NotFound(
-                "ERROR_REASON_PLATFORM_NOT_FOUND" if platform else "ERROR_REASON_INSTITUTION_NOT_FOUND",
-                "the requester is not registered",
-                {"requester": name},
-            )
+            raise _requester_not_found(name)
         if not requester.has_access:
             raise FailedPrecondition(
                 "ERROR_REASON_REQUESTER_NO_ACCESS", "the requester may not use the node now", {"requester": name}
@@ -332,8 +328,16 @@ class Consent:
     # ---------------------------------------------------------------- node-initiated changes
 
     def revoke_for_requester(self, requester: str) -> int:
-        """Revoke every live authorization of a requester that left the node; idempotent. Returns how many."""
+        """Record that a requester left the node and revoke its live authorizations; idempotent. Returns how many."""
         now = self._clock()
+        with self._writer() as uow:
+            # Recorded under the revision counter, where a Grant looks for it: a grant that took the counter first
+            # has committed once this has it, and the revocation below finds it; a later grant is refused. In its
+            # own transaction: the revocation locks rows before the counter (as Pause does), the other way round
+            # could deadlock. A crash in between is harmless: the watcher saves its cursor only after this returns.
+            uow.authorizations.hold_revisions()
+            uow.removed_requesters.add(requester, now)
+            uow.commit()
         with self._writer() as uow:
             live = uow.authorizations.live_for_requester(requester)
             last = 0
@@ -408,9 +412,13 @@ class Consent:
             used: list[tuple[CheckQuery, Decision]] = []
             with self._writer() as uow:
                 now = self._clock()
+                # The rows the uses may spend are locked first, in id order, as the expiry sweeper and a requester's
+                # revocation lock theirs (PostgreSQL): locked check by check (key order, then whichever authorization
+                # a decision picks) they could close a cycle with either. Rows gone live since are left alone.
+                held = uow.authorizations.lock_live(sorted({_use_key(queries[i])[:3] for i in writes}))
                 for i in writes:
                     try:
-                        decision, recorded = self._consume_in(uow, queries[i], now)
+                        decision, recorded = self._consume_in(uow, queries[i], now, held)
                     except DomainError as exc:  # refused before anything was written for it
                         out[i] = exc
                         continue
@@ -447,13 +455,16 @@ class Consent:
                 self._used(q, decision, now)
             return decision
 
-    def _consume_in(self, uow: UnitOfWork, q: CheckQuery, now: datetime) -> tuple[Decision, bool]:
-        """The decision within ``uow``, and whether it recorded a use (durable once the caller commits)."""
+    def _consume_in(
+        self, uow: UnitOfWork, q: CheckQuery, now: datetime, held: frozenset[str] | None = None
+    ) -> tuple[Decision, bool]:
+        """The decision within ``uow``, and whether it recorded a use (durable once the caller commits). With
+        ``held`` (the live rows ``uow`` locked), only those may be spent: no other row lock is taken."""
         if q.request_id:
-            decision = self._retry_in(uow, q)
+            decision = self._retry_in(uow, q, held)
             if decision is not None:
                 return decision, False
-        candidates = self._candidates(uow, q)
+        candidates = self._spendable(uow, q, held)
         # Each failed conditional update means a concurrent change: re-read and decide again (bounded).
         for _ in range(len(candidates) + 1):
             decision = decide(candidates, q.items, now, q.data_since)
@@ -465,16 +476,16 @@ class Consent:
                     return decision, True
             except Aborted:
                 # Another try of this request recorded the use first: this one is its retry.
-                retry = self._retry_in(uow, q)
+                retry = self._retry_in(uow, q, held)
                 if retry is None:
                     raise
                 return retry, False
             # The update found the row changed by a transaction that has committed (it waited for its lock). That may
             # be another try of this request spending the use, on this candidate or another: then this one is its
             # retry, and deciding again would record a second use under one request id (or deny the retry).
-            if q.request_id and (retry := self._retry_in(uow, q)) is not None:
+            if q.request_id and (retry := self._retry_in(uow, q, held)) is not None:
                 return retry, False
-            candidates = self._candidates(uow, q)
+            candidates = self._spendable(uow, q, held)
         return decide(candidates, q.items, now, q.data_since), False
 
     def _used(self, q: CheckQuery, decision: Decision, now: datetime) -> None:
@@ -485,7 +496,15 @@ class Consent:
         if q.request_id:
             self._recent_uses.put(_use_key(q), Use(auth.id, now, q.items, q.request_id))
 
-    def _candidates(self, uow: UnitOfWork, q: CheckQuery) -> list[Authorization]:
+    def _spendable(self, uow: UnitOfWork, q: CheckQuery, held: frozenset[str] | None) -> list[Authorization]:
+        found = self._candidates(uow, q, held)
+        # A final row never changes; a live one outside ``held`` is newer than the lock and is left alone.
+        return found if held is None else [a for a in found if a.id in held or a.state in _FINAL]
+
+    def _candidates(self, uow: UnitOfWork, q: CheckQuery, held: frozenset[str] | None = None) -> list[Authorization]:
+        if held is not None:  # read without locking (get would lock a named row out of id order)
+            found = uow.authorizations.candidates(q.requester, q.enterprise, q.purpose)
+            return found if q.authorization_id is None else [a for a in found if a.id == q.authorization_id]
         if q.authorization_id is None:
             return uow.authorizations.candidates(q.requester, q.enterprise, q.purpose)
         auth = uow.authorizations.get(q.authorization_id)
@@ -493,9 +512,9 @@ class Consent:
             return []
         return [auth]
 
-    def _retry_in(self, uow: UnitOfWork, q: CheckQuery) -> Decision | None:
+    def _retry_in(self, uow: UnitOfWork, q: CheckQuery, held: frozenset[str] | None = None) -> Decision | None:
         """The answer to a retry, when an earlier try of this check (same request id) recorded a use."""
-        for auth in self._candidates(uow, q):
+        for auth in self._candidates(uow, q, held):
             use = uow.authorizations.use_by_request(auth.id, q.request_id)
             if use is not None:
                 return answer_retry(auth, use.used_at, use.items, q.items, self._clock(), q.data_since)

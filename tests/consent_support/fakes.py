@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ class MemoryData:
     uses: list[Use] = field(default_factory=list)
     nonces: dict[tuple[str, str], NonceRecord] = field(default_factory=dict)
     revision: int = 0
+    removed: set[str] = field(default_factory=set)
 
     def copy(self) -> MemoryData:
         return MemoryData(
@@ -58,6 +60,7 @@ class MemoryData:
             list(self.uses),
             dict(self.nonces),
             self.revision,
+            set(self.removed),
         )
 
 
@@ -89,6 +92,12 @@ class MemoryAuthorizations:
         self.d.revision += 1
         return self.d.revision
 
+    def hold_revisions(self) -> None:
+        pass  # units of work are serialized
+
+    def lock_live(self, keys: Sequence[tuple[str, str, str]]) -> frozenset[str] | None:
+        return None  # units of work are serialized
+
     def append_event(self, event: Event) -> None:
         self.d.events.append(event)
 
@@ -98,7 +107,7 @@ class MemoryAuthorizations:
             None,
         )
 
-    def last_event_of(self, authorization_id: str, event_types: list[EventType]) -> Event | None:
+    def last_event_of(self, authorization_id: str, event_types: Sequence[EventType]) -> Event | None:
         found = [
             e for e in self.d.events if e.receipt.authorization_id == authorization_id and e.event_type in event_types
         ]
@@ -184,6 +193,17 @@ class MemoryNonces:
         return len(old)
 
 
+class MemoryRemovedRequesters:
+    def __init__(self, data: MemoryData) -> None:
+        self.d = data
+
+    def add(self, requester: str, at: datetime) -> None:
+        self.d.removed.add(requester)
+
+    def contains(self, requester: str) -> bool:
+        return requester in self.d.removed
+
+
 class MemoryStore:
     """The fake store; ``unit_of_work`` makes serialized transactions over it (like SQLite's writer lock)."""
 
@@ -207,11 +227,16 @@ class MemoryUnitOfWork:
     def nonces(self) -> MemoryNonces:
         return self._nonces
 
+    @property
+    def removed_requesters(self) -> MemoryRemovedRequesters:
+        return self._removed
+
     def __enter__(self) -> Self:
         self._store.lock.acquire()
         self._data = self._store.data.copy()
         self._authorizations = MemoryAuthorizations(self._data)
         self._nonces = MemoryNonces(self._data)
+        self._removed = MemoryRemovedRequesters(self._data)
         return self
 
     def __exit__(

@@ -79,6 +79,14 @@ class AuthorizationRepository(Protocol):
     def next_revision(self) -> int:
         """Allocate the next revision; writers holding one commit in revision order."""
 
+    def hold_revisions(self) -> None:
+        """Take the revision counter as ``next_revision`` does, allocating nothing: every writer that took it before
+        has committed (or rolled back) by the time this returns, and later ones wait for this commit."""
+
+    def lock_live(self, keys: Sequence[tuple[str, str, str]]) -> frozenset[str] | None:
+        """Lock the ACTIVE and PAUSED authorizations of these (requester, enterprise, purpose) keys until commit, in
+        id order, and return their ids; None when the store runs one writer at a time (nothing to order)."""
+
     def append_event(self, event: Event) -> None:
         """Append one history step (never updated or deleted)."""
 
@@ -113,6 +121,16 @@ class AuthorizationRepository(Protocol):
 
     def live_for_requester(self, requester: str) -> list[Authorization]:
         """ACTIVE or PAUSED authorizations of a requester."""
+
+
+class RemovedRequesterRepository(Protocol):
+    """Requesters whose removal was handled (removal is final)."""
+
+    def add(self, requester: str, at: datetime) -> None:
+        """Record the removal; recording it again changes nothing."""
+
+    def contains(self, requester: str) -> bool:
+        """Whether the requester's removal was recorded."""
 
 
 class CandidateLookup(Protocol):
@@ -156,6 +174,9 @@ class UnitOfWork(Protocol):
 
     @property
     def nonces(self) -> NonceRepository: ...
+
+    @property
+    def removed_requesters(self) -> RemovedRequesterRepository: ...
 
     def __enter__(self) -> Self: ...
 

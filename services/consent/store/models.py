@@ -128,6 +128,15 @@ class RegistryCursor(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
 
+class RemovedRequester(Base):
+    """A requester whose removal the participant watcher handled (removal is final): no grant to it commits after."""
+
+    __tablename__ = "removed_requesters"
+
+    requester: Mapped[str] = mapped_column(String(60), primary_key=True)
+    removed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 metadata = Base.metadata
 # The consent log: one CONSENT_EVENT leaf per receipt, appended in the event's own transaction.
 evidence_models = add_evidence_tables(metadata)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, case, delete, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, case, delete, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,15 @@ from services.consent.domain.model import (
 from services.consent.domain.ports import Event, NonceRecord, Page, Use
 from services.consent.domain.signing import Receipt
 from services.consent.store.check_cache import CachedCandidates, CandidateCache, Key
-from services.consent.store.models import AuthorizationRow, EventRow, NonceRow, RegistryCursor, RevisionCounter, UseRow
+from services.consent.store.models import (
+    AuthorizationRow,
+    EventRow,
+    NonceRow,
+    RegistryCursor,
+    RemovedRequester,
+    RevisionCounter,
+    UseRow,
+)
 from services.kit.db import SqlUnitOfWork
 from services.kit.errors import Aborted
 from services.kit.evidence.entries import LeafKind
@@ -191,6 +199,20 @@ class SqlAuthorizations:
             .returning(RevisionCounter.value)
         ).scalar_one()
         return int(value)
+
+    def hold_revisions(self) -> None:
+        self.session.execute(select(RevisionCounter.value).where(RevisionCounter.id == 1).with_for_update())
+
+    def lock_live(self, keys: Sequence[tuple[str, str, str]]) -> frozenset[str] | None:
+        if self.session.get_bind().dialect.name == "sqlite":
+            return None  # BEGIN IMMEDIATE: one writer at a time, no row locks to order
+        stmt = (
+            select(_A.c.id)
+            .where(tuple_(_A.c.requester, _A.c.enterprise, _A.c.purpose).in_(keys), _A.c.state.in_(_LIVE))
+            .order_by(_A.c.id)
+            .with_for_update()
+        )
+        return frozenset(self.session.execute(stmt).scalars())
 
     def append_event(self, event: Event) -> None:
         r = event.receipt
@@ -369,11 +391,26 @@ class SqlNonces:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+class SqlRemovedRequesters:
+    """RemovedRequesterRepository on SQLAlchemy."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, requester: str, at: datetime) -> None:
+        if self.session.get(RemovedRequester, requester) is None:
+            self.session.add(RemovedRequester(requester=requester, removed_at=at))
+
+    def contains(self, requester: str) -> bool:
+        return self.session.get(RemovedRequester, requester) is not None
+
+
 class ConsentUnitOfWork(SqlUnitOfWork):
     """The kit's unit of work with the consent repositories attached."""
 
     authorizations: SqlAuthorizations
     nonces: SqlNonces
+    removed_requesters: SqlRemovedRequesters
 
     def __init__(
         self,
@@ -394,6 +431,7 @@ class ConsentUnitOfWork(SqlUnitOfWork):
             self.session, locking=self._locking, evidence=self._evidence, cache=self._cache
         )
         self.nonces = SqlNonces(self.session)
+        self.removed_requesters = SqlRemovedRequesters(self.session)
         return self
 
     def __exit__(

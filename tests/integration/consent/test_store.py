@@ -77,16 +77,22 @@ def world(engine: Engine) -> Iterator[Any]:
     w.registry.add_requester(BANK)
     w.feed = SqlChangeFeed(reader_s)
     w.barrier = RecordingBarrier()
-    w.consent = Consent(
-        writer=writer,
-        reader=reader,
-        registry=w.registry,
-        sharing=SharingListFile(SHARING_LIST),
-        purposes=load_purposes(PURPOSES),
-        barrier=w.barrier,
-        clock=w.clock,
-        lookup=cached_candidates(reader, w.cache),
-    )
+
+    def start() -> Consent:
+        """The use cases as a (new) process starts them over this database."""
+        return Consent(
+            writer=writer,
+            reader=reader,
+            registry=w.registry,
+            sharing=SharingListFile(SHARING_LIST),
+            purposes=load_purposes(PURPOSES),
+            barrier=w.barrier,
+            clock=w.clock,
+            lookup=cached_candidates(reader, w.cache),
+        )
+
+    w.start = start
+    w.consent = start()
     yield w
     w.evidence.close()
 
@@ -367,9 +373,9 @@ def _try(w: Any, request_id: str) -> str:
         return exc.kind
 
 
-def test_a_grant_whose_requester_is_removed_before_it_commits_ends_revoked(world: Any) -> None:
+def test_a_grant_whose_requester_is_removed_before_it_commits_is_refused(world: Any) -> None:
     """The registry answers "present", then the removal watcher handles the removal (nothing committed to revoke)
-    before the grant commits; the watcher handles each removal once, so the grant looks again after its commit."""
+    before the grant's transaction: the grant finds the removal recorded and creates nothing."""
     w = world
     present = w.registry.requester
 
@@ -381,14 +387,42 @@ def test_a_grant_whose_requester_is_removed_before_it_commits_ends_revoked(world
         return answer
 
     w.registry.requester = removed_after_answering
+    with pytest.raises(DomainError) as refused:
+        w.consent.grant(convert.grant_request(w.alice.grant(BANK)))
+    assert refused.value.reason == "ERROR_REASON_INSTITUTION_NOT_FOUND"
+    assert w.feed.changes_after(0, 10) == []
+    assert check(w, w.alice).reason is DecisionReason.NO_AUTHORIZATION
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
+def test_a_removal_handled_while_a_grant_holds_the_revision_counter_revokes_the_grant(
+    world: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the grant has taken the revision counter (not yet committed) when the watcher handles the
+    removal. The watcher waits for it, then finds the grant committed and revokes it as the removal does."""
+    w = world
+    revoked: list[int] = []
+    watcher: list[threading.Thread] = []
+    original = SqlAuthorizations.next_revision
+
+    def removal_handled_now(self: SqlAuthorizations) -> int:
+        revision = original(self)
+        if not watcher and threading.current_thread() is threading.main_thread():
+            w.registry.add_requester(BANK, removed=True)
+            watcher.append(threading.Thread(target=lambda: revoked.append(w.consent.revoke_for_requester(BANK))))
+            watcher[0].start()
+            _waiting_for_a_lock(engine)  # the watcher waits for the grant's transaction
+        return revision
+
+    monkeypatch.setattr(SqlAuthorizations, "next_revision", removal_handled_now)
     out = w.consent.grant(convert.grant_request(w.alice.grant(BANK)))
-    assert (out.authorization.state, out.receipt.event_type) == (State.REVOKED, EventType.GRANTED)
+    watcher[0].join(30)
+    monkeypatch.undo()
+    assert not watcher[0].is_alive()
+    assert revoked == [1]
     assert w.consent.get(out.authorization.id).state is State.REVOKED
-    assert [e.event_type for e, _ in w.feed.changes_after(0, 10)] == [
-        EventType.GRANTED,
-        EventType.REVOKED_REQUESTER_REMOVED,
-    ]
-    assert check(w, w.alice).reason is DecisionReason.REVOKED
+    events = w.consent.list_events(out.authorization.id, None, 10).items
+    assert [e.event_type for e in events] == [EventType.GRANTED, EventType.REVOKED_REQUESTER_REMOVED]
 
 
 @pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
@@ -456,3 +490,111 @@ def test_a_grant_retry_whose_first_try_commits_while_it_is_under_way_gets_the_fi
     assert len(first) == 1
     assert retry.receipt.digest == first[0].receipt.digest
     assert [e.event_type for e, _ in w.feed.changes_after(0, 10)] == [EventType.GRANTED]
+
+
+class _Killed(BaseException):
+    """The process dies here (SIGKILL): nothing after this point runs, no handler, no cleanup."""
+
+
+def test_no_authorization_of_a_requester_whose_removal_the_watcher_handled_is_live_after_a_crash(world: Any) -> None:
+    """The registry answers "present"; the removal watcher then handles the removal (nothing committed to revoke) and
+    moves on; the process dies right after the grant's commit, before it looks at the requester again. After a
+    restart no authorization of the removed requester may be live: the watcher never comes back to it."""
+    w = world
+    present = w.registry.requester
+    looked: list[str] = []
+
+    def removed_after_answering_then_killed(name: str) -> Any:
+        looked.append(name)
+        if len(looked) > 1:  # the look after the grant's commit: the process is gone by then
+            raise _Killed
+        answer = present(name)
+        w.registry.add_requester(name, removed=True)
+        assert w.consent.revoke_for_requester(name) == 0
+        return answer
+
+    w.registry.requester = removed_after_answering_then_killed
+    with pytest.raises((_Killed, DomainError)):
+        w.consent.grant(convert.grant_request(w.alice.grant(BANK)))
+    w.registry.requester = present
+    restarted = w.start()
+    restarted.expire_due()  # a sweeper round, as the restarted process runs one
+    assert [a.id for a in w.feed.live_authorizations() if a.requester == BANK] == []
+    assert not restarted.check(CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT",))).allowed
+    # Whatever committed was revoked as the removal revokes, with its receipt.
+    for event, auth in w.feed.changes_after(0, 100):
+        if auth.requester == BANK and event.state_after is not State.REVOKED:
+            assert w.consent.get(auth.id).state is State.REVOKED
+            last = w.consent.list_events(auth.id, None, 10).items[-1]
+            assert last.event_type is EventType.REVOKED_REQUESTER_REMOVED
+
+
+def _waiting_for_a_lock(engine: Engine) -> None:
+    """Return once another connection of this database waits for a lock (polled: PostgreSQL shows it, no timing)."""
+    with engine.connect() as probe:
+        for _ in range(3000):
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+            probe.rollback()
+            if waiting:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("nobody came to wait for a lock")
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL lock order: SQLite serialises writers")
+def test_a_batch_of_uses_and_the_expiry_sweeper_do_not_deadlock(
+    world: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch records its uses in (requester, enterprise, purpose) order, the sweeper expires in id order. Two
+    authorizations ending together, whose ids are in the other order than their keys: the batch spends the first,
+    the sweeper (its clock now past their end) locks the second and waits for the first, the batch goes on to the
+    second. Both must finish, neither chosen as a deadlock's victim."""
+    w = world
+    first, second = sorted([w.alice, w.bob], key=lambda e: e.uscc)  # the batch's key order
+    valid_from = now_s() - timedelta(minutes=1)
+    while True:  # ids are hashes of what was signed: sign until they are in the order that closes the cycle
+        a, b = (e.grant(BANK, valid_from=valid_from, validity=timedelta(days=1)) for e in (first, second))
+        if convert.grant_request(a).authorization_id() > convert.grant_request(b).authorization_id():
+            break
+    auths = [w.consent.grant(convert.grant_request(r)).authorization for r in (a, b)]
+    end = auths[0].valid_until
+    assert auths[1].valid_until == end
+    batch = [CheckQuery(BANK, e.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True) for e in (first, second)]
+    errors: list[BaseException] = []
+    sweeper: list[threading.Thread] = []
+
+    def sweep() -> None:
+        try:
+            w.consent.expire_due()
+        except BaseException as exc:
+            errors.append(exc)
+
+    original = SqlAuthorizations.record_use
+
+    def sweeper_comes_after_the_first_use(self: SqlAuthorizations, auth: Any, use: Any) -> bool:
+        spent = original(self, auth, use)
+        if not sweeper:
+            w.clock.at = end  # the batch read its time already: for the sweeper both have ended
+            sweeper.append(threading.Thread(target=sweep))
+            sweeper[0].start()
+            _waiting_for_a_lock(engine)
+        return spent
+
+    monkeypatch.setattr(SqlAuthorizations, "record_use", sweeper_comes_after_the_first_use)
+    try:
+        answers = w.consent.check_all(batch)
+    except BaseException as exc:
+        errors.append(exc)
+        answers = []
+    monkeypatch.undo()
+    sweeper[0].join(60)
+    assert not sweeper[0].is_alive()
+    assert errors == []
+    assert [getattr(d, "allowed", None) for d in answers] == [True, True]
+    assert [w.consent.get(x.id).state for x in auths] == [State.EXPIRED, State.EXPIRED]
+    assert [w.consent.get(x.id).uses.total for x in auths] == [1, 1]

@@ -440,9 +440,9 @@ def test_requester_removal_revokes_its_live_authorizations_once(w: World) -> Non
     assert events[-1].receipt.signed_payload == b""
 
 
-def test_a_grant_whose_requester_is_removed_before_it_commits_is_revoked_as_the_removal_would(w: World) -> None:
+def test_a_grant_whose_requester_is_removed_before_it_commits_is_refused(w: World) -> None:
     # The registry says "present", then the removal watcher handles the removal (nothing committed to revoke yet)
-    # before the grant commits: the watcher never comes back, so the grant itself must see the removal.
+    # before the grant's transaction: the watcher never comes back, so the grant must see the recorded removal.
     present = w.registry.requester
 
     def removed_after_answering(name: str) -> Requester | None:
@@ -454,14 +454,19 @@ def test_a_grant_whose_requester_is_removed_before_it_commits_is_revoked_as_the_
 
     w.registry.requester = removed_after_answering  # type: ignore[method-assign]
     req = w.alice.grant(BANK)
-    out = w.grant(req)
-    assert (out.authorization.state, out.receipt.event_type) == (State.REVOKED, EventType.GRANTED)
-    events = w.consent.list_events(out.authorization.id, None, 10).items
-    assert [e.event_type for e in events] == [EventType.GRANTED, EventType.REVOKED_REQUESTER_REMOVED]
-    assert w.barrier.waited == [events[-1].revision]  # enforced everywhere before the grant answers
-    again = w.grant(req)  # a retry gets the same answer
-    assert (again.authorization.state, again.receipt.digest) == (State.REVOKED, out.receipt.digest)
-    assert w.check(w.alice).reason is DecisionReason.REVOKED
+    with pytest.raises(DomainError) as refused:
+        w.grant(req)
+    assert refused.value.reason == "ERROR_REASON_INSTITUTION_NOT_FOUND"
+    assert w.consent.list_authorizations(w.alice.uscc, None, None, None, 10).items == []
+    with pytest.raises(DomainError):  # a retry is refused too: nothing was created
+        w.grant(req)
+    assert w.check(w.alice).reason is DecisionReason.NO_AUTHORIZATION
+
+
+def test_a_grant_does_not_ask_the_registry_again_after_its_commit(w: World) -> None:
+    before = w.registry.calls
+    w.grant(w.alice.grant(BANK))
+    assert w.registry.calls - before == 2  # the enterprise's keys and the requester, once each
 
 
 def test_expiry_is_recorded_with_a_receipt(w: World) -> None:
