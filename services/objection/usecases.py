@@ -12,7 +12,7 @@ from typing import Any, Protocol, Self
 
 import structlog
 
-from services.kit.errors import InvalidArgument, NotFound, PermissionDenied
+from services.kit.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from services.objection.domain import (
     EVALUATION_HANDLER,
     Calendar,
@@ -189,15 +189,26 @@ def file(
             calendar=lookups.calendar,
             policy=lookups.policy,
         )
-    with writer() as uow:
-        replay = _replay(uow, idem, "FileObjection", command.platform)
-        if replay is not None:
-            return replay
-        uow.objections.add(objection, idem.fingerprint, now)
-        _store_events(uow, objection, now)
-        if idem.request_id:
-            uow.requests.add(_request_key(idem, command.platform), "FileObjection", idem.fingerprint, objection.id)
-        uow.commit()
+    try:
+        with writer() as uow:
+            replay = _replay(uow, idem, "FileObjection", command.platform)
+            if replay is not None:
+                return replay
+            uow.objections.add(objection, idem.fingerprint, now)
+            _store_events(uow, objection, now)
+            if idem.request_id:
+                uow.requests.add(_request_key(idem, command.platform), "FileObjection", idem.fingerprint, objection.id)
+            uow.commit()
+    except AlreadyExists:
+        # A retry racing its first call (same request_id, so the same objection id) loses the insert: it returns the
+        # first result once that is stored, and is not told a duplicate objection holds the target.
+        if not idem.request_id:
+            raise
+        with reader() as r:
+            replay = _replay(r, idem, "FileObjection", command.platform)
+        if replay is None:
+            raise
+        return replay
     log.info("objection_filed", objection=objection.id, targets=len(objection.lines), status=objection.status.value)
     return objection
 
@@ -388,14 +399,20 @@ def _each(writer: UowFactory, ids: Sequence[str], step: Callable[[Objection], bo
     """Apply ``step`` to each objection in its own transaction; count those it changed."""
     changed = 0
     for objection_id in ids:
-        with writer() as uow:
-            objection = uow.objections.get(objection_id)
-            if objection is None or not step(objection):
-                continue
-            uow.objections.save(objection)
-            _store_events(uow, objection, now)
-            uow.commit()
-            changed += 1
+        try:
+            with writer() as uow:
+                objection = uow.objections.get(objection_id)
+                if objection is None or not step(objection):
+                    continue
+                uow.objections.save(objection)
+                _store_events(uow, objection, now)
+                uow.commit()
+        except Aborted:
+            # A request changed this objection meanwhile: it stays a candidate for the next sweep, and the rest of
+            # this one goes on (one busy objection must not hold back every later alert).
+            log.info("sweep_step_lost_race", objection=objection_id)
+            continue
+        changed += 1
     return changed
 
 

@@ -27,10 +27,15 @@ def target_from(msg: pb.Target, field: str = "target") -> Target:
     if kind == "record":
         return RecordRef(msg.record.record, msg.record.version)
     if kind == "evaluation":
-        if not msg.evaluation.startswith("enterprises/") or "/evaluations/" not in msg.evaluation:
-            raise invalid(f"{field}.evaluation", "must look like enterprises/{uscc}/evaluations/{id}")
-        return EvaluationRef(msg.evaluation)
+        return evaluation_from(msg.evaluation, f"{field}.evaluation")
     raise invalid(field, "is required")
+
+
+def evaluation_from(name: str, field: str) -> EvaluationRef:
+    """An evaluation named as scoring names it; ``field`` is where the name sits in the request."""
+    if not name.startswith("enterprises/") or "/evaluations/" not in name:
+        raise invalid(field, "must look like enterprises/{uscc}/evaluations/{id}")
+    return EvaluationRef(name)
 
 
 def target(t: Target) -> pb.Target:

@@ -34,6 +34,9 @@ def _objection_id(name: str) -> str:
     oid = validation.resource_id("name", name, "objections")
     if not oid or "/" in oid or len(oid) > 200:
         raise validation.invalid("name", "must look like objections/{id}")
+    # A control character would reach the database (a NUL fails in PostgreSQL as INTERNAL): no id of ours has one.
+    if validation.text("name", oid, max_len=200) != oid:
+        raise validation.invalid("name", "must look like objections/{id}")
     return oid
 
 
@@ -69,19 +72,18 @@ class ObjectionApi(pb_grpc.ObjectionServiceServicer):
             filer_id = _prefixed("filer", request.filer, ("institutions/",))
         received = from_timestamp(request.receive_time, "receive_time")
         assert received is not None
-        evaluation = None
-        if request.evaluation:
-            evaluation = convert.target_from(pb.Target(evaluation=request.evaluation), "evaluation")
+        evaluation = convert.evaluation_from(request.evaluation, "evaluation") if request.evaluation else None
         command = FileObjection(
             objection_id=usecases.new_objection_id(platform, validation.request_id(request.request_id)),
             platform=platform,
             filer=Filer(kind, filer_id),
-            enterprise=request.enterprise,
+            # Checked here too: for an institution it is looked up in the gateway's log before anything else.
+            enterprise=validation.text("enterprise", request.enterprise, max_len=200, required=False),
             reasons=request.reasons,
             received_at=received,
             forwarded_at=now,
             records=tuple(RecordRef(r.record, r.version) for r in request.records),
-            evaluation=evaluation,  # type: ignore[arg-type]
+            evaluation=evaluation,
             attachments=tuple(request.attachment_sha256),
             statement=request.statement or None,
         )

@@ -552,6 +552,8 @@ class Objection:
         if outcome is Outcome.CORRECTED and isinstance(target, RecordRef):
             if corrected_version is None:
                 raise _invalid("corrected_version", "a corrected record names its new version")
+            if corrected_version < 1:
+                raise _invalid("corrected_version", "versions start at 1")
             corrected = records.version(target.record_id, corrected_version)
             if corrected is None or corrected.enterprise != self.enterprise or corrected_version <= target.version:
                 raise FailedPrecondition(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from services.kit.db import SqlUnitOfWork
 from services.kit.errors import AlreadyExists
@@ -324,6 +325,9 @@ class SqlObjections:
         """Write the changes of an objection obtained from :meth:`get` (ABORTED if another change won)."""
         row, _, _ = self._loaded[objection.id]  # KeyError: save() takes an objection obtained from get()
         _fill_row(row, objection)
+        # Many changes leave the objection's own columns as they were (an answer to one of several targets, a
+        # statement): the row is updated anyway, so its version check catches every concurrent change as ABORTED.
+        flag_modified(row, "status")
         line_rows = list(
             self.s.scalars(select(LineRow).where(LineRow.objection_id == objection.id).order_by(LineRow.idx))
         )

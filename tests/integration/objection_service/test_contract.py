@@ -79,3 +79,52 @@ def test_the_last_page_of_a_listing_has_no_token(node: Node) -> None:
     notices = node.objections.ListCorrectionNotices(ob.ListCorrectionNoticesRequest(recipient=BANK, page_size=1))
     assert [n.objection for n in notices.notices] == [filed.name]
     assert notices.next_page_token == ""
+
+
+def test_names_and_parties_with_control_characters_are_invalid(node: Node) -> None:
+    # A NUL in an objection's name reached the database: INTERNAL on PostgreSQL, NOT_FOUND on SQLite.
+    platform, uscc = node.enterprise()
+    evaluation = node.current(uscc)
+    assert evaluation is not None
+    filed = file(node, platform, uscc, evaluation.name)
+    bad = filed.name + "\x00"
+    get = ob.GetObjectionRequest(name=bad, requester="supervisors/li")
+    assert refused(lambda: node.objections.GetObjection(get)) == invalid("name")
+    answer = ob.AnswerObjectionRequest(
+        name=bad, department=SCORING_TEAM, target=ob.Target(evaluation=evaluation.name), outcome=ob.OUTCOME_UPHELD
+    )
+    assert refused(lambda: node.objections.AnswerObjection(answer)) == invalid("name")
+    attach = ob.AttachStatementRequest(
+        name=bad, enterprise=uscc, target=ob.Target(evaluation=evaluation.name), statement="we disagree"
+    )
+    assert refused(lambda: node.objections.AttachStatement(attach)) == invalid("name")
+    extend = ob.ExtendObjectionRequest(name=bad, days=3, reason="site visit", operator="operators/zhang")
+    assert refused(lambda: node.objections.ExtendObjection(extend)) == invalid("name")
+    # The enterprise an institution objects about is looked up in the gateway's log: refused before that.
+    by_bank = ob.FileObjectionRequest(
+        platform=platform,
+        filer_kind=ob.FILER_KIND_INSTITUTION,
+        filer=BANK,
+        enterprise=uscc + "\x00",
+        evaluation=evaluation.name,
+        reasons="the score ignores the arrears they settled",
+    )
+    by_bank.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
+    assert refused(lambda: node.objections.FileObjection(by_bank)) == invalid("enterprise")
+
+
+def test_a_malformed_evaluation_is_refused_naming_the_requests_field(node: Node) -> None:
+    # FileObjectionRequest.evaluation is a field of the request itself, not of a Target message.
+    platform, uscc = node.enterprise()
+    assert refused(lambda: file(node, platform, uscc, "evaluations/1")) == invalid("evaluation")
+    evaluation = node.current(uscc)
+    assert evaluation is not None
+    filed = file(node, platform, uscc, evaluation.name)
+    # In a Target (answers, statements) the field is the target's.
+    answer = ob.AnswerObjectionRequest(
+        name=filed.name,
+        department=SCORING_TEAM,
+        target=ob.Target(evaluation="evaluations/1"),
+        outcome=ob.OUTCOME_UPHELD,
+    )
+    assert refused(lambda: node.objections.AnswerObjection(answer)) == invalid("target.evaluation")

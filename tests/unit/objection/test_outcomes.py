@@ -153,6 +153,24 @@ def test_corrected_needs_a_new_version(world: World) -> None:
     assert objection.lines[0].outcome is None
 
 
+def test_a_corrected_version_below_one_is_invalid_not_a_failed_lookup(world: World) -> None:
+    # Versions start at 1, as at filing: a negative one is a malformed request, and the registry is not asked.
+    objection = world.file()
+    asked: list[int] = []
+    version = world.records.version
+
+    def counting(record_id: str, v: int) -> object:
+        asked.append(v)
+        return version(record_id, v)
+
+    world.records.version = counting  # type: ignore[method-assign,assignment]
+    with pytest.raises(InvalidArgument) as invalid:
+        world.answer(objection, world.tax_record, Outcome.CORRECTED, cst(2025, 3, 14), corrected_version=-2)
+    assert invalid.value.metadata["field"] == "corrected_version"
+    assert asked == []
+    assert objection.lines[0].outcome is None
+
+
 def test_only_a_corrected_record_names_a_version(world: World) -> None:
     objection = world.file()
     world.records.add(world.tax_record.record_id, 2, ACME, "tax.arrears", TAX)
