@@ -415,7 +415,12 @@ class Gateway:
         items = sorted(decision.covered & non_public)
         self._recording()
         used = self.consent.consume(
-            caller.requester, q.enterprise, q.purpose, items, decision.authorization, q.request_id
+            caller.requester,
+            q.enterprise,
+            q.purpose,
+            items,
+            decision.authorization,
+            product_use_id(method, scenario_model, q.request_id),
         )
         if used.decision != cpb.DECISION_ALLOW:
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
@@ -430,9 +435,9 @@ class Gateway:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
         if method in ("GetEvaluation", "GetScenarioScore"):
-            _withhold_uncovered(result.evaluation, decision.coverage, catalogue)
+            _withhold_uncovered(result.evaluation, decision.coverage, catalogue, decision.data_since)
         else:
-            _drop_uncovered_tags(result.portrait, decision.coverage, catalogue)
+            _drop_uncovered_tags(result.portrait, decision.coverage, catalogue, decision.data_since)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
         leaf = self.disclosure_log.record(
             {
@@ -519,8 +524,10 @@ class Gateway:
     def _alert_authorization(self, requester: str, alert: spb.Alert) -> tuple[str, list[str]]:
         """The authorization an alert may be passed on under ("" if none) and the items its use is recorded for: one
         for post-loan monitoring naming the alert's items (as scoring asks when it sends it), which covers every one
-        of them that needs an authorization. An alert resting on no record needs one covering some non-public item,
-        like any derived product."""
+        of them that needs an authorization, from its look-back on (an alert resting on a record that needs one and
+        is older than the authorization's data_since, or of unknown age, is withheld like one resting on an item it
+        does not cover). An alert resting on no record needs one covering some non-public item, like any derived
+        product."""
         catalogue = self.sharing_list.items()
         items = frozenset(r.item_code for r in alert.evidence)
         gated = frozenset(c for c in items if (o := catalogue.get(c, (None, 0))[0]) is None or needs_authorization(o))
@@ -531,7 +538,7 @@ class Gateway:
             raise unavailable("consent") from None
         coverage = decision.coverage
         covered = decision.allowed and all(coverage.covers(c, catalogue.get(c, (None, 0))[0]) for c in gated)
-        if not covered:
+        if not covered or _outside_look_back(alert.evidence, decision.data_since, catalogue):
             return "", []
         return decision.authorization, sorted((items or non_public) & decision.covered)
 
@@ -585,13 +592,43 @@ class Gateway:
         return self.consent.relay(method, request)
 
 
+def product_use_id(method: str, scenario_model: str, request_id: str) -> str:
+    """The id a derived product's use is recorded under: one request id reused for another product (or scenario
+    model) must spend another use, not pass as a retry of the first (consent judges a retry by its items alone)."""
+    if not request_id:
+        return ""
+    return hashlib.sha256(f"{method}\n{scenario_model}\n{request_id}".encode()).hexdigest()
+
+
 def _before(r: rec.CreditRecord, since: datetime) -> bool:
     return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
 
 
-def _uncovered(evidence: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]) -> bool:
-    """Whether records behind a derived figure include an item the authorization does not cover (unknown items and
-    an empty list count as uncovered: nothing to check them against)."""
+def _outside_look_back(
+    evidence: Any, since: datetime | None, catalogue: Mapping[str, tuple[Openness | None, int]]
+) -> bool:
+    """Whether a record behind a derived figure needs an authorization (by today's list; unknown items too) and is
+    older than its ``data_since``, as a credit report would drop it. A reference without an event time (stored before
+    scoring kept one) counts as older: its age cannot be shown to be inside the look-back. Public records leave
+    whatever the look-back, as in a credit report."""
+    if since is None:
+        return False
+    for e in evidence:
+        if catalogue.get(e.item_code, (None, 0))[0] is Openness.PUBLIC:
+            continue
+        if not e.HasField("event_time") or e.event_time.ToDatetime(UTC) < since:
+            return True
+    return False
+
+
+def _uncovered(
+    evidence: Any,
+    coverage: Coverage,
+    catalogue: Mapping[str, tuple[Openness | None, int]],
+    since: datetime | None,
+) -> bool:
+    """Whether records behind a derived figure include an item the authorization does not cover, or a record before
+    its look-back (unknown items and an empty list count as uncovered: nothing to check them against)."""
     items = {e.item_code for e in evidence}
     if not items:
         return True
@@ -599,33 +636,41 @@ def _uncovered(evidence: Any, coverage: Coverage, catalogue: Mapping[str, tuple[
         openness = catalogue.get(i, (None, 0))[0]
         if openness is not Openness.PUBLIC and not coverage.covers(i, openness):
             return True
-    return False
+    return _outside_look_back(evidence, since, catalogue)
 
 
 def _drop_uncovered_tags(
-    portrait: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]
+    portrait: Any,
+    coverage: Coverage,
+    catalogue: Mapping[str, tuple[Openness | None, int]],
+    since: datetime | None,
 ) -> None:
     """A portrait's tags, like an evaluation's indicators, say something about the records behind them: a tag resting
-    on an item the authorization does not cover (operating data it does not name, say) is dropped."""
+    on an item the authorization does not cover (operating data it does not name, say) or on a record older than its
+    data_since is dropped."""
     for tags in (portrait.positive_tags, portrait.risk_tags):
         for i in reversed(range(len(tags))):
-            if _uncovered(tags[i].evidence, coverage, catalogue):
+            if _uncovered(tags[i].evidence, coverage, catalogue, since):
                 del tags[i]
 
 
 def _withhold_uncovered(
-    evaluation: Any, coverage: Coverage, catalogue: Mapping[str, tuple[Openness | None, int]]
+    evaluation: Any,
+    coverage: Coverage,
+    catalogue: Mapping[str, tuple[Openness | None, int]],
+    since: datetime | None,
 ) -> None:
     """Strip an evaluation's explanation down to what the authorization covers.
 
     The score and grade are the derived product. But an indicator's raw value, its bin and the records it rests on
-    are only released when every non-public item behind it is covered: operating data the enterprise did not name,
-    or any item outside the authorization, leaves only as its share of the score. An indicator whose records are not
-    named (nothing to check them against) is treated the same way."""
+    are only released when every non-public item behind it is covered, and every such record is inside the look-back
+    (from ``since``, the authorization's data_since): operating data the enterprise did not name, any item outside
+    the authorization, or a record from before the look-back leaves only as its share of the score. An indicator
+    whose records are not named (nothing to check them against) is treated the same way."""
     for c in evaluation.contributions:
         if c.missing:
             continue
-        if _uncovered(c.evidence, coverage, catalogue):
+        if _uncovered(c.evidence, coverage, catalogue, since):
             c.ClearField("value")
             c.bin = "withheld"
             c.ClearField("evidence")

@@ -64,6 +64,7 @@ def ref(uscc: str, r: RecordRef) -> pb.RecordRef:
         version=r.version,
         item_code=r.item_code,
         in_dispute=r.in_dispute,
+        event_time=timestamp(r.event_time),  # unset when unknown (an old stored reference)
     )
 
 

@@ -27,16 +27,20 @@ class Record:
 
 @dataclass(frozen=True, order=True)
 class RecordRef:
-    """Which record version a figure rests on: the evidence an explanation or an alert points to."""
+    """Which record version a figure rests on: the evidence an explanation or an alert points to.
+
+    ``event_time`` is that version's source event time, so the gateway can bound an explanation by an authorization's
+    look-back; None on references stored before it was kept (the gateway then counts the record as too old)."""
 
     record_id: str
     version: int
     item_code: str = field(compare=False, default="")
     in_dispute: bool = field(compare=False, default=False)
+    event_time: datetime | None = field(compare=False, default=None)
 
 
 def ref(record: Record) -> RecordRef:
-    return RecordRef(record.record_id, record.version, record.item_code, record.in_dispute)
+    return RecordRef(record.record_id, record.version, record.item_code, record.in_dispute, record.event_time)
 
 
 def current(records: Iterable[Record]) -> list[Record]:

@@ -100,11 +100,19 @@ def decode_records(text: str) -> tuple[Record, ...]:
 
 
 def _refs(refs: tuple[RecordRef, ...]) -> list[list[object]]:
-    return [[r.record_id, r.version, r.item_code, r.in_dispute] for r in refs]
+    return [
+        [r.record_id, r.version, r.item_code, r.in_dispute, None if r.event_time is None else r.event_time.isoformat()]
+        for r in refs
+    ]
+
+
+def _unref(a: Any, b: Any, c: Any, d: Any, at: Any = None) -> RecordRef:
+    # Rows written before event times were kept hold four fields: read with no event time (counted as too old).
+    return RecordRef(str(a), int(b), str(c), bool(d), None if at is None else datetime.fromisoformat(at))
 
 
 def _unrefs(data: list[list[Any]]) -> tuple[RecordRef, ...]:
-    return tuple(RecordRef(str(a), int(b), str(c), bool(d)) for a, b, c, d in data)
+    return tuple(_unref(*r) for r in data)
 
 
 def encode_evaluation(e: Evaluation) -> str:

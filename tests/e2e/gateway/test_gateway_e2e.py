@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -554,6 +555,85 @@ def test_a_risk_alert_reaches_the_lender_under_monitoring_consent_with_its_recei
     assert receipt.payload_sha256 == hashlib.sha256(alert.SerializeToString(deterministic=True)).hexdigest()
 
 
+def derived_products_stay_inside_the_look_back(node: Node) -> None:
+    """An authorization's data_since bounds derived products as it bounds reports: an indicator resting on a
+    non-public record from before it shows only its points, a tag resting on one is dropped; the score stays."""
+    from creditnode.registry.v1 import records_pb2 as rec
+    from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+
+    stub, e = node.callers["xian"].stub, node.enterprise
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=200), now - timedelta(hours=1)
+    ingest = rec_grpc.RecordIngestionServiceStub(node.registry.channel).IngestBatch
+    for department, item, at, fields in (
+        (
+            "sx-hrss",
+            "SI_ARREARS",
+            old,
+            {
+                "period": rec.FieldValue(string_value=old.strftime("%Y-%m")),
+                "amount_yuan": rec.FieldValue(decimal_value="8000.00"),
+                "cleared": rec.FieldValue(bool_value=False),
+            },
+        ),
+        (
+            "sx-tax",
+            "TAX_CREDIT_GRADE",
+            recent,
+            {"year": rec.FieldValue(int_value=now.year - 1), "grade": rec.FieldValue(string_value="A")},
+        ),
+    ):
+        record = rec.IngestRecord(
+            sequence=1,
+            item_code=item,
+            source_record_id=f"{item.lower()}-{secrets.token_hex(4)}",
+            source_version=1,
+            uscc=e.uscc,
+            event_time=ts(at),
+            fields=fields,
+        )
+        got = ingest(rec.IngestBatchRequest(records=[record]), metadata=(("x-creditnode-department", department),))
+        assert got.results[0].outcome == rec.RECORD_OUTCOME_ACCEPTED, got.results[0]
+    items = ("SI_ARREARS", "TAX_CREDIT_GRADE")
+    grant(node, "institutions/boc-xian", purpose="IN_LOAN", items=items)  # a year back: both records inside
+    grant(node, "institutions/boc-xian", purpose="CREDIT_EVALUATION", items=items, lookback=timedelta(days=30))
+
+    def indicators(purpose: str) -> dict[str, Any]:
+        # One request id per purpose: polling spends one use.
+        request = gw.GetEvaluationRequest(
+            enterprise=e.name, purpose=purpose, institution="institutions/boc-xian", request_id=f"evaluation-{purpose}"
+        )
+        try:
+            return {c.indicator: c for c in stub.GetEvaluation(request, timeout=10).evaluation.contributions}
+        except grpc.RpcError:
+            return {}  # the grant not yet in the gateway's consent cache
+
+    def both_explained() -> bool:
+        shown = indicators("IN_LOAN")
+        return all(i in shown and shown[i].HasField("value") for i in ("si_arrears_open", "tax_credit_grade"))
+
+    until(both_explained, "the new records in the evaluation, explained under the year-long look-back", timeout=60)
+    until(lambda: bool(indicators("CREDIT_EVALUATION")), "the evaluation under the 30-day look-back")
+    full, bounded = indicators("IN_LOAN"), indicators("CREDIT_EVALUATION")
+    arrears, grade = bounded["si_arrears_open"], bounded["tax_credit_grade"]
+    # The arrears record is 200 days old: before data_since, so its indicator shows only its points.
+    assert (arrears.HasField("value"), arrears.bin, len(arrears.evidence)) == (False, "withheld", 0)
+    assert arrears.points == full["si_arrears_open"].points
+    assert full["si_arrears_open"].evidence[0].event_time.ToDatetime(UTC) < now - timedelta(days=30)
+    # The grade record is an hour old: inside the look-back, explained with its event time.
+    assert (grade.value, len(grade.evidence)) == (5, 1)
+    assert grade.evidence[0].event_time.ToDatetime(UTC) > now - timedelta(days=1)
+    portraits = {
+        purpose: stub.GetPortrait(
+            gw.GetPortraitRequest(enterprise=e.name, purpose=purpose, institution="institutions/boc-xian"), timeout=10
+        ).portrait
+        for purpose in ("IN_LOAN", "CREDIT_EVALUATION")
+    }
+    assert "SOCIAL_INSURANCE_ARREARS" in {t.code for t in portraits["IN_LOAN"].risk_tags}
+    assert "SOCIAL_INSURANCE_ARREARS" not in {t.code for t in portraits["CREDIT_EVALUATION"].risk_tags}
+    assert portraits["CREDIT_EVALUATION"].score == portraits["IN_LOAN"].score
+
+
 def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(node: Node) -> None:
     from creditnode.objection.v1 import objection_service_pb2 as ob
     from creditnode.scoring.v1 import scoring_service_pb2 as sc
@@ -576,6 +656,7 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
         return True
 
     until(portrait_served, "the institution's portrait", timeout=60)
+    derived_products_stay_inside_the_look_back(node)
 
     # The institution defines a scenario model through its platform and scores the enterprise with it.
     scenario = {

@@ -93,6 +93,7 @@ def test_registered_enterprise_gets_an_evaluation_and_records_change_it(
     enforcement = next(c for c in second.contributions if c.indicator == "open_enforcement_cases")
     assert enforcement.value == 1
     assert [r.record for r in enforcement.evidence] == [f"enterprises/{uscc}/records/e1"]
+    assert [r.event_time.ToDatetime(UTC) for r in enforcement.evidence] == [AT]  # kept with the stored evaluation
     history = scoring.ListEvaluationHistory(pb.ListEvaluationHistoryRequest(enterprise=f"enterprises/{uscc}"))
     assert history.evaluations[0].name == second.name
     assert len(history.evaluations) >= 2
@@ -139,6 +140,7 @@ def test_alert_reaches_an_authorized_lender_once_and_resume_after_ack_repeats_no
     assert enforcement.loan == "loans/loan-1"
     assert enforcement.severity == pb.ALERT_SEVERITY_HIGH
     assert [r.record for r in enforcement.evidence] == [f"enterprises/{uscc}/records/e1"]
+    assert [r.event_time.ToDatetime(UTC) for r in enforcement.evidence] == [AT]  # kept with the stored alert
     acked = scoring.AckAlerts(pb.AckAlertsRequest(institution=INSTITUTION, up_to_cursor=got.cursor))
     assert acked.acknowledged_cursor == got.cursor
     resumed = scoring.WatchAlerts(pb.WatchAlertsRequest(institution=INSTITUTION))

@@ -3,6 +3,7 @@ the in-memory fake the unit tests use, so the fake cannot drift from the real st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from services.scoring.domain.ports import (
 )
 from services.scoring.domain.records import Record, RecordRef
 from services.scoring.main import MIGRATIONS
+from services.scoring.store.models import AlertRow, EvaluationRow
 from services.scoring.store.repositories import SqlScoringUnitOfWork
 from tests.unit.scoring_service.fakes import FakeUnitOfWork, Store
 
@@ -151,6 +153,89 @@ def test_an_alert_key_is_stored_once_per_institution_and_cursors_grow(uow: UowFa
         assert [a.key for a in u.alerts.after("bank-a", 0, 10)] == ["k1", "k3"]  # withheld ones never listed
         assert [a.key for a in u.alerts.after("bank-a", first.cursor, 10)] == ["k3"]
         assert u.alerts.after("bank-a", 0, 10)[0].evidence == (RecordRef("r1", 1, "X"),)
+
+
+def _fields(refs: tuple[RecordRef, ...]) -> list[tuple[object, ...]]:
+    return [(r.record_id, r.version, r.item_code, r.in_dispute, r.event_time) for r in refs]
+
+
+def test_record_references_keep_their_event_times(uow: UowFactory) -> None:
+    # RecordRef equality names only the record version: the event time is compared field by field.
+    at = datetime(2025, 3, 4, 5, 6, 7, 890_000, tzinfo=UTC)
+    refs = (RecordRef("r1", 2, "COURT_ENFORCEMENT", True, at), RecordRef("r2", 1, "TAX_PAYMENT"))
+    part = Contribution("open_enforcement_cases", "judicial", 1.0, "[1, 2)", 30.0, 0.06, 18.0, False, False, refs, True)
+    with uow() as u:
+        u.evaluations.add(
+            "91610100MA6TEST001", Evaluation("basic-v1", 700, "BBB", 700.0, (part,), 0.5, (), False), NOW, 1
+        )
+        u.alerts.add(replace_evidence(alert("k1"), refs), True)
+        u.commit()
+    with uow() as u:
+        current = u.evaluations.current("91610100MA6TEST001")
+        assert current is not None
+        assert _fields(current.evaluation.contributions[0].evidence) == _fields(refs)
+        assert _fields(u.alerts.after("bank-a", 0, 10)[0].evidence) == _fields(refs)
+
+
+def replace_evidence(a: Alert, refs: tuple[RecordRef, ...]) -> Alert:
+    return Alert(
+        a.cursor, a.institution_id, a.uscc, a.loan_id, a.risk, a.severity, a.reason, refs, a.flags, a.key, a.created_at
+    )
+
+
+def test_references_stored_before_event_times_were_kept_still_decode(database_url: str) -> None:
+    # Evaluations and alerts stored as [record, version, item, in_dispute]: read with no event time (which the
+    # gateway counts as before any look-back), nothing else lost.
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, "alembic_version_scoring")
+    writer, _ = session_factories(engine)
+    old = [["r1", 2, "COURT_ENFORCEMENT", True]]
+    part = ["open_enforcement_cases", "judicial", 1.0, "[1, 2)", 30.0, 0.06, 18.0, False, False, old, True]
+    try:
+        with writer() as s:
+            s.add(
+                EvaluationRow(
+                    uscc="91610100MA6TEST001",
+                    model_version="basic-v1",
+                    score=700,
+                    grade="BBB",
+                    coverage=0.5,
+                    flags="[]",
+                    payload=json.dumps({"raw": 700.0, "capped": False, "contributions": [part]}),
+                    evaluated_at=NOW,
+                    record_revision=1,
+                )
+            )
+            s.add(
+                AlertRow(
+                    institution_id="bank-a",
+                    uscc="91610100MA6TEST001",
+                    loan_id="loan-1",
+                    risk="NEW_ENFORCEMENT",
+                    severity="HIGH",
+                    reason="why",
+                    evidence=json.dumps(old),
+                    flags="[]",
+                    key="k-old",
+                    deliverable=True,
+                    created_at=NOW,
+                )
+            )
+            s.commit()
+        with SqlScoringUnitOfWork(writer) as u:
+            current = u.evaluations.current("91610100MA6TEST001")
+            assert current is not None
+            contribution = current.evaluation.contributions[0]
+            assert (contribution.indicator, contribution.value, contribution.disputed) == (
+                "open_enforcement_cases",
+                1.0,
+                True,
+            )
+            expected = [("r1", 2, "COURT_ENFORCEMENT", True, None)]
+            assert _fields(contribution.evidence) == expected
+            assert _fields(u.alerts.after("bank-a", 0, 10)[0].evidence) == expected
+    finally:
+        engine.dispose()
 
 
 def test_acknowledgement_only_moves_forward(uow: UowFactory) -> None:

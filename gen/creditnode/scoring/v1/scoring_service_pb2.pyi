@@ -62,16 +62,18 @@ EVALUATION_DISPUTE_OUTCOME_UPHELD: EvaluationDisputeOutcome
 EVALUATION_DISPUTE_OUTCOME_UNVERIFIABLE: EvaluationDisputeOutcome
 
 class RecordRef(_message.Message):
-    __slots__ = ("record", "version", "item_code", "in_dispute")
+    __slots__ = ("record", "version", "item_code", "in_dispute", "event_time")
     RECORD_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
     IN_DISPUTE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     record: str
     version: int
     item_code: str
     in_dispute: bool
-    def __init__(self, record: _Optional[str] = ..., version: _Optional[int] = ..., item_code: _Optional[str] = ..., in_dispute: _Optional[bool] = ...) -> None: ...
+    event_time: _timestamp_pb2.Timestamp
+    def __init__(self, record: _Optional[str] = ..., version: _Optional[int] = ..., item_code: _Optional[str] = ..., in_dispute: _Optional[bool] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Contribution(_message.Message):
     __slots__ = ("indicator", "dimension", "value", "bin", "points", "weight", "contribution", "missing", "excluded", "evidence", "disputed")
