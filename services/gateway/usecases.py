@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -264,17 +264,12 @@ class Gateway:
         held = self.registry.held_records(uscc, release) if release else []
         fetch = self.pool.submit(self.registry.records, uscc, release, raw=False) if held is None else None
         gated_released = sorted(c for c in release if c in gated)
+        spent = ""  # the authorization a use was recorded under: the only one the leaf may name
         if authorization and gated_released:
-            self._recording()
-            try:
-                used = self.consent.consume(
-                    caller.requester, q.enterprise, q.purpose, gated_released, authorization, q.request_id
-                )
-            except DomainError:
-                if fetch is not None:
-                    fetch.cancel()
-                raise
-            if used.decision != cpb.DECISION_ALLOW:
+            used = self._spend_use(caller, q, gated_released, authorization, fetch)
+            if used.decision == cpb.DECISION_ALLOW:
+                spent = authorization
+            else:
                 reason, authorization, coverage = used.reason, "", NO_COVERAGE
                 verdicts = [decide_item(kind, code, wanted[code], coverage) for code in sorted(wanted)]
         # Each record is checked again against its own list version's openness before it may leave, and the
@@ -301,13 +296,28 @@ class Gateway:
             "purpose": q.purpose,
             "released": sorted({r.item_code for r in records}),
             "withheld": [v.item_code for v in verdicts if not v.released],
-            "authorization": authorization,
+            # An authorization that covered the request but spent no use (an institution's report, which never
+            # carries non-public rows) is not what the release rested on; naming it would put it in an arbitration
+            # package as the basis of a disclosure it did not authorize.
+            "authorization": spent,
             "request_id": q.request_id,
             "payload_sha256": payload_hash,
         }
         report.leaf_index = self._record_release(entry, records, record_hashes)
         report.payload_sha256 = payload_hash
         return report
+
+    def _spend_use(
+        self, caller: Caller, q: ReportQuery, items: list[str], authorization: str, fetch: Future[Any] | None
+    ) -> cpb.CheckAuthorizationResponse:
+        """Record the report's use at consent; a failure cancels the records' read it would have gated."""
+        self._recording()
+        try:
+            return self.consent.consume(caller.requester, q.enterprise, q.purpose, items, authorization, q.request_id)
+        except DomainError:
+            if fetch is not None:
+                fetch.cancel()
+            raise
 
     def _record_release(
         self, entry: dict[str, Any], records: Sequence[rec.CreditRecord], record_hashes: list[str]
@@ -601,7 +611,8 @@ def product_use_id(method: str, scenario_model: str, request_id: str) -> str:
 
 
 def _before(r: rec.CreditRecord, since: datetime) -> bool:
-    return r.HasField("event_time") and r.event_time.ToDatetime(UTC) < since
+    """Whether a record is older than a look-back; one without an event time cannot be shown inside it."""
+    return not r.HasField("event_time") or r.event_time.ToDatetime(UTC) < since
 
 
 def _outside_look_back(

@@ -225,7 +225,8 @@ class World:
     def log_use_violations(self, leaves: Mapping[int, Mapping[str, object]]) -> list[str]:
         """The disclosure log's releases under each grant: for that grant's requester, enterprise and purpose, and
         no more (per product and request id) than its limit. A credit report counts when it released an item
-        needing an authorization: one releasing public rows only spends no use (its leaf may still name one)."""
+        needing an authorization: one releasing public rows only spends no use (its leaf names one only when a use
+        was spent: a platform asked for items needing one that had no records)."""
         by_name = {g.name: g for g in self.grants if g.name}
         served: dict[str, set[tuple[str, str]]] = {}
         bad: list[str] = []

@@ -232,6 +232,10 @@ def test_institution_never_gets_raw_non_public_rows(gw: Gateway) -> None:
     report = gw.credit_report(q(institution="institutions/boc"), "platforms/xian")
     assert [r.item_code for r in report.records] == ["REG_BASIC"]
     assert gw.consent.uses == []  # type: ignore[attr-defined]
+    # No use was spent, so the leaf names no authorization: an arbitration package built from it must not present
+    # one as the basis of this disclosure.
+    (leaf,) = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert (leaf["released"], leaf["authorization"]) == (["REG_BASIC"], "")
 
 
 def test_record_openness_is_checked_again_after_fetch(gw: Gateway) -> None:
@@ -265,15 +269,17 @@ def test_errors_never_leak_a_value() -> None:
     assert "110101199003071234" not in err.value.message
 
 
+@pytest.mark.parametrize("event_time", [datetime(2020, 6, 1, tzinfo=UTC), None], ids=["old", "no-event-time"])
 def test_the_look_back_bounds_an_item_needing_an_authorization_today_whatever_its_records_version_said(
-    gw: Gateway,
+    gw: Gateway, event_time: datetime | None
 ) -> None:
-    # TAX_PAYMENT is non-public now; an old record of it was stored under a list version that had it public.
-    old = datetime(2020, 6, 1, tzinfo=UTC)
+    # TAX_PAYMENT is non-public now; an old record of it was stored under a list version that had it public. A record
+    # without an event time cannot be shown to lie inside the look-back, so it stays in too.
 
     def records(uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
         r = rec.CreditRecord(name=f"{E}/records/old", item_code="TAX_PAYMENT", openness=sl.OPENNESS_PUBLIC)
-        r.event_time.FromDatetime(old)
+        if event_time is not None:
+            r.event_time.FromDatetime(event_time)
         return [r]
 
     gw.registry.records = records  # type: ignore[method-assign]
