@@ -109,12 +109,16 @@ def build(
         return ["creditnode.scoring.v1.ScoringService"]
 
     def close() -> None:
-        records.close()
-        participants.close()
+        # Runs once the server has stopped taking calls. The consumers call the registry and consent and write to the
+        # database: they are stopped and joined before their channels close (closing a channel under a call in
+        # flight on another thread is what grpc can crash on) and before the engine goes.
+        watchers = (records, participants)
+        for watcher in watchers:
+            watcher.close()
+        for watcher in watchers:
+            watcher.join()  # bounded, logged when a consumer does not stop: shutdown goes on regardless
         for channel in {registry_channel, records_channel, consent_channel}:
             channel.close()
-        records.join()
-        participants.join()
         runtime.engine.dispose()
 
     spec = ServerSpec(

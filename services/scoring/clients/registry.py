@@ -117,15 +117,32 @@ class _Watcher:
         return self
 
     def close(self) -> None:
-        """Ask the consumer to stop; closing the channel (the composition root does) ends a blocked stream."""
+        """Ask the consumer to stop and cancel its open stream. Where interceptors wrap the call in a plain generator
+        (tracing on) it cannot be cancelled: the consumer then stops at the stream's next message, a heartbeat at
+        most (the registry sends one every 2 s)."""
         self._stop.set()
+        self._cancel()
+
+    def join(self, timeout: float = 5.0) -> bool:
+        """Wait for the consumer to stop; False, and a warning, when it has not within ``timeout``. The composition
+        root joins before it closes the channels and the engine the consumer uses."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("watch_not_stopped", watch=self.name, timeout_seconds=timeout)
+            return False
+        return True
+
+    def _cancel(self) -> None:
         cancel = getattr(self._call, "cancel", None)  # interceptors may wrap the call in a plain generator
         if cancel is not None:
             cancel()
 
-    def join(self, timeout: float = 5.0) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+    def _follow(self, call: Any) -> None:
+        """Keep the open call for close(); one opened while close() ran is cancelled here, not left open."""
+        self._call = call
+        if self._stop.is_set():
+            self._cancel()
 
     def _open(self, start: int) -> Iterator[tuple[int, object]]:
         raise NotImplementedError
@@ -176,7 +193,7 @@ class RecordChangeWatcher(_Watcher):
 
     def _open(self, start: int) -> Iterator[tuple[int, object]]:
         call = self._stub.WatchRecordChanges(rpb.WatchRecordChangesRequest(start_revision=start))
-        self._call = call
+        self._follow(call)
         for response in call:
             yield response.revision, response
 
@@ -213,7 +230,7 @@ class ParticipantWatcher(_Watcher):
                 start_revision=start, kinds=[rs.PARTICIPANT_KIND_ENTERPRISE, rs.PARTICIPANT_KIND_PLATFORM]
             )
         )
-        self._call = call
+        self._follow(call)
         listed = start > 0
         for response in call:
             # during the initial listing the revision is only safe to save once the snapshot is complete
