@@ -79,13 +79,15 @@ def build(
         make_channel(settings.records_addr, tracer_provider=provider) if settings.records_addr else registry_channel
     )
     consent_channel = make_channel(settings.consent_addr, tracer_provider=provider)
+    catalogue = GrpcCatalogue(registry_channel)
     sc = usecases.Scoring(
         writer=writer,
         reader=reader,
         records=GrpcRecordSource(records_channel),
         consent=GrpcMonitoringConsent(consent_channel),
         clock=utcnow,
-        catalogue=GrpcCatalogue(registry_channel),
+        catalogue=catalogue,
+        public_items=catalogue.public_items,
     )
     usecases.ensure_model(sc, model_text())
     backoff = {"max_backoff": settings.watch_max_backoff_seconds}

@@ -6,10 +6,11 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 import numpy as np
 import structlog
@@ -24,6 +25,7 @@ from services.scoring.domain.engine import Evaluation, Extracted, assess, evalua
 from services.scoring.domain.engine import extract as extract_values
 from services.scoring.domain.extract import Catalogue
 from services.scoring.domain.fitting import fit
+from services.scoring.domain.look_back import older_items, outside_look_back
 from services.scoring.domain.model import GRADES, Model, load_model
 from services.scoring.domain.portrait import Portrait, portrait
 from services.scoring.domain.ports import (
@@ -33,6 +35,7 @@ from services.scoring.domain.ports import (
     LoanEntry,
     LoanStatus,
     MonitoringConsent,
+    MonitoringDecision,
     PublishedModel,
     RecordSource,
     ScenarioModelDoc,
@@ -64,6 +67,9 @@ class Scoring:
     clock: Callable[[], datetime]
     # catalogue reads the registry's current sharing list (item -> field -> type) to check models on publication.
     catalogue: Callable[[], Catalogue | None] = lambda: None
+    # public_items reads the items the registry's current sharing list marks public, whose records an alert may rest
+    # on whatever the authorization's look-back. By default none: an old record then always holds an alert back.
+    public_items: Callable[[], Collection[str]] = frozenset
     notifier: CommitNotifier = field(default_factory=CommitNotifier)
     _compiled: dict[str, Model] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -242,6 +248,18 @@ def _items(model: Model, evidence: Sequence[RecordRef]) -> tuple[str, ...]:
     return tuple(sorted({r.item_code for r in evidence if r.item_code})) or tuple(sorted(model.items))
 
 
+def _sendable(
+    decision: MonitoringDecision, evidence: Sequence[RecordRef], public: Callable[[], Collection[str]]
+) -> bool:
+    """ALLOW, and no non-public record behind the alert older than the authorization's look-back: the gateway would
+    withhold such an alert, so it is not marked sendable here either. The public items are read only when a record
+    is that old."""
+    if decision.decision is not Decision.ALLOW:
+        return False
+    since = decision.data_since
+    return not (older_items(evidence, since) and outside_look_back(evidence, since, public()))
+
+
 def refresh_enterprise(sc: Scoring, uscc: str, *, platform_id: str, revision: int, force: bool = False) -> int:
     """Re-evaluate ``uscc`` from the registry's records (unless ``revision`` was seen); returns the alerts stored."""
     return _refresh(sc, uscc, platform_id=platform_id, revision=revision, force=force)[0]
@@ -299,13 +317,16 @@ def _refresh_once(
     if loans and before is not None and before.records_as_of is not None:
         previous = snapshot(model, before.records, before.records_as_of, before.record_revision)
         events = detect_risks(model, previous, current)
-    # consent is asked before the transaction, so no database lock is held across the network call
-    decisions: dict[tuple[str, tuple[str, ...]], Decision] = {}
+    # consent (and the sharing list) are asked before the transaction, so no database lock is held across the network
+    decisions: dict[tuple[str, tuple[str, ...]], MonitoringDecision] = {}
+    sendable: dict[tuple[str, str], bool] = {}
+    public = cache(sc.public_items)
     for loan in loans:
         for event in events:
             key = (loan.institution_id, _items(model, event.evidence))
             if key not in decisions:
                 decisions[key] = sc.consent.check(loan.institution_id, uscc, key[1])
+            sendable[(loan.institution_id, event.key)] = _sendable(decisions[key], event.evidence, public)
     stored = 0
     with sc.writer() as uow:
         # Checked again under the enterprise's lock: another replica following the same watch may have handled this
@@ -339,7 +360,6 @@ def _refresh_once(
             (x for x in loans if (x.loan_id, x.institution_id) in still), key=lambda x: (x.institution_id, x.loan_id)
         ):
             for event in events:
-                key = (loan.institution_id, _items(model, event.evidence))
                 alert = Alert(
                     0,
                     loan.institution_id,
@@ -354,7 +374,7 @@ def _refresh_once(
                     f"{uscc}:{event.key}",
                     now,
                 )
-                if uow.alerts.add(alert, decisions[key] is Decision.ALLOW) is not None:
+                if uow.alerts.add(alert, sendable[(loan.institution_id, event.key)]) is not None:
                     stored += 1
         uow.commit()
     if stored:
@@ -728,15 +748,18 @@ def repay_loan(
 
 
 def deliverable_alerts(sc: Scoring, institution_id: str, cursor: int, limit: int) -> tuple[list[Alert], int]:
-    """Alerts after ``cursor`` that may flow now (POST_LOAN_MONITORING still held), and the new cursor.
+    """Alerts after ``cursor`` that may flow now (POST_LOAN_MONITORING still held, its look-back still reaching the
+    alert's non-public records), and the new cursor.
 
     Alerts the institution may no longer receive are skipped (they stay stored); the cursor moves past them.
     """
     with sc.reader() as uow:
         batch = uow.alerts.after(institution_id, cursor, limit)
     out = []
+    public = cache(sc.public_items)
     for alert in batch:
-        if sc.consent.check(institution_id, alert.uscc, _items(sc.current_model(), alert.evidence)) is Decision.ALLOW:
+        decision = sc.consent.check(institution_id, alert.uscc, _items(sc.current_model(), alert.evidence))
+        if _sendable(decision, alert.evidence, public):
             out.append(alert)
         cursor = alert.cursor
     return out, cursor

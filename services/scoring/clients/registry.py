@@ -253,20 +253,30 @@ class ParticipantWatcher(_Watcher):
 
 
 class GrpcCatalogue:
-    """The registry's current sharing list as scoring's catalogue (item -> field -> type), to validate models."""
+    """The registry's current sharing list as scoring's catalogue (item -> field -> type), to validate models, and
+    its public items, which an authorization's look-back does not hold back (as the gateway reads the same list)."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self._stub = slgrpc.SharingListServiceStub(channel)
 
-    def __call__(self) -> dict[str, dict[str, str]]:
+    def _listed(self, cannot: str) -> slpb.SharingList:
         try:
-            listed = self._stub.GetSharingList(slpb.GetSharingListRequest()).sharing_list
+            listed: slpb.SharingList = self._stub.GetSharingList(slpb.GetSharingListRequest()).sharing_list
         except grpc.RpcError as exc:
-            # Publishing without the list would let a model name items that do not exist: refuse instead.
             raise Unavailable(
-                "ERROR_REASON_DEPENDENCY_UNAVAILABLE",
-                "the registry's sharing list is unavailable; cannot check the model",
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE", f"the registry's sharing list is unavailable; cannot {cannot}"
             ) from exc
+        return listed
+
+    def public_items(self) -> frozenset[str]:
+        """Items the current list marks public (公开); no answer is UNAVAILABLE (guessing none public would mark a
+        sendable alert unsendable for good)."""
+        listed = self._listed("tell public items")
+        return frozenset(item.code for item in listed.items if item.openness == slpb.OPENNESS_PUBLIC)
+
+    def __call__(self) -> dict[str, dict[str, str]]:
+        # Publishing without the list would let a model name items that do not exist: refuse instead.
+        listed = self._listed("check the model")
         return {
             item.code: {f.name: slpb.FieldType.Name(f.type).removeprefix("FIELD_TYPE_").lower() for f in item.fields}
             for item in listed.items

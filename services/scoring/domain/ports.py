@@ -299,9 +299,18 @@ class Decision(StrEnum):
     DENY = "DENY"
 
 
+@dataclass(frozen=True)
+class MonitoringDecision:
+    """A POST_LOAN_MONITORING check's answer: the decision and, for an ALLOW, how far back the data may reach under
+    the matching authorization (``data_since``; None when consent gave none)."""
+
+    decision: Decision
+    data_since: datetime | None = None
+
+
 class MonitoringConsent(Protocol):
     """Whether an institution holds a POST_LOAN_MONITORING authorization from the enterprise for these items."""
 
-    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> Decision:
+    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> MonitoringDecision:
         """Raises Unavailable when the decision cannot be made (the caller fails closed)."""
         ...

@@ -91,17 +91,23 @@ class FakeRecords(rgrpc.RecordServiceServicer):
 
 @dataclass
 class FakeConsent(cgrpc.ConsentServiceServicer):
-    """ALLOW for (requester, enterprise) pairs granted POST_LOAN_MONITORING here; DENY otherwise."""
+    """ALLOW for (requester, enterprise) pairs granted POST_LOAN_MONITORING here, with the pair's ``data_since`` when
+    one is set; DENY otherwise."""
 
     granted: set[tuple[str, str]] = field(default_factory=set)
+    data_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
     checks: int = 0
 
     def CheckAuthorization(
         self, request: cpb.CheckAuthorizationRequest, context: grpc.ServicerContext
     ) -> cpb.CheckAuthorizationResponse:
         self.checks += 1
-        ok = request.purpose == "POST_LOAN_MONITORING" and (request.requester, request.enterprise) in self.granted
-        return cpb.CheckAuthorizationResponse(decision=cpb.DECISION_ALLOW if ok else cpb.DECISION_DENY)
+        pair = (request.requester, request.enterprise)
+        ok = request.purpose == "POST_LOAN_MONITORING" and pair in self.granted
+        response = cpb.CheckAuthorizationResponse(decision=cpb.DECISION_ALLOW if ok else cpb.DECISION_DENY)
+        if ok and pair in self.data_since:
+            response.data_since.FromDatetime(self.data_since[pair])
+        return response
 
 
 @dataclass

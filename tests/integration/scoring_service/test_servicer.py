@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -183,6 +183,54 @@ def test_alerts_are_withheld_without_a_monitoring_authorization(
     evidence = {r.record for a in got.alerts for r in a.evidence}
     assert f"enterprises/{uscc}/records/e1" not in evidence  # raised while unauthorized: never flows
     assert f"enterprises/{uscc}/records/e2" in evidence
+
+
+def test_an_alert_resting_on_non_public_records_older_than_the_look_back_is_never_sent(
+    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    scoring.ReportLoan(
+        pb.ReportLoanRequest(
+            loan_id="loan-3",
+            institution=INSTITUTION,
+            enterprise=f"enterprises/{uscc}",
+            platform="platforms/city-x",
+            amount_yuan="1000",
+            term_months=6,
+            security=pb.LOAN_SECURITY_SECURED,
+            granted_on=pb.CalendarDay(year=2026, month=6, day=1),
+        )
+    )
+    pair = (INSTITUTION, f"enterprises/{uscc}")
+    fakes.consent.granted.add(pair)
+    fakes.consent.data_since[pair] = AT  # the authorization reaches back to AT, no further
+    before = AT - timedelta(days=90)
+    # social insurance arrears are non-public (the registry's sharing list): one from before the look-back
+    old = fakes.records.put(uscc, "si-old", "SI_ARREARS", before, period="2026-02", amount_yuan="10", cleared=False)
+    wait_evaluation(scoring, uscc, old)
+    # an enforcement case is public: as old, it leaves whatever the look-back
+    public = fakes.records.put(
+        uscc,
+        "enf-old",
+        "COURT_ENFORCEMENT",
+        before,
+        case_number="z",
+        filed_on=date(2026, 3, 1),
+        amount_yuan="1",
+        status="OPEN",
+    )
+    wait_evaluation(scoring, uscc, public)
+    fakes.records.put(uscc, "si-new", "SI_ARREARS", AT, period="2026-05", amount_yuan="10", cleared=False)
+    stream = scoring.WatchAlerts(pb.WatchAlertsRequest(institution=INSTITUTION))
+    next(stream)
+    sent: set[str] = set()
+    while "si-new" not in sent:  # in cursor order: everything raised before it has been passed by then
+        got = next(r for r in stream if r.alerts)
+        sent |= {r.record.rsplit("/", 1)[-1] for a in got.alerts for r in a.evidence}
+    stream.cancel()
+    assert "enf-old" in sent
+    assert "si-old" not in sent
 
 
 def test_publish_rejects_a_bad_model_with_reasons_and_republish_reevaluates(

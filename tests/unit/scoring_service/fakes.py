@@ -16,6 +16,7 @@ from services.scoring.domain.ports import (
     EnterpriseState,
     LoanEntry,
     LoanStatus,
+    MonitoringDecision,
     PublishedModel,
     RecordPage,
     ScenarioModelDoc,
@@ -249,9 +250,14 @@ class FakeRecordSource:
 
 @dataclass
 class FakeConsent:
+    """ALLOW for the (institution, enterprise) pairs in ``allowed``, with the pair's ``data_since`` when one is set."""
+
     allowed: set[tuple[str, str]] = field(default_factory=set)
+    data_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
     asked: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
-    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> Decision:
+    def check(self, institution_id: str, uscc: str, items: Sequence[str]) -> MonitoringDecision:
         self.asked.append((institution_id, uscc, tuple(items)))
-        return Decision.ALLOW if (institution_id, uscc) in self.allowed else Decision.DENY
+        if (institution_id, uscc) not in self.allowed:
+            return MonitoringDecision(Decision.DENY)
+        return MonitoringDecision(Decision.ALLOW, self.data_since.get((institution_id, uscc)))
