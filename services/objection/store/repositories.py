@@ -313,8 +313,11 @@ class SqlObjections:
         try:
             self.s.flush()
             if objection.is_open:
-                for line in objection.lines:
-                    self.s.add(OpenTargetRow(target_key=line.target.key, objection_id=objection.id))
+                # Keys in one canonical order, whatever order the platform listed its targets in: two filings
+                # sharing targets then wait for each other instead of each holding a key the other needs (on
+                # PostgreSQL that deadlocked, and one caller got ABORTED instead of OBJECTION_DUPLICATE).
+                for key in sorted(line.target.key for line in objection.lines):
+                    self.s.add(OpenTargetRow(target_key=key, objection_id=objection.id))
                 self.s.flush()
         except IntegrityError:
             raise AlreadyExists(DUPLICATE, "an open objection already disputes this target") from None

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event, text
 
 from services.kit.db import make_engine, migrate
-from services.kit.errors import Aborted, DomainError
+from services.kit.errors import Aborted, AlreadyExists, DomainError
 from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.objection import usecases
@@ -200,3 +201,78 @@ def test_a_different_request_racing_under_the_same_request_id_is_refused_as_reus
     assert len(lost) == 1, results
     assert isinstance(lost[0], DomainError), results
     assert lost[0].reason == "ERROR_REASON_REQUEST_ID_REUSED"
+
+
+class _OpenTargetSchedule:
+    """Runs the open-target keys of each filing's INSERT one row at a time (as the driver's executemany does) and
+    holds them to a schedule: ``first`` inserts its first key, then ``second`` tries its first key, then both go on.
+    ``second``'s turn ends when its row is in or when PostgreSQL shows it waiting for a lock (the lock ``first``
+    holds), so the same schedule drives both the crossed orders (which deadlock) and the canonical one."""
+
+    def __init__(self, engine: Engine, first: str, second: str) -> None:
+        self.engine, self.first, self.second = engine, first, second
+        self.first_has_one = threading.Event()
+        self.second_row_done = threading.Event()
+        self.second_turn_over = threading.Event()
+        event.listen(engine, "do_executemany", self._executemany)
+
+    def close(self) -> None:
+        event.remove(self.engine, "do_executemany", self._executemany)
+
+    def _executemany(self, cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        if not statement.startswith("INSERT INTO objection_open_targets"):
+            return None
+        who = parameters[0]["objection_id"]
+        for index, row in enumerate(parameters):
+            if index == 0 and who == self.second:
+                assert self.first_has_one.wait(30), "the first filing never inserted its first key"
+                threading.Thread(target=self._watch, args=(cursor.connection.info.backend_pid,), daemon=True).start()
+            cursor.execute(statement, row)
+            if index == 0 and who == self.first:
+                self.first_has_one.set()
+                assert self.second_turn_over.wait(30), "the second filing never took its turn"
+            if index == 0 and who == self.second:
+                self.second_row_done.set()
+        return True
+
+    def _watch(self, pid: int) -> None:
+        """End the second filing's turn once its first row is in, or once it waits for a lock the first holds."""
+        with self.engine.connect() as conn:
+            while not self.second_row_done.is_set():
+                waiting = conn.scalar(
+                    text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                )
+                conn.rollback()
+                if waiting:
+                    break
+                self.second_row_done.wait(0.01)
+        self.second_turn_over.set()
+
+
+def test_filings_naming_shared_records_in_opposite_orders_do_not_deadlock(db: Db) -> None:
+    # Two platforms forward objections on the same two records, listed in opposite orders. Each filing's open-target
+    # keys are inserted row by row; taken in the order given, the first holds one key and waits for the other's,
+    # which waits for the first's: PostgreSQL aborts one as a deadlock. In one canonical order, the second waits
+    # for the first and is told, as the domain says it, that an open objection already disputes the target.
+    world = World()
+    crossed = world.command(records=(world.tax_record, world.market_record))
+    reversed_ = world.command(records=(world.market_record, world.tax_record), platform="platforms/yanan")
+    schedule = _OpenTargetSchedule(db.engine, crossed.objection_id, reversed_.objection_id)
+
+    def file(command: Any) -> Objection:
+        return usecases.file(db.writer, db.reader, lookups(world), command, Idempotency(), command.forwarded_at)
+
+    try:
+        results = _concurrently(lambda: file(crossed), lambda: file(reversed_))
+    finally:
+        schedule.close()
+    won = [r for r in results if isinstance(r, Objection)]
+    lost = [r for r in results if not isinstance(r, Objection)]
+    assert [o.id for o in won] == [crossed.objection_id], results
+    assert len(lost) == 1, results
+    assert isinstance(lost[0], AlreadyExists), results
+    assert lost[0].reason == "ERROR_REASON_OBJECTION_DUPLICATE"
+    with db.reader() as uow:
+        assert uow.objections.open_objection_on(world.tax_record) == crossed.objection_id
+        assert uow.objections.open_objection_on(world.market_record) == crossed.objection_id
+        assert uow.objections.get(reversed_.objection_id) is None
