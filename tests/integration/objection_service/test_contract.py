@@ -128,3 +128,18 @@ def test_a_malformed_evaluation_is_refused_naming_the_requests_field(node: Node)
         outcome=ob.OUTCOME_UPHELD,
     )
     assert refused(lambda: node.objections.AnswerObjection(answer)) == invalid("target.evaluation")
+
+
+def test_a_malformed_uscc_is_refused_naming_the_field_before_anything_is_stored(node: Node) -> None:
+    platform, uscc = node.enterprise()
+    evaluation = node.current(uscc)
+    assert evaluation is not None
+    wrong_digit = uscc[:17] + next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != uscc[17])
+    for bad in (uscc[:17], uscc + "0", uscc[:17] + "I", wrong_digit):
+        assert refused(lambda bad=bad: file(node, platform, bad, evaluation.name)) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ERROR_REASON_INVALID_USCC",
+            "enterprise",
+        )
+    listed = node.objections.ListObjections(ob.ListObjectionsRequest(platform=platform))
+    assert list(listed.objections) == []

@@ -27,8 +27,9 @@ from services.objection.domain import (
 )
 
 CST = timezone(timedelta(hours=8))
-ACME = "91610000000000001A"  # shaped like a USCC, but not a real one
-OTHER = "91610000000000002B"
+# Valid GB 32100 codes (check digits by python-stdnum): filing refuses any other.
+ACME = "91610000MA6TG0001A"
+OTHER = "91610000MA6TG0002D"
 PLATFORM = "platforms/xian"
 BANK = "institutions/bank-a"
 TAX = "departments/tax"

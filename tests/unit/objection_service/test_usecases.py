@@ -101,6 +101,39 @@ def test_an_institution_that_never_received_data_cannot_object(world: World, sto
     assert err.value.reason == "ERROR_REASON_OBJECTION_DATA_NEVER_RECEIVED"
 
 
+@pytest.mark.parametrize(
+    ("uscc", "problem"),
+    [
+        ("91610000MA6TG0001", "length must be 18"),
+        ("91610000MA6TG0001AB", "length must be 18"),
+        ("91610000MA6TG00O1A", "characters outside the GB 32100 code set (no I, O, S, V, Z)"),
+        ("9161000AMA6TG0001A", "administrative division code must be six digits"),
+        ("91610000ma6tg0001a", "characters outside the GB 32100 code set (no I, O, S, V, Z)"),
+        ("91610000MA6TG0001B", "check digit"),
+    ],
+)
+def test_a_malformed_uscc_is_invalid_and_nothing_is_stored(world: World, store: Store, uscc: str, problem: str) -> None:
+    from services.objection.domain import Filer, FilerKind
+
+    # The filing names the enterprise twice (filer and enterprise); one code checked covers both.
+    with pytest.raises(InvalidArgument) as err:
+        _file(world, store, enterprise=uscc, filer=Filer(FilerKind.ENTERPRISE, uscc))
+    assert err.value.reason == "ERROR_REASON_INVALID_USCC"
+    assert err.value.metadata == {"field": "enterprise", "problem": problem}
+    assert uscc not in f"{err.value} {err.value.metadata}"  # the code names an enterprise: never echoed
+    assert store.objections == {}
+    assert store.outbox == []
+
+
+def test_the_fixture_enterprises_have_valid_usccs() -> None:
+    from stdnum.cn.uscc import is_valid
+
+    from tests.unit.objection.fakes import OTHER
+
+    assert is_valid(ACME)
+    assert is_valid(OTHER)
+
+
 def test_only_the_enterprise_the_filing_platform_and_supervisors_see_an_objection(world: World, store: Store) -> None:
     objection = _file(world, store)
     reader = lambda: FakeUow(store)  # noqa: E731
