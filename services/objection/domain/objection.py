@@ -190,13 +190,15 @@ def file_objection(
 ) -> Objection:
     """Check a forwarded objection, record it, start both clocks and route it.
 
-    Checks, in this order (permission before existence): the request's shape (INVALID_ARGUMENT); an institution
-    must have received data about the enterprise (PERMISSION_DENIED ``OBJECTION_DATA_NEVER_RECEIVED``); each target
-    must be the enterprise's, said alike for an unknown id and another enterprise's (PERMISSION_DENIED
-    ``OBJECTION_TARGET_NOT_OWNED``); the version must exist (NOT_FOUND ``OBJECTION_VERSION_NOT_FOUND``); no open
-    objection may already dispute the same record or evaluation (ALREADY_EXISTS ``OBJECTION_DUPLICATE``).
+    Checks, in this order (permission before existence): the request's shape, the enterprise's USCC and a receive
+    time the calendar can count from (INVALID_ARGUMENT); an institution must have received data about the enterprise
+    (PERMISSION_DENIED ``OBJECTION_DATA_NEVER_RECEIVED``); each target must be the enterprise's, said alike for an
+    unknown id and another enterprise's (PERMISSION_DENIED ``OBJECTION_TARGET_NOT_OWNED``); the version must exist
+    (NOT_FOUND ``OBJECTION_VERSION_NOT_FOUND``); no open objection may already dispute the same record or evaluation
+    (ALREADY_EXISTS ``OBJECTION_DUPLICATE``).
     """
     _check_shape(command, policy)
+    _check_countable(command.received_at, calendar)
     if command.filer.kind is FilerKind.INSTITUTION:
         institution = Recipient(RecipientKind.INSTITUTION, command.filer.id)
         # The node's own clock bounds the search, so a platform clock running slow cannot hide a real disclosure.
@@ -725,6 +727,16 @@ def _check_shape(command: FileObjection, policy: ObjectionPolicy) -> None:
     _require_aware(command.forwarded_at, "forwarded_at")
     if command.received_at > command.forwarded_at + policy.clock_skew:
         raise _invalid("received_at", "after the node received the forward")
+
+
+def _check_countable(received_at: datetime, calendar: Calendar) -> None:
+    """A receive time before the first year of the official calendar is refused: clock 1 could never be counted
+    from it (nobody publishes those years' arrangements now), so it would stay UNKNOWN for good and alert about a
+    year that will never be loaded. A year after the calendar's last is another matter: that is next year's notice
+    not loaded yet, which the calendar alert asks for, and the objection is decided once it is."""
+    covered = calendar.covered_years()
+    if covered and local_date(received_at).year < covered[0]:
+        raise _invalid("received_at", f"before {covered[0]}, the first year of the official working-day calendar")
 
 
 def _check_parties(command: FileObjection) -> None:

@@ -87,3 +87,6 @@ class Calendar(Protocol):
 
     def within_working_days(self, start: datetime, at: datetime, n: int) -> bool:
         """Raises services.kit.workdays.CalendarUnknown only when an unknown day decides the answer."""
+
+    def covered_years(self) -> tuple[int, ...]:
+        """The years whose official calendar is loaded, ascending."""

@@ -251,6 +251,25 @@ def test_the_sweep_alerts_overdue_once_and_decides_clock_one_when_the_calendar_a
     assert store.objections[objection.id].forward_timeliness is not ForwardTimeliness.UNKNOWN
 
 
+def test_a_receive_time_before_the_calendar_is_invalid_and_nothing_is_stored(world: World, store: Store) -> None:
+    # The platform supplies receive_time. A day before the first year of the official calendar (2004, from
+    # chinese-calendar) can never be counted: it would leave clock 1 UNKNOWN for good, alerting about a year nobody
+    # will load, and every sweep would try it again. The filing is refused instead.
+    with pytest.raises(InvalidArgument) as err:
+        _file(world, store, received_at=cst(2003, 12, 31, 9), forwarded_at=cst(2025, 3, 11, 9))
+    assert err.value.reason == "ERROR_REASON_INVALID_FIELD"
+    assert err.value.metadata["field"] == "received_at"
+    assert store.objections == {}
+    assert store.outbox == []
+    # The first day the calendar knows is counted (a very late forward: decided, not unknown).
+    objection = _file(world, store, received_at=cst(2004, 1, 1, 0), forwarded_at=cst(2025, 3, 11, 9))
+    assert objection.forward_timeliness is ForwardTimeliness.LATE
+    writer = lambda: FakeUow(store)  # noqa: E731
+    result = usecases.sweep(writer, writer, lookups(world), world.calendar, cst(2025, 3, 12))
+    assert result.forwarding_decided == 0
+    assert store.event_types().count("ForwardTimelinessUnknown") == 0
+
+
 def test_the_sweep_routes_targets_once_the_sharing_list_names_a_department(store: Store) -> None:
     world = World()
     world.departments.mapping.pop("tax.arrears")
