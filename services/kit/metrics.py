@@ -26,6 +26,11 @@ EVIDENCE_HEAD_AGE = Gauge(
 OBJECTIONS_OVERDUE = Gauge(
     "creditnode_objections_overdue", "Open objections past their handling deadline.", ["service"]
 )
+OBJECTION_EVENTS_REFUSED = Gauge(
+    "creditnode_objection_events_refused",
+    "Objection outbox events a consumer refused for good (kept as REFUSED, never retried).",
+    ["service"],
+)
 CALENDAR_NEXT_YEAR = Gauge(
     "creditnode_calendar_next_year_loaded", "1 when the working-day calendar covers the coming weeks' years."
 )

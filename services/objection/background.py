@@ -10,23 +10,29 @@ from typing import Any, Protocol, Self
 
 import structlog
 
-from services.kit.errors import DomainError
+from services.kit.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
 
 log = structlog.get_logger("objection.background")
 
 DONE = "DONE"
 PARKED = "PARKED"
 PENDING = "PENDING"
+# REFUSED: the consumer refused the event for good (clients/refusals.py says which codes); kept, never retried.
+REFUSED = "REFUSED"
 
 # A handler delivers one event's payload and says DONE, or PARKED when the consumer has no API for it yet.
-# It raises to ask for a retry; it must be idempotent (the same event may arrive again).
+# It raises one of REFUSALS when the consumer refused the event for good, and anything else to ask for a retry;
+# it must be idempotent (the same event may arrive again).
 Handler = Callable[[Mapping[str, Any]], str]
+REFUSALS = (InvalidArgument, NotFound, FailedPrecondition, AlreadyExists)
 
 
 class OutboxStore(Protocol):
     def due(self, now: datetime, limit: int) -> list[Any]: ...
 
     def mark(self, item_id: int, state: str, now: datetime, error: str | None = None, retry_in: float = 0) -> None: ...
+
+    def count(self, state: str) -> int: ...
 
 
 class OutboxUnitOfWork(Protocol):
@@ -73,7 +79,12 @@ def parked(payload: Mapping[str, Any]) -> str:
 
 
 class Dispatcher:
-    """Delivers due outbox events; failures retry with exponential backoff (capped)."""
+    """Delivers due outbox events; failures retry with exponential backoff (capped), refusals are kept as REFUSED.
+
+    A REFUSED event no longer holds back its objection's later events (the store waits only for PENDING ones). That
+    is safe for the in-dispute flag either way: after a refused raising, the clearing finds no flag and changes
+    nothing; after a refused clearing, the target stays flagged, the safe side, until an operator sees to it.
+    """
 
     def __init__(
         self,
@@ -88,7 +99,7 @@ class Dispatcher:
         self.batch, self.max_backoff = batch, max_backoff
 
     def run_once(self) -> int:
-        """Deliver what is due now; returns how many events were settled (DONE or PARKED)."""
+        """Deliver what is due now; returns how many events were settled (DONE, PARKED or REFUSED)."""
         with self.writer() as uow:
             items = uow.outbox.due(self.clock(), self.batch)
         settled = 0
@@ -97,6 +108,19 @@ class Dispatcher:
             error: str | None = None
             try:
                 state = handler(item.payload)
+            except REFUSALS as exc:
+                code = exc.metadata.get("code", exc.kind)
+                state, error = REFUSED, f"{code} {exc.reason}"
+                # Ids, the code and the reason only: the payload may hold a statement or an enterprise's code.
+                log.warning(
+                    "objection_event_refused",
+                    alert=True,
+                    event_type=item.event_type,
+                    objection=item.payload.get("objection_id"),
+                    outbox_id=item.id,
+                    code=code,
+                    reason=exc.reason,
+                )
             except DomainError as exc:
                 state, error = PENDING, exc.reason
             except Exception as exc:  # a handler bug must not stop the others; it is retried

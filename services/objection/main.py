@@ -18,7 +18,7 @@ from services.kit.errors import Unavailable
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import register_evidence_log_service
-from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTION_SLA, OBJECTIONS_OVERDUE
+from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTION_EVENTS_REFUSED, OBJECTION_SLA, OBJECTIONS_OVERDUE
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
 from services.kit.workdays import WorkCalendar
@@ -77,7 +77,10 @@ class _DisclosuresNotConfigured:
 
 
 def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCalendar) -> None:
-    """One sweep, then the figures the alert rules watch: overdue objections and next year's calendar."""
+    """One sweep, then the figures the alert rules watch: refused outbox events, overdue objections and next year's
+    calendar."""
+    # First, so a sweep that fails cannot hide refused events.
+    OBJECTION_EVENTS_REFUSED.labels(NAME).set(usecases.refused_events(reader))
     now = utcnow()
     result = usecases.sweep(writer, reader, lookups, calendar, now)
     CALENDAR_NEXT_YEAR.set(0 if result.calendar_missing_years else 1)

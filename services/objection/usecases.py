@@ -79,6 +79,10 @@ class EventSink(Protocol):
     def add(self, events: Sequence[ObjectionEvent], now: datetime) -> None: ...
 
 
+class Outbox(EventSink, Protocol):
+    def count(self, state: str) -> int: ...
+
+
 class NoticeStore(EventSink, Protocol):
     def page(self, recipient: str | None, after: int | None, limit: int) -> list[Any]: ...
 
@@ -94,7 +98,7 @@ class ObjectionUnitOfWork(Protocol):
     def objections(self) -> ObjectionRepository: ...
 
     @property
-    def outbox(self) -> EventSink: ...
+    def outbox(self) -> Outbox: ...
 
     @property
     def notices(self) -> NoticeStore: ...
@@ -459,3 +463,9 @@ def list_notices(reader: UowFactory, recipient: str | None, after: int | None, l
     """Correction notices in creation order (the store's StoredNotice rows)."""
     with reader() as uow:
         return uow.notices.page(recipient, after, limit)
+
+
+def refused_events(reader: UowFactory) -> int:
+    """Outbox events a consumer refused for good (kept as REFUSED for an operator; the metric and alert watch it)."""
+    with reader() as uow:
+        return uow.outbox.count("REFUSED")

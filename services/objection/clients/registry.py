@@ -21,6 +21,7 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.errors import Unavailable
 from services.kit.status import error_info
+from services.objection.clients.refusals import delivery_failure
 from services.objection.domain import RecordInfo
 
 log = structlog.get_logger("objection.registry")
@@ -140,7 +141,7 @@ class RegistryDisputes:
             info = error_info(exc)
             if info is not None and info.reason == "ERROR_REASON_DISPUTE_NOT_FOUND":
                 return None  # cleared already by an earlier delivery: the effect holds
-            raise _unavailable(exc, method) from None
+            raise delivery_failure(exc, f"the registry's {method}") from None
 
     def flag_raised(self, payload: Mapping[str, Any]) -> str:
         target = payload["target"]
@@ -229,5 +230,5 @@ class RegistryBreaches:
         try:
             self._stub.RecordPlatformBreach(request)  # idempotent on (kind, reference): redelivery is harmless
         except grpc.RpcError as exc:
-            raise _unavailable(exc, "RecordPlatformBreach") from None
+            raise delivery_failure(exc, "the registry's RecordPlatformBreach") from None
         return DONE

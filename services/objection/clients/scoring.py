@@ -12,6 +12,8 @@ import structlog
 from creditnode.scoring.v1 import scoring_service_pb2 as sc
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as sc_grpc
 from services.kit.errors import Unavailable
+from services.kit.status import error_info
+from services.objection.clients.refusals import delivery_failure, unavailable
 from services.objection.domain import EvaluationInfo
 
 log = structlog.get_logger("objection.scoring")
@@ -76,11 +78,15 @@ class ScoringDisputes:
     def __init__(self, channel: grpc.Channel) -> None:
         self._stub = sc_grpc.ScoringServiceStub(channel)
 
-    def _call(self, method: str, request: Any) -> Any:
+    def _call(self, method: str, request: Any, *, not_yet: str = "") -> Any:
+        """Call ``method``; a refusal for the reason ``not_yet`` is retried (the consumer expects it to pass later)."""
         try:
             return getattr(self._stub, method)(request)
         except grpc.RpcError as exc:
-            raise _unavailable(exc, method) from None
+            info = error_info(exc)
+            if not_yet and info is not None and info.reason == not_yet:
+                raise unavailable(exc, f"scoring's {method}") from None
+            raise delivery_failure(exc, f"scoring's {method}") from None
 
     def _reevaluate(self, payload: Mapping[str, Any]) -> None:
         # One request_id per objection: the CORRECTED clear and ReevaluationRequested share one re-evaluation.
@@ -97,7 +103,7 @@ class ScoringDisputes:
                 # Scoring does not follow this enterprise (yet): its first evaluation will read the current records.
                 log.warning("reevaluation_skipped", objection=objection_id, reason="enterprise unknown to scoring")
                 return
-            raise _unavailable(exc, "ReEvaluate") from None
+            raise delivery_failure(exc, "scoring's ReEvaluate") from None
 
     def flag_raised(self, payload: Mapping[str, Any]) -> str:
         name = _evaluation(payload)
@@ -161,6 +167,8 @@ class ScoringDisputes:
                 # a replaced statement is a new effect (the outbox keys it by time as well)
                 request_id=_request_id(str(payload["objection_id"]), f"AttachEvaluationStatement\x1f{payload['at']}"),
             ),
+            # Scoring says so until the dispute is recorded (its flag or outcome may still be on the way).
+            not_yet="ERROR_REASON_EVALUATION_DISPUTE_NOT_FOUND",
         )
         return DONE
 

@@ -123,7 +123,8 @@ class OutboxRow(Base):
     event_type: Mapped[str] = mapped_column(String(40))
     # payload is the event as JSON; it may hold a statement text, so it is never logged.
     payload: Mapped[str] = mapped_column(Text)
-    # state is PENDING, DONE or PARKED (no consumer API yet; kept for delivery when one exists).
+    # state is PENDING, DONE, PARKED (no consumer API yet; kept for delivery when one exists) or REFUSED (the
+    # consumer refused it for good; kept for an operator, with the code and reason in last_error).
     state: Mapped[str] = mapped_column(String(8))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, delete, exists, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
@@ -440,7 +440,8 @@ class SqlOutbox:
     def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending events due by ``now``, each objection's in the order they were added: an event waits while an
         earlier one of its objection is pending (a flag's clearing must not overtake its raising, which is retried
-        with a longer backoff after an outage, and leave the flag raised for good)."""
+        with a longer backoff after an outage, and leave the flag raised for good). A settled one (DONE, PARKED,
+        REFUSED) holds nothing back: a refused one will never be sent, and waiting for it would be for ever."""
         earlier = aliased(OutboxRow)
         blocked = (
             select(earlier.id)
@@ -471,6 +472,10 @@ class SqlOutbox:
             row.state = state
             row.done_at = now
         self.s.flush()
+
+    def count(self, state: str) -> int:
+        """How many events are in ``state`` (an index on state serves it)."""
+        return self.s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == state)) or 0
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select, update
+from structlog.testing import capture_logs
 
 from services.kit.db import make_engine, migrate, session_factories
-from services.kit.errors import Aborted, AlreadyExists
+from services.kit.errors import Aborted, AlreadyExists, NotFound, Unavailable
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter
 from services.objection import usecases
+from services.objection.background import DONE, Dispatcher, Handler
 from services.objection.domain import Objection, ObjectionFilter, ObjectionStatus, Outcome
-from services.objection.main import MIGRATIONS
+from services.objection.main import MIGRATIONS, _sweep_and_measure
 from services.objection.store.models import ObjectionRow, OutboxRow, TimelineRow, evidence_models
 from services.objection.store.repositories import SqlObjectionUnitOfWork
 from services.objection.usecases import Idempotency
@@ -253,3 +257,77 @@ def test_the_sweep_reaches_every_candidate_beyond_its_batch(db: Db) -> None:
     # Overdue alerts likewise reach all four, three at a time.
     late = cst(2025, 6, 1)
     assert usecases.sweep(db.writer, db.reader, lookups(world), world.calendar, late, batch=3).overdue_alerted == 4
+
+
+def test_a_permanently_refused_event_is_parked_counted_and_logged_and_later_events_go_on(db: Db) -> None:
+    # The registry refuses to flag a record it no longer has (NOT_FOUND): retrying cannot help, and while it was
+    # retried the objection's later events (the clearing, the resolution) waited behind it for ever.
+    world = World()
+    filed = _file(db, world)
+    _uphold(db, world, filed.id, Idempotency(), cst(2025, 3, 15))  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def refuse(payload: Mapping[str, Any]) -> str:
+        calls.append(str(payload["type"]))
+        raise NotFound("ERROR_REASON_RECORD_NOT_FOUND", "no such record")
+
+    def deliver(payload: Mapping[str, Any]) -> str:
+        calls.append(str(payload["type"]))
+        return DONE
+
+    with db.reader() as uow:
+        types = list(uow.session.scalars(select(OutboxRow.event_type).order_by(OutboxRow.id)))
+    handlers: dict[str, Handler] = {t: deliver for t in types}
+    handlers["DisputeFlagRaised"] = refuse
+    now = [cst(2025, 3, 16)]
+    dispatcher = Dispatcher(db.writer, handlers, lambda: now[0])
+    with capture_logs() as logs:
+        for _ in range(len(types) + 3):  # each round delivers what is due; an hour apart, past any backoff
+            dispatcher.run_once()
+            now[0] += timedelta(hours=1)
+    assert calls.count("DisputeFlagRaised") == 1  # never retried
+    assert sorted(calls) == sorted(types)  # every later event was delivered, the clearing too
+    with db.reader() as uow:
+        rows = {r.event_type: (r.id, r.state, r.last_error) for r in uow.session.scalars(select(OutboxRow))}
+    assert usecases.refused_events(db.reader) == 1
+    refused_id, state, error = rows.pop("DisputeFlagRaised")
+    assert (state, error) == ("REFUSED", "NOT_FOUND ERROR_REASON_RECORD_NOT_FOUND")
+    assert {t: r[1] for t, r in rows.items()} == {t: "DONE" for t in types[1:]}
+    # The figure the alert watches, as the service's periodic job sets it.
+    _sweep_and_measure(db.writer, db.reader, lookups(world), world.calendar)
+    assert REGISTRY.get_sample_value("creditnode_objection_events_refused", {"service": "objection"}) == 1
+    refused = [line for line in logs if line["event"] == "objection_event_refused"]
+    assert refused == [
+        {
+            "event": "objection_event_refused",
+            "log_level": "warning",
+            "alert": True,
+            "event_type": "DisputeFlagRaised",
+            "objection": filed.id,  # type: ignore[attr-defined]
+            "outbox_id": refused_id,
+            "code": "NOT_FOUND",
+            "reason": "ERROR_REASON_RECORD_NOT_FOUND",
+        }
+    ]
+
+
+def test_a_retryable_failure_stays_pending_and_holds_the_objections_later_events(db: Db) -> None:
+    world = World()
+    filed = _file(db, world)
+    _uphold(db, world, filed.id, Idempotency(), cst(2025, 3, 15))  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def down(payload: Mapping[str, Any]) -> str:
+        calls.append(str(payload["type"]))
+        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the registry is unavailable", {"code": "UNAVAILABLE"})
+
+    now = [cst(2025, 3, 16)]
+    dispatcher = Dispatcher(db.writer, {"DisputeFlagRaised": down}, lambda: now[0])
+    for _ in range(3):
+        dispatcher.run_once()
+        now[0] += timedelta(hours=1)
+    assert calls == ["DisputeFlagRaised"] * 3
+    with db.reader() as uow:
+        states = set(uow.session.scalars(select(OutboxRow.state)))
+    assert states == {"PENDING"}
+    assert usecases.refused_events(db.reader) == 0

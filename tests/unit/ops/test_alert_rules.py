@@ -37,6 +37,7 @@ METRICS = {
     "creditnode_evidence_log_size",
     "creditnode_evidence_signed_tree_head_age_seconds",
     "creditnode_calendar_next_year_loaded",
+    "creditnode_objection_events_refused",
 }
 # What the operators asked to be alerted about, by alert name.
 REQUIRED_ALERTS = {
