@@ -723,10 +723,11 @@ def _check_shape(command: FileObjection, policy: ObjectionPolicy) -> None:
     _check_parties(command)
     _check_targets(command)
     _check_texts(command)
-    _require_aware(command.received_at, "received_at")
+    # Errors name the wire's field (receive_time), which the caller can act on.
+    _require_aware(command.received_at, "receive_time")
     _require_aware(command.forwarded_at, "forwarded_at")
     if command.received_at > command.forwarded_at + policy.clock_skew:
-        raise _invalid("received_at", "after the node received the forward")
+        raise _invalid("receive_time", "after the node received the forward")
 
 
 def _check_countable(received_at: datetime, calendar: Calendar) -> None:
@@ -736,7 +737,7 @@ def _check_countable(received_at: datetime, calendar: Calendar) -> None:
     not loaded yet, which the calendar alert asks for, and the objection is decided once it is."""
     covered = calendar.covered_years()
     if covered and local_date(received_at).year < covered[0]:
-        raise _invalid("received_at", f"before {covered[0]}, the first year of the official working-day calendar")
+        raise _invalid("receive_time", f"before {covered[0]}, the first year of the official working-day calendar")
 
 
 def _check_parties(command: FileObjection) -> None:

@@ -195,9 +195,9 @@ def _bad(world: World) -> list[tuple[dict[str, Any], str]]:
         ({"attachments": ("not-a-digest",)}, "attachments"),
         ({"attachments": (digest("a"), digest("a").upper())}, "attachments"),
         ({"attachments": tuple(digest(str(i)) for i in range(21))}, "attachments"),
-        ({"received_at": datetime(2025, 3, 10, 9)}, "received_at"),
+        ({"received_at": datetime(2025, 3, 10, 9)}, "receive_time"),
         ({"forwarded_at": datetime(2025, 3, 11, 9)}, "forwarded_at"),
-        ({"received_at": cst(2025, 3, 11, 9, 5, 1)}, "received_at"),
+        ({"received_at": cst(2025, 3, 11, 9, 5, 1)}, "receive_time"),
     ]
 
 

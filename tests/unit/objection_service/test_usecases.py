@@ -258,7 +258,7 @@ def test_a_receive_time_before_the_calendar_is_invalid_and_nothing_is_stored(wor
     with pytest.raises(InvalidArgument) as err:
         _file(world, store, received_at=cst(2003, 12, 31, 9), forwarded_at=cst(2025, 3, 11, 9))
     assert err.value.reason == "ERROR_REASON_INVALID_FIELD"
-    assert err.value.metadata["field"] == "received_at"
+    assert err.value.metadata["field"] == "receive_time"
     assert store.objections == {}
     assert store.outbox == []
     # The first day the calendar knows is counted (a very late forward: decided, not unknown).
