@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -529,10 +530,11 @@ def test_no_authorization_of_a_requester_whose_removal_the_watcher_handled_is_li
             assert last.event_type is EventType.REVOKED_REQUESTER_REMOVED
 
 
-def _waiting_for_a_lock(engine: Engine) -> None:
-    """Return once another connection of this database waits for a lock (polled: PostgreSQL shows it, no timing)."""
+def _waiting_for_a_lock(engine: Engine, waiters: int = 1) -> None:
+    """Return once ``waiters`` other connections of this database wait for a lock (polled: PostgreSQL shows it)."""
+    deadline = time.monotonic() + 60  # generous: only a broken test gets here, and it fails loudly
     with engine.connect() as probe:
-        for _ in range(3000):
+        while time.monotonic() < deadline:
             waiting = probe.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -540,10 +542,10 @@ def _waiting_for_a_lock(engine: Engine) -> None:
                 )
             ).scalar_one()
             probe.rollback()
-            if waiting:
+            if waiting >= waiters:
                 return
-            threading.Event().wait(0.01)
-    raise AssertionError("nobody came to wait for a lock")
+            threading.Event().wait(0.01)  # paces the poll only
+    raise AssertionError(f"{waiters} connection(s) never came to wait for a lock")
 
 
 @pytest.mark.skipif(not PG_URL, reason="a PostgreSQL lock order: SQLite serialises writers")
@@ -598,3 +600,63 @@ def test_a_batch_of_uses_and_the_expiry_sweeper_do_not_deadlock(
     assert [getattr(d, "allowed", None) for d in answers] == [True, True]
     assert [w.consent.get(x.id).state for x in auths] == [State.EXPIRED, State.EXPIRED]
     assert [w.consent.get(x.id).uses.total for x in auths] == [1, 1]
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL lock order: SQLite serialises writers")
+@pytest.mark.parametrize("first", ["batch", "revocation"])
+def test_a_batch_of_uses_and_a_requesters_revocation_do_not_deadlock(world: Any, engine: Engine, first: str) -> None:
+    """A batch spends uses of four authorizations of one requester (their ids against their keys' order) while
+    the watcher revokes all of them, the requester being removed. A third session holds the row of the second
+    lowest id: the side started first locks the lowest and waits for that row, the other comes to wait too, then the
+    row is let go. Both lock in id order, so the second waits for the lowest holding nothing; in any other order (the
+    batch's key order, say) each would hold rows the other waits for, and PostgreSQL would abort one as a deadlock.
+    A use is spent before the revocation commits or refused after it, never spent on a revoked authorization."""
+    w = world
+    firms = sorted((Enterprise(make_uscc(20 + i)) for i in range(4)), key=lambda e: e.uscc)  # the batch's key order
+    for e in firms:
+        w.registry.add_enterprise(e)
+    while True:  # ids are hashes of what was signed: sign until they run against the key order
+        requests = [convert.grant_request(e.grant(BANK)) for e in firms]
+        if [r.authorization_id() for r in requests] == sorted((r.authorization_id() for r in requests), reverse=True):
+            break
+    auths = [w.consent.grant(r).authorization for r in requests]
+    ids = sorted(a.id for a in auths)
+    batch = [CheckQuery(BANK, e.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True) for e in firms]
+    answers: list[Any] = []
+    revoked: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(step: str) -> None:
+        try:
+            if step == "batch":
+                answers.extend(w.consent.check_all(batch))
+            else:
+                revoked.append(w.consent.revoke_for_requester(BANK))
+        except BaseException as exc:
+            errors.append(exc)
+
+    w.registry.add_requester(BANK, removed=True)
+    order = [first, "revocation" if first == "batch" else "batch"]
+    threads = [threading.Thread(target=run, args=(step,)) for step in order]
+    with engine.connect() as holder:
+        holder.begin()
+        holder.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": ids[1]})
+        for n, t in enumerate(threads, start=1):
+            t.start()
+            _waiting_for_a_lock(engine, n)  # the first for ids[1] (it holds ids[0]), then the second
+        holder.rollback()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    assert revoked == [4]
+    spent = first == "batch"
+    assert [(d.allowed, d.reason) for d in answers] == [
+        (True, DecisionReason.AUTHORIZED) if spent else (False, DecisionReason.REVOKED)
+    ] * len(batch)
+    for a in auths:
+        stored = w.consent.get(a.id)
+        assert (stored.state, stored.uses.total) == (State.REVOKED, 1 if spent else 0)
+        assert len(w.consent.list_uses(a.id, None, 10).items) == stored.uses.total
+        last = w.consent.list_events(a.id, None, 10).items[-1]
+        assert last.event_type is EventType.REVOKED_REQUESTER_REMOVED
