@@ -29,7 +29,7 @@ from services.consent.store.repositories import (
     unit_of_work_factories,
 )
 from services.consent.usecases import CheckQuery, Consent
-from services.kit.db import make_engine, migrate, session_factories
+from services.kit.db import make_engine, migrate, session_factories, writer_gate
 from services.kit.errors import DomainError
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.heads import NodeKey
@@ -185,21 +185,33 @@ def test_no_cached_allow_survives_a_revoke_racing_readers(world: Any) -> None:
     revoked = threading.Event()
     late_allows: list[int] = []
     stop = threading.Event()
+    progress = threading.Condition()
+    checks = [[0, 0] for _ in range(4)]  # per reader: checks done, and those of them begun after the revoke returned
 
-    def read() -> None:
+    def read(i: int) -> None:
         while not stop.is_set():
             after = revoked.is_set()  # taken before the check starts
             if check(w, w.alice).allowed and after:
                 late_allows.append(1)
+            with progress:
+                checks[i][0] += 1
+                checks[i][1] += after
+                progress.notify_all()
 
-    readers = [threading.Thread(target=read) for _ in range(4)]
+    def until(ready: Any, what: str) -> None:
+        with progress:
+            assert progress.wait_for(ready, timeout=60), what
+
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(4)]
     for t in readers:
         t.start()
     try:
-        threading.Event().wait(0.2)
+        # Every reader is under way and the key is answered from memory before the revoke.
+        until(lambda: min(c[0] for c in checks) >= 1 and w.cache.get((BANK, w.alice.uscc, "PRE_LOAN")), "no reads")
         w.consent.change(convert.lifecycle_request(Action.REVOKE, w.alice.revoke(name)))
         revoked.set()
-        threading.Event().wait(0.3)
+        # Counted, not timed: a loaded machine must not leave the readers without checks after the revoke.
+        until(lambda: min(c[1] for c in checks) >= 20, "readers made too few checks after the revoke")
     finally:
         stop.set()
         for t in readers:
@@ -321,19 +333,19 @@ def test_expiry_sweep_and_nonce_purge(world: Any, tmp_path: Path) -> None:
 
 
 def test_two_tries_of_one_request_racing_for_a_use_record_one_use_and_both_are_allowed(
-    world: Any, engine: Engine
+    world: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client's retry racing its first try: both read "no use yet", then queue on the authorization's row."""
     w = world
     auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
-    assert _race(w, engine, auth.id, "disclosure-9") == ["ALLOW", "ALLOW"]
+    assert _race(w, engine, auth.id, "disclosure-9", monkeypatch) == ["ALLOW", "ALLOW"]
     assert w.consent.get(auth.id).uses.total == 1
     assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-9"]
 
 
 @pytest.mark.parametrize("longer", [False, True], ids=["one candidate", "two candidates"])
 def test_two_tries_of_one_request_racing_for_a_last_use_record_one_use_and_both_are_allowed(
-    world: Any, engine: Engine, longer: bool
+    world: Any, engine: Engine, longer: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first try spends the one-time use, so the second's conditional update fails (no clash on the request id):
     it is the first's retry, not a denial, and must not spend the other authorization."""
@@ -342,29 +354,51 @@ def test_two_tries_of_one_request_racing_for_a_last_use_record_one_use_and_both_
     auth = w.consent.grant(convert.grant_request(one_time)).authorization
     if longer:
         w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=5, validity=timedelta(days=30))))
-    assert _race(w, engine, auth.id, "disclosure-7") == ["ALLOW", "ALLOW"]
+    assert _race(w, engine, auth.id, "disclosure-7", monkeypatch) == ["ALLOW", "ALLOW"]
     uses = [
         (a.id, u.request_id) for a in w.feed.live_authorizations() for u in w.consent.list_uses(a.id, None, 10).items
     ]
     assert uses == [(auth.id, "disclosure-7")]
 
 
-def _race(w: Any, engine: Engine, auth_id: str, request_id: str) -> list[str]:
+def _race(w: Any, engine: Engine, auth_id: str, request_id: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The answers of two tries of one consuming check that both read "no use yet", then queue on the row."""
     answers: list[str] = []
-    locker = engine.connect()
-    locker.begin()  # on SQLite this alone holds every writer back
-    if engine.dialect.name == "postgresql":
-        locker.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": auth_id})
     tries = [threading.Thread(target=lambda: answers.append(_try(w, request_id))) for _ in range(2)]
+    with engine.connect() as locker:
+        locker.begin()  # on SQLite this alone holds every writer back
+        if engine.dialect.name == "postgresql":
+            locker.execute(text("SELECT id FROM authorizations WHERE id = :id FOR UPDATE"), {"id": auth_id})
+        _start_queued(engine, tries, monkeypatch)
+        locker.rollback()
     for t in tries:
-        t.start()
-    threading.Event().wait(0.5)  # both are past the retry look-up and wait for the row
-    locker.rollback()
-    locker.close()
-    for t in tries:
-        t.join()
+        t.join(60)
+    assert not any(t.is_alive() for t in tries)
     return sorted(answers)
+
+
+def _start_queued(engine: Engine, threads: list[threading.Thread], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start ``threads`` and return once each waits for the lock a transaction of the test holds: on PostgreSQL a
+    row's (seen in pg_stat_activity), on SQLite the writer gate (seen as each comes to it, past its reads)."""
+    gate = writer_gate(engine)
+    if gate is None:
+        for t in threads:
+            t.start()
+        _waiting_for_a_lock(engine, len(threads))
+        return
+    came = threading.Semaphore(0)
+    enter = gate.enter
+
+    def counted(pooled: Any) -> None:
+        if threading.current_thread() in threads:  # not the evidence log's own writer
+            came.release()
+        enter(pooled)
+
+    monkeypatch.setattr(gate, "enter", counted)
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert came.acquire(timeout=60), "a writer never came to the writer gate"
 
 
 def _try(w: Any, request_id: str) -> str:
