@@ -135,9 +135,11 @@ def test_two_replicas_racing_thousands_of_queries_against_revocations_release_no
     violations: list[tuple[str, str, float, float]] = []
     counts = {"allow": 0, "deny": 0, "fail_closed": 0}
     stop = threading.Event()
-    lock = threading.Lock()
+    lock = threading.Condition()
+    jobs = [(r, i * 10 + j) for i, r in enumerate(replicas) for j in range(2)]
+    made = [0] * len(jobs)  # decisions per worker
 
-    def query(replica: Replica, seed: int) -> None:
+    def query(k: int, replica: Replica, seed: int) -> None:
         rng = random.Random(seed)
         while not stop.is_set():
             e = rng.choice(population)
@@ -145,18 +147,31 @@ def test_two_replicas_racing_thousands_of_queries_against_revocations_release_no
             with lock:
                 key = "allow" if d.allowed else ("fail_closed" if d.reason == FAIL_CLOSED else "deny")
                 counts[key] += 1
+                made[k] += 1
+                lock.notify_all()
                 done = returned.get(d.authorization)
                 if d.allowed and done is not None and d.started > done:
                     violations.append((replica.replica_id, d.authorization, d.started, done))
 
-    workers = [threading.Thread(target=query, args=(r, i * 10 + j)) for i, r in enumerate(replicas) for j in range(2)]
+    def each_worker_decides(n: int, total: int = 0) -> None:
+        """Wait until every worker made ``n`` decisions begun from now (its current one may have begun before)."""
+        with lock:
+            floor = [m + n + 1 for m in made]
+
+            def ready() -> bool:
+                return all(m >= f for m, f in zip(made, floor, strict=True)) and sum(made) >= total
+
+            assert lock.wait_for(ready, timeout=60), f"workers stalled: {made}, waiting for {floor}"
+
+    workers = [threading.Thread(target=query, args=(k, r, seed)) for k, (r, seed) in enumerate(jobs)]
     for t in workers:
         t.start()
     try:
         order = list(population)
         random.Random(7).shuffle(order)
         for i, e in enumerate(order):
-            time.sleep(0.02)
+            # Counted, not timed: every worker decides between two revocations, however loaded the machine.
+            each_worker_decides(10)
             name = auths[e.name].name
             if i % 3 == 0:
                 node.stub.PauseAuthorization(e.pause(name), timeout=30)
@@ -164,16 +179,14 @@ def test_two_replicas_racing_thousands_of_queries_against_revocations_release_no
                 node.stub.RevokeAuthorization(e.revoke(name), timeout=30)
             with lock:
                 returned[name] = time.monotonic()
-        time.sleep(0.1)
+        each_worker_decides(20, total=2000)  # and after the last one returned
     finally:
         stop.set()
         for t in workers:
             t.join()
         for r in replicas:
             r.close()
-    total = sum(counts.values())
     assert violations == []
-    assert total >= 2000, counts
     assert counts["allow"] > 100, counts  # the race was real: replicas were releasing while revocations ran
     for r in replicas:
         assert set(returned) <= set(r.applied_at)
