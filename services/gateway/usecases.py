@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from stdnum.cn.uscc import calc_check_digit
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.objection.v1 import objection_service_pb2 as opb
@@ -34,12 +33,12 @@ from services.gateway.domain.policy import (
 )
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
-from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
+from services.kit import uscc as uscc_rules
+from services.kit.errors import DomainError, PermissionDenied
 from services.kit.validation import invalid
 
 log = structlog.get_logger("gateway")
 
-_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 _ITEM = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 _PURPOSE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 PLATFORM_NAME = re.compile(r"^platforms/[a-z0-9][a-z0-9-]{0,62}$")
@@ -65,12 +64,7 @@ class DisclosureLog(Protocol):
 
 
 def enterprise_uscc(name: str) -> str:
-    uscc = name.removeprefix("enterprises/")
-    if not name.startswith("enterprises/") or not _USCC.fullmatch(uscc) or uscc[17] != calc_check_digit(uscc[:17]):
-        raise InvalidArgument(
-            "ERROR_REASON_INVALID_USCC", "enterprise must be enterprises/{uscc}", {"field": "enterprise"}
-        )
-    return uscc
+    return uscc_rules.enterprise_code(name, "enterprise")
 
 
 @dataclass(frozen=True)

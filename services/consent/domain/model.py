@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from services.kit import uscc as uscc_rules
 from services.kit.errors import FailedPrecondition, InvalidArgument
 
-USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 AUTHORIZATION_ID = re.compile(r"^[0-9a-f]{32}$")
 REQUESTER = re.compile(r"^(platforms|institutions)/[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -82,7 +82,7 @@ def invalid_field(field_name: str, problem: str) -> InvalidArgument:
 def parse_enterprise(name: str, field_name: str = "enterprise") -> str:
     """The USCC in ``enterprises/{uscc}``; only its shape is checked here (the registry knows who exists)."""
     uscc = name.removeprefix("enterprises/")
-    if uscc == name or not USCC_SHAPE.fullmatch(uscc):
+    if uscc == name or not uscc_rules.SHAPE.fullmatch(uscc):
         raise InvalidArgument(
             "ERROR_REASON_INVALID_USCC",
             f"{field_name} must be enterprises/{{uscc}} with an 18-character code",

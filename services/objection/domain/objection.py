@@ -17,8 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from stdnum.cn.uscc import calc_check_digit
-
+from services.kit import uscc as uscc_rules
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from services.kit.workdays import CalendarUnknown, Deadline, local_date, start_of_day
 from services.objection.domain.events import (
@@ -57,7 +56,6 @@ from services.objection.domain.reasons import (
     EXTENSION_REFUSED,
     ILLEGAL_TRANSITION,
     INVALID_FIELD,
-    INVALID_USCC,
     NOT_ROUTED_TO_CALLER,
     PERMISSION_DENIED,
     TARGET_NOT_OWNED,
@@ -91,7 +89,6 @@ MAX_STATEMENT_CHARS = 2000
 MAX_EXTENSION_REASON_CHARS = 500
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # GB 32100-2015 code set: digits and upper-case letters without I, O, S, V, Z.
-_USCC_CODE_SET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
 
 @dataclass(frozen=True)
@@ -744,29 +741,12 @@ def _check_parties(command: FileObjection) -> None:
     for name in ("objection_id", "platform", "enterprise"):
         _check_id(getattr(command, name), name)
     _check_id(command.filer.id, "filer.id")
-    _check_uscc(command.enterprise, "enterprise")
+    # GB 32100 as every service checks it, so an objection is never stored under a code no enterprise can have.
+    uscc_rules.check(command.enterprise, "enterprise")
     if command.filer.kind is FilerKind.ENTERPRISE and command.filer.id != command.enterprise:
         raise _invalid("filer.id", "an enterprise objects only about its own data")
     if command.filer.kind is FilerKind.INSTITUTION and command.statement is not None:
         raise _invalid("statement", "only the enterprise itself gives a statement")
-
-
-def _check_uscc(code: str, field: str) -> None:
-    """GB 32100-2015 as the registry checks it (length, code set, six region digits, python-stdnum's check digit), so
-    an objection is never stored under a code no enterprise can have. The code itself is never echoed."""
-    if len(code) != 18:
-        problem = "length must be 18"
-    elif not set(code) <= _USCC_CODE_SET:
-        problem = "characters outside the GB 32100 code set (no I, O, S, V, Z)"
-    elif not code[2:8].isdigit():
-        problem = "administrative division code must be six digits"
-    elif code[17] != calc_check_digit(code[:17]):
-        problem = "check digit"
-    else:
-        return
-    raise InvalidArgument(
-        INVALID_USCC, f"invalid unified social credit code: {problem}", {"field": field, "problem": problem}
-    )
 
 
 def _check_targets(command: FileObjection) -> None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from services.kit.errors import InvalidArgument
+from services.kit.uscc import CODE_SET, invalid_uscc, problem
 
 # GB 32100-2015 code set: digits and upper-case letters without I, O, S, V, Z.
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+ALPHABET = CODE_SET
 
 # Registration management authority (登记管理部门) -> allowed organization type codes (机构类别).
 AUTHORITY_TYPES: dict[str, str] = {
@@ -38,15 +38,6 @@ class UsccCheck:
     legacy_org_code_warning: bool
 
 
-def _invalid(problem: str) -> InvalidArgument:
-    # Never echo the code itself: it identifies an enterprise.
-    return InvalidArgument(
-        "ERROR_REASON_INVALID_USCC",
-        f"invalid unified social credit code: {problem}",
-        {"field": "uscc", "problem": problem},
-    )
-
-
 def org_code_check_digit(body: str) -> str:
     """GB 11714 check digit over the first eight characters of an organization code."""
     total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
@@ -54,23 +45,28 @@ def org_code_check_digit(body: str) -> str:
     return {10: "X", 11: "0"}.get(digit, str(digit))
 
 
+# The kit's findings that an 18-character code of the code set can have: reported after the authority's.
+_AFTER_AUTHORITY = frozenset({"administrative division code must be six digits", "check digit"})
+
+
+def _authority_problem(code: str) -> str | None:
+    if code[0] not in AUTHORITY_TYPES:
+        return "unknown registration authority code"
+    if code[1] not in AUTHORITY_TYPES[code[0]]:
+        return "organization type code not allowed for its registration authority"
+    return None
+
+
 def validate_uscc(raw: str) -> UsccCheck:
-    """Check length, code set, authority and type codes, region digits and the check digit; name what is wrong."""
+    """The kit's check (length, code set, region digits, check digit), then the authority and its type codes; the
+    error names what is wrong, never the code."""
     code = raw.strip().upper()
-    if len(code) != 18:
-        raise _invalid("length must be 18")
-    bad = sorted({c for c in code if c not in ALPHABET})
-    if bad:
-        raise _invalid("characters outside the GB 32100 code set (no I, O, S, V, Z)")
-    authority, kind = code[0], code[1]
-    if authority not in AUTHORITY_TYPES:
-        raise _invalid("unknown registration authority code")
-    if kind not in AUTHORITY_TYPES[authority]:
-        raise _invalid("organization type code not allowed for its registration authority")
-    if not code[2:8].isdigit():
-        raise _invalid("administrative division code must be six digits")
-    if code[17] != stdnum_uscc.calc_check_digit(code[:17]):
-        raise _invalid("check digit")
+    wrong = problem(code)
+    if wrong is None or wrong in _AFTER_AUTHORITY:
+        # A wrong authority or type code also spoils the check digit: name the cause.
+        wrong = _authority_problem(code) or wrong
+    if wrong is not None:
+        raise invalid_uscc("uscc", wrong)
     org = code[8:17]
     warning = org_code_check_digit(org[:8]) != org[8]
     return UsccCheck(code=code, legacy_org_code_warning=warning)

@@ -12,6 +12,7 @@ from creditnode.scoring.v1 import scoring_service_pb2 as pb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as pb_grpc
 from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.protos import fingerprint, timestamp
+from services.kit.uscc import SHAPE
 from services.kit.validation import identifier, invalid, request_id, resource_id
 from services.scoring import usecases
 from services.scoring.domain.disputes import DisputeOutcome
@@ -20,7 +21,6 @@ from services.scoring.domain.portrait import Portrait, Tag
 from services.scoring.domain.ports import Alert, LoanEntry, LoanStatus, ScenarioModelDoc, StoredEvaluation
 from services.scoring.domain.records import RecordRef
 
-_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 _OBJECTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _SEVERITY = {"LOW": pb.ALERT_SEVERITY_LOW, "MEDIUM": pb.ALERT_SEVERITY_MEDIUM, "HIGH": pb.ALERT_SEVERITY_HIGH}
 _GROUPS = {
@@ -38,7 +38,7 @@ _DISPUTE_OUTCOMES = {
 
 def enterprise_uscc(field: str, name: str) -> str:
     uscc = resource_id(field, name, "enterprises")
-    if not _USCC.fullmatch(uscc):
+    if not SHAPE.fullmatch(uscc):
         raise invalid(field, "must be enterprises/{uscc} with an 18-character code")
     return uscc
 
