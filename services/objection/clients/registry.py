@@ -134,13 +134,13 @@ class RegistryDisputes:
     def __init__(self, channel: grpc.Channel) -> None:
         self._stub = rec_grpc.RecordServiceStub(channel)
 
-    def _call(self, method: str, request: Any) -> Any:
+    def _call(self, method: str, request: Any, *, no_flag_is_done: bool = True) -> Any:
         try:
             return getattr(self._stub, method)(request)
         except grpc.RpcError as exc:
             info = error_info(exc)
-            if info is not None and info.reason == "ERROR_REASON_DISPUTE_NOT_FOUND":
-                return None  # cleared already by an earlier delivery: the effect holds
+            if no_flag_is_done and info is not None and info.reason == "ERROR_REASON_DISPUTE_NOT_FOUND":
+                return None  # no flag of this objection to end (its raising was refused): the effect holds
             raise delivery_failure(exc, f"the registry's {method}") from None
 
     def flag_raised(self, payload: Mapping[str, Any]) -> str:
@@ -185,6 +185,9 @@ class RegistryDisputes:
                 statement=str(payload["statement"]),
                 request_id=_request_id(payload, target["record_id"]),
             ),
+            # Without the objection's flag the statement has nowhere to go: refused (kept, counted, alerted), not
+            # reported delivered.
+            no_flag_is_done=False,
         )
         return DONE
 

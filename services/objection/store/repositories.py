@@ -477,12 +477,6 @@ class SqlOutbox:
         """How many events are in ``state`` (an index on state serves it)."""
         return self.s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == state)) or 0
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for state in self.s.scalars(select(OutboxRow.state)):
-            out[state] = out.get(state, 0) + 1
-        return out
-
 
 class SqlNotices:
     """Correction notices owed to recipients, insert-only."""

@@ -126,3 +126,16 @@ def test_a_statement_before_scoring_recorded_its_dispute_stays_retryable() -> No
     payload = {"objection_id": "o-1", "type": "StatementAttached", "target": EVALUATION, "statement": "s", "at": "t"}
     with pytest.raises(Unavailable):
         scoring.statement_attached(payload)
+
+
+def test_a_flag_the_registry_never_had_ends_a_clearing_but_refuses_a_statement() -> None:
+    # The objection's raising was refused, so the record carries no flag of it: clearing has nothing left to do, but
+    # a statement delivered as done would be lost without anyone seeing it.
+    registry = RegistryDisputes.__new__(RegistryDisputes)
+    registry._stub = _Stub(_Failed(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_DISPUTE_NOT_FOUND"))
+    base = {"objection_id": "o-1", "enterprise": "91610000MA6TG0001A", "at": "2025-03-11T09:00:00+08:00"}
+    cleared = {**base, "type": "DisputeFlagCleared", "target": RECORD, "outcome": "UPHELD"}
+    assert registry.flag_cleared(cleared) == "DONE"
+    with pytest.raises(NotFound) as err:
+        registry.statement_attached({**base, "type": "StatementAttached", "target": RECORD, "statement": "s"})
+    assert err.value.reason == "ERROR_REASON_DISPUTE_NOT_FOUND"
