@@ -25,13 +25,12 @@ from services.registry.domain.uscc import ALPHABET, make_uscc
 _counter = itertools.count(1)
 
 
-def csr_pem(common_name: str = "platform") -> tuple[str, ec.EllipticCurvePrivateKey]:
+def csr_pem(platform_id: str = "") -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """A CSR for a new key, its common name the platform's id (the registry refuses a CSR naming another platform);
+    without an id, an empty subject."""
     key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .sign(key, hashes.SHA256())
-    )
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, platform_id)] if platform_id else []
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(subject)).sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM).decode(), key
 
 

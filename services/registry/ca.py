@@ -52,6 +52,7 @@ class FileCertificateAuthority:
 
     def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
         csr = _checked_csr(csr_pem)
+        _check_names(csr, platform_id)
         # The subject and SAN come from the registry, never from the CSR: the CSR only proves key possession.
         cert = (
             x509.CertificateBuilder()
@@ -108,8 +109,9 @@ class FileCertificateAuthority:
         return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
-def _bad_csr(problem: str) -> InvalidArgument:
-    return InvalidArgument("ERROR_REASON_INVALID_FIELD", f"csr_pem {problem}", {"field": "csr_pem"})
+def _bad_csr(message: str, *, problem: str = "") -> InvalidArgument:
+    metadata = {"field": "csr_pem", "problem": problem} if problem else {"field": "csr_pem"}
+    return InvalidArgument("ERROR_REASON_INVALID_FIELD", f"csr_pem {message}", metadata)
 
 
 def _checked_csr(csr_pem: str) -> x509.CertificateSigningRequest:
@@ -137,6 +139,29 @@ def _checked_csr(csr_pem: str) -> x509.CertificateSigningRequest:
     if not valid:
         raise _bad_csr("signature does not verify")
     return csr
+
+
+def _check_names(csr: x509.CertificateSigningRequest, platform_id: str) -> None:
+    """Names in the CSR must be this platform's, if there are any: a CSR naming another platform (or asking for names
+    the registry never certifies) is most likely the wrong file, and signing it silently would hide that. Only the
+    common name and the alternative names are read; other subject attributes (organization, country…) are ignored.
+    The values are the caller's and are never echoed."""
+    spiffe_id = platform_spiffe_id(platform_id)
+    own_names = {platform_id, f"platforms/{platform_id}", spiffe_id}
+    if any(attr.value not in own_names for attr in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)):
+        raise _bad_csr("subject common name does not name this platform", problem="subject common name")
+    try:
+        sans = list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        sans = []
+    except ValueError:  # a malformed or duplicated extension
+        raise _bad_csr("extensions cannot be read") from None
+    for name in sans:
+        ours = (isinstance(name, x509.UniformResourceIdentifier) and name.value == spiffe_id) or (
+            isinstance(name, x509.DNSName) and name.value == platform_id
+        )
+        if not ours:
+            raise _bad_csr("subject alternative name does not name this platform", problem="subject alternative name")
 
 
 def _create_ca(ca_dir: Path, now: datetime) -> None:

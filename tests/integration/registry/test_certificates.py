@@ -101,3 +101,52 @@ def test_a_rotation_with_an_unreadable_key_is_refused_and_keeps_the_current_cert
     assert after.certificate_serial == credential.serial
     crl = client.registry.GetCertificateRevocationList(rs_pb.GetCertificateRevocationListRequest())
     assert credential.serial not in crl.revoked_serials
+
+
+def test_a_csr_naming_another_platform_is_refused_on_admission_and_rotation(client: RegistryClient) -> None:
+    platform, credential = client.admitted_platform("yanan")
+    client.admin.CreatePlatform(
+        admin_pb.CreatePlatformRequest(
+            platform_id="yulin",
+            display_name="榆林融资信用服务平台",
+            kind=pb.PLATFORM_KIND_CITY,
+            region_code="610800",
+            docking=pb.DOCKING_DIRECT,
+            change=change(),
+        )
+    )
+    client.admin.StartPlatformReview(admin_pb.StartPlatformReviewRequest(name="platforms/yulin", change=change()))
+    client.passed_assessments("platforms/yulin")
+    for_yanan = _csr(ec.generate_private_key(ec.SECP256R1()), "yanan")  # the operator picked up the wrong file
+    _invalid_csr(
+        lambda: client.admin.AdmitPlatform(
+            admin_pb.AdmitPlatformRequest(name="platforms/yulin", csr_pem=for_yanan, change=change())
+        )
+    )
+    assert client.registry.GetPlatform(rs_pb.GetPlatformRequest(name="platforms/yulin")).platform.status == (
+        pb.PLATFORM_STATUS_UNDER_REVIEW
+    )
+    for_yulin = _csr(ec.generate_private_key(ec.SECP256R1()), "platforms/yulin")
+    _invalid_csr(
+        lambda: client.admin.IssuePlatformCertificate(
+            admin_pb.IssuePlatformCertificateRequest(name=platform.name, csr_pem=for_yulin, change=change())
+        )
+    )
+    after = client.registry.GetPlatform(rs_pb.GetPlatformRequest(name=platform.name)).platform
+    assert after.certificate_serial == credential.serial
+    # Its own CSR, and one with an empty subject, go through.
+    admitted = client.admin.AdmitPlatform(
+        admin_pb.AdmitPlatformRequest(name="platforms/yulin", csr_pem=for_yulin, change=change())
+    )
+    assert admitted.credential.serial
+    empty = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+    rotated = client.admin.IssuePlatformCertificate(
+        admin_pb.IssuePlatformCertificateRequest(name=platform.name, csr_pem=empty, change=change())
+    )
+    assert rotated.credential.serial not in ("", credential.serial)

@@ -78,7 +78,7 @@ def test_full_lifecycle_issues_and_revokes_certificates(client: RegistryClient) 
     assert crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
     assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
 
-    csr, _ = csr_pem()
+    csr, _ = csr_pem("xian")
     readmitted = client.admin.ReadmitPlatform(
         admin_pb.ReadmitPlatformRequest(name="platforms/xian", csr_pem=csr, change=change("整改完成"))
     )
@@ -136,7 +136,7 @@ def test_illegal_transition_is_failed_precondition_with_states(client: RegistryC
 def test_admission_needs_both_assessments(client: RegistryClient) -> None:
     _create(client, "baoji")
     client.admin.StartPlatformReview(admin_pb.StartPlatformReviewRequest(name="platforms/baoji", change=change()))
-    csr, _ = csr_pem()
+    csr, _ = csr_pem("baoji")
     err = _fails(
         lambda: client.admin.AdmitPlatform(
             admin_pb.AdmitPlatformRequest(name="platforms/baoji", csr_pem=csr, change=change())

@@ -106,3 +106,74 @@ def test_a_leaf_for_an_accepted_key_names_only_the_platform_and_is_no_ca(
     ]
     assert cert.not_valid_after_utc - cert.not_valid_before_utc <= LEAF_VALIDITY + timedelta(minutes=5)
     cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.ca_certificate_pem().encode()))
+
+
+def _named_csr(key: Any, subject: list[x509.NameAttribute], sans: list[x509.GeneralName] | None = None) -> str:
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(subject))
+    if sans is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _cn(value: str) -> x509.NameAttribute:
+    return x509.NameAttribute(NameOID.COMMON_NAME, value)
+
+
+@pytest.mark.parametrize(
+    ("subject", "sans", "part"),
+    [
+        pytest.param([_cn("baoji")], None, "subject", id="cn-other-id"),
+        pytest.param([_cn("platforms/baoji")], None, "subject", id="cn-other-name"),
+        pytest.param([_cn("spiffe://creditnode/platforms/baoji")], None, "subject", id="cn-other-spiffe"),
+        pytest.param([_cn("platform")], None, "subject", id="cn-placeholder"),
+        pytest.param([_cn("xian"), _cn("baoji")], None, "subject", id="cn-one-of-two"),
+        pytest.param(
+            [],
+            [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/baoji")],
+            "alternative",
+            id="san-other-spiffe",
+        ),
+        pytest.param(
+            [_cn("xian")],
+            [x509.UniformResourceIdentifier("spiffe://elsewhere/platforms/xian")],
+            "alternative",
+            id="san-other-trust-domain",
+        ),
+        pytest.param([], [x509.DNSName("baoji")], "alternative", id="san-other-dns"),
+        pytest.param([], [x509.RFC822Name("ops@baoji.example")], "alternative", id="san-email"),
+    ],
+)
+def test_a_csr_naming_another_platform_is_refused_without_echoing_the_name(
+    ca: FileCertificateAuthority, subject: list[x509.NameAttribute], sans: list[x509.GeneralName] | None, part: str
+) -> None:
+    pem = _named_csr(ec.generate_private_key(ec.SECP256R1()), subject, sans)
+    err = _refused(ca, pem)
+    assert err.reason == "ERROR_REASON_INVALID_FIELD"
+    assert part in err.metadata["problem"]
+    assert "baoji" not in err.message + str(err.metadata)  # the CSR's names are the caller's: never echoed
+
+
+@pytest.mark.parametrize(
+    ("subject", "sans"),
+    [
+        pytest.param([], None, id="empty-subject"),
+        pytest.param([_cn("xian")], None, id="cn-id"),
+        pytest.param([_cn("platforms/xian")], None, id="cn-name"),
+        pytest.param([_cn("spiffe://creditnode/platforms/xian")], None, id="cn-spiffe"),
+        pytest.param(
+            [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "西安融资信用服务平台"), _cn("xian")],
+            None,
+            id="organization-and-cn",
+        ),
+        pytest.param([], [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/xian")], id="san-spiffe"),
+        pytest.param([_cn("xian")], [x509.DNSName("xian")], id="san-dns-id"),
+    ],
+)
+def test_a_csr_naming_this_platform_or_nothing_is_signed_with_the_registrys_names(
+    ca: FileCertificateAuthority, subject: list[x509.NameAttribute], sans: list[x509.GeneralName] | None
+) -> None:
+    issued = ca.issue("xian", _named_csr(ec.generate_private_key(ec.SECP256R1()), subject, sans), NOW)
+    cert = x509.load_pem_x509_certificate(issued.pem.encode())
+    assert cert.subject.rfc4514_string() == "CN=platforms/xian"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert list(san) == [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/xian")]
