@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from services.kit.errors import InvalidArgument
@@ -28,6 +30,13 @@ MIN_RSA_BITS = 2048
 def platform_spiffe_id(platform_id: str) -> str:
     """The one URI SAN a platform certificate carries; the gateway reads the platform identity from it."""
     return f"spiffe://{TRUST_DOMAIN}/platforms/{platform_id}"
+
+
+def public_key_sha256(key: CertificatePublicKeyTypes) -> str:
+    """SHA-256 (hex) of the key's SubjectPublicKeyInfo DER as this library encodes it: one key, one digest, however
+    the CSR encoded it (an EC point compressed or not)."""
+    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
 
 
 class FileCertificateAuthority:
@@ -49,6 +58,11 @@ class FileCertificateAuthority:
 
     def ca_certificate_pem(self) -> str:
         return self._cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    def requested_key(self, platform_id: str, csr_pem: str) -> str:
+        csr = _checked_csr(csr_pem)
+        _check_names(csr, platform_id)
+        return public_key_sha256(csr.public_key())
 
     def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
         csr = _checked_csr(csr_pem)
@@ -89,6 +103,7 @@ class FileCertificateAuthority:
             platform_id=platform_id,
             pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
             not_after=cert.not_valid_after_utc,
+            public_key_sha256=public_key_sha256(cert.public_key()),
         )
 
     def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from services.registry.domain.credentials import check_certifiable
 from services.registry.domain.participants import (
     FINAL_PLATFORM_STATUSES,
     Assessment,
@@ -237,9 +238,7 @@ def transition_platform(
             uow.certificates.revoke(platform.certificate_serial, now)
             platform.certificate_serial = ""
         if issues_cert:
-            certificate = ca.issue(platform_id, csr_pem, now)
-            uow.certificates.add(certificate)
-            platform.certificate_serial = certificate.serial
+            certificate = _certify(uow, ca, platform, csr_pem, now)
         uow.platforms.save(platform)
         _emit_platform_cascade(uow, platform, revision)
         _remember(uow, idem, method, platform_id, certificate.serial if certificate else "")
@@ -268,11 +267,7 @@ def issue_certificate(
                 "ERROR_REASON_PERMISSION_DENIED", "certificates go only to admitted, directly docked platforms"
             )
         check_etag(change.etag, platform.version)
-        if platform.certificate_serial:
-            uow.certificates.revoke(platform.certificate_serial, now)
-        certificate = ca.issue(platform_id, csr_pem, now)
-        uow.certificates.add(certificate)
-        platform.certificate_serial = certificate.serial
+        certificate = _certify(uow, ca, platform, csr_pem, now)
         platform.updated_at = now
         uow.platforms.save(platform)
         revision = uow.events.next_revision()
@@ -280,6 +275,26 @@ def issue_certificate(
         _remember(uow, idem, "IssuePlatformCertificate", platform_id, certificate.serial)
         uow.commit()
         return certificate
+
+
+def _certify(
+    uow: RegistryUnitOfWork, ca: CertificateAuthority, platform: Platform, csr_pem: str, now: datetime
+) -> IssuedCertificate:
+    """The platform's new certificate from its CSR; the current one, if any, is revoked. The key must be held by no
+    other platform and never retired; a renewal (the current certificate's key again) keeps the key live, any other
+    replacement retires the old key."""
+    key = ca.requested_key(platform.platform_id, csr_pem)
+    check_certifiable(uow.certificates.key(key), platform.platform_id)
+    if platform.certificate_serial:
+        current = uow.certificates.get(platform.certificate_serial)
+        renewal = current is not None and current.public_key_sha256 == key
+        uow.certificates.revoke(platform.certificate_serial, now, retire_key=not renewal)
+    certificate = ca.issue(platform.platform_id, csr_pem, now)
+    uow.certificates.add(certificate)
+    # The read above may race another platform's request for the same key; the claim cannot (the key is unique).
+    check_certifiable(uow.certificates.claim_key(key, platform.platform_id, now), platform.platform_id)
+    platform.certificate_serial = certificate.serial
+    return certificate
 
 
 def _with_revision(change: StatusChange, revision: int) -> StatusChange:

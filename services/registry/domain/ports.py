@@ -8,6 +8,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from services.registry.domain.credentials import CertifiedKey
 from services.registry.domain.ledger import (
     ChunkWrites,
     DeliveryFigures,
@@ -69,6 +70,7 @@ class IssuedCertificate:
     platform_id: str
     pem: str
     not_after: datetime
+    public_key_sha256: str  # of the certified key's SubjectPublicKeyInfo DER (hex)
     revoked_at: datetime | None = None
 
 
@@ -164,8 +166,17 @@ class CertificateLog(Protocol):
 
     def get(self, serial: str) -> IssuedCertificate | None: ...
 
-    def revoke(self, serial: str, at: datetime) -> None:
-        """Mark revoked (idempotent); revocations are never undone."""
+    def revoke(self, serial: str, at: datetime, *, retire_key: bool = True) -> None:
+        """Mark revoked (idempotent); revocations are never undone. The certificate's key is retired too unless
+        ``retire_key`` is False (a renewal of that same key supersedes the certificate)."""
+
+    def key(self, public_key_sha256: str) -> CertifiedKey | None:
+        """Who holds that key, or None if the CA never certified it."""
+
+    def claim_key(self, public_key_sha256: str, platform_id: str, at: datetime) -> CertifiedKey:
+        """Record the platform as the key's holder unless the key has one; the holder as stored afterwards. One key
+        has one holder (a unique key): of two transactions claiming it, one waits for the other and sees its
+        holder."""
 
     def revoked(self) -> list[IssuedCertificate]: ...
 
@@ -309,8 +320,13 @@ class RegistryUnitOfWork(Protocol):
 class CertificateAuthority(Protocol):
     """The node CA: issues platform client certificates from CSRs and signs revocation lists."""
 
+    def requested_key(self, platform_id: str, csr_pem: str) -> str:
+        """The SHA-256 (hex) of the SubjectPublicKeyInfo DER of the key a CSR asks to certify for the platform;
+        raises InvalidArgument for a CSR that ``issue`` would refuse."""
+
     def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
-        """Raises InvalidArgument when the CSR is malformed or its signature does not verify."""
+        """Raises InvalidArgument when the CSR is malformed, its signature does not verify or it names another
+        platform."""
 
     def ca_certificate_pem(self) -> str: ...
 

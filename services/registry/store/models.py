@@ -159,6 +159,19 @@ class CertificateRow(Base):
     pem: Mapped[str] = mapped_column(Text)
     not_after: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    public_key_sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class CertifiedKeyRow(Base):
+    """One row per public key the CA ever certified: its primary key is what keeps one key to one platform, also
+    between two transactions racing for it."""
+
+    __tablename__ = "certified_keys"
+
+    public_key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platforms.platform_id"), index=True)
+    certified_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SharingListVersionRow(Base):

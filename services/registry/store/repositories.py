@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from services.kit.db import SqlUnitOfWork, utcnow
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
+from services.registry.domain.credentials import CertifiedKey
 from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
@@ -44,6 +48,7 @@ from services.registry.store.models import (
     AssessmentRow,
     BreachRow,
     CertificateRow,
+    CertifiedKeyRow,
     DepartmentRow,
     EnterpriseKeyRow,
     EnterpriseRow,
@@ -486,13 +491,16 @@ class SqlRequests:
         )
 
 
+_K = cast(Table, CertifiedKeyRow.__table__)
+
+
 class SqlCertificates:
     def __init__(self, session: Session) -> None:
         self.s = session
 
     @staticmethod
     def _to_domain(r: CertificateRow) -> IssuedCertificate:
-        return IssuedCertificate(r.serial, r.platform_id, r.pem, r.not_after, r.revoked_at)
+        return IssuedCertificate(r.serial, r.platform_id, r.pem, r.not_after, r.public_key_sha256, r.revoked_at)
 
     def add(self, certificate: IssuedCertificate) -> None:
         self.s.add(
@@ -502,6 +510,7 @@ class SqlCertificates:
                 pem=certificate.pem,
                 not_after=certificate.not_after,
                 revoked_at=certificate.revoked_at,
+                public_key_sha256=certificate.public_key_sha256,
             )
         )
 
@@ -509,14 +518,40 @@ class SqlCertificates:
         row = self.s.get(CertificateRow, serial)
         return self._to_domain(row) if row else None
 
-    def revoke(self, serial: str, at: datetime) -> None:
+    def revoke(self, serial: str, at: datetime, *, retire_key: bool = True) -> None:
         row = self.s.get(CertificateRow, serial)
-        if row is not None and row.revoked_at is None:
+        if row is None:
+            return
+        if row.revoked_at is None:
             row.revoked_at = at
+        if retire_key:
+            self.s.execute(
+                update(_K)
+                .where(_K.c.public_key_sha256 == row.public_key_sha256, _K.c.retired_at.is_(None))
+                .values(retired_at=at)
+            )
 
     def revoked(self) -> list[IssuedCertificate]:
         q = select(CertificateRow).where(CertificateRow.revoked_at.is_not(None)).order_by(CertificateRow.serial)
         return [self._to_domain(r) for r in self.s.scalars(q)]
+
+    def key(self, public_key_sha256: str) -> CertifiedKey | None:
+        # Core, not the ORM: a row another transaction committed since this session last looked must be seen as it is.
+        row = self.s.execute(select(_K).where(_K.c.public_key_sha256 == public_key_sha256)).first()
+        if row is None:
+            return None
+        return CertifiedKey(row.public_key_sha256, row.platform_id, row.certified_at, row.retired_at)
+
+    def claim_key(self, public_key_sha256: str, platform_id: str, at: datetime) -> CertifiedKey:
+        # INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a claim racing an uncommitted one waits for it on the primary
+        # key, then inserts nothing; the read after it (READ COMMITTED) sees the winner. SQLite serializes writers.
+        dialect = self.s.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = {"public_key_sha256": public_key_sha256, "platform_id": platform_id, "certified_at": at}
+        self.s.execute(insert(_K).values(**values).on_conflict_do_nothing())
+        holder = self.key(public_key_sha256)
+        assert holder is not None
+        return holder
 
 
 class SqlBreaches:

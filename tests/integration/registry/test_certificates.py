@@ -150,3 +150,105 @@ def test_a_csr_naming_another_platform_is_refused_on_admission_and_rotation(clie
         admin_pb.IssuePlatformCertificateRequest(name=platform.name, csr_pem=empty, change=change())
     )
     assert rotated.credential.serial not in ("", credential.serial)
+
+
+def _key_refused(call: object) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        call()  # type: ignore[operator]
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION, err.value.details()
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_KEY_ALREADY_CERTIFIED"
+    assert info.metadata["field"] == "csr_pem"
+
+
+def _under_review(client: RegistryClient, platform_id: str) -> str:
+    client.admin.CreatePlatform(
+        admin_pb.CreatePlatformRequest(
+            platform_id=platform_id,
+            display_name=f"{platform_id} 融资信用服务平台",
+            kind=pb.PLATFORM_KIND_CITY,
+            region_code="610100",
+            docking=pb.DOCKING_DIRECT,
+            change=change(),
+        )
+    )
+    name = f"platforms/{platform_id}"
+    client.admin.StartPlatformReview(admin_pb.StartPlatformReviewRequest(name=name, change=change()))
+    client.passed_assessments(name)
+    return name
+
+
+def _rotate(client: RegistryClient, name: str, csr: str) -> admin_pb.Credential:
+    request = admin_pb.IssuePlatformCertificateRequest(name=name, csr_pem=csr, change=change())
+    return client.admin.IssuePlatformCertificate(request).credential
+
+
+def test_a_key_certified_for_one_platform_is_refused_for_another_while_live_and_after_revocation(
+    client: RegistryClient,
+) -> None:
+    shared = ec.generate_private_key(ec.SECP256R1())
+    xian = _under_review(client, "xian")
+    first = client.admin.AdmitPlatform(
+        admin_pb.AdmitPlatformRequest(name=xian, csr_pem=_csr(shared, "xian"), change=change())
+    ).credential
+    baoji = _under_review(client, "baoji")
+    _key_refused(
+        lambda: client.admin.AdmitPlatform(
+            admin_pb.AdmitPlatformRequest(name=baoji, csr_pem=_csr(shared, "baoji"), change=change())
+        )
+    )
+    after = client.registry.GetPlatform(rs_pb.GetPlatformRequest(name=baoji)).platform
+    assert (after.status, after.certificate_serial) == (pb.PLATFORM_STATUS_UNDER_REVIEW, "")
+    own = client.admin.AdmitPlatform(
+        admin_pb.AdmitPlatformRequest(name=baoji, csr_pem=_csr(ec.generate_private_key(ec.SECP256R1()), "baoji"),
+                                      change=change())
+    ).credential  # fmt: skip
+    _key_refused(lambda: _rotate(client, baoji, _csr(shared, "baoji")))
+    after = client.registry.GetPlatform(rs_pb.GetPlatformRequest(name=baoji)).platform
+    assert after.certificate_serial == own.serial  # the refused rotation revoked nothing
+    crl = client.registry.GetCertificateRevocationList(rs_pb.GetCertificateRevocationListRequest())
+    assert own.serial not in crl.revoked_serials
+    # Revoked (xian suspended): the key is compromised or retired, never someone else's.
+    client.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name=xian, change=change()))
+    crl = client.registry.GetCertificateRevocationList(rs_pb.GetCertificateRevocationListRequest())
+    assert first.serial in crl.revoked_serials
+    _key_refused(lambda: _rotate(client, baoji, _csr(shared, "baoji")))
+
+
+def test_renewal_keeps_the_key_and_a_key_once_revoked_or_rotated_away_never_comes_back(
+    client: RegistryClient,
+) -> None:
+    first_key, second_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    name = _under_review(client, "weinan")
+    first = client.admin.AdmitPlatform(
+        admin_pb.AdmitPlatformRequest(name=name, csr_pem=_csr(first_key, "weinan"), change=change())
+    ).credential
+    renewed = _rotate(client, name, _csr(first_key, "weinan"))  # renewal: same key, new certificate
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    renewed_cert = x509.load_pem_x509_certificate(renewed.certificate_pem.encode())
+    assert renewed_cert.public_key().public_bytes(*spki) == first_key.public_key().public_bytes(*spki)
+    crl = client.registry.GetCertificateRevocationList(rs_pb.GetCertificateRevocationListRequest())
+    assert first.serial in crl.revoked_serials  # the renewed certificate is superseded
+    assert renewed.serial not in crl.revoked_serials
+    renewed_again = _rotate(client, name, _csr(first_key, "weinan"))
+    assert renewed_again.serial not in (first.serial, renewed.serial)
+    # Rotating to another key retires the first one, for this platform too.
+    _rotate(client, name, _csr(second_key, "weinan"))
+    _key_refused(lambda: _rotate(client, name, _csr(first_key, "weinan")))
+    # A suspension revokes the certificate and retires its key: readmission needs a new one.
+    client.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name=name, change=change()))
+    _key_refused(
+        lambda: client.admin.ReadmitPlatform(
+            admin_pb.ReadmitPlatformRequest(name=name, csr_pem=_csr(second_key, "weinan"), change=change())
+        )
+    )
+    assert client.registry.GetPlatform(rs_pb.GetPlatformRequest(name=name)).platform.status == (
+        pb.PLATFORM_STATUS_SUSPENDED
+    )
+    readmitted = client.admin.ReadmitPlatform(
+        admin_pb.ReadmitPlatformRequest(
+            name=name, csr_pem=_csr(ec.generate_private_key(ec.SECP256R1()), "weinan"), change=change()
+        )
+    )
+    assert readmitted.platform.status == pb.PLATFORM_STATUS_ADMITTED

@@ -178,7 +178,7 @@ def test_rolled_back_work_leaves_no_trace(uow) -> None:  # type: ignore[no-untyp
 def test_certificate_revocation_is_idempotent_and_listed(uow) -> None:  # type: ignore[no-untyped-def]
     with uow() as u:
         u.platforms.add(_platform("xian"))
-        u.certificates.add(IssuedCertificate("ab12", "xian", "PEM", NOW + timedelta(days=365)))
+        u.certificates.add(IssuedCertificate("ab12", "xian", "PEM", NOW + timedelta(days=365), "a" * 64))
         u.commit()
     with uow() as u:
         u.certificates.revoke("ab12", NOW)
@@ -188,6 +188,29 @@ def test_certificate_revocation_is_idempotent_and_listed(uow) -> None:  # type: 
     with uow() as u:
         revoked = u.certificates.revoked()
         assert [(c.serial, c.revoked_at) for c in revoked] == [("ab12", NOW)]
+
+
+def test_a_key_is_claimed_once_and_retired_by_a_revocation_unless_kept(uow) -> None:  # type: ignore[no-untyped-def]
+    k1, k2 = "1" * 64, "2" * 64
+    with uow() as u:
+        u.platforms.add(_platform("xian"))
+        u.platforms.add(_platform("baoji"))
+        u.certificates.add(IssuedCertificate("c1", "xian", "PEM", NOW + timedelta(days=365), k1))
+        u.certificates.add(IssuedCertificate("c2", "xian", "PEM", NOW + timedelta(days=365), k2))
+        assert u.certificates.key(k1) is None
+        assert u.certificates.claim_key(k1, "xian", NOW).platform_id == "xian"
+        assert u.certificates.claim_key(k2, "xian", NOW).platform_id == "xian"
+        u.commit()
+    with uow() as u:
+        held = u.certificates.claim_key(k1, "baoji", NOW + timedelta(days=1))  # the first holder stays
+        assert (held.platform_id, held.certified_at, held.retired_at) == ("xian", NOW, None)
+        u.certificates.revoke("c1", NOW + timedelta(days=2), retire_key=False)  # a renewal's
+        u.certificates.revoke("c2", NOW + timedelta(days=3))
+        u.commit()
+    with uow() as u:
+        assert u.certificates.key(k1).retired_at is None
+        assert u.certificates.key(k2).retired_at == NOW + timedelta(days=3)
+        assert u.certificates.get("c2").public_key_sha256 == k2
 
 
 def _stored(rid: str, fields: dict[str, object], key: str) -> tuple[RecordHead, StoredVersion]:

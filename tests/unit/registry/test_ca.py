@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,21 @@ def test_a_csr_naming_this_platform_or_nothing_is_signed_with_the_registrys_name
     assert cert.subject.rfc4514_string() == "CN=platforms/xian"
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert list(san) == [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/xian")]
+
+
+def test_the_requested_key_is_the_sha256_of_its_subject_public_key_info(ca: FileCertificateAuthority) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = _pem(_csr_der(key, hashes.SHA256()))
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    expected = hashlib.sha256(spki).hexdigest()
+    assert ca.requested_key("xian", pem) == expected
+    assert ca.issue("xian", pem, NOW).public_key_sha256 == expected
+    other = ca.requested_key("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())))
+    assert other != expected
+
+
+def test_the_requested_key_is_only_read_from_a_csr_the_ca_would_sign(ca: FileCertificateAuthority) -> None:
+    with pytest.raises(InvalidArgument):
+        ca.requested_key("xian", _pem(_csr_der(_weak_rsa(), hashes.SHA256())))
+    with pytest.raises(InvalidArgument):
+        ca.requested_key("baoji", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())))
