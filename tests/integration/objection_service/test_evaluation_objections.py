@@ -21,13 +21,12 @@ from creditnode.scoring.v1 import scoring_service_pb2_grpc as sc_grpc
 from services.kit.status import error_info
 from services.objection.main import ObjectionSettings
 from services.objection.main import build as build_objection
-from services.scoring.main import ScoringSettings
 from services.scoring.main import build as build_scoring
 from tests.conftest import fresh_database
 from tests.e2e.objection_service.test_objection_flow import DisclosureLog
 from tests.integration.registry.records_support import as_department, create_departments, ingestion, tax_record
 from tests.integration.registry.records_support import wire_record as wire
-from tests.integration.scoring_service.servers import Fakes, start_fakes
+from tests.integration.scoring_service.servers import Fakes, scoring_settings, start_fakes
 from tests.registry_helpers import RegistryClient, ts
 
 BANK = "institutions/bank-a"
@@ -108,16 +107,7 @@ def node(registry_server: str, tmp_path: Path) -> Iterator[Node]:
     channels: list[grpc.Channel] = []
     try:
         scoring = build_scoring(
-            ScoringSettings(
-                listen_addr="127.0.0.1:0",
-                database_url=next(scoring_db),
-                var_dir=tmp_path,
-                registry_addr=registry_server,
-                records_addr=fakes.address,
-                consent_addr=fakes.address,
-                watch_max_backoff_seconds=0.5,
-            ),
-            configure_logs=False,
+            scoring_settings(next(scoring_db), tmp_path, registry_server, fakes), configure_logs=False
         )
         servers.append(scoring)
         objection = build_objection(

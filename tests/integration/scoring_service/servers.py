@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import grpc
 
@@ -19,6 +20,7 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as cgrpc
 from creditnode.registry.v1 import records_pb2 as rpb
 from creditnode.registry.v1 import records_pb2_grpc as rgrpc
 from creditnode.registry.v1 import sharing_list_pb2 as slpb
+from services.scoring.main import ScoringSettings
 
 
 def value(v: object) -> rpb.FieldValue:
@@ -132,6 +134,19 @@ def start_fakes() -> Fakes:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     return Fakes(records, consent, server, f"127.0.0.1:{port}")
+
+
+def scoring_settings(database_url: str, var_dir: Path, registry_addr: str, fakes: Fakes) -> ScoringSettings:
+    """A scoring service over a real registry, with records and consent from the fakes (quick watch reconnects)."""
+    return ScoringSettings(
+        listen_addr="127.0.0.1:0",
+        database_url=database_url,
+        var_dir=var_dir,
+        registry_addr=registry_addr,
+        records_addr=fakes.address,
+        consent_addr=fakes.address,
+        watch_max_backoff_seconds=0.5,
+    )
 
 
 def now() -> datetime:

@@ -14,9 +14,9 @@ from creditnode.scoring.v1 import scoring_service_pb2 as pb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as pb_grpc
 from services.kit.status import error_info
 from services.scoring.data import model_text
-from services.scoring.main import ScoringSettings, build
+from services.scoring.main import build
 from tests.conftest import fresh_database
-from tests.integration.scoring_service.servers import Fakes, start_fakes
+from tests.integration.scoring_service.servers import Fakes, scoring_settings, start_fakes
 from tests.registry_helpers import RegistryClient
 
 INSTITUTION = "institutions/bank-a"
@@ -33,16 +33,7 @@ def fakes() -> Iterator[Fakes]:
 @pytest.fixture
 def scoring(registry_server: str, fakes: Fakes, tmp_path: Path) -> Iterator[pb_grpc.ScoringServiceStub]:
     db = fresh_database(tmp_path, "scoring")
-    settings = ScoringSettings(
-        listen_addr="127.0.0.1:0",
-        database_url=next(db),
-        var_dir=tmp_path,
-        registry_addr=registry_server,
-        records_addr=fakes.address,
-        consent_addr=fakes.address,
-        watch_max_backoff_seconds=0.5,
-    )
-    server = build(settings, configure_logs=False)
+    server = build(scoring_settings(next(db), tmp_path, registry_server, fakes), configure_logs=False)
     channel = grpc.insecure_channel(server.address)
     try:
         yield pb_grpc.ScoringServiceStub(channel)
@@ -150,14 +141,11 @@ def test_alert_reaches_an_authorized_lender_once_and_resume_after_ack_repeats_no
     assert not first.alerts
 
 
-def test_alerts_are_withheld_without_a_monitoring_authorization(
-    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
-) -> None:
-    uscc = register(registry_server)
-    wait_evaluation(scoring, uscc)
+def report_small_loan(scoring: pb_grpc.ScoringServiceStub, uscc: str, loan_id: str) -> None:
+    """An outstanding loan of the test institution to ``uscc``: what makes scoring watch it for risks."""
     scoring.ReportLoan(
         pb.ReportLoanRequest(
-            loan_id="loan-2",
+            loan_id=loan_id,
             institution=INSTITUTION,
             enterprise=f"enterprises/{uscc}",
             platform="platforms/city-x",
@@ -167,6 +155,14 @@ def test_alerts_are_withheld_without_a_monitoring_authorization(
             granted_on=pb.CalendarDay(year=2026, month=6, day=1),
         )
     )
+
+
+def test_alerts_are_withheld_without_a_monitoring_authorization(
+    registry_server: str, fakes: Fakes, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    report_small_loan(scoring, uscc, "loan-2")
     revision = fakes.records.put(
         uscc, "e1", "COURT_ENFORCEMENT", AT, case_number="x", filed_on=date(2026, 5, 1), amount_yuan="1", status="OPEN"
     )
@@ -190,18 +186,7 @@ def test_an_alert_resting_on_non_public_records_older_than_the_look_back_is_neve
 ) -> None:
     uscc = register(registry_server)
     wait_evaluation(scoring, uscc)
-    scoring.ReportLoan(
-        pb.ReportLoanRequest(
-            loan_id="loan-3",
-            institution=INSTITUTION,
-            enterprise=f"enterprises/{uscc}",
-            platform="platforms/city-x",
-            amount_yuan="1000",
-            term_months=6,
-            security=pb.LOAN_SECURITY_SECURED,
-            granted_on=pb.CalendarDay(year=2026, month=6, day=1),
-        )
-    )
+    report_small_loan(scoring, uscc, "loan-3")
     pair = (INSTITUTION, f"enterprises/{uscc}")
     fakes.consent.granted.add(pair)
     fakes.consent.data_since[pair] = AT  # the authorization reaches back to AT, no further

@@ -13,7 +13,7 @@ from services.kit import runtime as kit_runtime
 from services.scoring import main
 from services.scoring.clients import registry as registry_client
 from tests.conftest import fresh_database
-from tests.integration.scoring_service.servers import Fakes, start_fakes
+from tests.integration.scoring_service.servers import Fakes, scoring_settings, start_fakes
 
 
 @pytest.fixture
@@ -103,16 +103,7 @@ def test_watchers_are_joined_before_their_channels_close_and_the_engine_goes_las
 
     monkeypatch.setattr(main, "start_runtime", start_runtime)
     db = fresh_database(tmp_path, "scoring")
-    settings = main.ScoringSettings(
-        listen_addr="127.0.0.1:0",
-        database_url=next(db),
-        var_dir=tmp_path,
-        registry_addr=registry_server,
-        records_addr=fakes.address,
-        consent_addr=fakes.address,
-        watch_max_backoff_seconds=0.5,
-    )
-    server = main.build(settings, configure_logs=False)
+    server = main.build(scoring_settings(next(db), tmp_path, registry_server, fakes), configure_logs=False)
     try:
         for watcher in recorded.watchers:
             watcher.connected.wait()  # both streams open and blocked on the next message: the case to shut down
