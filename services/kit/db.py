@@ -32,6 +32,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -307,6 +308,13 @@ def translate_db_errors() -> Iterator[None]:
         if _is_serialization_failure(exc):
             raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
         raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
+
+
+def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either backend: on PostgreSQL a row racing another transaction's
+    uncommitted one waits for it, then inserts nothing; SQLite serializes writers."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
 
 def is_unique_clash(exc: BaseException) -> bool:

@@ -8,12 +8,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
-from services.kit.db import SqlUnitOfWork, utcnow
+from services.kit.db import SqlUnitOfWork, insert_if_absent, utcnow
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
 from services.registry.domain.credentials import CertifiedKey
@@ -543,12 +541,9 @@ class SqlCertificates:
         return CertifiedKey(row.public_key_sha256, row.platform_id, row.certified_at, row.retired_at)
 
     def claim_key(self, public_key_sha256: str, platform_id: str, at: datetime) -> CertifiedKey:
-        # INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a claim racing an uncommitted one waits for it on the primary
-        # key, then inserts nothing; the read after it (READ COMMITTED) sees the winner. SQLite serializes writers.
-        dialect = self.s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        # A claim racing an uncommitted one inserts nothing; the read after it (READ COMMITTED) sees the winner.
         values = {"public_key_sha256": public_key_sha256, "platform_id": platform_id, "certified_at": at}
-        self.s.execute(insert(_K).values(**values).on_conflict_do_nothing())
+        insert_if_absent(self.s, _K, values)
         holder = self.key(public_key_sha256)
         assert holder is not None
         return holder

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.kit.db import SqlUnitOfWork
+from services.kit.db import SqlUnitOfWork, insert_if_absent
 from services.scoring.domain.disputes import DisputeOutcome, EvaluationDispute
 from services.scoring.domain.engine import Contribution, Evaluation
 from services.scoring.domain.ports import (
@@ -454,12 +453,7 @@ class SqlAlerts:
         """The institution's ack row, made if missing, locked until the transaction ends."""
         row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
         if row is None:
-            dialect = postgresql if self.s.get_bind().dialect.name == "postgresql" else sqlite
-            self.s.execute(
-                dialect.insert(AlertAckRow)
-                .values(institution_id=institution_id, acked_cursor=0)
-                .on_conflict_do_nothing(index_elements=[AlertAckRow.institution_id])
-            )
+            insert_if_absent(self.s, AlertAckRow, {"institution_id": institution_id, "acked_cursor": 0})
             row = self.s.get(AlertAckRow, institution_id, with_for_update=True)
             assert row is not None
         return row
