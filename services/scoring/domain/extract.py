@@ -14,8 +14,10 @@ Each extraction names a ``kind`` and its ``sources``: sharing-list items, with t
 - ``distinct_periods``  how many distinct periods within ``within_months`` have a matching record
 
 Monthly data for month M arrives in month M+1, so period windows end ``anchor_lag_months`` (default 1) before
-the evaluation month. ``absent`` says what no matching record means: ``zero`` for counts of adverse or honour
-events (the department reports every case, so none means none), ``missing`` otherwise (the model's missing rule).
+the evaluation month. Days and months are Asia/Shanghai's, as the departments' dates are (the evaluation time's
+UTC date is still the day before from 00:00 to 08:00 in Xi'an). ``absent`` says what no matching record means:
+``zero`` for counts of adverse or honour events (the department reports every case, so none means none),
+``missing`` otherwise (the model's missing rule).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.kit.workdays import local_date
 from services.scoring.domain.problems import Problems
 from services.scoring.domain.records import Record, as_date, as_number, month_index, months_before, period_index
 
@@ -154,7 +157,7 @@ def _years_since(
     day = as_date(best[1].fields.get(best[2].roles["date"]))
     if day is None:
         return None, []
-    return max(0.0, (as_of.date() - day).days / 365.25), [best[1]]
+    return max(0.0, (local_date(as_of) - day).days / 365.25), [best[1]]
 
 
 def _latest(x: Extraction, grouped: Mapping[str, list[Record]], as_of: datetime) -> tuple[float | None, list[Record]]:
@@ -183,7 +186,7 @@ def _in_window(x: Extraction, r: Record, s: Source, as_of: datetime) -> bool:
     day = as_date(r.fields.get(s.roles["date"]))
     if day is None:
         return False
-    today = as_of.date()
+    today = local_date(as_of)
     return months_before(today, x.within_months) < day <= today
 
 
@@ -193,7 +196,7 @@ def _count(x: Extraction, grouped: Mapping[str, list[Record]], as_of: datetime) 
 
 
 def _active(x: Extraction, grouped: Mapping[str, list[Record]], as_of: datetime) -> tuple[float | None, list[Record]]:
-    today = as_of.date()
+    today = local_date(as_of)
     used = []
     for s in x.sources:
         end_field = s.roles.get("end")
@@ -206,7 +209,8 @@ def _active(x: Extraction, grouped: Mapping[str, list[Record]], as_of: datetime)
 
 
 def _anchor(x: Extraction, as_of: datetime) -> int:
-    return month_index(as_of.year, as_of.month) - x.anchor_lag_months
+    today = local_date(as_of)
+    return month_index(today.year, today.month) - x.anchor_lag_months
 
 
 def _periodic(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from services.scoring.domain.engine import extract
-from services.scoring.domain.model import Model
+from services.scoring.domain.engine import assess, extract
+from services.scoring.domain.model import GRADES, Model
 from tests.unit.scoring.builders import AS_OF, Records, months
 
 
@@ -99,3 +99,35 @@ def test_evidence_carries_the_dispute_flag(model: Model, records: Records) -> No
     got = extract(model, records.items, AS_OF)["tax_arrears_open"]
     assert got.value == 1.0
     assert got.disputed
+
+
+# 00:30 on 1 January 2026 in Xi'an: still 31 December 2025 in UTC.
+SHANGHAI_NEW_YEAR = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)
+
+
+def test_a_listing_dated_today_in_shanghai_applies_before_utc_midnight(model: Model, records: Records) -> None:
+    records.add(
+        "DISCIPLINE_MALICIOUS_EVASION", datetime(2025, 12, 31, 16, 10, tzinfo=UTC), established_on=date(2026, 1, 1)
+    )
+    evaluation = assess(model, records.items, SHANGHAI_NEW_YEAR).evaluation
+    assert value(model, records, "malicious_evasion_active", SHANGHAI_NEW_YEAR) == 1.0
+    assert "MALICIOUS_DEBT_EVASION" in evaluation.flags
+    assert evaluation.grade_index >= GRADES.index("CCC")
+
+
+def test_a_dated_window_ends_at_midnight_in_shanghai(model: Model, records: Records) -> None:
+    # 24 months before 2026-01-01 is 2024-01-01: a judgment of that day has left the window
+    records.add("COURT_JUDGMENT", date(2024, 1, 2), role="DEFENDANT", judged_on=date(2024, 1, 1))
+    assert value(model, records, "defendant_judgments_24m", SHANGHAI_NEW_YEAR) == 0.0
+    assert value(model, records, "defendant_judgments_24m", SHANGHAI_NEW_YEAR - timedelta(hours=1)) == 1.0
+
+
+def test_monthly_windows_follow_the_month_in_shanghai(model: Model, records: Records) -> None:
+    # January in Xi'an: December's payment is in the 12-month window, which no longer reaches back to December 2024
+    records.add("HOUSING_FUND_PAYMENT", date(2025, 1, 5), period="2024-12", amount_yuan=Decimal(100))
+    december = records.add(
+        "HOUSING_FUND_PAYMENT", datetime(2025, 12, 31, 16, 5, tzinfo=UTC), period="2025-12", amount_yuan=Decimal(100)
+    )
+    assert value(model, records, "housing_fund_months", SHANGHAI_NEW_YEAR) == 1.0
+    extracted = extract(model, records.items, SHANGHAI_NEW_YEAR)["housing_fund_months"]
+    assert [r.record_id for r in extracted.evidence] == [december.record_id]
