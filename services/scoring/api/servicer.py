@@ -14,6 +14,7 @@ from services.kit.paging import decode_index_token, encode_token, page_size
 from services.kit.protos import fingerprint, timestamp
 from services.kit.uscc import SHAPE
 from services.kit.validation import identifier, invalid, request_id, resource_id
+from services.kit.workdays import local_date
 from services.scoring import usecases
 from services.scoring.domain.disputes import DisputeOutcome
 from services.scoring.domain.engine import Evaluation
@@ -389,7 +390,8 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
             if g not in _GROUPS:
                 raise invalid("group_by", "unknown group")
             by.append(_GROUPS[g])
-        on = day("progress_on", request.progress_on) if request.HasField("progress_on") else self.sc.clock().date()
+        # today is Xi'an's day: the UTC date is still yesterday's until 08:00
+        on = day("progress_on", request.progress_on) if request.HasField("progress_on") else local_date(self.sc.clock())
         rows, progress = usecases.effectiveness(self.sc, list(request.periods), by, on)
         out = pb.GetEffectivenessResponse()
         for r in rows:
