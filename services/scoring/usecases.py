@@ -44,7 +44,7 @@ from services.scoring.domain.ports import (
 )
 from services.scoring.domain.problems import ModelRejected, Problem
 from services.scoring.domain.records import RecordRef
-from services.scoring.domain.risk import detect_risks, snapshot
+from services.scoring.domain.risk import alert_key, detect_risks, snapshot
 from services.scoring.domain.scenario import compile_scenario
 
 log = structlog.get_logger("scoring.usecases")
@@ -371,7 +371,7 @@ def _refresh_once(
                     event.evidence,
                     event.flags,
                     # an event's key is unique within the enterprise; the institution's alerts span its borrowers
-                    f"{uscc}:{event.key}",
+                    alert_key(uscc, event.key),
                     now,
                 )
                 if uow.alerts.add(alert, sendable[(loan.institution_id, event.key)]) is not None:

@@ -9,10 +9,12 @@ is republished the caller re-evaluates the previous state under the new model fi
 Keys are unique per enterprise only: the caller prefixes the enterprise, since one institution holds the alerts of
 all its borrowers. Score and grade keys name the record revisions they compare, so the same drop happening again
 later (the same scores, no changed record left to tell them apart: a record withdrawn twice) is a new alert.
+:func:`alert_key` makes the stored key, bounded in length.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +45,21 @@ class RiskEvent:
     evidence: tuple[RecordRef, ...]
     key: str
     flags: tuple[str, ...]
+
+
+# The longest key an alert is stored with (the store's column holds this many characters).
+ALERT_KEY_MAX = 400
+
+
+def alert_key(uscc: str, event_key: str) -> str:
+    """An institution's key for an enterprise's event. A score or grade key names every record changed since the last
+    state, so a change of a dozen records outgrows the store: then the key's start and a digest of all of it, still
+    the same for a replay of the same change and different for any other."""
+    key = f"{uscc}:{event_key}"
+    if len(key) <= ALERT_KEY_MAX:
+        return key  # as stored before keys were bounded: a replay of an old change still finds its alert
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: ALERT_KEY_MAX - len(digest) - 1]}#{digest}"
 
 
 def snapshot(model: Model, records: Iterable[Record], as_of: datetime, revision: int = 0) -> Snapshot:

@@ -21,6 +21,7 @@ from services.scoring.domain.ports import (
     ScoringUnitOfWork,
 )
 from services.scoring.domain.records import Record, RecordRef
+from services.scoring.domain.risk import ALERT_KEY_MAX
 from services.scoring.main import MIGRATIONS
 from services.scoring.store.models import AlertRow, EvaluationRow
 from services.scoring.store.repositories import SqlScoringUnitOfWork
@@ -153,6 +154,17 @@ def test_an_alert_key_is_stored_once_per_institution_and_cursors_grow(uow: UowFa
         assert [a.key for a in u.alerts.after("bank-a", 0, 10)] == ["k1", "k3"]  # withheld ones never listed
         assert [a.key for a in u.alerts.after("bank-a", first.cursor, 10)] == ["k3"]
         assert u.alerts.after("bank-a", 0, 10)[0].evidence == (RecordRef("r1", 1, "X"),)
+
+
+def test_the_longest_alert_key_fits(uow: UowFactory) -> None:
+    key = "k" * ALERT_KEY_MAX  # what alert_key() may make of a score drop naming many records
+    with uow() as u:
+        stored = u.alerts.add(alert(key), True)
+        assert u.alerts.add(alert(key), True) is None
+        u.commit()
+    assert stored is not None
+    with uow() as u:
+        assert [a.key for a in u.alerts.after("bank-a", 0, 10)] == [key]
 
 
 def _fields(refs: tuple[RecordRef, ...]) -> list[tuple[object, ...]]:

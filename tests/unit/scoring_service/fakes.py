@@ -23,6 +23,7 @@ from services.scoring.domain.ports import (
     StoredEvaluation,
 )
 from services.scoring.domain.records import Record
+from services.scoring.domain.risk import ALERT_KEY_MAX
 
 
 @dataclass
@@ -151,6 +152,8 @@ class FakeAlerts:
         self.s = s
 
     def add(self, alert: Alert, deliverable: bool) -> Alert | None:
+        # as the store's key column, which refuses a longer key (PostgreSQL; SQLite would keep it)
+        assert len(alert.key) <= ALERT_KEY_MAX, f"an alert key of {len(alert.key)} characters does not fit the store"
         if any(a.institution_id == alert.institution_id and a.key == alert.key for a, _ in self.s.alerts):
             return None
         stored = replace(alert, cursor=len(self.s.alerts) + 1)
