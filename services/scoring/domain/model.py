@@ -9,8 +9,10 @@ run against the stated direction, or its grade cut-offs are out of order.
 
 from __future__ import annotations
 
+import json
 import math
 import operator
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +48,13 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "le": operator.le,
 }
 TAG_OPS = tuple(COMPARE)
+# What the store keeps of a model besides its text, each in a column of bounded width: the version (a resource name,
+# models/{version}, and every evaluation's), the title, each alert's risk, and the discipline flags an evaluation or
+# an alert carries (as a JSON list). A document beyond them is refused here, not by one backend's column later.
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+MAX_TITLE = 200
+MAX_RISK = 60
+MAX_FLAGS_JSON = 400
 
 
 @dataclass(frozen=True)
@@ -232,9 +241,14 @@ def compile_model(doc: object, catalogue: Catalogue | None = None) -> Model:
     if not isinstance(doc, Mapping):
         raise ModelRejected([Problem("BAD_DOCUMENT", "document", "a model is a mapping")])
     version = doc.get("version")
-    if not isinstance(version, str) or not version:
-        problems.add("BAD_DOCUMENT", "version", "version must be a non-empty string such as basic-v1")
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
+        problems.add(
+            "BAD_DOCUMENT", "version", "version is 1-80 letters, digits, dots, dashes or underscores, such as basic-v1"
+        )
         version = ""
+    title = str(doc.get("title", version))
+    if len(title) > MAX_TITLE or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in title):
+        problems.add("BAD_DOCUMENT", "title", f"title is at most {MAX_TITLE} characters, without control characters")
     dimensions = _parse_dimensions(doc.get("dimensions"), problems)
     grade_mins = parse_grades(doc.get("grades"), "grades", problems)
     extractions: dict[str, Extraction] = {}
@@ -250,7 +264,7 @@ def compile_model(doc: object, catalogue: Catalogue | None = None) -> Model:
     card = Scorecard(str(version), tuple(indicators), grade_mins, triggers, cap)
     return Model(
         version=str(version),
-        title=str(doc.get("title", version)),
+        title=title,
         dimensions=dimensions,
         card=card,
         extractions=extractions,
@@ -524,6 +538,10 @@ def _parse_discipline(doc: object, known: set[str], problems: Problems) -> tuple
         if t["signal"] not in known:
             problems.add("UNKNOWN_SIGNAL", f"{where}.signal", f"no indicator or signal is called {t['signal']}")
         triggers.append(Trigger(t["signal"], t["flag"]))
+    if len(json.dumps(list(dict.fromkeys(t.flag for t in triggers)))) > MAX_FLAGS_JSON:
+        problems.add(
+            "BAD_DISCIPLINE", "discipline.triggers", f"the flags together take more than {MAX_FLAGS_JSON} characters"
+        )
     return tuple(triggers), cap if isinstance(cap, str) else None
 
 
@@ -596,6 +614,9 @@ def _record_rules(doc: Sequence[Any], catalogue: Catalogue | None, problems: Pro
         if not isinstance(rule, Mapping) or not isinstance(rule.get("risk"), str):
             problems.add("BAD_MONITORING", where, "a record rule is {risk, severity, sources}")
             continue
+        if not 0 < len(rule["risk"]) <= MAX_RISK:
+            problems.add("BAD_MONITORING", f"{where}.risk", f"a risk is 1-{MAX_RISK} characters")
+            continue
         extraction = parse_extraction({"kind": "count", "sources": rule.get("sources")}, where, catalogue, problems)
         if extraction is not None:
             out.append(RecordRule(rule["risk"], _severity(rule, where, problems), extraction))
@@ -608,6 +629,9 @@ def _signal_rules(doc: Sequence[Any], known: set[str], problems: Problems) -> tu
         where = f"monitoring.signal_rules[{i}]"
         if not isinstance(rule, Mapping) or not isinstance(rule.get("risk"), str):
             problems.add("BAD_MONITORING", where, "a signal rule is {risk, severity, when}")
+            continue
+        if not 0 < len(rule["risk"]) <= MAX_RISK:
+            problems.add("BAD_MONITORING", f"{where}.risk", f"a risk is 1-{MAX_RISK} characters")
             continue
         condition = parse_condition(rule.get("when"), f"{where}.when", known, problems)
         if condition is not None:

@@ -279,3 +279,13 @@ def test_loan_register_feeds_effectiveness(registry_server: str, scoring: pb_grp
     assert row.small_micro_share == 1.0
     assert got.progress.credit_balance_yuan == "300"
     assert got.progress.target_balance_yuan == "1200000000000"
+
+
+def test_a_model_whose_version_the_store_cannot_hold_is_rejected(scoring: pb_grpc.ScoringServiceStub) -> None:
+    # one character past the version column: PostgreSQL refused it only when storing (INTERNAL), SQLite kept it
+    text = model_text().replace("version: basic-v1", f"version: basic-{'v' * 75}")
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.PublishModel(pb.PublishModelRequest(document=text))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_info(err.value).reason == "ERROR_REASON_MODEL_REJECTED"  # type: ignore[union-attr]
+    assert "at version" in (err.value.details() or "")

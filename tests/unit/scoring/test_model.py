@@ -133,3 +133,40 @@ def test_grade_cap_holds_the_score_under_the_next_better_grade(model: Model) -> 
     cap = GRADES.index("CCC")
     assert model.card.cap_index == cap
     assert model.card.cap_score == model.card.grade_mins[cap - 1] - 1
+
+
+def where(doc: object, catalogue: Catalogue) -> set[tuple[str, str]]:
+    return {(p.code, p.where) for p in check_model(doc, catalogue)}
+
+
+def test_what_the_store_keeps_beside_the_text_is_bounded(catalogue: Catalogue) -> None:
+    # version, title, risks and flags are stored in columns of bounded width: a document past them would be
+    # published and then fail (PostgreSQL) at every evaluation or alert
+    doc = basic_doc()
+    doc["version"] = "v" * 81
+    doc["title"] = "t" * 201
+    doc["discipline"]["triggers"][0]["flag"] = "F" * 400
+    doc["monitoring"]["record_rules"][0]["risk"] = "R" * 61
+    doc["monitoring"]["signal_rules"][0]["risk"] = ""
+    assert where(doc, catalogue) == {
+        ("BAD_DOCUMENT", "version"),
+        ("BAD_DOCUMENT", "title"),
+        ("BAD_DISCIPLINE", "discipline.triggers"),
+        ("BAD_MONITORING", "monitoring.record_rules[0].risk"),
+        ("BAD_MONITORING", "monitoring.signal_rules[0].risk"),
+    }
+
+
+@pytest.mark.parametrize("version", ["basic/v2", "basic v2", "basic\x00v2", "-v2"])
+def test_a_version_is_a_plain_name(catalogue: Catalogue, version: str) -> None:
+    doc = basic_doc()
+    doc["version"] = version  # it names the model (models/{version}) and every evaluation made with it
+    assert where(doc, catalogue) == {("BAD_DOCUMENT", "version")}
+
+
+def test_the_longest_version_title_risk_and_flags_pass(catalogue: Catalogue) -> None:
+    doc = basic_doc()
+    doc["version"] = "v" * 80
+    doc["title"] = "信" * 200
+    doc["monitoring"]["record_rules"][0]["risk"] = "R" * 60
+    assert check_model(doc, catalogue) == []
