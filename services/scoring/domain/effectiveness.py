@@ -20,7 +20,7 @@ PLAN_CREDIT_BALANCE_YUAN = Decimal("1200000000000")  # 1.2 万亿元
 PLAN_SMALL_MICRO_SHARE = Decimal("0.20")
 GROUP_KEYS = ("platform", "city", "institution")
 ALL = "*"
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})|-Q([1-4]))?")
+_PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2})|-Q([1-4]))?")  # ASCII digits: \d takes any script's
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,14 @@ class Period:
 def period(label: str) -> Period:
     m = _PERIOD.fullmatch(label)
     if m is None:
-        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "period is YYYY, YYYY-MM or YYYY-Qn", {"field": "period"})
+        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "period is YYYY, YYYY-MM or YYYY-Qn", {"field": "periods"})
     year = int(m.group(1))
+    if year < 1:
+        raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "year is 0001 to 9999", {"field": "periods"})
     if m.group(2):
         month = int(m.group(2))
         if not 1 <= month <= 12:
-            raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "month is 01 to 12", {"field": "period"})
+            raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "month is 01 to 12", {"field": "periods"})
         first, last = month, month
     elif m.group(3):
         first = 3 * int(m.group(3)) - 2

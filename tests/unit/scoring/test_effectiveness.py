@@ -66,3 +66,11 @@ def test_periods_are_months_quarters_or_years() -> None:
             period(bad)
     with pytest.raises(InvalidArgument):
         effectiveness(LOANS, ["2025"], by=("enterprise_id",))
+
+
+@pytest.mark.parametrize("bad", ["0000", "0000-06", "0000-Q1", "２０２５", "٢٠٢٥-01"])
+def test_a_period_outside_the_calendar_is_an_invalid_field(bad: str) -> None:
+    # year 0 has no dates (it was an INTERNAL error), and a period is written in ASCII digits
+    with pytest.raises(InvalidArgument) as err:
+        period(bad)
+    assert err.value.metadata["field"] == "periods"
