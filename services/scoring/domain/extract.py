@@ -361,6 +361,7 @@ def parse_extraction(doc: object, where: str, catalogue: Catalogue | None, probl
     ):
         problems.add("BAD_PARAM", f"{where}.scale", "scale must map field values to numbers")
         scale = None
+    _check_orders(kind, sources, where, catalogue, problems)
     if len(problems.items) > start or any(s is None for s in sources):
         return None
     return Extraction(
@@ -370,6 +371,25 @@ def parse_extraction(doc: object, where: str, catalogue: Catalogue | None, probl
         scale={k: float(v) for k, v in scale.items()} if isinstance(scale, Mapping) else None,
         **ints,
     )
+
+
+def _check_orders(
+    kind: str, sources: Sequence[Source | None], where: str, catalogue: Catalogue | None, problems: Problems
+) -> None:
+    """``latest`` compares records across its sources by (order value, event time): one source without an order
+    field, or order fields of two types (a year and a date), could not be compared, and every evaluation of an
+    enterprise with records of both would fail."""
+    if kind != "latest":
+        return
+    parsed = [s for s in sources if s is not None]
+    if len({"order" in s.roles for s in parsed}) > 1:
+        problems.add("BAD_EXTRACTION", f"{where}.sources", "either every source names its order field or none does")
+        return
+    if catalogue is None:
+        return
+    types = {catalogue.get(s.item, {}).get(s.roles["order"]) for s in parsed if "order" in s.roles}
+    if len(types - {None}) > 1:
+        problems.add("FIELD_TYPE", f"{where}.sources", "the sources' order fields must be of one type to compare them")
 
 
 def _is_number(value: object) -> bool:

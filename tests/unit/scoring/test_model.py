@@ -170,3 +170,16 @@ def test_the_longest_version_title_risk_and_flags_pass(catalogue: Catalogue) -> 
     doc["title"] = "信" * 200
     doc["monitoring"]["record_rules"][0]["risk"] = "R" * 60
     assert check_model(doc, catalogue) == []
+
+
+def test_a_latest_value_whose_sources_cannot_be_ordered_together_is_rejected(catalogue: Catalogue) -> None:
+    # a year against a date (or an order against none) could not be compared: every evaluation of an enterprise with
+    # records of both items failed (INTERNAL), publication included, once such a model was accepted
+    doc = basic_doc()
+    sources = indicator(doc, "customs_credit_rating")["extract"]["sources"]
+    sources.append({"item": "TAX_CREDIT_GRADE", "value": "grade", "order": "year"})
+    assert where(doc, catalogue) == {("FIELD_TYPE", "indicators.customs_credit_rating.extract.sources")}
+    del sources[-1]["order"]
+    assert where(doc, catalogue) == {("BAD_EXTRACTION", "indicators.customs_credit_rating.extract.sources")}
+    sources[-1] = {"item": "CUSTOMS_CREDIT_RATING", "value": "rating", "order": "effective_on"}
+    assert check_model(doc, catalogue) == []
