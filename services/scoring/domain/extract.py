@@ -474,7 +474,12 @@ def _parse_condition(
         problems.add("UNKNOWN_FIELD", f"{where}.field", f"item {item} has no field {name}")
         return None
     if op == "in":
-        if not isinstance(value, Sequence) or isinstance(value, str):
+        # values are plain scalars, as field values are (a mapping or list in the list cannot even be hashed)
+        if (
+            not isinstance(value, Sequence)
+            or isinstance(value, str)
+            or not all(v is None or isinstance(v, str | int | float) for v in value)
+        ):
             problems.add("BAD_CONDITION", f"{where}.value", "op in needs a list of values")
             return None
         value = frozenset(value)

@@ -183,3 +183,13 @@ def test_a_latest_value_whose_sources_cannot_be_ordered_together_is_rejected(cat
     assert where(doc, catalogue) == {("BAD_EXTRACTION", "indicators.customs_credit_rating.extract.sources")}
     sources[-1] = {"item": "CUSTOMS_CREDIT_RATING", "value": "rating", "order": "effective_on"}
     assert check_model(doc, catalogue) == []
+
+
+def test_an_in_condition_listing_something_other_than_values_is_rejected(catalogue: Catalogue) -> None:
+    doc = basic_doc()  # a mapping in the list failed publication as INTERNAL (unhashable), not as a rejection
+    indicator(doc, "open_enforcement_cases")["extract"]["sources"][0]["where"] = [
+        {"field": "status", "op": "in", "value": ["OPEN", {"x": 1}]}
+    ]
+    assert where(doc, catalogue) == {
+        ("BAD_CONDITION", "indicators.open_enforcement_cases.extract.sources[0].where[0].value")
+    }
