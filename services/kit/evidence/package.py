@@ -10,6 +10,9 @@ A package names the dispute (case reference, enterprise, lender, loan) and holds
   pointing to the disclosure leaf that commits to that hash;
 - ``signature``: the gateway's Ed25519 signature over the canonical JSON of everything else.
 
+Each authorization must be one the enterprise granted to the lender: its first receipt is the grant, whose signed
+lines name both (consent's log proves the receipts, not whom they concern).
+
 ``verify_package`` checks the proofs first (so an altered record is named as such) and the signature last; it
 raises ``Invalid`` with the first failed check. Its keys are given per log: a gateway head and the package's
 signature verify only with a key given for ``creditnode/gateway``, a consent head only with one given for
@@ -35,6 +38,7 @@ PACKAGE_FORMAT = "creditnode.evidence.v1.EvidencePackage"
 GATEWAY_ORIGIN = "creditnode/gateway"
 CONSENT_ORIGIN = "creditnode/consent"
 _RECEIPT_PREFIX = "creditnode.consent.v1.Receipt"
+_GRANT_ACTION = "creditnode.consent.v1.GrantAuthorization"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,25 @@ def consent_receipt_digest(r: Mapping[str, Any]) -> str:
         f"previous_digest={r['previous_digest']}",
     ]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _granted_scope(receipt: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(enterprise, requester) of the grant an authorization's first receipt carries: the lines the enterprise signed
+    (services/consent/domain/signing.py, ``GrantRequest.canonical``) start with the action, then ``enterprise=`` and
+    ``requester=``, in that order. None when the receipt is not such a grant."""
+    if receipt.get("event_type") != "GRANTED" or not isinstance(receipt.get("signed_payload"), str):
+        return None
+    try:
+        lines = b64decode(receipt["signed_payload"], "signed_payload").decode("utf-8").split("\n")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    # By position, not by name: a later line (items, say) must not be able to pose as the enterprise.
+    if len(lines) < 3 or lines[0] != _GRANT_ACTION:
+        return None
+    enterprise, requester = lines[1].partition("="), lines[2].partition("=")
+    if (enterprise[0], requester[0]) != ("enterprise", "requester"):
+        return None
+    return enterprise[2], requester[2]
 
 
 def sign_package(body: Mapping[str, Any], key: NodeKey) -> dict[str, Any]:
@@ -149,8 +172,16 @@ def _authorizations(package: Mapping[str, Any], dispute: Mapping[str, Any], keys
                     f"receipt {r.get('revision')} of {auth['name']} is not in the consent log (altered receipt?)",
                 )
             previous = digest
-        if not _list(auth, "receipts"):
+        receipts = _list(auth, "receipts")
+        if not receipts:
             raise Invalid(Failure.AUTHORIZATION_NOT_PROVEN, f"{auth['name']} has no receipts")
+        # Consent's log proves these receipts, not whom they concern: that is in the grant the enterprise signed.
+        if _granted_scope(receipts[0]) != (dispute["enterprise"], dispute["lender"]):
+            raise Invalid(
+                Failure.OUT_OF_SCOPE,
+                f"{auth['name']} was not granted by this enterprise to this lender (its first receipt is no such "
+                "grant)",
+            )
         proven.add(auth["name"])
     return proven
 

@@ -34,6 +34,7 @@ from tests.integration.evidence.conftest import write_migrations
 ENTERPRISE = "enterprises/91610131MA6TXXXX0X"
 LENDER = "institutions/boc-xian"
 AUTH = "authorizations/a1b2c3"
+OTHER_ENTERPRISE = "enterprises/91610131MA6TYYYY0Y"
 
 
 @contextlib.contextmanager
@@ -50,10 +51,33 @@ def _log(tmp_path: Path, origin: str, key: NodeKey) -> Iterator[EvidenceLog]:
             engine.dispose()
 
 
-def _receipt(revision: int, event: str, previous: str, signed: bytes) -> dict[str, Any]:
+def _grant_lines(enterprise: str = ENTERPRISE, requester: str = LENDER) -> bytes:
+    """The lines an enterprise signs to grant (consent's ``GrantRequest.canonical``), held by its GRANTED receipt."""
+    return "\n".join(
+        [
+            "creditnode.consent.v1.GrantAuthorization",
+            f"enterprise={enterprise}",
+            f"requester={requester}",
+            "purpose=PRE_LOAN",
+            "items=A01",
+            "categories=",
+            "valid_from=2026-11-01T00:00:00Z",
+            "valid_until=2027-11-01T00:00:00Z",
+            "data_since=2024-11-01T00:00:00Z",
+            "use_limit=UNLIMITED",
+            "max_uses=0",
+            "period_days=0",
+            "key_id=0123456789abcdef",
+            "nonce=nonce-0123456789abcdef",
+            "signed_at=2026-11-01T00:00:00Z",
+        ]
+    ).encode()
+
+
+def _receipt(revision: int, event: str, previous: str, signed: bytes, auth: str = AUTH) -> dict[str, Any]:
     r = {
-        "name": f"{AUTH}/receipts/{revision}",
-        "authorization": AUTH,
+        "name": f"{auth}/receipts/{revision}",
+        "authorization": auth,
         "event_type": event,
         "revision": revision,
         "record_time": f"2026-11-2{revision}T08:00:00.123456Z",
@@ -70,12 +94,22 @@ def _receipt(revision: int, event: str, previous: str, signed: bytes) -> dict[st
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     gw_key, consent_key = NodeKey.generate(), NodeKey.generate()
     with _log(tmp_path, GATEWAY_ORIGIN, gw_key) as gw, _log(tmp_path, CONSENT_ORIGIN, consent_key) as consent:
-        granted = _receipt(1, "GRANTED", "0" * 64, b"creditnode.consent.v1.Grant\n...")
-        paused = _receipt(2, "PAUSED", granted["digest"], b"creditnode.consent.v1.Pause\n...")
+        granted = _receipt(1, "GRANTED", "0" * 64, _grant_lines())
+        paused = _receipt(2, "PAUSED", granted["digest"], b"creditnode.consent.v1.PauseAuthorization\n...")
+        # Grants by another enterprise to this lender, and by this enterprise to another lender: in consent's log
+        # like any other.
+        foreign = {
+            "another_enterprise": _receipt(
+                1, "GRANTED", "0" * 64, _grant_lines(enterprise=OTHER_ENTERPRISE), "authorizations/d4e5f6"
+            ),
+            "another_lender": _receipt(
+                1, "GRANTED", "0" * 64, _grant_lines(requester="institutions/other-bank"), "authorizations/a7b8c9"
+            ),
+        }
         consent_leaves = []
-        for r in (granted, paused):
+        for r in (granted, paused, *foreign.values()):
             payload = {
-                "authorization": AUTH,
+                "authorization": r["authorization"],
                 "event_type": r["event_type"],
                 "revision": r["revision"],
                 "receipt_digest": f"sha256:{r['digest']}",
@@ -111,7 +145,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 {
                     "name": AUTH,
                     "receipts": [granted, paused],
-                    "leaves": [receipt(consent, i, consent_head.tree_size) for i in consent_leaves],
+                    "leaves": [receipt(consent, i, consent_head.tree_size) for i in consent_leaves[:2]],
                 }
             ],
             "disclosures": [receipt(gw, leaves[0], gw_head.tree_size), receipt(gw, leaves[2], gw_head.tree_size)],
@@ -130,6 +164,14 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 CONSENT_ORIGIN: {consent_key.key_id: consent_key.public_bytes},
             },
             "other_disclosure": receipt(gw, leaves[1], gw_head.tree_size),
+            "foreign": {
+                what: {
+                    "name": r["authorization"],
+                    "receipts": [r],
+                    "leaves": [receipt(consent, consent_leaves[2 + i], consent_head.tree_size)],
+                }
+                for i, (what, r) in enumerate(foreign.items())
+            },
         }
 
 
@@ -263,3 +305,19 @@ def test_scope_is_checked_even_in_a_package_signed_by_the_node(world: dict[str, 
     with pytest.raises(Invalid) as err:
         verify_package(sign_package(body, world["gw_key"]), world["keys"])
     assert err.value.reason is Failure.AUTHORIZATION_NOT_PROVEN
+
+
+@pytest.mark.parametrize("foreign", ["another_enterprise", "another_lender"])
+def test_an_authorization_granted_by_another_enterprise_or_to_another_lender_is_out_of_scope(
+    world: dict[str, Any], foreign: str
+) -> None:
+    """Consent's log proves an authorization's receipts, not whom it is about: the grant the enterprise signed (its
+    first receipt's signed lines) must be this enterprise's, to this lender, or a release citing it rests on nothing,
+    however the node signed the package."""
+    body = copy.deepcopy(world["body"])
+    authorization = world["foreign"][foreign]
+    body["authorizations"].append(authorization)
+    with pytest.raises(Invalid) as err:
+        verify_package(sign_package(body, world["gw_key"]), world["keys"])
+    assert err.value.reason is Failure.OUT_OF_SCOPE
+    assert authorization["name"] in err.value.message
