@@ -33,7 +33,7 @@ from services.kit.evidence.entries import LeafKind, check_payload
 from services.kit.evidence.heads import NodeKey, SignedTreeHead
 from services.kit.evidence.receipts import ConsistencyDocument, Receipt
 from services.kit.evidence.schema import EvidenceModels
-from services.kit.evidence.store import EvidenceStore, LeafFilter, PublicKeyRecord, StoredLeaf
+from services.kit.evidence.store import EvidenceStore, KeyRetired, LeafFilter, PublicKeyRecord, StoredLeaf
 from services.kit.evidence.writer_process import ChildSettings, ProcessWriter
 from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE
 
@@ -334,7 +334,20 @@ class EvidenceLog:
             latest = self.store.latest_head()
             if latest is not None and latest.tree_size == self.store.tree_size() and latest.key_id == self._key.key_id:
                 return latest
-            return self.store.publish_head(self._key, self._now_ms())
+            try:
+                return self.store.publish_head(self._key, self._now_ms())
+            except KeyRetired:
+                pass
+        # Another replica started with a newer key (a rotation's rolling restart) and this one is about to be
+        # replaced: it signs nothing more with the retired key, and serves the newer key's head while that covers
+        # every leaf; otherwise the caller retries, on a replica holding the active key.
+        latest = self.store.latest_head()
+        if latest is not None and latest.tree_size == self.store.tree_size():
+            return latest
+        log.warning("evidence_key_retired", origin=self.origin, key_id=self._key.key_id)
+        raise Unavailable(
+            "ERROR_REASON_DEPENDENCY_UNAVAILABLE", "this replica's evidence signing key was rotated out; retry"
+        )
 
     def _run_publisher(self) -> None:
         while not self._stop_publisher.wait(self.publish_interval):

@@ -38,6 +38,11 @@ class EvidenceCorrupted(RuntimeError):
     """Stored hashes disagree with each other; the log must be audited (``audit.verify_log``) before more signing."""
 
 
+class KeyRetired(RuntimeError):
+    """The key asked to sign was retired (another replica activated a newer one): a head it signed now would be one
+    signed by a rotated-out key after its retirement, what the audit reports as a leaked key in use."""
+
+
 @dataclass(frozen=True)
 class StoredLeaf:
     """A leaf as stored: the entry text is exactly what its hash covers."""
@@ -248,6 +253,11 @@ class EvidenceStore:
             root = merkle.root_at(state.tree_size, lambda nodes: self.read_nodes(s, nodes))
             if root != bytes(state.root_hash):
                 raise EvidenceCorrupted("the stored subtrees do not lead to the stored root; refusing to sign")
+            # In the signing transaction: a replica that activates a newer key commits either before this (and the
+            # head is refused) or after (and retires the key later than this head's time).
+            stored = s.get(m.key, key.key_id)
+            if stored is None or stored.retired_at is not None:
+                raise KeyRetired(f"key {key.key_id} is not this log's active key")
             head = SignedTreeHead.sign(key, self.origin, state.tree_size, root, timestamp_ms)
             s.execute(
                 insert(m.tree_head).values(

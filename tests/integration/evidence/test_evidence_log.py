@@ -15,17 +15,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import insert, inspect, select, text, update
 
 from services.kit import merkle
 from services.kit.db import make_engine, migrate
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.kit.evidence.audit import Check
 from services.kit.evidence.entries import LeafKind
-from services.kit.evidence.heads import NodeKey
+from services.kit.evidence.heads import NodeKey, SignedTreeHead
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.receipts import Failure, Invalid, verify_consistency, verify_receipt
-from services.kit.evidence.store import LeafFilter, StoredLeaf
+from services.kit.evidence.store import KeyRetired, LeafFilter, StoredLeaf
 from tests.integration.evidence.conftest import EvidenceDb, StepClock, write_migrations
 
 ORIGIN = "creditnode/test"
@@ -281,6 +281,40 @@ def test_two_replicas_append_to_one_log_in_turn(
         other_engine.dispose()
 
 
+def test_a_replica_still_holding_a_rotated_out_key_signs_no_head_with_it(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
+) -> None:
+    """A rotation's rolling restart: the first pod with the new key retires the old one while the old pods still
+    serve. Were they to go on signing (a fresh head, the publisher's tick, the last head on shutdown), the log would
+    hold heads signed by a retired key after its retirement: what a leaked key looks like to the audit."""
+    clock = StepClock()
+    other_engine = make_engine(evidence_db.url)
+    try:
+        old = make_log(clock=clock)
+        _fill(old, 3)
+        old.signed_tree_head(fresh=True)
+        clock.advance(60)
+        new_key = NodeKey.generate()
+        new = make_log(key=new_key, engine=other_engine, clock=clock)
+        new.signed_tree_head(fresh=True)  # its publisher's first tick
+        clock.advance(60)
+        # The new pod's head covers the whole log: the old pod serves that one.
+        assert old.signed_tree_head(fresh=True).key_id == new_key.key_id
+        _fill(old, 2)  # still appending until it is replaced
+        clock.advance(60)
+        with pytest.raises(Unavailable) as err:
+            old.signed_tree_head(fresh=True)  # a head covering these needs a key it no longer has
+        assert err.value.reason == "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+        with pytest.raises(Unavailable):
+            old.receipt(4)
+        old.close()  # no last head with the retired key either
+        assert new.receipt(4).tree_head.key_id == new_key.key_id
+        report = new.verify()
+        assert report.ok, report.problems
+    finally:
+        other_engine.dispose()
+
+
 def test_append_in_commits_or_rolls_back_with_the_callers_transaction(make_log: Callable[..., EvidenceLog]) -> None:
     log = make_log()
     _fill(log, 2)
@@ -500,7 +534,7 @@ def test_verify_log_detects_tampering_with_any_stored_row(
 
 
 def test_a_head_signed_by_a_retired_key_after_its_retirement_is_reported(
-    make_log: Callable[..., EvidenceLog], key: NodeKey
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
 ) -> None:
     log = make_log()
     _fill(log, 5)
@@ -511,8 +545,21 @@ def test_a_head_signed_by_a_retired_key_after_its_retirement_is_reported(
     assert log.verify().ok
     retired_at = {k.key_id: k.retired_at for k in log.public_keys()}[key.key_id]
     assert retired_at is not None
-    # Whoever kept the rotated-out key signs a head a month after its retirement.
-    log.store.publish_head(key, int((retired_at + timedelta(days=30)).timestamp() * 1000))
+    # The log itself signs nothing more with a retired key ...
+    later_ms = int((retired_at + timedelta(days=30)).timestamp() * 1000)
+    with pytest.raises(KeyRetired):
+        log.store.publish_head(key, later_ms)
+    # ... but whoever kept the rotated-out key signs a head a month after its retirement and stores it.
+    state = log.store.models.state
+    with evidence_db.engine.begin() as conn:
+        size, root = conn.execute(select(state.tree_size, state.root_hash)).one()
+        forged = SignedTreeHead.sign(key, ORIGIN, size, bytes(root), later_ms)
+        conn.execute(
+            insert(log.store.models.tree_head).values(
+                tree_size=size, root_hash=bytes(root), timestamp_ms=later_ms, key_id=key.key_id,
+                signature=forged.signature,
+            )
+        )  # fmt: skip
     report = log.verify()
     assert report.checks() == {Check.HEAD_KEY_RETIRED}, report.problems
     assert key.key_id in report.problems[0].message
