@@ -135,6 +135,10 @@ class EvidencePackages:
             payload=(("enterprise", req.enterprise), ("requester", req.lender), ("type", "credit_report")),
         )
         head = self.log.signed_tree_head(fresh=True)
+        if head.key_id != self.log.key.key_id:
+            # Only a replica whose key another one rotated out is handed a head it did not sign: the package it
+            # signed now would bear a key retired before the package was made. A replica with the new key signs it.
+            raise unavailable("the disclosure log's signing key")
         receipts: list[Any] = []
         records: list[dict[str, Any]] = []
         named: set[str] = set()

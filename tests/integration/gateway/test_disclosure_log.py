@@ -1,22 +1,28 @@
 """The gateway's own database (SQLite and PostgreSQL): the disclosure log's migrations, durable appends and history;
-self-query nonces shared by replicas."""
+self-query nonces shared by replicas; evidence packages across a key rotation."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from services.gateway.domain.identity import InstitutionView, PlatformView
+from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.evidence_packages import EvidencePackages, PackageRequest
 from services.gateway.main import MIGRATIONS
 from services.gateway.store.disclosures import EvidenceDisclosureLog
 from services.gateway.store.models import evidence_models
 from services.gateway.store.nonces import SqlNonces
+from services.gateway.usecases import Gateway
 from services.kit.db import make_engine, migrate, session_factories
-from services.kit.errors import InvalidArgument
+from services.kit.errors import InvalidArgument, Unavailable
 from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
+from services.kit.evidence.package import GATEWAY_ORIGIN, verify_package
 
 
 @pytest.fixture
@@ -59,3 +65,63 @@ def test_a_self_query_nonce_is_used_once_across_replicas_until_its_window_ends(d
     assert other.use("enterprises/91610100MA6TG5678X", "n" * 20, until, now)  # another enterprise's nonce
     assert other.use(e, "n" * 20, until + timedelta(minutes=5), until)  # once expired, it is forgotten
     engine.dispose()
+
+
+class _Arbiters:
+    """The participant view: one platform with an arbitration commission."""
+
+    def live(self) -> bool:
+        return True
+
+    def platform(self, name: str) -> PlatformView | None:
+        return PlatformView(name, True, "", False, "1") if name == "platforms/xian" else None
+
+    def institution(self, name: str) -> InstitutionView | None:
+        return InstitutionView(name, "platforms/xian", True, arbiter=name == "institutions/xian-arbitration")
+
+
+class _NoConsent:
+    def authorizations(self, enterprise: str, requester: str) -> list[str]:
+        return []
+
+
+def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(database_url: str) -> None:
+    """During a key rotation's rolling restart the old pods still serve: a package one of them signed now would bear
+    a key the node's key history says was retired before the package was made."""
+    engines = [make_engine(database_url), make_engine(database_url)]
+    migrate(engines[0], MIGRATIONS, version_table="alembic_version_gateway")
+    old_key, new_key = NodeKey.generate(), NodeKey.generate()
+    old = EvidenceLog(engines[0], evidence_models, origin=GATEWAY_ORIGIN, key=old_key, publish_interval=0).start()
+    new: EvidenceLog | None = None
+    try:
+        gateway = Gateway(
+            participants=_Arbiters(),  # type: ignore[arg-type]
+            consent_cache=None,  # type: ignore[arg-type]
+            consent=None,  # type: ignore[arg-type]
+            registry=None,  # type: ignore[arg-type]
+            sharing_list=None,  # type: ignore[arg-type]
+            disclosure_log=EvidenceDisclosureLog(old),
+            quotas=Quotas(QuotaLimits()),
+        )
+        packages = EvidencePackages(gateway, old, _NoConsent(), lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+        request = PackageRequest(
+            arbiter="institutions/xian-arbitration",
+            reference="(2026)西仲字第17号",
+            enterprise="enterprises/91610100MA6TG1234E",
+            lender="institutions/boc",
+            loan_id="loan-1",
+        )
+        before = json.loads(packages.export(request, "platforms/xian").package_json)
+        new = EvidenceLog(engines[1], evidence_models, origin=GATEWAY_ORIGIN, key=new_key, publish_interval=0).start()
+        new.signed_tree_head(fresh=True)
+        with pytest.raises(Unavailable):
+            packages.export(request, "platforms/xian")
+        # The package made before the rotation still verifies, with the node's keys old and new.
+        keys = {GATEWAY_ORIGIN: {k.key_id: k.public_bytes for k in (old_key, new_key)}}
+        assert verify_package(before, keys).reference == "(2026)西仲字第17号"
+    finally:
+        old.close()
+        if new is not None:
+            new.close()
+        for engine in engines:
+            engine.dispose()
