@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -29,6 +29,8 @@ REFUSALS = (InvalidArgument, NotFound, FailedPrecondition, AlreadyExists)
 
 class OutboxStore(Protocol):
     def due(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def claim(self, item_id: int, now: datetime, until: datetime) -> bool: ...
 
     def mark(self, item_id: int, state: str, now: datetime, error: str | None = None, retry_in: float = 0) -> None: ...
 
@@ -84,6 +86,11 @@ class Dispatcher:
     A REFUSED event no longer holds back its objection's later events (the store waits only for PENDING ones). That
     is safe for the in-dispute flag either way: after a refused raising, the clearing finds no flag and changes
     nothing; after a refused clearing, the target stays flagged, the safe side, until an operator sees to it.
+
+    Every replica runs a dispatcher (and a rolling restart overlaps two): each event is claimed before it is delivered,
+    so no other dispatcher sends it again meanwhile and goes on to the objection's later events, whose effects the
+    late copy would then undo (a replaced statement shown again). A claim lapses after ``claim_seconds``, longer than
+    any delivery takes, so an event whose dispatcher died while delivering it is sent again.
     """
 
     def __init__(
@@ -94,9 +101,11 @@ class Dispatcher:
         *,
         batch: int = 100,
         max_backoff: float = 300.0,
+        claim_seconds: float = 60.0,
     ) -> None:
         self.writer, self.handlers, self.clock = writer, handlers, clock
         self.batch, self.max_backoff = batch, max_backoff
+        self.claim = timedelta(seconds=claim_seconds)
 
     def run_once(self) -> int:
         """Deliver what is due now; returns how many events were settled (DONE, PARKED or REFUSED)."""
@@ -104,6 +113,8 @@ class Dispatcher:
             items = uow.outbox.due(self.clock(), self.batch)
         settled = 0
         for item in items:
+            if not self._claim(item.id):
+                continue  # another dispatcher is delivering it, or has since
             handler = self.handlers.get(item.event_type, parked)
             error: str | None = None
             try:
@@ -132,6 +143,14 @@ class Dispatcher:
                 uow.commit()
             settled += state != PENDING
         return settled
+
+    def _claim(self, item_id: int) -> bool:
+        now = self.clock()
+        with self.writer() as uow:
+            claimed = uow.outbox.claim(item_id, now, now + self.claim)
+            if claimed:
+                uow.commit()
+        return claimed
 
 
 class Periodic:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
@@ -459,6 +459,18 @@ class SqlOutbox:
             .limit(limit)
         )
         return [OutboxItem(r.id, r.event_type, json.loads(r.payload), r.attempts) for r in self.s.scalars(q)]
+
+    def claim(self, item_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due event for one delivery: it is due to nobody again before ``until`` unless marked sooner. False
+        when another dispatcher took or settled it since it was read (a conditional update: on PostgreSQL the later of
+        two waits for the other's row lock, then finds the row changed)."""
+        result = self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.state == "PENDING", OutboxRow.next_attempt_at <= now)
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return getattr(result, "rowcount", 0) == 1
 
     def mark(self, item_id: int, state: str, now: datetime, error: str | None = None, retry_in: float = 0) -> None:
         row = self.s.get(OutboxRow, item_id)

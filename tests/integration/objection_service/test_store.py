@@ -224,6 +224,63 @@ def test_each_objections_events_are_delivered_in_order_even_when_an_earlier_one_
     assert delivered == types
 
 
+def test_two_dispatchers_never_deliver_an_objections_events_out_of_order(db: Db) -> None:
+    # Every objection replica runs a dispatcher (prod runs two, and a rolling restart overlaps old and new pods). One
+    # that read an event and is still delivering it must keep the other from delivering it again and going on to the
+    # objection's later events: its late copy would then land after them, and the registry, which keeps the last
+    # statement it is sent, would show the enterprise's replaced statement instead of its current one.
+    world = World()
+    filed: Any = _file(db, world)
+    _uphold(db, world, filed.id, Idempotency(), cst(2025, 3, 15))
+    arrived: list[tuple[str, object]] = []
+
+    def deliver(payload: Mapping[str, Any]) -> str:
+        arrived.append((str(payload["type"]), payload.get("statement")))
+        return DONE
+
+    with db.reader() as uow:
+        types = set(uow.session.scalars(select(OutboxRow.event_type)))
+    handlers: dict[str, Handler] = {t: deliver for t in {*types, "StatementAttached"}}
+    now = [cst(2025, 3, 16)]
+    first = Dispatcher(db.writer, handlers, lambda: now[0])
+    while first.run_once():  # everything up to the resolution is delivered
+        pass
+    for n, statement in enumerate(("the arrears were paid", "paid in full on 3 March, receipt attached")):
+        usecases.attach_statement(
+            db.writer,
+            filed.id,
+            enterprise=ACME,
+            target=world.tax_record,
+            statement=statement,
+            idem=Idempotency(),
+            now=cst(2025, 3, 17, 9 + n),
+        )
+    arrived.clear()
+    now[0] = cst(2025, 3, 18)
+    holding, release = threading.Event(), threading.Event()
+
+    def slow(payload: Mapping[str, Any]) -> str:
+        holding.set()
+        assert release.wait(30)
+        return deliver(payload)
+
+    second = Dispatcher(db.writer, {t: slow for t in handlers}, lambda: now[0])
+    slow_round = threading.Thread(target=second.run_once)
+    slow_round.start()
+    assert holding.wait(30)  # the second dispatcher is delivering the first statement
+    for _ in range(3):
+        first.run_once()
+    release.set()
+    slow_round.join(30)
+    now[0] += timedelta(hours=1)
+    while first.run_once():
+        pass
+    assert arrived == [
+        ("StatementAttached", "the arrears were paid"),
+        ("StatementAttached", "paid in full on 3 March, receipt attached"),
+    ]
+
+
 def test_request_ids_are_each_callers_own(db: Db) -> None:
     # Two platforms may pick the same request id: the second filing is its own objection, not a "reused" id.
     world = World()

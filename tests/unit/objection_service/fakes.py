@@ -136,6 +136,13 @@ class FakeOutbox:
             if e.state == "PENDING" and (e.next_attempt_at is None or e.next_attempt_at <= now)
         ][:limit]
 
+    def claim(self, item_id: int, now: datetime, until: datetime) -> bool:
+        entry = next(e for e in self.store.outbox if e.id == item_id)
+        if entry.state != "PENDING" or (entry.next_attempt_at is not None and entry.next_attempt_at > now):
+            return False
+        entry.next_attempt_at = until
+        return True
+
     def mark(self, item_id: int, state: str, now: datetime, error: str | None = None, retry_in: float = 0) -> None:
         entry = next(e for e in self.store.outbox if e.id == item_id)
         entry.attempts += 1
