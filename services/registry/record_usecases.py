@@ -51,6 +51,7 @@ from services.registry.domain.sharing_list import (
     SharingListDiff,
     check_successor,
     diff_sharing_lists,
+    is_item_code,
     parse_sharing_list,
 )
 from services.registry.domain.uscc import validate_uscc
@@ -254,7 +255,8 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
                 valid.append((index, v, record_id_of(v.key)))
             except RecordRejected as exc:
                 results[index] = Result(item.sequence, Outcome.REJECTED, exc.reason, exc.message, exc.field)
-                writes.refusals.append(Refusal(department, item.record.item_code, "REJECTED", exc.reason, now))
+                refused = _refused_item(item.record.item_code)
+                writes.refusals.append(Refusal(department, refused, "REJECTED", exc.reason, now))
         heads = uow.records.heads_for_ingest(sorted({rid for _, _, rid in valid}))
         usccs = sorted({v.uscc for _, v, _ in valid})
         registered = uow.records.registered(usccs)
@@ -338,6 +340,12 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
         if not v.timeliness.on_time:
             _late_of(v.department, v.item_code).inc()  # what the "department late" alert watches
     return ChunkOutcome([results[i] for i in range(len(items))], position, bool(writes.changes))
+
+
+def _refused_item(code: str) -> str:
+    """The item a refusal counts against: the sender's code when shaped like one, else none. The figures show only
+    the list's items, and any other text (a NUL, which PostgreSQL cannot store) would fail the whole chunk."""
+    return code if is_item_code(code) else ""
 
 
 # Metric children per label set, looked up once: labels() costs more than the observation. Bounded: only validated

@@ -345,6 +345,11 @@ class SharingList:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def is_item_code(text: str) -> bool:
+    """Whether ``text`` is shaped like an item code (it need not be on any version of the list)."""
+    return _ITEM_CODE.fullmatch(text) is not None
+
+
 class SharingListInvalid(InvalidArgument):
     """A list failed validation; ``problems`` holds every (path, problem) found, not just the first."""
 

@@ -109,6 +109,22 @@ def test_every_kind_of_bad_record_gets_its_own_reason_and_the_rest_of_the_batch_
     assert resp.counts.rejected == len(cases)
 
 
+def test_an_item_code_postgresql_cannot_store_is_refused_alone_and_the_rest_is_stored(
+    client: RegistryClient, platform: str
+) -> None:
+    # The refusal is kept for the delivery figures: a NUL in the code (SQLite stores it, PostgreSQL refuses it) must
+    # not fail the chunk, or the department's good records are lost with it and a resend fails the same way.
+    e, _ = client.enterprise(platform)
+    nul = wire_record(tax_record(e.uscc, 51), 1)
+    nul.item_code = "TAX_PAYMENT\x00"
+    resp = _batch(client, [nul, wire_record(tax_record(e.uscc, 52), 2)])
+    assert [r.outcome for r in resp.results] == [rec_pb.RECORD_OUTCOME_REJECTED, rec_pb.RECORD_OUTCOME_ACCEPTED]
+    assert resp.results[0].reason == er.ERROR_REASON_ITEM_NOT_IN_SHARING_LIST
+    assert resp.results[0].field == "item_code"
+    figures = records(client.channel).GetTimeliness(rec_pb.GetTimelinessRequest(item_codes=["TAX_PAYMENT"]))
+    assert [r.first_deliveries for r in figures.items] == [1]
+
+
 def test_a_new_version_for_another_enterprise_is_refused_and_the_record_stays_as_it_was(
     client: RegistryClient, platform: str
 ) -> None:
