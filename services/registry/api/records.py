@@ -632,6 +632,10 @@ def _content_mapping(content: sl_pb.SharingList) -> dict[str, Any]:
     """The YAML structure of a structured list (the inverse of sharing_list_to)."""
 
     def short(enum: Any, prefix: str, number: int) -> str:
+        # A number the contract does not define is passed on as such, so the list's validation names its path
+        # (SHARING_LIST_INVALID) instead of the call failing as INTERNAL.
+        if number not in enum.values():
+            return str(number)
         return str(enum.Name(number)).removeprefix(prefix + "_")
 
     def field(f: sl_pb.FieldSchema) -> dict[str, Any]:

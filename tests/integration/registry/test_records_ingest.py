@@ -18,6 +18,7 @@ from creditnode.registry.v1 import records_pb2 as rec_pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
+from services.kit.status import error_info
 from services.registry.main import RegistrySettings, build
 from services.registry.store.records import SqlRecords
 from tests.conftest import free_port
@@ -576,3 +577,36 @@ def test_the_ingestion_port_serves_departments_ingestion_and_nothing_else(databa
             assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
     finally:
         server.stop(0)
+
+
+@pytest.mark.parametrize("where", ["openness", "category", "sharing_method", "field_type", "mask", "department_kind"])
+def test_structured_content_with_an_undefined_enum_number_is_invalid_and_names_the_path(
+    client: RegistryClient, where: str
+) -> None:
+    stub = sl_grpc.SharingListServiceStub(client.channel)
+    content = published_content(stub, 2)
+    item = content.items[0]  # type: ignore[attr-defined]
+    personal = next(f for f in item.fields if f.personal)
+    if where == "field_type":
+        item.fields[0].type = 77
+    elif where == "mask":
+        personal.mask = 77
+    elif where == "department_kind":
+        content.departments[0].kind = 77  # type: ignore[attr-defined]
+    else:
+        setattr(item, where, 77)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.PublishSharingList(
+            sl_pb.PublishSharingListRequest(content=content, change=admin_pb.Change(actor="op", reason="r"))
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_SHARING_LIST_INVALID"
+    expected = {
+        "field_type": f"items[{item.code}].fields.{item.fields[0].name}.type",
+        "mask": f"items[{item.code}].fields.{personal.name}.mask",
+        "department_kind": "departments[0].kind",
+    }.get(where, f"items[{item.code}].{where}")
+    assert info.metadata["path"] == expected
+    assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
