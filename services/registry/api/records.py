@@ -659,6 +659,9 @@ def _content_mapping(content: sl_pb.SharingList) -> dict[str, Any]:
         out["required"] = f.required
         if f.personal:
             out["personal"] = True
+        if f.personal or f.mask:
+            # A mask on a field not marked personal contradicts itself: passed on, validation refuses it, where
+            # dropping it would publish the field unmasked.
             out["mask"] = short(sl_pb.MaskKind, "MASK_KIND", f.mask)
         return out
 

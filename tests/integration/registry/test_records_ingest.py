@@ -610,3 +610,23 @@ def test_structured_content_with_an_undefined_enum_number_is_invalid_and_names_t
     }.get(where, f"items[{item.code}].{where}")
     assert info.metadata["path"] == expected
     assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
+
+
+def test_structured_content_with_a_mask_on_a_field_not_marked_personal_is_invalid(client: RegistryClient) -> None:
+    # The operator asked for the field to be masked: publishing it as plain data would serve it unmasked.
+    stub = sl_grpc.SharingListServiceStub(client.channel)
+    content = published_content(stub, 2)
+    item = content.items[0]  # type: ignore[attr-defined]
+    field = next(f for f in item.fields if f.personal)
+    field.personal = False
+    assert field.mask != sl_pb.MASK_KIND_UNSPECIFIED
+    with pytest.raises(grpc.RpcError) as err:
+        stub.PublishSharingList(
+            sl_pb.PublishSharingListRequest(content=content, change=admin_pb.Change(actor="op", reason="r"))
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_SHARING_LIST_INVALID"
+    assert info.metadata["path"] == f"items[{item.code}].fields.{field.name}.mask"
+    assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
