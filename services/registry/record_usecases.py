@@ -268,7 +268,7 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
             # apply_parked then sees these PARKED rows. Only USCCs about to park pay for it.
             uow.records.lock_for_parking(unregistered)
             registered |= uow.records.registered(unregistered)
-        superseded = uow.records.superseded(sorted({v.fingerprint for _, v, _ in valid}))
+        superseded = uow.records.superseded(sorted({f for _, v, _ in valid for f in v.fingerprints}))
         new_ids: set[str] = set()
         updated: dict[str, RecordHead] = {}
         timeliness: list[ValidatedRecord] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -159,6 +160,14 @@ class ValidatedRecord:
     key: IdempotencyKey
     fingerprint: str
     timeliness: Timeliness
+    # The fingerprint of the text exactly as sent, when it is not in NFC: how versions stored before fingerprints
+    # normalized it were fingerprinted, so their replays and superseded contents are still recognized.
+    as_sent_fingerprint: str | None = None
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Every fingerprint this content may be stored under."""
+        return (self.fingerprint,) if self.as_sent_fingerprint is None else (self.fingerprint, self.as_sent_fingerprint)
 
     @property
     def counts_for_timeliness(self) -> bool:
@@ -211,6 +220,7 @@ def validate_record(
         key=key,
         fingerprint=content_fingerprint(record.department, item.code, uscc, values),
         timeliness=assess_timeliness(item, record.event_time, received_at),
+        as_sent_fingerprint=_as_sent_fingerprint(record.department, item.code, uscc, values),
     )
 
 
@@ -415,7 +425,11 @@ def assess_timeliness(item: Item, event_time: datetime, received_at: datetime) -
 
 
 def canonical_text(value: FieldValue) -> str:
-    """One text form per value, so equal values always fingerprint alike (1.50 and 1.5 are the same amount)."""
+    """One text form per value, so equal values always fingerprint alike (1.50 and 1.5 are the same amount, and
+    text in NFC: a composed or decomposed accent, a CJK compatibility ideograph or its unified one, is the same
+    text, and a department re-encoding it must not get corrected content past the anti-reinsertion rule)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
@@ -438,13 +452,23 @@ def content_fingerprint(department: str, item_code: str, uscc: str, values: Mapp
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _as_sent_fingerprint(department: str, item_code: str, uscc: str, values: Mapping[str, FieldValue]) -> str | None:
+    """The fingerprint of text not in NFC as sent (as stored before fingerprints normalized it); None for NFC text."""
+    if all(unicodedata.is_normalized("NFC", v) for v in values.values() if isinstance(v, str)):
+        return None
+    q = _json_string
+    texts = sorted((k, v if isinstance(v, str) else canonical_text(v)) for k, v in values.items())
+    pairs = ",".join(f"[{q(k)},{q(v)}]" for k, v in texts)
+    return hashlib.sha256(f"[{q(department)},{q(item_code)},{q(uscc)},[{pairs}]]".encode()).hexdigest()
+
+
 def check_not_reinserted(record: ValidatedRecord, superseded: Collection[str]) -> None:
     """A record corrected away (e.g. after an objection) must not come back from its department.
 
     ``superseded`` holds the fingerprints the store keeps for replaced record contents; the fingerprint includes the
     department, so the same set serves every sender.
     """
-    if record.fingerprint in superseded:
+    if any(f in superseded for f in record.fingerprints):
         raise RecordRejected(
             "ERROR_REASON_RECORD_REINSERTED",
             f"this content of item {record.item_code} was corrected and may not be sent again",
@@ -472,7 +496,7 @@ def classify_replay(record: ValidatedRecord, stored: StoredSource | None) -> Out
         return Outcome.ACCEPTED
     known = stored.fingerprints_by_version.get(record.source_version)
     if known is not None:
-        if known == record.fingerprint:
+        if known in record.fingerprints:
             return Outcome.DUPLICATE
         raise RecordRejected(
             "ERROR_REASON_IDEMPOTENCY_CONFLICT",

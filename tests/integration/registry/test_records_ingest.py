@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import grpc
@@ -407,6 +408,41 @@ def test_disputes_corrections_and_anti_reinsertion(client: RegistryClient, platf
             )
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("stored", "resent"),
+    [("\u91d1\u6b20\u7a0e", "\uf90a\u6b20\u7a0e"), ("caf\u00e9", "cafe\u0301")],
+    ids=["cjk-compatibility-ideograph", "decomposed-accent"],
+)
+def test_removed_content_re_encoded_in_another_unicode_form_is_still_refused(
+    client: RegistryClient, platform: str, stored: str, resent: str
+) -> None:
+    # The two texts are one text (canonical equivalence): a department whose export re-encodes it must not bring
+    # back what an objection removed.
+    e, _ = client.enterprise(platform)
+    arrears = {
+        "item_code": "TAX_ARREARS",
+        "source_record_id": "arrears-1",
+        "uscc": e.uscc,
+        "event_time": datetime.now(UTC) - timedelta(days=1),
+        "fields": {"tax_type": stored, "amount_yuan": Decimal("10.00"), "announced_on": date(2026, 1, 5),
+                   "cleared": False},
+    }  # fmt: skip
+    first = _batch(client, [wire_record(arrears, 1)]).results[0]
+    same_key = _batch(client, [wire_record({**arrears, "fields": {**arrears["fields"], "tax_type": resent}}, 1)])
+    assert same_key.results[0].outcome == rec_pb.RECORD_OUTCOME_DUPLICATE
+    stub = records(client.channel)
+    stub.SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=first.record, objection="objections/o1"))
+    stub.ClearRecordDispute(
+        rec_pb.ClearRecordDisputeRequest(
+            name=first.record, objection="objections/o1", outcome=rec_pb.DISPUTE_OUTCOME_REMOVED
+        )
+    )
+    again = {**arrears, "source_record_id": "arrears-2", "fields": {**arrears["fields"], "tax_type": resent}}
+    back = _batch(client, [wire_record(again, 1)])
+    assert back.results[0].outcome == rec_pb.RECORD_OUTCOME_REJECTED
+    assert back.results[0].reason == er.ERROR_REASON_RECORD_REINSERTED
 
 
 def test_a_correction_the_department_already_delivered_bars_the_disputed_version(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +23,7 @@ from services.registry.domain.records import (
     RecordRejected,
     StoredSource,
     ValidatedRecord,
+    canonical_text,
     check_not_reinserted,
     classify_replay,
     validate_record,
@@ -370,6 +373,36 @@ def test_corrected_content_may_not_come_back_from_the_same_department(catalogue:
     assert caught.value.reason == "ERROR_REASON_RECORD_REINSERTED"
     fixed = check(tax_payment(fields={"period": "2026-03", "tax_paid_yuan": Decimal("48211.73")}), catalogue)
     check_not_reinserted(fixed, superseded)
+
+
+def test_content_is_the_same_in_any_unicode_normal_form(catalogue: SharingListCatalogue) -> None:
+    # U+F90A is a CJK compatibility ideograph of U+91D1: canonically the same character, as e + U+0301 is é.
+    composed = check(registration(enterprise_name="陕西\u91d1秦机械有限公司", enterprise_type="café"), catalogue)
+    resent_record = registration(enterprise_name="陕西\uf90a秦机械有限公司", enterprise_type="cafe\u0301")
+    resent = check(replace(resent_record, source_record_id="amr-002"), catalogue)
+    assert resent.fingerprint == composed.fingerprint
+    assert resent.fields["enterprise_name"] == "陕西\uf90a秦机械有限公司"  # stored as the department sent it
+    with pytest.raises(RecordRejected) as caught:
+        check_not_reinserted(resent, {composed.fingerprint})
+    assert caught.value.reason == "ERROR_REASON_RECORD_REINSERTED"
+    stored = StoredSource(1, {1: composed.fingerprint}, composed.uscc)
+    assert classify_replay(replace(resent, key=composed.key), stored) is Outcome.DUPLICATE
+
+
+def test_content_stored_before_fingerprints_normalized_text_is_still_recognized(
+    catalogue: SharingListCatalogue,
+) -> None:
+    # Versions stored earlier were fingerprinted over the text as sent: the same text sent again still matches.
+    sent = check(registration(enterprise_name="陕西\uf90a秦机械有限公司"), catalogue)
+    texts = sorted((k, v if isinstance(v, str) else canonical_text(v)) for k, v in sent.fields.items())
+    reference = json.dumps(["sx-amr", "REG_BASIC", sent.uscc, texts], ensure_ascii=False, separators=(",", ":"))
+    as_stored = hashlib.sha256(reference.encode()).hexdigest()
+    assert as_stored != sent.fingerprint
+    with pytest.raises(RecordRejected):
+        check_not_reinserted(sent, {as_stored})
+    assert classify_replay(sent, StoredSource(1, {1: as_stored}, sent.uscc)) is Outcome.DUPLICATE
+    nfc = check(registration(enterprise_name="陕西\u91d1秦机械有限公司"), catalogue)
+    assert nfc.as_sent_fingerprint is None
 
 
 # ------------------------------------------------------------------------------------------------ demo records
