@@ -156,6 +156,14 @@ class WorkCalendar:
         end = today + timedelta(days=horizon_days)
         return tuple(y for y in range(today.year, end.year + 1) if y not in self._years)
 
+    def alert_ready(self, today: date) -> bool:
+        """What ``creditnode_calendar_next_year_loaded`` reports: the coming 45 days' years are loaded and, from
+        November, next year's too. The alert rules warn from 1 November and page from 15 December on it, and keep
+        paging after New Year while the year that has begun is still missing."""
+        # The 45-day horizon alone reaches next year only from mid-November: the warning's first two weeks were lost.
+        horizon = 45 if today.month < 11 else max(45, (date(today.year + 1, 1, 1) - today).days)
+        return not self.missing_years(today, horizon_days=horizon)
+
     def is_working_day(self, day: date) -> bool:
         """True on a working day; raises :class:`CalendarUnknown` when the day's year is not loaded."""
         if isinstance(day, datetime):

@@ -21,7 +21,7 @@ from services.kit.evidence.servicer import register_evidence_log_service
 from services.kit.metrics import CALENDAR_NEXT_YEAR, OBJECTION_EVENTS_REFUSED, OBJECTION_SLA, OBJECTIONS_OVERDUE
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
-from services.kit.workdays import WorkCalendar
+from services.kit.workdays import WorkCalendar, local_date
 from services.objection import usecases
 from services.objection.api.servicer import ObjectionApi
 from services.objection.background import Dispatcher, Handler, Periodic, alert, by_target, note, parked
@@ -79,11 +79,11 @@ class _DisclosuresNotConfigured:
 def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCalendar) -> None:
     """One sweep, then the figures the alert rules watch: refused outbox events, overdue objections and next year's
     calendar."""
-    # First, so a sweep that fails cannot hide refused events.
+    # First, so a sweep that fails cannot hide refused events or a missing calendar.
     OBJECTION_EVENTS_REFUSED.labels(NAME).set(usecases.refused_events(reader))
     now = utcnow()
-    result = usecases.sweep(writer, reader, lookups, calendar, now)
-    CALENDAR_NEXT_YEAR.set(0 if result.calendar_missing_years else 1)
+    CALENDAR_NEXT_YEAR.set(1 if calendar.alert_ready(local_date(now)) else 0)
+    usecases.sweep(writer, reader, lookups, calendar, now)
     sla = usecases.list_objections(reader, ObjectionFilter(), None, 1, now).figures
     OBJECTIONS_OVERDUE.labels(NAME).set(sla.overdue)
     for measure, value in {

@@ -171,7 +171,7 @@ def test_objection_exports_sla_counts_and_next_years_calendar(port: int, tmp_pat
             body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
         assert 'creditnode_objection_sla{measure="open"} 0.0' in body
         assert 'creditnode_objections_overdue{service="objection"} 0.0' in body
-        missing = WorkCalendar.load().missing_years(local_date(datetime.now(UTC)), horizon_days=45)
-        assert f"creditnode_calendar_next_year_loaded {0.0 if missing else 1.0}" in body
+        ready = WorkCalendar.load().alert_ready(local_date(datetime.now(UTC)))
+        assert f"creditnode_calendar_next_year_loaded {1.0 if ready else 0.0}" in body
     finally:
         proc.kill()

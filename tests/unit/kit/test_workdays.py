@@ -297,6 +297,17 @@ def test_next_years_calendar_check(through_2026: WorkCalendar) -> None:
     assert through_2026.missing_years(date(2027, 1, 5)) == (2027,)
 
 
+def test_the_alerts_calendar_gauge_looks_at_next_year_from_november(through_2026: WorkCalendar) -> None:
+    # The alert warns "from 1 November": the 45-day horizon alone reached 2027 only from 17 November.
+    assert through_2026.alert_ready(date(2026, 10, 31))
+    assert not through_2026.alert_ready(date(2026, 11, 1))
+    assert not through_2026.alert_ready(date(2026, 11, 16))
+    assert not through_2026.alert_ready(date(2026, 12, 31))
+    # The year has begun without its calendar: still not ready, whatever the month.
+    assert not through_2026.alert_ready(date(2027, 1, 5))
+    assert through_2026.alert_ready(date(2026, 3, 1))
+
+
 # --- data files for years the library does not cover -------------------------------------------------------------
 
 # A synthetic year used only to exercise the loader; it is not an official arrangement.
