@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from services.kit.status import error_info
 
@@ -56,8 +57,8 @@ def classify(exc: grpc.RpcError) -> Failure:
     info = None
     try:
         info = error_info(exc)
-    except (ValueError, AttributeError):
-        info = None  # a status without a readable google.rpc.Status: treat as no ErrorInfo
+    except (ValueError, AttributeError, DecodeError):
+        info = None  # a status without a readable google.rpc.Status (garbled by a proxy): treat as no ErrorInfo
     reason = info.reason if info is not None else ""
     if code in _TRANSPORT_CODES and not reason:
         return Failure(EXIT_UNREACHABLE, code.name, "", message)

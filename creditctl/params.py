@@ -28,7 +28,12 @@ class MomentType(click.ParamType[datetime]):
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        try:
+            moment.astimezone(UTC)  # what a protobuf Timestamp holds: years 1 to 9999 in UTC
+        except OverflowError:
+            self.fail(f"{value!r} is outside the years 0001-9999 in UTC", param, ctx)
+        return moment
 
 
 MOMENT = MomentType()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 from google.rpc import code_pb2
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
@@ -177,3 +179,41 @@ def test_a_call_without_an_answer_in_time_says_the_change_may_have_been_made_and
     assert "unreachable" not in result.err
     assert "may" in result.err
     assert key.exists()
+
+
+class _GarbledRefusal(Refusal):
+    """A refusal whose google.rpc.Status trailer is not a Status at all (a broken proxy, another server)."""
+
+    def status(self) -> grpc.Status:
+        return _RawStatus(grpc.StatusCode.INTERNAL, self.message, (("grpc-status-details-bin", b"\xff\xff\xff"),))
+
+
+@dataclass(frozen=True)
+class _RawStatus(grpc.Status):
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, bytes], ...]
+
+
+def test_a_refusal_with_an_unreadable_status_trailer_exits_1_without_a_traceback(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    node.answers["GetCoverage"] = _GarbledRefusal(code_pb2.INTERNAL, "broken")
+    result = ctl("coverage")
+    assert result.code == 1
+    assert "INTERNAL" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_time_beyond_what_a_timestamp_holds_is_a_usage_error_not_a_traceback(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    for argv in (
+        ("coverage", "--as-of", "0001-01-01T00:00+05:00"),
+        ("findings", "run", "--until", "9999-12-31T23:00-05:00"),
+        ("log", "--since", "0001-01-01T01:00+05:00"),
+    ):
+        result = ctl(*argv)
+        assert result.code == 2, (argv, result.err)
+        assert "Traceback" not in result.err
+    assert not node.requests
