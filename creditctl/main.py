@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,20 @@ from creditctl.context import Ctl
 from creditctl.errors import EXIT_OK, EXIT_USAGE, CtlError, classify
 from creditctl.output import Output
 
+# A day: long enough for any call (a model publication re-evaluates every enterprise in minutes).
+MAX_TIMEOUT_SECONDS = 86400.0
+
+
+def _not_finite(param: click.Parameter) -> float:
+    raise click.BadParameter("must be a number of seconds", param=param)
+
+
+def _address(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        # grpc makes no channel for an empty target and answers UNKNOWN, which would read as the node refusing.
+        raise click.BadParameter("must be host:port", ctx=ctx, param=param)
+    return value
+
 
 def _address_option(service: str) -> click.Option:
     env = f"{service.upper()}_ADDR"
@@ -22,6 +37,7 @@ def _address_option(service: str) -> click.Option:
         [f"--{service}"],
         envvar=env,
         default=DEFAULT_ADDRESSES[service],
+        callback=_address,
         show_default=True,
         help=f"{service} address host:port (env {env}).",
     )
@@ -33,7 +49,16 @@ def _address_option(service: str) -> click.Option:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes on stderr.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per call.")
+@click.option(
+    "--timeout",
+    # NaN passes any range check, and grpc fails a call at once on a deadline it cannot represent (inf, 1e300):
+    # DEADLINE_EXCEEDED, exit 3, "a change may have been made", for a call never sent.
+    type=click.FloatRange(min=0.1, max=MAX_TIMEOUT_SECONDS),
+    callback=lambda ctx, param, value: value if math.isfinite(value) else _not_finite(param),
+    default=30.0,
+    show_default=True,
+    help="Seconds per call.",
+)
 @click.option("--ca", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_CA", help="Node CA (TLS on).")
 @click.option("--cert", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_CERT", help="Client cert.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False), envvar="CREDITCTL_KEY", help="Client key.")

@@ -205,6 +205,15 @@ def test_a_refusal_with_an_unreadable_status_trailer_exits_1_without_a_traceback
     assert "Traceback" not in result.err
 
 
+def test_a_timeout_that_is_not_a_finite_number_is_a_usage_error(ctl: Ctl, address: str, node: FakeNode) -> None:
+    # "inf" read as "no limit" failed every call at once as DEADLINE_EXCEEDED: exit 3, "a change may have been made".
+    for value in ("inf", "nan", "1e300", "-inf"):
+        result = ctl("--timeout", value, "platform", "suspend", "xian", *CHANGE)
+        assert result.code == 2, (value, result.err)
+        assert "--timeout" in result.err
+    assert "SuspendPlatform" not in node.requests
+
+
 def test_a_time_beyond_what_a_timestamp_holds_is_a_usage_error_not_a_traceback(
     ctl: Ctl, address: str, node: FakeNode
 ) -> None:
@@ -217,3 +226,9 @@ def test_a_time_beyond_what_a_timestamp_holds_is_a_usage_error_not_a_traceback(
         assert result.code == 2, (argv, result.err)
         assert "Traceback" not in result.err
     assert not node.requests
+
+
+def test_an_empty_address_is_a_usage_error_not_a_refusal(ctl: Ctl, address: str) -> None:
+    result = ctl("--registry", "", "coverage")
+    assert result.code == 2
+    assert "--registry" in result.err
