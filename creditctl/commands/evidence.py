@@ -28,8 +28,8 @@ KINDS = {
     "record-change": ev_pb.LEAF_KIND_RECORD_CHANGE,
     "key-rotation": ev_pb.LEAF_KIND_KEY_ROTATION,
 }
-# Services that keep an evidence log and serve EvidenceLogService.
-LOGS = ["gateway", "registry", "consent", "scoring", "objection"]
+# Services that keep an evidence log and serve EvidenceLogService (scoring keeps none: it would answer UNIMPLEMENTED).
+LOGS = ["gateway", "registry", "consent", "objection"]
 # A leaf carries its payload twice (payload and entry, up to 16 KiB each): 200 of them fit one 8 MiB message.
 LEAVES_PAGE = 200
 

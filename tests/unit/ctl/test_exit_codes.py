@@ -228,6 +228,13 @@ def test_a_time_beyond_what_a_timestamp_holds_is_a_usage_error_not_a_traceback(
     assert not node.requests
 
 
+def test_the_log_of_a_service_that_keeps_none_is_not_offered(ctl: Ctl, address: str, node: FakeNode) -> None:
+    # Scoring serves no EvidenceLogService: the call could only fail with UNIMPLEMENTED, read as "refused".
+    result = ctl("log", "--log", "scoring")
+    assert result.code == 2
+    assert "ListLeaves" not in node.requests
+
+
 def test_an_empty_address_is_a_usage_error_not_a_refusal(ctl: Ctl, address: str) -> None:
     result = ctl("--registry", "", "coverage")
     assert result.code == 2
