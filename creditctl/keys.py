@@ -54,6 +54,19 @@ def csr_for(platform_id: str, key_out: Path | None, csr: Path | None) -> str:
     return new_key_and_csr(platform_id, key_out)
 
 
+def check_writable(*paths: Path | None) -> None:
+    """Before a call that issues a certificate (and revokes the previous one): every output file can be written."""
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise CtlError(f"cannot write {path}: it is a directory", EXIT_USAGE)
+        if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+            raise CtlError(f"cannot write {path}: {path.parent} is not a writable directory", EXIT_USAGE)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise CtlError(f"cannot write {path}: permission denied", EXIT_USAGE)
+
+
 def write_text(path: Path, text: str) -> None:
     try:
         path.write_text(text)

@@ -10,7 +10,7 @@ from creditctl.commands.platform import admin, credential_options
 from creditctl.commands.render import save_credential, show_platform
 from creditctl.context import Ctl, pass_ctl
 from creditctl.errors import EXIT_USAGE, CtlError
-from creditctl.keys import csr_for
+from creditctl.keys import check_writable, csr_for
 from creditctl.params import change_options, make_change, platform_name
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
@@ -42,6 +42,7 @@ def issue(
 ) -> None:
     """Issue a new certificate to an admitted platform (rotation); the previous one is revoked."""
     name = platform_name(platform_id)
+    check_writable(cert_out, ca_out)  # before the key is made and the node issues (and revokes)
     csr_pem = csr_for(name.removeprefix("platforms/"), key_out, csr)
     request = admin_pb.IssuePlatformCertificateRequest(
         name=name, csr_pem=csr_pem, change=make_change(actor, reason, evidence, etag, request_id)

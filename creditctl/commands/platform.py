@@ -9,7 +9,7 @@ import click
 
 from creditctl.commands.render import platform_pairs, save_credential, show_platform
 from creditctl.context import Ctl, pass_ctl
-from creditctl.keys import csr_for
+from creditctl.keys import check_writable, csr_for
 from creditctl.output import enum_short, message_dict, now, timestamp_text
 from creditctl.params import MOMENT, change_options, make_change, platform_name, timestamp
 from creditnode.registry.v1 import participants_pb2 as pb
@@ -161,6 +161,7 @@ def admit(
 ) -> None:
     """Admit a reviewed platform with both assessments passed, and issue its client certificate."""
     name = platform_name(platform_id)
+    check_writable(cert_out, ca_out)  # before the key is made and the node issues (and revokes)
     csr_pem = csr_for(name.removeprefix("platforms/"), key_out, csr)
     request = admin_pb.AdmitPlatformRequest(
         name=name, csr_pem=csr_pem, change=make_change(actor, reason, evidence, etag, request_id)
@@ -254,6 +255,7 @@ def readmit(
 ) -> None:
     """Readmit a suspended platform after rectification, with a new certificate."""
     name = platform_name(platform_id)
+    check_writable(cert_out, ca_out)  # before the key is made and the node issues (and revokes)
     csr_pem = csr_for(name.removeprefix("platforms/"), key_out, csr)
     request = admin_pb.ReadmitPlatformRequest(
         name=name, csr_pem=csr_pem, change=make_change(actor, reason, evidence, etag, request_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from creditctl.context import Ctl
+from creditctl.errors import CtlError
 from creditctl.keys import write_text
 from creditctl.output import enum_short, message_dict, timestamp_text
 from creditnode.registry.v1 import participants_pb2 as pb
@@ -47,11 +48,24 @@ def save_credential(
         ctl.out.note("no certificate issued (a proxied platform docks through 秦信融's connection)")
         return written
     if cert_out is not None:
-        write_text(cert_out, credential.certificate_pem)
+        try:
+            write_text(cert_out, credential.certificate_pem)
+        except CtlError as exc:
+            # The node has issued it (and revoked the previous one): stdout is the only place it can still go.
+            if ctl.out.as_json:
+                ctl.out.json({**written, "certificate_pem": credential.certificate_pem})
+            else:
+                ctl.out.stdout.file.write(credential.certificate_pem)
+            message = f"{exc.message}; the certificate was issued (serial {credential.serial}): it is on stdout"
+            raise CtlError(message, exc.exit_code) from exc
         written["certificate_file"] = str(cert_out)
         ctl.out.note(f"certificate written to {cert_out}")
     if ca_out is not None:
-        write_text(ca_out, credential.ca_certificate_pem)
+        try:
+            write_text(ca_out, credential.ca_certificate_pem)
+        except CtlError as exc:
+            issued = f"the certificate was issued (serial {credential.serial})"
+            raise CtlError(f"{exc.message}; {issued}", exc.exit_code) from exc
         written["ca_certificate_file"] = str(ca_out)
         ctl.out.note(f"node CA certificate written to {ca_out}")
     if cert_out is None and not ctl.out.as_json:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import pytest
 from google.rpc import code_pb2
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
@@ -239,3 +240,41 @@ def test_an_empty_address_is_a_usage_error_not_a_refusal(ctl: Ctl, address: str)
     result = ctl("--registry", "", "coverage")
     assert result.code == 2
     assert "--registry" in result.err
+
+
+def test_a_certificate_file_that_cannot_be_written_is_refused_before_anything_is_issued(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    # Issuing revokes the platform's previous certificate: finding out after the call that the new one cannot be
+    # written left the platform cut off, its new certificate lost, and an exit code saying nothing had happened.
+    key = tmp_path / "xian.key"
+    (tmp_path / "a-file").write_text("")
+    for command, where in (
+        (("cert", "issue"), ("--cert-out", str(tmp_path / "no-such-dir" / "xian.crt"))),
+        (("platform", "admit"), ("--cert-out", str(tmp_path / "a-file" / "xian.crt"))),
+        (("platform", "readmit"), ("--ca-out", str(tmp_path / "no-such-dir" / "ca.crt"))),
+    ):
+        result = ctl(*command, "xian", "--key-out", str(key), *where, *CHANGE)
+        assert result.code == 2, (command, result.err)
+        assert "cannot write" in result.err
+        assert not key.exists()
+    assert not {"IssuePlatformCertificate", "AdmitPlatform", "ReadmitPlatform"} & set(node.requests)
+
+
+def test_a_certificate_that_cannot_be_written_after_it_was_issued_is_printed_not_lost(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "xian.crt"
+    real_write_text = Path.write_text
+
+    def disk_full(self: Path, *args: object, **kwargs: object) -> int:
+        if self == out:
+            raise OSError(28, "No space left on device")
+        return real_write_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    result = ctl("cert", "issue", "xian", "--key-out", str(tmp_path / "xian.key"), "--cert-out", str(out), *CHANGE)
+    assert result.code == 2
+    assert "CERT2" in result.out  # the issued certificate, on stdout
+    assert "0def" in result.err
+    assert "issued" in result.err
