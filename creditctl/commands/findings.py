@@ -14,7 +14,7 @@ import click
 from creditctl.context import Ctl, pass_ctl
 from creditctl.errors import EXIT_USAGE, CtlError
 from creditctl.output import enum_short, message_dict, timestamp_text
-from creditctl.params import MOMENT, timestamp
+from creditctl.params import MOMENT, platform_name, timestamp
 from creditnode.gateway.v1 import supervision_service_pb2 as pb
 from creditnode.gateway.v1 import supervision_service_pb2_grpc as pb_grpc
 
@@ -65,7 +65,7 @@ def run(ctl: Ctl, since: datetime | None, until: datetime | None) -> None:
 
 
 @findings.command("list")
-@click.option("--platform", default="", help="Only findings held against platforms/{id}.")
+@click.option("--platform", default="", help="Only findings held against this platform ({id} or platforms/{id}).")
 @click.option("--rule", type=click.Choice(list(RULES)), default="all", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @pass_ctl
@@ -75,7 +75,10 @@ def list_findings(ctl: Ctl, platform: str, rule: str, limit: int) -> None:
     token = ""
     while len(out) < limit:
         request = pb.ListFindingsRequest(
-            page_size=min(limit, 1000), page_token=token, platform=platform, rule=RULES[rule]
+            page_size=min(limit, 1000),
+            page_token=token,
+            platform=platform_name(platform) if platform else "",
+            rule=RULES[rule],
         )
         got = ctl.call(SERVICE, _stub(ctl).ListFindings, request)
         out += got.findings

@@ -18,6 +18,8 @@ from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
 from creditnode.gateway.v1 import gateway_service_pb2 as gw_pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
+from creditnode.gateway.v1 import supervision_service_pb2 as sv_pb
+from creditnode.gateway.v1 import supervision_service_pb2_grpc as sv_grpc
 from creditnode.objection.v1 import objection_service_pb2 as ob_pb
 from creditnode.objection.v1 import objection_service_pb2_grpc as ob_grpc
 from creditnode.registry.v1 import participants_pb2 as pb
@@ -233,6 +235,14 @@ class _Gateway(gw_grpc.GatewayServiceServicer):
         return self.node.answer("GetEvidencePackage", request, context, default)
 
 
+class _Supervision(sv_grpc.SupervisionServiceServicer):
+    def __init__(self, node: FakeNode) -> None:
+        self.node = node
+
+    def ListFindings(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self.node.answer("ListFindings", request, context, sv_pb.ListFindingsResponse())
+
+
 @contextmanager
 def serve(node: FakeNode) -> Iterator[str]:
     """Every fake servicer on one local port; yields the address."""
@@ -244,6 +254,7 @@ def serve(node: FakeNode) -> Iterator[str]:
     ob_grpc.add_ObjectionServiceServicer_to_server(_Objection(node), server)
     ev_grpc.add_EvidenceLogServiceServicer_to_server(_Evidence(node), server)
     gw_grpc.add_GatewayServiceServicer_to_server(_Gateway(node), server)
+    sv_grpc.add_SupervisionServiceServicer_to_server(_Supervision(node), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:

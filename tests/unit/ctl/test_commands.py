@@ -348,3 +348,13 @@ def test_findings_run_help_states_the_default_period_start_as_the_code_computes_
     # The start defaults to a day before --until (not before now), so the help must say so.
     help_text = " ".join(ctl("findings", "run", "--help").out.split())
     assert "24 hours before --until" in help_text
+
+
+def test_findings_list_takes_a_bare_platform_id_like_every_other_command(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    # `creditctl platform show xian` and `creditctl log --platform xian` take the bare id; the node's filter needs
+    # the name, and refused `findings list --platform xian` as INVALID_ARGUMENT.
+    for given in ("xian", "platforms/xian"):
+        assert ctl("findings", "list", "--platform", given).code == 0
+    assert [r.platform for r in node.requests["ListFindings"]] == ["platforms/xian", "platforms/xian"]
