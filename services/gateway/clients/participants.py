@@ -154,6 +154,10 @@ class ParticipantCache:
     def _run_watch(self) -> None:
         self._crl_due.set()
         while not self._stop.is_set():
+            # A listing broken part-way lists again from 0: resuming from its revision would never complete it (the
+            # registry sends no snapshot after a resume), leaving the gateway unready and the rest of it unlisted.
+            if self._listing:
+                self._revision = 0
             request = rs.WatchParticipantsRequest(
                 start_revision=self._revision,
                 kinds=[rs.PARTICIPANT_KIND_PLATFORM, rs.PARTICIPANT_KIND_INSTITUTION],
