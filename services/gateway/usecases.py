@@ -147,6 +147,11 @@ class Gateway:
             connected, on_behalf_of, institution, self.participants.platform, self.participants.institution
         )
 
+    def _still_admitted(self, caller: Caller) -> None:
+        """Checks 2-3 again just before a release: a suspension (or removal) that reached the participant view while
+        records, consent or scoring were being asked must stop what the first check let through."""
+        self.admit(caller.via, caller.platform if caller.platform != caller.via else "", caller.institution)
+
     def _deny(
         self,
         method: str,
@@ -297,6 +302,7 @@ class Gateway:
             "request_id": q.request_id,
             "payload_sha256": payload_hash,
         }
+        self._still_admitted(caller)
         report.leaf_index = self._record_release(entry, records, record_hashes)
         report.payload_sha256 = payload_hash
         return report
@@ -361,6 +367,7 @@ class Gateway:
             if d[2].get("type") == "credit_report" and d[2].get("part", 1) == 1  # a release once, not once per leaf
         ]
         payload_hash, _ = _digests(records)
+        self._still_admitted(caller)
         leaf = self.disclosure_log.record(
             {
                 "type": "self_query",
@@ -443,6 +450,7 @@ class Gateway:
         else:
             _drop_uncovered_tags(result.portrait, decision.coverage, catalogue, decision.data_since)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
+        self._still_admitted(caller)
         leaf = self.disclosure_log.record(
             {
                 # Recorded as a credit report releasing the derived product, so every reader of the log (the
@@ -508,6 +516,7 @@ class Gateway:
                 for alert in response.alerts:
                     authorization, items = self._alert_authorization(caller.requester, alert)
                     if authorization and self._alert_use(caller.requester, alert, authorization, items):
+                        self._admitted("risk_alerts", connected, on_behalf_of, institution)  # as at any release
                         batch.alerts.append(alert)
                         batch.receipts.append(self._record_alert(caller, connected, alert, authorization))
                 yield batch

@@ -533,3 +533,73 @@ def test_refused_relays_are_recorded_as_denials(gw: Gateway) -> None:
         (method, "DENY", "platforms/ghost")
         for method in ("ReportLoan", "AckAlerts", "risk_alerts", "GetObjection", "GrantAuthorization")
     ]
+
+
+def _suspended_meanwhile(gw: Gateway, read: Any) -> Any:
+    """Wrap a read so that, while it runs, the participant watch learns the platform was suspended."""
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        gw.participants.platforms["platforms/xian"] = PlatformView(  # type: ignore[attr-defined]
+            "platforms/xian", False, "", False, "1"
+        )
+        return read(*args, **kwargs)
+
+    return reading
+
+
+def test_a_platform_suspended_between_the_check_and_the_release_gets_nothing(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    gw.registry.records = _suspended_meanwhile(gw, gw.registry.records)  # type: ignore[method-assign]
+    with pytest.raises(PermissionDenied) as err:
+        gw.credit_report(q(request_id="r1"), "platforms/xian")
+    assert err.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+
+
+def test_a_derived_product_is_not_released_to_a_platform_suspended_while_scoring_answered(gw: Gateway) -> None:
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    scoring = FakeScoring()
+    scoring.call = _suspended_meanwhile(gw, scoring.call)  # type: ignore[method-assign]
+    gw.scoring = scoring  # type: ignore[assignment]
+    with pytest.raises(PermissionDenied) as err:
+        gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
+    assert err.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+
+
+def test_a_self_query_is_not_released_through_a_platform_suspended_while_records_were_read(gw: Gateway) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from services.gateway.domain.selfquery import EnterpriseKey, canonical_lines
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    gw.registry.enterprise_keys = lambda uscc: [EnterpriseKey("k1", public, True)]  # type: ignore[method-assign]
+    gw.registry.records = _suspended_meanwhile(gw, gw.registry.records)  # type: ignore[method-assign]
+    at = gw.clock().replace(microsecond=0)
+    unsigned = SignedSelfQuery(E, ("TAX_PAYMENT",), "k1", "n" * 20, at, b"")
+    signed = SignedSelfQuery(E, ("TAX_PAYMENT",), "k1", "n" * 20, at, key.sign(canonical_lines(unsigned)))
+    with pytest.raises(PermissionDenied):
+        gw.self_query(signed, "platforms/xian")
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+
+
+def test_an_alert_is_not_passed_on_to_an_institution_whose_platform_was_suspended_while_its_use_was_recorded(
+    gw: Gateway,
+) -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = scoring = FakeScoring()  # type: ignore[assignment]
+    scoring.alert_batches = [sc.WatchAlertsResponse(alerts=[_alert(1, "TAX_PAYMENT")], cursor=1)]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/m", frozenset({"TAX_PAYMENT"})
+    )
+    gw.consent.consume = _suspended_meanwhile(gw, gw.consent.consume)  # type: ignore[method-assign]
+    with pytest.raises(PermissionDenied):
+        list(gw.risk_alerts("institutions/boc", 0, "platforms/xian", ""))
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+    assert scoring.stopped
