@@ -71,6 +71,9 @@ class ParticipantCache:
         self._revision = 0
         self._listing = True
         self._fresh_until = 0.0
+        # Set when a response arrives after the lease lapsed: what we hold may be far behind, and the registry sends
+        # a backlog in batches, so no batch but its "nothing new up to here" (a heartbeat) makes the view fresh again.
+        self._catching_up = False
         self._crl_due = threading.Event()
         self._stop = threading.Event()
         self._call: Any = None  # = None
@@ -178,10 +181,22 @@ class ParticipantCache:
                     log.warning("participant_watch_broken", code=exc.code().name)
             self._stop.wait(self._reconnect)
 
+    def _renew_lease(self, now: float, *, caught_up: bool) -> None:
+        """Under the lock. A response after the lease lapsed starts a catch-up: the view is trusted again only once
+        the registry says it has nothing newer (its heartbeat) or a listing completes."""
+        if not self._listing and now >= self._fresh_until:
+            self._catching_up = True
+        if caught_up:
+            self._catching_up = False
+        if not self._catching_up:
+            self._fresh_until = now + self._lease
+
     def _apply(self, response: rs.WatchParticipantsResponse) -> None:
         self._last_message = time.monotonic()
         platform_changed = False
         with self._lock:
+            now = self._clock()
+            heartbeat = not response.events and not response.snapshot_complete and response.revision == self._revision
             for event in response.events:
                 which = event.participant.WhichOneof("kind")
                 tomb = event.type == rs.PARTICIPANT_EVENT_TYPE_TOMBSTONE
@@ -201,7 +216,7 @@ class ParticipantCache:
             if response.snapshot_complete:
                 self._listing = False
             self._revision = response.revision
-            self._fresh_until = self._clock() + self._lease
+            self._renew_lease(now, caught_up=heartbeat or response.snapshot_complete)
         if platform_changed and not self._listing:
             # A platform event may be a suspension or a re-issued certificate: refresh the CRL at once.
             try:

@@ -142,6 +142,11 @@ class ParticipantWatch:
             if events:
                 yield rs_pb.WatchParticipantsResponse(events=[e for e in out if e is not None], revision=revision)
                 since_heartbeat = 0.0
+                if len({e.revision for e in events}) >= MAX_REVISIONS_PER_BATCH:
+                    continue  # a full batch: more may be waiting
+                # The backlog is through: say so at once (a heartbeat), not after an idle spell that a steady flow of
+                # events may never leave, so a watcher that fell behind knows when its view is current again.
+                yield rs_pb.WatchParticipantsResponse(revision=revision)
                 continue
             seen = self.notifier.wait(seen, self.poll_seconds)
             since_heartbeat += self.poll_seconds

@@ -67,3 +67,57 @@ def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
     finally:
         registry.done.set()
         cache.close()
+
+
+def _event(pid: str, admitted: bool, revision: int) -> rs.ParticipantEvent:
+    p = pp.Platform(
+        name=f"platforms/{pid}",
+        status=pp.PLATFORM_STATUS_ADMITTED if admitted else pp.PLATFORM_STATUS_SUSPENDED,
+        access=pp.ACCESS_ALLOWED if admitted else pp.ACCESS_DENIED,
+    )
+    return rs.ParticipantEvent(
+        revision=revision, type=rs.PARTICIPANT_EVENT_TYPE_UPSERT, participant=pp.Participant(platform=p)
+    )
+
+
+class _NoCrl:
+    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
+        return rs.GetCertificateRevocationListResponse()
+
+
+def test_after_its_lease_lapsed_the_view_is_trusted_again_only_once_the_backlog_is_through() -> None:
+    now = [0.0]
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=6, clock=lambda: now[0])
+    cache._stub = _NoCrl()  # type: ignore[assignment]  # threads are never started: the test feeds the stream
+    cache.refresh_crl()
+    cache._crl_fresh_until = float("inf")
+    listing = rs.WatchParticipantsResponse(events=[_platform("xian")], revision=5, snapshot_complete=True)
+    cache._apply(listing)
+    assert cache.live()
+    now[0] = 30.0  # the stream was down far beyond the lease; meanwhile xian was suspended at revision 250
+    assert not cache.live()
+    # Back: the registry sends the backlog 200 revisions at a time (here the first batch holds nothing we follow).
+    cache._apply(rs.WatchParticipantsResponse(revision=205))
+    access = cache.platform("platforms/xian")
+    assert access is not None
+    assert access.access_allowed  # what the gateway still holds is stale...
+    assert not cache.live()  # ...so it is not trusted yet
+    cache._apply(rs.WatchParticipantsResponse(events=[_event("xian", False, 250)], revision=250))
+    assert not cache.live()  # more may follow: only "nothing new up to here" says the backlog is through
+    cache._apply(rs.WatchParticipantsResponse(revision=250))  # the registry's heartbeat
+    assert cache.live()
+    suspended = cache.platform("platforms/xian")
+    assert suspended is not None
+    assert not suspended.access_allowed
+
+
+def test_a_live_view_stays_live_while_events_keep_coming_within_the_lease() -> None:
+    now = [0.0]
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=6, clock=lambda: now[0])
+    cache._stub = _NoCrl()  # type: ignore[assignment]
+    cache._crl_fresh_until = float("inf")
+    cache._apply(rs.WatchParticipantsResponse(events=[_platform("xian")], revision=5, snapshot_complete=True))
+    for revision in range(6, 20):
+        now[0] += 1.0
+        cache._apply(rs.WatchParticipantsResponse(events=[_event("xian", True, revision)], revision=revision))
+        assert cache.live()
