@@ -222,4 +222,8 @@ class ParticipantCache:
             try:
                 self.refresh_crl()
             except (grpc.RpcError, ValueError):  # the periodic refresh retries (and logs); this thread goes on
+                # The list we hold may predate a revocation this very event announced (a re-issued certificate):
+                # it no longer vouches for anything, so fail closed until a refresh succeeds.
+                with self._lock:
+                    self._crl_fresh_until = 0.0
                 self._crl_due.set()

@@ -97,3 +97,21 @@ def test_an_older_crl_answer_never_replaces_a_newer_one() -> None:
     periodic.join(10)
     after_event.join(10)
     assert cache.revoked(0xABC)
+
+
+def test_a_platform_change_whose_crl_cannot_be_fetched_fails_closed_until_one_is() -> None:
+    from creditnode.registry.v1 import participants_pb2 as pp
+
+    registry, now = _Registry(), [0.0]
+    cache = _cache(registry, now)
+    cache.refresh_crl()
+    assert cache.live()
+    # The registry re-issued xian's certificate (revoking the old one), and its revocation list cannot be read.
+    registry.down = True
+    p = pp.Platform(name="platforms/xian", status=pp.PLATFORM_STATUS_ADMITTED, access=pp.ACCESS_ALLOWED)
+    event = rs.ParticipantEvent(type=rs.PARTICIPANT_EVENT_TYPE_UPSERT, participant=pp.Participant(platform=p))
+    cache._apply(rs.WatchParticipantsResponse(events=[event], revision=1))
+    assert not cache.live()  # the old certificate would still be accepted: serve nobody instead
+    registry.down = False
+    cache.refresh_crl()
+    assert cache.live()
