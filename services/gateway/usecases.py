@@ -160,6 +160,7 @@ class Gateway:
         exc: DomainError,
         request_id: str = "",
         caller: Caller | None = None,
+        revoked_certificate_of: str = "",
     ) -> None:
         # Denials answer hostile input too: every caller-supplied field is cut short so the leaf always fits.
         payload = {
@@ -172,6 +173,17 @@ class Gateway:
         }
         if caller is not None:  # admitted, then refused (no authorization, say): supervision counts it against them
             payload["platform"], payload["requester"] = caller.platform, caller.requester
+        if revoked_certificate_of:
+            # Apart from the caller: a revoked certificate proves no identity (its key may be a thief's), and a leaf's
+            # caller may later fetch its inclusion proof.
+            payload["revoked_certificate_of"] = revoked_certificate_of
+        # For the operator checking that a suspension took hold (the runbook): ids and the reason, nothing personal.
+        log.info(
+            "request_refused",
+            method=method,
+            reason=exc.reason,
+            **{k: payload[k] for k in ("caller", "platform", "requester", "revoked_certificate_of") if k in payload},
+        )
         try:
             leaf = self.disclosure_log.record(payload)
         except DomainError:
@@ -193,9 +205,18 @@ class Gateway:
         if not self.disclosure_log.accepting():
             raise unavailable("disclosure log")
 
-    def denied(self, method: str, connected: str, enterprise: str, exc: DomainError, request_id: str = "") -> None:
-        """Record a denial that happened before the use case (e.g. authentication)."""
-        self._deny(method, connected, enterprise, exc, request_id)
+    def denied(
+        self,
+        method: str,
+        connected: str,
+        enterprise: str,
+        exc: DomainError,
+        request_id: str = "",
+        revoked_certificate_of: str = "",
+    ) -> None:
+        """Record a denial that happened before the use case (e.g. authentication). ``revoked_certificate_of``: the
+        platform a refused revoked certificate was issued to (not authenticated, so not the leaf's caller)."""
+        self._deny(method, connected, enterprise, exc, request_id, revoked_certificate_of=revoked_certificate_of)
 
     def refuse(self, method: str, connected: str, on_behalf_of: str, enterprise: str, exc: DomainError) -> DomainError:
         """A request found malformed before its use case could start: access is still checked first (a refused

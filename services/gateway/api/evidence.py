@@ -13,7 +13,7 @@ import json
 import grpc
 
 from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
-from services.gateway.api.identity import Identify
+from services.gateway.api.identity import Identify, revoked_certificate_of
 from services.gateway.usecases import Gateway
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.evidence.log import EvidenceLog
@@ -32,7 +32,7 @@ class DoorEvidenceLogServicer(EvidenceLogServicer):
             connected = self.identify(context)
             self.gateway.admit(connected)
         except DomainError as exc:
-            self.gateway.denied(method, connected, "", exc)
+            self.gateway.denied(method, connected, "", exc, revoked_certificate_of=revoked_certificate_of(exc))
             raise
         return connected
 

@@ -14,8 +14,22 @@ from services.kit.errors import Unauthenticated
 DEV_HEADER = "x-creditnode-platform"
 
 
-def _unauthenticated(message: str, reason: str = "ERROR_REASON_UNAUTHENTICATED") -> Unauthenticated:
-    return Unauthenticated(reason, message)
+def _unauthenticated(message: str) -> Unauthenticated:
+    return Unauthenticated("ERROR_REASON_UNAUTHENTICATED", message)
+
+
+class RevokedCertificate(Unauthenticated):
+    """A certificate the node issued and has since revoked (a suspended or removed platform, a rotated key): refused,
+    but whom it was issued to is known, so the refusal can be recorded against that platform for the operator."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__("ERROR_REASON_CERTIFICATE_REVOKED", "the client certificate is revoked")
+        self.platform = platform
+
+
+def revoked_certificate_of(exc: BaseException) -> str:
+    """The platform a refused caller's revoked certificate was issued to; empty for any other refusal."""
+    return exc.platform if isinstance(exc, RevokedCertificate) else ""
 
 
 class CertificateIdentity:
@@ -66,7 +80,7 @@ class CertificateIdentity:
         if platform is None:
             raise _unauthenticated("the client certificate names no platform")
         if self._revoked(serial):
-            raise _unauthenticated("the client certificate is revoked", "ERROR_REASON_CERTIFICATE_REVOKED")
+            raise RevokedCertificate(platform)
         return platform
 
 

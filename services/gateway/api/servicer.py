@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.gateway.v1 import gateway_service_pb2 as pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
-from services.gateway.api.identity import Identify
+from services.gateway.api.identity import Identify, revoked_certificate_of
 from services.gateway.domain.policy import Openness, Withheld
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.evidence_packages import EvidencePackages, PackageRequest
@@ -50,7 +50,7 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
         try:
             return self.identify(context)
         except DomainError as exc:
-            self.gateway.denied(method, "", enterprise, exc, request_id)
+            self.gateway.denied(method, "", enterprise, exc, request_id, revoked_certificate_of(exc))
             raise
 
     def _receipt(self, leaf: int, digest: str) -> pb.DisclosureReceipt:

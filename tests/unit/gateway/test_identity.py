@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from creditnode.registry.v1 import participants_pb2 as pp
+from services.gateway.api.identity import CertificateIdentity, RevokedCertificate, revoked_certificate_of
 from services.gateway.clients.participants import institution_view, platform_view
 from services.gateway.domain.identity import (
     InstitutionView,
@@ -125,3 +133,39 @@ def test_identity_is_exactly_one_platform_spiffe_uri() -> None:
     ):
         with pytest.raises(Unauthenticated):
             platform_from_uri_sans(bad)
+
+
+class _PeerContext:
+    def __init__(self, pem: bytes) -> None:
+        self._pem = pem
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {"x509_pem_cert": [self._pem]}
+
+
+def _client_certificate(platform_uri: str) -> tuple[bytes, int]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(platform_uri)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), cert.serial_number
+
+
+def test_a_revoked_certificate_is_refused_naming_whom_it_was_issued_to_for_the_record() -> None:
+    pem, serial = _client_certificate("spiffe://creditnode/platforms/xian")
+    context: Any = _PeerContext(pem)
+    assert CertificateIdentity(lambda s: False)(context) == "platforms/xian"
+    with pytest.raises(RevokedCertificate) as err:
+        CertificateIdentity(lambda s: s == serial)(context)
+    assert (err.value.reason, err.value.platform) == ("ERROR_REASON_CERTIFICATE_REVOKED", "platforms/xian")
+    assert revoked_certificate_of(err.value) == "platforms/xian"

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from stdnum.cn.uscc import calc_check_digit
+from structlog.testing import capture_logs
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import sharing_list_pb2 as sl
+from services.gateway.api.identity import RevokedCertificate, revoked_certificate_of
 from services.gateway.clients.consent import CachedDecision, ConsentUnavailable
 from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Openness
@@ -603,3 +605,33 @@ def test_an_alert_is_not_passed_on_to_an_institution_whose_platform_was_suspende
         list(gw.risk_alerts("institutions/boc", 0, "platforms/xian", ""))
     assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
     assert scoring.stopped
+
+
+def test_a_refusal_is_logged_naming_the_platform_and_its_reason_and_nothing_personal(gw: Gateway) -> None:
+    with capture_logs() as logs, pytest.raises(PermissionDenied):
+        gw.credit_report(q(request_id="r-1"), "platforms/ghost")
+    refused = [e for e in logs if e["event"] == "request_refused"]
+    assert refused == [
+        {
+            "event": "request_refused",
+            "log_level": "info",
+            "method": "credit_report",
+            "reason": "ERROR_REASON_PLATFORM_NOT_ADMITTED",
+            "caller": "platforms/ghost",
+        }
+    ]
+
+
+def test_a_revoked_certificates_platform_is_recorded_apart_from_the_caller(gw: Gateway) -> None:
+    exc = RevokedCertificate("platforms/xian")
+    with capture_logs() as logs:
+        gw.denied("credit_report", "", E, exc, "r-2", revoked_certificate_of(exc))
+    leaf = gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
+    # Not authenticated: not the caller (who may fetch a leaf's inclusion proof), nor counted as the platform's request.
+    assert (leaf["caller"], leaf["revoked_certificate_of"]) == ("unauthenticated", "platforms/xian")
+    assert "platform" not in leaf
+    assert "requester" not in leaf
+    assert [(e["reason"], e["revoked_certificate_of"]) for e in logs if e["event"] == "request_refused"] == [
+        ("ERROR_REASON_CERTIFICATE_REVOKED", "platforms/xian")
+    ]
+    assert revoked_certificate_of(PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "no")) == ""
