@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 import threading
+import traceback
 from collections import deque
 from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
@@ -122,6 +123,61 @@ def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) 
     return event_dict
 
 
+# Exceptions whose text quotes what was stored: SQLAlchemy's adds the statement's bound parameters, and the driver's
+# quotes values (PostgreSQL's "DETAIL: Failing row contains (...)" or "Key (...)=(...)", "invalid input syntax for
+# type integer: ..."). Names and addresses have no shape the redaction could find, so the text is not logged at all.
+_DRIVERS = frozenset({"sqlite3", "psycopg", "psycopg2", "psycopg_binary"})
+
+
+def _database_error(exc_type: type[BaseException] | None) -> bool:
+    if exc_type is None:
+        return False
+    if (exc_type.__module__ or "").split(".")[0] in _DRIVERS:
+        return True
+    return any(c.__module__ == "sqlalchemy.exc" and c.__name__ == "StatementError" for c in exc_type.__mro__)
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """What failed, without the values: the driver's error class, SQLSTATE and the schema names it reports."""
+    orig = getattr(exc, "orig", None) or exc
+    parts = [f"{type(orig).__module__}.{type(orig).__qualname__}"] if orig is not exc else []
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate:
+        parts.append(f"SQLSTATE {sqlstate}")
+    sqlite_name = getattr(orig, "sqlite_errorname", None)
+    if sqlite_name:
+        parts.append(str(sqlite_name))
+    diag = getattr(orig, "diag", None)
+    for label in ("schema", "table", "column", "constraint"):
+        value = getattr(diag, f"{label}_name", None)
+        if value:
+            parts.append(f"{label} {value}")
+    parts.append("the driver's message is not logged: it may quote stored values")
+    return ", ".join(parts)
+
+
+def _format_exception(exc_info: Any) -> str:
+    """A traceback as the standard library writes it, except that a database error in the chain is described by
+    ``describe_database_error`` in place of its message."""
+    rendered = traceback.TracebackException(*exc_info, compact=True)
+    # Each rendered exception beside the exception it was made from: the rendering keeps only a type and a text.
+    pending: list[tuple[traceback.TracebackException, BaseException]] = [(rendered, exc_info[1])]
+    while pending:
+        node, exc = pending.pop()
+        if _database_error(node.exc_type):
+            # TracebackException keeps the exception's text in ``_str`` (3.11 to 3.13); the tests read the output.
+            node._str = describe_database_error(exc)  # type: ignore[attr-defined]
+            node.__notes__ = None
+        pending += [
+            (n, e) for n, e in ((node.__cause__, exc.__cause__), (node.__context__, exc.__context__)) if n and e
+        ]
+        pending += zip(getattr(node, "exceptions", None) or [], getattr(exc, "exceptions", ()), strict=False)
+    return "".join(rendered.format()).rstrip("\n")
+
+
+format_exc_info = structlog.processors.ExceptionRenderer(_format_exception)
+
+
 def add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: stamp the current OpenTelemetry trace and span ids."""
     ctx = trace.get_current_span().get_span_context()
@@ -160,7 +216,7 @@ def processors() -> list[Any]:
         structlog.processors.add_log_level,
         _stamp,
         add_trace_ids,
-        structlog.processors.format_exc_info,
+        format_exc_info,
         redact_personal_data,
     ]
 
@@ -314,7 +370,7 @@ def configure_logging(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 # a record's exc_info would otherwise be rendered as the exception's repr, past the redaction
-                structlog.processors.format_exc_info,
+                format_exc_info,
                 redact_personal_data,
                 structlog.processors.JSONRenderer(ensure_ascii=False),
             ],

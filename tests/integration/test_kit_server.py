@@ -458,3 +458,67 @@ def test_an_unexpected_exception_leaves_no_personal_data_in_the_trace(servers: l
     assert "61010319900307123X" not in told
     assert span.attributes is not None
     assert span.attributes["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
+
+
+def test_a_database_error_no_handler_caught_is_logged_without_the_values_it_carried(
+    servers: list[RunningServer], log_lines: _Lines, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's message quotes the row (PostgreSQL: "DETAIL: Failing row contains (...)", "Key (...)=(...)") and
+    SQLAlchemy's adds the bound parameters: neither reaches the log line of an unexpected failure."""
+    import json
+
+    import structlog
+    from sqlalchemy import text
+
+    from services.kit import server as kit_server
+    from services.kit.db import make_engine
+
+    # The server's logger, as the service's own configuration (log_lines') renders it: a logger used by an earlier
+    # test keeps the configuration of its first use.
+    monkeypatch.setattr(kit_server, "log", structlog.get_logger("kit.server"))
+    name, address = "欧阳明珠", "西安市雁塔区科技路48号"
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                # SQLite does not hold a VARCHAR to its length: the check does (PostgreSQL's own refusal comes first)
+                "CREATE TABLE people (k VARCHAR(8) PRIMARY KEY CHECK (length(k) <= 8),"
+                " name TEXT NOT NULL, address TEXT NOT NULL)"
+            )
+        )
+
+    def store(row: dict[str, str | None]) -> Handler:
+        def handler(_: bytes, __: grpc.ServicerContext) -> bytes:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO people VALUES (:k, :name, :address)"), row)
+            return b""
+
+        return handler
+
+    server = _serve(
+        "Store",
+        {
+            "NotNull": store({"k": "a", "name": name, "address": None}),
+            "TooLong": store({"k": "b" * 9, "name": name, "address": address}),
+        },
+    )
+    servers.append(server)
+    try:
+        for method in ("NotNull", "TooLong"):
+            with pytest.raises(grpc.RpcError) as err:
+                _call(server, "Store", method)
+            assert err.value.code() == grpc.StatusCode.INTERNAL
+    finally:
+        engine.dispose()
+    failures = [line for line in log_lines.lines if line.get("event") == "unhandled_error"]
+    assert [line["method"] for line in failures] == ["/test.Store/NotNull", "/test.Store/TooLong"]
+    for line in failures:
+        logged = json.dumps(line, ensure_ascii=False)
+        assert name not in logged
+        assert address not in logged
+        assert "Traceback" in line["exception"]  # still says where it failed
+    if engine.dialect.name == "postgresql":
+        assert "IntegrityError" in failures[0]["exception"]
+        assert "SQLSTATE 23502" in failures[0]["exception"]
+        assert "column address" in failures[0]["exception"]  # and what failed, by schema names
+        assert "SQLSTATE 22001" in failures[1]["exception"]

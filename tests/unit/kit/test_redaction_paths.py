@@ -16,6 +16,7 @@ from services.kit.logging import configure_logging, redact_text
 
 ID_NUMBER = "61010319900307123X"
 PHONE = "13912345678"
+NAME = "欧阳明珠"  # a name has no shape to find: only where it is never written keeps it out
 CARD = "6222021234567890128"  # 19 digits, passes the Luhn check as every bank card number does
 
 
@@ -89,3 +90,36 @@ def test_stdlib_exception_records_are_redacted() -> None:
     assert "lookup failed" in text
     assert "ValueError" in text  # the exception is still told, only its personal number is not
     assert ID_NUMBER not in text
+
+
+def _failed_write(log: Callable[..., None]) -> None:
+    """A write failing as a database outage does in a background loop: the domain error raised from the driver's."""
+    from sqlalchemy import create_engine, text
+
+    from services.kit.errors import Unavailable
+
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE people (name TEXT NOT NULL, address TEXT NOT NULL)"))
+            try:
+                conn.execute(text("INSERT INTO people VALUES (:name, :address)"), {"name": NAME, "address": None})
+            except Exception as exc:
+                raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
+    except Unavailable:
+        log("watch_failed", exc_info=True)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("via", ["structlog", "stdlib"])
+def test_a_database_error_in_an_exception_chain_is_logged_without_its_values(via: str) -> None:
+    buf = io.StringIO()
+    configure_logging("test", stream=buf)
+    log = structlog.get_logger("t").warning if via == "structlog" else logging.getLogger("t").warning
+    _failed_write(log)
+    (line,) = [json.loads(raw) for raw in buf.getvalue().splitlines()]
+    assert NAME not in json.dumps(line, ensure_ascii=False)
+    told = line["exception"]
+    assert "sqlalchemy.exc.IntegrityError: sqlite3.IntegrityError, SQLITE_CONSTRAINT_NOTNULL" in told
+    assert "Unavailable: the database is unavailable" in told  # the rest of the chain as the standard library tells it
