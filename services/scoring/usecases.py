@@ -42,7 +42,7 @@ from services.scoring.domain.ports import (
     ScoringUnitOfWork,
     StoredEvaluation,
 )
-from services.scoring.domain.problems import ModelRejected, Problem
+from services.scoring.domain.problems import ModelRejected, Problem, yaml_problem
 from services.scoring.domain.records import RecordRef
 from services.scoring.domain.risk import alert_key, detect_risks, snapshot
 from services.scoring.domain.scenario import compile_scenario
@@ -541,7 +541,7 @@ def _parse_yaml(text: str) -> object:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ModelRejected([Problem("BAD_YAML", "document", str(exc).splitlines()[0])]) from None
+        raise ModelRejected([yaml_problem(exc)]) from None
 
 
 def _store_scenario(sc: Scoring, scenario: ScenarioModelDoc) -> ScenarioModelDoc:

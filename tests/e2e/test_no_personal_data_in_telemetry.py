@@ -851,6 +851,37 @@ def _scoring(node: Node, s: Seeds, errors: ClientErrors) -> None:
             ),
         ),
         (
+            "CreateScenarioModel, a name as base",
+            lambda: stub.CreateScenarioModel(
+                gw.CreateScenarioModelRequest(
+                    model=sc.CreateScenarioModelRequest(
+                        institution="institutions/boc-xian",
+                        scenario_id="named-base",
+                        document=yaml.safe_dump({**scenario, "base": s["name-2"]}, allow_unicode=True),
+                    )
+                ),
+                timeout=10,
+            ),
+        ),
+        *(
+            (
+                f"CreateScenarioModel, a personal value as YAML {label}",
+                lambda d=document: stub.CreateScenarioModel(
+                    gw.CreateScenarioModelRequest(
+                        model=sc.CreateScenarioModelRequest(
+                            institution="institutions/boc-xian", scenario_id="bad-yaml", document=d
+                        )
+                    ),
+                    timeout=10,
+                ),
+            )
+            for label, document in (
+                ("tag", f"version: !{s['id-1']} v1\nbase: basic-v1\n"),
+                ("alias", f"version: *{s['card-1']}\nbase: basic-v1\n"),
+                ("anchor", f"version: &{s['phone-1']} v1\nbase: &{s['phone-1']} basic-v1\n"),
+            )
+        ),
+        (
             "CreateScenarioModel, a name as scenario id",
             lambda: stub.CreateScenarioModel(
                 gw.CreateScenarioModelRequest(

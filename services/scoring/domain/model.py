@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from services.scoring.domain.extract import Catalogue, Extraction, parse_extraction
-from services.scoring.domain.problems import ModelRejected, Problem, Problems
+from services.scoring.domain.problems import ModelRejected, Problem, Problems, yaml_problem
 
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 DIMENSIONS = (
@@ -222,7 +222,7 @@ def load_model(text: str, catalogue: Catalogue | None = None) -> Model:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ModelRejected([Problem("BAD_YAML", "document", str(exc).splitlines()[0])]) from None
+        raise ModelRejected([yaml_problem(exc)]) from None
     return compile_model(doc, catalogue)
 
 

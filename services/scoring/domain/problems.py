@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from services.kit.errors import InvalidArgument
 
@@ -48,3 +49,11 @@ class ModelRejected(InvalidArgument):
             {"problem_count": str(len(problems)), "codes": ",".join(sorted({p.code for p in problems}))},
         )
         self.problems = tuple(problems)
+
+
+def yaml_problem(exc: Any) -> Problem:
+    """A document that is not YAML, told by where it breaks: YAML's own message quotes the document (a tag, an alias,
+    an anchor), and what the sender put there may be personal data."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return Problem("BAD_YAML", "document", f"not valid YAML{where}")

@@ -35,7 +35,8 @@ def compile_scenario(doc: object, base: Model) -> Model:
         problems.add("BAD_DOCUMENT", "version", "version must be a non-empty string")
         version = ""
     if doc.get("base") != base.version:
-        problems.add("SCENARIO_BASE", "base", f"the scenario names base {doc.get('base')!r}, not {base.version}")
+        # what was named is not told back: any text but the base's version is the sender's (it may hold personal data)
+        problems.add("SCENARIO_BASE", "base", f"the scenario must name base {base.version}")
     for locked in ("discipline", "signals", "extract"):
         if locked in doc:
             problems.add("DISCIPLINE_LOCKED", locked, f"a scenario inherits {locked} from its base model")

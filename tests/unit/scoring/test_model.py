@@ -118,6 +118,22 @@ def test_missing_dimension_and_unreadable_yaml_are_rejected(catalogue: Catalogue
     with pytest.raises(ModelRejected) as caught:
         load_model("version: [unclosed", catalogue)
     assert caught.value.problems[0].code == "BAD_YAML"
+    assert "line 1, column" in caught.value.message  # where it breaks
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["version: !61010319900307123X v1", "version: *13912345678", "a: &61010319900307123X x\nb: &61010319900307123X y"],
+    ids=["tag", "alias", "anchor"],
+)
+def test_unreadable_yaml_is_not_quoted_back(document: str, catalogue: Catalogue) -> None:
+    # YAML's own message quotes the tag, alias or anchor, which may be personal data sent in the wrong place.
+    with pytest.raises(ModelRejected) as caught:
+        load_model(document, catalogue)
+    told = f"{caught.value.message} {caught.value.metadata}"
+    assert "BAD_YAML" in told
+    for secret in ("61010319900307123X", "13912345678"):
+        assert secret not in told
 
 
 def test_linear_formula_and_exclusion_rule_compile(model: Model) -> None:

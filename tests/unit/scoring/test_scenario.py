@@ -89,3 +89,11 @@ def test_a_scenario_cannot_drop_discipline(model: Model, records: Records) -> No
 
 def test_a_scenario_must_name_its_base(model: Model) -> None:
     assert [p.code for p in check_scenario({**TECH_LOAN, "base": "basic-v0"}, model)] == ["SCENARIO_BASE"]
+
+
+def test_a_wrong_base_is_not_told_back(model: Model) -> None:
+    # Whatever the sender put there may be personal data: the rejection says where, and what it must be.
+    (problem,) = check_scenario({**TECH_LOAN, "base": "欧阳明珠"}, model)
+    assert (problem.code, problem.where) == ("SCENARIO_BASE", "base")
+    assert "欧阳明珠" not in str(problem)
+    assert "basic-v1" in problem.detail
