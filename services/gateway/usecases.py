@@ -36,6 +36,7 @@ from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery
 from services.kit import uscc as uscc_rules
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.validation import invalid
+from services.kit.validation import request_id as checked_request_id
 
 log = structlog.get_logger("gateway")
 
@@ -260,8 +261,7 @@ class Gateway:
         uscc = enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
-        if len(q.request_id) > 64:
-            raise invalid("request_id", "at most 64 characters")
+        checked_request_id(q.request_id)
         kind = CallerKind.INSTITUTION if caller.institution else CallerKind.PLATFORM
         wanted = self._requested_items(q)
         self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)  # a valid request
@@ -429,8 +429,7 @@ class Gateway:
         enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
-        if len(q.request_id) > 64:
-            raise invalid("request_id", "at most 64 characters")
+        checked_request_id(q.request_id)
         if self.scoring is None:  # before a use is recorded: nothing could be released for it
             raise unavailable("scoring")
         self.quotas.charge([s for s in (caller.platform, caller.institution) if s], q.enterprise)

@@ -20,10 +20,14 @@ def text(field: str, value: str, *, max_len: int, required: bool = True) -> str:
         raise invalid(field, "is required")
     if len(value) > max_len:
         raise invalid(field, f"longer than {max_len} characters")
-    # C0 controls but newline and tab, DEL and the C1 controls (U+0080-U+009F: NEL, CSI...).
-    if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in value):
+    if _controls(value, allowed="\n\t"):
         raise invalid(field, "contains control characters")
     return value
+
+
+def _controls(value: str, allowed: str = "") -> bool:
+    """Whether ``value`` holds a C0 control (but ``allowed``), DEL or a C1 control (U+0080-U+009F: NEL, CSI...)."""
+    return any((ord(c) < 32 and c not in allowed) or 0x7F <= ord(c) <= 0x9F for c in value)
 
 
 def identifier(field: str, value: str) -> str:
@@ -42,6 +46,9 @@ def resource_id(field: str, name: str, collection: str) -> str:
 
 
 def request_id(value: str) -> str:
+    """A caller's retry key, stored as given: PostgreSQL cannot store a NUL, and no id holds a control character."""
     if len(value) > 64:
         raise invalid("request_id", "longer than 64 characters")
+    if _controls(value):
+        raise invalid("request_id", "contains control characters")
     return value

@@ -25,6 +25,7 @@ from services.consent.domain.model import (
 from services.consent.domain.ports import Event, Use
 from services.consent.domain.signing import Action, GrantRequest, LifecycleRequest, Receipt, Signature, whole_seconds
 from services.consent.usecases import CheckQuery
+from services.kit import validation
 from services.kit.errors import DomainError
 from services.kit.protos import timestamp
 from services.kit.status import error_code, known_reason
@@ -111,8 +112,7 @@ def check_query(req: pb.CheckAuthorizationRequest) -> CheckQuery:
     items = parse_codes(req.items, "items")
     if not items:
         raise invalid_field("items", "name at least one item")
-    if len(req.request_id) > 64:
-        raise invalid_field("request_id", "longer than 64 characters")
+    validation.request_id(req.request_id)
     return CheckQuery(
         requester=parse_requester(req.requester),
         enterprise=parse_enterprise(req.enterprise),

@@ -220,6 +220,8 @@ def test_institution_under_a_platform_that_is_not_admitted_is_refused(client: Re
         ({"kind": 99}, grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD"),
         ({"region_code": "61a100"}, grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD"),
         ({"change": admin_pb.Change()}, grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD"),
+        # PostgreSQL cannot store a NUL: it failed INTERNAL there (and SQLite kept it)
+        ({"change": change(request_id="req\x00-1")}, grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD"),
         (
             {"docking": pb.DOCKING_PROXIED, "proxy": "platforms/nobody"},
             grpc.StatusCode.NOT_FOUND,

@@ -584,3 +584,18 @@ def test_a_batch_may_name_the_authorization_in_some_checks_of_a_key_and_not_in_o
     answers = w.consent.check_all([q(auth.id), q(None), q(auth.id)])
     assert [a.reason if isinstance(a, Decision) else a for a in answers] == [DecisionReason.AUTHORIZED] * 3
     assert w.consent.get(auth.id).uses.total == 3
+
+
+def test_a_check_whose_request_id_holds_a_control_character_is_refused() -> None:
+    # The id keys the recorded use: PostgreSQL cannot store a NUL, so such a check failed INTERNAL there.
+    request = pb.CheckAuthorizationRequest(
+        requester="platforms/xian",
+        enterprise=f"enterprises/{make_uscc(7)}",
+        purpose="PRE_LOAN",
+        items=["TAX_PAYMENT"],
+        consume=True,
+        request_id="use\x00-1",
+    )
+    with pytest.raises(DomainError) as err:
+        convert.check_query(request)
+    assert err.value.metadata["field"] == "request_id"

@@ -263,6 +263,15 @@ def test_hostile_sizes_are_refused_and_the_denial_still_fits_the_log(gw: Gateway
         check_payload(denial)  # what the real evidence log accepts (16 KiB at most)
 
 
+def test_a_request_id_with_a_control_character_is_refused_before_any_use(gw: Gateway) -> None:
+    # PostgreSQL cannot store a NUL: consent failed INTERNAL recording the use under such an id.
+    with pytest.raises(InvalidArgument) as err:
+        gw.credit_report(q(request_id="r\x00"), "platforms/xian")
+    assert err.value.metadata["field"] == "request_id"
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+
+
 def test_errors_never_leak_a_value() -> None:
     from services.gateway.usecases import enterprise_uscc
 

@@ -8,7 +8,7 @@ import pytest
 
 from services.kit.config import ServiceSettings, SettingsError, load_settings
 from services.kit.errors import InvalidArgument
-from services.kit.validation import text
+from services.kit.validation import request_id, text
 from services.kit.workdays import SHANGHAI, WorkCalendar
 
 
@@ -16,6 +16,15 @@ from services.kit.workdays import SHANGHAI, WorkCalendar
 def test_text_refuses_every_control_character(control: str) -> None:
     with pytest.raises(InvalidArgument):
         text("reason", f"ab{control}cd", max_len=20)
+
+
+@pytest.mark.parametrize("control", ["\x00", "\n", "\t", "\x7f", "\x85"], ids=repr)
+def test_a_request_id_refuses_every_control_character(control: str) -> None:
+    # stored as the key of a retry: PostgreSQL cannot store a NUL, and no caller's id holds a control character
+    with pytest.raises(InvalidArgument) as err:
+        request_id(f"req{control}1")
+    assert err.value.metadata == {"field": "request_id", "problem": "contains control characters"}
+    assert request_id("req-1") == "req-1"
 
 
 def test_text_keeps_newlines_tabs_and_chinese() -> None:
