@@ -163,14 +163,16 @@ class Gateway:
         caller: Caller | None = None,
         revoked_certificate_of: str = "",
     ) -> None:
-        # Denials answer hostile input too: every caller-supplied field is cut short so the leaf always fits.
+        # Denials answer hostile input too: the log is permanent and signed, so what the caller sent is kept only when
+        # well-formed (a name or ID number sent as the enterprise must not be recorded for ever, nor keep the denial
+        # from being recorded at all), and cut short so the leaf always fits.
         payload = {
             "type": method,
             "decision": "DENY",
             "reason": exc.reason,
             "caller": (connected or "unauthenticated")[:80],
-            "enterprise": enterprise[:80],
-            "request_id": request_id[:64],
+            "enterprise": enterprise if _is_enterprise_name(enterprise) else "",
+            "request_id": _recordable_request_id(request_id[:64]),
         }
         if caller is not None:  # admitted, then refused (no authorization, say): supervision counts it against them
             payload["platform"], payload["requester"] = caller.platform, caller.requester
@@ -623,6 +625,18 @@ class Gateway:
     def relay_consent(self, method: str, request: object, connected: str, on_behalf_of: str) -> object:
         self._admitted(method, connected, on_behalf_of)
         return self.consent.relay(method, request)
+
+
+def _is_enterprise_name(name: str) -> bool:
+    return name.startswith("enterprises/") and uscc_rules.problem(name.removeprefix("enterprises/")) is None
+
+
+def _recordable_request_id(request_id: str) -> str:
+    """The request id as a denial leaf may keep it: as a release's would be, or not at all."""
+    try:
+        return checked_request_id(request_id)
+    except DomainError:
+        return ""
 
 
 def product_use_id(method: str, scenario_model: str, request_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from services.kit.errors import InvalidArgument
+from services.kit.evidence.entries import holds_personal_number
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
 
@@ -46,9 +47,13 @@ def resource_id(field: str, name: str, collection: str) -> str:
 
 
 def request_id(value: str) -> str:
-    """A caller's retry key, stored as given: PostgreSQL cannot store a NUL, and no id holds a control character."""
+    """A caller's retry key, stored as given: PostgreSQL cannot store a NUL, and no id holds a control character.
+    Evidence leaves record it, and refuse a payload holding a resident ID or mobile number: such an id is refused here,
+    before anything is read or spent, not when the release it names is about to be recorded."""
     if len(value) > 64:
         raise invalid("request_id", "longer than 64 characters")
     if _controls(value):
         raise invalid("request_id", "contains control characters")
+    if holds_personal_number(value):
+        raise invalid("request_id", "looks like a personal number; use a token of your own")
     return value

@@ -137,6 +137,15 @@ def _scan(text: str) -> None:
             raise _Refused("looks like a resident ID number")
 
 
+def holds_personal_number(text: str) -> bool:
+    """Whether a payload would be refused for holding ``text`` (a resident ID or mobile number in it)."""
+    try:
+        _scan(text if text.isascii() else unicodedata.normalize("NFKC", text))
+    except _Refused:
+        return True
+    return False
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_personal_id(text: str) -> bool:
     """Whether an ID-shaped match is to be refused. An enterprise's unified social credit code (USCC) has the same

@@ -644,3 +644,26 @@ def test_a_revoked_certificates_platform_is_recorded_apart_from_the_caller(gw: G
         ("ERROR_REASON_CERTIFICATE_REVOKED", "platforms/xian")
     ]
     assert revoked_certificate_of(PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "no")) == ""
+
+
+def test_a_request_id_holding_a_personal_number_is_refused_before_any_use_and_the_denial_still_recorded(
+    gw: Gateway,
+) -> None:
+    # Before, the use was spent at consent and then the release's leaf was refused by the evidence log's check.
+    with pytest.raises(InvalidArgument) as err:
+        gw.credit_report(q(request_id="13800138000"), "platforms/xian")
+    assert err.value.metadata["field"] == "request_id"
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+    assert gw.registry.reads == []  # type: ignore[attr-defined]
+    (denial,) = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert (denial["decision"], denial["request_id"]) == ("DENY", "")
+
+
+@pytest.mark.parametrize("sent", ["enterprises/张三", "enterprises/110101199003074514", "张三 13800138000"])
+def test_a_malformed_enterprise_is_not_kept_in_the_permanent_log_and_its_denial_is_recorded(
+    gw: Gateway, sent: str
+) -> None:
+    with pytest.raises(InvalidArgument):
+        gw.credit_report(q(enterprise=sent, request_id="r-3"), "platforms/xian")
+    (denial,) = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert (denial["decision"], denial["enterprise"], denial["request_id"]) == ("DENY", "", "r-3")

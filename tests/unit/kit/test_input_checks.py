@@ -53,3 +53,13 @@ def test_a_datetime_is_not_mistaken_for_a_working_day() -> None:
         calendar.is_working_day(datetime(2025, 10, 1, 12, tzinfo=SHANGHAI))
     with pytest.raises(TypeError):
         calendar.add_working_days(datetime(2025, 9, 30, 12, tzinfo=SHANGHAI), 1)
+
+
+@pytest.mark.parametrize("personal", ["13800138000", "loan-13800138000", "110101199003074514"])
+def test_a_request_id_holding_a_personal_number_is_refused_as_evidence_would_refuse_it(personal: str) -> None:
+    # Evidence leaves record request ids and refuse a payload holding one of these: refused up front instead.
+    with pytest.raises(InvalidArgument) as err:
+        request_id(personal)
+    assert err.value.metadata["field"] == "request_id"
+    assert personal not in err.value.message
+    assert request_id("3f2b9c1e-13800138000x") == "3f2b9c1e-13800138000x"  # digits inside a token are no number
