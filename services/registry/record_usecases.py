@@ -607,6 +607,7 @@ def clear_dispute(
         if dispute is None:
             raise NotFound("ERROR_REASON_DISPUTE_NOT_FOUND", "that objection has no flag on the record")
         if dispute.cleared_at is not None:
+            _check_same_clearing(catalogue, versions, dispute, outcome, corrected_fields)
             return view  # a retry of the same clearing
         revision = uow.events.next_revision()
         changes = []
@@ -665,6 +666,46 @@ def clear_dispute(
         uow.records.add_changes(changes)
         uow.commit()
         return _get(uow, catalogue, record_id)[0]
+
+
+def _check_same_clearing(
+    catalogue: SharingListCatalogue,
+    versions: list[StoredVersion],
+    dispute: Dispute,
+    outcome: DisputeOutcome,
+    corrected_fields: Mapping[str, object],
+) -> None:
+    """A second ClearRecordDispute for an ended flag is a retry only if it asks for what was done: another outcome,
+    or corrected fields other than the correction this objection made, would otherwise be answered OK and never
+    happen (the objection service would record an outcome the registry does not hold)."""
+    if outcome.value != dispute.outcome:
+        raise FailedPrecondition(
+            "ERROR_REASON_ILLEGAL_TRANSITION",
+            "the objection's flag was already cleared with another outcome",
+            {"from": dispute.outcome, "to": outcome.value},
+        )
+    if outcome is not DisputeOutcome.CORRECTED or not corrected_fields:
+        return
+    made = next(
+        (v for v in versions if v.objection == dispute.objection and v.kind is ProvenanceKind.OBJECTION_CORRECTION),
+        None,
+    )
+    same = False
+    if made is not None:
+        item = catalogue.get(made.list_version).sharing_list.item(made.item_code)
+        try:
+            fields = validate_fields(item, corrected_fields) if item is not None else None
+        except RecordRejected:
+            fields = None
+        same = fields is not None and (
+            content_fingerprint(made.department, made.item_code, made.uscc, fields) == made.fingerprint
+        )
+    if not same:
+        raise FailedPrecondition(
+            "ERROR_REASON_ILLEGAL_TRANSITION",
+            "the objection's flag was already cleared with another correction",
+            {"from": dispute.outcome, "to": outcome.value, "field": "corrected_fields"},
+        )
 
 
 @dataclass(frozen=True)

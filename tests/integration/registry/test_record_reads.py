@@ -1,0 +1,109 @@
+"""Record reads and dispute flags over the API: retries and conflicts of a clearing, masking by each version's list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from creditnode.common.v1 import error_reason_pb2 as er
+from creditnode.registry.v1 import records_pb2 as rec_pb
+from services.kit.status import error_info
+from tests.integration.registry.records_support import (
+    as_department,
+    create_departments,
+    ingestion,
+    records,
+    tax_record,
+    wire_record,
+    wire_value,
+)
+from tests.registry_helpers import RegistryClient
+
+TAX = as_department("sx-tax")
+
+
+@pytest.fixture
+def client(registry_server: str) -> Iterator[RegistryClient]:
+    with grpc.insecure_channel(registry_server) as ch:
+        c = RegistryClient(ch)
+        create_departments(c)
+        yield c
+
+
+@pytest.fixture
+def platform(client: RegistryClient) -> str:
+    p, _ = client.admitted_platform()
+    return p.name
+
+
+def _ingest(client: RegistryClient, recs: list[rec_pb.IngestRecord]) -> rec_pb.IngestBatchResponse:
+    response: rec_pb.IngestBatchResponse = ingestion(client.channel).IngestBatch(
+        rec_pb.IngestBatchRequest(records=recs), metadata=TAX
+    )
+    return response
+
+
+def _disputed_tax_record(client: RegistryClient, platform: str, objection: str) -> str:
+    e, _ = client.enterprise(platform)
+    name = _ingest(client, [wire_record(tax_record(e.uscc, 1), 1)]).results[0].record
+    records(client.channel).SetRecordDispute(rec_pb.SetRecordDisputeRequest(name=name, objection=objection))
+    return name
+
+
+def _corrected(name: str, objection: str, amount: str, period: str) -> rec_pb.ClearRecordDisputeRequest:
+    return rec_pb.ClearRecordDisputeRequest(
+        name=name,
+        objection=objection,
+        outcome=rec_pb.DISPUTE_OUTCOME_CORRECTED,
+        corrected_fields={"period": wire_value(period), "tax_paid_yuan": rec_pb.FieldValue(decimal_value=amount)},
+    )
+
+
+def test_clearing_again_with_another_outcome_is_refused_and_the_first_outcome_stands(
+    client: RegistryClient, platform: str
+) -> None:
+    name = _disputed_tax_record(client, platform, "objections/o1")
+    stub = records(client.channel)
+    upheld = rec_pb.ClearRecordDisputeRequest(
+        name=name, objection="objections/o1", outcome=rec_pb.DISPUTE_OUTCOME_UPHELD
+    )
+    first = stub.ClearRecordDispute(upheld).record
+    assert stub.ClearRecordDispute(upheld).record == first  # a retry of the same clearing is answered as the first
+    period = tax_record("", 1)["fields"]["period"]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ClearRecordDispute(_corrected(name, "objections/o1", "1.00", period))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == er.ErrorReason.Name(er.ERROR_REASON_ILLEGAL_TRANSITION)
+    assert dict(info.metadata) == {"from": "UPHELD", "to": "CORRECTED"}
+    now = stub.GetRecord(rec_pb.GetRecordRequest(name=name, include_history=True))
+    assert now.record.version == 1
+    assert len(now.versions) == 1
+    # an upheld record's statement may still be attached: the flag ended UPHELD, not CORRECTED
+    stub.AttachRecordStatement(rec_pb.AttachRecordStatementRequest(name=name, objection="objections/o1", statement="s"))
+
+
+def test_clearing_again_with_other_corrected_fields_is_refused_and_the_same_ones_are_a_retry(
+    client: RegistryClient, platform: str
+) -> None:
+    name = _disputed_tax_record(client, platform, "objections/o2")
+    stub = records(client.channel)
+    period = tax_record("", 1)["fields"]["period"]
+    first = stub.ClearRecordDispute(_corrected(name, "objections/o2", "1.00", period)).record
+    assert first.version == 2
+    again = stub.ClearRecordDispute(_corrected(name, "objections/o2", "1.0", period)).record  # the same amount
+    assert again == first
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ClearRecordDispute(_corrected(name, "objections/o2", "2.00", period))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == er.ErrorReason.Name(er.ERROR_REASON_ILLEGAL_TRANSITION)
+    assert info.metadata["field"] == "corrected_fields"
+    assert "2.00" not in str(err.value.details())
+    now = stub.GetRecord(rec_pb.GetRecordRequest(name=name)).record
+    assert now.version == 2
+    assert now.fields["tax_paid_yuan"].decimal_value in ("1", "1.00", "1.0")
