@@ -500,9 +500,13 @@ def list_enterprise_records(
 
 def get_record(
     uow: RegistryUnitOfWork, cache: CatalogueCache, record_id: str, uscc: str
-) -> tuple[RecordView, list[StoredVersion]]:
+) -> tuple[RecordView, list[tuple[StoredVersion, SharingList]]]:
+    """The record and its versions, oldest first, each with the list version it was validated under (its masks:
+    an older version is masked as its own list says, not as the current version's does)."""
     with uow:
-        return _get(uow, cache.get(uow), record_id, uscc)
+        catalogue = cache.get(uow)
+        view, versions = _get(uow, catalogue, record_id, uscc)
+        return view, [(v, catalogue.get(v.list_version).sharing_list) for v in versions]
 
 
 def _get(

@@ -30,7 +30,7 @@ from services.registry import record_usecases as uc
 from services.registry.api import checks
 from services.registry.api.record_watch import RecordWatch, categories_named
 from services.registry.api.stream_arrivals import NOTHING_YET, StreamArrivals
-from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
+from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordHead, RecordState, StoredVersion
 from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
     FieldSchema,
@@ -175,11 +175,12 @@ def credit_record(view: RecordView, raw: bool) -> pb.CreditRecord:
     )
 
 
-def record_version(v: StoredVersion, view: RecordView, raw: bool) -> pb.RecordVersion:
-    item = view.sharing_list.item(v.item_code)
+def record_version(v: StoredVersion, sharing_list: SharingList, head: RecordHead, raw: bool) -> pb.RecordVersion:
+    """One version of a record, masked as the list version it was validated under says."""
+    item = sharing_list.item(v.item_code)
     fields, _ = _fields(item, v.fields, raw)
     prov = provenance(v, item)
-    prov.source_record_id = view.head.source_record_id
+    prov.source_record_id = head.source_record_id
     return pb.RecordVersion(
         version=v.version,
         fields=fields,
@@ -453,7 +454,7 @@ class Records(pb_grpc.RecordServiceServicer):
         raw = _raw(request.view)
         return pb.GetRecordResponse(
             record=credit_record(view, raw),
-            versions=[record_version(v, view, raw) for v in versions] if request.include_history else [],
+            versions=[record_version(v, sl, view.head, raw) for v, sl in versions] if request.include_history else [],
         )
 
     def SetRecordDispute(self, request: pb.SetRecordDisputeRequest, context: grpc.ServicerContext) -> Any:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 import pytest
+import yaml
 
 from creditnode.common.v1 import error_reason_pb2 as er
 from creditnode.registry.v1 import records_pb2 as rec_pb
+from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.status import error_info
 from tests.integration.registry.records_support import (
     as_department,
@@ -38,9 +43,11 @@ def platform(client: RegistryClient) -> str:
     return p.name
 
 
-def _ingest(client: RegistryClient, recs: list[rec_pb.IngestRecord]) -> rec_pb.IngestBatchResponse:
+def _ingest(
+    client: RegistryClient, recs: list[rec_pb.IngestRecord], department: tuple[tuple[str, str]] = TAX
+) -> rec_pb.IngestBatchResponse:
     response: rec_pb.IngestBatchResponse = ingestion(client.channel).IngestBatch(
-        rec_pb.IngestBatchRequest(records=recs), metadata=TAX
+        rec_pb.IngestBatchRequest(records=recs), metadata=department
     )
     return response
 
@@ -107,3 +114,53 @@ def test_clearing_again_with_other_corrected_fields_is_refused_and_the_same_ones
     now = stub.GetRecord(rec_pb.GetRecordRequest(name=name)).record
     assert now.version == 2
     assert now.fields["tax_paid_yuan"].decimal_value in ("1", "1.00", "1.0")
+
+
+def _publish_annual_report_phone_as_not_personal(client: RegistryClient) -> None:
+    """Version 2 of the list, where REG_ANNUAL_REPORT's contact_phone is no longer personal information."""
+    lists = sl_grpc.SharingListServiceStub(client.channel)
+    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
+    content["version"] = 2
+    item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
+    phone = next(f for f in item["fields"] if f["name"] == "contact_phone")
+    phone.pop("personal")
+    phone.pop("mask")
+    lists.PublishSharingList(
+        sl_pb.PublishSharingListRequest(
+            yaml_text=yaml.safe_dump(content, allow_unicode=True),
+            change=admin_pb.Change(actor="operator", reason="the company switchboard is not personal"),
+        )
+    )
+
+
+def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_validated_under(
+    client: RegistryClient, platform: str
+) -> None:
+    e, _ = client.enterprise(platform)
+    phone = "13912345678"
+    fields: dict[str, object] = {
+        "year": 2025,
+        "submitted_on": date(2026, 3, 1),
+        "on_time": True,
+        "contact_phone": phone,
+    }
+    report = {
+        "item_code": "REG_ANNUAL_REPORT",
+        "source_record_id": "annual-2025",
+        "uscc": e.uscc,
+        "event_time": datetime.now(UTC) - timedelta(hours=1),
+        "fields": fields,
+    }
+    amr = as_department("sx-amr")
+    stored = _ingest(client, [wire_record(report, 1)], amr).results[0]  # under list version 1: the phone is masked
+    assert stored.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    _publish_annual_report_phone_as_not_personal(client)
+    newer = {**report, "source_version": 2, "list_version": 2, "fields": {**fields, "on_time": False}}
+    assert _ingest(client, [wire_record(newer, 1)], amr).results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=stored.record, include_history=True))
+    first, second = got.versions
+    assert first.provenance.list_version == 1
+    assert second.provenance.list_version == 2
+    assert phone not in str(first.fields["contact_phone"])  # version 1's list says the phone is personal
+    assert second.fields["contact_phone"].string_value == phone  # version 2's list says it is not
+    assert got.record.fields["contact_phone"].string_value == phone
