@@ -171,7 +171,8 @@ def credit_record(view: RecordView, raw: bool) -> pb.CreditRecord:
         statements=view.statements,
         personal_data_masked=masked,
         create_time=timestamp(h.created_at),
-        update_time=timestamp(max([h.updated_at, *(d.set_at for d in view.disputes)])),
+        # a flag's end changes the record's disputes as much as its start does
+        update_time=timestamp(max([h.updated_at, *(d.cleared_at or d.set_at for d in view.disputes)])),
     )
 
 

@@ -164,3 +164,15 @@ def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_v
     assert phone not in str(first.fields["contact_phone"])  # version 1's list says the phone is personal
     assert second.fields["contact_phone"].string_value == phone  # version 2's list says it is not
     assert got.record.fields["contact_phone"].string_value == phone
+
+
+def test_ending_a_dispute_moves_the_record_update_time(client: RegistryClient, platform: str) -> None:
+    name = _disputed_tax_record(client, platform, "objections/o4")
+    stub = records(client.channel)
+    flagged = stub.GetRecord(rec_pb.GetRecordRequest(name=name)).record
+    cleared = stub.ClearRecordDispute(
+        rec_pb.ClearRecordDisputeRequest(name=name, objection="objections/o4", outcome=rec_pb.DISPUTE_OUTCOME_UPHELD)
+    ).record
+    assert list(cleared.disputes) == []
+    assert cleared.update_time.ToDatetime() > flagged.update_time.ToDatetime()
+    assert stub.GetRecord(rec_pb.GetRecordRequest(name=name)).record.update_time == cleared.update_time
