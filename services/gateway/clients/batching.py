@@ -30,7 +30,8 @@ class _Waiter(Generic[Req, Res]):
 class CombiningBatcher(Generic[Req, Res]):
     """``send`` takes a batch of requests and returns one outcome (a result or an exception) per request, in order.
 
-    If ``send`` raises, every request of that batch fails with that exception. A queued caller waits at most
+    If ``send`` raises, every request of that batch fails with that one exception object (a ``send`` whose callers may
+    alter their errors returns a fresh one per request instead). A queued caller waits at most
     ``queue_timeout`` seconds for its batch to start, then fails with ``on_timeout()``; once its batch is sent it
     waits for the call (which carries its own deadline).
     """

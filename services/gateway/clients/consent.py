@@ -230,13 +230,15 @@ class ConsentClient:
     def _check_batch(
         self, requests: list[pb.CheckAuthorizationRequest]
     ) -> list[pb.CheckAuthorizationResponse | BaseException]:
+        # A failure of the whole call is answered with one error per request, never one shared object: each caller
+        # stamps its own refusal's receipt into its error's metadata.
         try:
             with serving_many_callers():
                 response = self.stub.BatchCheckAuthorizations(pb.BatchCheckAuthorizationsRequest(requests=requests))
         except grpc.RpcError as exc:
-            raise relayed(exc, "consent") from None
+            return [relayed(exc, "consent") for _ in requests]
         if len(response.results) != len(requests):
-            raise unavailable("consent")
+            return [unavailable("consent") for _ in requests]
         return [
             r.response if r.HasField("response") else relayed_check_error(r.error, "consent") for r in response.results
         ]

@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import grpc
 import pytest
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.gateway.clients.batching import CombiningBatcher
 from services.gateway.clients.consent import ConsentClient
+from services.kit.errors import DomainError
 from services.kit.logging import current_call
 
 
@@ -177,3 +179,61 @@ def test_the_consent_batch_keeps_its_own_deadline_whoever_sends_it() -> None:
     finally:
         current_call.reset(token)
     assert seen == [("GetCreditReport", "r1", None)]
+
+
+class _Refused(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return "consent went away"
+
+    def trailing_metadata(self) -> tuple[()]:
+        return ()
+
+
+def test_each_release_of_a_failed_consent_batch_gets_an_error_of_its_own() -> None:
+    # The gateway stamps a refusal's receipt (its leaf index) into the error's metadata before answering; one error
+    # object shared by a batch's callers would carry another caller's receipt to each of them.
+    first_started, hold_first = threading.Event(), threading.Event()
+
+    class Stub:
+        calls = 0
+
+        def BatchCheckAuthorizations(self, request: pb.BatchCheckAuthorizationsRequest) -> object:
+            Stub.calls += 1
+            if Stub.calls == 1:
+                first_started.set()
+                assert hold_first.wait(10)
+                return pb.BatchCheckAuthorizationsResponse(
+                    results=[pb.CheckAuthorizationResult(response=pb.CheckAuthorizationResponse())]
+                )
+            raise _Refused()
+
+    client = ConsentClient(grpc.insecure_channel("127.0.0.1:9"), queue_timeout=10)
+    client.stub = Stub()  # type: ignore[assignment]
+
+    def consume(rid: str) -> DomainError:
+        try:
+            client.consume("platforms/xian", "enterprises/x", "PRE_LOAN", ["TAX_PAYMENT"], "authorizations/a", rid)
+        except DomainError as exc:
+            return exc
+        raise AssertionError("the use was recorded")
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(client.consume, "platforms/xian", "enterprises/x", "PRE_LOAN", [], "authorizations/a", "0")
+        assert first_started.wait(5)
+        rest = []
+        for request_id in ("r1", "r2"):
+            rest.append(pool.submit(consume, request_id))
+            deadline = time.monotonic() + 5
+            while len(client.uses._queue) < len(rest) and time.monotonic() < deadline:  # queued in order
+                time.sleep(0.001)
+        assert len(client.uses._queue) == 2
+        hold_first.set()
+        first.result(5)
+        one, two = (f.result(5) for f in rest)
+    assert Stub.calls == 2  # the two queued uses travelled, and failed, in one call
+    assert one.reason == two.reason == "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+    one.metadata["receipt_leaf_index"] = "17"
+    assert "receipt_leaf_index" not in two.metadata
