@@ -30,7 +30,7 @@ from services.registry import record_usecases as uc
 from services.registry.api import checks
 from services.registry.api.record_watch import RecordWatch, categories_named
 from services.registry.api.stream_arrivals import NOTHING_YET, StreamArrivals
-from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordHead, RecordState, StoredVersion
+from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
 from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
     FieldSchema,
@@ -129,9 +129,19 @@ def _count(counts: pb.OutcomeCounts, outcome: Outcome) -> None:
     setattr(counts, name, getattr(counts, name) + 1)
 
 
-def _fields(item: Item | None, values: Mapping[str, FieldValue], raw: bool) -> tuple[dict[str, pb.FieldValue], bool]:
-    masked = not raw and item is not None and bool(item.personal_fields)
-    shown: Mapping[str, object] = item.mask_personal(values) if masked and item is not None else values
+def _fields(
+    item: Item | None, values: Mapping[str, FieldValue], raw: bool, also: Item | None = None
+) -> tuple[dict[str, pb.FieldValue], bool]:
+    """The values, personal fields masked unless ``raw``: those ``item`` marks and, for an older version of a record,
+    those its current version's list (``also``) marks too, so neither list's change of mind unmasks a field."""
+    shown: dict[str, object] = dict(values)
+    masked = False
+    for marking in () if raw else (also, item):  # the version's own list last: its mask wins for a field both mark
+        if marking is None or not marking.personal_fields:
+            continue
+        masked_values = marking.mask_personal(values)
+        shown.update({f.name: masked_values[f.name] for f in marking.personal_fields if f.name in values})
+        masked = True
     return {k: value_to(v) for k, v in shown.items()}, masked
 
 
@@ -176,12 +186,13 @@ def credit_record(view: RecordView, raw: bool) -> pb.CreditRecord:
     )
 
 
-def record_version(v: StoredVersion, sharing_list: SharingList, head: RecordHead, raw: bool) -> pb.RecordVersion:
-    """One version of a record, masked as the list version it was validated under says."""
+def record_version(v: StoredVersion, sharing_list: SharingList, view: RecordView, raw: bool) -> pb.RecordVersion:
+    """One version of a record, masked as the list version it was validated under says and as the record's current
+    version's list says: a later list that stops (or starts) marking a field personal unmasks no version."""
     item = sharing_list.item(v.item_code)
-    fields, _ = _fields(item, v.fields, raw)
+    fields, _ = _fields(item, v.fields, raw, also=view.sharing_list.item(v.item_code))
     prov = provenance(v, item)
-    prov.source_record_id = head.source_record_id
+    prov.source_record_id = view.head.source_record_id
     return pb.RecordVersion(
         version=v.version,
         fields=fields,
@@ -455,7 +466,7 @@ class Records(pb_grpc.RecordServiceServicer):
         raw = _raw(request.view)
         return pb.GetRecordResponse(
             record=credit_record(view, raw),
-            versions=[record_version(v, sl, view.head, raw) for v, sl in versions] if request.include_history else [],
+            versions=[record_version(v, sl, view, raw) for v, sl in versions] if request.include_history else [],
         )
 
     def SetRecordDispute(self, request: pb.SetRecordDisputeRequest, context: grpc.ServicerContext) -> Any:

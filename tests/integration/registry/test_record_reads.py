@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -116,21 +117,37 @@ def test_clearing_again_with_other_corrected_fields_is_refused_and_the_same_ones
     assert now.fields["tax_paid_yuan"].decimal_value in ("1", "1.00", "1.0")
 
 
-def _publish_annual_report_phone_as_not_personal(client: RegistryClient) -> None:
-    """Version 2 of the list, where REG_ANNUAL_REPORT's contact_phone is no longer personal information."""
+def _publish_annual_report_phone(client: RegistryClient, version: int, personal: dict[str, Any] | None) -> None:
+    """A new version of the list whose REG_ANNUAL_REPORT contact_phone is personal as ``personal`` says (its
+    ``personal`` and ``mask`` keys), or not personal information at all (None)."""
     lists = sl_grpc.SharingListServiceStub(client.channel)
     content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
-    content["version"] = 2
+    content["version"] = version
     item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
     phone = next(f for f in item["fields"] if f["name"] == "contact_phone")
-    phone.pop("personal")
-    phone.pop("mask")
+    phone.pop("personal", None)
+    phone.pop("mask", None)
+    phone.update(personal or {})
     lists.PublishSharingList(
         sl_pb.PublishSharingListRequest(
             yaml_text=yaml.safe_dump(content, allow_unicode=True),
-            change=admin_pb.Change(actor="operator", reason="the company switchboard is not personal"),
+            change=admin_pb.Change(actor="operator", reason="whether the company switchboard is personal"),
         )
     )
+
+
+def _phone_marking(client: RegistryClient) -> dict[str, Any]:
+    """How the current list marks REG_ANNUAL_REPORT's contact_phone as personal (its ``personal`` and ``mask``)."""
+    lists = sl_grpc.SharingListServiceStub(client.channel)
+    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
+    item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
+    phone = next(f for f in item["fields"] if f["name"] == "contact_phone")
+    return {k: phone[k] for k in ("personal", "mask")}
+
+
+def _publish_annual_report_phone_as_not_personal(client: RegistryClient) -> None:
+    """Version 2 of the list, where REG_ANNUAL_REPORT's contact_phone is no longer personal information."""
+    _publish_annual_report_phone(client, 2, None)
 
 
 def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_validated_under(
@@ -176,3 +193,39 @@ def test_ending_a_dispute_moves_the_record_update_time(client: RegistryClient, p
     assert list(cleared.disputes) == []
     assert cleared.update_time.ToDatetime() > flagged.update_time.ToDatetime()
     assert stub.GetRecord(rec_pb.GetRecordRequest(name=name)).record.update_time == cleared.update_time
+
+
+def test_an_older_version_is_masked_as_the_current_versions_list_says_too(
+    client: RegistryClient, platform: str
+) -> None:
+    # The other way round: validated when the phone was not personal, shown after a later list marked it again.
+    e, _ = client.enterprise(platform)
+    phone = "13912345678"
+    marking = _phone_marking(client)
+    _publish_annual_report_phone(client, 2, None)
+    fields: dict[str, object] = {
+        "year": 2025,
+        "submitted_on": date(2026, 3, 1),
+        "on_time": True,
+        "contact_phone": phone,
+    }
+    report = {
+        "item_code": "REG_ANNUAL_REPORT",
+        "source_record_id": "annual-2025",
+        "uscc": e.uscc,
+        "event_time": datetime.now(UTC) - timedelta(hours=1),
+        "fields": fields,
+        "list_version": 2,
+    }
+    amr = as_department("sx-amr")
+    stored = _ingest(client, [wire_record(report, 1)], amr).results[0]
+    assert stored.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    _publish_annual_report_phone(client, 3, marking)
+    newer = {**report, "source_version": 2, "list_version": 3, "fields": {**fields, "on_time": False}}
+    assert _ingest(client, [wire_record(newer, 1)], amr).results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=stored.record, include_history=True))
+    first, second = got.versions
+    assert (first.provenance.list_version, second.provenance.list_version) == (2, 3)
+    assert phone not in str(first.fields["contact_phone"])  # not personal under list 2, personal again under 3
+    assert phone not in str(second.fields["contact_phone"])
+    assert first.fields["contact_phone"] == second.fields["contact_phone"]  # the same mask
