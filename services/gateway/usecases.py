@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -336,7 +337,8 @@ class Gateway:
         """Record the report's use at consent; a failure cancels the records' read it would have gated."""
         self._recording()
         try:
-            return self.consent.consume(caller.requester, q.enterprise, q.purpose, items, authorization, q.request_id)
+            use_id = q.request_id or one_off_use_id()
+            return self.consent.consume(caller.requester, q.enterprise, q.purpose, items, authorization, use_id)
         except DomainError:
             if fetch is not None:
                 fetch.cancel()
@@ -643,8 +645,14 @@ def product_use_id(method: str, scenario_model: str, request_id: str) -> str:
     """The id a derived product's use is recorded under: one request id reused for another product (or scenario
     model) must spend another use, not pass as a retry of the first (consent judges a retry by its items alone)."""
     if not request_id:
-        return ""
+        return one_off_use_id()
     return hashlib.sha256(f"{method}\n{scenario_model}\n{request_id}".encode()).hexdigest()
+
+
+def one_off_use_id() -> str:
+    """The id of a use whose request named none: no retry of the request can be recognised, but the channel's own
+    retry of an UNAVAILABLE batch (consent may have committed it) is, so the use is not counted twice."""
+    return f"gateway-{secrets.token_hex(16)}"
 
 
 def _before(r: rec.CreditRecord, since: datetime) -> bool:

@@ -140,6 +140,7 @@ def test_an_alert_resting_on_a_record_before_data_since_is_withheld_like_an_unco
 
 def test_one_request_id_names_a_different_use_for_each_product_and_scenario_model() -> None:
     from services.gateway.usecases import product_use_id
+    from services.kit.validation import request_id
 
     ids = {
         product_use_id("GetEvaluation", "", "r1"),
@@ -150,5 +151,8 @@ def test_one_request_id_names_a_different_use_for_each_product_and_scenario_mode
     }
     assert len(ids) == 5
     assert product_use_id("GetEvaluation", "", "r1") == product_use_id("GetEvaluation", "", "r1")  # a retry
-    assert product_use_id("GetEvaluation", "", "") == ""  # no id: no retry to recognise
+    # No id: no retry of the request to recognise, but an id of its own, so the channel's retry of the batch is one.
+    one_off = {product_use_id("GetEvaluation", "", "") for _ in range(2)}
+    assert len(one_off) == 2
+    assert all(i.startswith("gateway-") and request_id(i) == i for i in one_off)
     assert all(len(i) <= 64 for i in ids)

@@ -408,7 +408,9 @@ def test_derived_products_need_an_authorization_covering_non_public_data(gw: Gat
     result, authorization, leaf, _ = gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
     assert result.portrait.score == 700
     assert authorization == "authorizations/a"
-    assert gw.consent.uses == [("authorizations/a", ["TAX_PAYMENT"], "")]  # type: ignore[attr-defined]
+    ((authorization, items, use_id),) = gw.consent.uses  # type: ignore[attr-defined]
+    assert (authorization, items) == ("authorizations/a", ["TAX_PAYMENT"])
+    assert use_id.startswith("gateway-")  # the request named none: one of its own
     logged = gw.disclosure_log.leaves[leaf]  # type: ignore[attr-defined]
     assert (logged["requester"], logged["released"]) == ("institutions/boc", ["portrait"])
 
@@ -667,3 +669,17 @@ def test_a_malformed_enterprise_is_not_kept_in_the_permanent_log_and_its_denial_
         gw.credit_report(q(enterprise=sent, request_id="r-3"), "platforms/xian")
     (denial,) = gw.disclosure_log.leaves  # type: ignore[attr-defined]
     assert (denial["decision"], denial["enterprise"], denial["request_id"]) == ("DENY", "", "r-3")
+
+
+def test_a_report_naming_no_request_id_spends_its_use_under_an_id_of_its_own(gw: Gateway) -> None:
+    # Without one, a batch the channel retried after consent committed it (UNAVAILABLE) would spend the use twice.
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    gw.credit_report(q(), "platforms/xian")
+    gw.credit_report(q(), "platforms/xian")
+    ids = [request_id for _, _, request_id in gw.consent.uses]  # type: ignore[attr-defined]
+    assert len(ids) == 2
+    assert ids[0] != ids[1]
+    assert all(i.startswith("gateway-") for i in ids)
+    assert [leaf["request_id"] for leaf in gw.disclosure_log.leaves] == ["", ""]  # type: ignore[attr-defined]
