@@ -35,7 +35,7 @@ from services.gateway.domain.policy import (
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
 from services.kit import uscc as uscc_rules
-from services.kit.errors import DomainError, PermissionDenied
+from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
 from services.kit.validation import invalid
 from services.kit.validation import request_id as checked_request_id
 
@@ -553,9 +553,20 @@ class Gateway:
         is asked first, so no use is spent on an alert that could not be recorded."""
         self._recording()
         # The alert's cursor names the use: an alert sent again after a reconnect spends none the second time.
-        used = self.consent.consume(
-            requester, alert.enterprise, ALERT_PURPOSE, items, authorization, f"alert-{alert.cursor}"
-        )
+        try:
+            used = self.consent.consume(
+                requester, alert.enterprise, ALERT_PURPOSE, items, authorization, f"alert-{alert.cursor}"
+            )
+        except InvalidArgument as exc:
+            if exc.reason != "ERROR_REASON_REQUEST_ID_REUSED":
+                raise
+            # Consent takes a use id as a retry for ten minutes only. An alert sent, not acknowledged and sent again
+            # later (the subscriber resumed after a restart) has its use recorded already: none is spent again, but
+            # the authorization must still allow it now. Refused as a reused request id, it failed the stream at
+            # this alert on every resume, so nothing after it was ever delivered.
+            now = self.consent.check_named(requester, alert.enterprise, ALERT_PURPOSE, items, authorization)
+            # the limit may have been reached by this alert's own use, as consent answers a retry
+            return now.decision == cpb.DECISION_ALLOW or now.reason == cpb.DECISION_REASON_USE_LIMIT_REACHED
         return used.decision == cpb.DECISION_ALLOW
 
     def _alert_authorization(self, requester: str, alert: spb.Alert) -> tuple[str, list[str]]:

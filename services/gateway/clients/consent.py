@@ -227,6 +227,22 @@ class ConsentClient:
             )
         )
 
+    def check_named(
+        self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str
+    ) -> pb.CheckAuthorizationResponse:
+        """Whether ``authorization`` allows the release now, spending nothing (consent decides); DomainError when
+        consent cannot answer."""
+        return self.uses.call(
+            pb.CheckAuthorizationRequest(
+                requester=requester,
+                enterprise=enterprise,
+                purpose=purpose,
+                items=items,
+                consume=False,
+                authorization=authorization,
+            )
+        )
+
     def _check_batch(
         self, requests: list[pb.CheckAuthorizationRequest]
     ) -> list[pb.CheckAuthorizationResponse | BaseException]:

@@ -10,7 +10,7 @@ from creditnode.scoring.v1 import scoring_service_pb2 as sc
 from services.gateway.clients.consent import CachedDecision
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.usecases import Gateway
-from services.kit.errors import Unavailable
+from services.kit.errors import InvalidArgument, Unavailable
 from tests.unit.gateway.test_usecases import (
     FakeConsent,
     FakeConsentCache,
@@ -66,3 +66,57 @@ def test_no_alert_passes_and_no_use_is_spent_while_the_log_cannot_record(gw: Gat
     with pytest.raises(Unavailable):
         _stream(gw, _alert(1, "TAX_PAYMENT"))
     assert gw.consent.uses == []  # type: ignore[attr-defined]
+
+
+class ConsentWithRetryWindow(FakeConsent):
+    """Consent as it answers a use id already recorded on the authorization: a retry within its ten minutes,
+    ERROR_REASON_REQUEST_ID_REUSED once they are over (``window_over``); ``reason`` is what it decides now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.window_over = False
+        self.reason: cpb.DecisionReason = cpb.DECISION_REASON_AUTHORIZED
+        self.checks: list[tuple[str, list[str]]] = []
+
+    def consume(
+        self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str, request_id: str
+    ) -> cpb.CheckAuthorizationResponse:
+        if self.window_over and any(u[0] == authorization and u[2] == request_id for u in self.uses):
+            raise InvalidArgument(
+                "ERROR_REASON_REQUEST_ID_REUSED", "request_id was already used for another check", {"field": "x"}
+            )
+        used: cpb.CheckAuthorizationResponse = super().consume(
+            requester, enterprise, purpose, items, authorization, request_id
+        )
+        return used
+
+    def check_named(
+        self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str
+    ) -> cpb.CheckAuthorizationResponse:
+        self.checks.append((authorization, items))
+        allowed = self.reason == cpb.DECISION_REASON_AUTHORIZED
+        return cpb.CheckAuthorizationResponse(
+            decision=cpb.DECISION_ALLOW if allowed else cpb.DECISION_DENY, reason=self.reason
+        )
+
+
+@pytest.mark.parametrize(
+    ("reason", "passes"),
+    [
+        (cpb.DECISION_REASON_AUTHORIZED, True),
+        (cpb.DECISION_REASON_USE_LIMIT_REACHED, True),  # reached by this alert's own use, maybe
+        (cpb.DECISION_REASON_REVOKED, False),
+    ],
+)
+def test_an_alert_sent_again_after_consents_retry_window_spends_no_second_use_and_does_not_fail_the_stream(
+    gw: Gateway, reason: cpb.DecisionReason, passes: bool
+) -> None:
+    gw.consent = consent = ConsentWithRetryWindow()  # type: ignore[assignment]
+    assert _stream(gw, _alert(1, "TAX_PAYMENT"), _alert(2, "TAX_PAYMENT")) == [[1, 2]]
+    # Not acknowledged; the subscriber resumes a quarter of an hour later and gets both again, then a new one.
+    consent.window_over, consent.reason = True, reason
+    again = _stream(gw, _alert(1, "TAX_PAYMENT"), _alert(2, "TAX_PAYMENT"), _alert(3, "TAX_PAYMENT"))
+    assert again == [[1, 2, 3] if passes else [3]]
+    assert [u[2] for u in consent.uses] == ["alert-1", "alert-2", "alert-3"]  # spent once each
+    assert consent.checks == [("authorizations/m", ["TAX_PAYMENT"])] * 2  # asked again, spending nothing
+    assert len(gw.disclosure_log.leaves) == (5 if passes else 3)  # type: ignore[attr-defined]
