@@ -3,8 +3,9 @@
 Every disclosure leaf names an enterprise, who received its data, the purpose, the items, the authorization and each
 released record's SHA-256, and an inclusion proof carries its leaf whole. So on the door: the caller is identified
 and admitted first (a revoked certificate or a suspended platform gets nothing), listing is refused, and a leaf's
-proof goes only to the platform that connected for it or was served by it (its own receipts). The internal listener
-serves the full service to the node's own readers."""
+proof goes only to the platform that connected for it or was served by it (its own receipts), or, for a release
+listed in an enterprise's self-query history, to the platform that relayed that signed self-query (so the enterprise
+can verify each entry of its history). The internal listener serves the full service to the node's own readers."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
 from services.gateway.api.identity import Identify, revoked_certificate_of
 from services.gateway.usecases import Gateway
 from services.kit.errors import DomainError, PermissionDenied
+from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.servicer import EvidenceLogServicer, inclusion_response
+from services.kit.evidence.store import LeafFilter
 
 
 class DoorEvidenceLogServicer(EvidenceLogServicer):
@@ -49,8 +52,26 @@ class DoorEvidenceLogServicer(EvidenceLogServicer):
         connected = self._caller("GetInclusionProof", context)
         result = self.inclusion(request)
         payload = json.loads(result.leaf.payload_json)
-        if connected not in (payload.get("caller"), payload.get("platform")):
+        if connected not in (payload.get("caller"), payload.get("platform")) and not self._in_history_of(
+            connected, result.leaf.index, payload
+        ):
             exc = PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the leaf records another platform's request")
             self.gateway.denied("GetInclusionProof", connected, "", exc)
             raise exc
         return inclusion_response(result)
+
+    def _in_history_of(self, connected: str, index: int, payload: dict[str, object]) -> bool:
+        """Whether the leaf is a release the caller was shown in an enterprise's self-query history: one about that
+        enterprise, recorded before an allowed self-query the caller relayed (its history lists every such release)."""
+        enterprise = payload.get("enterprise")
+        if payload.get("type") != "credit_report" or not payload.get("released") or not isinstance(enterprise, str):
+            return False
+        for role in ("caller", "platform"):
+            # A refused self-query is a leaf of the same type: only an allowed one was given the history.
+            where = LeafFilter(
+                kind=LeafKind.DISCLOSURE,
+                payload=(("enterprise", enterprise), ("type", "self_query"), ("decision", "ALLOW"), (role, connected)),
+            )
+            if self.log.list_leaves(where, index, 1):
+                return True
+        return False

@@ -16,8 +16,9 @@ import pytest
 from creditnode.evidence.v1 import evidence_log_service_pb2 as epb
 from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as epb_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from services.kit.evidence.receipts import verify_receipt
 from services.kit.status import error_info
-from tests.e2e.gateway.test_gateway_e2e import report, until
+from tests.e2e.gateway.test_gateway_e2e import _self_query, refused, report, until
 from tests.gateway_support import Node, running_node
 from tests.registry_helpers import change
 
@@ -84,3 +85,33 @@ def test_listing_the_disclosure_log_stays_refused_on_the_door(node: Node) -> Non
     # The log's head and keys (no leaf content) stay open to admitted platforms, to check receipts offline.
     assert stub.GetSignedTreeHead(epb.GetSignedTreeHeadRequest(), timeout=10).tree_head.origin
     assert stub.ListPublicKeys(epb.ListPublicKeysRequest(), timeout=10).public_keys
+
+
+def test_the_platform_relaying_a_signed_self_query_proves_each_release_its_history_lists(node: Node) -> None:
+    earlier = report(node, "xian", items=["REG_BASIC"]).receipt.leaf_index
+    baoji = node.callers["baoji"].stub
+    assert _refusal(node, "baoji", earlier)[0] == grpc.StatusCode.PERMISSION_DENIED
+    # A self-query the enterprise did not sign is recorded as a self-query too, refused: it shows no history.
+    forged = _self_query(node)
+    forged.item_codes.append("REG_BASIC")
+    assert refused(lambda: baoji.SelfQuery(forged, timeout=10))[1] == "ERROR_REASON_SIGNATURE_INVALID"
+    assert _refusal(node, "baoji", earlier)[0] == grpc.StatusCode.PERMISSION_DENIED
+
+    history = {d.leaf_index: d for d in baoji.SelfQuery(_self_query(node), timeout=10).disclosures}
+    assert history[earlier].requester == "platforms/xian"
+    # The enterprise checks that entry through the platform that relayed its self-query: the leaf is the one listed,
+    # and its receipt verifies against the gateway's key.
+    proof = _proof(node, "baoji", earlier)
+    leaf = json.loads(proof.leaf.payload_json)
+    assert (leaf["requester"], leaf["payload_sha256"]) == ("platforms/xian", history[earlier].payload_sha256)
+    keys = {
+        k.key_id: k.public_key
+        for k in epb_grpc.EvidenceLogServiceStub(node.callers["baoji"].channel)
+        .ListPublicKeys(epb.ListPublicKeysRequest(), timeout=10)
+        .public_keys
+    }
+    assert verify_receipt(json.loads(proof.receipt_json), keys).leaf_index == earlier
+
+    # A release after that self-query was in no history baoji was given.
+    later = report(node, "xian", items=["REG_BASIC"]).receipt.leaf_index
+    assert _refusal(node, "baoji", later)[0] == grpc.StatusCode.PERMISSION_DENIED
