@@ -12,10 +12,10 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,8 @@ from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kit.evidence.entries import SUBJECT_KEY, Entry, LeafKind, canonical_json, leaf_subject
 from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels, LeafColumns, TreeHeadColumns
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Subtree hashes fetched per query; a proof in a tree of up to 2**32 leaves needs at most 64.
 _SLOTS = 64
@@ -184,7 +186,20 @@ class EvidenceStore:
         active = session.scalars(select(m.key.key_id).where(m.key.retired_at.is_(None), m.key.key_id != key.key_id))
         retired = sorted(active)
         if retired:
+            # The update first: it waits for a head being signed with one of these keys (``publish_head`` holds its
+            # key row), so the heads read next include every head they will ever sign.
             session.execute(update(m.key).where(m.key.key_id.in_(retired)).values(retired_at=now))
+            th = m.tree_head
+            latest = session.execute(
+                select(th.key_id, func.max(th.timestamp_ms)).where(th.key_id.in_(retired)).group_by(th.key_id)
+            ).all()
+            # A head signed before this retirement may carry a later time than ``now`` (the signer's clock runs a
+            # little ahead, or it signed while this replica waited for the log): retire the key no earlier than
+            # it, or the audit reports that honest head as signed after the retirement.
+            for key_id, timestamp_ms in latest:
+                signed_at = _EPOCH + timedelta(milliseconds=timestamp_ms)
+                if signed_at > now:
+                    session.execute(update(m.key).where(m.key.key_id == key_id).values(retired_at=signed_at))
         session.flush()
         return retired
 
@@ -253,9 +268,10 @@ class EvidenceStore:
             root = merkle.root_at(state.tree_size, lambda nodes: self.read_nodes(s, nodes))
             if root != bytes(state.root_hash):
                 raise EvidenceCorrupted("the stored subtrees do not lead to the stored root; refusing to sign")
-            # In the signing transaction: a replica that activates a newer key commits either before this (and the
-            # head is refused) or after (and retires the key later than this head's time).
-            stored = s.get(m.key, key.key_id)
+            # In the signing transaction, holding the key row (FOR SHARE on PostgreSQL; SQLite writers take turns): a
+            # replica that activates a newer key commits either before this (and the head is refused) or after, once
+            # this head is stored (and retires the key no earlier than this head's time, see ``activate_key``).
+            stored = s.get(m.key, key.key_id, with_for_update={"read": True})
             if stored is None or stored.retired_at is not None:
                 raise KeyRetired(f"key {key.key_id} is not this log's active key")
             head = SignedTreeHead.sign(key, self.origin, state.tree_size, root, timestamp_ms)

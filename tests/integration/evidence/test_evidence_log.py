@@ -315,6 +315,29 @@ def test_a_replica_still_holding_a_rotated_out_key_signs_no_head_with_it(
         other_engine.dispose()
 
 
+def test_a_head_signed_before_the_rotation_is_not_reported_when_the_signers_clock_runs_ahead(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb
+) -> None:
+    """Replicas' clocks differ by a little (and a rotating replica reads its clock before it gets the log): a head
+    the old key signed and stored before the rotation may carry a time after the new replica's "now". The old key
+    must not be recorded as retired before a head it signed while it was still active, or the audit reports an
+    honest head as one signed by a leaked key."""
+    ahead = StepClock()
+    behind = StepClock(ahead.now - timedelta(seconds=2))
+    other_engine = make_engine(evidence_db.url)
+    try:
+        old = make_log(clock=ahead)
+        _fill(old, 3)
+        signed = old.signed_tree_head(fresh=True)
+        new = make_log(key=NodeKey.generate(), engine=other_engine, clock=behind)  # the rotation, after that head
+        report = new.verify()
+        assert report.ok, report.problems
+        with pytest.raises(KeyRetired):  # yet the old key signs nothing more
+            old.store.publish_head(old.key, signed.timestamp_ms)
+    finally:
+        other_engine.dispose()
+
+
 def test_append_in_commits_or_rolls_back_with_the_callers_transaction(make_log: Callable[..., EvidenceLog]) -> None:
     log = make_log()
     _fill(log, 2)
