@@ -3,9 +3,10 @@
 It trusts nothing stored except the public keys' ability to verify signatures: each leaf's hash is recomputed
 from its entry text, every complete subtree and every signed root is recomputed from those, and the state row is
 compared with the result. So editing, deleting or reordering any leaf row a signed head covers is reported, as
-is an edited subtree hash, a forged head, a head signed by a key after its retirement or a truncated log. Leaves
-appended after the latest head are only self-consistent until the next head is signed (the publisher's interval
-bounds that window).
+is an edited subtree hash, a forged head, a stored public key that does not match its key id, a head signed by
+a key after its retirement or a truncated log. Leaves appended after the latest head are only self-consistent
+until the next head is signed (the publisher's interval bounds that window). A key added outright by whoever can
+write the database is beyond it: compare ``evidence_keys`` with the node keys you hold.
 
 Problems name indices and checks, never entry contents (they may identify parties).
 """
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from services.kit import merkle
 from services.kit.db import session_factories
 from services.kit.evidence.entries import Entry, canonical_json, leaf_subject
+from services.kit.evidence.heads import key_id_of
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels
 from services.kit.evidence.store import head_from_row
 
@@ -41,6 +43,7 @@ class Check(StrEnum):
     NODE_MISSING = "NODE_MISSING"
     NODE_MISMATCH = "NODE_MISMATCH"
     NODE_EXTRA = "NODE_EXTRA"
+    KEY_ID_MISMATCH = "KEY_ID_MISMATCH"
     HEAD_KEY_UNKNOWN = "HEAD_KEY_UNKNOWN"
     HEAD_SIGNATURE_INVALID = "HEAD_SIGNATURE_INVALID"
     HEAD_KEY_RETIRED = "HEAD_KEY_RETIRED"
@@ -113,7 +116,14 @@ class _Auditor:
         """tree size -> [(head id, signed root)] of the validly signed heads, reporting the others."""
         m, s = self.m, self.s
         rows = list(s.scalars(select(m.key)))
-        keys = {k.key_id: bytes(k.public_key) for k in rows}
+        keys: dict[str, bytes] = {}
+        for k in rows:
+            # A key id is derived from its public key: a stored key that does not match its id is not that key (one
+            # swapped in by whoever rewrote the log and re-signed its heads), so its heads count as by an unknown key.
+            if key_id_of(bytes(k.public_key)) == k.key_id:
+                keys[k.key_id] = bytes(k.public_key)
+            else:
+                self.problem(Check.KEY_ID_MISMATCH, f"key {k.key_id} is stored with a public key of another id")
         # A retired key's heads verify only up to its retirement: one signed later (by whoever kept a key rotated
         # out because it leaked, say) is reported, though still used to check the leaves it covers. Millisecond
         # times, as heads carry them.

@@ -556,6 +556,46 @@ def test_verify_log_detects_tampering_with_any_stored_row(
     assert all("req-" not in p.message for p in report.problems)  # problems never quote entries
 
 
+def test_a_rewritten_log_resigned_under_a_swapped_public_key_is_reported(
+    make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
+) -> None:
+    """Someone with write access to the database but not the node's key edits a leaf, recomputes every stored hash
+    and re-signs every head with a key of their own, stored under the node key's id. A key id is derived from its
+    public key, so the stored key no longer matches its id: the audit must not take it as the node's."""
+    log = make_log()
+    _fill(log, 30)
+    log.signed_tree_head(fresh=True)
+    _fill(log, 20)
+    log.signed_tree_head(fresh=True)
+    m = evidence_db.models
+    forger = NodeKey.generate()
+    with evidence_db.engine.begin() as conn:
+        entries = conn.execute(select(m.leaf.leaf_index, m.leaf.entry).order_by(m.leaf.leaf_index)).all()
+        frontier, nodes, roots = merkle.Frontier(), [], {}
+        for index, stored in entries:
+            entry = stored.replace("req-7", "req-8") if index == 7 else stored
+            if entry != stored:
+                conn.execute(update(m.leaf).where(m.leaf.leaf_index == index).values(entry=entry))
+            leaf = merkle.leaf_hash(entry.encode())
+            conn.execute(update(m.leaf).where(m.leaf.leaf_index == index).values(leaf_hash=leaf))
+            nodes += frontier.push(leaf)
+            roots[frontier.size] = frontier.root()
+        for level, node_index, h in nodes:
+            conn.execute(update(m.node).where(m.node.level == level, m.node.node_index == node_index).values(hash=h))
+        conn.execute(update(m.state).values(root_hash=frontier.root()))
+        for head in conn.execute(select(m.tree_head)).all():
+            forged = SignedTreeHead.sign(forger, ORIGIN, head.tree_size, roots[head.tree_size], head.timestamp_ms)
+            conn.execute(
+                update(m.tree_head)
+                .where(m.tree_head.id == head.id)
+                .values(root_hash=forged.root_hash, signature=forged.signature)
+            )
+        conn.execute(update(m.key).where(m.key.key_id == key.key_id).values(public_key=forger.public_bytes))
+    report = log.verify()
+    assert {Check.KEY_ID_MISMATCH, Check.HEAD_KEY_UNKNOWN} <= report.checks(), report.problems
+    assert all("req-" not in p.message for p in report.problems)
+
+
 def test_a_head_signed_by_a_retired_key_after_its_retirement_is_reported(
     make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
 ) -> None:
