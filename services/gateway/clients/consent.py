@@ -212,16 +212,25 @@ class ConsentClient:
         )
 
     def consume(
-        self, requester: str, enterprise: str, purpose: str, items: list[str], authorization: str, request_id: str
+        self,
+        requester: str,
+        enterprise: str,
+        purpose: str,
+        items: list[str],
+        authorization: str,
+        request_id: str,
+        *,
+        consume: bool = True,
     ) -> pb.CheckAuthorizationResponse:
-        """Record one use under ``authorization`` (consent decides again); DomainError when consent cannot."""
+        """Record one use under ``authorization`` (consent decides again; with ``consume`` false it only decides);
+        DomainError when consent cannot."""
         return self.uses.call(
             pb.CheckAuthorizationRequest(
                 requester=requester,
                 enterprise=enterprise,
                 purpose=purpose,
                 items=items,
-                consume=True,
+                consume=consume,
                 authorization=authorization,
                 request_id=request_id,
             )
@@ -232,16 +241,7 @@ class ConsentClient:
     ) -> pb.CheckAuthorizationResponse:
         """Whether ``authorization`` allows the release now, spending nothing (consent decides); DomainError when
         consent cannot answer."""
-        return self.uses.call(
-            pb.CheckAuthorizationRequest(
-                requester=requester,
-                enterprise=enterprise,
-                purpose=purpose,
-                items=items,
-                consume=False,
-                authorization=authorization,
-            )
-        )
+        return self.consume(requester, enterprise, purpose, items, authorization, "", consume=False)
 
     def _check_batch(
         self, requests: list[pb.CheckAuthorizationRequest]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -145,16 +145,12 @@ def _phone_marking(client: RegistryClient) -> dict[str, Any]:
     return {k: phone[k] for k in ("personal", "mask")}
 
 
-def _publish_annual_report_phone_as_not_personal(client: RegistryClient) -> None:
-    """Version 2 of the list, where REG_ANNUAL_REPORT's contact_phone is no longer personal information."""
-    _publish_annual_report_phone(client, 2, None)
-
-
-def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_validated_under(
-    client: RegistryClient, platform: str
-) -> None:
+def _phone_history(
+    client: RegistryClient, platform: str, phone: str, lists: tuple[int, int], republish: Callable[[], None]
+) -> rec_pb.GetRecordResponse:
+    """An annual report sent under list version ``lists[0]``, the list republished, then its second version sent
+    under ``lists[1]``: the record with its history, in the default (masked) view."""
     e, _ = client.enterprise(platform)
-    phone = "13912345678"
     fields: dict[str, object] = {
         "year": 2025,
         "submitted_on": date(2026, 3, 1),
@@ -167,17 +163,27 @@ def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_v
         "uscc": e.uscc,
         "event_time": datetime.now(UTC) - timedelta(hours=1),
         "fields": fields,
+        "list_version": lists[0],
     }
     amr = as_department("sx-amr")
-    stored = _ingest(client, [wire_record(report, 1)], amr).results[0]  # under list version 1: the phone is masked
+    stored = _ingest(client, [wire_record(report, 1)], amr).results[0]
     assert stored.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
-    _publish_annual_report_phone_as_not_personal(client)
-    newer = {**report, "source_version": 2, "list_version": 2, "fields": {**fields, "on_time": False}}
+    republish()
+    newer = {**report, "source_version": 2, "list_version": lists[1], "fields": {**fields, "on_time": False}}
     assert _ingest(client, [wire_record(newer, 1)], amr).results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
-    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=stored.record, include_history=True))
+    got: rec_pb.GetRecordResponse = records(client.channel).GetRecord(
+        rec_pb.GetRecordRequest(name=stored.record, include_history=True)
+    )
+    assert [v.provenance.list_version for v in got.versions] == list(lists)
+    return got
+
+
+def test_each_version_in_a_record_history_is_masked_by_the_list_version_it_was_validated_under(
+    client: RegistryClient, platform: str
+) -> None:
+    phone = "13912345678"
+    got = _phone_history(client, platform, phone, (1, 2), lambda: _publish_annual_report_phone(client, 2, None))
     first, second = got.versions
-    assert first.provenance.list_version == 1
-    assert second.provenance.list_version == 2
     assert phone not in str(first.fields["contact_phone"])  # version 1's list says the phone is personal
     assert second.fields["contact_phone"].string_value == phone  # version 2's list says it is not
     assert got.record.fields["contact_phone"].string_value == phone
@@ -199,33 +205,11 @@ def test_an_older_version_is_masked_as_the_current_versions_list_says_too(
     client: RegistryClient, platform: str
 ) -> None:
     # The other way round: validated when the phone was not personal, shown after a later list marked it again.
-    e, _ = client.enterprise(platform)
     phone = "13912345678"
     marking = _phone_marking(client)
     _publish_annual_report_phone(client, 2, None)
-    fields: dict[str, object] = {
-        "year": 2025,
-        "submitted_on": date(2026, 3, 1),
-        "on_time": True,
-        "contact_phone": phone,
-    }
-    report = {
-        "item_code": "REG_ANNUAL_REPORT",
-        "source_record_id": "annual-2025",
-        "uscc": e.uscc,
-        "event_time": datetime.now(UTC) - timedelta(hours=1),
-        "fields": fields,
-        "list_version": 2,
-    }
-    amr = as_department("sx-amr")
-    stored = _ingest(client, [wire_record(report, 1)], amr).results[0]
-    assert stored.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
-    _publish_annual_report_phone(client, 3, marking)
-    newer = {**report, "source_version": 2, "list_version": 3, "fields": {**fields, "on_time": False}}
-    assert _ingest(client, [wire_record(newer, 1)], amr).results[0].outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
-    got = records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=stored.record, include_history=True))
+    got = _phone_history(client, platform, phone, (2, 3), lambda: _publish_annual_report_phone(client, 3, marking))
     first, second = got.versions
-    assert (first.provenance.list_version, second.provenance.list_version) == (2, 3)
     assert phone not in str(first.fields["contact_phone"])  # not personal under list 2, personal again under 3
     assert phone not in str(second.fields["contact_phone"])
     assert first.fields["contact_phone"] == second.fields["contact_phone"]  # the same mask
