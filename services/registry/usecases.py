@@ -582,10 +582,13 @@ def coverage(uow: RegistryUnitOfWork, at: datetime) -> Coverage:
         return platform.proxy_id is None or platform_status.get(platform.proxy_id) == PlatformStatus.ADMITTED.value
 
     by_region = Counter(p.region_code for pid, p in platforms.items() if admitted(pid))
+    # Coverage of institutions means lenders: an arbitration commission or court on a platform is not one.
     connected = sum(
         1
         for i in institutions
-        if institution_status.get(i.institution_id) == InstitutionStatus.ACTIVE.value and admitted(i.platform_id)
+        if i.type.lends
+        and institution_status.get(i.institution_id) == InstitutionStatus.ACTIVE.value
+        and admitted(i.platform_id)
     )
     return Coverage(at, dict(sorted(by_region.items())), connected, enterprises, departments)
 

@@ -88,6 +88,11 @@ class InstitutionType(StrEnum):
     ARBITRATION = "ARBITRATION"
     COURT = "COURT"
 
+    @property
+    def lends(self) -> bool:
+        """A financial institution (R9's 接入机构 coverage counts only these), not an arbiter."""
+        return self not in (InstitutionType.ARBITRATION, InstitutionType.COURT)
+
 
 class InstitutionStatus(StrEnum):
     ACTIVE = "ACTIVE"

@@ -410,6 +410,26 @@ def test_coverage_counts_what_stood_at_the_time(client: RegistryClient) -> None:
     assert (earlier.platforms_admitted, earlier.institutions_connected, earlier.enterprises_registered) == (0, 0, 0)
 
 
+def test_coverage_counts_lenders_not_arbitration_bodies_or_courts(client: RegistryClient) -> None:
+    platform, _ = client.admitted_platform("xian")
+    for institution_id, kind in (
+        ("xa-bank", pb.INSTITUTION_TYPE_BANK),
+        ("xa-arbitration", pb.INSTITUTION_TYPE_ARBITRATION),
+        ("xa-court", pb.INSTITUTION_TYPE_COURT),
+    ):
+        client.admin.CreateInstitution(
+            admin_pb.CreateInstitutionRequest(
+                institution_id=institution_id,
+                display_name="机构",
+                licence_number=f"L-{institution_id}",
+                type=kind,
+                platform=platform.name,
+                change=change(),
+            )
+        )
+    assert client.registry.GetCoverage(rs_pb.GetCoverageRequest()).institutions_connected == 1
+
+
 def test_breaches_are_recorded_once_per_case_and_listed_for_supervision(client: RegistryClient) -> None:
     platform, _ = client.admitted_platform("xian")
 
