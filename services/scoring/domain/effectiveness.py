@@ -112,6 +112,28 @@ def _share(part: Decimal, whole: Decimal) -> Decimal | None:
     return None if whole == 0 else part / whole
 
 
+def first_loans(register: Iterable[Loan]) -> set[str]:
+    """Ids of the loans that really are their borrower's first, judged over the whole register.
+
+    An institution flags a loan as first when the borrower is new *to it*, often enough; but an enterprise has one
+    first loan from any bank. Only a flagged loan on the enterprise's earliest grant day in the register counts (one
+    per enterprise, the lowest id on a tie), however the loans were grouped or in which order they were reported.
+    """
+    earliest: dict[str, date] = {}
+    flagged: dict[str, list[Loan]] = {}
+    for loan in register:
+        if loan.enterprise_id not in earliest or loan.granted_on < earliest[loan.enterprise_id]:
+            earliest[loan.enterprise_id] = loan.granted_on
+        if loan.first_loan:
+            flagged.setdefault(loan.enterprise_id, []).append(loan)
+    first = set()
+    for enterprise_id, candidates in flagged.items():
+        on_first_day = [x.loan_id for x in candidates if x.granted_on == earliest[enterprise_id]]
+        if on_first_day:
+            first.add(min(on_first_day))
+    return first
+
+
 def effectiveness(
     loans: Iterable[Loan], periods: Sequence[str], by: Sequence[str] = ("platform", "city")
 ) -> list[EffectRow]:
@@ -122,6 +144,7 @@ def effectiveness(
                 "ERROR_REASON_INVALID_FIELD", f"group by one of {', '.join(GROUP_KEYS)}", {"field": "by"}
             )
     register = list(loans)
+    really_first = first_loans(register)
     rows = []
     for label in periods:
         p = period(label)
@@ -132,7 +155,7 @@ def effectiveness(
         for (platform, city, institution), members in sorted(groups.items()):
             granted = [x for x in members if p.start <= x.granted_on <= p.end]
             credit = [x for x in granted if x.credit]
-            first = [x for x in granted if x.first_loan]
+            first = [x for x in granted if x.loan_id in really_first]
             balance = sum((x.balance(p.end) for x in members if x.credit), Decimal(0))
             small = sum((x.balance(p.end) for x in members if x.credit and x.small_micro), Decimal(0))
             rows.append(

@@ -74,3 +74,17 @@ def test_a_period_outside_the_calendar_is_an_invalid_field(bad: str) -> None:
     with pytest.raises(InvalidArgument) as err:
         period(bad)
     assert err.value.metadata["field"] == "periods"
+
+
+def test_an_enterprise_has_one_first_loan_from_any_bank() -> None:
+    def lent(loan_id: str, bank: str, granted: date) -> Loan:
+        return Loan(loan_id, "ent-1", bank, "xian", "西安", granted, Decimal(1000), True, True, True)
+
+    # Bank B reports the enterprise as new to it, after bank A's first loan (reported later, out of order).
+    register = [lent("b-1", "bank-b", date(2025, 5, 6)), lent("a-1", "bank-a", date(2025, 3, 1))]
+    rows = {r.period: r for r in effectiveness(register, ["2025-Q1", "2025-Q2", "2025"], by=())}
+    assert (rows["2025-Q1"].first_loans, rows["2025-Q1"].first_loan_amount_yuan) == (1, Decimal(1000))
+    assert rows["2025-Q2"].first_loans == 0
+    assert rows["2025"].first_loans == 1
+    by_bank = {r.institution: r.first_loans for r in effectiveness(register, ["2025"], by=("institution",))}
+    assert by_bank == {"bank-a": 1, "bank-b": 0}
