@@ -793,13 +793,16 @@ def effectiveness(
         raise invalid("periods", "needs 1-60 periods")
     with sc.reader() as uow:
         entries = uow.loans.all()
+        # A loan reported before its platform's region reached this service was stored without a city: take the
+        # region known now, so it is not reported under a blank city for ever.
+        cities = {x.platform_id: uow.platforms.region(x.platform_id) or "" for x in entries if not x.city}
     loans = [
         eff.Loan(
             x.loan_id,
             x.uscc,
             x.institution_id,
             x.platform_id,
-            x.city,
+            x.city or cities[x.platform_id],
             x.granted_on,
             x.amount_yuan,
             x.credit,
