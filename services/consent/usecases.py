@@ -282,13 +282,16 @@ class Consent:
         """Pause, resume or revoke, as signed by the enterprise; Pause and Revoke return once enforced everywhere."""
         signed = req.canonical()
         self._authenticate(req.enterprise, req.signature, signed)
-        now = self._clock()
         with self._writer() as uow:
             # The row is locked (PostgreSQL) before the nonce is looked up: a try of this same request that commits
             # while this one waits for the row is then seen, and this one is its retry. Looked up first, a first try
             # committing meanwhile would make this one a new request: an illegal transition (a second Pause) or
             # ABORTED on the nonce, and answered without waiting for enforcement.
             auth = uow.authorizations.get(req.authorization_id)
+            # The time is read once the row (PostgreSQL) or the writer lock (SQLite) is held: read before, a use
+            # committed while this waited would be stamped after the receipt's record_time, and the history would
+            # show a release after the pause or revocation that stopped it.
+            now = self._clock()
             outcome = self._replayed(uow, req.enterprise, req.signature, signed)
             if outcome is None:
                 # Permission before existence: someone else's authorization and a missing one look the same.
@@ -329,17 +332,17 @@ class Consent:
 
     def revoke_for_requester(self, requester: str) -> int:
         """Record that a requester left the node and revoke its live authorizations; idempotent. Returns how many."""
-        now = self._clock()
         with self._writer() as uow:
             # Recorded under the revision counter, where a Grant looks for it: a grant that took the counter first
             # has committed once this has it, and the revocation below finds it; a later grant is refused. In its
             # own transaction: the revocation locks rows before the counter (as Pause does), the other way round
             # could deadlock. A crash in between is harmless: the watcher saves its cursor only after this returns.
             uow.authorizations.hold_revisions()
-            uow.removed_requesters.add(requester, now)
+            uow.removed_requesters.add(requester, self._clock())
             uow.commit()
         with self._writer() as uow:
             live = uow.authorizations.live_for_requester(requester)
+            now = self._clock()  # once the rows are locked: no use committed before them is stamped later (change)
             last = 0
             for auth in live:
                 last = uow.authorizations.next_revision()

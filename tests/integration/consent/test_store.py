@@ -270,6 +270,51 @@ def test_consuming_retry_is_idempotent_by_request_id(world: Any) -> None:
     assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == ["disclosure-1"]
 
 
+def _a_use_commits_while_the_next_writer_waits(w: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next writer the use cases open first lets a second pass and a consuming check commit a use: as when that
+    check holds the writer lock (SQLite) or the row (PostgreSQL) the command then waits for."""
+    opened = w.consent._writer
+    waited: list[bool] = []
+
+    def writer() -> Any:
+        if not waited:
+            waited.append(True)
+            w.clock.at += timedelta(seconds=1)
+            assert check(w, w.alice, consume=True).allowed
+        return opened()
+
+    monkeypatch.setattr(w.consent, "_writer", writer)
+
+
+@pytest.mark.parametrize("action", [Action.PAUSE, Action.REVOKE])
+def test_a_pause_or_revocation_is_recorded_no_earlier_than_a_use_committed_while_it_waited(
+    world: Any, monkeypatch: pytest.MonkeyPatch, action: Action
+) -> None:
+    """Stamped before it got the lock, the receipt would say the authorization stopped before a use it let through:
+    the history would show a release after the pause or revocation."""
+    w = world
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
+    _a_use_commits_while_the_next_writer_waits(w, monkeypatch)
+    sign = w.alice.pause if action is Action.PAUSE else w.alice.revoke
+    outcome = w.consent.change(convert.lifecycle_request(action, sign(auth.name)))
+    (use,) = w.consent.list_uses(auth.id, None, 10).items
+    assert outcome.receipt.recorded_at >= use.used_at
+    assert w.consent.list_events(auth.id, None, 10).items[-1].receipt.recorded_at >= use.used_at
+
+
+def test_a_requesters_revocation_is_recorded_no_earlier_than_a_use_committed_while_it_waited(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, max_uses=3))).authorization
+    _a_use_commits_while_the_next_writer_waits(w, monkeypatch)
+    assert w.consent.revoke_for_requester(BANK) == 1
+    (use,) = w.consent.list_uses(auth.id, None, 10).items
+    (*_, revoked) = w.consent.list_events(auth.id, None, 10).items
+    assert revoked.event_type is EventType.REVOKED_REQUESTER_REMOVED
+    assert revoked.receipt.recorded_at >= use.used_at
+
+
 def test_a_retry_recorded_by_another_process_is_found_in_the_store(world: Any) -> None:
     """Retries of this process's uses are answered from memory; the store still answers for the others."""
     w = world
