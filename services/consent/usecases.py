@@ -346,7 +346,12 @@ class Consent:
             last = 0
             for auth in live:
                 last = uow.authorizations.next_revision()
-                event_type = auth.revoke(now, last, requester_removed=True)
+                # Past valid_until it has expired, whether or not the sweeper has recorded it yet: its history says
+                # so (as the sweeper would), not that a removal revoked what had already ended.
+                if now >= auth.valid_until:
+                    event_type = auth.expire(now, last)
+                else:
+                    event_type = auth.revoke(now, last, requester_removed=True)
                 self._record(uow, auth, event_type, now)
                 uow.authorizations.update_state(auth)
             uow.commit()

@@ -440,6 +440,18 @@ def test_requester_removal_revokes_its_live_authorizations_once(w: World) -> Non
     assert events[-1].receipt.signed_payload == b""
 
 
+def test_requester_removal_records_an_authorization_past_its_validity_as_expired_not_revoked(w: World) -> None:
+    """The sweeper had not yet recorded the expiry; the removal must not rewrite an ended authorization as revoked."""
+    ended = w.grant(w.alice.grant(BANK, validity=timedelta(days=1))).authorization
+    live = w.grant(w.bob.grant(BANK)).authorization
+    w.clock.at = ended.valid_until
+    w.consent.revoke_for_requester(BANK)
+    assert w.consent.get(ended.id).state is State.EXPIRED
+    assert w.consent.list_events(ended.id, None, 10).items[-1].event_type is EventType.EXPIRED
+    assert w.consent.get(live.id).state is State.REVOKED
+    assert w.consent.expire_due() == 0  # one event each: the sweeper finds nothing left to record
+
+
 def test_a_grant_whose_requester_is_removed_before_it_commits_is_refused(w: World) -> None:
     # The registry says "present", then the removal watcher handles the removal (nothing committed to revoke yet)
     # before the grant's transaction: the watcher never comes back, so the grant must see the recorded removal.
