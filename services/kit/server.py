@@ -172,6 +172,10 @@ def _finish(
         # The driver's message is not logged: it quotes the clashing key.
         log.warning("unique_clash", method=method)
         exc = Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent request won; retry")
+    if isinstance(exc, grpc.RpcError) and not context.is_active():
+        # A client stream's next message was read after its client had gone (cancelled, deadline passed, or the
+        # server cancelling calls as it stops): gRPC raises that from the request iterator. Not a server failure.
+        exc = None
     if isinstance(exc, DomainError):
         status = domain_error_status(exc)
         code, reason = grpc.StatusCode(status.code).name, exc.reason

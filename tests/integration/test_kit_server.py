@@ -357,6 +357,45 @@ def test_a_stream_the_client_cancels_still_writes_its_line_and_is_counted(
     assert _requests("cancel", "/test.Cancel/Watch", "CANCELLED") == 1
 
 
+def test_a_client_stream_the_client_cancels_is_counted_cancelled_not_internal(
+    servers: list[RunningServer], log_lines: _Lines
+) -> None:
+    # Reading the next message of a client stream whose client has gone raises; that is the client leaving, not a
+    # failure of the server: it must not count (or alert) as INTERNAL.
+    first_read = threading.Event()
+
+    def upload(messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+        next(messages)
+        first_read.set()
+        for _ in messages:  # raises once the client has cancelled
+            pass
+        return b"done"
+
+    def register(server: grpc.Server) -> list[str]:
+        handlers = {"Upload": grpc.stream_unary_rpc_method_handler(upload)}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Upload", handlers),))
+        return ["test.Upload"]
+
+    server = RunningServer(ServerSpec(name="upload", listen_addr="127.0.0.1:0", register=register))
+    servers.append(server)
+    hold = threading.Event()
+
+    def sent() -> Iterator[bytes]:
+        yield b"first"
+        hold.wait(30)
+
+    with grpc.insecure_channel(server.address) as ch:
+        call = ch.stream_unary("/test.Upload/Upload").future(sent(), timeout=30)
+        assert first_read.wait(30), "the server never read the first message"
+        call.cancel()
+        hold.set()
+        assert log_lines.rpc_written.wait(30), "a cancelled client stream wrote no rpc line"
+    assert log_lines.rpc_codes() == ["CANCELLED"]
+    assert _requests("upload", "/test.Upload/Upload", "CANCELLED") == 1
+    assert _requests("upload", "/test.Upload/Upload", "INTERNAL") == 0
+    assert not [line for line in log_lines.lines if line.get("event") == "unhandled_error"]
+
+
 def test_a_call_answered_after_its_deadline_is_not_counted_as_ok(
     servers: list[RunningServer], log_lines: _Lines
 ) -> None:
