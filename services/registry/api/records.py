@@ -364,7 +364,7 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
             if not stream_id:
                 stream_id = validation.text("stream_id", message.stream_id, max_len=MAX_STREAM_ID)
                 position = uc.stream_position(self.writer(), department, stream_id)
-            elif message.stream_id and message.stream_id != stream_id:
+            elif message.stream_id and message.stream_id.strip() != stream_id:  # compared as the first was kept
                 raise validation.invalid("stream_id", "must not change within a stream")
             for r in message.records:
                 if r.sequence <= last_seen:

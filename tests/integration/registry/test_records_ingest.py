@@ -666,3 +666,18 @@ def test_structured_content_with_a_mask_on_a_field_not_marked_personal_is_invali
     assert info.reason == "ERROR_REASON_SHARING_LIST_INVALID"
     assert info.metadata["path"] == f"items[{item.code}].fields.{field.name}.mask"
     assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
+
+
+def test_a_stream_id_sent_again_on_later_messages_with_surrounding_spaces_is_the_same_stream(
+    client: RegistryClient, platform: str
+) -> None:
+    # The first message's stream_id is trimmed; the same id repeated on later messages must compare as trimmed too.
+    e, _ = client.enterprise(platform)
+    recs = [wire_record(tax_record(e.uscc, n), n) for n in (1, 2)]
+    messages = [rec_pb.StreamRecordsRequest(stream_id="tax-spaced ", records=[r]) for r in recs]
+    done = ingestion(client.channel).StreamRecords(iter(messages), metadata=TAX, timeout=60)
+    assert (done.last_acknowledged_sequence, done.counts.accepted) == (2, 2)
+    pos = ingestion(client.channel).GetStreamPosition(
+        rec_pb.GetStreamPositionRequest(stream_id="tax-spaced"), metadata=TAX
+    )
+    assert pos.last_acknowledged_sequence == 2
