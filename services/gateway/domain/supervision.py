@@ -24,6 +24,11 @@ from typing import Any
 from services.kit.workdays import local_date
 
 MAX_EVIDENCE = 50
+# Refusals that were the node's doing (consent, the registry, the database or the log down; a race between replicas):
+# a platform whose requests met an outage made no burst of denials, and a finding would be recorded against it.
+_NODE_SIDE_REASONS = frozenset(
+    {"ERROR_REASON_DEPENDENCY_UNAVAILABLE", "ERROR_REASON_EVIDENCE_LOG_CLOSED", "ERROR_REASON_CONCURRENT_MODIFICATION"}
+)
 
 
 class Rule(StrEnum):
@@ -55,6 +60,11 @@ class Disclosure:
     @property
     def denied(self) -> bool:
         return self.payload.get("decision") == "DENY"
+
+    @property
+    def platform_denied(self) -> bool:
+        """A denial the caller brought on itself: not one the node answered for want of a dependency of its own."""
+        return self.denied and self.get("reason") not in _NODE_SIDE_REASONS
 
     @property
     def released(self) -> bool:
@@ -134,7 +144,7 @@ def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
     """One finding per platform and day: its largest window of denials, when that reaches the threshold."""
     by_caller: dict[str, list[Disclosure]] = defaultdict(list)
     for d in leaves:
-        if d.denied and d.get("caller").startswith("platforms/"):
+        if d.platform_denied and d.get("caller").startswith("platforms/"):
             by_caller[d.get("caller")].append(d)
     out: list[Finding] = []
     for caller, denials in sorted(by_caller.items()):

@@ -88,6 +88,25 @@ def test_denial_burst_needs_the_denials_inside_one_window() -> None:
     assert finding.leaves == tuple(d.index for d in burst)
 
 
+def test_denials_the_node_caused_are_no_burst_of_the_platform() -> None:
+    # Consent (or the registry, the database, the log) was down: every request of the platform was refused UNAVAILABLE.
+    t = Thresholds(burst_denials=4, burst_window=timedelta(minutes=5))
+    outage = [
+        leaf(T0 + timedelta(seconds=i), decision="DENY", reason=reason)
+        for i, reason in enumerate(
+            ["ERROR_REASON_DEPENDENCY_UNAVAILABLE"] * 4
+            + ["ERROR_REASON_EVIDENCE_LOG_CLOSED", "ERROR_REASON_CONCURRENT_MODIFICATION"]
+        )
+    ]
+    assert run_rules(outage, ADMITTED, t) == []
+    # The platform's own refusals within the outage still count, and only they.
+    own = [
+        leaf(T0 + timedelta(seconds=10 + i), decision="DENY", reason="ERROR_REASON_PERMISSION_DENIED") for i in range(4)
+    ]
+    (finding,) = run_rules([*outage, *own], ADMITTED, t)
+    assert (finding.rule, finding.count, finding.leaves) == (Rule.DENIAL_BURST, 4, tuple(d.index for d in own))
+
+
 def test_purpose_pattern_flags_a_feed_not_a_check() -> None:
     t = Thresholds(purpose_daily={"PRE_LOAN": 3})
     checks = [leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["TAX_PAYMENT"]) for _ in range(3)]
