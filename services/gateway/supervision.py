@@ -15,7 +15,7 @@ from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter
 from services.kit.validation import invalid
-from services.kit.workdays import start_of_day
+from services.kit.workdays import local_date, start_of_day
 
 MAX_PERIOD = timedelta(days=31)
 PAGE = 1000
@@ -41,9 +41,18 @@ class Supervision:
             raise invalid("end_time", "must be after start_time")
         if end - start > MAX_PERIOD:
             raise invalid("end_time", "a period is at most 31 days")
+        # The rules count Asia/Shanghai days, so they read whole days: a period cut at any other hour (the default
+        # run is the last 24 hours) split a day's queries between two runs and neither reached the threshold. The read
+        # runs one burst window past the last day, so a burst begun before its midnight is seen whole.
+        first, last = local_date(start), local_date(end - timedelta(microseconds=1))
+        days = {(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)}
         leaves: list[Disclosure] = []
         after: int | None = None
-        where = LeafFilter(kind=LeafKind.DISCLOSURE, start=start, end=end)
+        where = LeafFilter(
+            kind=LeafKind.DISCLOSURE,
+            start=start_of_day(first),
+            end=start_of_day(last + timedelta(days=1)) + self.thresholds.burst_window,
+        )
         while True:
             page = self.log.list_leaves(where, after, PAGE)
             leaves += [Disclosure(x.index, x.created_at, json.loads(x.entry_json)["payload"]) for x in page]
@@ -52,7 +61,9 @@ class Supervision:
             after = page[-1].index
         history = {p: self.registry.status_history(p) for p in sorted(platforms_released_to(leaves))}
         now = self.clock()
-        return [self.findings.keep(f, now) for f in run_rules(leaves, history, self.thresholds)], len(leaves)
+        # Only the period's days: the day after the last was read in part, and a finding kept is never recounted.
+        found = [f for f in run_rules(leaves, history, self.thresholds) if f.day in days]
+        return [self.findings.keep(f, now) for f in found], len(leaves)
 
     def get(self, name: str) -> tuple[StoredFinding, list[str]]:
         """The finding and a receipt of each of its leaves against one fresh signed tree head."""
