@@ -49,7 +49,7 @@ def findings() -> None:
 @click.option("--until", type=MOMENT, help="Period end (default: now); at most 31 days after --since.")
 @pass_ctl
 def run(ctl: Ctl, since: datetime | None, until: datetime | None) -> None:
-    """Apply every rule to the whole (Asia/Shanghai) days the period touches; known findings come back unchanged."""
+    """Apply every rule to the whole (Asia/Shanghai) days the period touches; a known finding grows if counted more."""
     end = until or datetime.now(UTC)
     start = since or end - timedelta(days=1)
     request = pb.RunSupervisionRequest(start_time=timestamp(start), end_time=timestamp(end))

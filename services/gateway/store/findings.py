@@ -1,4 +1,5 @@
-"""Supervision findings in the gateway's database: kept once per fingerprint, never deleted, reported at most once."""
+"""Supervision findings in the gateway's database: one per fingerprint (grown, never shrunk, by a later run), never
+deleted, reported at most once."""
 
 from __future__ import annotations
 
@@ -40,32 +41,46 @@ class SqlFindings:
         self._reader = reader
 
     def keep(self, finding: Finding, now: datetime) -> StoredFinding:
-        """The stored finding of this fingerprint, adding it first when new (a concurrent run may win the race)."""
+        """The stored finding of this fingerprint, adding it first when new (a concurrent run may win the race), or
+        grown to this run's count and leaves when it counts more: a day run while still in progress is run again."""
         with translate_db_errors():
-            existing = self._by_fingerprint(finding.fingerprint)
-            if existing is not None:
-                return existing
-            try:
-                with self._writer() as s:
-                    s.add(
-                        FindingRow(
-                            fingerprint=finding.fingerprint,
-                            rule=finding.rule.value,
-                            platform=finding.platform[:80],
-                            subject=finding.subject[:80],
-                            day=finding.day,
-                            count=finding.count,
-                            detail=finding.detail[:500],
-                            leaves=json.dumps(list(finding.leaves)),
-                            created_at=now,
-                        )
-                    )
-                    s.commit()
-            except IntegrityError:
-                pass
             stored = self._by_fingerprint(finding.fingerprint)
-            assert stored is not None
+            if stored is None:
+                try:
+                    with self._writer() as s:
+                        s.add(
+                            FindingRow(
+                                fingerprint=finding.fingerprint,
+                                rule=finding.rule.value,
+                                platform=finding.platform[:80],
+                                subject=finding.subject[:80],
+                                day=finding.day,
+                                count=finding.count,
+                                detail=finding.detail[:500],
+                                leaves=json.dumps(list(finding.leaves)),
+                                created_at=now,
+                            )
+                        )
+                        s.commit()
+                except IntegrityError:
+                    pass  # another replica's run stored it first: it may have counted less, so it is grown below
+                stored = self._by_fingerprint(finding.fingerprint)
+                assert stored is not None
+            if finding.count > stored.finding.count:
+                self._grow(finding)
+                stored = self._by_fingerprint(finding.fingerprint)
+                assert stored is not None
             return stored
+
+    def _grow(self, finding: Finding) -> None:
+        # Only ever upwards: of two replicas' runs over one day, the one that saw more leaves wins whatever the order.
+        with self._writer() as s:
+            s.execute(
+                update(FindingRow)
+                .where(FindingRow.fingerprint == finding.fingerprint, FindingRow.count < finding.count)
+                .values(count=finding.count, detail=finding.detail[:500], leaves=json.dumps(list(finding.leaves)))
+            )
+            s.commit()
 
     def _by_fingerprint(self, fingerprint: str) -> StoredFinding | None:
         with self._reader() as s:
