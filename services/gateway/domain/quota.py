@@ -35,7 +35,8 @@ class _Usage:
 
 class Quotas:
     """Sliding-minute request counts and calendar-day (Asia/Shanghai, by the clock given) distinct-enterprise sets, in
-    memory per replica: with N replicas behind a balancer a subject gets up to N times the limit (documented)."""
+    memory per replica: with N replicas behind a balancer a subject gets up to N times the minute's limit, and more
+    than N times the day's when a replica restarts within the day (its count starts afresh; documented)."""
 
     def __init__(self, limits: QuotaLimits, clock: Callable[[], float] = time.time) -> None:
         # The clock is wall time in seconds since the epoch: days are calendar days only on that scale (a monotonic
