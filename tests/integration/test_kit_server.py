@@ -363,11 +363,16 @@ def test_a_client_stream_the_client_cancels_is_counted_cancelled_not_internal(
     # Reading the next message of a client stream whose client has gone raises; that is the client leaving, not a
     # failure of the server: it must not count (or alert) as INTERNAL.
     first_read = threading.Event()
+    gone = threading.Event()
 
     def upload(messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+        context.add_callback(gone.set)  # called once the call has ended: here, cancelled by the client
         next(messages)
         first_read.set()
-        for _ in messages:  # raises once the client has cancelled
+        # Read on only once the cancellation has arrived: read before, the end of the stream can come first (gRPC
+        # completes a pending read of a cancelled call as if the client had finished) and the call end OK.
+        assert gone.wait(30)
+        for _ in messages:  # raises: the client has gone
             pass
         return b"done"
 
