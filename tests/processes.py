@@ -43,7 +43,14 @@ class ServiceProcess:
     def terminate(self, timeout: float = 15.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # Where it is stuck, for the failure report: every thread's stack (the kit registers SIGUSR1 for this).
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            self.kill()
+            raise RuntimeError(f"{self.name} did not stop within {timeout}s of SIGTERM: {self.log()}") from None
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -97,6 +99,9 @@ def run_main(
     if "--wait-migrated" in sys.argv[1:]:
         wait_migrated(name, settings, migrations_dir)
         return
+    # SIGUSR1 writes every thread's stack to stderr (function names and lines, no values): how an operator, or a test
+    # whose service does not stop, sees where a process is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     server = build(settings)
     serve_metrics(settings.metrics_port)
     serve_until_signalled(server, settings.shutdown_grace_seconds, settings.shutdown_drain_seconds)

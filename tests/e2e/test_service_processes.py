@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -175,3 +176,22 @@ def test_objection_exports_sla_counts_and_next_years_calendar(port: int, tmp_pat
         assert f"creditnode_calendar_next_year_loaded {1.0 if ready else 0.0}" in body
     finally:
         proc.kill()
+
+
+def test_sigusr1_writes_every_threads_stack_and_the_service_keeps_serving(tmp_path: Path) -> None:
+    # How an operator (or a test whose service will not stop) sees where a process is stuck.
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/r.db", "VAR_DIR": str(tmp_path), "CA_AUTOCREATE": "true"}
+    registry = start_service("registry", free_port(), tmp_path, env)
+    try:
+        registry.wait_serving()
+        registry.proc.send_signal(signal.SIGUSR1)
+        # The main thread, waiting for SIGTERM, is written last (the dump is written while this reads it).
+        deadline = time.monotonic() + 10
+        while "serve_until_signalled" not in registry.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "serve_until_signalled" in registry.log()
+        assert "most recent call first" in registry.log()
+        registry.wait_serving()
+        assert registry.terminate() == 0
+    finally:
+        registry.kill()
