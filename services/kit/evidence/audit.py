@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, distinct, func, select
@@ -24,12 +23,9 @@ from sqlalchemy.orm import Session
 from services.kit import merkle
 from services.kit.db import session_factories
 from services.kit.evidence.entries import Entry, canonical_json, leaf_subject
-from services.kit.evidence.heads import key_id_of
+from services.kit.evidence.heads import key_id_of, to_ms
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels
 from services.kit.evidence.store import head_from_row
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 
 class Check(StrEnum):
@@ -127,8 +123,7 @@ class _Auditor:
         # A retired key's heads verify only up to its retirement: one signed later (by whoever kept a key rotated
         # out because it leaked, say) is reported, though still used to check the leaves it covers. Millisecond
         # times, as heads carry them.
-        # Exact integer milliseconds (float seconds could round a retirement at a head's own time to the ms before).
-        retired_ms = {k.key_id: (k.retired_at - _EPOCH) // _MS for k in rows if k.retired_at is not None}
+        retired_ms = {k.key_id: to_ms(k.retired_at) for k in rows if k.retired_at is not None}
         roots: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
         for row in s.scalars(select(m.tree_head).order_by(m.tree_head.id)):
             head = head_from_row(row, self.report.origin)

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from services.kit import merkle
 
 HEAD_CONTEXT = "creditnode.evidence.v1.SignedTreeHead"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(at: datetime) -> int:
+    """A head's time, exactly: whole milliseconds since the epoch (float seconds could round to the ms before)."""
+    return (at - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The instant of a head's ``timestamp_ms``."""
+    return _EPOCH + ms * _MS
+
+
 _ORIGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,199}$")
 
 

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
@@ -23,10 +23,8 @@ from services.kit import merkle
 from services.kit.db import DriverStatement, session_factories, translate_db_errors
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kit.evidence.entries import SUBJECT_KEY, Entry, LeafKind, canonical_json, leaf_subject
-from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin
+from services.kit.evidence.heads import NodeKey, SignedTreeHead, check_origin, from_ms
 from services.kit.evidence.schema import STATE_ROW_ID, EvidenceModels, LeafColumns, TreeHeadColumns
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Subtree hashes fetched per query; a proof in a tree of up to 2**32 leaves needs at most 64.
 _SLOTS = 64
@@ -197,7 +195,7 @@ class EvidenceStore:
             # little ahead, or it signed while this replica waited for the log): retire the key no earlier than
             # it, or the audit reports that honest head as signed after the retirement.
             for key_id, timestamp_ms in latest:
-                signed_at = _EPOCH + timedelta(milliseconds=timestamp_ms)
+                signed_at = from_ms(timestamp_ms)
                 if signed_at > now:
                     session.execute(update(m.key).where(m.key.key_id == key_id).values(retired_at=signed_at))
         session.flush()

@@ -117,14 +117,19 @@ def test_clearing_again_with_other_corrected_fields_is_refused_and_the_same_ones
     assert now.fields["tax_paid_yuan"].decimal_value in ("1", "1.00", "1.0")
 
 
+def _current_list(client: RegistryClient) -> tuple[sl_grpc.SharingListServiceStub, dict[str, Any], dict[str, Any]]:
+    """The list service, the current list's content, and REG_ANNUAL_REPORT's contact_phone field within it."""
+    lists = sl_grpc.SharingListServiceStub(client.channel)
+    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
+    item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
+    return lists, content, next(f for f in item["fields"] if f["name"] == "contact_phone")
+
+
 def _publish_annual_report_phone(client: RegistryClient, version: int, personal: dict[str, Any] | None) -> None:
     """A new version of the list whose REG_ANNUAL_REPORT contact_phone is personal as ``personal`` says (its
     ``personal`` and ``mask`` keys), or not personal information at all (None)."""
-    lists = sl_grpc.SharingListServiceStub(client.channel)
-    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
+    lists, content, phone = _current_list(client)
     content["version"] = version
-    item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
-    phone = next(f for f in item["fields"] if f["name"] == "contact_phone")
     phone.pop("personal", None)
     phone.pop("mask", None)
     phone.update(personal or {})
@@ -138,10 +143,7 @@ def _publish_annual_report_phone(client: RegistryClient, version: int, personal:
 
 def _phone_marking(client: RegistryClient) -> dict[str, Any]:
     """How the current list marks REG_ANNUAL_REPORT's contact_phone as personal (its ``personal`` and ``mask``)."""
-    lists = sl_grpc.SharingListServiceStub(client.channel)
-    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
-    item = next(i for i in content["items"] if i["code"] == "REG_ANNUAL_REPORT")
-    phone = next(f for f in item["fields"] if f["name"] == "contact_phone")
+    _, _, phone = _current_list(client)
     return {k: phone[k] for k in ("personal", "mask")}
 
 
