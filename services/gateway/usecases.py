@@ -34,6 +34,7 @@ from services.gateway.domain.policy import (
 )
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
+from services.gateway.domain.supervision import NOTHING_RELEASED
 from services.kit import uscc as uscc_rules
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
 from services.kit.validation import invalid
@@ -311,7 +312,9 @@ class Gateway:
         payload_hash, record_hashes = _digests(records)
         entry = {
             "type": "credit_report",
-            "decision": "ALLOW" if records else "DENY",
+            # A report answered with nothing in it (every item withheld, or no records of them) refused nothing:
+            # DENY is kept for refusals, which name their reason, and supervision counts those alone as denials.
+            "decision": "ALLOW" if records else NOTHING_RELEASED,
             "caller": connected,
             "platform": caller.platform,
             "requester": caller.requester,

@@ -24,6 +24,9 @@ from typing import Any
 from services.kit.workdays import local_date
 
 MAX_EVIDENCE = 50
+# A leaf's decision: ALLOW (something released), DENY (a refusal: every one names its reason), or NOTHING_RELEASED
+# (a credit report answered with nothing in it: every item withheld, or no records of them; no refusal).
+NOTHING_RELEASED = "NOTHING_RELEASED"
 # Refusals that were the node's doing (consent, the registry, the database or the log down; a race between replicas):
 # a platform whose requests met an outage made no burst of denials, and a finding would be recorded against it.
 _NODE_SIDE_REASONS = frozenset(
@@ -59,7 +62,9 @@ class Disclosure:
 
     @property
     def denied(self) -> bool:
-        return self.payload.get("decision") == "DENY"
+        """A refused request. Before NOTHING_RELEASED, a credit report answered with nothing in it was recorded as a
+        DENY naming no reason; the log keeps such leaves for ever, and they were no refusal either."""
+        return self.payload.get("decision") == "DENY" and bool(self.get("reason"))
 
     @property
     def platform_denied(self) -> bool:

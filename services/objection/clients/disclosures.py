@@ -6,9 +6,10 @@ Leaf payloads read, as the gateway writes them for a credit report (keys this ad
      "enterprise": "enterprises/<uscc>", "released": ["TAX_PAYMENT", ...], ...}
 
 ``released`` names the sharing-list items released ("evaluation" for an evaluation); a leaf that released nothing
-(a denial) is not a disclosure. ``recipient`` / ``items`` are accepted as synonyms. Leaves of other types (an
-enterprise's self-query) are ignored. Only the enterprise's DISCLOSURE leaves are read: the gateway's log finds them
-by its subject index (``payload_equals`` on ``enterprise``), so every leaf read is about the enterprise.
+(a denial, or a report answered with nothing in it) is not a disclosure. ``recipient`` / ``items`` are accepted as
+synonyms. Leaves of other types (an enterprise's self-query) are ignored. Only the enterprise's DISCLOSURE leaves are
+read: the gateway's log finds them by its subject index (``payload_equals`` on ``enterprise``), so every leaf read is
+about the enterprise.
 """
 
 from __future__ import annotations

@@ -46,9 +46,10 @@ def test_breadth_fires_at_the_threshold_of_distinct_enterprises_and_not_below() 
     )
     # The evidence is the first leaf of each enterprise.
     assert finding.leaves == (at[0].index, at[2].index, at[3].index)
-    # A report that released nothing at all counts the same.
-    nothing = leaf(enterprise="enterprises/d", decision="DENY", authorization="", withheld=["TAX_PAYMENT"], released=[])
-    assert run_rules([*below, nothing], ADMITTED, t)[0].count == 3
+    # A report that released nothing at all counts the same, whether recorded as such or (before) as a reasonless DENY.
+    for decision in ("NOTHING_RELEASED", "DENY"):
+        nothing = leaf(enterprise="enterprises/d", decision=decision, authorization="", withheld=["TAX_PAYMENT"])
+        assert run_rules([*below, nothing], ADMITTED, t)[0].count == 3
     # Authorized queries do not count, however many.
     authorized = [leaf(enterprise=f"enterprises/{i}", authorization="authorizations/x", withheld=[]) for i in range(9)]
     assert run_rules(authorized, ADMITTED, t) == []
@@ -86,6 +87,21 @@ def test_denial_burst_needs_the_denials_inside_one_window() -> None:
     (finding,) = run_rules(burst, ADMITTED, t)
     assert (finding.rule, finding.subject, finding.count) == (Rule.DENIAL_BURST, XIAN, 6)
     assert finding.leaves == tuple(d.index for d in burst)
+
+
+def test_reports_that_released_nothing_are_no_burst_of_denials() -> None:
+    # Answered reports with nothing in them (every item withheld, or no records): recorded, but nothing was refused;
+    # before their own decision they were a DENY naming no reason, and the log keeps those leaves.
+    t = Thresholds(burst_denials=4, burst_window=timedelta(minutes=5))
+    empty = [
+        leaf(T0 + timedelta(seconds=i), decision=decision, authorization="authorizations/a", withheld=[], released=[])
+        for i, decision in enumerate(["NOTHING_RELEASED"] * 3 + ["DENY"] * 3)
+    ]
+    assert run_rules(empty, ADMITTED, t) == []
+    # Refusals among them still count, and only they.
+    refusals = [leaf(T0 + timedelta(seconds=10 + i), decision="DENY", reason="ERROR_REASON_X") for i in range(4)]
+    (finding,) = run_rules([*empty, *refusals], ADMITTED, t)
+    assert (finding.rule, finding.count, finding.leaves) == (Rule.DENIAL_BURST, 4, tuple(d.index for d in refusals))
 
 
 def test_denials_the_node_caused_are_no_burst_of_the_platform() -> None:

@@ -19,6 +19,7 @@ from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
+from services.gateway.domain.supervision import Disclosure
 from services.gateway.usecases import Gateway, ReportQuery
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
@@ -238,6 +239,28 @@ def test_institution_never_gets_raw_non_public_rows(gw: Gateway) -> None:
     # one as the basis of this disclosure.
     (leaf,) = gw.disclosure_log.leaves  # type: ignore[attr-defined]
     assert (leaf["released"], leaf["authorization"]) == (["REG_BASIC"], "")
+
+
+def test_a_report_that_released_nothing_is_recorded_but_not_as_a_refusal(gw: Gateway) -> None:
+    # Every item withheld by the egress policy: an institution gets no raw non-public rows.
+    assert (
+        gw.credit_report(q(institution="institutions/boc", item_codes=("TAX_PAYMENT",)), "platforms/xian").records == []
+    )
+    # Authorized, and the enterprise has no records of the item.
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    gw.registry.records = lambda uscc, item_codes, *, raw: []  # type: ignore[method-assign]
+    report = gw.credit_report(q(item_codes=("TAX_PAYMENT",)), "platforms/xian")
+    assert (report.allowed, report.records) == (True, [])
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["decision"], leaf["released"], leaf["withheld"]) for leaf in leaves] == [
+        ("NOTHING_RELEASED", [], ["TAX_PAYMENT"]),
+        ("NOTHING_RELEASED", [], []),
+    ]
+    # Supervision reads them as neither a release nor a denial of the platform.
+    read = [Disclosure(i, datetime(2026, 12, 1, tzinfo=UTC), leaf) for i, leaf in enumerate(leaves)]
+    assert [(d.released, d.denied, d.platform_denied) for d in read] == [(False, False, False)] * 2
 
 
 def test_record_openness_is_checked_again_after_fetch(gw: Gateway) -> None:
