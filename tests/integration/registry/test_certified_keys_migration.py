@@ -1,4 +1,5 @@
-"""registry_0007 fills in certified keys from the certificates already stored, on the configured backend."""
+"""registry_0007 fills in certified keys from the certificates already stored, and registry_0008 revokes the
+certificates of keys certified for several platforms, on the configured backend."""
 
 from __future__ import annotations
 
@@ -37,15 +38,19 @@ _CERTS = sa.table(
 )
 
 
-@pytest.fixture
-def engine_at_0006(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+def _alembic(engine: Engine, action: str, target: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("version_table", VERSION_TABLE)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "registry_0006")
+        getattr(command, action)(cfg, target)
+
+
+@pytest.fixture
+def engine_at_0006(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    _alembic(engine, "upgrade", "registry_0006")
     yield engine
     engine.dispose()
 
@@ -127,3 +132,72 @@ def test_the_backfill_keeps_renewed_keys_live_retires_revoked_and_shared_ones(
         with pytest.raises(FailedPrecondition) as err:
             issue(pid, key)
         assert err.value.reason == "ERROR_REASON_KEY_ALREADY_CERTIFIED"
+
+
+def test_certificates_of_a_key_certified_for_several_platforms_are_revoked_and_on_the_crl(
+    engine_at_0006: Engine, tmp_path: Path
+) -> None:
+    ca = FileCertificateAuthority(tmp_path / "ca", autocreate=True, now=T0)
+    k1, k2, k3 = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+
+    def cert(platform_id: str, key: ec.EllipticCurvePrivateKey, days: int) -> IssuedCertificate:
+        return ca.issue(platform_id, _csr(key, platform_id), T0 + timedelta(days=days))
+
+    revoked_at = T0 + timedelta(days=50)
+    stored = {  # certificate: revoked?, as the old code left them
+        cert("xian", k1, 0): False,  # its own key
+        (hanzhong := cert("hanzhong", k2, 1)): False,  # one key, two platforms, both live
+        (ankang := cert("ankang", k2, 2)): False,
+        (tongchuan := cert("tongchuan", k3, 0)): True,  # one key, two platforms, one of them since suspended
+        (weinan := cert("weinan", k3, 3)): False,
+    }
+    writer, reader = session_factories(engine_at_0006)
+    with SqlRegistryUnitOfWork(writer) as u:
+        for c in stored:
+            status = PlatformStatus.SUSPENDED if c is tongchuan else PlatformStatus.ADMITTED
+            serial = "" if c is tongchuan else c.serial
+            u.platforms.add(Platform(c.platform_id, c.platform_id, PlatformKind.CITY, "610100", Docking.DIRECT, None,
+                                     status, T0, T0, certificate_serial=serial))  # fmt: skip
+        u.commit()
+    with engine_at_0006.begin() as conn:
+        conn.execute(
+            _CERTS.insert(),
+            [
+                {"serial": c.serial, "platform_id": c.platform_id, "pem": c.pem, "not_after": c.not_after,
+                 "revoked_at": revoked_at if revoked else None}
+                for c, revoked in stored.items()
+            ],
+        )  # fmt: skip
+
+    def revocations() -> dict[str, datetime | None]:
+        with SqlRegistryUnitOfWork(reader) as u:
+            return {c.platform_id: (got := u.certificates.get(c.serial)) and got.revoked_at for c in stored}
+
+    # A database already past registry_0007: the shared keys are retired, their certificates still live.
+    _alembic(engine_at_0006, "upgrade", "registry_0007")
+    assert revocations() == {"xian": None, "hanzhong": None, "ankang": None, "tongchuan": revoked_at, "weinan": None}
+
+    before = datetime.now(UTC)
+    migrate(engine_at_0006, MIGRATIONS, VERSION_TABLE)
+    after = revocations()
+    assert {p for p, at in after.items() if at is not None and at >= before} == {"hanzhong", "ankang", "weinan"}
+    assert (after["xian"], after["tongchuan"]) == (None, revoked_at)  # a key of its own; revoked before, kept so
+    crl_der, serials = uc.revocation_list(SqlRegistryUnitOfWork(reader), ca, datetime.now(UTC))
+    on_crl = {format(r.serial_number, "x") for r in x509.load_der_x509_crl(crl_der)}
+    assert on_crl == set(serials) == {hanzhong.serial, ankang.serial, tongchuan.serial, weinan.serial}
+
+    # Stepping back does not take a revocation back, and stepping forward again changes nothing.
+    _alembic(engine_at_0006, "downgrade", "registry_0007")
+    migrate(engine_at_0006, MIGRATIONS, VERSION_TABLE)
+    assert revocations() == after
+
+    # Each platform gets a certificate for a new key; the shared one stays refused.
+    def issue(pid: str, key: ec.EllipticCurvePrivateKey) -> IssuedCertificate:
+        return uc.issue_certificate(SqlRegistryUnitOfWork(writer), ca, pid, _csr(key, pid), ChangeInfo("operator-test"),
+                                    uc.Idempotency(), T0 + timedelta(days=60))  # fmt: skip
+
+    with pytest.raises(FailedPrecondition):
+        issue("ankang", k2)
+    fresh = issue("ankang", ec.generate_private_key(ec.SECP256R1()))
+    assert fresh.revoked_at is None
+    assert revocations()["ankang"] == after["ankang"]
