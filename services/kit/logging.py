@@ -156,23 +156,45 @@ def describe_database_error(exc: BaseException) -> str:
     return ", ".join(parts)
 
 
+_Slot = tuple[traceback.TracebackException, str, int | None] | None
+
+
+def _described(node: traceback.TracebackException, exc: BaseException) -> traceback.TracebackException:
+    """``node`` rendered again from a stand-in exception that says only ``describe_database_error``: same type name,
+    same frames, same chain, no notes (they may quote values too)."""
+    stand_in = traceback.TracebackException(type(exc), Exception(describe_database_error(exc)), None, compact=True)
+    stand_in.stack = node.stack
+    stand_in.__cause__, stand_in.__context__ = node.__cause__, node.__context__
+    stand_in.__suppress_context__ = node.__suppress_context__
+    stand_in.exceptions = node.exceptions
+    return stand_in
+
+
 def _format_exception(exc_info: Any) -> str:
     """A traceback as the standard library writes it, except that a database error in the chain is described by
-    ``describe_database_error`` in place of its message."""
-    rendered = traceback.TracebackException(*exc_info, compact=True)
-    # Each rendered exception beside the exception it was made from: the rendering keeps only a type and a text.
-    pending: list[tuple[traceback.TracebackException, BaseException]] = [(rendered, exc_info[1])]
+    ``describe_database_error`` in place of its message (and notes)."""
+    root = traceback.TracebackException(*exc_info, compact=True)
+    # Each rendered exception beside the exception it was made from (the rendering keeps only a type and a text), and
+    # where it hangs: (parent, attribute, index in a group's list), or None for the root.
+    pending: list[tuple[traceback.TracebackException, BaseException, _Slot]] = [(root, exc_info[1], None)]
     while pending:
-        node, exc = pending.pop()
-        if _database_error(node.exc_type):
-            # TracebackException keeps the exception's text in ``_str`` (3.11 to 3.13); the tests read the output.
-            node._str = describe_database_error(exc)  # type: ignore[attr-defined]
-            node.__notes__ = None
-        pending += [
-            (n, e) for n, e in ((node.__cause__, exc.__cause__), (node.__context__, exc.__context__)) if n and e
-        ]
-        pending += zip(getattr(node, "exceptions", None) or [], getattr(exc, "exceptions", ()), strict=False)
-    return "".join(rendered.format()).rstrip("\n")
+        node, exc, slot = pending.pop()
+        if _database_error(type(exc)):
+            node = _described(node, exc)
+            if slot is None:
+                root = node
+            elif slot[2] is None:
+                setattr(slot[0], slot[1], node)
+            else:
+                getattr(slot[0], slot[1])[slot[2]] = node
+        for attr, inner in (("__cause__", exc.__cause__), ("__context__", exc.__context__)):
+            child = getattr(node, attr)
+            if child is not None and inner is not None:
+                pending.append((child, inner, (node, attr, None)))
+        members = getattr(exc, "exceptions", ())
+        for i, (child, inner) in enumerate(zip(node.exceptions or [], members, strict=False)):
+            pending.append((child, inner, (node, "exceptions", i)))
+    return "".join(root.format()).rstrip("\n")
 
 
 format_exc_info = structlog.processors.ExceptionRenderer(_format_exception)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 
 import structlog
+from sqlalchemy import exc as sa_exc
 
 from services.kit.logging import configure_logging, redact_text
 
@@ -55,3 +57,37 @@ def test_redaction_keeps_ordinary_text() -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     assert redact_text(f"trace {trace_id}") == f"trace {trace_id}"
     assert redact_text(f"x {USCC} y") == "x [REDACTED] y"
+
+
+def _store(name: str) -> None:
+    # What SQLAlchemy raises over the driver's error: its text quotes the statement's bound parameters.
+    driver = sqlite3.IntegrityError("NOT NULL constraint failed: people.address")
+    raise sa_exc.IntegrityError("INSERT INTO people VALUES (?, ?)", (name, None), driver)
+
+
+def test_a_logged_database_error_shows_where_and_what_failed_but_not_the_values_anywhere_in_the_chain() -> None:
+    name, address = "欧阳明珠", "西安市雁塔区科技路48号"  # no shape the redaction of text could find
+    buf = io.StringIO()
+    configure_logging("test", stream=buf)
+    log = structlog.get_logger("t")
+    try:
+        try:
+            _store(name)
+        except sa_exc.IntegrityError as exc:
+            exc.add_note(f"while storing {address}")
+            raw = sqlite3.IntegrityError(f"UNIQUE constraint failed: people.name ({name})")
+            raise ExceptionGroup("batch", [exc, raw, ValueError("a plain error keeps its text")]) from exc
+    except ExceptionGroup:
+        log.exception("store_failed")
+    (line,) = _lines(buf)
+    rendered = str(line["exception"])
+    assert name not in rendered
+    assert address not in rendered
+    # Still the standard library's traceback: frames, the chain, each exception's type, and the text of the others.
+    assert rendered.startswith("Traceback (most recent call last):")
+    assert "in _store" in rendered
+    assert "The above exception was the direct cause of the following exception:" in rendered
+    assert rendered.count("sqlalchemy.exc.IntegrityError: sqlite3.IntegrityError, the driver's message is not") == 2
+    assert "sqlite3.IntegrityError: the driver's message is not logged" in rendered
+    assert "ValueError: a plain error keeps its text" in rendered
+    assert "ExceptionGroup: batch (3 sub-exceptions)" in rendered
