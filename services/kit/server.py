@@ -18,7 +18,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.instrumentation.grpc import server_interceptor as otel_server_interceptor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from services.kit.db import is_unique_clash
@@ -26,6 +25,7 @@ from services.kit.errors import Aborted, DomainError
 from services.kit.logging import call_lines, current_call
 from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
+from services.kit.tracing import server_span_interceptor
 from services.kit.validation import invalid
 
 log = structlog.get_logger("kit.server")
@@ -306,7 +306,7 @@ class RunningServer:
             else None
         )
         interceptors = [
-            *([otel_server_interceptor(tracer_provider=provider)] if recording else []),
+            *([server_span_interceptor(provider)] if recording else []),
             *spec.extra_interceptors,
             # innermost: it caches per method what lies behind it
             RequestInterceptor(spec.name, not recording, spec.fast_lane, self._fast_pool),

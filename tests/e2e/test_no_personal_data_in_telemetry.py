@@ -5,7 +5,8 @@ exported over OTLP to an in-memory collector and Prometheus metrics on a port pe
 this run (names, resident ID numbers, mobiles, bank cards, addresses) go through every path that carries them:
 records ingested with personal fields (batch and stream, registered and parked), reports and self-queries, consent
 grants, objections and statements. Then the same values go where they do not belong (a USCC, a request id, a stream
-id, an item code, a page token, a resource name, metadata), so that validation fails. Afterwards every log line,
+id, an item code, a page token, a resource name, metadata), so that validation fails, and into the user agent of a
+platform's software. Afterwards every log line,
 every span, every metrics page and everything each failed call told the client is searched for each value in any
 spelling (full-width digits, separators, lower-case x, escaped text). A finding names the surface and the place."""
 
@@ -142,6 +143,35 @@ def _drive(node: Node, seeds: Seeds, errors: ClientErrors) -> None:
     _reports(node, seeds, errors)
     _objections(node, seeds, errors, record)
     _scoring(node, seeds, errors)
+    _user_agent(node, seeds, errors, tracer)
+
+
+def _user_agent(node: Node, s: Seeds, errors: ClientErrors, tracer: TraceEveryCall) -> None:
+    """Calls whose user agent, free text a platform's software chooses, names its user and carries numbers."""
+    agent = ("grpc.primary_user_agent", f"loan-app/2.1 ({s['name-3']}; {s['id-3']}; {s['phone-2']}; {s['email-1']})")
+    xian = node.callers["xian"]
+    creds = grpc.ssl_channel_credentials(node.pki.ca_pem, xian.key, xian.cert)
+    options = [("grpc.ssl_target_name_override", "localhost"), agent]
+    with (
+        grpc.secure_channel(node.gateway.address, creds, options=options) as gateway,
+        grpc.insecure_channel(node.registry_address, options=[agent]) as registry,
+    ):
+        stub = gw_grpc.GatewayServiceStub(grpc.intercept_channel(gateway, tracer))
+        request = gw.GetCreditReportRequest(
+            enterprise=node.enterprise.name,
+            purpose="PRE_LOAN",
+            request_id=secrets.token_hex(8),
+            item_codes=["REG_BASIC"],
+        )
+        reg = RegistryClient(grpc.intercept_channel(registry, tracer)).registry
+        get = rs_pb.GetEnterpriseRequest(name=node.enterprise.name)
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("GetCreditReport, personal values in the user agent", lambda: stub.GetCreditReport(request, timeout=10)),
+            ("GetEnterprise, personal values in the user agent", lambda: reg.GetEnterprise(get, timeout=10)),
+        ]
+        for label, call in calls:
+            # answered: the spans searched are those of calls served in full
+            assert errors.call(label, call) is not None, label
 
 
 def _when(at: datetime) -> Timestamp:

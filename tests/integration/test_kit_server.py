@@ -566,3 +566,29 @@ def test_a_database_error_no_handler_caught_is_logged_without_the_values_it_carr
         assert "SQLSTATE 23502" in failures[0]["exception"]
         assert "column address" in failures[0]["exception"]  # and what failed, by schema names
         assert "SQLSTATE 22001" in failures[1]["exception"]
+
+
+def test_the_server_span_records_the_method_and_status_but_not_the_callers_user_agent(
+    servers: list[RunningServer],
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    server = _serve("Agent", {"Echo": lambda req, _: req}, tracer_provider=provider)
+    servers.append(server)
+    # A user agent is free text the caller chooses: a platform's app may well put its user's name or number there.
+    agent = "loan-app/2.1 (王小明; 61010319900307123X; 13912345678)"
+    with grpc.insecure_channel(server.address, options=[("grpc.primary_user_agent", agent)]) as ch:
+        assert ch.unary_unary("/test.Agent/Echo")(b"x", timeout=5) == b"x"
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "/test.Agent/Echo"]
+    assert span.attributes is not None
+    told = " ".join(f"{k}={v}" for k, v in span.attributes.items())
+    for value in ("王小明", "61010319900307123X", "13912345678", "loan-app"):
+        assert value not in told
+    # The standard attributes stay; nothing else (the peer's address neither) is recorded.
+    assert dict(span.attributes) == {
+        "rpc.system": "grpc",
+        "rpc.service": "test.Agent",
+        "rpc.method": "Echo",
+        "rpc.grpc.status_code": grpc.StatusCode.OK.value[0],
+    }
