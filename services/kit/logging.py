@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from enum import Enum
+from types import TracebackType
 from typing import Any, TextIO
 from uuid import UUID
 
@@ -415,3 +416,39 @@ def flush_logs() -> None:
 
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
+
+
+_uncaught = structlog.get_logger("kit.uncaught")
+
+
+def log_uncaught(
+    exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None, thread: str
+) -> None:
+    """One ``uncaught_exception`` line for an exception nothing caught, its traceback rendered as a logged exception's
+    is (a database error described without its values, other text redacted) whether or not logging is configured yet.
+    The standard library's hooks would print it to stderr as it is."""
+    try:
+        rendered = redact_text(_format_exception((exc_type, exc, tb)))
+        _uncaught.critical("uncaught_exception", thread=thread, exception=rendered)
+        flush_logs()
+    except Exception:  # a failing sink: say at least that something failed, naming nothing but the type
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"uncaught {exc_type.__qualname__} in thread {thread} (could not be logged)\n")
+
+
+def _log_uncaught_in_main(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    log_uncaught(exc_type, exc, tb, threading.current_thread().name)
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:  # as the default hook: a thread ending itself is no failure
+        return
+    log_uncaught(args.exc_type, args.exc_value, args.exc_traceback, args.thread.name if args.thread else "?")
+
+
+def log_uncaught_exceptions() -> None:
+    """Exceptions nothing caught, in the main thread (``sys.excepthook``) or any other (``threading.excepthook``), go
+    to ``log_uncaught``. A process's entry point calls this: configuring logging (tests do it too) leaves the hooks
+    alone."""
+    sys.excepthook = _log_uncaught_in_main
+    threading.excepthook = _log_uncaught_in_thread

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from services.kit.config import ServiceSettings, SettingsError, load_settings
 from services.kit.db import is_migrated, make_engine, migrate
-from services.kit.logging import configure_logging
+from services.kit.logging import configure_logging, log_uncaught_exceptions
 from services.kit.metrics import serve_metrics
 from services.kit.server import RunningServer, serve_until_signalled
 from services.kit.tracing import build_tracer_provider
@@ -84,6 +84,8 @@ def run_main(
     """What every ``__main__`` does: load settings (or explain what is wrong), then either migrate only
     (``--migrate-only``, for the Kubernetes migration Job), wait for migrations (``--wait-migrated``), or check the
     settings only serving needs, build and serve until SIGTERM."""
+    # An exception nothing catches is logged redacted, not printed as it is (a database error's text quotes values).
+    log_uncaught_exceptions()
     serving = not {"--migrate-only", "--wait-migrated"} & set(sys.argv[1:])
     try:
         settings = load_settings(settings_cls)

@@ -50,12 +50,23 @@ class ChildSettings:
 
 
 def _child(conn: Connection, settings: ChildSettings) -> None:  # pragma: no cover - runs in the child process
-    from services.kit.db import make_engine  # here: the child starts from a bare interpreter
-    from services.kit.evidence.log import commit_batch
-    from services.kit.logging import configure_logging
+    from services.kit.logging import configure_logging, log_uncaught, log_uncaught_exceptions
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ^C reaches the whole group: the parent decides
     configure_logging(settings.origin.rsplit("/", 1)[-1] + "-evidence-writer")
+    log_uncaught_exceptions()  # any thread
+    try:
+        _write_until_told(conn, settings)
+    except Exception as exc:
+        # multiprocessing prints what the target raised to stderr as it is, past sys.excepthook: logged here instead.
+        log_uncaught(type(exc), exc, exc.__traceback__, threading.current_thread().name)
+        raise SystemExit(1) from None
+
+
+def _write_until_told(conn: Connection, settings: ChildSettings) -> None:  # pragma: no cover - in the child process
+    from services.kit.db import make_engine  # here: the child starts from a bare interpreter
+    from services.kit.evidence.log import commit_batch
+
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=1)
     store = EvidenceStore(engine, add_evidence_tables(MetaData()), settings.origin)
     conn.send("ready")

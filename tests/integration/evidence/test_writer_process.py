@@ -4,6 +4,7 @@ child replaced without losing an acknowledged leaf, an orderly close, a full pip
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -168,3 +169,36 @@ def test_large_leaves_from_many_threads_at_once_all_commit(make_log: Callable[..
     for t in threads:
         t.join(180)
     assert sorted(done) == list(range(64 * 4))
+
+
+def test_an_exception_the_writer_process_did_not_catch_is_logged_without_the_numbers_in_it(
+    evidence_db: EvidenceDb, capfd: pytest.CaptureFixture[str]
+) -> None:
+    id_number, phone = "61010319900307123X", "13912345678"
+    ctx = mp.get_context("spawn")
+    conn, child_conn = ctx.Pipe()
+    settings = writer_process.ChildSettings(evidence_db.url, "FULL", ORIGIN, max_batch=8)
+    child = ctx.Process(target=writer_process._child, args=(child_conn, settings), daemon=True)
+    child.start()
+    child_conn.close()
+    try:
+        assert conn.poll(60)
+        assert conn.recv() == "ready"
+        # Not a kind of leaf (the parent sends only LeafKind values): the child fails outside any batch, on a text
+        # that quotes what it was sent.
+        conn.send((0, f"kind {id_number} {phone}", {}))
+        child.join(60)
+    finally:
+        conn.close()
+        if child.is_alive():
+            child.kill()
+            child.join()
+    assert child.exitcode == 1
+    out, err = capfd.readouterr()
+    assert id_number not in out + err
+    assert phone not in out + err
+    (line,) = [json.loads(line) for line in out.splitlines() if '"uncaught_exception"' in line]
+    assert line["service"] == "test-evidence-writer"
+    assert line["thread"] == "MainThread"
+    assert "Traceback" in line["exception"]
+    assert line["exception"].splitlines()[-1].startswith("ValueError: ")
