@@ -35,7 +35,9 @@ class Ctl:
         except grpc.RpcError as exc:
             failure = classify(exc)
             where = f"{service} at {self.node.address(service)}"
-            raise CtlError(failure.describe(where), failure.exit_code, failure.code) from exc
+            raise CtlError(
+                failure.describe(where), failure.exit_code, failure.code, failure.reason, failure.metadata
+            ) from exc
 
     def issue(self, rpc: Callable[..., R], request: Any, generated_key: Path | None) -> R:
         """A registry call that issues a certificate: a key generated for it is deleted if the call fails, and kept
@@ -48,7 +50,7 @@ class Ctl:
             if exc.code == grpc.StatusCode.DEADLINE_EXCEEDED.name:
                 # The node may have issued a certificate for this key: deleting it could not be undone.
                 kept = f"{exc.message}; the generated key is kept at {generated_key}"
-                raise CtlError(kept, exc.exit_code, exc.code) from exc
+                raise CtlError(kept, exc.exit_code, exc.code, exc.reason, exc.metadata) from exc
             generated_key.unlink(missing_ok=True)
             raise
 

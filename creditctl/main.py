@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import click
 import grpc
@@ -13,7 +15,7 @@ import grpc
 from creditctl import commands
 from creditctl.connection import DEFAULT_ADDRESSES, Node, Tls
 from creditctl.context import Ctl
-from creditctl.errors import EXIT_OK, EXIT_USAGE, CtlError, classify
+from creditctl.errors import EXIT_OK, EXIT_USAGE, CtlError, classify, error_json
 from creditctl.output import Output
 
 # A day: long enough for any call (a model publication re-evaluates every enterprise in minutes).
@@ -79,7 +81,8 @@ def cli(
     """Operate the Shaanxi provincial node: onboarding, certificates, sharing list, coverage and supervision.
 
     Exit codes: 0 ok, 1 refused by the node (reason printed), 2 usage error, 3 node unreachable or no answer in
-    time (--timeout).
+    time (--timeout). With --json a failure is one JSON object on stderr: {"error": {"code", "reason", "message",
+    "metadata", "exit_code"}}.
     """
     if ca is None and (cert is not None or key is not None or server_name is not None):
         # Without --ca the channels are plaintext: refuse rather than quietly ignore the TLS options.
@@ -94,28 +97,51 @@ def cli(
 commands.register(cli)
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether ``--json`` is among the global options, read before the command runs: a usage error must be reported
+    in JSON too, though the command line never reached the command."""
+    try:
+        with cli.make_context("creditctl", list(args), resilient_parsing=True) as ctx:
+            return bool(ctx.params.get("as_json"))
+    except Exception:  # a command line even resilient parsing gives up on
+        return "--json" in args
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line and return its exit code (what ``main`` exits with)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    err = sys.stderr
+    as_json = _wants_json(args)
     try:
         cli.main(args=args, prog_name="creditctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show(file=err)
-        return int(exc.exit_code)  # UsageError is 2
-    except click.exceptions.Abort:
-        err.write("aborted\n")
-        return EXIT_USAGE
-    except CtlError as exc:
-        err.write(f"error: {exc.message}\n")
-        return exc.exit_code
-    except grpc.RpcError as exc:  # a call made outside Ctl.call; still classified
-        failure = classify(exc)
-        err.write(f"error: {failure.describe('the node')}\n")
-        return failure.exit_code
+    except (click.ClickException, click.exceptions.Abort, CtlError, grpc.RpcError) as exc:
+        return _report(exc, as_json, sys.stderr)
     return EXIT_OK
+
+
+def _as_ctl_error(exc: Exception) -> CtlError:
+    if isinstance(exc, CtlError):
+        return exc
+    if isinstance(exc, click.ClickException):
+        return CtlError(exc.format_message(), exc.exit_code)  # UsageError is 2
+    if isinstance(exc, grpc.RpcError):  # a call made outside Ctl.call; still classified
+        failure = classify(exc)
+        return CtlError(failure.describe("the node"), failure.exit_code, failure.code, failure.reason, failure.metadata)
+    return CtlError("aborted", EXIT_USAGE)  # click's Abort
+
+
+def _report(exc: Exception, as_json: bool, err: TextIO) -> int:
+    """Say what failed, on stderr (stdout holds results only): with ``--json`` as one object, otherwise for people."""
+    failure = _as_ctl_error(exc)
+    if as_json:
+        data = error_json(failure.message, failure.exit_code, failure.code, failure.reason, failure.metadata)
+        err.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
+    elif isinstance(exc, click.ClickException):
+        exc.show(file=err)  # with the usage line
+    else:
+        err.write(f"error: {failure.message}\n" if isinstance(exc, CtlError | grpc.RpcError) else "aborted\n")
+    return failure.exit_code
 
 
 def main() -> None:

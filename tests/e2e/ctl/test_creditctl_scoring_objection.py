@@ -76,7 +76,13 @@ def test_publish_a_model_read_effectiveness_overdue_objections_and_the_objection
     broken.write_text("version: basic-v3\ntitle: no indicators\n")
     refused = creditctl(node, "model", "publish", str(broken))
     assert refused.returncode == 1
-    assert "ERROR_REASON_MODEL_REJECTED" in refused.stderr
+    error = json.loads(refused.stderr)["error"]  # with --json, the failure is one object
+    assert (error["code"], error["reason"], error["exit_code"]) == (
+        "INVALID_ARGUMENT",
+        "ERROR_REASON_MODEL_REJECTED",
+        1,
+    )
+    assert int(error["metadata"]["problem_count"]) >= 1  # the ErrorInfo's metadata too
 
     effect = creditctl(node, "effectiveness", "--period", "2025", "--progress-on", "2025-12-31")
     assert effect.returncode == 0, effect.stderr
@@ -94,4 +100,6 @@ def test_publish_a_model_read_effectiveness_overdue_objections_and_the_objection
 def test_an_unreachable_objection_service_exits_3(tmp_path: Path) -> None:
     result = creditctl({"OBJECTION_ADDR": f"127.0.0.1:{free_port()}"}, "objections", "overdue")
     assert result.returncode == 3
-    assert "unreachable" in result.stderr
+    error = json.loads(result.stderr)["error"]
+    assert (error["code"], error["reason"], error["exit_code"]) == ("UNAVAILABLE", "", 3)
+    assert "unreachable" in error["message"]

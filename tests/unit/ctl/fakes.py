@@ -35,17 +35,18 @@ from creditnode.scoring.v1 import scoring_service_pb2_grpc as sc_grpc
 
 @dataclass
 class Refusal:
-    """A scripted failure: a gRPC code, a message and (optionally) an ErrorInfo reason."""
+    """A scripted failure: a gRPC code, a message and (optionally) an ErrorInfo reason and metadata."""
 
     code: int
     message: str
     reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
 
     def status(self) -> grpc.Status:
         details = []
         if self.reason:
             detail = any_pb2.Any()
-            detail.Pack(error_details_pb2.ErrorInfo(reason=self.reason, domain="creditnode"))
+            detail.Pack(error_details_pb2.ErrorInfo(reason=self.reason, domain="creditnode", metadata=self.metadata))
             details.append(detail)
         return rpc_status.to_status(status_pb2.Status(code=self.code, message=self.message, details=details))
 
