@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import io
 import math
 import sys
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from creditctl import commands
 from creditctl.connection import DEFAULT_ADDRESSES, Node, Tls
 from creditctl.context import Ctl
 from creditctl.errors import EXIT_OK, EXIT_USAGE, CtlError, classify, error_json
-from creditctl.output import Output
+from creditctl.output import Output, json_text
 
 # A day: long enough for any call (a model publication re-evaluates every enterprise in minutes).
 MAX_TIMEOUT_SECONDS = 86400.0
@@ -136,7 +136,7 @@ def _report(exc: Exception, as_json: bool, err: TextIO) -> int:
     failure = _as_ctl_error(exc)
     if as_json:
         data = error_json(failure.message, failure.exit_code, failure.code, failure.reason, failure.metadata)
-        err.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
+        err.write(json_text(data, err) + "\n")
     elif isinstance(exc, click.ClickException):
         exc.show(file=err)  # with the usage line
     else:
@@ -145,4 +145,9 @@ def _report(exc: Exception, as_json: bool, err: TextIO) -> int:
 
 
 def main() -> None:
+    # A terminal whose encoding has no Chinese (latin-1, a C locale) gets \u escapes for what it cannot show, rather
+    # than a UnicodeEncodeError traceback in place of the answer (JSON is escaped as JSON: ``json_text``).
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     sys.exit(run())

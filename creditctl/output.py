@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -24,6 +24,17 @@ def message_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
+
+
+def json_text(data: Any, stream: IO[str], **kw: Any) -> str:
+    """JSON for ``stream``: characters as they are where its encoding has them, else ``\\u`` escapes, so that a
+    terminal without Chinese (latin-1, a C locale) still gets the text, as valid JSON."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, **kw)
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return json.dumps(data, ensure_ascii=True, sort_keys=True, **kw)
+    return text
 
 
 def timestamp_text(ts: Timestamp) -> str:
@@ -55,7 +66,7 @@ class Output:
 
     def json(self, data: Any) -> None:
         # Plain print, not rich: scripts need the bytes exactly, without markup or wrapping.
-        self.stdout.file.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        self.stdout.file.write(json_text(data, self.stdout.file, indent=2) + "\n")
         self.stdout.file.flush()
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
