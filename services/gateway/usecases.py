@@ -35,6 +35,7 @@ from services.gateway.domain.policy import (
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
 from services.gateway.domain.supervision import NOTHING_RELEASED
+from services.kit import paging
 from services.kit import uscc as uscc_rules
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
 from services.kit.validation import invalid
@@ -63,7 +64,11 @@ class DisclosureLog(Protocol):
         """False while records would fail (its writer is down)."""
         ...
 
-    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]: ...
+    def disclosures_of(
+        self, enterprise: str, after: int | None, limit: int
+    ) -> list[tuple[int, datetime, dict[str, Any]]]:
+        """Up to ``limit`` leaves about ``enterprise`` after index ``after`` (None: from the start), in log order."""
+        ...
 
 
 def enterprise_uscc(name: str) -> str:
@@ -99,10 +104,29 @@ class Report:
 
 @dataclass
 class SelfReport:
+    """One page of a self-query: records on the first page only; ``next_page_token`` empty on the last."""
+
     records: list[rec.CreditRecord]
     disclosures: list[tuple[int, datetime, dict[str, Any]]]
     leaf_index: int = -1
     payload_sha256: str = ""
+    next_page_token: str = ""
+
+
+# Leaves about the enterprise read for one page of its history at most (its own self-queries and refusals are among
+# them and are not listed): a page may come back short, with a token, rather than read an unbounded stretch.
+HISTORY_SCAN_PER_PAGE = 5000
+
+
+def listed_in_history(payload: Mapping[str, Any]) -> bool:
+    """Whether a disclosure leaf about an enterprise is an entry of its self-query history: a release of records or
+    of a derived product (once, on its first leaf)."""
+    return payload.get("type") == "credit_report" and bool(payload.get("released")) and payload.get("part", 1) == 1
+
+
+def _history_query(enterprise: str) -> list[str]:
+    """What a history page token is bound to: the enterprise (item_codes select records, not the history)."""
+    return ["self-query-history", enterprise]
 
 
 _PRODUCTS = {"GetEvaluation": "evaluation", "GetPortrait": "portrait", "GetScenarioScore": "scenario_score"}
@@ -387,28 +411,51 @@ class Gateway:
                 raise invalid("item_codes", "item codes are upper-case letters, digits and _")
         # Verified before the quota is charged: a request the enterprise did not sign spends nothing of the platform's.
         verify_self_query(q, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
+        # The token was signed with the request: the platform relaying it cannot have swapped it.
+        size = paging.page_size(q.page_size)
+        after = paging.decode_index_token(q.page_token, _history_query(q.enterprise))
         self.quotas.charge([caller.platform], q.enterprise)
-        records = self.registry.records(uscc, list(q.item_codes), raw=True)
-        history = [
-            d
-            for d in self.disclosure_log.disclosures_of(q.enterprise)
-            if d[2].get("type") == "credit_report" and d[2].get("part", 1) == 1  # a release once, not once per leaf
-        ]
+        # Records go with the first page only: a walk of the history does not read (nor carry) them again.
+        records = self.registry.records(uscc, list(q.item_codes), raw=True) if after is None else []
+        history, position = self._history_page(q.enterprise, after, size)
         payload_hash, _ = _digests(records)
         self._still_admitted(caller)
-        leaf = self.disclosure_log.record(
-            {
-                "type": "self_query",
-                "decision": "ALLOW",
-                "caller": connected,
-                "platform": caller.platform,
-                "requester": q.enterprise,
-                "enterprise": q.enterprise,
-                "released": sorted({r.item_code for r in records}),
-                "payload_sha256": payload_hash,
-            }
-        )
-        return SelfReport(records, history, leaf, payload_hash)
+        entry: dict[str, Any] = {
+            "type": "self_query",
+            "decision": "ALLOW",
+            "caller": connected,
+            "platform": caller.platform,
+            "requester": q.enterprise,
+            "enterprise": q.enterprise,
+            "released": sorted({r.item_code for r in records}),
+            "payload_sha256": payload_hash,
+        }
+        if after is not None:
+            entry["history_after"] = after  # a later page: which stretch of the history it was shown
+        leaf = self.disclosure_log.record(entry)
+        token = "" if position is None else paging.encode_token(str(position), _history_query(q.enterprise))
+        return SelfReport(records, history, leaf, payload_hash, token)
+
+    def _history_page(
+        self, enterprise: str, after: int | None, size: int
+    ) -> tuple[list[tuple[int, datetime, dict[str, Any]]], int | None]:
+        """Up to ``size`` entries of the enterprise's history after leaf ``after``, and the leaf the next page
+        continues after (None when this page reached the end). Reads at most HISTORY_SCAN_PER_PAGE (and one) leaves,
+        in bounded batches of the log's subject index; a leaf recorded later has a higher index, so it is listed on
+        a later page, never skipped nor listed twice."""
+        listed: list[tuple[int, datetime, dict[str, Any]]] = []
+        position, scanned = after, 0
+        while (limit := min(max(size + 1, 200), HISTORY_SCAN_PER_PAGE - scanned)) > 0:
+            batch = self.disclosure_log.disclosures_of(enterprise, position, limit)
+            for leaf in batch:
+                if listed_in_history(leaf[2]):
+                    if len(listed) == size:  # one more exists: this page ends at the last one it lists
+                        return listed, listed[-1][0]
+                    listed.append(leaf)
+                position, scanned = leaf[0], scanned + 1
+            if len(batch) < limit:
+                return listed, None
+        return listed, position
 
     # ---- derived products (scoring) ------------------------------------------------------------------------------
 

@@ -40,6 +40,21 @@ def _signed_at(ts: Timestamp) -> datetime:
     return at
 
 
+def _disclosure(index: int, at: datetime, p: dict[str, Any]) -> pb.Disclosure:
+    """A history entry as the enterprise sees it."""
+    d = pb.Disclosure(
+        leaf_index=index,
+        requester=str(p.get("requester", "")),
+        platform=str(p.get("platform", "")),
+        purpose=str(p.get("purpose", "")),
+        item_codes=[str(c) for c in p.get("released", [])],
+        authorization=str(p.get("authorization", "")),
+        payload_sha256=str(p.get("payload_sha256", "")),
+    )
+    d.release_time.FromDatetime(at.astimezone(UTC))
+    return d
+
+
 class GatewayServicer(pb_grpc.GatewayServiceServicer):
     def __init__(self, gateway: Gateway, identify: Identify, packages: EvidencePackages) -> None:
         self.gateway = gateway
@@ -102,26 +117,15 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
             nonce=sig.nonce,
             signed_at=signed_at,
             signature=bytes(sig.signature),
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         result = self.gateway.self_query(query, connected, request.on_behalf_of)
-        disclosures = []
-        for index, at, p in result.disclosures:
-            d = pb.Disclosure(
-                leaf_index=index,
-                requester=str(p.get("requester", "")),
-                platform=str(p.get("platform", "")),
-                purpose=str(p.get("purpose", "")),
-                item_codes=[str(c) for c in p.get("released", [])],
-                authorization=str(p.get("authorization", "")),
-                payload_sha256=str(p.get("payload_sha256", "")),
-            )
-            d.release_time.FromDatetime(at.astimezone(UTC))
-            if d.item_codes:
-                disclosures.append(d)
         return pb.SelfQueryResponse(
             records=[pb.ReleasedRecord(record=r, in_dispute=bool(r.disputes)) for r in result.records],
-            disclosures=disclosures,
+            disclosures=[_disclosure(index, at, p) for index, at, p in result.disclosures],
             receipt=self._receipt(result.leaf_index, result.payload_sha256),
+            next_page_token=result.next_page_token,
         )
 
     def _relay(self, method: str, inner: Any, on_behalf_of: str, context: grpc.ServicerContext) -> Any:

@@ -3,8 +3,9 @@
 from services.gateway.client_lib.platform import (
     CreditReport,
     GatewayError,
+    PageSigner,
     PlatformClient,
     SelfQuerySigner,
 )
 
-__all__ = ["CreditReport", "GatewayError", "PlatformClient", "SelfQuerySigner"]
+__all__ = ["CreditReport", "GatewayError", "PageSigner", "PlatformClient", "SelfQuerySigner"]

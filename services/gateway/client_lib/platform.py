@@ -10,10 +10,10 @@ Errors come back as ``GatewayError`` with the gRPC code and the creditnode ``Err
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -58,10 +58,13 @@ class SelfQuerySigner:
     key_id: str
     key: Ed25519PrivateKey
 
-    def sign(self, item_codes: Sequence[str] = ()) -> pb.SelfQueryRequest:
+    def sign(self, item_codes: Sequence[str] = (), *, page_size: int = 0, page_token: str = "") -> pb.SelfQueryRequest:
+        """One signed page request: the first without ``page_token``, each next with the previous page's token."""
         signed_at = datetime.now(UTC).replace(microsecond=0)
         nonce = secrets.token_hex(16)
-        query = SignedSelfQuery(self.enterprise, tuple(item_codes), self.key_id, nonce, signed_at, b"")
+        query = SignedSelfQuery(
+            self.enterprise, tuple(item_codes), self.key_id, nonce, signed_at, b"", page_size, page_token
+        )
         ts = Timestamp()
         ts.FromDatetime(signed_at)
         return pb.SelfQueryRequest(
@@ -70,7 +73,18 @@ class SelfQuerySigner:
             signature=pb.EnterpriseSignature(
                 key_id=self.key_id, nonce=nonce, signed_at=ts, signature=self.key.sign(canonical_lines(query))
             ),
+            page_size=page_size,
+            page_token=page_token,
         )
+
+
+class PageSigner(Protocol):
+    """Whoever holds the enterprise's key and signs each page request (``SelfQuerySigner``, or a call to the
+    enterprise's own signing tool: the platform never holds the key)."""
+
+    def sign(
+        self, item_codes: Sequence[str] = (), *, page_size: int = 0, page_token: str = ""
+    ) -> pb.SelfQueryRequest: ...
 
 
 class PlatformClient:
@@ -146,6 +160,30 @@ class PlatformClient:
         request.on_behalf_of = self.on_behalf_of
         result: pb.SelfQueryResponse = self._call(self.stub.SelfQuery, request)
         return result
+
+    def self_query_pages(
+        self, signer: PageSigner, item_codes: Sequence[str] = (), *, page_size: int = 0
+    ) -> Iterator[pb.SelfQueryResponse]:
+        """Every page of a self-query, each signed afresh with the previous page's token: the first carries the
+        records, all together the whole disclosure history, oldest first, each entry once."""
+        token = ""
+        while True:
+            page = self.self_query(signer.sign(item_codes, page_size=page_size, page_token=token))
+            yield page
+            token = page.next_page_token
+            if not token:
+                return
+
+    def self_query_history(
+        self, signer: PageSigner, item_codes: Sequence[str] = (), *, page_size: int = 0
+    ) -> tuple[list[rec.CreditRecord], list[pb.Disclosure]]:
+        """The enterprise's records (raw) and its whole disclosure history, read page by page."""
+        records: list[rec.CreditRecord] = []
+        history: list[pb.Disclosure] = []
+        for page in self.self_query_pages(signer, item_codes, page_size=page_size):
+            records.extend(r.record for r in page.records)
+            history.extend(page.disclosures)
+        return records, history
 
     def grant(self, grant: cpb.GrantAuthorizationRequest) -> cpb.Authorization:
         resp = self._call(

@@ -16,6 +16,8 @@ from services.kit.errors import InvalidArgument, PermissionDenied, Unauthenticat
 
 ACTION = "creditnode.gateway.v1.SelfQuery"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A page token is URL-safe base64 (kit/paging.py): a newline or anything else in one could make other lines.
+_PAGE_TOKEN = re.compile(r"^[A-Za-z0-9_=-]{0,2048}$")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class SignedSelfQuery:
     nonce: str
     signed_at: datetime
     signature: bytes
+    # Paging of the disclosure history: signed only when either is set (see SelfQueryRequest in the proto).
+    page_size: int = 0
+    page_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,10 @@ def canonical_lines(q: SignedSelfQuery) -> bytes:
         f"nonce={q.nonce}",
         f"signed_at={rfc3339(q.signed_at)}",
     ]
+    if q.page_size or q.page_token:
+        if not _PAGE_TOKEN.fullmatch(q.page_token):
+            raise InvalidArgument("ERROR_REASON_INVALID_PAGE_TOKEN", "page_token is not valid", {"field": "page_token"})
+        lines += [f"page_size={q.page_size}", f"page_token={q.page_token}"]
     return "\n".join(lines).encode()
 
 

@@ -10,8 +10,6 @@ from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.store import LeafFilter
 
-PAGE = 1000
-
 
 class EvidenceDisclosureLog:
     """Appends are durable (group commit) before ``record`` returns."""
@@ -26,18 +24,16 @@ class EvidenceDisclosureLog:
     def accepting(self) -> bool:
         return self.log.healthy()
 
-    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
-        """Every DISCLOSURE leaf about ``enterprise``, oldest first (found by the leaves' subject index)."""
+    def disclosures_of(
+        self, enterprise: str, after: int | None, limit: int
+    ) -> list[tuple[int, datetime, dict[str, Any]]]:
+        """Up to ``limit`` DISCLOSURE leaves about ``enterprise`` with an index above ``after``, oldest first: one
+        bounded read of the leaves' (subject, leaf_index) index, never the whole log nor the whole history."""
         where = LeafFilter(kind=LeafKind.DISCLOSURE, payload=(("enterprise", enterprise),))
-        out: list[tuple[int, datetime, dict[str, Any]]] = []
-        after: int | None = None
-        while True:
-            leaves = self.log.list_leaves(where, after, PAGE)
-            for leaf in leaves:
-                out.append((leaf.index, leaf.created_at, json.loads(leaf.entry_json)["payload"]))
-            if len(leaves) < PAGE:
-                return out
-            after = leaves[-1].index
+        return [
+            (leaf.index, leaf.created_at, json.loads(leaf.entry_json)["payload"])
+            for leaf in self.log.list_leaves(where, after, limit)
+        ]
 
 
 class NullDisclosureLog:
@@ -51,5 +47,7 @@ class NullDisclosureLog:
     def accepting(self) -> bool:
         return True
 
-    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
+    def disclosures_of(
+        self, enterprise: str, after: int | None, limit: int
+    ) -> list[tuple[int, datetime, dict[str, Any]]]:
         return []

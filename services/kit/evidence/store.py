@@ -72,7 +72,9 @@ class LeafFilter:
     payload: tuple[tuple[str, str], ...] = ()
 
     def keeps(self, leaf: StoredLeaf) -> bool:
-        """The exact payload check (the SQL pattern can also match a nested object)."""
+        """The exact kind and payload check (the SQL pattern can also match a nested object)."""
+        if self.kind is not None and leaf.kind != self.kind:
+            return False
         if not self.payload:
             return True
         payload = json.loads(leaf.entry_json)["payload"]
@@ -375,7 +377,10 @@ class EvidenceStore:
         """Up to ``limit`` leaves matching ``where`` with an index above ``after``, in log order."""
         lf = self.models.leaf
         stmt = select(lf).order_by(lf.leaf_index).limit(limit)
-        if where.kind is not None:
+        by_subject = any(k == SUBJECT_KEY and leaf_subject({k: v}) is not None for k, v in where.payload)
+        if where.kind is not None and not by_subject:
+            # With a subject the kind is checked in ``keeps``: offered both, SQLite (no statistics) walks the
+            # (kind, leaf_index) index, i.e. the whole log from ``after``, instead of the enterprise's own leaves.
             stmt = stmt.where(lf.kind == where.kind.value)
         if where.start is not None:
             stmt = stmt.where(lf.created_at >= where.start)

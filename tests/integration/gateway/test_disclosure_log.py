@@ -7,8 +7,10 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.quota import QuotaLimits, Quotas
@@ -40,12 +42,60 @@ def test_releases_are_recorded_and_listed_per_enterprise_with_receipts(log: Evid
     b = log.record({"type": "credit_report", "enterprise": "enterprises/B", "released": ["REG_BASIC"]})
     c = log.record({"type": "credit_report", "enterprise": "enterprises/A", "decision": "DENY"})
     assert (a, b, c) == (0, 1, 2)
-    history = log.disclosures_of("enterprises/A")
+    history = log.disclosures_of("enterprises/A", None, 10)
     assert [i for i, _, _ in history] == [0, 2]
     assert history[0][2]["released"] == ["TAX_PAYMENT"]
+    assert [i for i, _, _ in log.disclosures_of("enterprises/A", 0, 10)] == [2]
     receipt = log.log.receipt(a)
     assert receipt.leaf_index == 0
     assert log.log.verify().problems == []
+
+
+def test_a_history_page_is_one_bounded_read_of_the_subject_index(database_url: str) -> None:
+    """A page of an enterprise's history reads its own leaves after a position, LIMIT rows, through the (subject,
+    leaf_index) index: never the whole log, nor the whole history sliced afterwards."""
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, version_table="alembic_version_gateway")
+    evidence = EvidenceLog(engine, evidence_models, origin="creditnode/gateway", key=NodeKey.generate()).start()
+    log = EvidenceDisclosureLog(evidence)
+    try:
+        mine = []
+        for i in range(30):
+            mine.append(log.record({"type": "credit_report", "enterprise": "enterprises/A", "released": ["REG_BASIC"]}))
+            log.record({"type": "credit_report", "enterprise": f"enterprises/B{i}", "released": ["REG_BASIC"]})
+        statements: list[tuple[str, Any]] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            if "evidence_leaves" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", seen)
+        page = log.disclosures_of("enterprises/A", mine[9], 5)
+        event.remove(engine, "before_cursor_execute", seen)
+        assert [i for i, _, _ in page] == mine[10:15]
+        ((sql, params),) = statements  # one statement
+        flat = " ".join(sql.split()).lower()
+        assert "subject =" in flat
+        assert "leaf_index >" in flat
+        assert "limit" in flat
+        values = list(params.values()) if isinstance(params, dict) else list(params)
+        assert "enterprises/A" in values
+        assert mine[9] in values
+        assert 5 in values
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert "ix_evidence_leaves_subject_leaf_index" in plan
+            assert "USE TEMP B-TREE" not in plan  # read in index order: no sort of the whole history
+        else:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # as the planner will on a large log
+                plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN {sql}", params))
+            assert "ix_evidence_leaves_subject_leaf_index" in plan
+            assert "Sort" not in plan
+    finally:
+        evidence.close()
+        engine.dispose()
 
 
 def test_personal_data_is_refused_by_the_log(log: EvidenceDisclosureLog) -> None:

@@ -16,7 +16,7 @@ from services.gateway.domain.selfquery import (
     canonical_lines,
     verify_self_query,
 )
-from services.kit.errors import DomainError
+from services.kit.errors import DomainError, InvalidArgument
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=5)
@@ -64,6 +64,21 @@ def test_canonical_lines_are_exactly_as_documented() -> None:
             "signed_at=2026-11-29T10:00:00Z",
         ]
     )
+
+
+def test_a_paged_request_signs_its_page_size_and_token_after_the_documented_lines() -> None:
+    unpaged = canonical_lines(signed()).decode()
+    assert canonical_lines(signed(page_size=50, page_token="eyJhIjoiNyJ9")).decode() == "\n".join(
+        [unpaged, "page_size=50", "page_token=eyJhIjoiNyJ9"]
+    )
+    assert (
+        canonical_lines(signed(page_token="eyJhIjoiNyJ9")).decode().endswith("\npage_size=0\npage_token=eyJhIjoiNyJ9")
+    )
+    assert canonical_lines(signed(page_size=10)).decode().endswith("\npage_size=10\npage_token=")
+    # A token that could pass for other lines is refused, not signed.
+    with pytest.raises(InvalidArgument) as err:
+        canonical_lines(signed(page_token="x\nnonce=" + "m" * 20))
+    assert err.value.reason == "ERROR_REASON_INVALID_PAGE_TOKEN"
 
 
 def test_valid_signature_passes_once_per_nonce() -> None:

@@ -105,6 +105,7 @@ class FakeLog:
     def __init__(self) -> None:
         self.leaves: list[dict[str, Any]] = []
         self.writer_up = True
+        self.reads: list[int] = []
 
     def record(self, payload: dict[str, Any]) -> int:
         if not self.writer_up:
@@ -116,8 +117,18 @@ class FakeLog:
     def accepting(self) -> bool:
         return self.writer_up
 
-    def disclosures_of(self, enterprise: str) -> list[tuple[int, datetime, dict[str, Any]]]:
-        return []
+    def disclosures_of(
+        self, enterprise: str, after: int | None, limit: int
+    ) -> list[tuple[int, datetime, dict[str, Any]]]:
+        """As the store: leaves about the enterprise after ``after``, at most ``limit`` (limits kept in ``reads``)."""
+        self.reads.append(limit)
+        start = -1 if after is None else after
+        about = [
+            (i, datetime(2026, 11, 30, tzinfo=UTC), p)
+            for i, p in enumerate(self.leaves)
+            if i > start and p.get("enterprise") == enterprise
+        ]
+        return about[:limit]
 
 
 @pytest.fixture(params=["fetched", "held"])

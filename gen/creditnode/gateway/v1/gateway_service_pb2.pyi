@@ -116,16 +116,20 @@ class EnterpriseSignature(_message.Message):
     def __init__(self, key_id: _Optional[str] = ..., nonce: _Optional[str] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class SelfQueryRequest(_message.Message):
-    __slots__ = ("enterprise", "item_codes", "signature", "on_behalf_of")
+    __slots__ = ("enterprise", "item_codes", "signature", "on_behalf_of", "page_size", "page_token")
     ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
     ITEM_CODES_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     enterprise: str
     item_codes: _containers.RepeatedScalarFieldContainer[str]
     signature: EnterpriseSignature
     on_behalf_of: str
-    def __init__(self, enterprise: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., signature: _Optional[_Union[EnterpriseSignature, _Mapping]] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, enterprise: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., signature: _Optional[_Union[EnterpriseSignature, _Mapping]] = ..., on_behalf_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Disclosure(_message.Message):
     __slots__ = ("leaf_index", "requester", "platform", "purpose", "item_codes", "authorization", "release_time", "payload_sha256")
@@ -148,14 +152,16 @@ class Disclosure(_message.Message):
     def __init__(self, leaf_index: _Optional[int] = ..., requester: _Optional[str] = ..., platform: _Optional[str] = ..., purpose: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., authorization: _Optional[str] = ..., release_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payload_sha256: _Optional[str] = ...) -> None: ...
 
 class SelfQueryResponse(_message.Message):
-    __slots__ = ("records", "disclosures", "receipt")
+    __slots__ = ("records", "disclosures", "receipt", "next_page_token")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     DISCLOSURES_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[ReleasedRecord]
     disclosures: _containers.RepeatedCompositeFieldContainer[Disclosure]
     receipt: DisclosureReceipt
-    def __init__(self, records: _Optional[_Iterable[_Union[ReleasedRecord, _Mapping]]] = ..., disclosures: _Optional[_Iterable[_Union[Disclosure, _Mapping]]] = ..., receipt: _Optional[_Union[DisclosureReceipt, _Mapping]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[ReleasedRecord, _Mapping]]] = ..., disclosures: _Optional[_Iterable[_Union[Disclosure, _Mapping]]] = ..., receipt: _Optional[_Union[DisclosureReceipt, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GrantAuthorizationRequest(_message.Message):
     __slots__ = ("grant", "on_behalf_of")

@@ -134,7 +134,7 @@ class GatewayServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SelfQuery(self, request, context):
-        """SelfQuery returns all of an enterprise's own data unmasked and who received what; signed by the enterprise.
+        """SelfQuery returns all of an enterprise's own data unmasked and who received what (paged); signed by the enterprise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
