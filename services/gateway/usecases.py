@@ -120,7 +120,9 @@ HISTORY_SCAN_PER_PAGE = 5000
 
 def listed_in_history(payload: Mapping[str, Any]) -> bool:
     """Whether a disclosure leaf about an enterprise is an entry of its self-query history: a release of records or
-    of a derived product (once, on its first leaf)."""
+    of a derived product (once, on its first leaf), or an evidence package exported about it."""
+    if payload.get("type") == "evidence_package":
+        return payload.get("decision") == "ALLOW"
     return payload.get("type") == "credit_report" and bool(payload.get("released")) and payload.get("part", 1) == 1
 
 

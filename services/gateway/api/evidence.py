@@ -3,9 +3,10 @@
 Every disclosure leaf names an enterprise, who received its data, the purpose, the items, the authorization and each
 released record's SHA-256, and an inclusion proof carries its leaf whole. So on the door: the caller is identified
 and admitted first (a revoked certificate or a suspended platform gets nothing), listing is refused, and a leaf's
-proof goes only to the platform that connected for it or was served by it (its own receipts), or, for a release
-listed in an enterprise's self-query history, to the platform that relayed that signed self-query (so the enterprise
-can verify each entry of its history). The internal listener serves the full service to the node's own readers."""
+proof goes only to the platform that connected for it or was served by it (its own receipts), or, for a release (or
+an evidence package's export) listed in an enterprise's self-query history, to the platform that relayed that signed
+self-query (so the enterprise can verify each entry of its history). The internal listener serves the full service
+to the node's own readers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import grpc
 
 from creditnode.evidence.v1 import evidence_log_service_pb2 as pb
 from services.gateway.api.identity import Identify, revoked_certificate_of
-from services.gateway.usecases import Gateway
+from services.gateway.usecases import Gateway, listed_in_history
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
@@ -61,10 +62,12 @@ class DoorEvidenceLogServicer(EvidenceLogServicer):
         return inclusion_response(result)
 
     def _in_history_of(self, connected: str, index: int, payload: dict[str, object]) -> bool:
-        """Whether the leaf is a release the caller was shown in an enterprise's self-query history: one about that
-        enterprise, recorded before an allowed self-query the caller relayed (its history lists every such release)."""
+        """Whether the leaf is a release (or an evidence package's export) the caller could be shown in an
+        enterprise's self-query history: one about that enterprise, recorded before an allowed self-query the caller
+        relayed (the pages of its history list every such leaf; any part of a release split over several leaves)."""
         enterprise = payload.get("enterprise")
-        if payload.get("type") != "credit_report" or not payload.get("released") or not isinstance(enterprise, str):
+        release = payload.get("type") == "credit_report" and bool(payload.get("released"))
+        if not (release or listed_in_history(payload)) or not isinstance(enterprise, str):
             return False
         for role in ("caller", "platform"):
             # A refused self-query is a leaf of the same type: only an allowed one was given the history.

@@ -41,7 +41,7 @@ def _signed_at(ts: Timestamp) -> datetime:
 
 
 def _disclosure(index: int, at: datetime, p: dict[str, Any]) -> pb.Disclosure:
-    """A history entry as the enterprise sees it."""
+    """A history entry (a release, or an evidence package exported about the enterprise) as the enterprise sees it."""
     d = pb.Disclosure(
         leaf_index=index,
         requester=str(p.get("requester", "")),
@@ -50,7 +50,18 @@ def _disclosure(index: int, at: datetime, p: dict[str, Any]) -> pb.Disclosure:
         item_codes=[str(c) for c in p.get("released", [])],
         authorization=str(p.get("authorization", "")),
         payload_sha256=str(p.get("payload_sha256", "")),
+        kind=pb.DISCLOSURE_KIND_RELEASE,
     )
+    if p.get("type") == "evidence_package":
+        d.kind = pb.DISCLOSURE_KIND_EVIDENCE_PACKAGE
+        d.item_codes.append("evidence_package")
+        d.evidence_package.CopyFrom(
+            pb.EvidencePackageExport(
+                lender=str(p.get("lender", "")),
+                loan_id=str(p.get("loan", "")),
+                dispute_reference_sha256=str(p.get("dispute_sha256", "")),
+            )
+        )
     d.release_time.FromDatetime(at.astimezone(UTC))
     return d
 

@@ -23,6 +23,7 @@ from creditnode.gateway.v1 import supervision_service_pb2_grpc as sv_grpc
 from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.scoring.v1 import scoring_service_pb2 as sc
+from services.gateway.client_lib import PlatformClient, SelfQuerySigner
 from services.kit.evidence.heads import b64encode
 from services.kit.evidence.receipts import verify_receipt
 from services.kit.evidence.verify import run
@@ -156,6 +157,26 @@ def test_an_arbiter_exports_a_dispute_package_that_verifies_offline(node: Node, 
     assert run(["package", str(tmp_path / "ctl-package.json"), *key_args])[0] == 0
     again = creditctl({"GATEWAY_ADDR": node.gateway.address}, *tls, "evidence", "package", *args)
     assert again.returncode == 2  # an existing evidence file is never overwritten
+
+    # The enterprise sees each export in its own history: who received what about it, for which dispute, when.
+    e = node.enterprise
+    relay = PlatformClient(node.callers["baoji"].channel)
+    _, history = relay.self_query_history(SelfQuerySigner(e.name, e.key_id, e.key), page_size=1)
+    exports = [d for d in history if d.kind == gw.DISCLOSURE_KIND_EVIDENCE_PACKAGE]
+    assert len(exports) == 2  # through the API and through creditctl; the refused ones released nothing
+    export = exports[0]
+    assert (export.leaf_index, export.payload_sha256) == (response.leaf_index, response.package_sha256)
+    assert (export.requester, export.platform, export.authorization) == (ARBITER, "platforms/xian", "")
+    assert list(export.item_codes) == ["evidence_package"]
+    assert not export.purpose
+    assert (export.evidence_package.lender, export.evidence_package.loan_id) == (BANK, loan_id)
+    assert export.evidence_package.dispute_reference_sha256 == hashlib.sha256("(2026)西仲字第17号".encode()).hexdigest()
+    assert export.release_time.seconds > 0
+    assert {d.kind for d in history} == {gw.DISCLOSURE_KIND_RELEASE, gw.DISCLOSURE_KIND_EVIDENCE_PACKAGE}
+    # The platform that relayed the self-query proves the export's leaf to the enterprise.
+    door = epb_grpc.EvidenceLogServiceStub(node.callers["baoji"].channel)
+    proof = door.GetInclusionProof(epb.GetInclusionProofRequest(leaf_index=export.leaf_index), timeout=10)
+    assert json.loads(proof.leaf.payload_json)["payload_sha256"] == response.package_sha256
 
     # Each key verifies only its own log: the two swapped prove nothing.
     swapped = [

@@ -1,4 +1,4 @@
-"""The self-query's history with fakes: paged by leaf index, each page signed, bounded reads."""
+"""The self-query's history with fakes: paged by leaf index, each page signed, bounded reads, exports listed."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ def test_paging_walks_the_whole_history_once_in_order_while_releases_land_betwee
     listed.append(_release(node, part=1, parts=2))
     _release(node, part=2, parts=2)  # the same release's second leaf: listed once
     listed.append(_release(node))
+    package = {"type": "evidence_package", "enterprise": E, "requester": "institutions/arb", "payload_sha256": "ab"}
+    listed.append(node.disclosure_log.record({**package, "decision": "ALLOW"}))
+    node.disclosure_log.record({**package, "decision": "DENY"})  # a refused export released nothing
 
     seen: list[int] = []
     pages: list[SelfReport] = []

@@ -28,6 +28,12 @@ class WithheldReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WITHHELD_REASON_DERIVED_ONLY: _ClassVar[WithheldReason]
     WITHHELD_REASON_COMMERCIAL_SECRET: _ClassVar[WithheldReason]
     WITHHELD_REASON_UNKNOWN_ITEM: _ClassVar[WithheldReason]
+
+class DisclosureKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISCLOSURE_KIND_UNSPECIFIED: _ClassVar[DisclosureKind]
+    DISCLOSURE_KIND_RELEASE: _ClassVar[DisclosureKind]
+    DISCLOSURE_KIND_EVIDENCE_PACKAGE: _ClassVar[DisclosureKind]
 DECISION_UNSPECIFIED: Decision
 DECISION_ALLOW: Decision
 DECISION_DENY: Decision
@@ -36,6 +42,9 @@ WITHHELD_REASON_NOT_AUTHORIZED: WithheldReason
 WITHHELD_REASON_DERIVED_ONLY: WithheldReason
 WITHHELD_REASON_COMMERCIAL_SECRET: WithheldReason
 WITHHELD_REASON_UNKNOWN_ITEM: WithheldReason
+DISCLOSURE_KIND_UNSPECIFIED: DisclosureKind
+DISCLOSURE_KIND_RELEASE: DisclosureKind
+DISCLOSURE_KIND_EVIDENCE_PACKAGE: DisclosureKind
 
 class ItemDecision(_message.Message):
     __slots__ = ("item_code", "openness", "decision", "withheld_reason")
@@ -131,8 +140,18 @@ class SelfQueryRequest(_message.Message):
     page_token: str
     def __init__(self, enterprise: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., signature: _Optional[_Union[EnterpriseSignature, _Mapping]] = ..., on_behalf_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
+class EvidencePackageExport(_message.Message):
+    __slots__ = ("lender", "loan_id", "dispute_reference_sha256")
+    LENDER_FIELD_NUMBER: _ClassVar[int]
+    LOAN_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPUTE_REFERENCE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    lender: str
+    loan_id: str
+    dispute_reference_sha256: str
+    def __init__(self, lender: _Optional[str] = ..., loan_id: _Optional[str] = ..., dispute_reference_sha256: _Optional[str] = ...) -> None: ...
+
 class Disclosure(_message.Message):
-    __slots__ = ("leaf_index", "requester", "platform", "purpose", "item_codes", "authorization", "release_time", "payload_sha256")
+    __slots__ = ("leaf_index", "requester", "platform", "purpose", "item_codes", "authorization", "release_time", "payload_sha256", "kind", "evidence_package")
     LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
     REQUESTER_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +160,8 @@ class Disclosure(_message.Message):
     AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
     RELEASE_TIME_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_SHA256_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_PACKAGE_FIELD_NUMBER: _ClassVar[int]
     leaf_index: int
     requester: str
     platform: str
@@ -149,7 +170,9 @@ class Disclosure(_message.Message):
     authorization: str
     release_time: _timestamp_pb2.Timestamp
     payload_sha256: str
-    def __init__(self, leaf_index: _Optional[int] = ..., requester: _Optional[str] = ..., platform: _Optional[str] = ..., purpose: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., authorization: _Optional[str] = ..., release_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payload_sha256: _Optional[str] = ...) -> None: ...
+    kind: DisclosureKind
+    evidence_package: EvidencePackageExport
+    def __init__(self, leaf_index: _Optional[int] = ..., requester: _Optional[str] = ..., platform: _Optional[str] = ..., purpose: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., authorization: _Optional[str] = ..., release_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payload_sha256: _Optional[str] = ..., kind: _Optional[_Union[DisclosureKind, str]] = ..., evidence_package: _Optional[_Union[EvidencePackageExport, _Mapping]] = ...) -> None: ...
 
 class SelfQueryResponse(_message.Message):
     __slots__ = ("records", "disclosures", "receipt", "next_page_token")

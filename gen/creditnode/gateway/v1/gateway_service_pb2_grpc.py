@@ -242,7 +242,8 @@ class GatewayServiceServicer:
     def GetEvidencePackage(self, request, context):
         """GetEvidencePackage exports the signed, offline-verifiable evidence package of a loan dispute to the arbitration
         commission or court handling it: authorizations with consent-log proofs, disclosures with disclosure-log proofs,
-        and the hashes of the records released (never the records). The request itself is logged as a disclosure.
+        and the hashes of the records released (never the records). The export is logged as a disclosure about the
+        enterprise and listed in its self-query history.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
