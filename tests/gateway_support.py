@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import itertools
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
+from creditnode.objection.v1 import objection_service_pb2 as ob
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import records_pb2 as rec_pb
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
@@ -29,11 +32,48 @@ from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH
 from tests.conftest import free_port, fresh_database
-from tests.consent_support.signing import Enterprise
+from tests.consent_support.signing import Enterprise, now_s, rfc3339
 from tests.processes import ServiceProcess, start_service
 from tests.registry_helpers import RegistryClient, change, csr_pem, random_uscc, ts
 
 _ids = itertools.count(1)
+
+
+def signed_objection(
+    signer: Enterprise, objection: ob.FileObjectionRequest, *, nonce: str = "", key_id: str = ""
+) -> gw.FileObjectionRequest:
+    """The gateway's FileObjectionRequest for an enterprise's objection, signed by ``signer`` over the lines the
+    gateway proto describes (written from that text, not from the gateway's code: if the two disagree, signatures stop
+    verifying). The objection is copied with its receive_time kept to whole seconds, as signed."""
+    o = ob.FileObjectionRequest()
+    o.CopyFrom(objection)
+    o.receive_time.nanos = 0
+    nonce, key_id, signed_at = nonce or secrets.token_hex(16), key_id or signer.key_id, now_s()
+
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    lines = [
+        "creditnode.gateway.v1.FileObjection",
+        f"enterprise={o.enterprise}",
+        f"filer={o.filer}",
+        "records=" + ",".join(sorted(f"{r.record}@{r.version}" for r in o.records)),
+        f"evaluation={o.evaluation}",
+        f"reasons_sha256={sha(o.reasons)}",
+        "attachment_sha256=" + ",".join(sorted(o.attachment_sha256)),
+        f"statement_sha256={sha(o.statement)}",
+        "receive_time=" + (rfc3339(o.receive_time.ToDatetime(UTC)) if o.HasField("receive_time") else ""),
+        f"request_id={o.request_id}",
+        f"key_id={key_id}",
+        f"nonce={nonce}",
+        f"signed_at={rfc3339(signed_at)}",
+    ]
+    signature = gw.EnterpriseSignature(
+        key_id=key_id, nonce=nonce, signed_at=ts(signed_at), signature=signer.key.sign("\n".join(lines).encode())
+    )
+    return gw.FileObjectionRequest(objection=o, signature=signature)
+
+
 ID_NUMBER = "610103199001011234"
 PHONE = "13912345678"
 PERSON = "欧阳娜娜"

@@ -23,6 +23,7 @@ from services.gateway.clients.errors import unavailable
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache, openness_of
 from services.gateway.domain.identity import Caller, authorize_caller
+from services.gateway.domain.objection_signing import Signature, SignedObjection, verify_objection
 from services.gateway.domain.policy import (
     NO_COVERAGE,
     CallerKind,
@@ -38,6 +39,7 @@ from services.gateway.domain.supervision import NOTHING_RELEASED
 from services.kit import paging
 from services.kit import uscc as uscc_rules
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied
+from services.kit.protos import from_timestamp
 from services.kit.validation import invalid
 from services.kit.validation import request_id as checked_request_id
 
@@ -666,18 +668,59 @@ class Gateway:
 
     # ---- objections ----------------------------------------------------------------------------------------------
 
-    def file_objection(self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str) -> Any:
-        institution = request.filer if request.filer_kind == opb.FILER_KIND_INSTITUTION else ""
-        if request.filer_kind == opb.FILER_KIND_INSTITUTION and not INSTITUTION_NAME.fullmatch(request.filer):
+    def file_objection(
+        self, request: opb.FileObjectionRequest, connected: str, on_behalf_of: str, signature: Signature | None = None
+    ) -> Any:
+        """Relay an objection as the caller's platform's. An institution filer must be one of the caller's; an
+        enterprise filer must have signed the objection (``signature``) with an ACTIVE registry key, as for a
+        self-query, or any platform could object in any enterprise's name."""
+        kind = request.filer_kind
+        malformed: DomainError | None = None
+        if kind == opb.FILER_KIND_INSTITUTION and not INSTITUTION_NAME.fullmatch(request.filer):
             malformed = invalid("objection.filer", "an institution filer must look like institutions/{id}")
+        elif kind not in (opb.FILER_KIND_INSTITUTION, opb.FILER_KIND_ENTERPRISE):
+            # Any other kind would pass unsigned: refused here, not left to the objection service.
+            malformed = invalid("objection.filer_kind", "must be FILER_KIND_ENTERPRISE or FILER_KIND_INSTITUTION")
+        if malformed is not None:
             raise self.refuse("FileObjection", connected, on_behalf_of, "", malformed)
+        institution = request.filer if kind == opb.FILER_KIND_INSTITUTION else ""
         caller = self._admitted("FileObjection", connected, on_behalf_of, institution)
         if self.objection is None:
             raise unavailable("objection")
+        if kind == opb.FILER_KIND_ENTERPRISE:
+            try:
+                self._verify_enterprise_filing(request, signature)
+            except DomainError as exc:
+                self._deny("FileObjection", connected, request.filer, exc, request.request_id, caller)
+                raise
         relayed_request = opb.FileObjectionRequest()
         relayed_request.CopyFrom(request)
         relayed_request.platform = caller.platform
         return self.objection.file(relayed_request)
+
+    def _verify_enterprise_filing(self, request: opb.FileObjectionRequest, signature: Signature | None) -> None:
+        if signature is None:
+            raise invalid("signature", "is required when the filer is an enterprise")
+        if request.receive_time.nanos:
+            # Signed in whole seconds: a fraction would be relayed unsigned.
+            raise invalid("objection.receive_time", "must be whole seconds when the enterprise signs")
+        uscc = uscc_rules.enterprise_code(request.filer, "objection.filer")
+        signed = SignedObjection(
+            enterprise=request.enterprise,
+            filer=request.filer,
+            records=tuple((r.record, r.version) for r in request.records),
+            evaluation=request.evaluation,
+            reasons=request.reasons,
+            attachment_sha256=tuple(request.attachment_sha256),
+            statement=request.statement,
+            receive_time=from_timestamp(request.receive_time, "objection.receive_time", required=False),
+            request_id=request.request_id,
+            key_id=signature.key_id,
+            nonce=signature.nonce,
+            signed_at=signature.signed_at,
+            signature=signature.value,
+        )
+        verify_objection(signed, self.registry.enterprise_keys(uscc), self.clock(), self.signature_window, self.nonces)
 
     def get_objection(self, name: str, connected: str, on_behalf_of: str) -> Any:
         caller = self._admitted("GetObjection", connected, on_behalf_of)

@@ -53,7 +53,7 @@ from tests.e2e.telemetry_support import (
     otlp_receiver,
     spaced,
 )
-from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, running_node
+from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, running_node, signed_objection
 from tests.processes import ServiceProcess
 from tests.registry_helpers import RegistryClient, random_uscc
 
@@ -749,7 +749,8 @@ def _objections(node: Node, s: Seeds, errors: ClientErrors, record: str) -> None
         fields.update(kw)
         request = ob.FileObjectionRequest(**fields)
         request.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
-        return gw.FileObjectionRequest(objection=request)
+        # Signed by the enterprise, so each malformed filing reaches the objection service's checks too.
+        return signed_objection(e, request)
 
     filed = stub.FileObjection(objection(), timeout=20).result.objection
     assert filed.name

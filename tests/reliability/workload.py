@@ -22,7 +22,7 @@ from creditnode.objection.v1 import objection_service_pb2 as ob
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
 from tests.consent_support.signing import Enterprise
-from tests.gateway_support import _value
+from tests.gateway_support import _value, signed_objection
 from tests.registry_helpers import ts
 from tests.reliability.cluster import Cluster
 
@@ -232,9 +232,8 @@ class Workload:
         )
         body.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
         self.ledger.objections[token] = False
-        resp = self._retry(
-            "objection", lambda: self.xian.FileObjection(gw.FileObjectionRequest(objection=body), timeout=10)
-        )
+        # Signed afresh on every try: a retry of the same signed request would be a replayed nonce.
+        resp = self._retry("objection", lambda: self.xian.FileObjection(signed_objection(self.ent, body), timeout=10))
         if resp is not None:
             self.ledger.objections[token] = True
 

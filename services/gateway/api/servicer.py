@@ -10,7 +10,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.gateway.v1 import gateway_service_pb2 as pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
+from creditnode.objection.v1 import objection_service_pb2 as ob
 from services.gateway.api.identity import Identify, revoked_certificate_of
+from services.gateway.domain.objection_signing import Signature
 from services.gateway.domain.policy import Openness, Withheld
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.evidence_packages import EvidencePackages, PackageRequest
@@ -230,8 +232,19 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
 
     def FileObjection(self, request: pb.FileObjectionRequest, context: grpc.ServicerContext) -> Any:
         connected = self._who(context, "FileObjection", "")
+        signature: Signature | None = None
+        # Read only for an enterprise filer, the one that must sign (an institution's filing never needed one).
+        if request.objection.filer_kind == ob.FILER_KIND_ENTERPRISE and request.HasField("signature"):
+            sig = request.signature
+            try:
+                signed_at = _signed_at(sig.signed_at)
+            except DomainError as exc:
+                raise self.gateway.refuse(
+                    "FileObjection", connected, request.on_behalf_of, request.objection.filer, exc
+                ) from None
+            signature = Signature(sig.key_id, sig.nonce, signed_at, bytes(sig.signature))
         return pb.FileObjectionResponse(
-            result=self.gateway.file_objection(request.objection, connected, request.on_behalf_of)
+            result=self.gateway.file_objection(request.objection, connected, request.on_behalf_of, signature)
         )
 
     def GetObjection(self, request: pb.GetObjectionRequest, context: grpc.ServicerContext) -> Any:

@@ -3,6 +3,8 @@
     client = PlatformClient.connect("node.example:443", ca_pem, cert_pem, key_pem)
     report = client.credit_report("enterprises/9161...", "PRE_LOAN", items=["REG_BASIC", "TAX_PAYMENT"])
     for record in report.released: ...
+    # An enterprise's objection, signed with its registry key on its side (an institution's is filed unsigned):
+    filed = client.file_objection(ObjectionSigner(enterprise, key_id, key).sign(objection))
 
 Errors come back as ``GatewayError`` with the gRPC code and the creditnode ``ErrorReason`` name.
 """
@@ -22,7 +24,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as pb
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
+from creditnode.objection.v1 import objection_service_pb2 as opb
 from creditnode.registry.v1 import records_pb2 as rec
+from services.gateway.domain.objection_signing import SignedObjection
+from services.gateway.domain.objection_signing import canonical_lines as canonical_objection_lines
 from services.gateway.domain.selfquery import SignedSelfQuery, canonical_lines
 from services.kit.status import error_info
 
@@ -85,6 +90,58 @@ class PageSigner(Protocol):
     def sign(
         self, item_codes: Sequence[str] = (), *, page_size: int = 0, page_token: str = ""
     ) -> pb.SelfQueryRequest: ...
+
+
+@dataclass(frozen=True)
+class ObjectionSigner:
+    """The enterprise's side of an objection it files: signs every field the gateway relays (see
+    FileObjectionRequest in the proto) with its registry key. A retry is signed again: same request_id, new nonce."""
+
+    enterprise: str
+    key_id: str
+    key: Ed25519PrivateKey
+
+    def sign(self, objection: opb.FileObjectionRequest) -> pb.FileObjectionRequest:
+        """A copy of ``objection`` filed as this enterprise, signed. ``filer_kind`` is set; filled in when unset:
+        ``filer``, ``enterprise``, ``receive_time`` (now) and ``request_id`` (random); ``receive_time`` is kept to
+        whole seconds, as signed."""
+        signed_at = datetime.now(UTC).replace(microsecond=0)
+        nonce = secrets.token_hex(16)
+        o = opb.FileObjectionRequest()
+        o.CopyFrom(objection)
+        o.filer_kind = opb.FILER_KIND_ENTERPRISE
+        o.filer = o.filer or self.enterprise
+        o.enterprise = o.enterprise or self.enterprise.removeprefix("enterprises/")
+        o.request_id = o.request_id or secrets.token_hex(16)
+        if o.HasField("receive_time"):
+            o.receive_time.nanos = 0
+        else:
+            o.receive_time.FromDatetime(signed_at)
+        lines = canonical_objection_lines(
+            SignedObjection(
+                enterprise=o.enterprise,
+                filer=o.filer,
+                records=tuple((r.record, r.version) for r in o.records),
+                evaluation=o.evaluation,
+                reasons=o.reasons,
+                attachment_sha256=tuple(o.attachment_sha256),
+                statement=o.statement,
+                receive_time=o.receive_time.ToDatetime(UTC),
+                request_id=o.request_id,
+                key_id=self.key_id,
+                nonce=nonce,
+                signed_at=signed_at,
+                signature=b"",
+            )
+        )
+        ts = Timestamp()
+        ts.FromDatetime(signed_at)
+        return pb.FileObjectionRequest(
+            objection=o,
+            signature=pb.EnterpriseSignature(
+                key_id=self.key_id, nonce=nonce, signed_at=ts, signature=self.key.sign(lines)
+            ),
+        )
 
 
 class PlatformClient:
@@ -184,6 +241,19 @@ class PlatformClient:
             records.extend(r.record for r in page.records)
             history.extend(page.disclosures)
         return records, history
+
+    def file_objection(self, request: pb.FileObjectionRequest | opb.FileObjectionRequest) -> opb.Objection:
+        """Files an objection the platform received: an enterprise's as ``ObjectionSigner(...).sign(...)`` made it
+        (the gateway refuses it unsigned), an institution's (one of this platform's) as it is."""
+        if isinstance(request, opb.FileObjectionRequest):
+            request = pb.FileObjectionRequest(objection=request)
+        request.on_behalf_of = self.on_behalf_of
+        resp = self._call(self.stub.FileObjection, request)
+        return resp.result.objection  # type: ignore[no-any-return]
+
+    def get_objection(self, name: str) -> opb.Objection:
+        resp = self._call(self.stub.GetObjection, pb.GetObjectionRequest(name=name, on_behalf_of=self.on_behalf_of))
+        return resp.result.objection  # type: ignore[no-any-return]
 
     def grant(self, grant: cpb.GrantAuthorizationRequest) -> cpb.Authorization:
         resp = self._call(

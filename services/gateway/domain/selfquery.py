@@ -1,10 +1,10 @@
-"""Self-query authentication: the enterprise signs canonical lines with a registry key; window and nonce bar replay."""
+"""Enterprise signatures: canonical lines signed with a registry key; the window and a nonce bar replay."""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -102,24 +102,43 @@ def verify_self_query(
 ) -> None:
     """Raise unless an ACTIVE key of the enterprise signed these lines within the window with a fresh nonce.
     An unknown enterprise gets the same answer as a bad signature."""
-    if not _NONCE.fullmatch(q.nonce):
+    verify_enterprise_signature(
+        q.enterprise, q.key_id, q.nonce, q.signed_at, q.signature, lambda: canonical_lines(q), keys, now, window, nonces
+    )
+
+
+def verify_enterprise_signature(
+    enterprise: str,
+    key_id: str,
+    nonce: str,
+    signed_at: datetime,
+    signature: bytes,
+    lines: Callable[[], bytes],
+    keys: Sequence[EnterpriseKey] | None,
+    now: datetime,
+    window: timedelta,
+    nonces: Nonces,
+) -> None:
+    """The one check of an enterprise's signed request (a self-query, an objection it files): ``lines`` gives the
+    exact bytes it signed. An unknown enterprise gets the same answer as a bad signature."""
+    if not _NONCE.fullmatch(nonce):
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "nonce must be 16-64 letters, digits, - or _")
-    if q.signed_at.microsecond:
+    if signed_at.microsecond:
         # The signed line holds whole seconds: a fraction added to a signed request would still verify, and move
         # the window (and the nonce's keeping) past what the enterprise signed.
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "signed_at must be whole seconds, as signed")
     bad = Unauthenticated("ERROR_REASON_SIGNATURE_INVALID", "the enterprise signature does not verify")
-    key = next((k for k in keys or () if k.key_id == q.key_id), None)
+    key = next((k for k in keys or () if k.key_id == key_id), None)
     if key is None:
         raise bad
     try:
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(q.signature, canonical_lines(q))
+        Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, lines())
     except (InvalidSignature, ValueError):
         raise bad from None
     if not key.active:
         raise PermissionDenied("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
-    if abs(now - q.signed_at) > window:
+    if abs(now - signed_at) > window:
         raise Unauthenticated("ERROR_REASON_SIGNATURE_STALE", "signed_at is outside the window")
     # Kept until a second past the last moment the window accepts the request.
-    if not nonces.use(q.enterprise, q.nonce, q.signed_at + window + timedelta(seconds=1), now):
+    if not nonces.use(enterprise, nonce, signed_at + window + timedelta(seconds=1), now):
         raise Unauthenticated("ERROR_REASON_NONCE_REUSED", "the nonce was already used")

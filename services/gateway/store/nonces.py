@@ -1,4 +1,4 @@
-"""Self-query nonces in the gateway's database: one use per (enterprise, nonce) across every replica."""
+"""Enterprise-signature nonces (self-queries, objections) in the gateway database: one use per (enterprise, nonce)."""
 
 from __future__ import annotations
 

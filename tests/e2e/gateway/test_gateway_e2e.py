@@ -29,7 +29,16 @@ from services.gateway.client_lib import GatewayError, PlatformClient, SelfQueryS
 from services.kit.db import make_engine
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
-from tests.gateway_support import ID_NUMBER, PERSON, PHONE, Node, other_ca, report_code, running_node
+from tests.gateway_support import (
+    ID_NUMBER,
+    PERSON,
+    PHONE,
+    Node,
+    other_ca,
+    report_code,
+    running_node,
+    signed_objection,
+)
 from tests.registry_helpers import change, csr_pem
 
 ALL = ["REG_BASIC", "TAX_PAYMENT", "TAX_INVOICE", "TAX_FINANCIAL_STATEMENT"]
@@ -754,7 +763,7 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
         request_id=secrets.token_hex(8),
     )
     objection.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
-    filed = stub.FileObjection(gw.FileObjectionRequest(objection=objection), timeout=10).result.objection
+    filed = stub.FileObjection(signed_objection(e, objection), timeout=10).result.objection
     assert filed.platform == "platforms/xian"
     fetched = stub.GetObjection(gw.GetObjectionRequest(name=filed.name), timeout=10).result.objection
     assert fetched.name == filed.name

@@ -19,7 +19,7 @@ from creditnode.objection.v1 import objection_service_pb2_grpc as ob_grpc
 from creditnode.scoring.v1 import scoring_service_pb2 as sc
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as sc_grpc
 from tests.consent_support.signing import ts
-from tests.gateway_support import Node, running_node
+from tests.gateway_support import Node, running_node, signed_objection
 
 BANK = "institutions/boc-xian"
 
@@ -84,7 +84,7 @@ def test_a_corrected_evaluation_objection_through_the_gateway(node: Node) -> Non
         request_id=secrets.token_hex(8),
     )
     objection.receive_time.CopyFrom(ts(datetime.now(UTC) - timedelta(hours=1)))
-    filed = stub.FileObjection(gw.FileObjectionRequest(objection=objection), timeout=10).result.objection
+    filed = stub.FileObjection(signed_objection(e, objection), timeout=10).result.objection
     assert (filed.platform, filed.status) == ("platforms/xian", ob.OBJECTION_STATUS_ROUTED)
     assert [line.department for line in filed.lines] == ["node:scoring"]
 

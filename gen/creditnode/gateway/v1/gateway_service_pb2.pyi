@@ -397,12 +397,14 @@ class AckRiskAlertsResponse(_message.Message):
     def __init__(self, acknowledged_cursor: _Optional[int] = ...) -> None: ...
 
 class FileObjectionRequest(_message.Message):
-    __slots__ = ("objection", "on_behalf_of")
+    __slots__ = ("objection", "on_behalf_of", "signature")
     OBJECTION_FIELD_NUMBER: _ClassVar[int]
     ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     objection: _objection_service_pb2.FileObjectionRequest
     on_behalf_of: str
-    def __init__(self, objection: _Optional[_Union[_objection_service_pb2.FileObjectionRequest, _Mapping]] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
+    signature: EnterpriseSignature
+    def __init__(self, objection: _Optional[_Union[_objection_service_pb2.FileObjectionRequest, _Mapping]] = ..., on_behalf_of: _Optional[str] = ..., signature: _Optional[_Union[EnterpriseSignature, _Mapping]] = ...) -> None: ...
 
 class FileObjectionResponse(_message.Message):
     __slots__ = ("result",)
