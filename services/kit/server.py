@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from services.kit.db import is_unique_clash
 from services.kit.errors import Aborted, DomainError
-from services.kit.logging import call_lines, current_call
+from services.kit.logging import call_lines, current_call, flush_logs
 from services.kit.metrics import observe_rpc
 from services.kit.status import domain_error_status, internal_error_status
 from services.kit.tracing import server_span_interceptor
@@ -385,11 +385,17 @@ def serve_until_signalled(
     signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT),
 ) -> None:
     """Block the main thread until SIGTERM/SIGINT, then stop gracefully."""
-    stop = threading.Event()
+    received: list[int] = []
     for sig in signals:
-        signal.signal(sig, lambda *_: stop.set())
+        # The handler only appends to a list. Python runs it in the main thread between any two bytecodes, also
+        # while that thread holds a lock: one that set a threading.Event deadlocked when the signal came while the
+        # loop below was inside Event.wait holding the event's own lock, and the process never stopped.
+        signal.signal(sig, lambda signum, _: received.append(signum))
     log.info("serving", service=server.spec.name, listen=server.address)
-    while not stop.wait(0.5):
-        pass
+    while not received:
+        time.sleep(0.5)  # a signal delivered to another thread is seen here at the next turn
     log.info("stopping", service=server.spec.name, grace_seconds=grace, drain_seconds=drain)
+    # Written out before any stop work: if the stop hangs, the log shows it got this far.
+    with contextlib.suppress(Exception):  # a failing sink must not keep the service from stopping
+        flush_logs()
     server.stop(grace, drain)
