@@ -35,7 +35,8 @@ class ServiceSettings(BaseSettings):
     var_dir: Path = REPO_ROOT / "var"
     # log_level is the minimum level that reaches stdout.
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
-    # shutdown_grace_seconds is how long in-flight calls get after SIGTERM.
+    # shutdown_grace_seconds is how long in-flight calls get after SIGTERM; handlers still running then get at most
+    # kit.server.STOP_MARGIN_SECONDS more to return before the stop hooks run.
     shutdown_grace_seconds: float = Field(default=5.0, gt=0, le=120)
     # shutdown_drain_seconds is how long health says NOT_SERVING before the server stops accepting calls.
     shutdown_drain_seconds: float = Field(default=0.0, ge=0, le=60)

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent import futures
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from services.kit.server import LIVENESS, ReadinessCheck, RequestInterceptor, all_ready
+from services.kit.server import (
+    LIVENESS,
+    STOP_MARGIN_SECONDS,
+    CallPool,
+    ReadinessCheck,
+    RequestInterceptor,
+    all_ready,
+    wait_for_handlers,
+)
 
 
 class PlainListener:
@@ -29,9 +36,13 @@ class PlainListener:
         register: Callable[[grpc.Server], object] | None = None,
         *,
         max_workers: int = 4,
+        stop_margin: float = STOP_MARGIN_SECONDS,
     ) -> None:
+        self.name = name
+        self._pool = CallPool(max_workers=max_workers, thread_name_prefix=f"{name}-plain")
+        self._stop_margin = stop_margin
         self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{name}-plain"),
+            self._pool,
             interceptors=[RequestInterceptor(name, propagate_only=True)],
             options=[("grpc.so_reuseport", 0)],
         )
@@ -56,7 +67,10 @@ class PlainListener:
             self.health.set("", status)
             self._stop.wait(0.5)
 
-    def stop(self) -> None:
+    def stop(self) -> int:
+        """Stop taking calls, end those running (1 s of grace), and wait for their handlers to return as
+        ``RunningServer.stop`` does: the service's stop hooks run next. How many handlers were still running."""
         self._stop.set()
         self.health.enter_graceful_shutdown()
         self.server.stop(1).wait()
+        return wait_for_handlers(self.name, [self._pool], self._stop_margin)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
+import os
 import signal
 import sys
 import time
@@ -16,9 +18,9 @@ from sqlalchemy import Engine
 
 from services.kit.config import ServiceSettings, SettingsError, load_settings
 from services.kit.db import is_migrated, make_engine, migrate
-from services.kit.logging import configure_logging, log_uncaught_exceptions
+from services.kit.logging import configure_logging, flush_logs, log_uncaught_exceptions
 from services.kit.metrics import serve_metrics
-from services.kit.server import RunningServer, serve_until_signalled
+from services.kit.server import CallPool, RunningServer, serve_until_signalled
 from services.kit.tracing import build_tracer_provider
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -107,3 +109,9 @@ def run_main(
     server = build(settings)
     serve_metrics(settings.metrics_port)
     serve_until_signalled(server, settings.shutdown_grace_seconds, settings.shutdown_drain_seconds)
+    if CallPool.running_anywhere():
+        # At exit the interpreter joins every thread-pool thread (concurrent.futures), so it would wait forever for
+        # a handler that never returns. The stop hooks have run and the log says how many handlers were left.
+        with contextlib.suppress(Exception):
+            flush_logs()
+        os._exit(1)

@@ -7,10 +7,11 @@ import re
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn, ParamSpec, TypeVar
 
 import grpc
 import structlog
@@ -266,6 +267,81 @@ def all_ready(checks: Sequence[ReadinessCheck]) -> bool:
     return ready
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class CallPool(futures.ThreadPoolExecutor):
+    """A server's thread pool that counts the calls it is running. gRPC's stop ends calls (cancelling those past
+    the grace) but a handler's thread runs on until its code returns: a stop waits on this count before tearing down
+    what handlers use. gRPC submits one task per call, streams included, so the count is the calls in flight."""
+
+    _every: ClassVar[weakref.WeakSet[CallPool]] = weakref.WeakSet()
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._idle = threading.Condition()
+        self._running = 0
+        CallPool._every.add(self)
+
+    @classmethod
+    def running_anywhere(cls) -> int:
+        """Calls still running in any pool of the process (a listener's too)."""
+        return sum(pool.running for pool in list(cls._every))
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
+        with self._idle:
+            self._running += 1
+        try:
+            return super().submit(self._counted, fn, *args, **kwargs)
+        except BaseException:
+            self._returned()
+            raise
+
+    def _counted(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._returned()
+
+    def _returned(self) -> None:
+        with self._idle:
+            self._running -= 1
+            if not self._running:
+                self._idle.notify_all()
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    def wait_returned(self, timeout: float) -> int:
+        """Wait at most ``timeout`` seconds for every call to return; how many are still running."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._running, max(timeout, 0.0))
+            return self._running
+
+
+# How long a stop waits, once gRPC has ended every call, for handlers to return: a cancelled handler needs time to
+# notice (watch loops look every 0.2 s) or to finish a statement or commit under way, which does not grow with the
+# grace clients were given. A stop takes at most drain + grace + this, then the hooks (k8s/README.md, "Shutdown").
+STOP_MARGIN_SECONDS = 5.0
+
+
+def wait_for_handlers(name: str, pools: Sequence[CallPool], margin: float) -> int:
+    """Wait at most ``margin`` seconds for the pools' calls to return; how many are still running (logged, as a
+    count: a handler that never returns must not hold the process forever)."""
+    running = sum(pool.running for pool in pools)
+    if running:
+        log.info("waiting_for_handlers", service=name, count=running, limit_seconds=margin)
+    deadline = time.monotonic() + margin
+    still = sum(pool.wait_returned(deadline - time.monotonic()) for pool in pools)
+    if still:
+        log.warning("handlers_still_running", service=name, count=still, waited_seconds=margin)
+    for pool in pools:
+        pool.shutdown(wait=False)
+    return still
+
+
 @dataclass
 class ServerSpec:
     """What a service brings to the bootstrap; its composition root fills this in."""
@@ -291,6 +367,8 @@ class ServerSpec:
     # max_receive_bytes caps one request: a door facing the outside keeps it small (big hostile messages leave
     # memory behind in the allocator even when refused).
     max_receive_bytes: int = MAX_MESSAGE_BYTES
+    # stop_margin bounds how long a stop waits, after the grace, for handlers to return (``STOP_MARGIN_SECONDS``).
+    stop_margin: float = STOP_MARGIN_SECONDS
 
 
 class RunningServer:
@@ -301,10 +379,11 @@ class RunningServer:
         provider = spec.tracer_provider or trace.get_tracer_provider()
         recording = isinstance(provider, SdkTracerProvider)
         self._fast_pool = (
-            futures.ThreadPoolExecutor(max_workers=spec.fast_lane_workers, thread_name_prefix=f"{spec.name}-fast")
+            CallPool(max_workers=spec.fast_lane_workers, thread_name_prefix=f"{spec.name}-fast")
             if spec.fast_lane
             else None
         )
+        self._pool = CallPool(max_workers=spec.max_workers, thread_name_prefix=spec.name)
         interceptors = [
             *([server_span_interceptor(provider)] if recording else []),
             *spec.extra_interceptors,
@@ -312,7 +391,7 @@ class RunningServer:
             RequestInterceptor(spec.name, not recording, spec.fast_lane, self._fast_pool),
         ]
         self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=spec.max_workers, thread_name_prefix=spec.name),
+            self._pool,
             interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", spec.max_receive_bytes),
@@ -362,20 +441,24 @@ class RunningServer:
         while not self._stopping.wait(self.spec.readiness_interval):
             self._refresh_readiness()
 
-    def stop(self, grace: float, drain: float = 0.0) -> None:
-        """Health NOT_SERVING first and hold for ``drain`` (so balancers stop sending), then let calls finish."""
+    def stop(self, grace: float, drain: float = 0.0) -> int:
+        """Health NOT_SERVING first and hold for ``drain`` (so balancers stop sending), then let calls finish, wait
+        (at most ``spec.stop_margin``) for their handlers to return, and only then run the ``on_stop`` hooks, which
+        tear down what handlers use (engines, the evidence writer). How many handlers were still running (0: all
+        returned)."""
         if self._stopping.is_set():
-            return
+            return 0
         self._stopping.set()
         self.health.enter_graceful_shutdown()
         if drain > 0:
             time.sleep(drain)
         self.server.stop(grace).wait()
-        if self._fast_pool is not None:
-            self._fast_pool.shutdown(wait=False)
+        pools = [self._pool, *([self._fast_pool] if self._fast_pool is not None else [])]
+        still = wait_for_handlers(self.spec.name, pools, self.spec.stop_margin)
         for hook in self.spec.on_stop:
             hook()
         log.info("stopped", service=self.spec.name)
+        return still
 
 
 def serve_until_signalled(
@@ -383,8 +466,8 @@ def serve_until_signalled(
     grace: float,
     drain: float = 0.0,
     signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT),
-) -> None:
-    """Block the main thread until SIGTERM/SIGINT, then stop gracefully."""
+) -> int:
+    """Block the main thread until SIGTERM/SIGINT, then stop gracefully; how many handlers were still running."""
     received: list[int] = []
     for sig in signals:
         # The handler only appends to a list. Python runs it in the main thread between any two bytecodes, also
@@ -398,4 +481,4 @@ def serve_until_signalled(
     # Written out before any stop work: if the stop hangs, the log shows it got this far.
     with contextlib.suppress(Exception):  # a failing sink must not keep the service from stopping
         flush_logs()
-    server.stop(grace, drain)
+    return server.stop(grace, drain)
