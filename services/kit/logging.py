@@ -138,6 +138,11 @@ def _database_error(exc_type: type[BaseException] | None) -> bool:
     return any(c.__module__ == "sqlalchemy.exc" and c.__name__ == "StatementError" for c in exc_type.__mro__)
 
 
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database error (SQLAlchemy's or a driver's), whose text may quote values."""
+    return _database_error(type(exc))
+
+
 def describe_database_error(exc: BaseException) -> str:
     """What failed, without the values: the driver's error class, SQLSTATE and the schema names it reports."""
     orig = getattr(exc, "orig", None) or exc

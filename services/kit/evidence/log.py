@@ -35,6 +35,7 @@ from services.kit.evidence.receipts import ConsistencyDocument, Receipt
 from services.kit.evidence.schema import EvidenceModels
 from services.kit.evidence.store import EvidenceStore, KeyRetired, LeafFilter, PublicKeyRecord, StoredLeaf
 from services.kit.evidence.writer_process import ChildSettings, ProcessWriter
+from services.kit.logging import describe_database_error, is_database_error
 from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE
 
 log = structlog.get_logger("kit.evidence")
@@ -89,14 +90,15 @@ def commit_batch(
         with translate_db_errors(), engine.connect() as conn, conn.begin():
             return store.append_in(conn, items, now)
     except Exception as exc:
-        # The driver's message, not SQLAlchemy's text, which would carry the entries as bound parameters.
         cause = getattr(exc, "orig", None) or exc
         log.error(
             "evidence_append_failed",
             origin=store.origin,
             batch=len(items),
             error_type=type(cause).__name__,
-            error=str(cause)[:200],
+            # A database error's text quotes values (SQLAlchemy's the bound entries, PostgreSQL's "DETAIL: Key
+            # (...)=(...)"): described without them. Our own errors' texts name no values.
+            error=describe_database_error(exc) if is_database_error(exc) else str(cause)[:200],
         )
         if isinstance(exc, DomainError):
             raise
