@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from opentelemetry import trace
@@ -11,7 +12,7 @@ from creditnode.registry.v1 import records_pb2_grpc as records_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
-from services.kit.config import ServiceSettings
+from services.kit.config import ServiceSettings, SettingsError
 from services.kit.db import ping, session_factories, utcnow
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
@@ -27,6 +28,8 @@ from services.registry.ca import FileCertificateAuthority
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, load_sharing_list
 from services.registry.store.models import evidence_models
 from services.registry.store.repositories import SqlRegistryUnitOfWork
+from services.registry.store.watch_sessions import SqlWatchSessions
+from services.registry.watch_barrier import EnforcementBarrier, WatchTiming
 
 NAME = "registry"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,6 +52,14 @@ class RegistrySettings(ServiceSettings):
     ingest_listen_addr: str = Field(default="", pattern=r"^$|^[^\s:]+:\d{1,5}$")
     # ingest_max_workers bounds the department streams the ingestion port serves at once.
     ingest_max_workers: int = Field(default=16, ge=1, le=256)
+    # participant_watch_heartbeat_seconds is how often an acknowledged participant watch (gateway replicas) gets a
+    # message when nothing changes.
+    participant_watch_heartbeat_seconds: float = Field(default=0.5, gt=0, le=10)
+    # participant_watch_lease_seconds is how long a gateway replica may admit callers from memory after a confirmed
+    # acknowledgement; an access-removing change waits at most this (plus the margin) for a silent replica.
+    participant_watch_lease_seconds: float = Field(default=3.0, gt=0, le=60)
+    # participant_watch_lease_margin_seconds is how much longer the registry waits for a silent replica than its lease.
+    participant_watch_lease_margin_seconds: float = Field(default=0.5, gt=0, le=30)
 
 
 def build(
@@ -58,8 +69,20 @@ def build(
     configure_logs: bool = True,
 ) -> RunningServer:
     """Start the registry on ``settings.listen_addr``; tests call this in-process."""
+    if settings.participant_watch_heartbeat_seconds * 3 > settings.participant_watch_lease_seconds:
+        error = SettingsError("invalid settings: PARTICIPANT_WATCH_LEASE_SECONDS must be at least three heartbeats")
+        print(f"creditnode: {error}", file=sys.stderr)
+        raise error
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
     writer_sessions, reader_sessions = session_factories(runtime.engine)
+    barrier = EnforcementBarrier(
+        SqlWatchSessions(writer_sessions, reader_sessions),
+        WatchTiming(
+            heartbeat=settings.participant_watch_heartbeat_seconds,
+            lease=settings.participant_watch_lease_seconds,
+            margin=settings.participant_watch_lease_margin_seconds,
+        ),
+    )
     ca = FileCertificateAuthority(
         settings.ca_dir or settings.var_dir / "registry-ca", autocreate=settings.ca_autocreate, now=utcnow()
     )
@@ -95,9 +118,9 @@ def build(
             listener.stop()
 
     def register(server: object) -> list[str]:
-        rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow), server)
+        rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow, barrier), server)
         admin_grpc.add_RegistryAdminServiceServicer_to_server(
-            RegistryAdmin(writer, reader, ca, notifier, utcnow), server
+            RegistryAdmin(writer, reader, ca, notifier, utcnow, barrier), server
         )
         records_grpc.add_RecordIngestionServiceServicer_to_server(ingestion, server)
         records_grpc.add_RecordServiceServicer_to_server(Records(writer, reader, lists, notifier, utcnow), server)

@@ -203,6 +203,14 @@ def record_assessment(
 
 
 REVOKING_ACTIONS = frozenset({PlatformAction.SUSPEND, PlatformAction.REMOVE, PlatformAction.EXIT})
+# Institution steps that take access away: like REVOKING_ACTIONS, they wait for the gateway replicas.
+INSTITUTION_REVOKING_ACTIONS = frozenset({InstitutionAction.SUSPEND, InstitutionAction.REMOVE})
+
+
+def current_revision(uow: RegistryUnitOfWork) -> int:
+    """The revision reached by the committed changes."""
+    with uow:
+        return uow.events.current_revision()
 
 
 def transition_platform(

@@ -19,7 +19,7 @@ from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp
 from services.registry import usecases
 from services.registry.api import checks, convert
-from services.registry.api.watch import ParticipantWatch
+from services.registry.api.watch import AckedParticipantWatch, ParticipantWatch
 from services.registry.domain.participants import (
     Breach,
     BreachKind,
@@ -34,6 +34,7 @@ from services.registry.domain.participants import (
 )
 from services.registry.domain.ports import CertificateAuthority
 from services.registry.usecases import Idempotency, UowFactory
+from services.registry.watch_barrier import EnforcementBarrier
 
 Clock = Callable[[], datetime]
 
@@ -51,12 +52,25 @@ def _optional_platform_id(name: str, field: str) -> str:
 
 
 class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
-    """Operator methods. Every mutation notifies watchers after its commit."""
+    """Operator methods. Every mutation notifies watchers after its commit; one that takes access away returns only
+    once every gateway replica on the acknowledged watch applied it or lost its lease (``_enforced``)."""
 
     def __init__(
-        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: CommitNotifier, clock: Clock
+        self,
+        writer: UowFactory,
+        reader: UowFactory,
+        ca: CertificateAuthority,
+        notifier: CommitNotifier,
+        clock: Clock,
+        barrier: EnforcementBarrier,
     ) -> None:
         self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
+        self.barrier = barrier
+
+    def _enforced(self) -> None:
+        """Wait for the revision reached now, which covers the change just committed (or, for a replayed request,
+        the first try's: a retry after a first try that timed out while waiting waits again)."""
+        self.barrier.wait_enforced(usecases.current_revision(self.reader()))
 
     def _transition(self, request: Any, action: PlatformAction, csr_pem: str = "") -> tuple[pb.Platform, Any]:
         platform_id = _platform_id(request.name)
@@ -65,6 +79,8 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
             self.writer(), self.ca, platform_id, action, change, idem, self.clock(), csr_pem=csr_pem
         )
         self.notifier.notify()
+        if action in usecases.REVOKING_ACTIONS:
+            self._enforced()
         return convert.platform(view), convert.credential(cert, self.ca.ca_certificate_pem())
 
     def CreatePlatform(self, request: admin_pb.CreatePlatformRequest, context: grpc.ServicerContext) -> Any:
@@ -129,6 +145,7 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         csr = validation.text("csr_pem", request.csr_pem, max_len=16_000)
         cert = usecases.issue_certificate(self.writer(), self.ca, platform_id, csr, change, idem, self.clock())
         self.notifier.notify()
+        self._enforced()  # the previous certificate is revoked: no replica may accept it once this returns
         return admin_pb.IssuePlatformCertificateResponse(
             credential=convert.credential(cert, self.ca.ca_certificate_pem())
         )
@@ -171,6 +188,8 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
             self.writer(), _institution_id(request.name), action, change, idem, self.clock()
         )
         self.notifier.notify()
+        if action in usecases.INSTITUTION_REVOKING_ACTIONS:
+            self._enforced()
         return convert.institution(view)
 
     def SuspendInstitution(self, request: admin_pb.SuspendInstitutionRequest, context: grpc.ServicerContext) -> Any:
@@ -236,10 +255,17 @@ class Registry(rs_grpc.RegistryServiceServicer):
     """Reads for internal services, enterprise registration relayed by platforms, and the participant watch."""
 
     def __init__(
-        self, writer: UowFactory, reader: UowFactory, ca: CertificateAuthority, notifier: CommitNotifier, clock: Clock
+        self,
+        writer: UowFactory,
+        reader: UowFactory,
+        ca: CertificateAuthority,
+        notifier: CommitNotifier,
+        clock: Clock,
+        barrier: EnforcementBarrier,
     ) -> None:
         self.writer, self.reader, self.ca, self.notifier, self.clock = writer, reader, ca, notifier, clock
         self.watch = ParticipantWatch(reader, notifier, clock)
+        self.acked_watch = AckedParticipantWatch(reader, notifier, clock, barrier)
 
     def GetPlatform(self, request: rs_pb.GetPlatformRequest, context: grpc.ServicerContext) -> Any:
         view = usecases.get_platform(self.reader(), _platform_id(request.name), self.clock())
@@ -346,6 +372,11 @@ class Registry(rs_grpc.RegistryServiceServicer):
         self, request: rs_pb.WatchParticipantsRequest, context: grpc.ServicerContext
     ) -> Iterator[rs_pb.WatchParticipantsResponse]:
         return self.watch(request, context)
+
+    def WatchParticipantsAcked(
+        self, request_iterator: Iterator[rs_pb.WatchParticipantsAckedRequest], context: grpc.ServicerContext
+    ) -> Iterator[rs_pb.WatchParticipantsAckedResponse]:
+        return self.acked_watch(request_iterator, context)
 
     def GetCertificateRevocationList(
         self, request: rs_pb.GetCertificateRevocationListRequest, context: grpc.ServicerContext

@@ -1,20 +1,27 @@
-"""WatchParticipants: list-then-watch with revisions, resumable, heartbeats, explicit tombstones."""
+"""WatchParticipants: list-then-watch with revisions, resumable, heartbeats, explicit tombstones; and its acknowledged
+form for gateway replicas (WatchParticipantsAcked, see watch_barrier.py)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 
 import grpc
+import structlog
+from google.protobuf.duration_pb2 import Duration
 
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
-from services.kit.errors import FailedPrecondition
+from services.kit.errors import Aborted, FailedPrecondition
 from services.kit.notify import CommitNotifier
 from services.kit.validation import invalid
 from services.registry import usecases
 from services.registry.api import convert
 from services.registry.domain.ports import EventType, ParticipantEvent, ParticipantKind, RegistryUnitOfWork
+from services.registry.watch_barrier import EnforcementBarrier, ReplicaSession
+
+log = structlog.get_logger("registry.watch")
 
 SNAPSHOT_BATCH = 500
 MAX_REVISIONS_PER_BATCH = 200
@@ -165,3 +172,73 @@ class ParticipantWatch:
             else rs_pb.PARTICIPANT_EVENT_TYPE_UPSERT
         )
         return rs_pb.ParticipantEvent(revision=event.revision, type=kind, participant=participant)
+
+
+def _duration(seconds: float) -> Duration:
+    out = Duration()
+    out.FromMilliseconds(round(seconds * 1000))
+    return out
+
+
+class AckedParticipantWatch:
+    """Serves one WatchParticipantsAcked call: the participant watch, acknowledged by a gateway replica."""
+
+    def __init__(
+        self,
+        reader: Callable[[], RegistryUnitOfWork],
+        notifier: CommitNotifier,
+        clock: Callable[[], datetime],
+        barrier: EnforcementBarrier,
+    ) -> None:
+        timing = barrier.timing
+        self.barrier = barrier
+        self.watch = ParticipantWatch(
+            reader, notifier, clock, poll_seconds=min(0.2, timing.heartbeat / 2), heartbeat_seconds=timing.heartbeat
+        )
+        self.lease, self.heartbeat = _duration(timing.lease), _duration(timing.heartbeat)
+
+    def __call__(
+        self, requests: Iterator[rs_pb.WatchParticipantsAckedRequest], context: grpc.ServicerContext
+    ) -> Iterator[rs_pb.WatchParticipantsAckedResponse]:
+        first = next(requests, None)
+        if first is None or first.WhichOneof("kind") != "start":
+            raise invalid("start", "the first message of a watch must be a start")
+        start = first.start
+        if not 1 <= len(start.replica) <= 100:
+            raise invalid("start.replica", "must be 1-100 characters")
+        # Checked here too, before registering: a refused start must leave no session for barriers to wait for.
+        if any(k not in _KINDS for k in start.kinds):
+            raise invalid("start.kinds", "holds a value that is not a participant kind")
+        if start.start_revision < 0:
+            raise invalid("start.start_revision", "must not be negative")
+        watch_request = rs_pb.WatchParticipantsRequest(start_revision=start.start_revision, kinds=start.kinds)
+        # Registered before the listing or backlog is read (ReplicaSession registers on creation).
+        session = self.barrier.open(start.replica)
+        threading.Thread(
+            target=self._read_acks, args=(requests, session), name="registry-watch-acks", daemon=True
+        ).start()
+        for response in self.watch(watch_request, context):
+            if session.lapsed:
+                raise Aborted(
+                    "ERROR_REASON_WATCH_LEASE_LAPSED", "no acknowledgement within the lease; start a new watch"
+                )
+            session.sent(response.revision)
+            yield rs_pb.WatchParticipantsAckedResponse(
+                events=response.events,
+                revision=response.revision,
+                snapshot_complete=response.snapshot_complete,
+                acknowledged=session.confirmed,
+                lease=self.lease,
+                heartbeat_interval=self.heartbeat,
+            )
+
+    @staticmethod
+    def _read_acks(requests: Iterator[rs_pb.WatchParticipantsAckedRequest], session: ReplicaSession) -> None:
+        try:
+            for request in requests:
+                if request.WhichOneof("kind") == "ack":
+                    session.ack(request.ack.ack_id, request.ack.revision)
+        except grpc.RpcError:
+            pass  # the stream ended; the session stays registered until its lease lapses
+        except Exception:  # an ack reader must never take the stream down with an unhandled error
+            log.warning("participant_watch_ack_reader_failed", replica=session.replica, exc_info=True)

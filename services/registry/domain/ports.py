@@ -331,3 +331,25 @@ class CertificateAuthority(Protocol):
     def ca_certificate_pem(self) -> str: ...
 
     def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes: ...
+
+
+class WatchSessions(Protocol):
+    """Gateway replicas registered on the acknowledged participant watch, shared by every registry process.
+
+    Leases count on one clock for all of them (the database's). A session is gone only once its lease lapsed."""
+
+    def register(self, session_id: str, replica: str, lease_seconds: float) -> int:
+        """Register a session with a first lease; returns the revision reached once it is registered (its floor)."""
+        ...
+
+    def record_ack(self, session_id: str, revision: int, lease_seconds: float) -> bool:
+        """Record an acknowledgement and renew the lease from now; False when the session has lapsed (or is gone)."""
+        ...
+
+    def reap(self) -> None:
+        """Unregister every session whose lease has lapsed."""
+        ...
+
+    def acked(self) -> dict[str, int]:
+        """Every registered session's acknowledged revision."""
+        ...

@@ -140,6 +140,21 @@ class RevisionCounterRow(Base):
     value: Mapped[int] = mapped_column(Integer)
 
 
+class WatchSessionRow(Base):
+    """A gateway replica registered on the acknowledged participant watch, with its lease on the database clock.
+
+    Kept in the database, not in a registry process: an access-removing change waits for every replica, whichever
+    registry process serves its stream. A row is deleted only once its lease has lapsed, never when its stream ends."""
+
+    __tablename__ = "participant_watch_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    replica: Mapped[str] = mapped_column(String(100))
+    acked_revision: Mapped[int] = mapped_column(BigInteger)
+    # Microseconds since the epoch on the database's clock (so one clock for every registry process).
+    lease_until_us: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class RequestRow(Base):
     __tablename__ = "requests"
 

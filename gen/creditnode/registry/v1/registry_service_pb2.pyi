@@ -1,6 +1,7 @@
 import datetime
 
 from creditnode.registry.v1 import participants_pb2 as _participants_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -226,6 +227,48 @@ class WatchParticipantsResponse(_message.Message):
     revision: int
     snapshot_complete: bool
     def __init__(self, events: _Optional[_Iterable[_Union[ParticipantEvent, _Mapping]]] = ..., revision: _Optional[int] = ..., snapshot_complete: _Optional[bool] = ...) -> None: ...
+
+class ParticipantWatchStart(_message.Message):
+    __slots__ = ("replica", "start_revision", "kinds")
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
+    START_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    replica: str
+    start_revision: int
+    kinds: _containers.RepeatedScalarFieldContainer[ParticipantKind]
+    def __init__(self, replica: _Optional[str] = ..., start_revision: _Optional[int] = ..., kinds: _Optional[_Iterable[_Union[ParticipantKind, str]]] = ...) -> None: ...
+
+class ParticipantWatchAck(_message.Message):
+    __slots__ = ("ack_id", "revision")
+    ACK_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    ack_id: int
+    revision: int
+    def __init__(self, ack_id: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class WatchParticipantsAckedRequest(_message.Message):
+    __slots__ = ("start", "ack")
+    START_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    start: ParticipantWatchStart
+    ack: ParticipantWatchAck
+    def __init__(self, start: _Optional[_Union[ParticipantWatchStart, _Mapping]] = ..., ack: _Optional[_Union[ParticipantWatchAck, _Mapping]] = ...) -> None: ...
+
+class WatchParticipantsAckedResponse(_message.Message):
+    __slots__ = ("events", "revision", "snapshot_complete", "acknowledged", "lease", "heartbeat_interval")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[ParticipantEvent]
+    revision: int
+    snapshot_complete: bool
+    acknowledged: int
+    lease: _duration_pb2.Duration
+    heartbeat_interval: _duration_pb2.Duration
+    def __init__(self, events: _Optional[_Iterable[_Union[ParticipantEvent, _Mapping]]] = ..., revision: _Optional[int] = ..., snapshot_complete: _Optional[bool] = ..., acknowledged: _Optional[int] = ..., lease: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., heartbeat_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class GetCertificateRevocationListRequest(_message.Message):
     __slots__ = ()

@@ -90,6 +90,11 @@ class RegistryServiceStub:
                 request_serializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsRequest.SerializeToString,
                 response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsResponse.FromString,
                 _registered_method=True)
+        self.WatchParticipantsAcked = channel.stream_stream(
+                '/creditnode.registry.v1.RegistryService/WatchParticipantsAcked',
+                request_serializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedRequest.SerializeToString,
+                response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedResponse.FromString,
+                _registered_method=True)
         self.GetCertificateRevocationList = channel.unary_unary(
                 '/creditnode.registry.v1.RegistryService/GetCertificateRevocationList',
                 request_serializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.GetCertificateRevocationListRequest.SerializeToString,
@@ -183,6 +188,33 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchParticipantsAcked(self, request_iterator, context):
+        """WatchParticipantsAcked is WatchParticipants for gateway replicas, which acknowledge what they applied, so that
+        access-removing changes (SuspendPlatform, RemovePlatform, ExitPlatform, IssuePlatformCertificate's revocation,
+        SuspendInstitution, RemoveInstitution) return only once no replica can still admit the caller under the old state.
+
+        Client (gateway replica) side, precisely:
+        1. Open the stream and send ParticipantWatchStart{replica, start_revision, kinds}: 0 lists everything first
+        (ending with snapshot_complete); N > 0 gets the changes after revision N.
+        2. For every response, in order: apply its events, set the local revision to the response's revision, then note
+        t_send = the local monotonic clock and send ParticipantWatchAck{ack_id, revision} with a new, increasing
+        ack_id (from 1 on each stream). Heartbeats (responses without events) are acknowledged the same way.
+        3. A response's acknowledged field names an ack_id the registry has recorded. When it names ack_id k, the replica
+        may admit callers from memory until t_send(k) + lease (the response's lease); after that, without a newer
+        confirmation, it fails closed. Before the first confirmation on a stream it has no lease.
+        4. On any stream error, keep failing closed as in 3 and reconnect, resuming from the local revision (0 when a
+        listing broke part-way).
+        Server side: a replica is registered (in the registry's database, so every registry process sees it) when its
+        start arrives, before its listing or backlog is read. An access-removing change commits at revision R, then
+        waits until every registered replica has acknowledged a revision >= R or its lease has lapsed on the database's
+        clock (last acknowledgement recorded + lease + a margin); a lapsed replica is unregistered and its stream ended
+        (ABORTED, ERROR_REASON_WATCH_LEASE_LAPSED). acknowledged stays 0 until the replica has acknowledged the revision
+        the registry had reached when it registered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCertificateRevocationList(self, request, context):
         """GetCertificateRevocationList returns the CA's current CRL and certificate, for the gateway's mTLS checks.
         """
@@ -254,6 +286,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.WatchParticipants,
                     request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsRequest.FromString,
                     response_serializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsResponse.SerializeToString,
+            ),
+            'WatchParticipantsAcked': grpc.stream_stream_rpc_method_handler(
+                    servicer.WatchParticipantsAcked,
+                    request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedRequest.FromString,
+                    response_serializer=creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedResponse.SerializeToString,
             ),
             'GetCertificateRevocationList': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCertificateRevocationList,
@@ -564,6 +601,33 @@ class RegistryService:
             '/creditnode.registry.v1.RegistryService/WatchParticipants',
             creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsRequest.SerializeToString,
             creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchParticipantsAcked(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/creditnode.registry.v1.RegistryService/WatchParticipantsAcked',
+            creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedRequest.SerializeToString,
+            creditnode_dot_registry_dot_v1_dot_registry__service__pb2.WatchParticipantsAckedResponse.FromString,
             options,
             channel_credentials,
             insecure,
