@@ -81,7 +81,9 @@ class GatewaySettings(ServiceSettings):
     evidence_writer_process: bool = True
     # replica_id names this replica to consent (defaults to host name and process id).
     replica_id: str = ""
-    # participant_lease_seconds is how long the participant view stays trusted without a registry message.
+    # participant_lease_seconds caps the lease the registry grants on the acknowledged participant watch (the view is
+    # trusted this long at most after an acknowledgement the registry confirmed; the registry's lease applies when
+    # shorter, as it is by default).
     participant_lease_seconds: float = Field(default=6.0, gt=0, le=120)
     # record_cache_lease_seconds is how long masked records are served from memory without a registry message
     # (the registry's record watch sends a heartbeat every 2 seconds); past it, every read goes to the registry.
@@ -168,12 +170,13 @@ def build(
     consent_channel = make_channel(settings.consent_addr, tracer_provider=runtime.tracer_provider)
     scoring_channel = make_channel(settings.scoring_addr, tracer_provider=runtime.tracer_provider)
     objection_channel = make_channel(settings.objection_addr, tracer_provider=runtime.tracer_provider)
+    replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
     participants = ParticipantCache(
         registry_channel,
+        replica_id=replica,
         lease_seconds=settings.participant_lease_seconds,
         crl_refresh_seconds=settings.crl_refresh_seconds,
     ).start()
-    replica = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
     consent_cache = ConsentCache(consent_channel, replica).start()
     evidence: EvidenceLog | None = None
     disclosure_log: DisclosureLog

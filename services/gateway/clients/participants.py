@@ -1,14 +1,18 @@
-"""Platforms and institutions in memory, fed by the registry's WatchParticipants; the CA's revocation list too.
+"""Platforms and institutions in memory, fed by the registry's WatchParticipantsAcked; the CA's revocation list too.
 
-Readiness: the listing is complete and a response (event or heartbeat) arrived within the lease. Otherwise the
-gateway fails closed: it serves nobody, since it cannot know who is admitted now.
+The replica side of the registry's no-stale-window protocol (as consent's, see services/registry/README.md): apply
+each response, then acknowledge it, noting when the acknowledgement was sent; admit callers from memory only while
+the lease of the latest acknowledgement the registry confirmed runs, no listing is in progress and the CRL is fresh.
+Otherwise the gateway fails closed: it serves nobody, since it cannot know who is admitted now. The registry holds an
+access-removing change until this replica acknowledged it or this lease lapsed.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -49,13 +53,16 @@ class ParticipantCache:
         self,
         channel: grpc.Channel,
         *,
+        replica_id: str = "gateway",
         lease_seconds: float = 6.0,
         crl_refresh_seconds: float = 30.0,
         reconnect_seconds: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stub = rs_grpc.RegistryServiceStub(channel)
-        self._lease = lease_seconds
+        self.replica_id = replica_id
+        # The registry's lease (sent on the stream) applies, shortened to this cap if it is longer.
+        self._lease_cap = lease_seconds
         self._crl_every = crl_refresh_seconds
         self._reconnect = reconnect_seconds
         self._clock = clock
@@ -70,10 +77,10 @@ class ParticipantCache:
         self._crl_max_age = 3 * crl_refresh_seconds
         self._revision = 0
         self._listing = True
-        self._fresh_until = 0.0
-        # Set when a response arrives after the lease lapsed: what we hold may be far behind, and the registry sends
-        # a backlog in batches, so no batch but its "nothing new up to here" (a heartbeat) makes the view fresh again.
-        self._catching_up = False
+        self._lease_until = 0.0
+        self._sent: dict[int, float] = {}  # ack id -> when it was sent, until the registry confirms it
+        self._ack_id = 0
+        self._acks: queue.Queue[rs.WatchParticipantsAckedRequest | None] = queue.Queue()
         self._crl_due = threading.Event()
         self._stop = threading.Event()
         self._call: Any = None  # = None
@@ -111,7 +118,7 @@ class ParticipantCache:
     def live(self) -> bool:
         with self._lock:
             now = self._clock()
-            return now < self._crl_fresh_until and not self._listing and now < self._fresh_until
+            return now < self._crl_fresh_until and not self._listing and now < self._lease_until
 
     def platform(self, name: str) -> PlatformView | None:
         return self._platforms.get(name)
@@ -154,49 +161,59 @@ class ParticipantCache:
 
     # ---- watch ----------------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _requests(
+        start: rs.WatchParticipantsAckedRequest, acks: queue.Queue[rs.WatchParticipantsAckedRequest | None]
+    ) -> Iterator[rs.WatchParticipantsAckedRequest]:
+        yield start
+        while True:
+            item = acks.get()
+            if item is None:
+                return
+            yield item
+
     def _run_watch(self) -> None:
         self._crl_due.set()
         while not self._stop.is_set():
-            # A listing broken part-way lists again from 0: resuming from its revision would never complete it (the
-            # registry sends no snapshot after a resume), leaving the gateway unready and the rest of it unlisted.
-            if self._listing:
-                self._revision = 0
-            request = rs.WatchParticipantsRequest(
-                start_revision=self._revision,
-                kinds=[rs.PARTICIPANT_KIND_PLATFORM, rs.PARTICIPANT_KIND_INSTITUTION],
-            )
-            if self._revision == 0:
-                with self._lock:
+            acks: queue.Queue[rs.WatchParticipantsAckedRequest | None] = queue.Queue()
+            with self._lock:
+                # A listing broken part-way lists again from 0: resuming from its revision would never complete it
+                # (the registry sends no snapshot after a resume), leaving the gateway unready and the rest unlisted.
+                if self._listing:
+                    self._revision = 0
+                if self._revision == 0:
                     self._listing = True
                     self._platforms, self._institutions = {}, {}
+                self._acks, self._sent, self._ack_id = acks, {}, 0
+                start = rs.WatchParticipantsAckedRequest(
+                    start=rs.ParticipantWatchStart(
+                        replica=self.replica_id,
+                        start_revision=self._revision,
+                        kinds=[rs.PARTICIPANT_KIND_PLATFORM, rs.PARTICIPANT_KIND_INSTITUTION],
+                    )
+                )
             try:
-                call = self._stub.WatchParticipants(request)
+                call = self._stub.WatchParticipantsAcked(self._requests(start, acks))
                 self._call = call
                 for response in call:
                     self._apply(response)
             except grpc.RpcError as exc:
                 if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:  # a revision the registry never issued
-                    self._revision = 0
+                    with self._lock:
+                        self._revision = 0
                 if not self._stop.is_set():
                     log.warning("participant_watch_broken", code=exc.code().name)
+            finally:
+                acks.put(None)
+            # The lease is kept: it lapses on its own, and the registry waits for this replica until it has.
             self._stop.wait(self._reconnect)
 
-    def _renew_lease(self, now: float, *, caught_up: bool) -> None:
-        """Under the lock. A response after the lease lapsed starts a catch-up: the view is trusted again only once
-        the registry says it has nothing newer (its heartbeat) or a listing completes."""
-        if not self._listing and now >= self._fresh_until:
-            self._catching_up = True
-        if caught_up:
-            self._catching_up = False
-        if not self._catching_up:
-            self._fresh_until = now + self._lease
-
-    def _apply(self, response: rs.WatchParticipantsResponse) -> None:
+    def _apply(self, response: rs.WatchParticipantsAckedResponse) -> None:
+        """Apply one response, then acknowledge it: after the CRL refresh a platform event asks for, so a revision
+        is acknowledged only once the certificates it revoked are refused here too."""
         self._last_message = time.monotonic()
         platform_changed = False
         with self._lock:
-            now = self._clock()
-            heartbeat = not response.events and not response.snapshot_complete and response.revision == self._revision
             for event in response.events:
                 which = event.participant.WhichOneof("kind")
                 tomb = event.type == rs.PARTICIPANT_EVENT_TYPE_TOMBSTONE
@@ -216,8 +233,16 @@ class ParticipantCache:
             if response.snapshot_complete:
                 self._listing = False
             self._revision = response.revision
-            self._renew_lease(now, caught_up=heartbeat or response.snapshot_complete)
-        if platform_changed and not self._listing:
+            confirmed = self._sent.get(response.acknowledged)
+            if confirmed is not None:
+                # Counted from when that acknowledgement was sent (the registry counts from when it recorded it),
+                # and never longer than this replica's own cap.
+                lease = min(response.lease.ToTimedelta().total_seconds(), self._lease_cap)
+                self._lease_until = max(self._lease_until, confirmed + lease)
+                self._sent = {k: v for k, v in self._sent.items() if k > response.acknowledged}
+            listing = self._listing
+            acks = self._acks
+        if platform_changed and not listing:
             # A platform event may be a suspension or a re-issued certificate: refresh the CRL at once.
             try:
                 self.refresh_crl()
@@ -227,3 +252,11 @@ class ParticipantCache:
                 with self._lock:
                     self._crl_fresh_until = 0.0
                 self._crl_due.set()
+        with self._lock:
+            self._ack_id += 1
+            self._sent[self._ack_id] = self._clock()  # noted before sending: the lease errs short
+            acks.put(
+                rs.WatchParticipantsAckedRequest(
+                    ack=rs.ParticipantWatchAck(ack_id=self._ack_id, revision=response.revision)
+                )
+            )

@@ -315,6 +315,88 @@ def test_suspended_platform_is_refused_and_readmitted_one_is_served_again(node: 
     assert code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
 
 
+def _refused_by(node: Node, caller: Any, codes: tuple[grpc.StatusCode, ...]) -> bool:
+    """Whether the caller's very next report request is refused with one of ``codes`` (never a release)."""
+    try:
+        caller.stub.GetCreditReport(
+            gw.GetCreditReportRequest(enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]),
+            timeout=10,
+        )
+        return False
+    except grpc.RpcError as exc:
+        return exc.code() in codes
+
+
+SUSPENDED = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
+
+
+def test_once_suspend_platform_returns_neither_replica_admits_the_platform(node: Node, database_url: str) -> None:
+    second = node.start_gateway("gw-b", database_url)
+    xian = node.callers["xian"]
+    b = node.connect("platforms/xian", xian.cert, xian.key, second.address)
+    try:
+        until(lambda: serves(node, "platforms/xian", "REG_BASIC"), "replica a serves xian")
+        until(
+            lambda: (
+                "REG_BASIC"
+                in released(
+                    b.stub.GetCreditReport(
+                        gw.GetCreditReportRequest(
+                            enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
+                        ),
+                        timeout=10,
+                    )
+                )
+            ),
+            "replica b serves xian",
+        )
+        node.registry.admin.SuspendPlatform(
+            admin_pb.SuspendPlatformRequest(name="platforms/xian", change=change()), timeout=30
+        )
+        # No waiting: the suspension returned only once both replicas applied it.
+        assert _refused_by(node, xian, SUSPENDED)
+        assert _refused_by(node, b, SUSPENDED)
+    finally:
+        b.channel.close()
+
+
+def test_a_paused_replica_holds_a_suspension_until_its_lease_lapsed_and_then_fails_closed(
+    node: Node, database_url: str
+) -> None:
+    second = node.start_gateway("gw-b", database_url)
+    xian = node.callers["xian"]
+    b = node.connect("platforms/xian", xian.cert, xian.key, second.address)
+    try:
+        until(lambda: serves(node, "platforms/xian", "REG_BASIC"), "replica a serves xian")
+        until(
+            lambda: (
+                "REG_BASIC"
+                in released(
+                    b.stub.GetCreditReport(
+                        gw.GetCreditReportRequest(
+                            enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
+                        ),
+                        timeout=10,
+                    )
+                )
+            ),
+            "replica b serves xian",
+        )
+        os.kill(second.proc.pid, signal.SIGSTOP)  # replica b stops acknowledging (and deciding)
+        try:
+            # Returns: replica b is waited for only until its lease lapsed (3 s + 0.5 s by default).
+            node.registry.admin.SuspendPlatform(
+                admin_pb.SuspendPlatformRequest(name="platforms/xian", change=change()), timeout=30
+            )
+            assert _refused_by(node, xian, SUSPENDED)
+        finally:
+            os.kill(second.proc.pid, signal.SIGCONT)
+        # Replica b wakes up with its lease lapsed: it fails closed (or has meanwhile applied the suspension).
+        assert _refused_by(node, b, (grpc.StatusCode.UNAVAILABLE, *SUSPENDED))
+    finally:
+        b.channel.close()
+
+
 def test_gateway_cut_off_from_consent_releases_nothing_non_public(node: Node) -> None:
     grant(node, "platforms/xian", items=("TAX_PAYMENT",), max_uses=10)
     until(lambda: serves(node, "platforms/xian", "TAX_PAYMENT"), "authorized release")

@@ -32,7 +32,7 @@ class _Registry:
 def _cache(registry: _Registry, now: list[float]) -> ParticipantCache:
     cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), crl_refresh_seconds=30, clock=lambda: now[0])
     cache._stub = registry  # type: ignore[assignment]  # threads are never started: the test drives refreshes
-    cache._listing, cache._fresh_until = False, float("inf")  # the participant watch itself is live throughout
+    cache._listing, cache._lease_until = False, float("inf")  # the participant watch itself is live throughout
     return cache
 
 
@@ -110,7 +110,7 @@ def test_a_platform_change_whose_crl_cannot_be_fetched_fails_closed_until_one_is
     registry.down = True
     p = pp.Platform(name="platforms/xian", status=pp.PLATFORM_STATUS_ADMITTED, access=pp.ACCESS_ALLOWED)
     event = rs.ParticipantEvent(type=rs.PARTICIPANT_EVENT_TYPE_UPSERT, participant=pp.Participant(platform=p))
-    cache._apply(rs.WatchParticipantsResponse(events=[event], revision=1))
+    cache._apply(rs.WatchParticipantsAckedResponse(events=[event], revision=1))
     assert not cache.live()  # the old certificate would still be accepted: serve nobody instead
     registry.down = False
     cache.refresh_crl()

@@ -1,11 +1,14 @@
-"""The participant watch resumes where it can trust what it holds: a listing broken part-way is listed again."""
+"""The participant watch's replica side: a listing broken part-way is listed again; the view is trusted only under
+the lease of an acknowledgement the registry confirmed, counted from when it was sent; acks follow the CRL refresh."""
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
 
 import grpc
+from google.protobuf.duration_pb2 import Duration
 
 from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
@@ -17,56 +20,15 @@ class _Down(grpc.RpcError):
         return grpc.StatusCode.UNAVAILABLE
 
 
+def _lease(seconds: float) -> Duration:
+    d = Duration()
+    d.FromMilliseconds(round(seconds * 1000))
+    return d
+
+
 def _platform(pid: str) -> rs.ParticipantEvent:
     p = pp.Platform(name=f"platforms/{pid}", status=pp.PLATFORM_STATUS_ADMITTED, access=pp.ACCESS_ALLOWED)
     return rs.ParticipantEvent(type=rs.PARTICIPANT_EVENT_TYPE_SNAPSHOT, participant=pp.Participant(platform=p))
-
-
-class _ListingBreaksOnce:
-    """First call: the first batch of a listing at revision 7, then the stream breaks. Later calls: a whole listing
-    when asked from 0, else (a resume) only a heartbeat; then the stream stays open until the test ends."""
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.settled = threading.Event()  # the second call's last answer was taken (so applied) by the cache
-        self.done = threading.Event()
-
-    def WatchParticipants(self, request: rs.WatchParticipantsRequest) -> Iterator[rs.WatchParticipantsResponse]:
-        self.starts.append(request.start_revision)
-        return self._stream(request.start_revision, len(self.starts))
-
-    def _stream(self, start: int, call: int) -> Iterator[rs.WatchParticipantsResponse]:
-        if call == 1:
-            yield rs.WatchParticipantsResponse(events=[_platform("xian")], revision=7, snapshot_complete=False)
-            raise _Down()
-        if start == 0:
-            yield rs.WatchParticipantsResponse(
-                events=[_platform("xian"), _platform("baoji")], revision=7, snapshot_complete=True
-            )
-        else:
-            yield rs.WatchParticipantsResponse(revision=7)  # heartbeat: "nothing new after 7"
-        self.settled.set()
-        self.done.wait(10)
-        raise _Down()
-
-    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
-        return rs.GetCertificateRevocationListResponse()
-
-
-def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
-    registry = _ListingBreaksOnce()
-    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), reconnect_seconds=0.01)
-    cache._stub = registry  # type: ignore[assignment]
-    cache.start()
-    try:
-        assert registry.settled.wait(10)
-        cache.refresh_crl()
-        assert registry.starts == [0, 0]  # not resumed from the broken listing's revision
-        assert cache.platform("platforms/baoji") is not None  # the part of the listing never received
-        assert cache.live()
-    finally:
-        registry.done.set()
-        cache.close()
 
 
 def _event(pid: str, admitted: bool, revision: int) -> rs.ParticipantEvent:
@@ -80,44 +42,133 @@ def _event(pid: str, admitted: bool, revision: int) -> rs.ParticipantEvent:
     )
 
 
-class _NoCrl:
+def _response(revision: int, acknowledged: int = 0, *events: rs.ParticipantEvent, complete: bool = False) -> object:
+    return rs.WatchParticipantsAckedResponse(
+        events=list(events), revision=revision, snapshot_complete=complete, acknowledged=acknowledged, lease=_lease(3)
+    )
+
+
+class _ListingBreaksOnce:
+    """First call: the first batch of a listing at revision 7, then the stream breaks. Later calls: a whole listing
+    when asked from 0, else (a resume) only a heartbeat, then a heartbeat confirming the first acknowledgement; then
+    the stream stays open until the test ends."""
+
+    def __init__(self) -> None:
+        self.starts: list[rs.ParticipantWatchStart] = []
+        self.settled = threading.Event()  # the second call's last answer was taken (so applied) by the cache
+        self.done = threading.Event()
+
+    def WatchParticipantsAcked(
+        self, requests: Iterator[rs.WatchParticipantsAckedRequest]
+    ) -> Iterator[rs.WatchParticipantsAckedResponse]:
+        self.starts.append(next(requests).start)
+        return self._stream(self.starts[-1].start_revision, len(self.starts))
+
+    def _stream(self, start: int, call: int) -> Iterator[rs.WatchParticipantsAckedResponse]:
+        if call == 1:
+            yield _response(7, 0, _platform("xian"))  # type: ignore[misc]
+            raise _Down()
+        if start == 0:
+            yield _response(7, 0, _platform("xian"), _platform("baoji"), complete=True)  # type: ignore[misc]
+        else:
+            yield _response(7)  # type: ignore[misc]
+        yield _response(7, 1)  # type: ignore[misc]
+        self.settled.set()
+        self.done.wait(10)
+        raise _Down()
+
     def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
         return rs.GetCertificateRevocationListResponse()
 
 
-def test_after_its_lease_lapsed_the_view_is_trusted_again_only_once_the_backlog_is_through() -> None:
-    now = [0.0]
-    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=6, clock=lambda: now[0])
-    cache._stub = _NoCrl()  # type: ignore[assignment]  # threads are never started: the test feeds the stream
-    cache.refresh_crl()
-    cache._crl_fresh_until = float("inf")
-    listing = rs.WatchParticipantsResponse(events=[_platform("xian")], revision=5, snapshot_complete=True)
-    cache._apply(listing)
-    assert cache.live()
-    now[0] = 30.0  # the stream was down far beyond the lease; meanwhile xian was suspended at revision 250
-    assert not cache.live()
-    # Back: the registry sends the backlog 200 revisions at a time (here the first batch holds nothing we follow).
-    cache._apply(rs.WatchParticipantsResponse(revision=205))
-    access = cache.platform("platforms/xian")
-    assert access is not None
-    assert access.access_allowed  # what the gateway still holds is stale...
-    assert not cache.live()  # ...so it is not trusted yet
-    cache._apply(rs.WatchParticipantsResponse(events=[_event("xian", False, 250)], revision=250))
-    assert not cache.live()  # more may follow: only "nothing new up to here" says the backlog is through
-    cache._apply(rs.WatchParticipantsResponse(revision=250))  # the registry's heartbeat
-    assert cache.live()
-    suspended = cache.platform("platforms/xian")
-    assert suspended is not None
-    assert not suspended.access_allowed
-
-
-def test_a_live_view_stays_live_while_events_keep_coming_within_the_lease() -> None:
-    now = [0.0]
-    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=6, clock=lambda: now[0])
-    cache._stub = _NoCrl()  # type: ignore[assignment]
-    cache._crl_fresh_until = float("inf")
-    cache._apply(rs.WatchParticipantsResponse(events=[_platform("xian")], revision=5, snapshot_complete=True))
-    for revision in range(6, 20):
-        now[0] += 1.0
-        cache._apply(rs.WatchParticipantsResponse(events=[_event("xian", True, revision)], revision=revision))
+def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
+    registry = _ListingBreaksOnce()
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), replica_id="gw-a", reconnect_seconds=0.01)
+    cache._stub = registry  # type: ignore[assignment]
+    cache.start()
+    try:
+        assert registry.settled.wait(10)
+        cache.refresh_crl()
+        assert [s.start_revision for s in registry.starts] == [0, 0]  # not resumed from the broken listing
+        assert {s.replica for s in registry.starts} == {"gw-a"}
+        assert cache.platform("platforms/baoji") is not None  # the part of the listing never received
         assert cache.live()
+    finally:
+        registry.done.set()
+        cache.close()
+
+
+class _NoCrl:
+    """Notes how many acknowledgements had been sent when each CRL was asked for."""
+
+    def __init__(self, acks: queue.Queue[object]) -> None:
+        self.acks, self.acks_sent_when_asked = acks, list[int]()
+
+    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
+        self.acks_sent_when_asked.append(self.acks.qsize())
+        return rs.GetCertificateRevocationListResponse()
+
+
+def _fed_cache(now: list[float], lease_cap: float = 6.0) -> tuple[ParticipantCache, queue.Queue[object]]:
+    """A cache whose threads never start: the test feeds the stream and reads the acknowledgements it sends."""
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=lease_cap, clock=lambda: now[0])
+    acks: queue.Queue[object] = queue.Queue()
+    cache._stub = _NoCrl(acks)  # type: ignore[assignment]
+    cache._crl_fresh_until = float("inf")
+    cache._acks = acks  # type: ignore[assignment]
+    return cache, acks
+
+
+def _ack(acks: queue.Queue[object]) -> rs.ParticipantWatchAck:
+    request = acks.get_nowait()
+    assert isinstance(request, rs.WatchParticipantsAckedRequest)
+    return request.ack
+
+
+def test_every_response_is_acknowledged_with_its_revision_after_it_was_applied() -> None:
+    now = [0.0]
+    cache, acks = _fed_cache(now)
+    cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]
+    assert (_ack(acks).ack_id, cache.platform("platforms/xian") is not None) == (1, True)
+    cache._apply(_response(9, 0, _event("xian", False, 9)))  # type: ignore[arg-type]
+    # The platform event (a suspension revokes a certificate) refreshed the CRL before its acknowledgement left.
+    assert cache._stub.acks_sent_when_asked[-1] == 0  # type: ignore[attr-defined]
+    second = _ack(acks)
+    assert (second.ack_id, second.revision) == (2, 9)
+    view = cache.platform("platforms/xian")
+    assert view is not None
+    assert not view.access_allowed
+
+
+def test_no_lease_before_the_registry_confirms_an_acknowledgement() -> None:
+    now = [0.0]
+    cache, _ = _fed_cache(now)
+    cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]
+    assert not cache.live()  # applied and acknowledged, but not confirmed: the registry may not have recorded it
+    cache._apply(_response(5, 7))  # type: ignore[arg-type]  # confirms an ack id this stream never sent
+    assert not cache.live()
+    cache._apply(_response(5, 1))  # type: ignore[arg-type]
+    assert cache.live()
+
+
+def test_the_lease_counts_from_sending_the_confirmed_acknowledgement_and_then_fails_closed() -> None:
+    now = [10.0]
+    cache, _ = _fed_cache(now)
+    cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]  # ack 1 sent at 10
+    now[0] = 12.0
+    cache._apply(_response(5, 1))  # type: ignore[arg-type]  # confirmed at 12: the lease (3 s) runs until 13
+    now[0] = 12.9
+    assert cache.live()
+    now[0] = 13.0
+    assert not cache.live()  # the registry stops waiting for this replica no earlier: it must admit no one now
+
+
+def test_a_registry_lease_longer_than_the_replicas_cap_is_cut_to_the_cap() -> None:
+    now = [0.0]
+    cache, _ = _fed_cache(now, lease_cap=1.0)
+    cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]
+    cache._apply(_response(5, 1))  # type: ignore[arg-type]
+    now[0] = 0.99
+    assert cache.live()
+    now[0] = 1.0
+    assert not cache.live()
