@@ -33,6 +33,7 @@ from tests.gateway_support import (
     ID_NUMBER,
     PERSON,
     PHONE,
+    Caller,
     Node,
     other_ca,
     report_code,
@@ -330,26 +331,18 @@ def _refused_by(node: Node, caller: Any, codes: tuple[grpc.StatusCode, ...]) -> 
 SUSPENDED = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
 
 
+def _until_both_replicas_serve_xian(node: Node, b: Caller) -> None:
+    until(lambda: serves(node, "platforms/xian", "REG_BASIC"), "replica a serves xian")
+    request = gw.GetCreditReportRequest(enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"])
+    until(lambda: "REG_BASIC" in released(b.stub.GetCreditReport(request, timeout=10)), "replica b serves xian")
+
+
 def test_once_suspend_platform_returns_neither_replica_admits_the_platform(node: Node, database_url: str) -> None:
     second = node.start_gateway("gw-b", database_url)
     xian = node.callers["xian"]
     b = node.connect("platforms/xian", xian.cert, xian.key, second.address)
     try:
-        until(lambda: serves(node, "platforms/xian", "REG_BASIC"), "replica a serves xian")
-        until(
-            lambda: (
-                "REG_BASIC"
-                in released(
-                    b.stub.GetCreditReport(
-                        gw.GetCreditReportRequest(
-                            enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
-                        ),
-                        timeout=10,
-                    )
-                )
-            ),
-            "replica b serves xian",
-        )
+        _until_both_replicas_serve_xian(node, b)
         node.registry.admin.SuspendPlatform(
             admin_pb.SuspendPlatformRequest(name="platforms/xian", change=change()), timeout=30
         )
@@ -367,21 +360,7 @@ def test_a_paused_replica_holds_a_suspension_until_its_lease_lapsed_and_then_fai
     xian = node.callers["xian"]
     b = node.connect("platforms/xian", xian.cert, xian.key, second.address)
     try:
-        until(lambda: serves(node, "platforms/xian", "REG_BASIC"), "replica a serves xian")
-        until(
-            lambda: (
-                "REG_BASIC"
-                in released(
-                    b.stub.GetCreditReport(
-                        gw.GetCreditReportRequest(
-                            enterprise=node.enterprise.name, purpose="PRE_LOAN", item_codes=["REG_BASIC"]
-                        ),
-                        timeout=10,
-                    )
-                )
-            ),
-            "replica b serves xian",
-        )
+        _until_both_replicas_serve_xian(node, b)
         os.kill(second.proc.pid, signal.SIGSTOP)  # replica b stops acknowledging (and deciding)
         try:
             # Returns: replica b is waited for only until its lease lapsed (3 s + 0.5 s by default).
