@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from opentelemetry import propagate, trace
@@ -150,3 +151,16 @@ def make_channel(
     else:
         traced = grpc.intercept_channel(channel, _PropagateTrace())
     return grpc.intercept_channel(traced, _DefaultDeadline(timeout))
+
+
+M = TypeVar("M")
+
+
+def queued_requests(start: M, more: queue.Queue[M | None]) -> Iterator[M]:
+    """A bidirectional stream's requests: ``start``, then what is put on ``more`` until None (the stream's end)."""
+    yield start
+    while True:
+        item = more.get()
+        if item is None:
+            return
+        yield item

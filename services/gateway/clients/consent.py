@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,7 +24,7 @@ from services.gateway.clients.batching import CombiningBatcher
 from services.gateway.clients.errors import relayed, relayed_check_error, unavailable
 from services.gateway.clients.followed_stream import FollowedStream
 from services.gateway.domain.policy import Coverage
-from services.kit.client import serving_many_callers
+from services.kit.client import queued_requests, serving_many_callers
 
 log = structlog.get_logger("gateway.consent")
 
@@ -80,17 +80,6 @@ class ConsentCache(FollowedStream):
 
     # ---- stream ---------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _requests(
-        start: pb.WatchAuthorizationsRequest, acks: queue.Queue[pb.WatchAuthorizationsRequest | None]
-    ) -> Iterator[pb.WatchAuthorizationsRequest]:
-        yield start
-        while True:
-            item = acks.get()
-            if item is None:
-                return
-            yield item
-
     def _run(self) -> None:
         while not self._stop.is_set():
             acks: queue.Queue[pb.WatchAuthorizationsRequest | None] = queue.Queue()
@@ -100,7 +89,7 @@ class ConsentCache(FollowedStream):
                     start=pb.WatchStart(replica=self.replica_id, start_revision=self.resume_from())
                 )
             try:
-                call = self._stub.WatchAuthorizations(self._requests(start, acks))
+                call = self._stub.WatchAuthorizations(queued_requests(start, acks))
                 self._call = call
                 for response in call:
                     self._apply(response)

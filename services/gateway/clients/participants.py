@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -22,6 +22,7 @@ from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.gateway.domain.identity import InstitutionView, PlatformView
+from services.kit.client import queued_requests
 from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 
 log = structlog.get_logger("gateway.participants")
@@ -161,17 +162,6 @@ class ParticipantCache:
 
     # ---- watch ----------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _requests(
-        start: rs.WatchParticipantsAckedRequest, acks: queue.Queue[rs.WatchParticipantsAckedRequest | None]
-    ) -> Iterator[rs.WatchParticipantsAckedRequest]:
-        yield start
-        while True:
-            item = acks.get()
-            if item is None:
-                return
-            yield item
-
     def _run_watch(self) -> None:
         self._crl_due.set()
         while not self._stop.is_set():
@@ -193,7 +183,7 @@ class ParticipantCache:
                     )
                 )
             try:
-                call = self._stub.WatchParticipantsAcked(self._requests(start, acks))
+                call = self._stub.WatchParticipantsAcked(queued_requests(start, acks))
                 self._call = call
                 for response in call:
                     self._apply(response)
