@@ -1,4 +1,4 @@
-"""Shared fixtures: free ports, a fresh database per test (SQLite file, or PostgreSQL when configured)."""
+"""Shared fixtures: free ports, a fresh database per test (SQLite, or PostgreSQL when configured), uncached loggers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -45,6 +47,25 @@ def free_port() -> int:
         _HANDED_OUT.add(candidate)
         return candidate
     raise RuntimeError("no free port below the ephemeral range")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loggers_never_cached() -> Iterator[None]:
+    """structlog assembles a logger afresh on each use in tests, from the configuration current then.
+
+    ``configure_logging`` caches a logger on its first use, which suits a service (configured once). Tests configure
+    structlog again and again in one process: a module-level logger first used under one test's configuration kept
+    that configuration's processor list and sink for the rest of the run, so a later test's ``capture_logs`` (which
+    swaps the processors of the list configured at that time) never saw its lines, and a test passed alone but failed
+    after ``tests/unit``. Session-wide, so loggers used by module- and session-scoped fixtures are covered too."""
+    configure = structlog.configure
+
+    def uncached(*args: Any, **kwargs: Any) -> None:
+        configure(*args, **{**kwargs, "cache_logger_on_first_use": False})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(structlog, "configure", uncached)
+        yield
 
 
 @pytest.fixture

@@ -505,21 +505,16 @@ def test_an_unexpected_exception_leaves_no_personal_data_in_the_trace(servers: l
 
 
 def test_a_database_error_no_handler_caught_is_logged_without_the_values_it_carried(
-    servers: list[RunningServer], log_lines: _Lines, database_url: str, monkeypatch: pytest.MonkeyPatch
+    servers: list[RunningServer], log_lines: _Lines, database_url: str
 ) -> None:
     """The driver's message quotes the row (PostgreSQL: "DETAIL: Failing row contains (...)", "Key (...)=(...)") and
     SQLAlchemy's adds the bound parameters: neither reaches the log line of an unexpected failure."""
     import json
 
-    import structlog
     from sqlalchemy import text
 
-    from services.kit import server as kit_server
     from services.kit.db import make_engine
 
-    # The server's logger, as the service's own configuration (log_lines') renders it: a logger used by an earlier
-    # test keeps the configuration of its first use.
-    monkeypatch.setattr(kit_server, "log", structlog.get_logger("kit.server"))
     name, address = "欧阳明珠", "西安市雁塔区科技路48号"
     engine = make_engine(database_url)
     with engine.begin() as conn:

@@ -16,9 +16,7 @@ from typing import Any
 
 import grpc
 import pytest
-import structlog
 
-from services.kit import server as kit_server
 from services.kit.listener import PlainListener
 from services.kit.logging import configure_logging
 from services.kit.server import RunningServer, ServerSpec
@@ -44,10 +42,8 @@ class _Sink(io.StringIO):
 
 
 @pytest.fixture
-def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Sink]:
+def sink() -> Iterator[_Sink]:
     out = _Sink()
-    # The module's logger is bound to the sink of its first use (structlog caches it): a fresh one writes here.
-    monkeypatch.setattr(kit_server, "log", structlog.get_logger("kit.server"))
     configure_logging("stop", stream=out)
     yield out
     configure_logging("test", stream=io.StringIO())
