@@ -13,7 +13,8 @@ Rules (the ``rule`` names in the output):
   missing-resource-limits, missing-resource-requests   cpu and memory, for every container
   no-network-policy           no NetworkPolicy in the namespace selects the workload's pods
   short-termination-grace     a creditnode server pod's terminationGracePeriodSeconds is not above
-                              SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_GRACE_SECONDS as its environment resolves them
+                              SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_GRACE_SECONDS (as its environment resolves them)
+                              + the 5 s a stop then waits for handlers still running
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"
 # The services' own defaults (services/kit/config.py, ServiceSettings), used when a pod does not set them.
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
 DEFAULT_SHUTDOWN_DRAIN_SECONDS = 0.0
+# After the grace a stop waits this long more for handlers to return before its hooks (kit.server.STOP_MARGIN_SECONDS).
+STOP_MARGIN_SECONDS = 5.0
 # Kubernetes' default when a pod does not set terminationGracePeriodSeconds.
 DEFAULT_TERMINATION_GRACE_SECONDS = 30
 SHUTDOWN_KEYS = ("SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS")
@@ -263,12 +266,13 @@ class _Checker:
             problems = [v for v in (grace, drain) if isinstance(v, str)]
             if problems:
                 self.add(doc, name, "short-termination-grace", "; ".join(problems))
-            elif not isinstance(period, int) or period <= float(grace) + float(drain):
+            elif not isinstance(period, int) or period <= float(grace) + float(drain) + STOP_MARGIN_SECONDS:
                 self.add(
                     doc,
                     name,
                     "short-termination-grace",
-                    f"terminationGracePeriodSeconds {period!r} is not above drain {drain:g}s + grace {grace:g}s",
+                    f"terminationGracePeriodSeconds {period!r} is not above drain {drain:g}s + grace {grace:g}s"
+                    f" + {STOP_MARGIN_SECONDS:g}s for handlers still running",
                 )
 
     def check_network_policy(self, doc: Doc, template: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from services.kit.config import ServiceSettings
+from services.kit.server import STOP_MARGIN_SECONDS
 from tools import k8s_policy
 from tools.k8s_policy import Violation, check, selector_matches
 
@@ -250,6 +251,20 @@ def test_grace_period_not_above_drain_plus_grace_fails() -> None:
     assert "drain 5s + grace 10s" in violations[0].message
 
 
+def test_grace_period_leaves_room_for_the_handlers_a_stop_waits_for() -> None:
+    deployment = _deployment()
+    _pod(deployment)["terminationGracePeriodSeconds"] = 20  # drain 5 + grace 10 + 5 s for handlers still running
+    violations, _ = check(_docs(deployment))
+    assert [(v.rule, v.container) for v in violations] == [("short-termination-grace", "server")]
+    assert "+ 5s for handlers still running" in violations[0].message
+    _pod(deployment)["terminationGracePeriodSeconds"] = 21
+    assert check(_docs(deployment))[0] == []
+
+
+def test_policy_margin_is_the_servers_stop_margin() -> None:
+    assert k8s_policy.STOP_MARGIN_SECONDS == STOP_MARGIN_SECONDS
+
+
 def test_grace_period_defaults_to_kubernetes_thirty_seconds() -> None:
     deployment = _deployment()
     del _pod(deployment)["terminationGracePeriodSeconds"]
@@ -266,9 +281,9 @@ def test_grace_setting_from_a_config_map_key_is_resolved() -> None:
             "valueFrom": {"configMapKeyRef": {"name": "creditnode-config", "key": "SHUTDOWN_DRAIN_SECONDS"}},
         }
     ]
-    _pod(deployment)["terminationGracePeriodSeconds"] = 5  # grace resolves to 5; drain defaults to 0
+    _pod(deployment)["terminationGracePeriodSeconds"] = 10  # grace resolves to 5, drain defaults to 0, margin 5
     assert _rules(_docs(deployment)) == {("short-termination-grace", "server")}
-    _pod(deployment)["terminationGracePeriodSeconds"] = 6
+    _pod(deployment)["terminationGracePeriodSeconds"] = 11
     assert check(_docs(deployment))[0] == []
 
 
