@@ -68,9 +68,10 @@ class ReplicaSession:
         self._recorded_revision = -1
         self._recorded_at = float("-inf")
         self._confirmed = 0
-        # The revision reached when the session registered. Barriers that began before then did not wait for it, and
-        # each of their revisions is at most this one: so no acknowledgement is confirmed (no lease granted) before
-        # the replica acknowledged this far, or a replica resuming from far behind could admit a suspended platform.
+        # The latest participant event's revision when the session registered. Barriers that began before then did
+        # not wait for it, and each of their revisions is at most this one: so no acknowledgement is confirmed (no
+        # lease granted) before the replica acknowledged this far, or a replica resuming from far behind could admit
+        # a suspended platform.
         self.floor = sessions.register(self.id, replica, timing.server_lease)
         log.info("participant_watch_registered", replica=replica, session=self.id)
 

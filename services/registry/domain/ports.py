@@ -339,7 +339,8 @@ class WatchSessions(Protocol):
     Leases count on one clock for all of them (the database's). A session is gone only once its lease lapsed."""
 
     def register(self, session_id: str, replica: str, lease_seconds: float) -> int:
-        """Register a session with a first lease; returns the revision reached once it is registered (its floor)."""
+        """Register a session with a first lease; returns the latest participant event's revision once it is
+        registered (its floor)."""
         ...
 
     def record_ack(self, session_id: str, revision: int, lease_seconds: float) -> bool:

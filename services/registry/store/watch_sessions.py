@@ -7,7 +7,7 @@ import time
 from sqlalchemy import BigInteger, ColumnElement, cast, delete, func, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.registry.store.models import RevisionCounterRow, WatchSessionRow
+from services.registry.store.models import ParticipantEventRow, WatchSessionRow
 
 _US = 1_000_000
 
@@ -37,9 +37,11 @@ class SqlWatchSessions:
                 )
             )
         # Read after the registration committed: a change whose barrier did not see this session committed before
-        # this read, so its revision is at most the one returned.
+        # this read, so its revision is at most the one returned. The latest participant event, not the revision
+        # counter: record ingestion advances the counter too, and a resumed stream only ever reaches (and its
+        # replica acknowledges) the revisions of participant events, so a counter floor would never be reached.
         with self._reader() as s:
-            return s.scalar(select(RevisionCounterRow.value).where(RevisionCounterRow.id == 1)) or 0
+            return s.scalar(select(func.max(ParticipantEventRow.revision))) or 0
 
     def record_ack(self, session_id: str, revision: int, lease_seconds: float) -> bool:
         with self._writer() as s, s.begin():

@@ -19,6 +19,7 @@ from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.kit.db import make_engine
 from services.kit.status import error_info
+from tests.gateway_support import create_departments, seed_records
 from tests.registry_helpers import RegistryClient, change
 
 
@@ -26,14 +27,17 @@ class Replica:
     """A reference gateway replica: applies responses, acknowledges them (unless held), and keeps its lease as the
     protocol says (from sending the acknowledgement the registry confirmed)."""
 
-    def __init__(self, client: RegistryClient, name: str) -> None:
+    def __init__(self, client: RegistryClient, name: str, start_revision: int = 0) -> None:
         self._requests: queue.Queue[rs_pb.WatchParticipantsAckedRequest | None] = queue.Queue()
         self._requests.put(
             rs_pb.WatchParticipantsAckedRequest(
-                start=rs_pb.ParticipantWatchStart(replica=name, kinds=[rs_pb.PARTICIPANT_KIND_PLATFORM])
+                start=rs_pb.ParticipantWatchStart(
+                    replica=name, start_revision=start_revision, kinds=[rs_pb.PARTICIPANT_KIND_PLATFORM]
+                )
             )
         )
         self.access: dict[str, bool] = {}
+        self.revision = start_revision
         self.hold = threading.Event()  # set: apply, but acknowledge nothing
         self.lease_until = 0.0
         self.last_ack_sent = 0.0
@@ -52,6 +56,7 @@ class Replica:
                     for event in response.events:
                         p = event.participant.platform
                         self.access[p.name] = p.access == pb.ACCESS_ALLOWED
+                    self.revision = response.revision
                     if (sent := self._sent.get(response.acknowledged)) is not None:
                         self.lease_until = max(self.lease_until, sent + response.lease.ToTimedelta().total_seconds())
                     if not self.hold.is_set():
@@ -168,6 +173,28 @@ def test_a_silent_replica_holds_a_suspension_only_until_its_lease_lapsed_and_is_
             assert replica.lease_until < time.monotonic()  # no lease was confirmed after the lapse
         finally:
             replica.close()
+
+
+def test_a_replica_resuming_after_records_were_ingested_is_leased_again(database_url: str, tmp_path: Path) -> None:
+    # Record ingestion advances the registry's revision counter but writes no participant event: a resumed stream
+    # never reaches the counter, so the lease must not wait for it (the gateway failed closed after every restart
+    # of the registry that followed an ingestion).
+    with _registries(database_url, tmp_path, lease=20.0, margin=0.5) as (a, b):
+        b.admitted_platform("xian")
+        enterprise, _ = b.enterprise("platforms/xian")
+        create_departments(b)
+        first = Replica(a, "gw-a")
+        try:
+            first.leased()
+            resume_from = first.revision
+        finally:
+            first.close()
+        seed_records(b.channel, enterprise.uscc)
+        resumed = Replica(b, "gw-a", start_revision=resume_from)
+        try:
+            resumed.leased()
+        finally:
+            resumed.close()
 
 
 def test_granting_access_does_not_wait_for_a_silent_replica(database_url: str, tmp_path: Path) -> None:
