@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import ipaddress
 import itertools
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import text
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
@@ -30,6 +32,8 @@ from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+from services.kit.db import make_engine
+from services.kit.status import error_info
 from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH
 from tests.conftest import free_port, fresh_database
 from tests.consent_support.signing import Enterprise, now_s, rfc3339
@@ -449,3 +453,25 @@ def running_node(tmp_path: Path, database_url: str, *, full: bool = True, **gate
             for p in reversed(procs):
                 p.terminate()
                 p.kill()
+
+
+def leaf_payloads(database_url: str, indexes: list[int]) -> list[dict[str, Any]]:
+    """The disclosure-log payloads at these leaf indexes, read from the gateway's database."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            entries = [
+                conn.execute(text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": i}).scalar_one()
+                for i in indexes
+            ]
+    finally:
+        engine.dispose()
+    return [json.loads(entry)["payload"] for entry in entries]
+
+
+def denial_leaf(database_url: str, error: grpc.RpcError) -> dict[str, Any]:
+    """The disclosure-log payload a refusal's ErrorInfo names as its receipt."""
+    info = error_info(error)
+    assert info is not None
+    assert "receipt_leaf_index" in info.metadata, f"{info.reason} was not recorded in the disclosure log"
+    return leaf_payloads(database_url, [int(info.metadata["receipt_leaf_index"])])[0]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import secrets
 import signal
@@ -19,14 +18,12 @@ from typing import Any
 import grpc
 import pytest
 import yaml
-from sqlalchemy import text
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
-from services.kit.db import make_engine
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
 from tests.gateway_support import (
@@ -35,6 +32,8 @@ from tests.gateway_support import (
     PHONE,
     Caller,
     Node,
+    denial_leaf,
+    leaf_payloads,
     other_ca,
     report_code,
     running_node,
@@ -117,39 +116,12 @@ def test_a_refusal_carries_the_receipt_of_its_denial_leaf(node: Node, database_u
     info = error_info(err.value)
     assert info is not None
     assert (err.value.code(), info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD")
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            entry = conn.execute(
-                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"),
-                {"i": int(info.metadata["receipt_leaf_index"])},
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    payload = json.loads(entry)["payload"]
+    payload = denial_leaf(database_url, err.value)
     assert (payload["decision"], payload["reason"], payload["caller"]) == (
         "DENY",
         "ERROR_REASON_INVALID_FIELD",
         "platforms/xian",
     )
-
-
-def _denial_leaf(database_url: str, err: pytest.ExceptionInfo[grpc.RpcError]) -> dict[str, object]:
-    """The disclosure-log payload a refusal's ErrorInfo names as its receipt."""
-    info = error_info(err.value)
-    assert info is not None
-    assert "receipt_leaf_index" in info.metadata, f"{info.reason} was not recorded in the disclosure log"
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            entry = conn.execute(
-                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"),
-                {"i": int(info.metadata["receipt_leaf_index"])},
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    payload: dict[str, object] = json.loads(entry)["payload"]
-    return payload
 
 
 def test_requests_malformed_before_their_use_case_starts_are_recorded_denials_too(
@@ -163,7 +135,7 @@ def test_requests_malformed_before_their_use_case_starts_are_recorded_denials_to
     with pytest.raises(grpc.RpcError) as err:
         stub.SelfQuery(unsigned, timeout=10)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    payload = _denial_leaf(database_url, err)
+    payload = denial_leaf(database_url, err.value)
     assert (payload["type"], payload["decision"], payload["reason"], payload["caller"]) == (
         "self_query",
         "DENY",
@@ -180,7 +152,7 @@ def test_requests_malformed_before_their_use_case_starts_are_recorded_denials_to
     with pytest.raises(grpc.RpcError) as err:
         stub.FileObjection(gw.FileObjectionRequest(objection=objection), timeout=10)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    payload = _denial_leaf(database_url, err)
+    payload = denial_leaf(database_url, err.value)
     assert (payload["type"], payload["decision"], payload["reason"], payload["caller"]) == (
         "FileObjection",
         "DENY",
@@ -434,17 +406,9 @@ def test_a_killed_disclosure_log_writer_is_replaced_and_nothing_leaves_unrecorde
     (replacement,) = _spawned_children(gateway_pid)
     assert replacement != writer
     # Every release answered after the kill has its leaf, recording exactly what was released.
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            for receipt in receipts:
-                entry = conn.execute(
-                    text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": receipt.leaf_index}
-                ).scalar_one()
-                payload = json.loads(entry)["payload"]
-                assert (payload["payload_sha256"], payload["released"]) == (receipt.payload_sha256, ["TAX_PAYMENT"])
-    finally:
-        engine.dispose()
+    payloads = leaf_payloads(database_url, [r.leaf_index for r in receipts])
+    for receipt, payload in zip(receipts, payloads, strict=True):
+        assert (payload["payload_sha256"], payload["released"]) == (receipt.payload_sha256, ["TAX_PAYMENT"])
 
 
 def test_two_replicas_release_nothing_after_revoke_returned(node: Node, database_url: str) -> None:
@@ -606,15 +570,7 @@ def test_a_risk_alert_reaches_the_lender_under_monitoring_consent_with_its_recei
         (a, r) for a, r in zip(batch.alerts, batch.receipts, strict=True) if a.risk == "NEW_ENFORCEMENT"
     )
     assert alert.enterprise == e.name
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            entry = conn.execute(
-                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"), {"i": receipt.leaf_index}
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    payload = json.loads(entry)["payload"]
+    (payload,) = leaf_payloads(database_url, [receipt.leaf_index])
     assert (payload["product"], payload["requester"], payload["enterprise"], payload["authorization"]) == (
         "RiskAlert",
         "institutions/boc-xian",

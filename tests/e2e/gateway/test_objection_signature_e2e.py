@@ -4,7 +4,6 @@ an institution still files unsigned."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,16 +11,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import text
 
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.objection.v1 import objection_service_pb2 as ob
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.gateway.client_lib import ObjectionSigner, PlatformClient, SelfQuerySigner
-from services.kit.db import make_engine
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, ts
-from tests.gateway_support import Node, running_node, signed_objection
+from tests.gateway_support import Node, denial_leaf, running_node, signed_objection
 from tests.registry_helpers import random_uscc
 
 BANK = "institutions/boc-xian"
@@ -39,17 +36,7 @@ def refused(call: Callable[[], object], database_url: str) -> tuple[grpc.StatusC
         call()
     info = error_info(err.value)
     assert info is not None
-    assert "receipt_leaf_index" in info.metadata, f"{info.reason} was not recorded in the disclosure log"
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            entry = conn.execute(
-                text("SELECT entry FROM evidence_leaves WHERE leaf_index = :i"),
-                {"i": int(info.metadata["receipt_leaf_index"])},
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    return err.value.code(), info.reason, json.loads(entry)["payload"]
+    return err.value.code(), info.reason, denial_leaf(database_url, err.value)
 
 
 def test_an_enterprise_objection_is_filed_only_as_the_enterprise_signed_it(node: Node, database_url: str) -> None:
