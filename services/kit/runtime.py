@@ -21,7 +21,7 @@ from services.kit.db import is_migrated, make_engine, migrate
 from services.kit.logging import configure_logging, flush_logs, log_uncaught_exceptions
 from services.kit.metrics import serve_metrics
 from services.kit.server import CallPool, RunningServer, serve_until_signalled
-from services.kit.tracing import build_tracer_provider
+from services.kit.tracing import build_tracer_provider, install_propagator
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -46,6 +46,7 @@ def start_runtime(
     """Configure logs and traces, open the database and migrate it to head."""
     if configure_logs:
         configure_logging(name, settings.log_level, background=True)
+    install_propagator()
     provider = tracer_provider or build_tracer_provider(name, settings.otel_exporter_otlp_endpoint)
     engine = make_engine(
         settings.resolved_database_url(name),

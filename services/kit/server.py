@@ -138,7 +138,7 @@ def _enter_call(context: grpc.ServicerContext, method: str, propagate_only: bool
             # A caller's token, logged on every line of the call: anything else (spaces, separators) could carry a
             # personal number past the redaction's patterns, so it is not kept at all.
             request_id = str(value) if _REQUEST_ID.fullmatch(str(value)) else None
-        elif propagate_only and key in ("traceparent", "tracestate"):
+        elif propagate_only and key == "traceparent":  # a caller's tracestate is not carried (TraceParentOnly)
             carrier = carrier or {}
             carrier[key] = str(value)
     left = context.time_remaining()

@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.grpc._server import OpenTelemetryServerInterceptor
 from opentelemetry.instrumentation.grpc.version import __version__ as _instrumentation_version
+from opentelemetry.propagators.textmap import CarrierT, Getter, default_getter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 
 def build_tracer_provider(
@@ -31,6 +34,30 @@ def build_tracer_provider(
     if extra_processor is not None:
         provider.add_span_processor(extra_processor)
     return provider
+
+
+class TraceParentOnly(TraceContextTextMapPropagator):
+    """W3C trace context with the ids and flags only: the caller's ``tracestate`` is dropped, and no ``baggage`` is
+    read or passed on (OpenTelemetry's default propagator carries both).
+
+    Both are free text a platform's software chooses; ``tracestate`` would be exported with every span of the trace,
+    and baggage would travel into every internal call. A trace id and a span id are hex by the format's grammar, so
+    following a call across services loses nothing."""
+
+    def extract(
+        self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
+    ) -> Context:
+        extracted = super().extract(carrier, context, getter)
+        remote = trace.get_current_span(extracted).get_span_context()
+        if not remote.is_valid or not remote.trace_state:
+            return extracted
+        bare = trace.SpanContext(remote.trace_id, remote.span_id, is_remote=True, trace_flags=remote.trace_flags)
+        return trace.set_span_in_context(trace.NonRecordingSpan(bare), extracted)
+
+
+def install_propagator() -> None:
+    """Make ``TraceParentOnly`` the process's propagator (every service's start-up does)."""
+    propagate.set_global_textmap(TraceParentOnly())
 
 
 class _ServerSpans(OpenTelemetryServerInterceptor):

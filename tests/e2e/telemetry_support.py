@@ -220,6 +220,7 @@ class SpanCollector(otlp_grpc.TraceServiceServicer):
         for service, span in spans:
             where = f"span {span.name!r} of {service} (trace {span.trace_id.hex()})"
             yield f"{where} name", span.name
+            yield f"{where} trace state", span.trace_state
             yield f"{where} attributes", _attributes(span.attributes)
             yield f"{where} status", span.status.message
             for event in span.events:

@@ -5,8 +5,8 @@ exported over OTLP to an in-memory collector and Prometheus metrics on a port pe
 this run (names, resident ID numbers, mobiles, bank cards, addresses) go through every path that carries them:
 records ingested with personal fields (batch and stream, registered and parked), reports and self-queries, consent
 grants, objections and statements. Then the same values go where they do not belong (a USCC, a request id, a stream
-id, an item code, a page token, a resource name, metadata), so that validation fails, and into the user agent of a
-platform's software. Afterwards every log line,
+id, an item code, a page token, a resource name, metadata), so that validation fails, and into the user agent and
+the trace headers (tracestate, baggage) of a platform's software. Afterwards every log line,
 every span, every metrics page and everything each failed call told the client is searched for each value in any
 spelling (full-width digits, separators, lower-case x, escaped text). A finding names the surface and the place."""
 
@@ -147,8 +147,11 @@ def _drive(node: Node, seeds: Seeds, errors: ClientErrors) -> None:
 
 
 def _user_agent(node: Node, s: Seeds, errors: ClientErrors, tracer: TraceEveryCall) -> None:
-    """Calls whose user agent, free text a platform's software chooses, names its user and carries numbers."""
+    """Calls whose user agent, free text a platform's software chooses, names its user and carries numbers; so do
+    their W3C ``tracestate`` and ``baggage`` headers."""
     agent = ("grpc.primary_user_agent", f"loan-app/2.1 ({s['name-3']}; {s['id-3']}; {s['phone-2']}; {s['email-1']})")
+    # Valid members (a key, then printable ASCII without "," or "="): an invalid header would be ignored anyway.
+    headers = (("tracestate", f"loanapp=id.{s['id-3']}.ph.{s['phone-2']}"), ("baggage", f"phone={s['phone-2']}"))
     xian = node.callers["xian"]
     creds = grpc.ssl_channel_credentials(node.pki.ca_pem, xian.key, xian.cert)
     options = [("grpc.ssl_target_name_override", "localhost"), agent]
@@ -166,8 +169,14 @@ def _user_agent(node: Node, s: Seeds, errors: ClientErrors, tracer: TraceEveryCa
         reg = RegistryClient(grpc.intercept_channel(registry, tracer)).registry
         get = rs_pb.GetEnterpriseRequest(name=node.enterprise.name)
         calls: list[tuple[str, Callable[[], object]]] = [
-            ("GetCreditReport, personal values in the user agent", lambda: stub.GetCreditReport(request, timeout=10)),
-            ("GetEnterprise, personal values in the user agent", lambda: reg.GetEnterprise(get, timeout=10)),
+            (
+                "GetCreditReport, personal values in the user agent and trace headers",
+                lambda: stub.GetCreditReport(request, timeout=10, metadata=headers),
+            ),
+            (
+                "GetEnterprise, personal values in the user agent and trace headers",
+                lambda: reg.GetEnterprise(get, timeout=10, metadata=headers),
+            ),
         ]
         for label, call in calls:
             # answered: the spans searched are those of calls served in full
