@@ -64,6 +64,9 @@ class ReplicaSession:
         self._lock = threading.Lock()
         self.sent_revision = 0
         self.lapsed = False
+        # Set when an acknowledgement could not be recorded (the database failed): the stream must end, or the
+        # replica would go on acknowledging into a session that no longer renews its lease, failing closed for good.
+        self.broken = False
         self._last_ack_id = 0
         self._recorded_revision = -1
         self._recorded_at = float("-inf")

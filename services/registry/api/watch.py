@@ -13,7 +13,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
-from services.kit.errors import Aborted, FailedPrecondition
+from services.kit.errors import Aborted, FailedPrecondition, Unavailable
 from services.kit.notify import CommitNotifier
 from services.kit.validation import invalid
 from services.registry import usecases
@@ -222,6 +222,10 @@ class AckedParticipantWatch:
                 raise Aborted(
                     "ERROR_REASON_WATCH_LEASE_LAPSED", "no acknowledgement within the lease; start a new watch"
                 )
+            if session.broken:
+                raise Unavailable(
+                    "ERROR_REASON_DEPENDENCY_UNAVAILABLE", "an acknowledgement could not be recorded; start a new watch"
+                )
             session.sent(response.revision)
             yield rs_pb.WatchParticipantsAckedResponse(
                 events=response.events,
@@ -240,5 +244,6 @@ class AckedParticipantWatch:
                     session.ack(request.ack.ack_id, request.ack.revision)
         except grpc.RpcError:
             pass  # the stream ended; the session stays registered until its lease lapses
-        except Exception:  # an ack reader must never take the stream down with an unhandled error
+        except Exception:  # the database failed: end the stream at its next message, so the replica starts again
+            session.broken = True
             log.warning("participant_watch_ack_reader_failed", replica=session.replica, exc_info=True)

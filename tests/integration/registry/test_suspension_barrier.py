@@ -13,12 +13,14 @@ from pathlib import Path
 import grpc
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.kit.db import make_engine
 from services.kit.status import error_info
+from services.registry.store.watch_sessions import SqlWatchSessions
 from tests.gateway_support import create_departments, seed_records
 from tests.registry_helpers import RegistryClient, change
 
@@ -195,6 +197,39 @@ def test_a_replica_resuming_after_records_were_ingested_is_leased_again(database
             resumed.leased()
         finally:
             resumed.close()
+
+
+def test_a_stream_whose_acknowledgement_could_not_be_recorded_ends_and_a_new_one_is_leased(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The acknowledgements are read in a thread of their own. When the database failed there, that thread ended and
+    # the stream went on: the replica kept acknowledging into a session that never renewed its lease again, and so
+    # failed closed for good while its stream looked healthy.
+    with _registries(database_url, tmp_path, lease=1.0, margin=0.3) as (a, _):
+        replica = Replica(a, "gw-a")
+        try:
+            replica.leased()
+            recorded = SqlWatchSessions.record_ack
+
+            def database_down(*_: object) -> bool:
+                raise OperationalError("UPDATE participant_watch_sessions", {}, ConnectionError("server closed"))
+
+            monkeypatch.setattr(SqlWatchSessions, "record_ack", database_down)
+            replica.wait_for("the stream ended", lambda: replica.error is not None)
+            assert replica.error is not None
+            info = error_info(replica.error)
+            assert (replica.error.code(), info.reason if info else "") == (
+                grpc.StatusCode.UNAVAILABLE,
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE",
+            )
+        finally:
+            replica.close()
+        monkeypatch.setattr(SqlWatchSessions, "record_ack", recorded)
+        again = Replica(a, "gw-a")
+        try:
+            again.leased()
+        finally:
+            again.close()
 
 
 def test_granting_access_does_not_wait_for_a_silent_replica(database_url: str, tmp_path: Path) -> None:
