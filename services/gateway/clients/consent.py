@@ -96,6 +96,8 @@ class ConsentCache(FollowedStream):
             except grpc.RpcError as exc:
                 if not self._stop.is_set():
                     log.warning("consent_watch_broken", code=exc.code().name)
+            except Exception:  # keep following: a dead thread would leave this replica failed closed for good
+                log.error("consent_watch_failed", exc_info=True)
             finally:
                 acks.put(None)
             self._stop.wait(self._reconnect)

@@ -193,6 +193,8 @@ class ParticipantCache:
                         self._revision = 0
                 if not self._stop.is_set():
                     log.warning("participant_watch_broken", code=exc.code().name)
+            except Exception:  # keep following: a dead thread would leave this replica failed closed for good
+                log.error("participant_watch_failed", exc_info=True)
             finally:
                 acks.put(None)
             # The lease is kept: it lapses on its own, and the registry waits for this replica until it has.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -167,3 +169,39 @@ def test_a_decision_carries_the_items_the_enterprise_named(cache: tuple[ConsentC
     decision = c.decide(R, E, P, frozenset({"TAX_INVOICE"}))
     assert decision.allowed
     assert (decision.covered, decision.named) == (frozenset({"TAX_INVOICE", "TAX_PAYMENT"}), frozenset({"TAX_PAYMENT"}))
+
+
+class _FailsOnceUnexpectedly:
+    """The first stream fails with an error that is not gRPC's (a bug, a malformed message); the next one lists."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.settled, self.done = threading.Event(), threading.Event()
+
+    def WatchAuthorizations(self, requests: Iterator[pb.WatchAuthorizationsRequest]) -> object:
+        next(requests)
+        self.calls += 1
+        return self._stream(self.calls)
+
+    def _stream(self, call: int) -> Iterator[pb.WatchAuthorizationsResponse]:
+        if call == 1:
+            raise RuntimeError("not a gRPC error")
+        yield response(auth("authorizations/a"), revision=1, reset=True, done=True)
+        yield response(revision=1, acknowledged=1)
+        self.settled.set()  # the confirming response was taken, so applied
+        self.done.wait(10)
+
+
+def test_an_error_that_is_not_grpcs_is_followed_by_a_new_stream() -> None:
+    # The watch thread caught only gRPC's errors: any other ended it, and the replica stayed failed closed for good.
+    consent = _FailsOnceUnexpectedly()
+    cache = ConsentCache(grpc.insecure_channel("127.0.0.1:9"), "r1", reconnect_seconds=0.01)
+    cache._stub = consent  # type: ignore[assignment]
+    cache.start()
+    try:
+        assert consent.settled.wait(10)
+        assert consent.calls == 2
+        assert cache.live()
+    finally:
+        consent.done.set()
+        cache.close()

@@ -98,6 +98,31 @@ def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
         cache.close()
 
 
+class _FailsOnceUnexpectedly(_ListingBreaksOnce):
+    """As above, except that the first call fails with an error that is not gRPC's (a bug, a malformed message)."""
+
+    def _stream(self, start: int, call: int) -> Iterator[rs.WatchParticipantsAckedResponse]:
+        if call == 1:
+            raise RuntimeError("not a gRPC error")
+        yield from super()._stream(start, call)
+
+
+def test_an_error_that_is_not_grpcs_is_followed_by_a_new_stream() -> None:
+    # The watch thread caught only gRPC's errors: any other ended it, and the replica stayed failed closed for good.
+    registry = _FailsOnceUnexpectedly()
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), replica_id="gw-a", reconnect_seconds=0.01)
+    cache._stub = registry  # type: ignore[assignment]
+    cache.start()
+    try:
+        assert registry.settled.wait(10)
+        cache.refresh_crl()
+        assert len(registry.starts) == 2
+        assert cache.live()
+    finally:
+        registry.done.set()
+        cache.close()
+
+
 class _NoCrl:
     """Notes how many acknowledgements had been sent when each CRL was asked for."""
 
