@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
@@ -34,6 +34,7 @@ MAX_SOURCE_VERSION = 2**31 - 1
 # Sum of all text in one record; the largest schema (2 x 2000-character fields) stays well inside.
 MAX_RECORD_TEXT = 32_768
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
+EARLIEST_EVENT = datetime(1900, 1, 1, tzinfo=UTC)
 
 # The field that, when an item has it, names the month the record is about (its event falls in that month).
 PERIOD_FIELD = "period"
@@ -204,6 +205,9 @@ def validate_record(
         raise RecordRejected(
             "ERROR_REASON_EVENT_TIME_IN_FUTURE", "event_time is later than the time of receipt", "event_time"
         )
+    if record.event_time < EARLIEST_EVENT:
+        # No enterprise this node serves existed then: a mistyped year, not history (as MIN_DATE for date fields).
+        raise RecordRejected("ERROR_REASON_FIELD_OUT_OF_RANGE", "event_time is before 1900-01-01 (UTC)", "event_time")
     values = validate_fields(item, record.fields)
     _check_period(item, values, record.event_time)
     key = IdempotencyKey(record.department, item.code, record.source_record_id, record.source_version)

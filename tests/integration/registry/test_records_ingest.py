@@ -91,6 +91,7 @@ def test_every_kind_of_bad_record_gets_its_own_reason_and_the_rest_of_the_batch_
         (variant(fields=huge), er.ERROR_REASON_RECORD_TOO_LARGE),
         (variant(fields=not_decimal), er.ERROR_REASON_FIELD_MALFORMED),
         (variant(event_time=datetime.now(UTC) + timedelta(days=2)), er.ERROR_REASON_EVENT_TIME_IN_FUTURE),
+        (variant(event_time=datetime(1899, 12, 31, tzinfo=UTC)), er.ERROR_REASON_FIELD_OUT_OF_RANGE),
         (variant(uscc="91610100ABCDEFGHIJ"), er.ERROR_REASON_INVALID_USCC),
         (variant(fields={**fields, "extra": wire_value("x")}), er.ERROR_REASON_FIELD_UNKNOWN),
         (variant(source_record_id="bad id!"), er.ERROR_REASON_SOURCE_REFERENCE_INVALID),

@@ -266,6 +266,15 @@ def test_an_event_in_the_future_beyond_the_tolerance_is_rejected(catalogue: Shar
     assert rejection(later, catalogue).reason == "ERROR_REASON_EVENT_TIME_IN_FUTURE"
 
 
+def test_an_event_before_1900_is_out_of_range(catalogue: SharingListCatalogue) -> None:
+    # A mistyped year (0026 for 2026) would otherwise be stored as history and count as a very late delivery.
+    mistyped = replace(registration(), event_time=datetime(26, 3, 1, tzinfo=UTC))
+    refused = rejection(mistyped, catalogue)
+    assert (refused.reason, refused.field) == ("ERROR_REASON_FIELD_OUT_OF_RANGE", "event_time")
+    first = replace(registration(), event_time=datetime(1900, 1, 1, tzinfo=UTC))
+    assert check(first, catalogue).event_time == first.event_time
+
+
 def test_a_periodic_record_must_be_dated_inside_its_period(catalogue: SharingListCatalogue) -> None:
     # Dating March's figures in April would push the deadline a month later.
     shifted = tax_payment(event_time=datetime(2026, 4, 1, 0, 30, tzinfo=CHINA_TZ))
