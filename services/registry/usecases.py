@@ -207,10 +207,10 @@ REVOKING_ACTIONS = frozenset({PlatformAction.SUSPEND, PlatformAction.REMOVE, Pla
 INSTITUTION_REVOKING_ACTIONS = frozenset({InstitutionAction.SUSPEND, InstitutionAction.REMOVE})
 
 
-def current_revision(uow: RegistryUnitOfWork) -> int:
-    """The revision reached by the committed changes."""
+def latest_participant_revision(uow: RegistryUnitOfWork) -> int:
+    """The revision of the latest committed participant change."""
     with uow:
-        return uow.events.current_revision()
+        return uow.events.latest_event_revision()
 
 
 def transition_platform(

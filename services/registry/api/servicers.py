@@ -68,9 +68,11 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         self.barrier = barrier
 
     def _enforced(self) -> None:
-        """Wait for the revision reached now, which covers the change just committed (or, for a replayed request,
-        the first try's: a retry after a first try that timed out while waiting waits again)."""
-        self.barrier.wait_enforced(usecases.current_revision(self.reader()))
+        """Wait for the latest participant change now, which covers the one just committed (or, for a replayed
+        request, the first try's: a retry after a first try that timed out while waiting waits again). Not the
+        revision counter: record ingestion advances it too, and no replica's acknowledgement ever reaches a revision
+        without a participant event, so a barrier waiting for one would wait out every replica's lease."""
+        self.barrier.wait_enforced(usecases.latest_participant_revision(self.reader()))
 
     def _transition(self, request: Any, action: PlatformAction, csr_pem: str = "") -> tuple[pb.Platform, Any]:
         platform_id = _platform_id(request.name)

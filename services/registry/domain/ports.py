@@ -149,7 +149,11 @@ class EventLog(Protocol):
 
     def append(self, event: ParticipantEvent) -> None: ...
 
-    def current_revision(self) -> int: ...
+    def current_revision(self) -> int:
+        """The revision counter: record changes advance it too."""
+
+    def latest_event_revision(self) -> int:
+        """The revision of the latest participant event (0 before any): what the participant watch reaches."""
 
     def after(self, revision: int, max_revisions: int) -> list[ParticipantEvent]:
         """Events with revision > ``revision``, whole revisions only, at most ``max_revisions`` of them."""

@@ -441,6 +441,9 @@ class SqlEvents:
     def current_revision(self) -> int:
         return self.s.scalar(select(RevisionCounterRow.value).where(RevisionCounterRow.id == 1)) or 0
 
+    def latest_event_revision(self) -> int:
+        return self.s.scalar(select(func.max(ParticipantEventRow.revision))) or 0
+
     def after(self, revision: int, max_revisions: int) -> list[ParticipantEvent]:
         upper = self.s.scalar(
             select(func.max(ParticipantEventRow.revision)).where(

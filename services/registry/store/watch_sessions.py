@@ -7,7 +7,8 @@ import time
 from sqlalchemy import BigInteger, ColumnElement, cast, delete, func, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.registry.store.models import ParticipantEventRow, WatchSessionRow
+from services.registry.store.models import WatchSessionRow
+from services.registry.store.repositories import SqlEvents
 
 _US = 1_000_000
 
@@ -41,7 +42,7 @@ class SqlWatchSessions:
         # counter: record ingestion advances the counter too, and a resumed stream only ever reaches (and its
         # replica acknowledges) the revisions of participant events, so a counter floor would never be reached.
         with self._reader() as s:
-            return s.scalar(select(func.max(ParticipantEventRow.revision))) or 0
+            return SqlEvents(s).latest_event_revision()
 
     def record_ack(self, session_id: str, revision: int, lease_seconds: float) -> bool:
         with self._writer() as s, s.begin():

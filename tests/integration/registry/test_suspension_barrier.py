@@ -20,6 +20,7 @@ from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.kit.db import make_engine
 from services.kit.status import error_info
+from services.registry.api import servicers
 from services.registry.store.watch_sessions import SqlWatchSessions
 from tests.gateway_support import create_departments, seed_records
 from tests.registry_helpers import RegistryClient, change
@@ -197,6 +198,41 @@ def test_a_replica_resuming_after_records_were_ingested_is_leased_again(database
             resumed.leased()
         finally:
             resumed.close()
+
+
+def test_a_suspension_with_records_ingested_meanwhile_waits_for_acknowledgements_not_for_leases(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The barrier waited for the revision counter, which record ingestion advances too: with a record committed
+    # between the suspension and its wait, no acknowledgement could reach it, so every replica's lease was waited
+    # out and every replica cut off (ABORTED), a short outage on each suspension while departments push records.
+    with _registries(database_url, tmp_path, lease=20.0, margin=0.5) as (a, b):
+        b.admitted_platform("xian")
+        enterprise, _ = b.enterprise("platforms/xian")
+        create_departments(b)
+        replica = Replica(a, "gw-a")
+        try:
+            replica.leased()
+            suspend = servicers.usecases.transition_platform
+
+            def then_ingest(*args: object, **kwargs: object) -> object:
+                committed = suspend(*args, **kwargs)  # type: ignore[arg-type]
+                seed_records(b.channel, enterprise.uscc)  # committed before the barrier reads what to wait for
+                return committed
+
+            monkeypatch.setattr(servicers.usecases, "transition_platform", then_ingest)
+            b.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name="platforms/xian", change=change()), timeout=60)
+            assert replica.access.get("platforms/xian") is False
+            assert replica.error is None  # not cut off for a lapsed lease
+            engine = make_engine(database_url)
+            try:
+                with engine.connect() as conn:
+                    rows = conn.execute(text("SELECT replica FROM participant_watch_sessions")).scalars().all()
+            finally:
+                engine.dispose()
+            assert rows == ["gw-a"]  # its session was waited for, not reaped
+        finally:
+            replica.close()
 
 
 def test_a_stream_whose_acknowledgement_could_not_be_recorded_ends_and_a_new_one_is_leased(
