@@ -3,6 +3,7 @@ the lease of an acknowledgement the registry confirmed, counted from when it was
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -81,21 +82,28 @@ class _ListingBreaksOnce:
         return rs.GetCertificateRevocationListResponse()
 
 
-def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
-    registry = _ListingBreaksOnce()
+@contextlib.contextmanager
+def _following(registry: _ListingBreaksOnce) -> Iterator[ParticipantCache]:
+    """A started cache on ``registry``, once its second stream settled and a CRL was fetched."""
     cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), replica_id="gw-a", reconnect_seconds=0.01)
     cache._stub = registry  # type: ignore[assignment]
     cache.start()
     try:
         assert registry.settled.wait(10)
         cache.refresh_crl()
+        yield cache
+    finally:
+        registry.done.set()
+        cache.close()
+
+
+def test_a_listing_broken_part_way_is_listed_again_from_the_start() -> None:
+    registry = _ListingBreaksOnce()
+    with _following(registry) as cache:
         assert [s.start_revision for s in registry.starts] == [0, 0]  # not resumed from the broken listing
         assert {s.replica for s in registry.starts} == {"gw-a"}
         assert cache.platform("platforms/baoji") is not None  # the part of the listing never received
         assert cache.live()
-    finally:
-        registry.done.set()
-        cache.close()
 
 
 class _FailsOnceUnexpectedly(_ListingBreaksOnce):
@@ -110,17 +118,9 @@ class _FailsOnceUnexpectedly(_ListingBreaksOnce):
 def test_an_error_that_is_not_grpcs_is_followed_by_a_new_stream() -> None:
     # The watch thread caught only gRPC's errors: any other ended it, and the replica stayed failed closed for good.
     registry = _FailsOnceUnexpectedly()
-    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), replica_id="gw-a", reconnect_seconds=0.01)
-    cache._stub = registry  # type: ignore[assignment]
-    cache.start()
-    try:
-        assert registry.settled.wait(10)
-        cache.refresh_crl()
+    with _following(registry) as cache:
         assert len(registry.starts) == 2
         assert cache.live()
-    finally:
-        registry.done.set()
-        cache.close()
 
 
 class _NoCrl:
