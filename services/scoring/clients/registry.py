@@ -152,8 +152,14 @@ class _Watcher:
 
     def _run(self) -> None:
         backoff = self._min
+        reset = False
         while not self._stop.is_set():
             try:
+                if reset:
+                    # In the try: a reset that fails (the database is away) is tried again next round, not raised
+                    # out of the handler below, which ended this thread and left scoring unready for good.
+                    self._cursor.reset()  # start again; handlers are idempotent
+                    reset = False
                 for revision, batch in self._open(self._cursor.load()):
                     self._last_message = time.monotonic()
                     if not self.connected.is_set():
@@ -169,7 +175,7 @@ class _Watcher:
                 if (info is not None and info.reason == "ERROR_REASON_WATCH_REVISION_COMPACTED") or (
                     exc.code() == grpc.StatusCode.FAILED_PRECONDITION
                 ):
-                    self._cursor.reset()  # start again; handlers are idempotent
+                    reset = True
                 if not self._stop.is_set():
                     log.info("watch_retry", watch=self.name, code=exc.code().name)
             except Exception:  # keep consuming whatever happens; the next round resumes from the saved cursor
