@@ -120,13 +120,19 @@ class RequesterRemovalWatcher:
             self._thread.join(5)
 
     def _run(self) -> None:
+        relist = False
         while not self._stop.is_set():
             try:
+                if relist:
+                    # In the try: a save that fails (the database is away) is tried again next round, not raised out
+                    # of the handler below, which ended this thread and stopped revoking removed requesters for good.
+                    self._cursor.save(0)  # list again; revoking is idempotent
+                    relist = False
                 self._watch()
             except grpc.RpcError as exc:
                 info = error_info(exc)
                 if info is not None and info.reason == "ERROR_REASON_WATCH_REVISION_COMPACTED":
-                    self._cursor.save(0)  # list again; revoking is idempotent
+                    relist = True
                 if not self._stop.is_set():
                     log.info("participant_watch_retry", code=exc.code().name)
             except Exception:  # keep watching whatever happens; the next round starts from the saved cursor
