@@ -12,6 +12,7 @@ before the engine's ``dispose``.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -353,16 +354,20 @@ class EvidenceLog:
 
     def _run_publisher(self) -> None:
         while not self._stop_publisher.wait(self.publish_interval):
-            head: SignedTreeHead | None
+            head: SignedTreeHead | None = None
             try:
                 head = self._publish_if_stale()
             except Exception:  # the next tick retries; appends are unaffected
                 log.warning("evidence_head_publish_failed", origin=self.origin, exc_info=True)
-                head = self.store.latest_head()
-            service = self.origin.rsplit("/", 1)[-1]
-            EVIDENCE_LOG_SIZE.labels(service).set(self.store.tree_size())
-            if head is not None:  # an old head while the log grows is what the "not signing" alert looks for
-                EVIDENCE_HEAD_AGE.labels(service).set(max(0.0, (self._now_ms() - head.timestamp_ms) / 1000))
+            # The gauges' reads fail too while the database is away: they must not end this thread, or no head would
+            # be signed on schedule again (and the gauges, frozen, would keep the "not signing" alert quiet).
+            with contextlib.suppress(Exception):  # the gauges keep their last values until a tick can read
+                if head is None:
+                    head = self.store.latest_head()
+                service = self.origin.rsplit("/", 1)[-1]
+                EVIDENCE_LOG_SIZE.labels(service).set(self.store.tree_size())
+                if head is not None:  # an old head while the log grows is what the "not signing" alert looks for
+                    EVIDENCE_HEAD_AGE.labels(service).set(max(0.0, (self._now_ms() - head.timestamp_ms) / 1000))
 
     def signed_tree_head(self, *, fresh: bool = False) -> SignedTreeHead:
         """The latest signed head; with ``fresh``, one covering every committed leaf (signed now if needed)."""

@@ -338,6 +338,39 @@ def test_a_head_signed_before_the_rotation_is_not_reported_when_the_signers_cloc
         other_engine.dispose()
 
 
+def test_the_head_publisher_goes_on_signing_after_the_database_was_away(make_log: Callable[..., EvidenceLog]) -> None:
+    log = make_log(publish_interval=0.01)
+    _fill(log, 1)
+    away = threading.Event()
+    away.set()
+    failures: list[str] = []
+    store = log.store
+
+    def unless_away(name: str) -> None:
+        read = getattr(store, name)
+
+        def wrapped(*args: Any, **kw: Any) -> Any:
+            if away.is_set():
+                failures.append(name)
+                raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable")
+            return read(*args, **kw)
+
+        setattr(store, name, wrapped)
+
+    for name in ("latest_head", "tree_size", "publish_head"):
+        unless_away(name)
+    # Away for at least a whole round of the publisher: its head read failed, and so did what it read after that.
+    deadline = time.monotonic() + 30
+    while len(failures) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    away.clear()
+    deadline = time.monotonic() + 30
+    while (head := store.latest_head()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert head is not None, "the publisher stopped during the outage"
+    assert head.tree_size == 1
+
+
 def test_append_in_commits_or_rolls_back_with_the_callers_transaction(make_log: Callable[..., EvidenceLog]) -> None:
     log = make_log()
     _fill(log, 2)
