@@ -195,6 +195,9 @@ class ProcessWriter:
                 conn, proc = self._spawn()
             except Unavailable:
                 continue
+            except Exception:  # no pipe or process to be had now (files, memory): a later try; never end this thread
+                log.warning("evidence_writer_restart_failed", origin=self._settings.origin, exc_info=True)
+                continue
             with self._lock:
                 wanted = not self._closing.is_set()  # close() may have come meanwhile
                 if wanted:

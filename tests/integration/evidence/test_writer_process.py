@@ -136,6 +136,31 @@ def test_a_killed_writer_fails_the_waiting_appends_refuses_more_and_is_replaced(
     assert log.verify().ok
 
 
+def test_a_writer_that_cannot_be_started_again_at_once_is_started_at_a_later_try(
+    make_log: Callable[..., EvidenceLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_process, "RESTART_DELAY", 0.05)
+    log = make_log()
+    writer = log._process_writer
+    assert writer is not None
+    spawn, tries = writer._spawn, []
+
+    def spawn_failing_once() -> Any:
+        tries.append(1)
+        if len(tries) == 1:  # the moment the child died, the machine had no room for another process
+            raise OSError(24, "Too many open files")
+        return spawn()
+
+    writer._spawn = spawn_failing_once  # type: ignore[method-assign]
+    first = _writer()
+    assert first.pid is not None
+    os.kill(first.pid, signal.SIGKILL)
+    _until(lambda: len(tries) >= 1)
+    _until(log.healthy)
+    assert _writer() is not first
+    assert log.append(LeafKind.DISCLOSURE, _disclosure(1)).index == 0
+
+
 def test_close_commits_what_was_queued_and_ends_the_writer_process(make_log: Callable[..., EvidenceLog]) -> None:
     log = make_log()
     child = _writer()
