@@ -6,32 +6,12 @@ import threading
 from collections.abc import Iterator
 
 import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
 
 from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from services.consent.clients.registry import RequesterRemovalWatcher
 from services.kit.errors import Unavailable
-
-
-class _Compacted(grpc.RpcError):
-    """The registry's answer to a cursor ahead of it (restored from a backup), with its ErrorInfo."""
-
-    _MESSAGE = "start_revision is ahead of this registry; list again from 0"
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.FAILED_PRECONDITION
-
-    def details(self) -> str:
-        return self._MESSAGE
-
-    def trailing_metadata(self) -> tuple[tuple[str, bytes], ...]:
-        detail = any_pb2.Any()
-        detail.Pack(error_details_pb2.ErrorInfo(reason="ERROR_REASON_WATCH_REVISION_COMPACTED"))
-        status = status_pb2.Status(code=grpc.StatusCode.FAILED_PRECONDITION.value[0], message=self._MESSAGE)
-        status.details.append(detail)
-        return (("grpc-status-details-bin", status.SerializeToString()),)
+from tests.rpc_refusals import Refused
 
 
 class _Registry:
@@ -39,7 +19,7 @@ class _Registry:
 
     def WatchParticipants(self, request: rs.WatchParticipantsRequest) -> Iterator[rs.WatchParticipantsResponse]:
         if request.start_revision > 0:
-            raise _Compacted()
+            raise Refused(grpc.StatusCode.FAILED_PRECONDITION, "ERROR_REASON_WATCH_REVISION_COMPACTED")
         gone = pp.Platform(name="platforms/p1", status=pp.PLATFORM_STATUS_REMOVED)
         event = rs.ParticipantEvent(type=rs.PARTICIPANT_EVENT_TYPE_SNAPSHOT, participant=pp.Participant(platform=gone))
         return iter([rs.WatchParticipantsResponse(events=[event], revision=3, snapshot_complete=True)])

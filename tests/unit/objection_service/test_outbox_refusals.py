@@ -6,35 +6,14 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.objection.clients.registry import RegistryBreaches, RegistryDisputes
 from services.objection.clients.scoring import ScoringDisputes
+from tests.rpc_refusals import Refused
 
 RECORD = {"record_id": "enterprises/91610000MA6TG0001A/records/r-1", "version": 1}
 EVALUATION = {"evaluation_id": "enterprises/91610000MA6TG0001A/evaluations/7"}
-
-
-class _Failed(grpc.RpcError):
-    """A failed call as a creditnode server answers it: a status code and an ErrorInfo in the trailing metadata."""
-
-    def __init__(self, code: grpc.StatusCode, reason: str) -> None:
-        detail = any_pb2.Any()
-        detail.Pack(error_details_pb2.ErrorInfo(reason=reason, domain="creditnode"))
-        status = rpc_status.to_status(status_pb2.Status(code=code.value[0], message="refused", details=[detail]))
-        self._code, self._trailing = code, status.trailing_metadata
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return "refused"
-
-    def trailing_metadata(self) -> Any:
-        return self._trailing
 
 
 class _Stub:
@@ -83,7 +62,7 @@ def _handlers(error: grpc.RpcError) -> list[tuple[Any, dict[str, Any]]]:
 def test_a_permanent_refusal_is_said_as_such_with_the_consumers_code_and_reason(
     code: grpc.StatusCode, kind: type
 ) -> None:
-    for handler, payload in _handlers(_Failed(code, "ERROR_REASON_INVALID_FIELD")):
+    for handler, payload in _handlers(Refused(code, "ERROR_REASON_INVALID_FIELD")):
         with pytest.raises(kind) as err:
             handler(payload)
         assert err.value.reason == "ERROR_REASON_INVALID_FIELD", payload["type"]
@@ -91,7 +70,7 @@ def test_a_permanent_refusal_is_said_as_such_with_the_consumers_code_and_reason(
 
 
 def test_a_record_or_enterprise_the_consumer_does_not_know_is_a_permanent_refusal() -> None:
-    handlers = _handlers(_Failed(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_RECORD_NOT_FOUND"))
+    handlers = _handlers(Refused(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_RECORD_NOT_FOUND"))
     for handler, payload in handlers:
         if payload["type"] == "ReevaluationRequested":
             continue  # an enterprise scoring does not follow is skipped: its first evaluation reads the records
@@ -113,7 +92,7 @@ def test_a_record_or_enterprise_the_consumer_does_not_know_is_a_permanent_refusa
     ],
 )
 def test_other_failures_stay_retryable(code: grpc.StatusCode) -> None:
-    for handler, payload in _handlers(_Failed(code, "ERROR_REASON_UNSPECIFIED")):
+    for handler, payload in _handlers(Refused(code, "ERROR_REASON_UNSPECIFIED")):
         with pytest.raises(Unavailable) as err:
             handler(payload)
         assert err.value.metadata["code"] == code.name
@@ -122,7 +101,7 @@ def test_other_failures_stay_retryable(code: grpc.StatusCode) -> None:
 def test_a_statement_before_scoring_recorded_its_dispute_stays_retryable() -> None:
     # Scoring answers NOT_FOUND EVALUATION_DISPUTE_NOT_FOUND until the dispute exists; its README promises a retry.
     scoring = ScoringDisputes.__new__(ScoringDisputes)
-    scoring._stub = _Stub(_Failed(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_EVALUATION_DISPUTE_NOT_FOUND"))
+    scoring._stub = _Stub(Refused(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_EVALUATION_DISPUTE_NOT_FOUND"))
     payload = {"objection_id": "o-1", "type": "StatementAttached", "target": EVALUATION, "statement": "s", "at": "t"}
     with pytest.raises(Unavailable):
         scoring.statement_attached(payload)
@@ -132,7 +111,7 @@ def test_a_flag_the_registry_never_had_ends_a_clearing_but_refuses_a_statement()
     # The objection's raising was refused, so the record carries no flag of it: clearing has nothing left to do, but
     # a statement delivered as done would be lost without anyone seeing it.
     registry = RegistryDisputes.__new__(RegistryDisputes)
-    registry._stub = _Stub(_Failed(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_DISPUTE_NOT_FOUND"))
+    registry._stub = _Stub(Refused(grpc.StatusCode.NOT_FOUND, "ERROR_REASON_DISPUTE_NOT_FOUND"))
     base = {"objection_id": "o-1", "enterprise": "91610000MA6TG0001A", "at": "2025-03-11T09:00:00+08:00"}
     cleared = {**base, "type": "DisputeFlagCleared", "target": RECORD, "outcome": "UPHELD"}
     assert registry.flag_cleared(cleared) == "DONE"

@@ -10,18 +10,9 @@ import grpc
 from creditnode.registry.v1 import records_pb2 as rpb
 from services.kit.errors import Unavailable
 from services.scoring.clients.registry import Cursor, RecordChangeWatcher
+from tests.rpc_refusals import Refused
 
 USCC = "91610100MA6TEST001"
-
-
-class _Restored(grpc.RpcError):
-    """What the registry answers a cursor ahead of it (restored from a backup)."""
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.FAILED_PRECONDITION
-
-    def trailing_metadata(self) -> tuple[()]:
-        return ()
 
 
 class _AheadThenBatch(RecordChangeWatcher):
@@ -29,7 +20,7 @@ class _AheadThenBatch(RecordChangeWatcher):
 
     def _open(self, start: int) -> Iterator[tuple[int, object]]:
         if start > 0:
-            raise _Restored()
+            raise Refused(grpc.StatusCode.FAILED_PRECONDITION)  # a cursor ahead of a registry restored from a backup
         change = rpb.RecordChange(revision=1, record=rpb.CreditRecord(uscc=USCC))
         yield 1, rpb.WatchRecordChangesResponse(revision=1, changes=[change])
 
