@@ -408,7 +408,6 @@ def running_node(tmp_path: Path, database_url: str, *, full: bool = True, **gate
                 "TLS_CERT_FILE": str(pki.write("server.crt", server_cert)),
                 "TLS_KEY_FILE": str(pki.write("server.key", server_key)),
                 "TLS_CLIENT_CA_FILE": str(pki.write("ca.crt", pki.ca_pem)),
-                "CRL_REFRESH_SECONDS": "1",
                 **gateway_env,
             }
             # Participants and records before the gateway starts, so its first listing has them.

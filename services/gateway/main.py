@@ -88,8 +88,6 @@ class GatewaySettings(ServiceSettings):
     # record_cache_lease_seconds is how long masked records are served from memory without a registry message
     # (the registry's record watch sends a heartbeat every 2 seconds); past it, every read goes to the registry.
     record_cache_lease_seconds: float = Field(default=5.0, gt=2, le=60)
-    # crl_refresh_seconds is the CRL refresh period (it is also refreshed on every platform event).
-    crl_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
     # sharing_list_refresh_seconds is how long the sharing list is cached.
     sharing_list_refresh_seconds: float = Field(default=60.0, gt=0, le=3600)
     # quota_requests_per_minute limits each platform and each institution (0: off).
@@ -175,7 +173,6 @@ def build(
         registry_channel,
         replica_id=replica,
         lease_seconds=settings.participant_lease_seconds,
-        crl_refresh_seconds=settings.crl_refresh_seconds,
     ).start()
     consent_cache = ConsentCache(consent_channel, replica).start()
     evidence: EvidenceLog | None = None
@@ -206,7 +203,7 @@ def build(
     )
     gateway.signature_window = timedelta(seconds=settings.signature_window_seconds)
     identify: Identify = (
-        DevHeaderIdentity() if settings.gateway_insecure_dev else CertificateIdentity(participants.revoked)
+        DevHeaderIdentity() if settings.gateway_insecure_dev else CertificateIdentity(participants.platform)
     )
     packages = EvidencePackages(gateway, evidence, ConsentEvidence(consent_channel), scoring.check_loan)
     servicer = GatewayServicer(gateway, identify, packages)

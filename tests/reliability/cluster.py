@@ -133,7 +133,6 @@ class Cluster:
             "TLS_CERT_FILE": str(self.pki.write("server.crt", server_cert)),
             "TLS_KEY_FILE": str(self.pki.write("server.key", server_key)),
             "TLS_CLIENT_CA_FILE": str(self.pki.write("ca.crt", self.pki.ca_pem)),
-            "CRL_REFRESH_SECONDS": "1",
             **NO_QUOTA,
             **self.gateway_env,
         }

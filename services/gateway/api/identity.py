@@ -8,7 +8,7 @@ from collections.abc import Callable
 import grpc
 from cryptography import x509
 
-from services.gateway.domain.identity import platform_from_uri_sans
+from services.gateway.domain.identity import PlatformView, platform_from_uri_sans
 from services.kit.errors import Unauthenticated
 
 DEV_HEADER = "x-creditnode-platform"
@@ -19,8 +19,9 @@ def _unauthenticated(message: str) -> Unauthenticated:
 
 
 class RevokedCertificate(Unauthenticated):
-    """A certificate the node issued and has since revoked (a suspended or removed platform, a rotated key): refused,
-    but whom it was issued to is known, so the refusal can be recorded against that platform for the operator."""
+    """A certificate for a known platform that is not its current one (revoked by a suspension, a removal or a
+    re-issue, or never issued by the registry): refused, but whom it names is known, so the refusal can be recorded
+    against that platform for the operator."""
 
     def __init__(self, platform: str) -> None:
         super().__init__("ERROR_REASON_CERTIFICATE_REVOKED", "the client certificate is revoked")
@@ -33,10 +34,13 @@ def revoked_certificate_of(exc: BaseException) -> str:
 
 
 class CertificateIdentity:
-    """Reads the verified peer certificate (the TLS layer checked the chain against the node CA)."""
+    """Reads the verified peer certificate (the TLS layer checked the chain against the node CA) and accepts it only
+    as the platform's current certificate, as the participant watch says: the registry holds a revoking change until
+    every replica acknowledged it, so a revoked certificate is refused from the moment that change returns, without
+    a revocation list to fetch."""
 
-    def __init__(self, revoked: Callable[[int], bool]) -> None:
-        self._revoked = revoked
+    def __init__(self, platforms: Callable[[str], PlatformView | None]) -> None:
+        self._platforms = platforms
         self._lock = threading.Lock()
         self._parsed: dict[bytes, tuple[int, str | None]] = {}
 
@@ -79,7 +83,9 @@ class CertificateIdentity:
         serial, platform = self._parse(bytes(certs[0]))
         if platform is None:
             raise _unauthenticated("the client certificate names no platform")
-        if self._revoked(serial):
+        view = self._platforms(platform)
+        # An unknown platform passes here and is refused at admission, as any caller without access is.
+        if view is not None and view.certificate_serial != serial:
             raise RevokedCertificate(platform)
         return platform
 

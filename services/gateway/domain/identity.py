@@ -18,7 +18,9 @@ class PlatformView:
     access_allowed: bool  # the registry's effective access: own status ADMITTED and, when proxied, the proxy's too
     proxy: str  # "platforms/qinxinrong" for a proxied platform, "" for a direct one
     is_aggregator: bool
-    certificate_serial: str
+    # The serial of the platform's only valid client certificate, None when it has none. The registry revokes the
+    # previous one whenever it issues another, so a certificate with any other serial is refused.
+    certificate_serial: int | None
 
 
 @dataclass(frozen=True)

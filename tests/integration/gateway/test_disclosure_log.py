@@ -124,7 +124,7 @@ class _Arbiters:
         return True
 
     def platform(self, name: str) -> PlatformView | None:
-        return PlatformView(name, True, "", False, "1") if name == "platforms/xian" else None
+        return PlatformView(name, True, "", False, 1) if name == "platforms/xian" else None
 
     def institution(self, name: str) -> InstitutionView | None:
         return InstitutionView(name, "platforms/xian", True, arbiter=name == "institutions/xian-arbitration")

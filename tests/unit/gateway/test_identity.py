@@ -161,11 +161,34 @@ def _client_certificate(platform_uri: str) -> tuple[bytes, int]:
     return cert.public_bytes(serialization.Encoding.PEM), cert.serial_number
 
 
-def test_a_revoked_certificate_is_refused_naming_whom_it_was_issued_to_for_the_record() -> None:
+def _current(name: str, serial: int | None) -> PlatformView:
+    view = _platform(name, pp.PLATFORM_STATUS_ADMITTED)
+    return PlatformView(view.name, view.access_allowed, view.proxy, view.is_aggregator, serial)
+
+
+def test_only_the_platforms_current_certificate_is_accepted() -> None:
     pem, serial = _client_certificate("spiffe://creditnode/platforms/xian")
     context: Any = _PeerContext(pem)
-    assert CertificateIdentity(lambda s: False)(context) == "platforms/xian"
-    with pytest.raises(RevokedCertificate) as err:
-        CertificateIdentity(lambda s: s == serial)(context)
-    assert (err.value.reason, err.value.platform) == ("ERROR_REASON_CERTIFICATE_REVOKED", "platforms/xian")
-    assert revoked_certificate_of(err.value) == "platforms/xian"
+    assert CertificateIdentity({"platforms/xian": _current("platforms/xian", serial)}.get)(context) == "platforms/xian"
+    # Re-issued (another serial is current), suspended (none is), or signed by the CA but never issued to it.
+    for current in (serial + 1, None):
+        with pytest.raises(RevokedCertificate) as err:
+            CertificateIdentity({"platforms/xian": _current("platforms/xian", current)}.get)(context)
+        assert (err.value.reason, err.value.platform) == ("ERROR_REASON_CERTIFICATE_REVOKED", "platforms/xian")
+        assert revoked_certificate_of(err.value) == "platforms/xian"
+
+
+def test_a_certificate_naming_an_unknown_platform_is_left_to_admission_to_refuse() -> None:
+    pem, _ = _client_certificate("spiffe://creditnode/platforms/ghost")
+    context: Any = _PeerContext(pem)
+    # Refused at step 2 with PERMISSION_DENIED, as every caller without access is: unknown and refused look alike.
+    assert CertificateIdentity({}.get)(context) == "platforms/ghost"
+
+
+def test_the_watched_serial_is_read_as_hex_and_a_malformed_one_accepts_no_certificate() -> None:
+    def view(serial: str) -> PlatformView:
+        return platform_view(pp.Platform(name="platforms/xian", certificate_serial=serial))
+
+    assert view("0a1B").certificate_serial == 0x0A1B
+    assert view("").certificate_serial is None
+    assert view("not-hex").certificate_serial is None

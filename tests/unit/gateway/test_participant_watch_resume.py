@@ -1,5 +1,5 @@
 """The participant watch's replica side: a listing broken part-way is listed again; the view is trusted only under
-the lease of an acknowledgement the registry confirmed, counted from when it was sent; acks follow the CRL refresh."""
+the lease of an acknowledgement the registry confirmed, counted from when it was sent; acks follow what they apply."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def _lease(seconds: float) -> Duration:
 
 
 def _platform(pid: str) -> rs.ParticipantEvent:
-    p = pp.Platform(name=f"platforms/{pid}", status=pp.PLATFORM_STATUS_ADMITTED, access=pp.ACCESS_ALLOWED)
+    p = pp.Platform(
+        name=f"platforms/{pid}", status=pp.PLATFORM_STATUS_ADMITTED, access=pp.ACCESS_ALLOWED, certificate_serial="0a"
+    )
     return rs.ParticipantEvent(type=rs.PARTICIPANT_EVENT_TYPE_SNAPSHOT, participant=pp.Participant(platform=p))
 
 
@@ -37,6 +39,7 @@ def _event(pid: str, admitted: bool, revision: int) -> rs.ParticipantEvent:
         name=f"platforms/{pid}",
         status=pp.PLATFORM_STATUS_ADMITTED if admitted else pp.PLATFORM_STATUS_SUSPENDED,
         access=pp.ACCESS_ALLOWED if admitted else pp.ACCESS_DENIED,
+        certificate_serial="0a" if admitted else "",  # a suspension revokes the certificate
     )
     return rs.ParticipantEvent(
         revision=revision, type=rs.PARTICIPANT_EVENT_TYPE_UPSERT, participant=pp.Participant(platform=p)
@@ -78,19 +81,15 @@ class _ListingBreaksOnce:
         self.done.wait(10)
         raise _Down()
 
-    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
-        return rs.GetCertificateRevocationListResponse()
-
 
 @contextlib.contextmanager
 def _following(registry: _ListingBreaksOnce) -> Iterator[ParticipantCache]:
-    """A started cache on ``registry``, once its second stream settled and a CRL was fetched."""
+    """A started cache on ``registry``, once its second stream settled."""
     cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), replica_id="gw-a", reconnect_seconds=0.01)
     cache._stub = registry  # type: ignore[assignment]
     cache.start()
     try:
         assert registry.settled.wait(10)
-        cache.refresh_crl()
         yield cache
     finally:
         registry.done.set()
@@ -123,23 +122,10 @@ def test_an_error_that_is_not_grpcs_is_followed_by_a_new_stream() -> None:
         assert cache.live()
 
 
-class _NoCrl:
-    """Notes how many acknowledgements had been sent when each CRL was asked for."""
-
-    def __init__(self, acks: queue.Queue[object]) -> None:
-        self.acks, self.acks_sent_when_asked = acks, list[int]()
-
-    def GetCertificateRevocationList(self, request: object, timeout: float) -> rs.GetCertificateRevocationListResponse:
-        self.acks_sent_when_asked.append(self.acks.qsize())
-        return rs.GetCertificateRevocationListResponse()
-
-
 def _fed_cache(now: list[float], lease_cap: float = 6.0) -> tuple[ParticipantCache, queue.Queue[object]]:
     """A cache whose threads never start: the test feeds the stream and reads the acknowledgements it sends."""
     cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), lease_seconds=lease_cap, clock=lambda: now[0])
     acks: queue.Queue[object] = queue.Queue()
-    cache._stub = _NoCrl(acks)  # type: ignore[assignment]
-    cache._crl_fresh_until = float("inf")
     cache._acks = acks  # type: ignore[assignment]
     return cache, acks
 
@@ -156,13 +142,12 @@ def test_every_response_is_acknowledged_with_its_revision_after_it_was_applied()
     cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]
     assert (_ack(acks).ack_id, cache.platform("platforms/xian") is not None) == (1, True)
     cache._apply(_response(9, 0, _event("xian", False, 9)))  # type: ignore[arg-type]
-    # The platform event (a suspension revokes a certificate) refreshed the CRL before its acknowledgement left.
-    assert cache._stub.acks_sent_when_asked[-1] == 0  # type: ignore[attr-defined]
     second = _ack(acks)
     assert (second.ack_id, second.revision) == (2, 9)
     view = cache.platform("platforms/xian")
     assert view is not None
-    assert not view.access_allowed
+    # Acknowledged only once the suspension and the certificate it revoked are both in force here.
+    assert (view.access_allowed, view.certificate_serial) == (False, None)
 
 
 def test_no_lease_before_the_registry_confirms_an_acknowledgement() -> None:

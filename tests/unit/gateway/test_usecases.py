@@ -37,7 +37,7 @@ WIRE = {Openness.PUBLIC: 1, Openness.NON_PUBLIC: 2, Openness.OPERATING_OPT_IN: 3
 class FakeParticipants:
     def __init__(self) -> None:
         self.is_live = True
-        self.platforms = {"platforms/xian": PlatformView("platforms/xian", True, "", False, "1")}
+        self.platforms = {"platforms/xian": PlatformView("platforms/xian", True, "", False, 1)}
         self.institutions = {"institutions/boc": InstitutionView("institutions/boc", "platforms/xian", True)}
 
     def live(self) -> bool:
@@ -587,7 +587,7 @@ def _suspended_meanwhile(gw: Gateway, read: Any) -> Any:
 
     def reading(*args: Any, **kwargs: Any) -> Any:
         gw.participants.platforms["platforms/xian"] = PlatformView(  # type: ignore[attr-defined]
-            "platforms/xian", False, "", False, "1"
+            "platforms/xian", False, "", False, 1
         )
         return read(*args, **kwargs)
 
