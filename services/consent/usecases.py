@@ -54,10 +54,12 @@ _FINAL = (State.REVOKED, State.EXPIRED)
 
 def _requester_not_found(name: str) -> NotFound:
     platform = name.startswith("platforms/")
+    # The name is the caller's and names no one: it is not echoed (an ID number or a mobile fits an id's shape), as
+    # the registry echoes no unknown id. The field says which of the request's names it was.
     return NotFound(
         "ERROR_REASON_PLATFORM_NOT_FOUND" if platform else "ERROR_REASON_INSTITUTION_NOT_FOUND",
         "the requester is not registered",
-        {"requester": name},
+        {"field": "requester"},
     )
 
 

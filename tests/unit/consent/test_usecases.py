@@ -452,6 +452,17 @@ def test_requester_removal_records_an_authorization_past_its_validity_as_expired
     assert w.consent.expire_due() == 0  # one event each: the sweeper finds nothing left to record
 
 
+def test_an_unknown_requester_is_not_echoed(w: World) -> None:
+    # A well-shaped id that names no one is the caller's text (an ID number or a mobile fits the shape); the gateway
+    # relays consent's refusal to the platform as it is, so neither the message nor the metadata may repeat it.
+    for requester in ("institutions/610113199001011234", "platforms/13912345678"):
+        with pytest.raises(DomainError) as refused:
+            w.grant(w.alice.grant(requester))
+        assert refused.value.kind == "NOT_FOUND"
+        said = f"{refused.value.message} {refused.value.metadata}"
+        assert requester.split("/")[1] not in said, said
+
+
 def test_a_grant_whose_requester_is_removed_before_it_commits_is_refused(w: World) -> None:
     # The registry says "present", then the removal watcher handles the removal (nothing committed to revoke yet)
     # before the grant's transaction: the watcher never comes back, so the grant must see the recorded removal.
