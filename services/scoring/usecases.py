@@ -622,11 +622,8 @@ def scenario_score(sc: Scoring, institution_id: str, scenario_id: str, uscc: str
         scenario = uow.scenarios.get(institution_id, scenario_id)
         base_published = uow.models.get(scenario.base_version) if scenario else None
     if scenario is None or base_published is None:
-        raise NotFound(
-            "ERROR_REASON_SCENARIO_MODEL_NOT_FOUND",
-            "no such scenario model",
-            {"scenario_model": f"institutions/{institution_id}/scenarioModels/{scenario_id}"},
-        )
+        # The id is the caller's and names no model: it is not echoed (a mobile or an ID number fits an id's shape).
+        raise NotFound("ERROR_REASON_SCENARIO_MODEL_NOT_FOUND", "no such scenario model", {"field": "scenario_model"})
     state = _state(sc, uscc)
     model = compile_scenario(_parse_yaml(scenario.document), sc.compiled(base_published))
     return assess(model, state.records, sc.clock()).evaluation

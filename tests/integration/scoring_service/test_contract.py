@@ -56,6 +56,23 @@ def test_a_malformed_scenario_model_name_is_invalid_not_looked_up(
         assert got == (grpc.StatusCode.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD", "scenario_model"), name
 
 
+def test_an_unknown_scenario_model_is_not_echoed(registry_server: str, scoring: pb_grpc.ScoringServiceStub) -> None:
+    # A well-shaped id that names no model is the caller's text (a mobile or an ID number fits an id's shape), and the
+    # gateway relays scoring's refusal to the platform as it is.
+    uscc = register(registry_server)
+    for scenario_id in ("13912345678", "610113199001011234"):
+        request = pb.GetScenarioScoreRequest(
+            scenario_model=f"{INSTITUTION}/scenarioModels/{scenario_id}", enterprise=f"enterprises/{uscc}"
+        )
+        with pytest.raises(grpc.RpcError) as err:
+            scoring.GetScenarioScore(request)
+        info = error_info(err.value)
+        assert info is not None
+        assert (err.value.code(), info.reason) == (grpc.StatusCode.NOT_FOUND, "ERROR_REASON_SCENARIO_MODEL_NOT_FOUND")
+        said = f"{err.value.details()} {dict(info.metadata)}"
+        assert scenario_id not in said, said
+
+
 def test_loan_amounts_are_plain_decimal_text(registry_server: str, scoring: pb_grpc.ScoringServiceStub) -> None:
     uscc = register(registry_server)
     wait_evaluation(scoring, uscc)
