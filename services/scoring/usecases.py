@@ -586,9 +586,10 @@ def fit_scenario(
     # One outcome per enterprise: a repeated one would pass the minimum of bad and good outcomes (and of rows per bin)
     # with one enterprise, whose values the fitted bins would then show.
     named: set[str] = set()
-    for uscc, _ in outcomes:
+    for i, (uscc, _) in enumerate(outcomes):
         if uscc in named:
-            raise invalid("outcomes", f"enterprises/{uscc} is named more than once")
+            # Told by its place, not its code: only the shape was checked, and a resident ID number has that shape.
+            raise invalid("outcomes", f"outcomes[{i}] names an enterprise named before")
         named.add(uscc)
     base = sc.current_model()
     now = sc.clock()

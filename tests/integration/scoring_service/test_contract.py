@@ -73,6 +73,24 @@ def test_an_unknown_scenario_model_is_not_echoed(registry_server: str, scoring: 
         assert scenario_id not in said, said
 
 
+def test_an_enterprise_named_twice_in_a_fit_is_not_echoed(scoring: pb_grpc.ScoringServiceStub) -> None:
+    # Only the shape of an outcome's code is checked before the repeat is found, and a resident ID number without a
+    # check letter has that shape: the refusal reaches the platform and the spans of scoring and the gateway.
+    named = "enterprises/610113199001011234"
+    request = pb.FitScenarioModelRequest(
+        institution=INSTITUTION,
+        scenario_id="fit",
+        outcomes=[pb.Outcome(enterprise=named, bad=True), pb.Outcome(enterprise=named)],
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.FitScenarioModel(request)
+    info = error_info(err.value)
+    assert info is not None
+    assert (err.value.code(), info.metadata["field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "outcomes")
+    said = f"{err.value.details()} {dict(info.metadata)}"
+    assert "610113199001011234" not in said, said
+
+
 def test_loan_amounts_are_plain_decimal_text(registry_server: str, scoring: pb_grpc.ScoringServiceStub) -> None:
     uscc = register(registry_server)
     wait_evaluation(scoring, uscc)
