@@ -23,7 +23,8 @@ PAGE = 1000
 
 def finding_id(name: str) -> int:
     raw = name.removeprefix("findings/")
-    if not name.startswith("findings/") or not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also takes full-width and other scripts' digits, which int() reads as ASCII.
+    if not name.startswith("findings/") or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise invalid("name", "must look like findings/{id}")
     return int(raw)
 
@@ -79,7 +80,8 @@ class Supervision:
     def _get(self, name: str) -> StoredFinding:
         stored = self.findings.get(finding_id(name))
         if stored is None:
-            raise NotFound("ERROR_REASON_FINDING_NOT_FOUND", "no such finding", {"finding": name[:40]})
+            # Not echoed: an id the operator typed can have an ID number's shape.
+            raise NotFound("ERROR_REASON_FINDING_NOT_FOUND", "no such finding", {"field": "name"})
         return stored
 
     def list(self, before: int | None, limit: int, platform: str, rule: Rule | None) -> list[StoredFinding]:

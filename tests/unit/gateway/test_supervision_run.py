@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from services.gateway.domain.supervision import Finding, Rule, StatusSpan, Thresholds
 from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
 from services.kit.evidence.entries import LeafKind
+from services.kit.errors import InvalidArgument, NotFound
 from services.kit.evidence.store import LeafFilter, StoredLeaf
 
 XIAN = "platforms/xian"
@@ -101,3 +104,17 @@ def test_a_burst_across_the_last_midnight_is_seen_whole_and_the_next_day_is_not_
     sv = supervision(log, Thresholds(burst_denials=5, breadth_enterprises=3))
     found, _ = sv.run(midnight - timedelta(hours=10), midnight)
     assert [(s.finding.rule, s.finding.day, s.finding.count) for s in found] == [(Rule.DENIAL_BURST, "2026-12-01", 6)]
+
+
+class _NoFindings(FakeFindings):
+    def get(self, finding_id: int) -> StoredFinding | None:
+        return None
+
+
+def test_a_finding_name_is_ascii_digits_and_a_missing_one_is_not_echoed() -> None:
+    supervision = Supervision(FakeLog(), _NoFindings(), FakeRegistry(), clock=lambda: NOW)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument):
+        supervision.get("findings/１２３")  # full-width digits: not a finding id, not an alias of findings/123
+    with pytest.raises(NotFound) as err:
+        supervision.get("findings/610113199001011234")  # an ID number's shape: the operator's typing, not echoed
+    assert "610113199001011234" not in f"{err.value.message} {err.value.metadata}"
