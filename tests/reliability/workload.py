@@ -21,6 +21,7 @@ from creditnode.gateway.v1 import gateway_service_pb2_grpc as gw_grpc
 from creditnode.objection.v1 import objection_service_pb2 as ob
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
+from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise
 from tests.gateway_support import _value, signed_objection
 from tests.registry_helpers import ts
@@ -68,6 +69,9 @@ class Ledger:
     # (attempt started, answered) of every answered attempt, per kind
     successes: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {k: [] for k in KINDS})
     retries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    # What a service itself answered INTERNAL or UNKNOWN (it carries an ErrorInfo; a connection reset by a killed
+    # process can show as INTERNAL too, but without one): a fault must be answered as one, UNAVAILABLE.
+    server_errors: list[str] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
 
 
@@ -132,6 +136,9 @@ class Workload:
                     self.ledger.refused[kind].append(f"gave up: {exc.code().name}")
                     return None
                 self.ledger.retries[kind] += 1
+                info = error_info(exc)
+                if exc.code() in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN) and info is not None:
+                    self.ledger.server_errors.append(f"{kind}: {exc.code().name} {info.reason}")
                 time.sleep(0.1)
 
     def _ingest(self) -> None:

@@ -135,6 +135,7 @@ def test_faults_under_mixed_workload(backend: str, scale: Scale, tmp_path: Path)
         zero(f"{p}_releases_without_evidence", found.unlogged_releases),
         zero(f"{p}_cutoff_non_public_releases", len(leaked)),
         zero(f"{p}_unrecovered", len(unrecovered)),
+        zero(f"{p}_internal_answers", len(ledger.server_errors)),
         reported(f"{p}_recovery_max_s", max((v for v in recovery.values() if v != float("inf")), default=0), "s"),
         *(reported(f"{p}_recovery_s.{k}", v if v != float("inf") else -1, "s") for k, v in recovery.items()),
         reported(
@@ -149,6 +150,7 @@ def test_faults_under_mixed_workload(backend: str, scale: Scale, tmp_path: Path)
     )
     assert alive, "a service died after the faults"
     assert not unrecovered, unrecovered
+    assert not ledger.server_errors, ledger.server_errors[:10]
     assert found.lost == 0, found.examples
     assert found.duplicates == 0, found.examples
     assert found.unlogged_releases == 0, found.examples
