@@ -226,11 +226,13 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
     stream_id: str | None,
     now: datetime,
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+    answer: tuple[str, str] | None = None,
 ) -> ChunkOutcome:
     """Validate and store one chunk in one transaction; a bad record is answered and never stops the others.
 
     On a stream, records at or below the committed position are skipped (a resend after a crash), and the new
     position is committed with the records, so an acknowledged sequence is always durable and never applied twice.
+    ``answer`` (a batch's request id and fingerprint) stores the results with the records, for the batch's retries.
     """
     with uow:
         position = 0
@@ -333,13 +335,17 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
         if stream_id is not None and items:
             position = max(i.sequence for i in items)
             uow.records.set_stream_position(department, stream_id, position, now)
+        ordered = [results[i] for i in range(len(items))]
+        if answer is not None:
+            text = json.dumps([r.to_json() for r in ordered])
+            uow.records.add_batch_result(answer[0], department, answer[1], text, now)
         uow.commit()
     # Counted once committed: a chunk that fails and is sent again is counted once.
     for v in timeliness:
         _lag_of(v.department).observe(max(0.0, (now - v.event_time).total_seconds()))
         if not v.timeliness.on_time:
             _late_of(v.department, v.item_code).inc()  # what the "department late" alert watches
-    return ChunkOutcome([results[i] for i in range(len(items))], position, bool(writes.changes))
+    return ChunkOutcome(ordered, position, bool(writes.changes))
 
 
 def _refused_item(code: str) -> str:
@@ -399,29 +405,43 @@ def ingest_batch(
         raise InvalidArgument(
             "ERROR_REASON_INVALID_FIELD", f"at most {MAX_BATCH} records per batch", {"field": "records"}
         )
-    if request_id:
-        with writer() as uow:
-            done = uow.records.batch_result(request_id)
-        if done is not None:
-            if done[0] != department or done[1] != fingerprint:
-                raise InvalidArgument(
-                    "ERROR_REASON_REQUEST_ID_REUSED",
-                    "request_id was already used for a different request",
-                    {"field": "request_id"},
-                )
-            return [Result.from_json(r) for r in json.loads(done[2])], False
-    outcome = ingest_chunk(
-        writer(), cache, department=department, items=items, batch=f"batches/{request_id}", stream_id=None, now=now
-    )
-    if request_id:
-        try:
-            with writer() as uow:
-                text = json.dumps([r.to_json() for r in outcome.results])
-                uow.records.add_batch_result(request_id, department, fingerprint, text, now)
-                uow.commit()
-        except IntegrityError:
-            pass  # a concurrent retry stored its (identical: every record was then a duplicate) results first
+    if request_id and (done := _batch_answer(writer, request_id, department, fingerprint)) is not None:
+        return done, False
+    try:
+        # The answer commits with the records: stored after them, a crash in between left records without an
+        # answer, and the retry was told its own records were duplicates (and counted them as such).
+        outcome = ingest_chunk(
+            writer(),
+            cache,
+            department=department,
+            items=items,
+            batch=f"batches/{request_id}",
+            stream_id=None,
+            now=now,
+            answer=(request_id, fingerprint) if request_id else None,
+        )
+    except IntegrityError:
+        # A concurrent try of this request committed first (its answer, or on PostgreSQL a record's head): this
+        # chunk rolled back whole, and the first try's answer is this one's.
+        if request_id and (done := _batch_answer(writer, request_id, department, fingerprint)) is not None:
+            return done, False
+        raise
     return outcome.results, outcome.changed
+
+
+def _batch_answer(writer: UowFactory, request_id: str, department: str, fingerprint: str) -> list[Result] | None:
+    """The results stored for this batch's first try; REQUEST_ID_REUSED when the id was used for another batch."""
+    with writer() as uow:
+        done = uow.records.batch_result(request_id)
+    if done is None:
+        return None
+    if done[0] != department or done[1] != fingerprint:
+        raise InvalidArgument(
+            "ERROR_REASON_REQUEST_ID_REUSED",
+            "request_id was already used for a different request",
+            {"field": "request_id"},
+        )
+    return [Result.from_json(r) for r in json.loads(done[2])]
 
 
 # ------------------------------------------------------------------------------------------------------ reads
