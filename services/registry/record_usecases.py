@@ -301,6 +301,8 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
                 change = ChangeType.CREATED
             else:
                 writes.closed.append((rid, head.version, now))
+                if rid not in new_ids:
+                    writes.read_versions.setdefault(rid, head.version)
                 head = replace(
                     head,
                     uscc=v.uscc,
@@ -679,7 +681,14 @@ def clear_dispute(
                 valid_to=None,
             )
             head = replace(view.head, state=state, version=new.version, updated_at=now)
-            uow.records.write(ChunkWrites(updated_heads=[head], versions=[new], closed=[(record_id, old.version, now)]))
+            uow.records.write(
+                ChunkWrites(
+                    updated_heads=[head],
+                    read_versions={record_id: view.head.version},
+                    versions=[new],
+                    closed=[(record_id, old.version, now)],
+                )
+            )
             uow.records.add_superseded(disputed.fingerprint, record_id, now)
             kind = ChangeType.REMOVED if state is RecordState.REMOVED else ChangeType.VERSION_ADDED
             changes.append(RecordChange(revision, record_id, old.item_code, kind))

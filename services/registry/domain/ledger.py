@@ -156,6 +156,8 @@ class ChunkWrites:
 
     new_heads: list[RecordHead] = field(default_factory=list)
     updated_heads: list[RecordHead] = field(default_factory=list)
+    # Each updated head's version as it was read: the update applies only over that one (see SqlRecords.write).
+    read_versions: dict[str, int] = field(default_factory=dict)
     versions: list[StoredVersion] = field(default_factory=list)
     closed: list[tuple[str, int, datetime]] = field(default_factory=list)  # (record_id, version, valid_to)
     changes: list[RecordChange] = field(default_factory=list)

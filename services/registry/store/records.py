@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.kit.db import bind_processor, driver_errors_as_sqlalchemy
+from services.kit.errors import Aborted
 from services.registry.domain.ledger import (
     ChangeType,
     ChunkWrites,
@@ -320,9 +321,12 @@ class SqlRecords:
         self._append(RecordRow, [_head_row(h) for h in writes.new_heads])
         if writes.updated_heads:
             t = cast(Table, RecordRow.__table__)
-            self.s.execute(
+            # Only over the version read: heads are read without a lock, and on PostgreSQL another writer (a second
+            # stream, an objection's correction) may have added the same version number meanwhile; two versions
+            # would then both be in force. The later of the two finds no row here and is ABORTED, then retried.
+            result = self.s.execute(
                 update(t)
-                .where(t.c.record_id == bindparam("rid"))
+                .where(t.c.record_id == bindparam("rid"), t.c.version == bindparam("read_version"))
                 .values(
                     uscc=bindparam("uscc"),
                     state=bindparam("state"),
@@ -333,6 +337,7 @@ class SqlRecords:
                 [
                     {
                         "rid": h.record_id,
+                        "read_version": writes.read_versions[h.record_id],
                         "uscc": h.uscc,
                         "state": h.state.value,
                         "version": h.version,
@@ -343,6 +348,8 @@ class SqlRecords:
                 ],
                 execution_options={"synchronize_session": False},
             )
+            if getattr(result, "rowcount", 0) != len(writes.updated_heads):
+                raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a record changed meanwhile; retry")
         self._append(RecordVersionRow, [_version_row(v) for v in writes.versions])
         if writes.closed:
             # After the inserts: a version this chunk wrote can be closed by a later one of the same chunk.
