@@ -110,6 +110,9 @@ class EvidencePackages:
         }
         text = json.dumps(sign_package(body, self.log.key), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         digest = hashlib.sha256(text.encode()).hexdigest()
+        # Checked again just before the release, as every release is: a suspension that arrived while scoring (the
+        # loan) or consent (the authorizations) were being asked stops the package.
+        self.gateway.admit(connected, req.on_behalf_of, req.arbiter)
         leaf = self.gateway.disclosure_log.record(
             {
                 "type": "evidence_package",

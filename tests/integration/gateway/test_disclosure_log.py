@@ -21,7 +21,7 @@ from services.gateway.store.models import evidence_models
 from services.gateway.store.nonces import SqlNonces
 from services.gateway.usecases import Gateway
 from services.kit.db import make_engine, migrate, session_factories
-from services.kit.errors import InvalidArgument, Unavailable
+from services.kit.errors import InvalidArgument, PermissionDenied, Unavailable
 from services.kit.evidence.heads import NodeKey
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.package import GATEWAY_ORIGIN, verify_package
@@ -175,3 +175,54 @@ def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(da
             new.close()
         for engine in engines:
             engine.dispose()
+
+
+class _SuspendedWhileAsked(_Arbiters):
+    """The participant view: the platform is suspended once the package's loan has been looked up."""
+
+    def __init__(self) -> None:
+        self.suspended = False
+
+    def platform(self, name: str) -> PlatformView | None:
+        view = super().platform(name)
+        return PlatformView(name, False, "", False, 1) if view is not None and self.suspended else view
+
+
+def test_no_evidence_package_leaves_for_a_platform_suspended_while_it_was_gathered(database_url: str) -> None:
+    """Access is checked again just before the release, as for every other release: a suspension that arrived while
+    scoring (the loan) or consent (the authorizations) were being asked stops the package."""
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, version_table="alembic_version_gateway")
+    evidence = EvidenceLog(engine, evidence_models, origin=GATEWAY_ORIGIN, key=NodeKey.generate()).start()
+    try:
+        participants = _SuspendedWhileAsked()
+        log = EvidenceDisclosureLog(evidence)
+        gateway = Gateway(
+            participants=participants,  # type: ignore[arg-type]
+            consent_cache=None,  # type: ignore[arg-type]
+            consent=None,  # type: ignore[arg-type]
+            registry=None,  # type: ignore[arg-type]
+            sharing_list=None,  # type: ignore[arg-type]
+            disclosure_log=log,
+            quotas=Quotas(QuotaLimits()),
+        )
+
+        def suspended_meanwhile(loan: str, enterprise: str, lender: str) -> None:
+            participants.suspended = True
+
+        packages = EvidencePackages(gateway, evidence, _NoConsent(), suspended_meanwhile)  # type: ignore[arg-type]
+        request = PackageRequest(
+            arbiter="institutions/xian-arbitration",
+            reference="(2026)西仲字第17号",
+            enterprise="enterprises/91610100MA6TG1234E",
+            lender="institutions/boc",
+            loan_id="loan-1",
+        )
+        with pytest.raises(PermissionDenied) as refused:
+            packages.export(request, "platforms/xian")
+        assert refused.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
+        decisions = [p["decision"] for _, _, p in log.disclosures_of(request.enterprise, None, 10)]
+        assert decisions == ["DENY"]  # recorded as a refusal, never as an export
+    finally:
+        evidence.close()
+        engine.dispose()
