@@ -53,7 +53,9 @@ class Coverage:
     named: frozenset[str] = frozenset()
 
     def covers(self, item_code: str, openness: Openness | None) -> bool:
-        if item_code not in self.items:
+        # Items stay in ``items`` whatever later list versions say: a commercial secret can never be authorized, and
+        # an item whose openness is not known (off today's list) cannot be judged.
+        if item_code not in self.items or openness is None or openness is Openness.COMMERCIAL_SECRET:
             return False
         return openness is not Openness.OPERATING_OPT_IN or item_code in self.named
 

@@ -471,6 +471,29 @@ def test_an_evaluation_explains_only_what_the_authorization_covers(gw: Gateway) 
     assert gw.disclosure_log.leaves[leaf]["payload_sha256"] == digest  # type: ignore[attr-defined]
 
 
+def test_an_authorization_never_covers_a_commercial_secret_or_an_item_off_todays_list(gw: Gateway) -> None:
+    # Consent resolves covered items once, at the grant: an item a later list version made a commercial secret (or
+    # took off the list) stays in covered_items. A secret can never be authorized, and an item whose openness is not
+    # known cannot be judged: an indicator or a tag resting on either explains nothing.
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    covered = frozenset({"TAX_PAYMENT", "TAX_FINANCIAL_STATEMENT", "RETIRED_ITEM"})
+    gw.consent_cache.decision = CachedDecision(True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", covered)  # type: ignore[attr-defined]
+    refs = {i: [sc.RecordRef(record=f"r-{i}", version=1, item_code=i)] for i in covered}
+    parts = [sc.Contribution(indicator=i, value=1.5, bin="[1, 2)", points=60, evidence=r) for i, r in refs.items()]
+    tags = [sc.Tag(code=i, evidence=r) for i, r in refs.items()]
+    answers = {
+        "GetEvaluation": sc.GetEvaluationResponse(evaluation=sc.Evaluation(score=700, contributions=parts)),
+        "GetPortrait": sc.GetPortraitResponse(portrait=sc.Portrait(score=700, positive_tags=tags)),
+    }
+    gw.scoring.call = lambda method, request: answers[method]  # type: ignore[method-assign]
+    result, *_ = gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
+    assert sorted(c.indicator for c in result.evaluation.contributions if c.HasField("value")) == ["TAX_PAYMENT"]
+    result, *_ = gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
+    assert [t.code for t in result.portrait.positive_tags] == ["TAX_PAYMENT"]
+
+
 def test_a_portrait_keeps_only_tags_resting_on_what_the_authorization_covers(gw: Gateway) -> None:
     # As for an evaluation's indicators: a tag says something about the records behind it.
     gw.scoring = FakeScoring()  # type: ignore[assignment]
