@@ -580,21 +580,35 @@ class Gateway:
             spb.AckAlertsRequest(institution=caller.institution, up_to_cursor=up_to, request_id=request_id),
         )
 
-    def risk_alerts(self, institution: str, after: int, connected: str, on_behalf_of: str) -> Iterator[AlertBatch]:
-        """The institution's alerts. Before every batch is passed on: access is checked again, each alert needs an
-        authorization for post-loan monitoring covering the items it rests on, and each is recorded in the log."""
+    def risk_alerts(
+        self,
+        institution: str,
+        after: int,
+        connected: str,
+        on_behalf_of: str,
+        authenticated: Callable[[], object] = lambda: None,
+    ) -> Iterator[AlertBatch]:
+        """The institution's alerts. Before every batch is passed on: the caller is authenticated (``authenticated``
+        raises once the stream's certificate is revoked) and admitted again, each alert needs an authorization for
+        post-loan monitoring covering the items it rests on, and each is recorded in the log."""
         caller = self._admitted("risk_alerts", connected, on_behalf_of, institution or "institutions/-")
         if self.scoring is None:
             raise unavailable("scoring")
+
+        def still_admitted() -> None:
+            # A stream outlives its certificate's check at the call's start: a revoked one must stop it too.
+            authenticated()
+            self._admitted("risk_alerts", connected, on_behalf_of, institution)
+
         stop, responses = self.scoring.watch_alerts(caller.institution, after)
         try:
             for response in responses:
-                self._admitted("risk_alerts", connected, on_behalf_of, institution)
+                still_admitted()
                 batch = AlertBatch(response.cursor)
                 for alert in response.alerts:
                     authorization, items = self._alert_authorization(caller.requester, alert)
                     if authorization and self._alert_use(caller.requester, alert, authorization, items):
-                        self._admitted("risk_alerts", connected, on_behalf_of, institution)  # as at any release
+                        still_admitted()  # as at any release
                         batch.alerts.append(alert)
                         batch.receipts.append(self._record_alert(caller, connected, alert, authorization))
                 yield batch

@@ -215,7 +215,11 @@ class GatewayServicer(pb_grpc.GatewayServiceServicer):
     def SubscribeRiskAlerts(self, request: pb.SubscribeRiskAlertsRequest, context: grpc.ServicerContext) -> Any:
         connected = self._who(context, "SubscribeRiskAlerts", "")
         for batch in self.gateway.risk_alerts(
-            request.institution, request.after_cursor, connected, request.on_behalf_of
+            request.institution,
+            request.after_cursor,
+            connected,
+            request.on_behalf_of,
+            authenticated=lambda: self._who(context, "SubscribeRiskAlerts", ""),
         ):
             yield pb.SubscribeRiskAlertsResponse(
                 alerts=batch.alerts,

@@ -675,6 +675,41 @@ def test_an_alert_is_not_passed_on_to_an_institution_whose_platform_was_suspende
     assert scoring.stopped
 
 
+def test_an_alert_stream_ends_once_the_certificate_it_was_opened_with_is_revoked(gw: Gateway) -> None:
+    # A new certificate for another key revokes the old one (its key is taken as compromised): every call with it is
+    # refused from then on, and so is a stream opened with it before, at its next batch.
+    from creditnode.gateway.v1 import gateway_service_pb2 as gpb
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+    from services.gateway.api.servicer import GatewayServicer
+
+    gw.scoring = scoring = FakeScoring()  # type: ignore[assignment]
+    scoring.alert_batches = [
+        sc.WatchAlertsResponse(alerts=[_alert(1, "TAX_PAYMENT")], cursor=1),
+        sc.WatchAlertsResponse(alerts=[_alert(2, "TAX_PAYMENT")], cursor=2),
+    ]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/m", frozenset({"TAX_PAYMENT"})
+    )
+    revoked = False
+
+    def identify(context: Any) -> str:
+        if revoked:
+            raise RevokedCertificate("platforms/xian")
+        return "platforms/xian"
+
+    servicer = GatewayServicer(gw, identify, packages=None)  # type: ignore[arg-type]
+    stream = servicer.SubscribeRiskAlerts(gpb.SubscribeRiskAlertsRequest(institution="institutions/boc"), None)  # type: ignore[arg-type]
+    assert [a.cursor for a in next(stream).alerts] == [1]
+    revoked = True  # IssuePlatformCertificate returned: this replica applied the new serial
+    with pytest.raises(RevokedCertificate):
+        next(stream)
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [leaf.get("alert_cursor") for leaf in leaves if leaf["decision"] == "ALLOW"] == [1]
+    assert leaves[-1]["decision"] == "DENY"
+    assert leaves[-1]["revoked_certificate_of"] == "platforms/xian"
+    assert scoring.stopped
+
+
 def test_a_refusal_is_logged_naming_the_platform_and_its_reason_and_nothing_personal(gw: Gateway) -> None:
     with capture_logs() as logs, pytest.raises(PermissionDenied):
         gw.credit_report(q(request_id="r-1"), "platforms/ghost")
