@@ -332,6 +332,8 @@ class Gateway:
             if not decide_item(kind, r.item_code, o, coverage).released:
                 continue
             gated_record = r.item_code in gated or (o is not None and needs_authorization(o))
+            if gated_record and not spent:
+                continue  # needs an authorization by its own version: none leaves without a use recorded
             if gated_record and since is not None and _before(r, since):
                 continue
             records.append(r)

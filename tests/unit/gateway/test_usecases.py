@@ -358,6 +358,24 @@ def test_operating_data_covered_through_a_category_is_released_only_once_named(g
     assert sorted(r.item_code for r in report.records) == ["TAX_INVOICE", "TAX_PAYMENT"]
 
 
+def test_a_record_needing_an_authorization_by_its_own_version_leaves_only_once_a_use_is_recorded(gw: Gateway) -> None:
+    # REG_BASIC is public now; this record of it was stored under a list version that had it non-public, and the
+    # authorization (granted then) covers it. The request's only item needing one today, TAX_INVOICE, is operating
+    # data the enterprise never named: no use is recorded, so nothing non-public may leave (the use limit may be
+    # reached, and the leaf would name no authorization for it).
+
+    def records(uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        return [rec.CreditRecord(name=f"{E}/records/old", item_code="REG_BASIC", openness=sl.OPENNESS_NON_PUBLIC)]
+
+    gw.registry.records = records  # type: ignore[method-assign]
+    covered = frozenset({"REG_BASIC", "TAX_INVOICE"})
+    gw.consent_cache.decision = CachedDecision(True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", covered)  # type: ignore[attr-defined]
+    report = gw.credit_report(q(item_codes=("REG_BASIC", "TAX_INVOICE")), "platforms/xian")
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+    assert report.records == []
+    assert gw.disclosure_log.leaves[-1]["decision"] == "NOTHING_RELEASED"  # type: ignore[attr-defined]
+
+
 def test_a_self_query_the_enterprise_did_not_sign_spends_no_quota(gw: Gateway) -> None:
     gw.quotas = Quotas(QuotaLimits(enterprises_per_day=1), lambda: 0.0)
     gw.registry.enterprise_keys = lambda uscc: []  # type: ignore[attr-defined]
