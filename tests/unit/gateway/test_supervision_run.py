@@ -13,8 +13,8 @@ import pytest
 from services.gateway.domain.supervision import Finding, Rule, StatusSpan, Thresholds
 from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
-from services.kit.evidence.entries import LeafKind
 from services.kit.errors import InvalidArgument, NotFound
+from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.store import LeafFilter, StoredLeaf
 
 XIAN = "platforms/xian"
