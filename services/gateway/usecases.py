@@ -328,6 +328,10 @@ class Gateway:
         # look-back bounds it when either that openness or today's needs an authorization.
         records: list[rec.CreditRecord] = []
         for r in fetch.result() if fetch is not None else held or ():
+            if r.item_code not in release or not r.name.startswith(f"enterprises/{uscc}/records/"):
+                # The registry and the record cache select by both: a record they sent otherwise (a bug there) was
+                # neither decided on nor recorded for this report, so it does not leave with it.
+                continue
             o = openness_of(r.openness)
             if not decide_item(kind, r.item_code, o, coverage).released:
                 continue
@@ -486,7 +490,7 @@ class Gateway:
         ):
             # Only the institution that owns a scenario model scores with it (said before anything else is read).
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the scenario model is not the caller's")
-        enterprise_uscc(q.enterprise)
+        uscc = enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")
         checked_request_id(q.request_id)
@@ -525,6 +529,11 @@ class Gateway:
         else:
             request = spb.GetPortraitRequest(enterprise=q.enterprise)
         result = self.scoring.call(method, request)
+        product = result.portrait if method == "GetPortrait" else result.evaluation
+        if product.enterprise != f"enterprises/{uscc}":
+            # Released and recorded as about the enterprise asked for: an answer about another (a bug in scoring)
+            # must not leave under this request's authorization.
+            raise DomainError("ERROR_REASON_UNSPECIFIED", "scoring answered about another enterprise")
         if method in ("GetEvaluation", "GetScenarioScore"):
             _withhold_uncovered(result.evaluation, decision.coverage, catalogue, decision.data_since)
         else:

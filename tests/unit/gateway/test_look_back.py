@@ -61,7 +61,7 @@ class LookBackScoring(FakeScoring):
             sc.Contribution(indicator=code, value=1.5, bin="[1, 2)", points=60, evidence=refs)
             for code, (refs, _) in CASES.items()
         ]
-        evaluation = sc.Evaluation(score=700, grade="A", contributions=parts)
+        evaluation = sc.Evaluation(enterprise=E, score=700, grade="A", contributions=parts)
         if method == "GetScenarioScore":
             return sc.GetScenarioScoreResponse(evaluation=evaluation)
         return sc.GetEvaluationResponse(evaluation=evaluation)

@@ -160,6 +160,25 @@ def test_unauthorized_platform_reads_nothing_and_the_denial_is_logged(gw: Gatewa
     assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY", "DENY"]  # type: ignore[attr-defined]
 
 
+class _RegistrySendingMore(FakeRegistry):
+    """Answers with a record of an item not asked for and one of another enterprise besides (a bug there)."""
+
+    def records(self, uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        other = "enterprises/91610100MA6TG5678X"
+        return [
+            *super().records(uscc, item_codes, raw=raw),
+            rec.CreditRecord(name=f"{E}/records/extra", item_code="REG_OTHER", openness=WIRE[Openness.PUBLIC]),  # type: ignore[arg-type]
+            rec.CreditRecord(name=f"{other}/records/reg", item_code="REG_BASIC", openness=WIRE[Openness.PUBLIC]),  # type: ignore[arg-type]
+        ]
+
+
+def test_a_report_releases_only_records_of_the_items_decided_on_and_of_its_enterprise(gw: Gateway) -> None:
+    gw.registry = _RegistrySendingMore(held=gw.registry.held)  # type: ignore[assignment,attr-defined]
+    report = gw.credit_report(q(item_codes=("REG_BASIC",)), "platforms/xian")
+    assert [r.name for r in report.records] == [f"{E}/records/reg_basic"]
+    assert gw.disclosure_log.leaves[-1]["released"] == ["REG_BASIC"]  # type: ignore[attr-defined]
+
+
 def test_participants_not_live_fails_closed(gw: Gateway) -> None:
     gw.participants.is_live = False  # type: ignore[attr-defined]
     with pytest.raises(Unavailable) as err:
@@ -439,7 +458,8 @@ class FakeScoring:
                 part("tax_and_invoices", "TAX_PAYMENT", "TAX_INVOICE"),
                 part("from_a_batch_without_references"),
             ]
-            return sc.GetEvaluationResponse(evaluation=sc.Evaluation(score=700, grade="A", contributions=parts))
+            evaluation = sc.Evaluation(enterprise=request.enterprise, score=700, grade="A", contributions=parts)
+            return sc.GetEvaluationResponse(evaluation=evaluation)
         return None
 
 
@@ -502,8 +522,10 @@ def test_an_authorization_never_covers_a_commercial_secret_or_an_item_off_todays
     parts = [sc.Contribution(indicator=i, value=1.5, bin="[1, 2)", points=60, evidence=r) for i, r in refs.items()]
     tags = [sc.Tag(code=i, evidence=r) for i, r in refs.items()]
     answers = {
-        "GetEvaluation": sc.GetEvaluationResponse(evaluation=sc.Evaluation(score=700, contributions=parts)),
-        "GetPortrait": sc.GetPortraitResponse(portrait=sc.Portrait(score=700, positive_tags=tags)),
+        "GetEvaluation": sc.GetEvaluationResponse(
+            evaluation=sc.Evaluation(enterprise=E, score=700, contributions=parts)
+        ),
+        "GetPortrait": sc.GetPortraitResponse(portrait=sc.Portrait(enterprise=E, score=700, positive_tags=tags)),
     }
     gw.scoring.call = lambda method, request: answers[method]  # type: ignore[method-assign]
     result, *_ = gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
@@ -522,6 +544,26 @@ def test_a_portrait_keeps_only_tags_resting_on_what_the_authorization_covers(gw:
     kept = ([t.code for t in result.portrait.positive_tags], [t.code for t in result.portrait.risk_tags])
     assert kept == (["STEADY_TAXPAYER"], ["LISTED"])  # operating data never named; a tag naming no record
     assert result.portrait.score == 700
+
+
+class _ScoringAboutAnother(FakeScoring):
+    def call(self, method: str, request: Any) -> Any:
+        answer = super().call(method, request)
+        product = answer.portrait if method == "GetPortrait" else answer.evaluation
+        product.enterprise = "enterprises/91610100MA6TG5678X"
+        return answer
+
+
+@pytest.mark.parametrize("method", ["GetEvaluation", "GetPortrait"])
+def test_a_derived_product_about_another_enterprise_does_not_leave(gw: Gateway, method: str) -> None:
+    gw.scoring = _ScoringAboutAnother()  # type: ignore[assignment]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    with pytest.raises(DomainError) as err:
+        gw.derived(method, q(institution="institutions/boc"), "platforms/xian")
+    assert err.value.kind == "INTERNAL"
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
 
 
 def test_without_scoring_a_derived_product_records_no_use(gw: Gateway) -> None:
