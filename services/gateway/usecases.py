@@ -856,6 +856,10 @@ def _withhold_uncovered(
     whose records are not named (nothing to check them against) is treated the same way."""
     for c in evaluation.contributions:
         if c.missing:
+            # No value to withhold, but the records it looked at (a value can be undefined over some) are named
+            # only when covered, as for any other indicator.
+            if c.evidence and _uncovered(c.evidence, coverage, catalogue, since):
+                c.ClearField("evidence")
             continue
         if _uncovered(c.evidence, coverage, catalogue, since):
             c.ClearField("value")

@@ -16,11 +16,11 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.api.identity import RevokedCertificate, revoked_certificate_of
 from services.gateway.clients.consent import CachedDecision, ConsentUnavailable
 from services.gateway.domain.identity import InstitutionView, PlatformView
-from services.gateway.domain.policy import Openness
+from services.gateway.domain.policy import Coverage, Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.domain.supervision import Disclosure
-from services.gateway.usecases import Gateway, ReportQuery
+from services.gateway.usecases import Gateway, ReportQuery, _withhold_uncovered
 from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
 
@@ -532,6 +532,21 @@ def test_an_authorization_never_covers_a_commercial_secret_or_an_item_off_todays
     assert sorted(c.indicator for c in result.evaluation.contributions if c.HasField("value")) == ["TAX_PAYMENT"]
     result, *_ = gw.derived("GetPortrait", q(institution="institutions/boc"), "platforms/xian")
     assert [t.code for t in result.portrait.positive_tags] == ["TAX_PAYMENT"]
+
+
+def test_a_missing_indicator_names_the_records_it_looked_at_only_when_covered() -> None:
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    def missing(indicator: str, item: str) -> sc.Contribution:
+        refs = [sc.RecordRef(record=f"{E}/records/r-{item}", version=1, item_code=item)]
+        return sc.Contribution(indicator=indicator, missing=True, bin="missing", points=0, evidence=refs)
+
+    evaluation = sc.Evaluation(
+        enterprise=E, contributions=[missing("tax_ratio", "TAX_PAYMENT"), missing("sales", "TAX_INVOICE")]
+    )
+    _withhold_uncovered(evaluation, Coverage(frozenset({"TAX_PAYMENT"})), OPEN, None)
+    shown = {c.indicator: (c.bin, [r.item_code for r in c.evidence]) for c in evaluation.contributions}
+    assert shown == {"tax_ratio": ("missing", ["TAX_PAYMENT"]), "sales": ("missing", [])}  # opt-in data not named
 
 
 def test_a_portrait_keeps_only_tags_resting_on_what_the_authorization_covers(gw: Gateway) -> None:
