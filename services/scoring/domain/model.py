@@ -143,7 +143,8 @@ class Scorecard:
         cap = self.cap_index
         if cap is None:
             return None
-        return MAX_SCORE if cap == 0 else self.grade_mins[cap - 1] - 1.0
+        # Scores are whole numbers and a cut-off may not be (a scenario's are doubles): under 500.5 is 500, not 499.5.
+        return MAX_SCORE if cap == 0 else math.ceil(self.grade_mins[cap - 1]) - 1.0
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,19 @@ def test_a_low_score_is_not_raised_by_the_cap() -> None:
     assert ev.flags == ("DISCIPLINED",)
 
 
+def test_the_cap_keeps_the_highest_whole_score_under_a_fractional_cut_off() -> None:
+    # Scenario cut-offs are doubles: with B at 500.5 a score of 500 is already CCC, and 500 is what the cap keeps.
+    mins = (900.0, 820.0, 740.0, 660.0, 580.0, 500.5, 420.0, 340.0, 0.0)
+    line = ScoredIndicator("a", "a", "basic", 1.0, "higher_is_better", None, Linear(0.0, 100.0), 0.0)
+    card = Scorecard("t-v1", (line,), mins, (Trigger("flag", "DISCIPLINED"),), "CCC")
+    rows = [[50.0, 1.0], [70.0, 1.0]]
+    batch = evaluate_batch(card, rows)
+    for i, row in enumerate(rows):
+        for ev in (evaluate(card, row), batch.evaluation(i)):
+            assert (ev.score, ev.grade) == (500, "CCC")
+            assert ev.capped is (i == 1)  # a score already in the capped grade is not capped
+
+
 def test_batch_equals_single_for_random_tables(model: Model) -> None:
     rng = np.random.default_rng(5)
     n, k = 400, len(model.card.columns)
