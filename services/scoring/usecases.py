@@ -733,6 +733,9 @@ def repay_loan(
             raise NotFound("ERROR_REASON_LOAN_NOT_FOUND", "no such loan")  # the caller's id: not echoed
         if loan.status is LoanStatus.CLOSED:
             raise FailedPrecondition("ERROR_REASON_LOAN_CLOSED", "the loan is closed", {"loan": f"loans/{loan_id}"})
+        if on < loan.granted_on:
+            # A loan closed before it was granted would never count as outstanding in the effectiveness figures.
+            raise invalid("repaid_on", "must not be before the loan was granted")
         loan = replace(loan, repayments=(*loan.repayments, (on, amount)) if amount > 0 else loan.repayments)
         if close or loan.outstanding_yuan == 0:
             loan = replace(loan, status=LoanStatus.CLOSED, closed_on=on)

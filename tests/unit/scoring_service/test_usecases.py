@@ -12,7 +12,7 @@ import pytest
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scoring import usecases
 from services.scoring.data import model_text
-from services.scoring.domain.ports import Alert
+from services.scoring.domain.ports import Alert, LoanStatus
 from services.scoring.domain.problems import ModelRejected
 from services.scoring.domain.records import Record
 from tests.unit.scoring_service.fakes import FakeConsent, FakeRecordSource, Store
@@ -202,6 +202,17 @@ def test_a_repayment_replay_is_not_counted_twice_and_a_closed_loan_takes_no_more
     usecases.repay_loan(sc, "loan-1", Decimal(600), date(2026, 8, 1), False, "r2", "f2")
     with pytest.raises(FailedPrecondition):
         usecases.repay_loan(sc, "loan-1", Decimal(1), date(2026, 9, 1), False, "r3", "f3")
+
+
+def test_a_repayment_dated_before_the_loan_was_granted_is_refused(world: World) -> None:
+    sc, _, _, _ = world
+    usecases.on_enterprise(sc, USCC, "xian", True)
+    loan(sc)  # granted on 1 June 2026
+    with pytest.raises(InvalidArgument) as err:
+        usecases.repay_loan(sc, "loan-1", Decimal(1000), date(2026, 5, 31), True, "r1", "f1")
+    assert err.value.metadata["field"] == "repaid_on"
+    settled = usecases.repay_loan(sc, "loan-1", Decimal(1000), date(2026, 6, 1), True, "r2", "f2")
+    assert (settled.status, settled.closed_on) == (LoanStatus.CLOSED, date(2026, 6, 1))
 
 
 def test_a_loan_needs_a_known_enterprise(world: World) -> None:
