@@ -112,15 +112,25 @@ def _after(token: str, where: LeafFilter) -> int | None:
     return decode_index_token(token, _query(where))
 
 
+def _time(request: pb.ListLeavesRequest, field: str) -> datetime | None:
+    """A bound of the filter, if set; one no datetime holds (proto3 carries any seconds and nanos) is invalid."""
+    if not request.HasField(field):
+        return None
+    try:
+        return getattr(request, field).ToDatetime(tzinfo=UTC)  # type: ignore[no-any-return]
+    except (ValueError, OverflowError):
+        raise invalid(field, "is out of range") from None
+
+
 def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:
     kind = None
     if request.kind != pb.LEAF_KIND_UNSPECIFIED:
-        name = pb.LeafKind.Name(request.kind).removeprefix("LEAF_KIND_")
-        if name not in LeafKind.__members__:
+        # proto3 keeps a number the enum does not define: Name() would raise, as INTERNAL
+        name = pb.LeafKind.Name(request.kind) if request.kind in pb.LeafKind.values() else ""
+        if name.removeprefix("LEAF_KIND_") not in LeafKind.__members__:
             raise invalid("kind", "is not a known leaf kind")
-        kind = LeafKind(name)
-    start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
-    end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        kind = LeafKind(name.removeprefix("LEAF_KIND_"))
+    start, end = _time(request, "start_time"), _time(request, "end_time")
     if start is not None and end is not None and end <= start:
         raise invalid("end_time", "must be after start_time")
     payload = tuple(sorted(request.payload_equals.items()))

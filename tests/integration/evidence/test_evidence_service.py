@@ -234,3 +234,24 @@ def test_errors_carry_evidence_reasons(node: Node) -> None:
         grpc.StatusCode.PERMISSION_DENIED,
         "ERROR_REASON_PERMISSION_DENIED",
     )
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (pb.ListLeavesRequest(kind=999), "kind"),  # proto3 keeps a number the enum does not define
+        (pb.ListLeavesRequest(start_time=Timestamp(seconds=2**62)), "start_time"),
+        (pb.ListLeavesRequest(end_time=Timestamp(seconds=-(2**62))), "end_time"),
+        (pb.ListLeavesRequest(start_time=Timestamp(seconds=1, nanos=-5)), "start_time"),
+        (pb.ListLeavesRequest(end_time=Timestamp(seconds=1, nanos=2_000_000_000)), "end_time"),
+    ],
+)
+def test_a_leaf_filter_the_proto_rules_out_is_invalid_naming_its_field(
+    node: Node, request_: pb.ListLeavesRequest, field: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        node.stub.ListLeaves(request_, timeout=10, metadata=SUPERVISOR)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    info = error_info(err.value)
+    assert info is not None
+    assert (info.reason, info.metadata["field"]) == ("ERROR_REASON_INVALID_FIELD", field)
