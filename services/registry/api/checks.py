@@ -18,6 +18,9 @@ USCC_SHAPE = re.compile(f"[{ALPHABET}]{{18}}")
 ITEM_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")  # as the sharing list names items
 PARTICIPANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")  # platform, institution and department ids
 MAX_ROW_ID = 2**31 - 1  # the registry's row ids (history, breaches) are 32-bit integers
+# A filter's item codes: far more than any sharing list holds. Each is a bound parameter of a read's IN, and
+# PostgreSQL takes at most 65535 of them (past that the read failed as if the database were down).
+MAX_ITEM_CODES = 1000
 
 
 def after_key(token: str, query: object, shape: re.Pattern[str]) -> str | None:
@@ -53,6 +56,8 @@ def uscc_of(name: str, field: str) -> str:
 def item_codes(codes: Iterable[str], field: str = "item_codes") -> list[str]:
     """Item codes of a filter, each one shaped like a sharing-list item code."""
     out = list(codes)
+    if len(out) > MAX_ITEM_CODES:
+        raise validation.invalid(field, f"at most {MAX_ITEM_CODES} item codes")
     if not all(ITEM_CODE.fullmatch(c) for c in out):
         raise validation.invalid(field, "item codes are upper-case letters, digits and underscores")
     return out

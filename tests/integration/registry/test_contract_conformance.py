@@ -204,6 +204,18 @@ def test_record_reads_refuse_item_codes_that_are_not_codes(client: RegistryClien
     )
 
 
+def test_record_reads_refuse_more_item_codes_than_a_list_could_hold(client: RegistryClient) -> None:
+    # Each code is a bound parameter of the read's IN: PostgreSQL takes at most 65535 of them (INTERNAL past that).
+    codes = [f"ITEM_{i}" for i in range(70_000)]
+    stub = records(client.channel)
+    listing = rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{random_uscc()}", item_codes=codes)
+    _fails(lambda: stub.ListEnterpriseRecords(listing), INVALID, "ERROR_REASON_INVALID_FIELD", "item_codes")
+    watch = rec_pb.WatchRecordChangesRequest(item_codes=codes)
+    _fails(
+        lambda: _first(stub.WatchRecordChanges(watch, timeout=10)), INVALID, "ERROR_REASON_INVALID_FIELD", "item_codes"
+    )
+
+
 @pytest.mark.parametrize("objection", ["objections/o\x001", "objections/o1/notices/2", "objections/\t"])
 def test_an_objection_name_with_control_characters_or_parts_is_invalid(client: RegistryClient, objection: str) -> None:
     name = f"enterprises/{random_uscc()}/records/{'0' * 32}"
