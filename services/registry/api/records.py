@@ -31,7 +31,7 @@ from services.registry.api import checks
 from services.registry.api.record_watch import RecordWatch, categories_named
 from services.registry.api.stream_arrivals import NOTHING_YET, StreamArrivals
 from services.registry.domain.ledger import DisputeOutcome, ListEntry, RecordState, StoredVersion
-from services.registry.domain.records import FieldValue, IncomingRecord, Outcome, RecordRejected
+from services.registry.domain.records import EARLIEST_EVENT, FieldValue, IncomingRecord, Outcome, RecordRejected
 from services.registry.domain.sharing_list import (
     FieldSchema,
     Item,
@@ -510,13 +510,17 @@ class Records(pb_grpc.RecordServiceServicer):
         return RecordWatch(self.reader, self.cache, self.notifier)(request, context)
 
     def GetTimeliness(self, request: pb.GetTimelinessRequest, context: grpc.ServicerContext) -> Any:
+        end = from_timestamp(request.end_time, "end_time", required=False)
+        if end is not None and end < EARLIEST_EVENT:
+            # no record is older; and the default window, the 30 days before the end, is no date from year 1
+            raise validation.invalid("end_time", "is before 1900-01-01 (UTC)")
         rows, start, end = uc.timeliness(
             self.reader(),
             self.cache,
             departments=set(request.departments),
             item_codes=set(request.item_codes),
             start=from_timestamp(request.start_time, "start_time", required=False),
-            end=from_timestamp(request.end_time, "end_time", required=False),
+            end=end,
             now=self.clock(),
         )
         if start >= end:

@@ -216,6 +216,12 @@ def test_record_reads_refuse_more_item_codes_than_a_list_could_hold(client: Regi
     )
 
 
+def test_a_timeliness_window_ending_before_1900_is_invalid(client: RegistryClient) -> None:
+    # Without a start the window is the 30 days before its end: from year 1 that is no date at all.
+    year_one = rec_pb.GetTimelinessRequest(end_time=ts(datetime(1, 1, 1, tzinfo=UTC)))
+    _fails(lambda: records(client.channel).GetTimeliness(year_one), INVALID, "ERROR_REASON_INVALID_FIELD", "end_time")
+
+
 @pytest.mark.parametrize("objection", ["objections/o\x001", "objections/o1/notices/2", "objections/\t"])
 def test_an_objection_name_with_control_characters_or_parts_is_invalid(client: RegistryClient, objection: str) -> None:
     name = f"enterprises/{random_uscc()}/records/{'0' * 32}"
