@@ -18,6 +18,10 @@ from services.kit.validation import invalid
 from services.kit.workdays import local_date, start_of_day
 
 MAX_PERIOD = timedelta(days=31)
+# The years a period may lie in: the read starts at a Xi'an midnight (in year 1, a UTC time of year 0, which no
+# column holds) and runs a day and a burst window past the period (from late 9999, no date at all).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 PAGE = 1000
 
 
@@ -42,6 +46,10 @@ class Supervision:
             raise invalid("end_time", "must be after start_time")
         if end - start > MAX_PERIOD:
             raise invalid("end_time", "a period is at most 31 days")
+        if start < EARLIEST:
+            raise invalid("start_time", "is before 1900")
+        if end > LATEST:
+            raise invalid("end_time", "is after 2199")
         # The rules count Asia/Shanghai days, so they read whole days: a period cut at any other hour (the default
         # run is the last 24 hours) split a day's queries between two runs and neither reached the threshold. The read
         # runs one burst window past the last day, so a burst begun before its midnight is seen whole.

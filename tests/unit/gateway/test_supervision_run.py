@@ -118,3 +118,18 @@ def test_a_finding_name_is_ascii_digits_and_a_missing_one_is_not_echoed() -> Non
     with pytest.raises(NotFound) as err:
         supervision.get("findings/610113199001011234")  # an ID number's shape: the operator's typing, not echoed
     assert "610113199001011234" not in f"{err.value.message} {err.value.metadata}"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        # the read runs a day and a burst window past the period: from the last day of year 9999 that is no date
+        (datetime(9999, 12, 30, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC), "end_time"),
+        # 00:00 in Xi'an on 1 January of year 1 is a time of year 0 in UTC, which no database column holds
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC), "start_time"),
+    ],
+)
+def test_a_period_outside_the_years_a_log_can_hold_is_invalid(start: datetime, end: datetime, field: str) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        supervision(FakeLog(), Thresholds()).run(start, end)
+    assert err.value.metadata["field"] == field
