@@ -58,7 +58,9 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
             raise invalid("platform", "must look like platforms/{id}")
         rule = None
         if request.rule != pb.FINDING_RULE_UNSPECIFIED:
-            name = pb.FindingRule.Name(request.rule).removeprefix("FINDING_RULE_")
+            # proto3 keeps a number the enum does not define: Name() would raise, as INTERNAL
+            known = request.rule in pb.FindingRule.values()
+            name = pb.FindingRule.Name(request.rule).removeprefix("FINDING_RULE_") if known else ""
             if name not in Rule.__members__:
                 raise invalid("rule", "is not a known rule")
             rule = Rule(name)

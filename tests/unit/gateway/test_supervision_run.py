@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from creditnode.gateway.v1 import supervision_service_pb2 as sup_pb
+from services.gateway.api.supervision import SupervisionServicer
 from services.gateway.domain.supervision import Finding, Rule, StatusSpan, Thresholds
 from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
@@ -133,3 +135,10 @@ def test_a_period_outside_the_years_a_log_can_hold_is_invalid(start: datetime, e
     with pytest.raises(InvalidArgument) as err:
         supervision(FakeLog(), Thresholds()).run(start, end)
     assert err.value.metadata["field"] == field
+
+
+def test_a_findings_listing_by_a_rule_the_proto_does_not_define_is_invalid() -> None:
+    servicer = SupervisionServicer(supervision(FakeLog(), Thresholds()))
+    with pytest.raises(InvalidArgument) as err:  # proto3 keeps the number: FindingRule.Name would raise, as INTERNAL
+        servicer.ListFindings(sup_pb.ListFindingsRequest(rule=999), None)  # type: ignore[arg-type]
+    assert err.value.metadata["field"] == "rule"
