@@ -276,6 +276,8 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
         request_id(request.request_id)
         if request.security == pb.LOAN_SECURITY_UNSPECIFIED:
             raise invalid("security", "is required")
+        if request.security not in pb.LoanSecurity.values():  # proto3 keeps it; read as "not CREDIT" it was SECURED
+            raise invalid("security", "unknown value")
         cmd = usecases.NewLoan(
             loan_id=request.loan_id,
             institution_id=institution_id("institution", request.institution),

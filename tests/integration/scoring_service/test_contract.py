@@ -109,6 +109,24 @@ def test_loan_amounts_are_plain_decimal_text(registry_server: str, scoring: pb_g
     )
 
 
+def test_a_loan_security_the_proto_does_not_define_is_invalid_not_stored_as_secured(
+    registry_server: str, scoring: pb_grpc.ScoringServiceStub
+) -> None:
+    # proto3 keeps the number: read as "not CREDIT", the loan was stored as a secured one
+    uscc = register(registry_server)
+    wait_evaluation(scoring, uscc)
+    request = loan(uscc, "1000.00")
+    request.security = 999  # type: ignore[assignment]
+    assert refused(lambda: scoring.ReportLoan(request)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+        "security",
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.GetLoan(pb.GetLoanRequest(name="loans/loan-a"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_a_statement_with_control_characters_is_invalid(
     registry_server: str, scoring: pb_grpc.ScoringServiceStub
 ) -> None:
