@@ -47,6 +47,9 @@ DEPARTMENT_METADATA = "x-creditnode-department"
 STREAM_CHUNK = 1000
 MAX_RESULTS = 10_000
 MAX_STREAM_ID = 128
+# A sharing list's YAML: 30 times the node's list. Every stored version is parsed again at each catalogue load, and
+# the YAML parser spends seconds per megabyte.
+MAX_SHARING_LIST_CHARS = 1_000_000
 _OUTCOMES = {
     Outcome.ACCEPTED: pb.RECORD_OUTCOME_ACCEPTED,
     Outcome.DUPLICATE: pb.RECORD_OUTCOME_DUPLICATE,
@@ -618,13 +621,18 @@ class SharingLists(sl_grpc.SharingListServiceServicer):
         return sl_pb.ListSharingListVersionsResponse(versions=out, next_page_token=token)
 
     def PublishSharingList(self, request: sl_pb.PublishSharingListRequest, context: grpc.ServicerContext) -> Any:
-        if request.WhichOneof("source") == "content":
+        source = request.WhichOneof("source") or "yaml_text"
+        if source == "content":
+            if request.content.ByteSize() > MAX_SHARING_LIST_CHARS:  # checked before the (slow) dump to YAML too
+                raise validation.invalid(source, f"longer than {MAX_SHARING_LIST_CHARS} characters as YAML")
             # The YAML form is the list's source of truth; structured content is converted to it.
             text = yaml.safe_dump(_content_mapping(request.content), allow_unicode=True, sort_keys=False)
         else:
             text = request.yaml_text
         if not text.strip():
             raise validation.invalid("yaml_text", "is required")
+        if len(text) > MAX_SHARING_LIST_CHARS:
+            raise validation.invalid(source, f"longer than {MAX_SHARING_LIST_CHARS} characters as YAML")
         new = parse_sharing_list(text)
         by = validation.text("change.actor", request.change.actor, max_len=200)
         note = validation.text("change.reason", request.change.reason, max_len=2000)

@@ -20,6 +20,7 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.paging import encode_token
 from services.kit.status import error_info
+from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH
 from tests.integration.registry.records_support import records
 from tests.registry_helpers import RegistryClient, change, random_uscc, ts
 
@@ -243,6 +244,25 @@ def test_a_negative_sharing_list_page_size_is_invalid(client: RegistryClient) ->
         "ERROR_REASON_INVALID_FIELD",
         "page_size",
     )
+
+
+def test_a_sharing_list_text_past_its_limit_is_invalid_before_it_is_parsed(client: RegistryClient) -> None:
+    # The node's list is about 33 KB; every registry reparses every stored version at each catalogue load, and the
+    # YAML parser spends seconds per megabyte.
+    text = DEFAULT_SHARING_LIST_PATH.read_text(encoding="utf-8").replace("version: 1\n", "version: 2\n", 1)
+    padded = text + "# " + "x" * 1_100_000 + "\n"
+    request = sl_pb.PublishSharingListRequest(
+        yaml_text=padded, change=admin_pb.Change(actor="operator", reason="a long comment"), validate_only=True
+    )
+    sharing = sl_grpc.SharingListServiceStub(client.channel)
+    _fails(lambda: sharing.PublishSharingList(request), INVALID, "ERROR_REASON_INVALID_FIELD", "yaml_text")
+    items = [sl_pb.SharingListItem(code=f"ITEM_{i}", name="x" * 100) for i in range(40_000)]
+    structured = sl_pb.PublishSharingListRequest(
+        content=sl_pb.SharingList(version=2, title="many items", items=items),
+        change=admin_pb.Change(actor="operator", reason="many items"),
+        validate_only=True,
+    )
+    _fails(lambda: sharing.PublishSharingList(structured, timeout=5), INVALID, "ERROR_REASON_INVALID_FIELD", "content")
 
 
 def test_an_assessment_with_a_stale_etag_is_aborted_and_not_recorded(client: RegistryClient) -> None:
