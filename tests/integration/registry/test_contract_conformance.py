@@ -262,7 +262,7 @@ def test_a_sharing_list_text_past_its_limit_is_invalid_before_it_is_parsed(clien
         change=admin_pb.Change(actor="operator", reason="many items"),
         validate_only=True,
     )
-    _fails(lambda: sharing.PublishSharingList(structured, timeout=5), INVALID, "ERROR_REASON_INVALID_FIELD", "content")
+    _fails(lambda: sharing.PublishSharingList(structured, timeout=60), INVALID, "ERROR_REASON_INVALID_FIELD", "content")
 
 
 def test_an_assessment_with_a_stale_etag_is_aborted_and_not_recorded(client: RegistryClient) -> None:
