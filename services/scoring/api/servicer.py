@@ -30,6 +30,8 @@ _GROUPS = {
     pb.EFFECTIVENESS_GROUP_INSTITUTION: "institution",
 }
 ALERT_BATCH = 100
+# A model or scenario document: 45 times the basic model (22 KB).
+MAX_DOCUMENT_CHARS = 1_000_000
 _DISPUTE_OUTCOMES = {
     pb.EVALUATION_DISPUTE_OUTCOME_CORRECTED: DisputeOutcome.CORRECTED,
     pb.EVALUATION_DISPUTE_OUTCOME_UPHELD: DisputeOutcome.UPHELD,
@@ -116,6 +118,14 @@ def evaluation_name(field: str, name: str) -> tuple[str, int]:
     if not 0 < evaluation_id < 2**63:
         raise invalid(field, "has no such evaluation id")
     return enterprise_uscc(field, f"enterprises/{parts[1]}"), evaluation_id
+
+
+def document(text: str) -> str:
+    """A model's or scenario's YAML, refused unread past its limit: parsing costs seconds per megabyte, and a stored
+    document is parsed again whenever it is used."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise invalid("document", f"at most {MAX_DOCUMENT_CHARS} characters")
+    return text
 
 
 def objection_name(field: str, name: str) -> str:
@@ -231,7 +241,7 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
 
     def PublishModel(self, request: pb.PublishModelRequest, context: grpc.ServicerContext) -> pb.PublishModelResponse:
         request_id(request.request_id)
-        published, count = usecases.publish_model(self.sc, request.document)
+        published, count = usecases.publish_model(self.sc, document(request.document))
         current = self.sc.current_model().version == published.version
         return pb.PublishModelResponse(
             model=pb.Model(
@@ -249,7 +259,7 @@ class ScoringServicer(pb_grpc.ScoringServiceServicer):
     ) -> pb.CreateScenarioModelResponse:
         request_id(request.request_id)
         inst = institution_id("institution", request.institution)
-        stored = usecases.create_scenario(self.sc, inst, request.scenario_id, request.document)
+        stored = usecases.create_scenario(self.sc, inst, request.scenario_id, document(request.document))
         return pb.CreateScenarioModelResponse(scenario_model=scenario_model(stored))
 
     def FitScenarioModel(

@@ -164,3 +164,24 @@ def test_alerts_that_do_not_exist_yet_cannot_be_acknowledged(
     first = next(stream)
     stream.cancel()
     assert first.cursor == 0
+
+
+def test_a_model_or_scenario_document_past_its_limit_is_invalid_before_it_is_parsed(
+    scoring: pb_grpc.ScoringServiceStub,
+) -> None:
+    # YAML parsing costs seconds per megabyte, and a stored document is parsed again whenever it is used.
+    padded = "# " + "x" * 1_000_000 + "\n"
+    publish = pb.PublishModelRequest(document=padded, request_id="r-long-model")
+    assert refused(lambda: scoring.PublishModel(publish, timeout=60)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+        "document",
+    )
+    scenario = pb.CreateScenarioModelRequest(
+        institution=INSTITUTION, scenario_id="long", document=padded, request_id="r-long-scenario"
+    )
+    assert refused(lambda: scoring.CreateScenarioModel(scenario, timeout=60)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+        "document",
+    )
