@@ -496,7 +496,11 @@ class Consent:
             if q.request_id and (retry := self._retry_in(uow, q, held)) is not None:
                 return retry, False
             candidates = self._spendable(uow, q, held)
-        return decide(candidates, q.items, now, q.data_since), False
+        decision = decide(candidates, q.items, now, q.data_since)
+        if decision.allowed:
+            # Still allowed, but no use could be recorded: an ALLOW now would release a use nobody counted.
+            raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "the use could not be recorded; retry")
+        return decision, False
 
     def _used(self, q: CheckQuery, decision: Decision, now: datetime) -> None:
         """After the commit: the answer reflects the use, and a retry finds its use in memory."""

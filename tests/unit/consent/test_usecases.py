@@ -415,6 +415,25 @@ def test_a_try_whose_use_a_racing_try_of_its_request_spent_is_answered_as_its_re
     assert [(u.authorization_id, u.request_id) for u in w.store.data.uses] == [(one_time.authorization.id, "d-9")]
 
 
+@pytest.mark.parametrize("batch", [False, True], ids=["check", "batch"])
+def test_a_consuming_check_that_never_records_its_use_is_not_allowed(
+    w: World, monkeypatch: pytest.MonkeyPatch, batch: bool
+) -> None:
+    # On PostgreSQL each conditional update can find the row changed by a commit it waited for (a pause) and the
+    # re-read find it spendable again (a resume). When the bounded retries run out, the answer must not be an ALLOW
+    # with no use recorded: the release would leave uncounted, beyond a one-time limit.
+    auth = w.grant(w.alice.grant(BANK, kind=pb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)).authorization
+    monkeypatch.setattr(MemoryAuthorizations, "record_use", lambda self, authorization, use: False)
+    q = CheckQuery(BANK, w.alice.uscc, "PRE_LOAN", ("TAX_PAYMENT",), consume=True, request_id="d-1")
+    if batch:
+        answer = w.consent.check_all([q])[0]
+        assert isinstance(answer, DomainError)
+        assert (answer.kind, answer.reason) == ("ABORTED", "ERROR_REASON_CONCURRENT_MODIFICATION")
+    else:
+        assert reason_of(lambda: w.consent.check(q)) == ("ABORTED", "ERROR_REASON_CONCURRENT_MODIFICATION")
+    assert w.consent.get(auth.id).uses.total == 0
+
+
 def test_check_prefers_an_allowing_authorization_over_a_revoked_one(w: World) -> None:
     old = w.grant(w.alice.grant(BANK)).authorization
     w.change(Action.REVOKE, w.alice.revoke(old.name))
