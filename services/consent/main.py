@@ -16,6 +16,7 @@ from services.consent.api.servicer import ConsentServicer, register
 from services.consent.clients.files import CatalogueFileError, SharingListFile, load_purposes
 from services.consent.clients.registry import GrpcRegistry, RequesterRemovalWatcher
 from services.consent.domain.ports import Registry
+from services.consent.domain.signing import MAX_SIGNATURE_WINDOW
 from services.consent.store.check_cache import CandidateCache
 from services.consent.store.models import evidence_models
 from services.consent.store.repositories import (
@@ -50,8 +51,8 @@ class ConsentSettings(ServiceSettings):
     sharing_list_file: Path = REPO_ROOT / "services" / "registry" / "data" / "sharing_list.yaml"
     # purposes_file is the purpose templates YAML.
     purposes_file: Path = Path(__file__).parent / "data" / "purposes.yaml"
-    # signature_window_seconds is how far signed_at may be from the node's clock (and how long nonces are kept).
-    signature_window_seconds: int = Field(default=300, ge=10, le=3600)
+    # signature_window_seconds is how far signed_at may be from the node's clock (nonces are kept for the largest).
+    signature_window_seconds: int = Field(default=300, ge=10, le=int(MAX_SIGNATURE_WINDOW.total_seconds()))
     # watch_heartbeat_seconds is how often a watch stream gets a message when nothing changes.
     watch_heartbeat_seconds: float = Field(default=0.2, gt=0, le=10)
     # watch_lease_seconds is how long a gateway replica may decide from memory after a confirmed acknowledgement.

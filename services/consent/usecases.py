@@ -30,6 +30,7 @@ from services.consent.domain.ports import (
     Use,
 )
 from services.consent.domain.signing import (
+    MAX_SIGNATURE_WINDOW,
     Action,
     GrantRequest,
     LifecycleRequest,
@@ -135,6 +136,8 @@ class Consent:
         self.purposes = purposes
         self._barrier = barrier
         self._clock = clock
+        if window > MAX_SIGNATURE_WINDOW:
+            raise ValueError("the signature window is at most MAX_SIGNATURE_WINDOW (nonces are kept that long)")
         self._window = window
 
     # ---------------------------------------------------------------- signed commands
@@ -176,8 +179,9 @@ class Consent:
                 request_digest=hashlib.sha256(signed).digest(),
                 authorization_id=outcome.authorization.id,
                 revision=outcome.receipt.revision,
-                # A request signed longer ago than the window is refused anyway; the nonce can go then.
-                expires_at=signature.signed_at + self._window,
+                # A request signed longer ago than any window the node may be set to is refused anyway (see
+                # MAX_SIGNATURE_WINDOW); the nonce can go then.
+                expires_at=signature.signed_at + MAX_SIGNATURE_WINDOW,
             )
         )
 

@@ -136,6 +136,12 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
+# The widest window SIGNATURE_WINDOW_SECONDS may set. Nonces are kept this long whatever the window in force: kept
+# only for that window, a nonce swept under a narrower one let its request pass again as new once the window was
+# raised (an old pause replayed after a resume paused again).
+MAX_SIGNATURE_WINDOW = timedelta(hours=1)
+
+
 def check_window(signed_at: datetime, now: datetime, window: timedelta) -> None:
     """UNAUTHENTICATED (SIGNATURE_STALE) when ``signed_at`` is further than ``window`` from the node's clock."""
     if abs(now - signed_at) > window:

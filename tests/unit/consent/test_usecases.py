@@ -15,7 +15,7 @@ from services.consent.api import convert
 from services.consent.clients.files import SharingListFile, load_purposes
 from services.consent.domain.model import Authorization, Decision, DecisionReason, EventType, State
 from services.consent.domain.ports import Requester, Use
-from services.consent.domain.signing import Action
+from services.consent.domain.signing import MAX_SIGNATURE_WINDOW, Action
 from services.consent.usecases import CheckQuery, Consent, Outcome
 from services.kit.errors import DomainError
 from tests.consent_support.fakes import (
@@ -234,6 +234,29 @@ def test_a_replay_whose_nonce_is_swept_while_it_is_handled_is_stale_not_new(w: W
     w.consent._clock = lambda: next(readings, edge + timedelta(seconds=2))
     w.store.data.nonces.clear()
     assert reason_of(lambda: w.change(Action.PAUSE, pause)) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_STALE")
+    assert w.consent.get(name.rsplit("/", 1)[-1]).state is State.ACTIVE
+
+
+def test_a_replay_after_the_signature_window_was_raised_is_not_new(w: World) -> None:
+    name = w.grant(w.alice.grant(BANK)).authorization.name
+    pause = w.alice.pause(name, signed_at=w.clock.at)
+    first = w.change(Action.PAUSE, pause)
+    w.change(Action.RESUME, w.alice.resume(name, signed_at=w.clock.at))
+    w.clock.at += timedelta(minutes=10)  # past the 5-minute window the pause was accepted under
+    w.consent.expire_due()  # the sweeper purges what may go
+    # The operator raises SIGNATURE_WINDOW_SECONDS to its maximum and restarts: the old pause is inside it again.
+    w.consent = Consent(
+        writer=w.store.unit_of_work,
+        reader=w.store.unit_of_work,
+        registry=w.registry,
+        sharing=SharingListFile(SHARING_LIST),
+        purposes=load_purposes(PURPOSES),
+        barrier=w.barrier,
+        clock=w.clock,
+        window=MAX_SIGNATURE_WINDOW,
+    )
+    replay = w.change(Action.PAUSE, pause)
+    assert replay.receipt.digest == first.receipt.digest  # the first answer, not a second pause
     assert w.consent.get(name.rsplit("/", 1)[-1]).state is State.ACTIVE
 
 
