@@ -39,8 +39,9 @@ class EvidenceCorrupted(RuntimeError):
 
 
 class KeyRetired(RuntimeError):
-    """The key asked to sign was retired (another replica activated a newer one): a head it signed now would be one
-    signed by a rotated-out key after its retirement, what the audit reports as a leaked key in use."""
+    """The key asked to sign, or to be made active, was retired (another replica activated a newer one): a head it
+    signed now would be one signed by a rotated-out key after its retirement, what the audit reports as a leaked key
+    in use."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ class EvidenceStore:
                 )
 
     def activate_key(self, session: Session, key: NodeKey, now: datetime) -> list[str]:
-        """Make ``key`` the active signing key; returns the key ids it retired (empty if it was already active)."""
+        """Make ``key`` the active signing key; returns the key ids it retired (empty if it was already active).
+        KeyRetired for a key once retired: a rotated-out key is never used again."""
         m = self.models
         row = session.get(m.key, key.key_id)
         if row is None:
@@ -182,7 +184,9 @@ class EvidenceStore:
         elif bytes(row.public_key) != key.public_bytes:
             raise EvidenceCorrupted(f"key id {key.key_id} is stored with another public key")
         elif row.retired_at is not None:
-            row.retired_at = None
+            # Never made active again: clearing retired_at would erase the retirement the audit checks heads
+            # against (a leaked key's heads would pass from then on) and retire the newer key.
+            raise KeyRetired(f"key {key.key_id} was retired at {row.retired_at.isoformat()}; use the current key")
         active = session.scalars(select(m.key.key_id).where(m.key.retired_at.is_(None), m.key.key_id != key.key_id))
         retired = sorted(active)
         if retired:

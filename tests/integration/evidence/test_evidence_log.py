@@ -661,6 +661,32 @@ def test_a_head_signed_by_a_retired_key_after_its_retirement_is_reported(
     assert key.key_id in report.problems[0].message
 
 
+def test_a_replica_started_again_with_a_retired_key_is_refused_and_the_retirement_stands(
+    make_log: Callable[..., EvidenceLog], key: NodeKey
+) -> None:
+    """A rotated-out key (one that leaked, say) comes back when a replica starts with its old key file (an old Secret
+    restored). Were it made active again, its retirement would be erased: the heads it signed from then on would
+    pass the audit, which knows a retired key only by its ``retired_at``, and the newer key would be retired."""
+    clock = StepClock()
+    log = make_log(clock=clock)
+    _fill(log, 3)
+    log.signed_tree_head(fresh=True)
+    clock.advance(60)
+    new_key = NodeKey.generate()
+    log.rotate_key(new_key)
+    log.close()
+    clock.advance(60)
+    with pytest.raises(KeyRetired):
+        make_log(clock=clock)  # key is the rotated-out one
+    keys = {k.key_id: k.retired_at for k in log.public_keys()}
+    assert keys[key.key_id] is not None
+    assert keys[new_key.key_id] is None
+    assert log.store.tree_size() == 4  # the three leaves and the rotation's, no second KEY_ROTATION leaf
+    newer = make_log(key=new_key, clock=clock)
+    assert newer.signed_tree_head(fresh=True).key_id == new_key.key_id
+    assert newer.verify().ok
+
+
 def test_a_tampered_subtree_makes_served_proofs_fail_verification(
     make_log: Callable[..., EvidenceLog], evidence_db: EvidenceDb, key: NodeKey
 ) -> None:
