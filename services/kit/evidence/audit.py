@@ -147,15 +147,17 @@ class _Auditor:
     def _stream_leaves(self, roots: dict[int, list[tuple[int, bytes]]]) -> merkle.Frontier:
         lf = self.m.leaf
         frontier = merkle.Frontier()
-        after = -1
+        # No lower bound at first: a row at a negative index is out of place too (listings would show it).
+        after: int | None = None
         shifted = False
         while True:
             stmt = (
                 select(lf.leaf_index, lf.kind, lf.created_at, lf.entry, lf.leaf_hash, lf.subject)
-                .where(lf.leaf_index > after)
                 .order_by(lf.leaf_index)
                 .limit(self.chunk)
             )
+            if after is not None:
+                stmt = stmt.where(lf.leaf_index > after)
             rows = self.s.execute(stmt).all()
             if not rows:
                 return frontier

@@ -530,6 +530,15 @@ TAMPERING: dict[str, tuple[Callable[[EvidenceDb], None], set[Check]]] = {
         lambda db: _tampered(db, "DELETE FROM evidence_leaves WHERE leaf_index = 49"),
         {Check.HEAD_BEYOND_LOG, Check.STATE_MISMATCH},
     ),
+    # A made-up leaf where no index counts from 0: listings (an enterprise's history, supervision) would show it.
+    "insert a leaf at a negative index": (
+        lambda db: _tampered(
+            db,
+            "INSERT INTO evidence_leaves (leaf_index, kind, created_at, entry, leaf_hash, subject) "
+            "SELECT -1, kind, created_at, entry, leaf_hash, subject FROM evidence_leaves WHERE leaf_index = 7",
+        ),
+        {Check.LEAF_OUT_OF_PLACE},
+    ),
     "reorder two rows": (
         lambda db: _tampered(
             db,
