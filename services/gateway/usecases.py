@@ -206,6 +206,12 @@ class Gateway:
         }
         if caller is not None:  # admitted, then refused (no authorization, say): supervision counts it against them
             payload["platform"], payload["requester"] = caller.platform, caller.requester
+        elif (
+            exc.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED" and exc.metadata.get("platform", connected) != connected
+        ):
+            # A platform refused behind 秦信融 (suspended, say): the caller is the aggregator, so it is named apart,
+            # for the operator confirming that the suspension took hold. Admission checked the name's shape.
+            payload["on_behalf_of"] = exc.metadata["platform"]
         if revoked_certificate_of:
             # Apart from the caller: a revoked certificate proves no identity (its key may be a thief's), and a leaf's
             # caller may later fetch its inclusion proof.
@@ -215,7 +221,11 @@ class Gateway:
             "request_refused",
             method=method,
             reason=exc.reason,
-            **{k: payload[k] for k in ("caller", "platform", "requester", "revoked_certificate_of") if k in payload},
+            **{
+                k: payload[k]
+                for k in ("caller", "platform", "requester", "on_behalf_of", "revoked_certificate_of")
+                if k in payload
+            },
         )
         try:
             leaf = self.disclosure_log.record(payload)

@@ -800,6 +800,21 @@ def test_a_refusal_is_logged_naming_the_platform_and_its_reason_and_nothing_pers
     ]
 
 
+def test_a_proxied_platform_refused_at_admission_is_named_in_the_refusal(gw: Gateway) -> None:
+    # For the operator confirming a suspension behind 秦信融: the caller is the aggregator, the refused one is named.
+    gw.participants.platforms["platforms/qinxinrong"] = PlatformView(  # type: ignore[attr-defined]
+        "platforms/qinxinrong", True, "", True, 2
+    )
+    gw.participants.platforms["platforms/county"] = PlatformView(  # type: ignore[attr-defined]
+        "platforms/county", False, "platforms/qinxinrong", False, None
+    )
+    with capture_logs() as logs, pytest.raises(PermissionDenied):
+        gw.credit_report(q(on_behalf_of="platforms/county"), "platforms/qinxinrong")
+    leaf = gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
+    assert (leaf["caller"], leaf["on_behalf_of"]) == ("platforms/qinxinrong", "platforms/county")
+    assert [e.get("on_behalf_of") for e in logs if e["event"] == "request_refused"] == ["platforms/county"]
+
+
 def test_a_revoked_certificates_platform_is_recorded_apart_from_the_caller(gw: Gateway) -> None:
     exc = RevokedCertificate("platforms/xian")
     with capture_logs() as logs:
