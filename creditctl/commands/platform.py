@@ -123,7 +123,7 @@ def assess(
     etag: str,
     request_id: str,
 ) -> None:
-    """Record a security or authorization assessment of a platform under review."""
+    """Record a security or authorization assessment of a platform under review (or suspended, before readmission)."""
     assessed = assessed_on or now()
     expires = expires_on or assessed + timedelta(days=365)
     request = admin_pb.RecordAssessmentRequest(
