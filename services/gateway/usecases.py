@@ -437,6 +437,13 @@ class Gateway:
         self.quotas.charge([caller.platform], q.enterprise)
         # Records go with the first page only: a walk of the history does not read (nor carry) them again.
         records = self.registry.records(uscc, list(q.item_codes), raw=True) if after is None else []
+        # Raw, commercial secrets included: only the enterprise's own, of the items it signed for, whatever the
+        # registry sent (it selects by both; a record it sent otherwise would be a bug there).
+        records = [
+            r
+            for r in records
+            if r.name.startswith(f"enterprises/{uscc}/records/") and (not q.item_codes or r.item_code in q.item_codes)
+        ]
         history, position = self._history_page(q.enterprise, after, size)
         payload_hash, _ = _digests(records)
         self._still_admitted(caller)

@@ -733,6 +733,22 @@ def test_a_self_query_is_not_released_through_a_platform_suspended_while_records
     assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
 
 
+def test_a_self_query_releases_only_the_enterprises_own_records_of_the_items_it_signed_for(gw: Gateway) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from services.gateway.domain.selfquery import EnterpriseKey, canonical_lines
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    gw.registry = _RegistrySendingMore()  # type: ignore[assignment]
+    gw.registry.enterprise_keys = lambda uscc: [EnterpriseKey("k1", public, True)]  # type: ignore[attr-defined]
+    at = gw.clock().replace(microsecond=0)
+    unsigned = SignedSelfQuery(E, ("REG_BASIC",), "k1", "n" * 20, at, b"")
+    signed = SignedSelfQuery(E, ("REG_BASIC",), "k1", "n" * 20, at, key.sign(canonical_lines(unsigned)))
+    report = gw.self_query(signed, "platforms/xian")
+    assert [r.name for r in report.records] == [f"{E}/records/reg_basic"]  # raw: another enterprise's would leave
+
+
 def test_an_alert_is_not_passed_on_to_an_institution_whose_platform_was_suspended_while_its_use_was_recorded(
     gw: Gateway,
 ) -> None:
