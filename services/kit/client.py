@@ -20,8 +20,12 @@ from services.kit.logging import current_call
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 # Retrying anything but UNAVAILABLE could repeat a write the server already made; mutations carry request_id anyway.
+# Retries are throttled per channel: once about half the recent calls failed, no call is retried until successes come
+# back. A service whose database is down answers every call UNAVAILABLE, and unthrottled retries sent it four times
+# the calls for as long as the outage lasted.
 _SERVICE_CONFIG = json.dumps(
     {
+        "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
         "methodConfig": [
             {
                 "name": [{}],
@@ -33,7 +37,7 @@ _SERVICE_CONFIG = json.dumps(
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 },
             }
-        ]
+        ],
     }
 )
 
