@@ -73,6 +73,23 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         return wrapped
 
 
+class _StreamsOnTheirOwnPool(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Runs streaming calls on a pool of their own. A stream holds its thread while it is open (watches,
+    subscriptions: for hours), so on the main pool as many streams as threads left none for unary calls or the
+    health checks the kubelet's probes make. Outermost, so that it also sees what the tracing interceptor built."""
+
+    def __init__(self, pool: futures.ThreadPoolExecutor) -> None:
+        self._pool = pool
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is not None and (handler.request_streaming or handler.response_streaming):
+            behavior = handler.unary_stream or handler.stream_unary or handler.stream_stream
+            # grpcio runs a behaviour on its experimental_thread_pool when it has one.
+            behavior.experimental_thread_pool = self._pool
+        return handler
+
+
 def _wrap_handler(handler: Any, service: str, method: str, propagate_only: bool) -> Any:
     kinds = {
         "unary_unary": (grpc.unary_unary_rpc_method_handler, _wrap_unary),
@@ -360,6 +377,9 @@ class ServerSpec:
     # wait stay on the main pool. With tracing export on, the OpenTelemetry interceptor wraps them and they do too.
     fast_lane: frozenset[str] = frozenset()
     fast_lane_workers: int = 4
+    # stream_workers bounds the streams served at once, on a pool of their own (``_StreamsOnTheirOwnPool``): a stream
+    # past it waits for one to end, while unary calls and health checks keep the max_workers threads.
+    stream_workers: int = 64
     credentials: grpc.ServerCredentials | None = None
     tracer_provider: trace.TracerProvider | None = None
     readiness_interval: float = 1.0
@@ -384,7 +404,9 @@ class RunningServer:
             else None
         )
         self._pool = CallPool(max_workers=spec.max_workers, thread_name_prefix=spec.name)
+        self._stream_pool = CallPool(max_workers=spec.stream_workers, thread_name_prefix=f"{spec.name}-stream")
         interceptors = [
+            _StreamsOnTheirOwnPool(self._stream_pool),
             *([server_span_interceptor(provider)] if recording else []),
             *spec.extra_interceptors,
             # innermost: it caches per method what lies behind it
@@ -453,7 +475,7 @@ class RunningServer:
         if drain > 0:
             time.sleep(drain)
         self.server.stop(grace).wait()
-        pools = [self._pool, *([self._fast_pool] if self._fast_pool is not None else [])]
+        pools = [self._pool, self._stream_pool, *([self._fast_pool] if self._fast_pool is not None else [])]
         still = wait_for_handlers(self.spec.name, pools, self.spec.stop_margin)
         for hook in self.spec.on_stop:
             hook()

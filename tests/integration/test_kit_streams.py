@@ -1,0 +1,60 @@
+"""Open streams (watches, subscriptions) cannot take the threads unary calls and health checks are served on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.kit.server import LIVENESS, RunningServer, ServerSpec
+
+
+@pytest.mark.parametrize("tracing", [False, True])
+def test_a_full_pool_of_streams_leaves_unary_calls_and_the_liveness_probe_served(tracing: bool) -> None:
+    # Every open stream held one of the main pool's threads: as many watches or risk-alert subscriptions as
+    # MAX_WORKERS left no thread for any unary call, the kubelet's liveness probe on the main port included, so a
+    # healthy pod was restarted, and its watchers reconnected to the next one.
+    workers = 3
+    opened = threading.Semaphore(0)
+    release = threading.Event()
+
+    def watch(_: bytes, __: grpc.ServicerContext) -> Iterator[bytes]:
+        opened.release()
+        yield b"open"
+        release.wait(60)
+
+    def register(server: grpc.Server) -> list[str]:
+        handlers = {
+            "Watch": grpc.unary_stream_rpc_method_handler(watch),
+            "Echo": grpc.unary_unary_rpc_method_handler(lambda request, _: request),
+        }
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Busy", handlers),))
+        return ["test.Busy"]
+
+    server = RunningServer(
+        ServerSpec(
+            name="busy",
+            listen_addr="127.0.0.1:0",
+            register=register,
+            max_workers=workers,
+            tracer_provider=TracerProvider() if tracing else None,
+        )
+    )
+    streams: list[Any] = []  # a call nothing refers to is cancelled
+    try:
+        with grpc.insecure_channel(server.address) as ch:
+            for _ in range(workers + 1):
+                streams.append(ch.unary_stream("/test.Busy/Watch")(b"x", timeout=60))
+            for _ in range(workers + 1):
+                assert opened.acquire(timeout=10), "a stream never started"
+            live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
+            assert live.status == health_pb2.HealthCheckResponse.SERVING
+            assert ch.unary_unary("/test.Busy/Echo")(b"ping", timeout=3) == b"ping"
+    finally:
+        release.set()
+        server.stop(0.1)
