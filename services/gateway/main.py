@@ -261,6 +261,7 @@ def build(
         register=register_all,
         readiness=checks,
         on_stop=[stop_all],
+        on_drain=[listener.draining for listener in listeners],
         reflection=settings.reflection and settings.gateway_insecure_dev,
         max_workers=settings.max_workers,
         credentials=None if settings.gateway_insecure_dev else server_credentials(settings),

@@ -24,6 +24,8 @@ from services.kit.server import (
     wait_for_handlers,
 )
 
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
 
 class PlainListener:
     """Plain gRPC on ``addr``: health, and the services ``register`` adds."""
@@ -56,6 +58,8 @@ class PlainListener:
         self.port = self.server.add_insecure_port(addr)
         self._checks = list(checks)
         self._stop = threading.Event()
+        self._draining = threading.Event()
+        self._health_lock = threading.Lock()  # the mirror's SERVING must not land after draining's NOT_SERVING
         self.server.start()
         self._thread = threading.Thread(target=self._run, name=f"{name}-health-mirror", daemon=True)
         self._thread.start()
@@ -63,9 +67,17 @@ class PlainListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             ready = all_ready(self._checks)
-            status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
-            self.health.set("", status)
+            with self._health_lock:
+                serving = ready and not self._draining.is_set()
+                self.health.set("", health_pb2.HealthCheckResponse.SERVING if serving else _NOT_SERVING)
             self._stop.wait(0.5)
+
+    def draining(self) -> None:
+        """NOT_SERVING from now on, as the main server's health while it drains (the gateway's readiness probe asks
+        here); calls are still served until ``stop``."""
+        with self._health_lock:
+            self._draining.set()
+            self.health.set("", _NOT_SERVING)
 
     def stop(self) -> int:
         """Stop taking calls, end those running (1 s of grace), and wait for their handlers to return as

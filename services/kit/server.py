@@ -369,6 +369,8 @@ class ServerSpec:
     register: Callable[[grpc.Server], Sequence[str]]
     readiness: Sequence[ReadinessCheck] = ()
     on_stop: Sequence[Callable[[], None]] = ()
+    # on_drain runs as a stop begins, with the main port's health: a listener the probes ask must leave SERVING too.
+    on_drain: Sequence[Callable[[], None]] = ()
     reflection: bool = True
     max_workers: int = 32
     # fast_lane names unary methods (full names, "/pkg.Service/Method") that only compute, served by a pool of
@@ -472,6 +474,8 @@ class RunningServer:
             return 0
         self._stopping.set()
         self.health.enter_graceful_shutdown()
+        for hook in self.spec.on_drain:
+            hook()
         if drain > 0:
             time.sleep(drain)
         self.server.stop(grace).wait()

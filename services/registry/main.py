@@ -140,6 +140,7 @@ def build(
         register=register,
         readiness=readiness,
         on_stop=[stop_listeners, evidence.close, runtime.engine.dispose],
+        on_drain=[listener.draining for listener in listeners],
         reflection=settings.reflection,
         max_workers=settings.max_workers,
         tracer_provider=runtime.tracer_provider,

@@ -1,0 +1,61 @@
+"""The gateway's drain is seen where the kubelet probes it: its plaintext health port, not its mTLS door."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.gateway.clients.consent import ConsentCache
+from services.gateway.clients.participants import ParticipantCache
+from services.gateway.main import GatewaySettings, build
+from tests.conftest import free_port
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+def _status(address: str) -> int:
+    with grpc.insecure_channel(address) as ch:
+        return int(health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status)
+
+
+def test_the_health_port_says_not_serving_while_the_gateway_drains(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kubelet's readiness probe asks the health port (the main port is mTLS). It kept answering SERVING through
+    # SHUTDOWN_DRAIN_SECONDS, since only the main port's health left SERVING, so a terminating gateway stayed a
+    # serving endpoint for the whole drain, which exists to take it out of them.
+    monkeypatch.setattr(ParticipantCache, "live", lambda self: True)  # ready without a registry and consent
+    monkeypatch.setattr(ConsentCache, "live", lambda self: True)
+    health_addr = f"127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        gateway_insecure_dev=True,
+        health_listen_addr=health_addr,
+        registry_addr="127.0.0.1:9",
+        consent_addr="127.0.0.1:9",
+        scoring_addr="127.0.0.1:9",
+        objection_addr="127.0.0.1:9",
+        evidence_writer_process=False,
+    )
+    server = build(settings, configure_logs=False)
+    stopper = threading.Thread(target=server.stop, args=(0.1, 3.0))
+    try:
+        deadline = time.monotonic() + 30
+        while _status(health_addr) != SERVING:
+            assert time.monotonic() < deadline, "the health port never said SERVING"
+            time.sleep(0.1)
+        stopper.start()
+        deadline = time.monotonic() + 2  # well within the drain's 3 s
+        while _status(health_addr) == SERVING:
+            assert time.monotonic() < deadline, "the health port said SERVING through the drain"
+            time.sleep(0.05)
+    finally:
+        if not stopper.is_alive() and not stopper.ident:
+            stopper.start()
+        stopper.join(60)
