@@ -37,6 +37,7 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 # grpcio reports a call without a deadline as having about 2**63 seconds left; anything that long is "none".
 _NO_DEADLINE = 10.0**9
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_HEALTH_CHECK = f"/{health.SERVICE_NAME}/Check"
 
 
 class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -73,20 +74,24 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         return wrapped
 
 
-class _StreamsOnTheirOwnPool(grpc.ServerInterceptor):  # type: ignore[type-arg]
-    """Runs streaming calls on a pool of their own. A stream holds its thread while it is open (watches,
-    subscriptions: for hours), so on the main pool as many streams as threads left none for unary calls or the
-    health checks the kubelet's probes make. Outermost, so that it also sees what the tracing interceptor built."""
+class _OwnPools(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Runs streaming calls, and health checks, on pools of their own. A stream holds its thread while it is open
+    (watches, subscriptions: for hours), so on the main pool as many streams as threads left none for unary calls or
+    the health checks the kubelet's probes make; and health checks queued behind calls waiting on a database that is
+    down, so the liveness probe failed. Outermost, so that it also sees what the tracing interceptor built."""
 
-    def __init__(self, pool: futures.ThreadPoolExecutor) -> None:
-        self._pool = pool
+    def __init__(self, streams: futures.ThreadPoolExecutor, health_checks: futures.ThreadPoolExecutor) -> None:
+        self._streams = streams
+        self._health_checks = health_checks
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
+        # grpcio runs a behaviour on its experimental_thread_pool when it has one.
         if handler is not None and (handler.request_streaming or handler.response_streaming):
             behavior = handler.unary_stream or handler.stream_unary or handler.stream_stream
-            # grpcio runs a behaviour on its experimental_thread_pool when it has one.
-            behavior.experimental_thread_pool = self._pool
+            behavior.experimental_thread_pool = self._streams
+        elif handler is not None and handler_call_details.method == _HEALTH_CHECK:
+            handler.unary_unary.experimental_thread_pool = self._health_checks
         return handler
 
 
@@ -379,7 +384,7 @@ class ServerSpec:
     # wait stay on the main pool. With tracing export on, the OpenTelemetry interceptor wraps them and they do too.
     fast_lane: frozenset[str] = frozenset()
     fast_lane_workers: int = 4
-    # stream_workers bounds the streams served at once, on a pool of their own (``_StreamsOnTheirOwnPool``): a stream
+    # stream_workers bounds the streams served at once, on a pool of their own (``_OwnPools``): a stream
     # past it waits for one to end, while unary calls and health checks keep the max_workers threads.
     stream_workers: int = 64
     credentials: grpc.ServerCredentials | None = None
@@ -407,8 +412,10 @@ class RunningServer:
         )
         self._pool = CallPool(max_workers=spec.max_workers, thread_name_prefix=spec.name)
         self._stream_pool = CallPool(max_workers=spec.stream_workers, thread_name_prefix=f"{spec.name}-stream")
+        # A health check only reads a status: two threads answer every probe at once.
+        self._health_pool = CallPool(max_workers=2, thread_name_prefix=f"{spec.name}-health")
         interceptors = [
-            _StreamsOnTheirOwnPool(self._stream_pool),
+            _OwnPools(self._stream_pool, self._health_pool),
             *([server_span_interceptor(provider)] if recording else []),
             *spec.extra_interceptors,
             # innermost: it caches per method what lies behind it
@@ -479,7 +486,9 @@ class RunningServer:
         if drain > 0:
             time.sleep(drain)
         self.server.stop(grace).wait()
-        pools = [self._pool, self._stream_pool, *([self._fast_pool] if self._fast_pool is not None else [])]
+        pools = [self._pool, self._stream_pool, self._health_pool]
+        if self._fast_pool is not None:
+            pools.append(self._fast_pool)
         still = wait_for_handlers(self.spec.name, pools, self.spec.stop_margin)
         for hook in self.spec.on_stop:
             hook()

@@ -1,4 +1,4 @@
-"""Open streams (watches, subscriptions) cannot take the threads unary calls and health checks are served on."""
+"""Open streams and slow calls cannot take the threads unary calls and health checks are served on."""
 
 from __future__ import annotations
 
@@ -55,6 +55,47 @@ def test_a_full_pool_of_streams_leaves_unary_calls_and_the_liveness_probe_served
             live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
             assert live.status == health_pb2.HealthCheckResponse.SERVING
             assert ch.unary_unary("/test.Busy/Echo")(b"ping", timeout=3) == b"ping"
+    finally:
+        release.set()
+        server.stop(0.1)
+
+
+@pytest.mark.parametrize("tracing", [False, True])
+def test_the_liveness_probe_is_answered_while_every_worker_waits_on_a_slow_call(tracing: bool) -> None:
+    # During a database outage every handler waits on the database (a connection, the busy timeout) and calls queue
+    # behind them. The kubelet's health checks queued there too: the liveness probe timed out, and a pod with nothing
+    # wrong but its database was restarted, over and over, for as long as the outage lasted.
+    workers = 2
+    entered = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow(request: bytes, _: grpc.ServicerContext) -> bytes:
+        entered.release()
+        release.wait(60)
+        return request
+
+    def register(server: grpc.Server) -> list[str]:
+        handlers = {"Slow": grpc.unary_unary_rpc_method_handler(slow)}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", handlers),))
+        return ["test.Slow"]
+
+    server = RunningServer(
+        ServerSpec(
+            name="slow",
+            listen_addr="127.0.0.1:0",
+            register=register,
+            max_workers=workers,
+            tracer_provider=TracerProvider() if tracing else None,
+        )
+    )
+    calls: list[Any] = []  # a call nothing refers to is cancelled
+    try:
+        with grpc.insecure_channel(server.address) as ch:
+            calls.extend(ch.unary_unary("/test.Slow/Slow").future(b"x", timeout=60) for _ in range(workers * 2))
+            for _ in range(workers):
+                assert entered.acquire(timeout=10), "a call never started"
+            live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
+            assert live.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         release.set()
         server.stop(0.1)
