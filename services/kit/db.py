@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    make_url,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,6 +137,9 @@ def writer_gate(engine: Engine) -> _WriterGate | None:
     return _GATES.get(engine)
 
 
+# How long a new PostgreSQL connection may take before it fails (and the database counts as unavailable).
+CONNECT_TIMEOUT_SECONDS = 5
+
 # How long a connection to a new SQLite file keeps trying to switch it to WAL, as long as the busy timeout.
 _WAL_SWITCH_SECONDS = 30.0
 
@@ -190,7 +194,13 @@ def make_engine(
                 raise
 
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+        # Without a connect timeout psycopg waits for a server that does not answer (a partition, a lost node) for as
+        # long as the kernel keeps the connection: the readiness ping hung with health still SERVING, and so did every
+        # request thread that needed a connection. A URL that names one keeps it.
+        connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+        )
     if isinstance(tracer_provider, SdkTracerProvider):
         # Only a recording (SDK) provider gets SQL spans: with tracing off, the tracer's event hooks alone cost ~100 µs
         # a query. Per-engine instrumentation (the instrumentor's global patching instruments only once per process).
