@@ -157,6 +157,25 @@ def make_channel(
     return grpc.intercept_channel(traced, _DefaultDeadline(timeout))
 
 
+class Reconnects:
+    """The waits between a watch's attempts: ``first`` after a stream that delivered something, doubling up to
+    ``cap`` while none does, so a service refusing every watch (its database down) is not asked again every ``first``
+    seconds by every replica for as long as that lasts."""
+
+    def __init__(self, first: float, cap: float = 2.0) -> None:
+        self._first = first
+        self._cap = max(cap, first)
+        self._next = first
+
+    def delivered(self) -> None:
+        self._next = self._first
+
+    def next_wait(self) -> float:
+        wait = self._next
+        self._next = min(wait * 2, self._cap)
+        return wait
+
+
 M = TypeVar("M")
 
 

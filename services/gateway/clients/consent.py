@@ -24,7 +24,7 @@ from services.gateway.clients.batching import CombiningBatcher
 from services.gateway.clients.errors import relayed, relayed_check_error, unavailable
 from services.gateway.clients.followed_stream import FollowedStream
 from services.gateway.domain.policy import Coverage
-from services.kit.client import queued_requests, serving_many_callers
+from services.kit.client import Reconnects, queued_requests, serving_many_callers
 
 log = structlog.get_logger("gateway.consent")
 
@@ -62,7 +62,7 @@ class ConsentCache(FollowedStream):
     ) -> None:
         self.replica_id = replica_id
         self._stub = pb_grpc.ConsentServiceStub(channel)
-        self._reconnect = reconnect_seconds
+        self._reconnects = Reconnects(reconnect_seconds)
         self._lock = threading.Lock()
         self._by_name: dict[str, pb.Authorization] = {}
         self._by_key: dict[tuple[str, str, str], set[str]] = {}
@@ -92,6 +92,7 @@ class ConsentCache(FollowedStream):
                 call = self._stub.WatchAuthorizations(queued_requests(start, acks))
                 self._call = call
                 for response in call:
+                    self._reconnects.delivered()
                     self._apply(response)
             except grpc.RpcError as exc:
                 if not self._stop.is_set():
@@ -100,7 +101,7 @@ class ConsentCache(FollowedStream):
                 log.error("consent_watch_failed", exc_info=True)
             finally:
                 acks.put(None)
-            self._stop.wait(self._reconnect)
+            self._stop.wait(self._reconnects.next_wait())
 
     def resume_from(self) -> int:
         """Where a new stream starts: the last applied revision, or 0 (a new listing) when a listing broke part-way,

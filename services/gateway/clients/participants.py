@@ -23,7 +23,7 @@ from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
 from services.gateway.domain.identity import InstitutionView, PlatformView
-from services.kit.client import queued_requests
+from services.kit.client import Reconnects, queued_requests
 from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
 
 log = structlog.get_logger("gateway.participants")
@@ -72,7 +72,7 @@ class ParticipantCache:
         self.replica_id = replica_id
         # The registry's lease (sent on the stream) applies, shortened to this cap if it is longer.
         self._lease_cap = lease_seconds
-        self._reconnect = reconnect_seconds
+        self._reconnects = Reconnects(reconnect_seconds)
         self._clock = clock
         self._lock = threading.Lock()
         self._platforms: dict[str, PlatformView] = {}
@@ -145,6 +145,7 @@ class ParticipantCache:
                 call = self._stub.WatchParticipantsAcked(queued_requests(start, acks))
                 self._call = call
                 for response in call:
+                    self._reconnects.delivered()
                     self._apply(response)
             except grpc.RpcError as exc:
                 if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:  # a revision the registry never issued
@@ -157,7 +158,7 @@ class ParticipantCache:
             finally:
                 acks.put(None)
             # The lease is kept: it lapses on its own, and the registry waits for this replica until it has.
-            self._stop.wait(self._reconnect)
+            self._stop.wait(self._reconnects.next_wait())
 
     def _apply(self, response: rs.WatchParticipantsAckedResponse) -> None:
         """Apply one response, then acknowledge it: a revision is acknowledged only once what it changed (a

@@ -19,6 +19,7 @@ import structlog
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
 from services.gateway.clients.followed_stream import FollowedStream
+from services.kit.client import Reconnects
 
 log = structlog.get_logger("gateway.records")
 
@@ -54,7 +55,7 @@ class RecordCache(FollowedStream):
         self._lease = lease_seconds
         self._max = max_records
         self._held = 0  # records in all entries
-        self._reconnect = reconnect_seconds
+        self._reconnects = Reconnects(reconnect_seconds)
         self._lock = threading.Lock()
         self._entries: dict[Key, list[rec.CreditRecord]] = {}
         self._keys_of: dict[str, set[Key]] = {}
@@ -141,6 +142,7 @@ class RecordCache(FollowedStream):
                 self._call = call
                 first = True
                 for response in call:
+                    self._reconnects.delivered()
                     self.apply(response, first=first)
                     first = False
             except grpc.RpcError as exc:
@@ -150,4 +152,4 @@ class RecordCache(FollowedStream):
                 if not self._stop.is_set():
                     log.warning("watch_failed", watch="records", exc_info=True)
             self.disconnected()
-            self._stop.wait(self._reconnect)
+            self._stop.wait(self._reconnects.next_wait())
