@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -318,6 +319,8 @@ def translate_db_errors() -> Iterator[None]:
         if _is_serialization_failure(exc):
             raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
         raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
+    except PoolTimeout as exc:  # every connection of the pool stayed in use: busy, or hanging on a failing database
+        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "no database connection came free in time") from exc
 
 
 def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:

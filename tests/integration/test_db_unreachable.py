@@ -1,14 +1,18 @@
-"""A PostgreSQL server that does not answer fails a connection in seconds; it does not hold a thread indefinitely."""
+"""A database that does not answer, or a pool with no connection free, fails a call in bounded time as UNAVAILABLE."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from services.kit.db import make_engine, ping
+from services.kit.db import SqlUnitOfWork, make_engine, ping, session_factories
+from services.kit.errors import Unavailable
 
 
 def test_a_database_that_does_not_answer_fails_the_readiness_ping_within_seconds() -> None:
@@ -38,3 +42,19 @@ def test_a_database_that_does_not_answer_fails_the_readiness_ping_within_seconds
     finally:
         engine.dispose()
         silent.close()
+
+
+def test_a_unit_of_work_that_gets_no_connection_in_time_is_unavailable_not_internal(tmp_path: Path) -> None:
+    # Each engine has a bounded pool and more threads than connections: under load, or while connections hang on a
+    # database that is going away, a unit of work waits for one and gives up after the pool's timeout. That failure
+    # escaped the translation to domain errors: answered INTERNAL and logged as an unhandled error, when the caller
+    # may simply retry later.
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", pool_size=1, max_overflow=0, pool_timeout=0.1)
+    writer, _ = session_factories(engine)
+    held = engine.connect()
+    try:
+        with pytest.raises(Unavailable), SqlUnitOfWork(writer) as uow:
+            uow.session.execute(text("SELECT 1"))
+    finally:
+        held.close()
+        engine.dispose()
