@@ -240,10 +240,9 @@ def build(
         return names
 
     def stop_all() -> None:
-        for listener in listeners:
-            listener.stop()
-        # Closing the channels first ends the blocked watch streams at once (a cancel through the tracing
-        # interceptor cannot reach them), so the caches' threads exit within the shutdown grace.
+        # The listeners stopped with the server. Closing the channels first ends the blocked watch streams at once
+        # (a cancel through the tracing interceptor cannot reach them), so the caches' threads exit within the
+        # shutdown grace.
         watches = (participants, consent_cache, record_cache)
         for watch in watches:
             watch.stopping()
@@ -261,7 +260,7 @@ def build(
         register=register_all,
         readiness=checks,
         on_stop=[stop_all],
-        on_drain=[listener.draining for listener in listeners],
+        listeners=listeners,
         reflection=settings.reflection and settings.gateway_insecure_dev,
         max_workers=settings.max_workers,
         credentials=None if settings.gateway_insecure_dev else server_credentials(settings),

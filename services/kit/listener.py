@@ -79,10 +79,19 @@ class PlainListener:
             self._draining.set()
             self.health.set("", _NOT_SERVING)
 
-    def stop(self) -> int:
-        """Stop taking calls, end those running (1 s of grace), and wait for their handlers to return as
-        ``RunningServer.stop`` does: the service's stop hooks run next. How many handlers were still running."""
+    @property
+    def pools(self) -> list[CallPool]:
+        return [self._pool]
+
+    def begin_stop(self, grace: float) -> threading.Event:
+        """Stop taking calls and end those still running after ``grace``; set once they have ended."""
         self._stop.set()
         self.health.enter_graceful_shutdown()
-        self.server.stop(1).wait()
+        return self.server.stop(grace)
+
+    def stop(self) -> int:
+        """Stop taking calls, end those running (1 s of grace), and wait for their handlers to return as
+        ``RunningServer.stop`` does (a listener in ``ServerSpec.listeners`` is stopped by the server, with its grace).
+        How many handlers were still running."""
+        self.begin_stop(1).wait()
         return wait_for_handlers(self.name, [self._pool], self._stop_margin)

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn, ParamSpec, TypeVar
+from typing import Any, ClassVar, NoReturn, ParamSpec, Protocol, TypeVar
 
 import grpc
 import structlog
@@ -364,6 +364,17 @@ def wait_for_handlers(name: str, pools: Sequence[CallPool], margin: float) -> in
     return still
 
 
+class Listener(Protocol):
+    """A second port of the service (``kit.listener.PlainListener``), stopped with the server."""
+
+    @property
+    def pools(self) -> Sequence[CallPool]: ...
+
+    def draining(self) -> None: ...
+
+    def begin_stop(self, grace: float) -> threading.Event: ...
+
+
 @dataclass
 class ServerSpec:
     """What a service brings to the bootstrap; its composition root fills this in."""
@@ -374,8 +385,9 @@ class ServerSpec:
     register: Callable[[grpc.Server], Sequence[str]]
     readiness: Sequence[ReadinessCheck] = ()
     on_stop: Sequence[Callable[[], None]] = ()
-    # on_drain runs as a stop begins, with the main port's health: a listener the probes ask must leave SERVING too.
-    on_drain: Sequence[Callable[[], None]] = ()
+    # listeners stop with the server: they leave SERVING as its drain begins (the gateway's readiness probe asks
+    # one), their calls get its grace, and its wait for handlers covers theirs, within one budget.
+    listeners: Sequence[Listener] = ()
     reflection: bool = True
     max_workers: int = 32
     # fast_lane names unary methods (full names, "/pkg.Service/Method") that only compute, served by a pool of
@@ -481,14 +493,17 @@ class RunningServer:
             return 0
         self._stopping.set()
         self.health.enter_graceful_shutdown()
-        for hook in self.spec.on_drain:
-            hook()
+        for listener in self.spec.listeners:
+            listener.draining()
         if drain > 0:
             time.sleep(drain)
-        self.server.stop(grace).wait()
+        stopped = [self.server.stop(grace), *(listener.begin_stop(grace) for listener in self.spec.listeners)]
+        for event in stopped:
+            event.wait()
         pools = [self._pool, self._stream_pool, self._health_pool]
         if self._fast_pool is not None:
             pools.append(self._fast_pool)
+        pools.extend(pool for listener in self.spec.listeners for pool in listener.pools)
         still = wait_for_handlers(self.spec.name, pools, self.spec.stop_margin)
         for hook in self.spec.on_stop:
             hook()

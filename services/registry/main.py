@@ -113,10 +113,6 @@ def build(
             )
         )
 
-    def stop_listeners() -> None:
-        for listener in listeners:
-            listener.stop()
-
     def register(server: object) -> list[str]:
         rs_grpc.add_RegistryServiceServicer_to_server(Registry(writer, reader, ca, notifier, utcnow, barrier), server)
         admin_grpc.add_RegistryAdminServiceServicer_to_server(
@@ -139,8 +135,8 @@ def build(
         listen_addr=settings.listen_addr,
         register=register,
         readiness=readiness,
-        on_stop=[stop_listeners, evidence.close, runtime.engine.dispose],
-        on_drain=[listener.draining for listener in listeners],
+        on_stop=[evidence.close, runtime.engine.dispose],
+        listeners=listeners,
         reflection=settings.reflection,
         max_workers=settings.max_workers,
         tracer_provider=runtime.tracer_provider,

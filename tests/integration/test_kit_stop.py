@@ -208,8 +208,8 @@ def test_a_handler_that_never_returns_does_not_keep_the_process_from_stopping(tm
 
 
 def test_a_listener_stop_returns_only_once_its_handlers_have_returned(sink: _Sink) -> None:
-    # The registry stops its ingestion listener in a stop hook, just before the evidence writer and the engine: a
-    # department's stream mid-commit there must have returned first.
+    # A listener's stop comes before the stop hooks (the evidence writer and the engine): a department's stream
+    # mid-commit there must have returned first.
     entered = threading.Event()
     may_return = threading.Event()
     stop_returned: list[bool] = []

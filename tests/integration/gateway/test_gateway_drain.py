@@ -1,18 +1,22 @@
-"""The gateway's drain is seen where the kubelet probes it: its plaintext health port, not its mTLS door."""
+"""The gateway's plain ports stop with its main port: they leave SERVING as its drain begins and share its grace."""
 
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
+from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
 from services.gateway.clients.consent import ConsentCache
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.main import GatewaySettings, build
+from services.kit.evidence.servicer import EvidenceLogServicer
 from tests.conftest import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -59,3 +63,42 @@ def test_the_health_port_says_not_serving_while_the_gateway_drains(
         if not stopper.is_alive() and not stopper.ident:
             stopper.start()
         stopper.join(60)
+
+
+def test_a_call_on_the_internal_port_gets_the_same_grace_as_the_main_ports(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plain ports were stopped in a stop hook, after the main port's drain, grace and wait for handlers, and
+    # with a grace of their own of 1 s: a supervisor's or objection's call there was cut after a second, and their
+    # waits for handlers came on top of the main port's, past what terminationGracePeriodSeconds leaves.
+    entered = threading.Event()
+    original = EvidenceLogServicer.ListPublicKeys
+
+    def slow(self: EvidenceLogServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        entered.set()
+        time.sleep(2.5)
+        return original(self, request, context)
+
+    monkeypatch.setattr(EvidenceLogServicer, "ListPublicKeys", slow)
+    internal_addr = f"127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        gateway_insecure_dev=True,
+        internal_listen_addr=internal_addr,
+        registry_addr="127.0.0.1:9",
+        consent_addr="127.0.0.1:9",
+        scoring_addr="127.0.0.1:9",
+        objection_addr="127.0.0.1:9",
+        evidence_writer_process=False,
+    )
+    server = build(settings, configure_logs=False)
+    try:
+        with grpc.insecure_channel(internal_addr) as ch:
+            stub = ev_grpc.EvidenceLogServiceStub(ch)
+            call = stub.ListPublicKeys.future(ev_pb.ListPublicKeysRequest(), timeout=30)
+            assert entered.wait(10), "the call never reached its handler"
+            server.stop(5.0)
+            assert call.result(timeout=30) is not None
+    finally:
+        server.stop(0)
