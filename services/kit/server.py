@@ -45,18 +45,10 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     Wrapped handlers are built once per method and cached: building them per call halved throughput."""
 
-    def __init__(
-        self,
-        service: str,
-        propagate_only: bool = False,
-        fast_lane: frozenset[str] = frozenset(),
-        fast_pool: futures.ThreadPoolExecutor | None = None,
-    ) -> None:
+    def __init__(self, service: str, propagate_only: bool = False) -> None:
         self._wrapped: dict[str, Any] = {}
         self.service = service
         self.propagate_only = propagate_only
-        self._fast_lane = fast_lane
-        self._fast_pool = fast_pool
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         method = handler_call_details.method
@@ -67,22 +59,28 @@ class RequestInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None:
             return None
         wrapped = _wrap_handler(handler, self.service, method, self.propagate_only)
-        if method in self._fast_lane and wrapped.unary_unary:
-            # grpcio runs a behaviour on its experimental_thread_pool when it has one.
-            wrapped.unary_unary.experimental_thread_pool = self._fast_pool
         self._wrapped[method] = wrapped
         return wrapped
 
 
 class _OwnPools(grpc.ServerInterceptor):  # type: ignore[type-arg]
-    """Runs streaming calls, and health checks, on pools of their own. A stream holds its thread while it is open
-    (watches, subscriptions: for hours), so on the main pool as many streams as threads left none for unary calls or
-    the health checks the kubelet's probes make; and health checks queued behind calls waiting on a database that is
-    down, so the liveness probe failed. Outermost, so that it also sees what the tracing interceptor built."""
+    """Runs streaming calls, health checks and the fast lane on pools of their own. A stream holds its thread while
+    it is open (watches, subscriptions: for hours), so on the main pool as many streams as threads left none for unary
+    calls or the health checks the kubelet's probes make; and health checks queued behind calls waiting on a database
+    that is down, so the liveness probe failed. Outermost, so that it also sees the handlers the tracing interceptor
+    builds (inside it, the pools it set were lost with tracing on)."""
 
-    def __init__(self, streams: futures.ThreadPoolExecutor, health_checks: futures.ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        streams: futures.ThreadPoolExecutor,
+        health_checks: futures.ThreadPoolExecutor,
+        fast_lane: frozenset[str] = frozenset(),
+        fast_pool: futures.ThreadPoolExecutor | None = None,
+    ) -> None:
         self._streams = streams
         self._health_checks = health_checks
+        self._fast_lane = fast_lane
+        self._fast_pool = fast_pool
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
@@ -92,6 +90,8 @@ class _OwnPools(grpc.ServerInterceptor):  # type: ignore[type-arg]
             behavior.experimental_thread_pool = self._streams
         elif handler is not None and handler_call_details.method == _HEALTH_CHECK:
             handler.unary_unary.experimental_thread_pool = self._health_checks
+        elif handler is not None and handler_call_details.method in self._fast_lane:
+            handler.unary_unary.experimental_thread_pool = self._fast_pool
         return handler
 
 
@@ -392,8 +392,8 @@ class ServerSpec:
     max_workers: int = 32
     # fast_lane names unary methods (full names, "/pkg.Service/Method") that only compute, served by a pool of
     # fast_lane_workers threads: a few threads contend less for the GIL than many, which on a busy server more than
-    # doubled what those calls cost (docs/architecture.md, "The request path, measured"). Streams and calls that
-    # wait stay on the main pool. With tracing export on, the OpenTelemetry interceptor wraps them and they do too.
+    # doubled what those calls cost (docs/architecture.md, "The request path, measured"). Unary calls that
+    # wait stay on the main pool (streams have their own). With tracing export on they are traced, on the fast lane.
     fast_lane: frozenset[str] = frozenset()
     fast_lane_workers: int = 4
     # stream_workers bounds the streams served at once, on a pool of their own (``_OwnPools``): a stream
@@ -427,11 +427,11 @@ class RunningServer:
         # A health check only reads a status: two threads answer every probe at once.
         self._health_pool = CallPool(max_workers=2, thread_name_prefix=f"{spec.name}-health")
         interceptors = [
-            _OwnPools(self._stream_pool, self._health_pool),
+            _OwnPools(self._stream_pool, self._health_pool, spec.fast_lane, self._fast_pool),
             *([server_span_interceptor(provider)] if recording else []),
             *spec.extra_interceptors,
             # innermost: it caches per method what lies behind it
-            RequestInterceptor(spec.name, not recording, spec.fast_lane, self._fast_pool),
+            RequestInterceptor(spec.name, not recording),
         ]
         self.server = grpc.server(
             self._pool,

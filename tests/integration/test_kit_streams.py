@@ -99,3 +99,35 @@ def test_the_liveness_probe_is_answered_while_every_worker_waits_on_a_slow_call(
     finally:
         release.set()
         server.stop(0.1)
+
+
+def test_fast_lane_methods_keep_their_pool_with_tracing_on() -> None:
+    # With trace export on, the OpenTelemetry interceptor rebuilt every handler and the fast lane's pool was lost:
+    # consent's Check ran on the main pool among 32 threads, which the fast lane exists to avoid.
+    threads: list[str] = []
+
+    def record(request: bytes, _: grpc.ServicerContext) -> bytes:
+        threads.append(threading.current_thread().name)
+        return request
+
+    def register(server: grpc.Server) -> list[str]:
+        handlers = {"Fast": grpc.unary_unary_rpc_method_handler(record)}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Lanes", handlers),))
+        return ["test.Lanes"]
+
+    server = RunningServer(
+        ServerSpec(
+            name="Lanes",
+            listen_addr="127.0.0.1:0",
+            register=register,
+            fast_lane=frozenset({"/test.Lanes/Fast"}),
+            tracer_provider=TracerProvider(),
+        )
+    )
+    try:
+        with grpc.insecure_channel(server.address) as ch:
+            assert ch.unary_unary("/test.Lanes/Fast")(b"x", timeout=5) == b"x"
+    finally:
+        server.stop(0)
+    assert len(threads) == 1
+    assert threads[0].startswith("Lanes-fast")
