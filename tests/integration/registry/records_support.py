@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import grpc
 import yaml
+from sqlalchemy import Engine
 
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import records_pb2 as rec_pb
 from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
-from services.registry.domain.sharing_list import CHINA_TZ, DEFAULT_SHARING_LIST_PATH
+from services.kit.db import session_factories
+from services.registry import record_usecases as uc
+from services.registry.domain.participants import Docking, Platform, PlatformKind, PlatformStatus
+from services.registry.domain.sharing_list import CHINA_TZ, DEFAULT_SHARING_LIST_PATH, parse_sharing_list
+from services.registry.store.repositories import SqlRegistryUnitOfWork
 from tests.registry_helpers import RegistryClient, change, ts
+
+
+def store_with_a_city_platform(engine: Engine) -> Callable[[], SqlRegistryUnitOfWork]:
+    """Units of work on ``engine`` with the node's sharing list published and one admitted city platform, city-1:
+    for tests that drive the record use cases on the store directly."""
+    writer, _ = session_factories(engine)
+    now = datetime.now(UTC)
+    uc.ensure_sharing_list(
+        SqlRegistryUnitOfWork(writer), parse_sharing_list(DEFAULT_SHARING_LIST_PATH.read_text()), now
+    )
+    with SqlRegistryUnitOfWork(writer) as u:
+        u.platforms.add(Platform("city-1", "city-1", PlatformKind.CITY, "610100", Docking.DIRECT, None,
+                                 PlatformStatus.ADMITTED, now, now))  # fmt: skip
+        u.commit()
+    return lambda: SqlRegistryUnitOfWork(writer)
 
 
 def create_departments(client: RegistryClient) -> list[str]:

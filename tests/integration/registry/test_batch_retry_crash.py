@@ -8,14 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from services.kit.db import session_factories
 from services.registry import record_usecases as uc
-from services.registry.domain.participants import Docking, Platform, PlatformKind, PlatformStatus
 from services.registry.domain.records import IncomingRecord, Outcome
-from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, parse_sharing_list
 from services.registry.store.records import SqlRecords
 from services.registry.store.repositories import SqlRegistryUnitOfWork
-from tests.integration.registry.records_support import tax_record
+from tests.integration.registry.records_support import store_with_a_city_platform, tax_record
 from tests.registry_helpers import random_uscc
 
 Uow = Callable[[], SqlRegistryUnitOfWork]
@@ -27,16 +24,7 @@ class Crash(Exception):
 
 @pytest.fixture
 def uow(engine: Engine) -> Uow:
-    writer, _ = session_factories(engine)
-    now = datetime.now(UTC)
-    uc.ensure_sharing_list(
-        SqlRegistryUnitOfWork(writer), parse_sharing_list(DEFAULT_SHARING_LIST_PATH.read_text()), now
-    )
-    with SqlRegistryUnitOfWork(writer) as u:
-        u.platforms.add(Platform("city-1", "city-1", PlatformKind.CITY, "610100", Docking.DIRECT, None,
-                                 PlatformStatus.ADMITTED, now, now))  # fmt: skip
-        u.commit()
-    return lambda: SqlRegistryUnitOfWork(writer)
+    return store_with_a_city_platform(engine)
 
 
 def _batch(uow: Uow, uscc: str) -> list[uc.Result]:

@@ -16,17 +16,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
-from services.kit.db import session_factories
 from services.registry import record_usecases as uc
 from services.registry import usecases as puc
 from services.registry.domain.ledger import RecordState
-from services.registry.domain.participants import Docking, Platform, PlatformKind, PlatformStatus
 from services.registry.domain.records import IncomingRecord, Outcome
-from services.registry.domain.sharing_list import DEFAULT_SHARING_LIST_PATH, parse_sharing_list
 from services.registry.store.records import SqlRecords
 from services.registry.store.repositories import SqlRegistryUnitOfWork
 from tests.conftest import PG_URL
-from tests.integration.registry.records_support import tax_record
+from tests.integration.registry.records_support import store_with_a_city_platform, tax_record
 from tests.registry_helpers import random_uscc
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: needs CREDITNODE_TEST_PG_URL")
@@ -36,16 +33,7 @@ Uow = Callable[[], SqlRegistryUnitOfWork]
 
 @pytest.fixture
 def uow(engine: Engine) -> Uow:
-    writer, _ = session_factories(engine)
-    now = datetime.now(UTC)
-    uc.ensure_sharing_list(
-        SqlRegistryUnitOfWork(writer), parse_sharing_list(DEFAULT_SHARING_LIST_PATH.read_text()), now
-    )
-    with SqlRegistryUnitOfWork(writer) as u:
-        u.platforms.add(Platform("city-1", "city-1", PlatformKind.CITY, "610100", Docking.DIRECT, None,
-                                 PlatformStatus.ADMITTED, now, now))  # fmt: skip
-        u.commit()
-    return lambda: SqlRegistryUnitOfWork(writer)
+    return store_with_a_city_platform(engine)
 
 
 def _registration(uow: Uow, uscc: str, errors: list[BaseException]) -> threading.Thread:

@@ -48,7 +48,17 @@ class World:
         self.registry = FakeRegistry()
         self.store = MemoryStore()
         self.barrier = RecordingBarrier()
-        self.consent = Consent(
+        self.consent = self.started()
+        self.alice = Enterprise(make_uscc(1))
+        self.bob = Enterprise(make_uscc(2))
+        for e in (self.alice, self.bob):
+            self.registry.add_enterprise(e)
+        self.registry.add_requester(BANK)
+        self.registry.add_requester(PLATFORM)
+
+    def started(self, window: timedelta = timedelta(minutes=5)) -> Consent:
+        """The use cases on this world's store and fakes, as a (re)started process has them."""
+        return Consent(
             writer=self.store.unit_of_work,
             reader=self.store.unit_of_work,
             registry=self.registry,
@@ -56,13 +66,8 @@ class World:
             purposes=load_purposes(PURPOSES),
             barrier=self.barrier,
             clock=self.clock,
+            window=window,
         )
-        self.alice = Enterprise(make_uscc(1))
-        self.bob = Enterprise(make_uscc(2))
-        for e in (self.alice, self.bob):
-            self.registry.add_enterprise(e)
-        self.registry.add_requester(BANK)
-        self.registry.add_requester(PLATFORM)
 
     def grant(self, request: pb.GrantAuthorizationRequest) -> Outcome:
         return self.consent.grant(convert.grant_request(request))
@@ -245,16 +250,7 @@ def test_a_replay_after_the_signature_window_was_raised_is_not_new(w: World) -> 
     w.clock.at += timedelta(minutes=10)  # past the 5-minute window the pause was accepted under
     w.consent.expire_due()  # the sweeper purges what may go
     # The operator raises SIGNATURE_WINDOW_SECONDS to its maximum and restarts: the old pause is inside it again.
-    w.consent = Consent(
-        writer=w.store.unit_of_work,
-        reader=w.store.unit_of_work,
-        registry=w.registry,
-        sharing=SharingListFile(SHARING_LIST),
-        purposes=load_purposes(PURPOSES),
-        barrier=w.barrier,
-        clock=w.clock,
-        window=MAX_SIGNATURE_WINDOW,
-    )
+    w.consent = w.started(window=MAX_SIGNATURE_WINDOW)
     replay = w.change(Action.PAUSE, pause)
     assert replay.receipt.digest == first.receipt.digest  # the first answer, not a second pause
     assert w.consent.get(name.rsplit("/", 1)[-1]).state is State.ACTIVE
