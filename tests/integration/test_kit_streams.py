@@ -14,6 +14,24 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.kit.server import LIVENESS, RunningServer, ServerSpec
 
 
+def _serving(service: str, handlers: dict[str, Any], tracing: bool, **spec: Any) -> RunningServer:
+    """A kit server on a free port serving ``handlers`` as ``service``, traced or not."""
+
+    def register(server: grpc.Server) -> list[str]:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+        return [service]
+
+    provider = TracerProvider() if tracing else None
+    return RunningServer(
+        ServerSpec(name=service, listen_addr="127.0.0.1:0", register=register, tracer_provider=provider, **spec)
+    )
+
+
+def _live(ch: grpc.Channel) -> bool:
+    check = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
+    return bool(check.status == health_pb2.HealthCheckResponse.SERVING)
+
+
 @pytest.mark.parametrize("tracing", [False, True])
 def test_a_full_pool_of_streams_leaves_unary_calls_and_the_liveness_probe_served(tracing: bool) -> None:
     # Every open stream held one of the main pool's threads: as many watches or risk-alert subscriptions as
@@ -28,23 +46,11 @@ def test_a_full_pool_of_streams_leaves_unary_calls_and_the_liveness_probe_served
         yield b"open"
         release.wait(60)
 
-    def register(server: grpc.Server) -> list[str]:
-        handlers = {
-            "Watch": grpc.unary_stream_rpc_method_handler(watch),
-            "Echo": grpc.unary_unary_rpc_method_handler(lambda request, _: request),
-        }
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Busy", handlers),))
-        return ["test.Busy"]
-
-    server = RunningServer(
-        ServerSpec(
-            name="busy",
-            listen_addr="127.0.0.1:0",
-            register=register,
-            max_workers=workers,
-            tracer_provider=TracerProvider() if tracing else None,
-        )
-    )
+    handlers = {
+        "Watch": grpc.unary_stream_rpc_method_handler(watch),
+        "Echo": grpc.unary_unary_rpc_method_handler(lambda request, _: request),
+    }
+    server = _serving("test.Busy", handlers, tracing, max_workers=workers)
     streams: list[Any] = []  # a call nothing refers to is cancelled
     try:
         with grpc.insecure_channel(server.address) as ch:
@@ -52,8 +58,7 @@ def test_a_full_pool_of_streams_leaves_unary_calls_and_the_liveness_probe_served
                 streams.append(ch.unary_stream("/test.Busy/Watch")(b"x", timeout=60))
             for _ in range(workers + 1):
                 assert opened.acquire(timeout=10), "a stream never started"
-            live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
-            assert live.status == health_pb2.HealthCheckResponse.SERVING
+            assert _live(ch)
             assert ch.unary_unary("/test.Busy/Echo")(b"ping", timeout=3) == b"ping"
     finally:
         release.set()
@@ -74,28 +79,14 @@ def test_the_liveness_probe_is_answered_while_every_worker_waits_on_a_slow_call(
         release.wait(60)
         return request
 
-    def register(server: grpc.Server) -> list[str]:
-        handlers = {"Slow": grpc.unary_unary_rpc_method_handler(slow)}
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", handlers),))
-        return ["test.Slow"]
-
-    server = RunningServer(
-        ServerSpec(
-            name="slow",
-            listen_addr="127.0.0.1:0",
-            register=register,
-            max_workers=workers,
-            tracer_provider=TracerProvider() if tracing else None,
-        )
-    )
+    server = _serving("test.Slow", {"Slow": grpc.unary_unary_rpc_method_handler(slow)}, tracing, max_workers=workers)
     calls: list[Any] = []  # a call nothing refers to is cancelled
     try:
         with grpc.insecure_channel(server.address) as ch:
             calls.extend(ch.unary_unary("/test.Slow/Slow").future(b"x", timeout=60) for _ in range(workers * 2))
             for _ in range(workers):
                 assert entered.acquire(timeout=10), "a call never started"
-            live = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=3)
-            assert live.status == health_pb2.HealthCheckResponse.SERVING
+            assert _live(ch)
     finally:
         release.set()
         server.stop(0.1)
@@ -110,24 +101,12 @@ def test_fast_lane_methods_keep_their_pool_with_tracing_on() -> None:
         threads.append(threading.current_thread().name)
         return request
 
-    def register(server: grpc.Server) -> list[str]:
-        handlers = {"Fast": grpc.unary_unary_rpc_method_handler(record)}
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Lanes", handlers),))
-        return ["test.Lanes"]
-
-    server = RunningServer(
-        ServerSpec(
-            name="Lanes",
-            listen_addr="127.0.0.1:0",
-            register=register,
-            fast_lane=frozenset({"/test.Lanes/Fast"}),
-            tracer_provider=TracerProvider(),
-        )
-    )
+    handlers = {"Fast": grpc.unary_unary_rpc_method_handler(record)}
+    server = _serving("test.Lanes", handlers, True, fast_lane=frozenset({"/test.Lanes/Fast"}))
     try:
         with grpc.insecure_channel(server.address) as ch:
             assert ch.unary_unary("/test.Lanes/Fast")(b"x", timeout=5) == b"x"
     finally:
         server.stop(0)
     assert len(threads) == 1
-    assert threads[0].startswith("Lanes-fast")
+    assert threads[0].startswith("test.Lanes-fast")

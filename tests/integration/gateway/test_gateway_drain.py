@@ -22,6 +22,22 @@ from tests.conftest import free_port
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
+def _settings(tmp_path: Path, database_url: str, **ports: str) -> GatewaySettings:
+    """A dev-mode gateway whose peers are nowhere (nothing here calls them), with ``ports`` as given."""
+    nowhere = "127.0.0.1:9"
+    return GatewaySettings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        gateway_insecure_dev=True,
+        registry_addr=nowhere,
+        consent_addr=nowhere,
+        scoring_addr=nowhere,
+        objection_addr=nowhere,
+        evidence_writer_process=False,
+        **ports,  # type: ignore[arg-type]
+    )
+
+
 def _status(address: str) -> int:
     with grpc.insecure_channel(address) as ch:
         return int(health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status)
@@ -36,18 +52,7 @@ def test_the_health_port_says_not_serving_while_the_gateway_drains(
     monkeypatch.setattr(ParticipantCache, "live", lambda self: True)  # ready without a registry and consent
     monkeypatch.setattr(ConsentCache, "live", lambda self: True)
     health_addr = f"127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        database_url=database_url,
-        var_dir=tmp_path,
-        gateway_insecure_dev=True,
-        health_listen_addr=health_addr,
-        registry_addr="127.0.0.1:9",
-        consent_addr="127.0.0.1:9",
-        scoring_addr="127.0.0.1:9",
-        objection_addr="127.0.0.1:9",
-        evidence_writer_process=False,
-    )
-    server = build(settings, configure_logs=False)
+    server = build(_settings(tmp_path, database_url, health_listen_addr=health_addr), configure_logs=False)
     stopper = threading.Thread(target=server.stop, args=(0.1, 3.0))
     try:
         deadline = time.monotonic() + 30
@@ -81,18 +86,7 @@ def test_a_call_on_the_internal_port_gets_the_same_grace_as_the_main_ports(
 
     monkeypatch.setattr(EvidenceLogServicer, "ListPublicKeys", slow)
     internal_addr = f"127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        database_url=database_url,
-        var_dir=tmp_path,
-        gateway_insecure_dev=True,
-        internal_listen_addr=internal_addr,
-        registry_addr="127.0.0.1:9",
-        consent_addr="127.0.0.1:9",
-        scoring_addr="127.0.0.1:9",
-        objection_addr="127.0.0.1:9",
-        evidence_writer_process=False,
-    )
-    server = build(settings, configure_logs=False)
+    server = build(_settings(tmp_path, database_url, internal_listen_addr=internal_addr), configure_logs=False)
     try:
         with grpc.insecure_channel(internal_addr) as ch:
             stub = ev_grpc.EvidenceLogServiceStub(ch)
