@@ -117,6 +117,16 @@ def test_a_self_query_nonce_is_used_once_across_replicas_until_its_window_ends(d
     engine.dispose()
 
 
+# An arbitration commission's request for the evidence of one loan (both package tests ask this).
+PACKAGE_REQUEST = PackageRequest(
+    arbiter="institutions/xian-arbitration",
+    reference="(2026)西仲字第17号",
+    enterprise="enterprises/91610100MA6TG1234E",
+    lender="institutions/boc",
+    loan_id="loan-1",
+)
+
+
 class _Arbiters:
     """The participant view: one platform with an arbitration commission."""
 
@@ -154,18 +164,11 @@ def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(da
             quotas=Quotas(QuotaLimits()),
         )
         packages = EvidencePackages(gateway, old, _NoConsent(), lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
-        request = PackageRequest(
-            arbiter="institutions/xian-arbitration",
-            reference="(2026)西仲字第17号",
-            enterprise="enterprises/91610100MA6TG1234E",
-            lender="institutions/boc",
-            loan_id="loan-1",
-        )
-        before = json.loads(packages.export(request, "platforms/xian").package_json)
+        before = json.loads(packages.export(PACKAGE_REQUEST, "platforms/xian").package_json)
         new = EvidenceLog(engines[1], evidence_models, origin=GATEWAY_ORIGIN, key=new_key, publish_interval=0).start()
         new.signed_tree_head(fresh=True)
         with pytest.raises(Unavailable):
-            packages.export(request, "platforms/xian")
+            packages.export(PACKAGE_REQUEST, "platforms/xian")
         # The package made before the rotation still verifies, with the node's keys old and new.
         keys = {GATEWAY_ORIGIN: {k.key_id: k.public_bytes for k in (old_key, new_key)}}
         assert verify_package(before, keys).reference == "(2026)西仲字第17号"
@@ -211,17 +214,10 @@ def test_no_evidence_package_leaves_for_a_platform_suspended_while_it_was_gather
             participants.suspended = True
 
         packages = EvidencePackages(gateway, evidence, _NoConsent(), suspended_meanwhile)  # type: ignore[arg-type]
-        request = PackageRequest(
-            arbiter="institutions/xian-arbitration",
-            reference="(2026)西仲字第17号",
-            enterprise="enterprises/91610100MA6TG1234E",
-            lender="institutions/boc",
-            loan_id="loan-1",
-        )
         with pytest.raises(PermissionDenied) as refused:
-            packages.export(request, "platforms/xian")
+            packages.export(PACKAGE_REQUEST, "platforms/xian")
         assert refused.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
-        decisions = [p["decision"] for _, _, p in log.disclosures_of(request.enterprise, None, 10)]
+        decisions = [p["decision"] for _, _, p in log.disclosures_of(PACKAGE_REQUEST.enterprise, None, 10)]
         assert decisions == ["DENY"]  # recorded as a refusal, never as an export
     finally:
         evidence.close()
