@@ -16,12 +16,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from services.kit.server import (
     LIVENESS,
-    STOP_MARGIN_SECONDS,
     CallPool,
     ReadinessCheck,
     RequestInterceptor,
     all_ready,
-    wait_for_handlers,
 )
 
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -38,11 +36,9 @@ class PlainListener:
         register: Callable[[grpc.Server], object] | None = None,
         *,
         max_workers: int = 4,
-        stop_margin: float = STOP_MARGIN_SECONDS,
     ) -> None:
         self.name = name
         self._pool = CallPool(max_workers=max_workers, thread_name_prefix=f"{name}-plain")
-        self._stop_margin = stop_margin
         self.server = grpc.server(
             self._pool,
             interceptors=[RequestInterceptor(name, propagate_only=True)],
@@ -88,10 +84,3 @@ class PlainListener:
         self._stop.set()
         self.health.enter_graceful_shutdown()
         return self.server.stop(grace)
-
-    def stop(self) -> int:
-        """Stop taking calls, end those running (1 s of grace), and wait for their handlers to return as
-        ``RunningServer.stop`` does (a listener in ``ServerSpec.listeners`` is stopped by the server, with its grace).
-        How many handlers were still running."""
-        self.begin_stop(1).wait()
-        return wait_for_handlers(self.name, [self._pool], self._stop_margin)

@@ -207,27 +207,37 @@ def test_a_handler_that_never_returns_does_not_keep_the_process_from_stopping(tm
     assert events.index("handlers_still_running") < events.index("hook_ran") < events.index("stopped")
 
 
-def test_a_listener_stop_returns_only_once_its_handlers_have_returned(sink: _Sink) -> None:
-    # A listener's stop comes before the stop hooks (the evidence writer and the engine): a department's stream
-    # mid-commit there must have returned first.
+def test_a_listeners_handlers_return_before_the_stop_hooks_run(sink: _Sink) -> None:
+    # A listener stops with the server, before the stop hooks (the evidence writer and the engine): a department's
+    # stream mid-commit on the registry's ingestion port must have returned first.
     entered = threading.Event()
     may_return = threading.Event()
-    stop_returned: list[bool] = []
-    returned_after_stop: list[bool] = []
+    hooks_ran: list[bool] = []
+    returned_before_hooks: list[bool] = []
     threading.Thread(target=lambda: sink.waiting.wait(60) and may_return.set(), daemon=True).start()
 
     def upload(messages: Iterator[bytes], _: grpc.ServicerContext) -> bytes:
         next(messages)
         entered.set()
         assert may_return.wait(60), "neither did the stop return nor did it wait"
-        returned_after_stop.append(bool(stop_returned))
+        returned_before_hooks.append(not hooks_ran)
         return b"done"
 
     def register(server: grpc.Server) -> None:
         handlers = {"Upload": grpc.stream_unary_rpc_method_handler(upload)}
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Ingest", handlers),))
 
-    listener = PlainListener("ingest", "127.0.0.1:0", [], register, stop_margin=60)
+    listener = PlainListener("ingest", "127.0.0.1:0", [], register)
+    server = RunningServer(
+        ServerSpec(
+            name="svc",
+            listen_addr="127.0.0.1:0",
+            register=lambda _: [],
+            listeners=[listener],
+            on_stop=[lambda: hooks_ran.append(True)],
+            stop_margin=60,
+        )
+    )
     client_done = threading.Event()
 
     def requests() -> Iterator[bytes]:
@@ -238,12 +248,11 @@ def test_a_listener_stop_returns_only_once_its_handlers_have_returned(sink: _Sin
         with grpc.insecure_channel(f"127.0.0.1:{listener.port}") as ch:
             call = ch.stream_unary("/test.Ingest/Upload").future(requests(), timeout=60)
             assert entered.wait(30), "the handler never started"
-            still_running = listener.stop()
-            stop_returned.append(True)
-            may_return.set()
+            still_running = server.stop(0.1)
             call.cancel()
     finally:
         client_done.set()
         may_return.set()
-    assert returned_after_stop == [False]
+    assert returned_before_hooks == [True]
     assert still_running == 0
+    assert hooks_ran == [True]
