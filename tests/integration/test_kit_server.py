@@ -159,7 +159,7 @@ def test_a_plain_listener_answers_the_liveness_probe_whatever_the_readiness() ->
             live = stub.Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=5)
             assert live.status == health_pb2.HealthCheckResponse.SERVING
     finally:
-        listener.stop()
+        listener.begin_stop(0).wait()
 
 
 def test_trace_begun_in_one_service_continues_in_the_next(servers: list[RunningServer]) -> None:
