@@ -14,7 +14,7 @@ from services.gateway.store.findings import StoredFinding
 from services.gateway.supervision import Supervision
 from services.gateway.usecases import PLATFORM_NAME
 from services.kit.paging import decode_index_token, encode_token, page_size
-from services.kit.protos import from_timestamp, timestamp
+from services.kit.protos import from_proto_enum, from_timestamp, timestamp
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
@@ -58,12 +58,7 @@ class SupervisionServicer(pb_grpc.SupervisionServiceServicer):
             raise invalid("platform", "must look like platforms/{id}")
         rule = None
         if request.rule != pb.FINDING_RULE_UNSPECIFIED:
-            # proto3 keeps a number the enum does not define: Name() would raise, as INTERNAL
-            known = request.rule in pb.FindingRule.values()
-            name = pb.FindingRule.Name(request.rule).removeprefix("FINDING_RULE_") if known else ""
-            if name not in Rule.__members__:
-                raise invalid("rule", "is not a known rule")
-            rule = Rule(name)
+            rule = from_proto_enum(pb.FindingRule, "FINDING_RULE", request.rule, Rule, "rule")
         size = page_size(request.page_size)
         query = [request.platform, request.rule]
         before = decode_index_token(request.page_token, query)

@@ -25,6 +25,7 @@ from services.kit.evidence.heads import SignedTreeHead
 from services.kit.evidence.log import EvidenceLog, InclusionResult
 from services.kit.evidence.store import LeafFilter, PublicKeyRecord, StoredLeaf
 from services.kit.paging import decode_index_token, encode_token, page_size
+from services.kit.protos import from_proto_enum, from_timestamp
 from services.kit.validation import invalid
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["EvidenceLogService"].full_name
@@ -112,25 +113,12 @@ def _after(token: str, where: LeafFilter) -> int | None:
     return decode_index_token(token, _query(where))
 
 
-def _time(request: pb.ListLeavesRequest, field: str) -> datetime | None:
-    """A bound of the filter, if set; one no datetime holds (proto3 carries any seconds and nanos) is invalid."""
-    if not request.HasField(field):
-        return None
-    try:
-        return getattr(request, field).ToDatetime(tzinfo=UTC)  # type: ignore[no-any-return]
-    except (ValueError, OverflowError):
-        raise invalid(field, "is out of range") from None
-
-
 def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:
     kind = None
     if request.kind != pb.LEAF_KIND_UNSPECIFIED:
-        # proto3 keeps a number the enum does not define: Name() would raise, as INTERNAL
-        name = pb.LeafKind.Name(request.kind) if request.kind in pb.LeafKind.values() else ""
-        if name.removeprefix("LEAF_KIND_") not in LeafKind.__members__:
-            raise invalid("kind", "is not a known leaf kind")
-        kind = LeafKind(name.removeprefix("LEAF_KIND_"))
-    start, end = _time(request, "start_time"), _time(request, "end_time")
+        kind = from_proto_enum(pb.LeafKind, "LEAF_KIND", request.kind, LeafKind, "kind")
+    start = from_timestamp(request.start_time, "start_time", required=False)
+    end = from_timestamp(request.end_time, "end_time", required=False)
     if start is not None and end is not None and end <= start:
         raise invalid("end_time", "must be after start_time")
     payload = tuple(sorted(request.payload_equals.items()))
