@@ -325,9 +325,9 @@ class Node:
         if self.procs and any(p.name == "gateway" for p in self.procs):  # a further replica: its own internal port
             env["INTERNAL_LISTEN_ADDR"] = f"127.0.0.1:{free_port()}"
         proc = start_service("gateway", free_port(), self.tmp, env)
+        proc.health_address = f"127.0.0.1:{health_port}"
         self.procs.append(proc)
-        probe = ServiceProcess("gateway-health", f"127.0.0.1:{health_port}", proc.proc, proc.log_path)
-        probe.wait_serving(60)
+        proc.wait_serving(60)
         return proc
 
 

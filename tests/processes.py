@@ -23,10 +23,11 @@ class ServiceProcess:
     address: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    health_address: str = ""  # where readiness is asked when not the service's own port (the gateway's plain one)
 
     def wait_serving(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.address) as ch:
+        with grpc.insecure_channel(self.health_address or self.address) as ch:
             stub = health_pb2_grpc.HealthStub(ch)
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
@@ -39,6 +40,11 @@ class ServiceProcess:
                     pass
                 time.sleep(0.1)
         raise TimeoutError(f"{self.name} not SERVING after {timeout}s: {self.log()}")
+
+    def health(self) -> int:
+        """The readiness its health service answers now (a ``HealthCheckResponse`` status)."""
+        with grpc.insecure_channel(self.health_address or self.address) as ch:
+            return health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5).status
 
     def terminate(self, timeout: float = 15.0) -> int:
         if self.proc.poll() is None:

@@ -221,7 +221,10 @@ def build(
             ),
         )
     )
-    checks = [lambda: ping(runtime.engine), participants.live, consent_cache.live]
+    # Consent's stream only until it was first live: without it the gateway refuses, request by request, only what
+    # needs an authorization, and public data still flows; following it would take every replica out of its Service
+    # on each consent restart.
+    checks = [lambda: ping(runtime.engine), participants.live, consent_cache.has_been_live]
     if evidence is not None:
         checks.append(evidence.healthy)
     listeners = _listeners(settings, checks, evidence, supervision)

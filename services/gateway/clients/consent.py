@@ -69,6 +69,7 @@ class ConsentCache(FollowedStream):
         self.revision = 0
         self._lease_until = 0.0
         self._listing = False
+        self._been_live = False
         self._sent: dict[int, float] = {}
         self._ack_id = 0
         self._acks: queue.Queue[pb.WatchAuthorizationsRequest | None] = queue.Queue()
@@ -77,6 +78,12 @@ class ConsentCache(FollowedStream):
     def live(self) -> bool:
         with self._lock:
             return not self._listing and self._clock() < self._lease_until
+
+    def has_been_live(self) -> bool:
+        """Whether the cache was ever live: the gateway's readiness. A new replica takes no traffic before it can
+        decide; one that loses consent later stays ready, refusing only what needs an authorization."""
+        with self._lock:
+            return self._been_live
 
     # ---- stream ---------------------------------------------------------------------------------------------------
 
@@ -124,6 +131,7 @@ class ConsentCache(FollowedStream):
             if confirmed is not None:
                 lease = response.lease.ToTimedelta().total_seconds()
                 self._lease_until = max(self._lease_until, confirmed + lease)
+                self._been_live = self._been_live or (not self._listing and self._clock() < self._lease_until)
                 self._sent = {k: v for k, v in self._sent.items() if k > response.acknowledged}
             self._ack_id += 1
             self._sent[self._ack_id] = self._clock()  # noted before sending: the lease errs short

@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 import yaml
+from grpc_health.v1 import health_pb2
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
@@ -368,6 +369,13 @@ def test_gateway_cut_off_from_consent_releases_nothing_non_public(node: Node) ->
         assert fails_closed()
     code, reason = refused(lambda: report(node, items=["TAX_PAYMENT"]))
     assert (code, reason) == (grpc.StatusCode.UNAVAILABLE, "ERROR_REASON_DEPENDENCY_UNAVAILABLE")
+    # Public data needs no authorization, so it still flows, and the replica stays ready: were readiness to follow
+    # consent, a consent restart would take every gateway out of its Service, public data included.
+    assert released(report(node, items=["REG_BASIC"])) == {"REG_BASIC"}
+    watched_until = time.monotonic() + 3.0  # readiness is re-evaluated every second (kit/server.py)
+    while time.monotonic() < watched_until:
+        assert node.gateway.health() == health_pb2.HealthCheckResponse.SERVING
+        time.sleep(0.2)
 
 
 def _spawned_children(pid: int) -> set[int]:

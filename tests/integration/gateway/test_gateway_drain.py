@@ -50,7 +50,7 @@ def test_the_health_port_says_not_serving_while_the_gateway_drains(
     # SHUTDOWN_DRAIN_SECONDS, since only the main port's health left SERVING, so a terminating gateway stayed a
     # serving endpoint for the whole drain, which exists to take it out of them.
     monkeypatch.setattr(ParticipantCache, "live", lambda self: True)  # ready without a registry and consent
-    monkeypatch.setattr(ConsentCache, "live", lambda self: True)
+    monkeypatch.setattr(ConsentCache, "has_been_live", lambda self: True)
     health_addr = f"127.0.0.1:{free_port()}"
     server = build(_settings(tmp_path, database_url, health_listen_addr=health_addr), configure_logs=False)
     stopper = threading.Thread(target=server.stop, args=(0.1, 3.0))

@@ -92,6 +92,17 @@ def test_lease_lapses_and_the_cache_fails_closed(cache: tuple[ConsentCache, Cloc
         c.decide(R, E, P, frozenset({"TAX_PAYMENT"}))
 
 
+def test_readiness_waits_for_the_first_lease_and_outlives_a_lapsed_one(cache: tuple[ConsentCache, Clock]) -> None:
+    c, clock = cache
+    c._apply(response(auth("authorizations/a"), revision=1, reset=True, done=True))
+    assert not c.has_been_live()  # listed, but no lease yet: a new replica must not take traffic
+    c._apply(response(revision=1, acknowledged=1))
+    assert c.has_been_live()
+    clock.now += 10
+    assert not c.live()
+    assert c.has_been_live()  # consent gone: decisions fail closed, the replica stays in its Service
+
+
 def test_listing_in_progress_fails_closed(cache: tuple[ConsentCache, Clock]) -> None:
     c, clock = cache
     serving(c, clock, auth("authorizations/a"))
