@@ -141,6 +141,10 @@ def writer_gate(engine: Engine) -> _WriterGate | None:
 # How long a new PostgreSQL connection may take before it fails (and the database counts as unavailable).
 CONNECT_TIMEOUT_SECONDS = 5
 
+# libpq's TCP keepalives: the first probe after 30 s of silence, then every 10 s; the third unanswered one ends the
+# connection, so a vanished peer is given up after about a minute (30 + 3 x 10 s).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
 # How long a connection to a new SQLite file keeps trying to switch it to WAL, as long as the busy timeout.
 _WAL_SWITCH_SECONDS = 30.0
 
@@ -197,8 +201,14 @@ def make_engine(
     else:
         # Without a connect timeout psycopg waits for a server that does not answer (a partition, a lost node) for as
         # long as the kernel keeps the connection: the readiness ping hung with health still SERVING, and so did every
-        # request thread that needed a connection. A URL that names one keeps it.
-        connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        # request thread that needed a connection.
+        # libpq turns TCP keepalives on but leaves their timing to the kernel, whose first probe comes after two hours
+        # of silence: a connection to a host that vanished without a FIN (a partition, a lost node) stayed in the pool,
+        # or held a request waiting on a query's answer, that long. With these a dead peer is noticed within a minute.
+        # Parameters the URL names itself are kept.
+        named = make_url(url).query
+        defaults = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **KEEPALIVES}
+        connect_args = {key: value for key, value in defaults.items() if key not in named}
         engine = create_engine(
             url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
         )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from services.kit.db import SqlUnitOfWork, make_engine, ping, session_factories
 from services.kit.errors import Unavailable
+from tests.conftest import PG_URL
 
 
 def test_a_database_that_does_not_answer_fails_the_readiness_ping_within_seconds() -> None:
@@ -58,3 +59,24 @@ def test_a_unit_of_work_that_gets_no_connection_in_time_is_unavailable_not_inter
     finally:
         held.close()
         engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="libpq's keepalives: needs CREDITNODE_TEST_PG_URL")
+def test_postgresql_connections_probe_a_silent_peer_within_about_a_minute() -> None:
+    # A database host that vanishes without a FIN (a partition, a lost node) leaves an established connection that
+    # only TCP keepalives notice. libpq turns them on, but with the kernel's timing the first probe comes after two
+    # hours of silence, and an idle pooled connection, or a request waiting on a query's answer, hung that long.
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            pgconn = conn.connection.driver_connection.pgconn  # type: ignore[union-attr]
+            # fromfd duplicates the descriptor: closing ours leaves psycopg's socket open.
+            with socket.fromfd(pgconn.socket, socket.AF_INET, socket.SOCK_STREAM) as sock:
+                keepalive = sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+                idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)
+                interval = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL)
+                count = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT)
+    finally:
+        engine.dispose()
+    assert keepalive == 1
+    assert idle + interval * count <= 90
