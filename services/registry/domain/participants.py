@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 from services.kit.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
+from services.kit.workdays import local_date
 
 AGGREGATOR_ID = "qinxinrong"  # 秦信融, the provincial aggregator
 SIGNATURE_WINDOW = timedelta(minutes=5)
@@ -206,6 +207,14 @@ class Platform:
                 "ERROR_REASON_ILLEGAL_TRANSITION",
                 f"platform is {self.status.value}; assessments are closed",
                 {"from": self.status.value},
+            )
+        # An assessment that has not concluded yet would count towards admission at once. Compared by Asia/Shanghai
+        # day, not instant: an operator's clock a little ahead of ours (creditctl dates it "now") still records today's.
+        if local_date(assessment.assessed_on) > local_date(now):
+            raise InvalidArgument(
+                "ERROR_REASON_INVALID_FIELD",
+                "assessment.assessed_on must not be after today",
+                {"field": "assessment.assessed_on"},
             )
         if assessment.expires_on <= assessment.assessed_on:
             raise InvalidArgument(

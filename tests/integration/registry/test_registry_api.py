@@ -169,6 +169,44 @@ def test_expired_assessment_puts_admitted_platform_due_for_review(client: Regist
     assert due[0].due_for_review
 
 
+def test_an_assessment_dated_in_the_future_is_refused_and_admits_nothing(client: RegistryClient) -> None:
+    _create(client, "yulin")
+    name = "platforms/yulin"
+    client.admin.StartPlatformReview(admin_pb.StartPlatformReviewRequest(name=name, change=change()))
+    now = datetime.now(UTC)
+
+    def record(kind: int, assessed_on: datetime) -> None:
+        client.admin.RecordAssessment(
+            admin_pb.RecordAssessmentRequest(
+                name=name,
+                assessment=pb.Assessment(
+                    kind=kind,
+                    assessor="测评中心",
+                    assessed_on=ts(assessed_on),
+                    result=pb.ASSESSMENT_RESULT_PASSED,
+                    findings="",
+                    expires_on=ts(now + timedelta(days=400)),
+                ),
+                change=change(),
+            )
+        )
+
+    record(pb.ASSESSMENT_KIND_AUTHORIZATION, now - timedelta(days=1))
+    err = _fails(
+        lambda: record(pb.ASSESSMENT_KIND_SECURITY, now + timedelta(days=2)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+    )
+    assert error_info(err).metadata["field"] == "assessment.assessed_on"  # type: ignore[union-attr]
+    csr, _ = csr_pem("yulin")
+    err = _fails(
+        lambda: client.admin.AdmitPlatform(admin_pb.AdmitPlatformRequest(name=name, csr_pem=csr, change=change())),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "ERROR_REASON_ASSESSMENT_MISSING",
+    )
+    assert error_info(err).metadata["missing"] == "SECURITY"  # type: ignore[union-attr]
+
+
 def test_suspending_the_aggregator_cuts_off_proxied_platforms_and_institutions(client: RegistryClient) -> None:
     client.admitted_platform("qinxinrong", kind=pb.PLATFORM_KIND_AGGREGATOR)
     child, credential = client.admitted_platform("zhouzhi", proxy="platforms/qinxinrong", kind=pb.PLATFORM_KIND_COUNTY)

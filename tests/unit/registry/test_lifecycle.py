@@ -105,6 +105,32 @@ def test_admission_needs_each_assessment_passed_and_unexpired(missing: Assessmen
         assert err.value.metadata["missing"] == missing.value
 
 
+@pytest.mark.parametrize(
+    ("later", "refused"),
+    [
+        (timedelta(hours=5, minutes=59), False),  # 23:59 Asia/Shanghai, still today there
+        (timedelta(hours=6), True),  # 00:00 Asia/Shanghai tomorrow
+        (timedelta(days=30), True),
+    ],
+)
+def test_an_assessment_dated_after_today_is_refused_and_does_not_count(later: timedelta, refused: bool) -> None:
+    # NOW is 18:00 in Asia/Shanghai. An assessment that has not concluded yet was recorded and counted towards
+    # admission at once. Days, not instants: an operator's clock a little ahead of ours still records today's.
+    platform = _platform(PlatformStatus.UNDER_REVIEW)
+    del platform.assessments[AssessmentKind.SECURITY]
+    future = _passed(AssessmentKind.SECURITY)
+    future = Assessment(future.kind, future.assessor, NOW + later, future.result, "", NOW + timedelta(days=365))
+    if not refused:
+        platform.record_assessment(future, NOW)
+        assert platform.assessments[AssessmentKind.SECURITY] == future
+        return
+    with pytest.raises(InvalidArgument) as err:
+        platform.record_assessment(future, NOW)
+    assert err.value.reason == "ERROR_REASON_INVALID_FIELD"
+    assert err.value.metadata["field"] == "assessment.assessed_on"
+    assert platform.admission_blockers(NOW) == [AssessmentKind.SECURITY]
+
+
 def test_expired_assessment_makes_an_admitted_platform_due_for_review() -> None:
     platform = _platform(PlatformStatus.ADMITTED)
     assert not platform.due_for_review(NOW)
