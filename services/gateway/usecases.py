@@ -525,19 +525,12 @@ class Gateway:
                 "ERROR_REASON_PERMISSION_DENIED", "no authorization covers derived products for this purpose"
             )
         items = sorted(decision.covered & non_public)
-        self._recording()
-        used = self.consent.consume(
-            caller.requester,
-            q.enterprise,
-            q.purpose,
-            items,
-            decision.authorization,
-            product_use_id(method, scenario_model, q.request_id),
-        )
-        if used.decision != cpb.DECISION_ALLOW:
-            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
-        # Should scoring fail from here, the use stays recorded under request_id: a retry with the same id records
-        # no second use.
+        # Scoring is asked first and the use spent once it answered, before anything leaves. Spent first, a use went
+        # for nothing whenever scoring could not answer: a scenario model name that does not exist (an institution's
+        # mistake), an enterprise with no evaluation, scoring down. Checking the model first would add a round trip
+        # to every call and cover only the first of these. Asking scoring before the use is recorded is what a report
+        # does with its records (read while its use is recorded): the authorization was checked above, scoring only
+        # reads, and its answer stays here until consent has recorded the use and the disclosure log the release.
         request: Any
         if method == "GetScenarioScore":
             request = spb.GetScenarioScoreRequest(scenario_model=scenario_model, enterprise=q.enterprise)
@@ -556,6 +549,19 @@ class Gateway:
         else:
             _drop_uncovered_tags(result.portrait, decision.coverage, catalogue, decision.data_since)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
+        self._recording()
+        used = self.consent.consume(
+            caller.requester,
+            q.enterprise,
+            q.purpose,
+            items,
+            decision.authorization,
+            product_use_id(method, scenario_model, q.request_id),
+        )
+        if used.decision != cpb.DECISION_ALLOW:
+            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
+        # Should the release fail to be recorded from here, the use stays recorded under request_id: a retry with the
+        # same id records no second use.
         self._still_admitted(caller)
         leaf = self.disclosure_log.record(
             {

@@ -671,6 +671,58 @@ def derived_products_stay_inside_the_look_back(node: Node) -> None:
     assert portraits["CREDIT_EVALUATION"].score == portraits["IN_LOAN"].score
 
 
+def test_a_scenario_score_with_a_model_that_does_not_exist_spends_no_use_of_the_authorization(node: Node) -> None:
+    # An institution's mistake (a wrong model name) spent one of the enterprise's limited uses: the use was recorded
+    # before scoring answered NOT_FOUND. Here the enterprise allows one use; after the wrong name, it is still there.
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    stub = node.callers["xian"].stub
+    e = node.enterprise
+    scenario = {
+        "version": "boc-one-use-v1",
+        "base": "basic-v1",
+        "indicators": [{"code": "tax_credit_grade", "weight": 1.0}],
+        "grades": {"AAA": 950, "AA": 900, "A": 800, "BBB": 700, "BB": 600, "B": 500, "CCC": 400, "CC": 300, "C": 0},
+    }
+    created = stub.CreateScenarioModel(
+        gw.CreateScenarioModelRequest(
+            model=sc.CreateScenarioModelRequest(
+                institution="institutions/boc-xian",
+                scenario_id="one-use",
+                document=yaml.safe_dump(scenario, sort_keys=False),
+                request_id="scenario-one-use",
+            )
+        ),
+        timeout=10,
+    ).result.scenario_model
+    grant(node, "institutions/boc-xian", items=("TAX_PAYMENT",), kind=cpb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)
+
+    def score(model: str) -> gw.GetScenarioScoreResponse:
+        request = gw.GetScenarioScoreRequest(
+            enterprise=e.name,
+            purpose="PRE_LOAN",
+            institution="institutions/boc-xian",
+            scenario_model=model,
+            request_id=secrets.token_hex(8),
+        )
+        return stub.GetScenarioScore(request, timeout=10)
+
+    missing = "institutions/boc-xian/scenarioModels/no-such-model"
+    answers: list[tuple[grpc.StatusCode, str]] = []
+
+    def reaches_scoring() -> bool:
+        # Refused (no authorization) until the gateway's consent view has the grant; then scoring is asked.
+        answers.append(refused(lambda: score(missing)))
+        return answers[-1][0] != grpc.StatusCode.PERMISSION_DENIED
+
+    until(reaches_scoring, "the wrong model name reaching scoring")
+    assert answers[-1] == (grpc.StatusCode.NOT_FOUND, "ERROR_REASON_SCENARIO_MODEL_NOT_FOUND")
+    scored = score(created.name)  # the one use is still there
+    assert scored.receipt.leaf_index >= 0
+    code, _ = refused(lambda: score(created.name))  # and it was the only one
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
 def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(node: Node) -> None:
     from creditnode.objection.v1 import objection_service_pb2 as ob
     from creditnode.scoring.v1 import scoring_service_pb2 as sc

@@ -21,7 +21,7 @@ from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.domain.supervision import Disclosure
 from services.gateway.usecases import Gateway, ReportQuery, _withhold_uncovered
-from services.kit.errors import DomainError, InvalidArgument, PermissionDenied, Unavailable
+from services.kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
 
 E = "enterprises/91610100MA6TG1234E"
@@ -590,6 +590,53 @@ def test_without_scoring_a_derived_product_records_no_use(gw: Gateway) -> None:
     with pytest.raises(Unavailable):
         gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
     assert gw.consent.uses == []  # type: ignore[attr-defined]
+
+
+class _ScoringThatCannotAnswer(FakeScoring):
+    def __init__(self, error: DomainError) -> None:
+        super().__init__()
+        self.error = error
+
+    def call(self, method: str, request: Any) -> Any:
+        self.calls.append((method, request))
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        ("GetScenarioScore", NotFound("ERROR_REASON_SCENARIO_MODEL_NOT_FOUND", "no such scenario model")),
+        ("GetEvaluation", NotFound("ERROR_REASON_EVALUATION_NOT_FOUND", "the enterprise has no evaluation")),
+        ("GetPortrait", Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "scoring is unavailable")),
+    ],
+)
+def test_a_derived_product_scoring_cannot_make_spends_no_use(gw: Gateway, method: str, error: DomainError) -> None:
+    # A wrong scenario model name (the institution's mistake), or scoring unable to answer, spent one of the
+    # enterprise's limited uses on nothing: the use was recorded before scoring was asked.
+    gw.scoring = _ScoringThatCannotAnswer(error)  # type: ignore[assignment]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    model = "institutions/boc/scenarioModels/no-such-model" if method == "GetScenarioScore" else ""
+    with pytest.raises(DomainError) as err:
+        gw.derived(method, q(institution="institutions/boc"), "platforms/xian", model)
+    assert err.value.reason == error.reason
+    assert [m for m, _ in gw.scoring.calls] == [method]  # type: ignore[attr-defined]
+    assert gw.consent.uses == []  # type: ignore[attr-defined]
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+
+
+def test_a_derived_product_whose_use_consent_refuses_does_not_leave(gw: Gateway) -> None:
+    # Scoring answers before the use is spent: its answer stays here unless consent records the use.
+    gw.scoring = FakeScoring()  # type: ignore[assignment]
+    gw.consent.allow = False  # type: ignore[attr-defined]
+    gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+        True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+    )
+    with pytest.raises(PermissionDenied):
+        gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
+    assert len(gw.consent.uses) == 1  # type: ignore[attr-defined]
+    assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
 
 
 def test_loans_are_reported_as_the_callers_institution_and_platform(gw: Gateway) -> None:
