@@ -5,10 +5,13 @@ These tests run kubectl (kustomize) and kubernetes-validate from the virtualenv;
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -280,6 +283,56 @@ def test_prod_database_egress_is_an_address_range_not_in_cluster_pods() -> None:
     peers = [peer for rule in policy["egress"] for peer in rule["to"]]
     assert peers
     assert all(set(peer) == {"ipBlock"} for peer in peers)
+
+
+def _database_clients(docs: Docs) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(workload/container, pod spec, container) for every container given a DATABASE_URL."""
+    for kind in ("Deployment", "Job"):
+        for name, doc in objects(docs, kind).items():
+            spec = doc["spec"]["template"]["spec"]
+            for container in spec.get("initContainers", []) + spec["containers"]:
+                if "DATABASE_URL" in _env_names(container):
+                    yield f"{name}/{container['name']}", spec, container
+
+
+def test_prod_database_clients_can_verify_the_database_certificate() -> None:
+    # The runbook's production DATABASE_URL says sslmode=verify-full, and the image's user has no home directory
+    # (/nonexistent): without PGSSLROOTCERT libpq looks for /nonexistent/.postgresql/root.crt and refuses every
+    # connection, so the migration Jobs fail and the pods stay in Init.
+    clients = list(_database_clients(rendered("prod")))
+    assert len(clients) == 3 * len(SERVICES)  # server, wait-migrated, migration Job
+    for where, spec, container in clients:
+        path = {e["name"]: e.get("value") for e in container["env"]}.get("PGSSLROOTCERT")
+        assert path, f"{where}: no PGSSLROOTCERT"
+        mount = next((m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"] + "/")), None)
+        assert mount is not None, f"{where}: {path} is on no volume"
+        volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+        assert volume.get("secret", {}).get("secretName") == "postgres-ca", where
+        assert path == f"{mount['mountPath']}/ca.crt", where
+
+
+def test_libpq_takes_its_root_certificate_from_pgsslrootcert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the check above relies on: the libpq psycopg ships reads PGSSLROOTCERT, with no sslrootcert in the URL."""
+    missing = tmp_path / "postgres-ca" / "ca.crt"
+    monkeypatch.setenv("PGSSLROOTCERT", str(missing))
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def accept_ssl() -> None:  # answers the SSLRequest with "S"; libpq then looks for its root certificate
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(8)
+                conn.sendall(b"S")
+                conn.recv(1024)
+
+        thread = threading.Thread(target=accept_ssl, daemon=True)
+        thread.start()
+        port = server.getsockname()[1]
+        with pytest.raises(psycopg.OperationalError) as refused:
+            psycopg.connect(
+                f"postgresql://x@127.0.0.1:{port}/x?sslmode=verify-full&gssencmode=disable", connect_timeout=5
+            )
+        thread.join(5)
+    assert f'root certificate file "{missing}" does not exist' in str(refused.value)
 
 
 # ---- dev: in-cluster PostgreSQL, one database per service ----

@@ -24,6 +24,7 @@ from tests.unit.ops.tooling import OVERLAYS
 SECRET_KEYS = {
     "gateway-tls": ["tls.crt", "tls.key", "ca.crt"],
     "registry-ca": ["ca.crt", "ca.key"],
+    "postgres-ca": ["ca.crt"],  # prod: the external database's CA certificate
     **{f"{s}-evidence-key": ["evidence.key"] for s in ("registry", "consent", "objection", "gateway")},
     **{f"{s}-db": ["DATABASE_URL"] for s in ("registry", "consent", "scoring", "objection", "gateway")},
 }
