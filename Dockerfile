@@ -40,6 +40,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     VAR_DIR=/var/lib/creditnode
 WORKDIR /app
 USER 10001:10001
-# gateway (mTLS), registry, consent, scoring, objection; 50060 the gateway's health-only port; 9464 metrics.
-EXPOSE 50051 50052 50053 50054 50055 50060 9464
+# gateway (mTLS), registry, consent, scoring, objection; 50060 the gateway's health-only port, 50061 its internal
+# listener (disclosure log, supervision); 50062 the registry's ingestion port; 9464 metrics.
+EXPOSE 50051 50052 50053 50054 50055 50060 50061 50062 9464
 CMD ["python", "-m", "services.gateway"]

@@ -9,7 +9,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from tests.unit.ops.test_k8s_overlays import rendered
 from tests.unit.ops.tooling import REPO, run, tool
+from tools.k8s_policy import pod_template
 
 DOCKERFILE = REPO / "Dockerfile"
 BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|make|build-essential|pip3? install|python -m pip)\b")
@@ -121,3 +123,18 @@ def test_dockerignore_sends_only_what_the_image_needs() -> None:
 def test_hadolint_passes() -> None:
     result = run([tool("hadolint"), str(DOCKERFILE)])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_exposes_every_port_the_manifests_serve_on() -> None:
+    # EXPOSE is the image's own record of what it listens on; the gateway's internal listener (50061) and the
+    # registry's ingestion port (50062) were served in the cluster but missing from it.
+    (expose,) = _of(parse(DOCKERFILE.read_text())[-1], "EXPOSE")
+    exposed = {int(port.split("/")[0]) for port in expose.split()}
+    served = set()
+    for doc in rendered("prod"):
+        template = pod_template(doc)
+        for container in (template or {}).get("spec", {}).get("containers", []):
+            if str(container["image"]).rsplit(":", 1)[0].endswith("/creditnode"):
+                served |= {p["containerPort"] for p in container.get("ports", [])}
+    assert served
+    assert served - exposed == set()
