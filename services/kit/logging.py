@@ -52,13 +52,16 @@ REDACTED = "[REDACTED]"
 
 # Values that look like personal identifiers are masked wherever they appear, even under innocent keys.
 _USCC = r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])"
-_ID_NUMBER = r"(?<!\d)\d{17}[\dXx](?!\d)"
-_PHONE = r"(?<!\d)(?:\+86|0086|86)?1[3-9]\d{9}(?!\d)"  # the country code glued on is the same number
+# The usual written groups may be separated by one space or hyphen (610103 19900307 123X, +86 139-1234-5678), as
+# the evidence log's payload check allows for too. The country code, glued on or not, goes with the number.
+_SEP = r"[ \-]?"
+_ID_NUMBER = rf"(?<!\d)\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx](?!\d)"
+_PHONE = rf"(?<!\d)(?:(?:\+86|0086|86){_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)"
 _CARD = r"(?<!\d)\d{16,19}(?!\d)"  # a bank card number; only one passing the Luhn check is masked
 _PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _PHONE)) + f"|(?P<card>{_CARD})")
-# Full-width digits and letters (１３９…, Ｘ) map one to one onto ASCII, so matches found in the mapped text sit at
-# the same positions in the original.
-_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
+# Full-width characters (１３９…, Ｘ, '－', '＋') and the ideographic space map one to one onto ASCII, so matches
+# found in the mapped text sit at the same positions in the original.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # Values the JSON renderer writes as they are and that cannot hold personal data.
 _PLAIN = (bool, float, type(None), datetime, date, time, UUID)
 

@@ -123,3 +123,22 @@ def test_a_database_error_in_an_exception_chain_is_logged_without_its_values(via
     told = line["exception"]
     assert "sqlalchemy.exc.IntegrityError: sqlite3.IntegrityError, SQLITE_CONSTRAINT_NOTNULL" in told
     assert "Unavailable: the database is unavailable" in told  # the rest of the chain as the standard library tells it
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "139 1234 5678",
+        "139-1234-5678",
+        "+86 139 1234 5678",
+        "0086-139-1234-5678",
+        "+86-13912345678",
+        "１３９　１２３４　５６７８",
+        "139－1234－5678",
+        "610103 19900307 123X",
+        "610103-19900307-1234",
+    ],
+)
+def test_numbers_written_in_their_usual_groups_are_redacted(written: str) -> None:
+    # The evidence log refuses these spellings; a log line must not carry them either.
+    assert redact_text(f"call {written} now") == "call [REDACTED] now"
