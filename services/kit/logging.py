@@ -5,11 +5,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import functools
 import logging
 import re
 import sys
 import threading
 import traceback
+import unicodedata
 from collections import deque
 from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
@@ -62,6 +64,9 @@ _PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _PHONE)) 
 # Full-width characters (１３９…, Ｘ, '－', '＋') and the ideographic space map one to one onto ASCII, so matches
 # found in the mapped text sit at the same positions in the original.
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Any other script's decimal digits (٣, ३, 𝟑: int() and \d take them) and the mathematical letters and digits (𝐗) are
+# folded one to one onto ASCII too: the same number to whoever reads it back.
+_OTHER_FORMS = re.compile(r"(?![0-9])\d|[\U0001D400-\U0001D7FF]")
 # Values the JSON renderer writes as they are and that cannot hold personal data.
 _PLAIN = (bool, float, type(None), datetime, date, time, UUID)
 
@@ -82,11 +87,24 @@ def _mask(m: re.Match[str]) -> str:
     return REDACTED if _personal(m) else m.group()
 
 
+@functools.lru_cache(maxsize=1024)
+def _fold_char(c: str) -> str:
+    digit = unicodedata.decimal(c, None)
+    if digit is not None:
+        return str(digit)
+    folded = unicodedata.normalize("NFKC", c)
+    return folded if len(folded) == 1 else c  # one to one, or positions would shift
+
+
+def _fold(m: re.Match[str]) -> str:
+    return _fold_char(m.group())
+
+
 def redact_text(text: str) -> str:
     """Mask every USCC, resident ID number, mobile number and bank card number found in ``text``."""
     if text.isascii():
         return _PATTERN.sub(_mask, text)
-    probe = text.translate(_FULL_WIDTH)
+    probe = _OTHER_FORMS.sub(_fold, text.translate(_FULL_WIDTH))
     out: list[str] = []
     last = 0
     for m in _PATTERN.finditer(probe):

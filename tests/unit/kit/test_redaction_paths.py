@@ -142,3 +142,25 @@ def test_a_database_error_in_an_exception_chain_is_logged_without_its_values(via
 def test_numbers_written_in_their_usual_groups_are_redacted(written: str) -> None:
     # The evidence log refuses these spellings; a log line must not carry them either.
     assert redact_text(f"call {written} now") == "call [REDACTED] now"
+
+
+def _digits(text: str, zero: str) -> str:
+    """``text`` with its ASCII digits written in another script's decimal digits, ``zero`` being that script's 0."""
+    return "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in text)
+
+
+@pytest.mark.parametrize(
+    "zero",
+    ["\u0660", "\u0966", "\U0001d7ce", "\U0001d7ec"],
+    ids=["arabic-indic", "devanagari", "mathematical-bold", "mathematical-sans-serif"],
+)
+@pytest.mark.parametrize("number", [PHONE, ID_NUMBER, "+86 139 1234 5678", "91610131MA6TXXXX1U"])
+def test_numbers_in_other_decimal_digits_are_redacted(zero: str, number: str) -> None:
+    # int() and \d take any script's decimal digits: the same number to whoever reads it back.
+    written = _digits(number, zero)
+    assert redact_text(f"call {written} now") == "call [REDACTED] now"
+
+
+def test_an_id_number_ending_in_a_mathematical_x_is_redacted() -> None:
+    written = _digits(ID_NUMBER[:-1], "\U0001d7ce") + "\U0001d417"  # MATHEMATICAL BOLD CAPITAL X
+    assert redact_text(f"id {written}") == "id [REDACTED]"
