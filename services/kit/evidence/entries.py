@@ -64,7 +64,8 @@ _ID_NUMBER = re.compile(
     rf"(?<![0-9A-Za-z])\d{{6}}{_SEP}(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]){_SEP}\d{{3}}[\dXx]"
     r"(?![0-9A-Za-z])"
 )
-_MOBILE = re.compile(rf"(?<![0-9A-Za-z])(?:\+?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])")
+# The country code as +86, 0086 or 86: glued on, the number is preceded by a digit the bounds above would stop at.
+_MOBILE = re.compile(rf"(?<![0-9A-Za-z])(?:(?:\+|00)?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])")
 # Either of the two in one scan; which one it was is asked only on a hit.
 _PERSONAL_VALUE = re.compile(f"(?P<id>{_ID_NUMBER.pattern})|{_MOBILE.pattern}")
 # The smallest integer whose decimal text can be a mobile number (11 digits).

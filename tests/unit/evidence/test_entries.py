@@ -124,6 +124,8 @@ def test_payload_rule_names_the_field_and_never_echoes_the_value(payload: Any, f
         ("＋８６　１３８　００１３　８０００", "mobile number"),  # full-width plus, digits and ideographic spaces
         ("110101 19900101 1234", "resident ID number"),
         ("110101-19900101-123X", "resident ID number"),
+        ("008613800138000", "mobile number"),  # the international prefix glued on, as +86 and 86 may be
+        ("0086-138-0013-8000", "mobile number"),
     ],
 )
 def test_personal_numbers_are_refused_in_full_width_and_separated_forms(value: str, problem: str) -> None:
