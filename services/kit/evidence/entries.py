@@ -4,8 +4,9 @@ The payload rule: a payload names things by id (``platforms/xian``, ``authorizat
 content by hash (``sha256:…`` of the released fields), never by value. It must never hold raw personal data: no
 names of people, resident ID numbers, mobile numbers, addresses or released record values. ``check_payload``
 enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped values, looked
-for in the NFKC form of each string, with the usual single space or hyphen between groups, and in the decimal text
-of each integer); the rest is the calling service's duty, because a leaf can never be deleted once appended.
+for in the NFKC form of each string with other scripts' decimal digits read as ASCII ones, with the usual single
+space or hyphen between groups, and in the decimal text of each integer); the rest is the calling service's duty,
+because a leaf can never be deleted once appended.
 
 Canonical JSON: UTF-8, keys sorted, no insignificant spaces, no floats (their text form is not portable), integers
 within +-(2**53 - 1), ASCII keys. Any JSON library re-serializing a parsed entry this way gets the same bytes.
@@ -68,6 +69,8 @@ _ID_NUMBER = re.compile(
 _MOBILE = re.compile(rf"(?<![0-9A-Za-z])(?:(?:\+|00)?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])")
 # Either of the two in one scan; which one it was is asked only on a hit.
 _PERSONAL_VALUE = re.compile(f"(?P<id>{_ID_NUMBER.pattern})|{_MOBILE.pattern}")
+# A decimal digit other than ASCII's.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 # The smallest integer whose decimal text can be a mobile number (11 digits).
 _MIN_MOBILE_INT = 10**10
 # ASCII digits only: \d (and strptime) also take other Unicode digits, text that is not what the leaf hash covers.
@@ -138,10 +141,23 @@ def _scan(text: str) -> None:
             raise _Refused("looks like a resident ID number")
 
 
+def _digit(m: re.Match[str]) -> str:
+    return str(unicodedata.decimal(m.group()))
+
+
+def _scanned_form(text: str) -> str:
+    """``text`` as it is scanned: ASCII is its own form; anything else is taken in NFKC (full-width digits, letters,
+    '＋' and separators become ASCII) with every other script's decimal digits as ASCII digits, which NFKC leaves
+    alone though int() and \\d read them (١٣٨…, १३८…)."""
+    if text.isascii():
+        return text
+    return _OTHER_DIGIT.sub(_digit, unicodedata.normalize("NFKC", text))
+
+
 def holds_personal_number(text: str) -> bool:
     """Whether a payload would be refused for holding ``text`` (a resident ID or mobile number in it)."""
     try:
-        _scan(text if text.isascii() else unicodedata.normalize("NFKC", text))
+        _scan(_scanned_form(text))
     except _Refused:
         return True
     return False
@@ -170,8 +186,7 @@ def _check_scalar(value: Any) -> Any:
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             raise _Refused(f"string longer than {MAX_STRING} characters")
-        # ASCII is its own NFKC form; anything else is scanned as NFKC so full-width digits cannot hide a number.
-        _scan(value if value.isascii() else unicodedata.normalize("NFKC", value))
+        _scan(_scanned_form(value))  # so full-width or other scripts' digits cannot hide a number
         return value
     raise _Refused(f"type {type(value).__name__} is not JSON")
 

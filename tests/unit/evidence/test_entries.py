@@ -110,6 +110,11 @@ def test_payload_rule_names_the_field_and_never_echoes_the_value(payload: Any, f
     assert "13912345678" not in err.message
 
 
+def _in_digits(text: str, zero: str) -> str:
+    """``text`` with its digits written in another script's decimal digits, ``zero`` being that script's 0."""
+    return "".join(chr(ord(zero) + int(c)) for c in text)
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -126,6 +131,9 @@ def test_payload_rule_names_the_field_and_never_echoes_the_value(payload: Any, f
         ("110101-19900101-123X", "resident ID number"),
         ("008613800138000", "mobile number"),  # the international prefix glued on, as +86 and 86 may be
         ("0086-138-0013-8000", "mobile number"),
+        # Arabic-Indic and Devanagari digits: NFKC leaves them as they are, but int() and \d read them as digits
+        (_in_digits("13800138000", "\u0660"), "mobile number"),
+        (_in_digits("110101199001011234", "\u0966"), "resident ID number"),
     ],
 )
 def test_personal_numbers_are_refused_in_full_width_and_separated_forms(value: str, problem: str) -> None:
