@@ -21,7 +21,8 @@ COMPOUND_SURNAMES = frozenset(
 )  # fmt: skip
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
-_MOBILE = re.compile(r"1[0-9]{10}")
+# A mobile number whose middle four are already masked is one too: masking it again shows it as it was.
+_MOBILE = re.compile(rf"1[0-9]{{2}}(?:[0-9]{{4}}|{re.escape(MASK_CHAR)}{{4}})[0-9]{{4}}")
 _MOBILE_COUNTRY_PREFIX = re.compile(r"(\+86|0086|86)(?=1[0-9]{10}$)")
 
 
@@ -83,7 +84,8 @@ def mask_email(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         return mask_full(value)
-    head = local[0] if len(local) >= 2 else ""
+    # a mailbox already masked keeps no first character: its stars are not one
+    head = local[0] if len(local) >= 2 and not local.startswith(MASK_CHAR) else ""
     return f"{head}{MASK_CHAR * 3}@{domain}"
 
 

@@ -104,3 +104,24 @@ def test_an_email_never_shows_more_than_one_character_of_the_mailbox(local: str,
 @given(TEXT)
 def test_full_masking_hides_even_the_length(value: str) -> None:
     assert mask_full(value) == FULL_MASK
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        (MaskKind.PHONE, "13912345678"),
+        (MaskKind.PHONE, "+86 139-1234-5678"),
+        (MaskKind.EMAIL, "z@example.com"),
+    ],
+)
+def test_masking_a_masked_value_changes_nothing(kind: MaskKind, value: str) -> None:
+    # A masked record shown again (a cached copy, an older version masked twice) must read the same.
+    once = mask(kind, value)
+    assert mask(kind, once) == once
+
+
+@settings(deadline=None)
+@given(st.sampled_from(list(MaskKind)), st.one_of(TEXT, st.from_regex(r"(\+86 ?)?1[3-9][0-9]{9}", fullmatch=True)))
+def test_masking_is_idempotent(kind: MaskKind, value: str) -> None:
+    once = mask(kind, value)
+    assert mask(kind, once) == once
