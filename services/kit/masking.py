@@ -47,11 +47,16 @@ def mask_full(value: str) -> str:
 
 
 def mask_name(value: str) -> str:
-    """Keep the surname (张* / 张** / 欧阳**), hide the given name; a one-character value is hidden whole."""
-    if len(value) <= 1:
+    """Keep the surname (张* / 张** / 欧阳**), hide the given name; a one-character value is hidden whole.
+
+    Whitespace around the name counts for nothing: "王 " is a one-character name (hidden whole, the space too), "欧阳 "
+    a compound surname alone (欧* ); otherwise the name is masked as the bare name would be and the whitespace kept."""
+    name = value.strip()
+    if len(name) <= 1:
         return MASK_CHAR * len(value)
-    keep = 2 if len(value) >= 3 and value[:2] in COMPOUND_SURNAMES else 1
-    return _keep_ends(value, keep, 0)
+    keep = 2 if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES else 1
+    lead = len(value) - len(value.lstrip())
+    return value[:lead] + _keep_ends(name, keep, 0) + value[lead + len(name) :]
 
 
 def mask_id_number(value: str) -> str:

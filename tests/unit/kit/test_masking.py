@@ -125,3 +125,27 @@ def test_masking_a_masked_value_changes_nothing(kind: MaskKind, value: str) -> N
 def test_masking_is_idempotent(kind: MaskKind, value: str) -> None:
     once = mask(kind, value)
     assert mask(kind, once) == once
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("王 ", "**"),  # a one-character name with a trailing space is still hidden whole
+        (" 王", "**"),
+        ("欧阳 ", "欧* "),  # a compound surname alone keeps one character, as 欧阳 does
+        (" 张三 ", " 张* "),
+        ("欧阳娜娜\u3000", "欧阳**\u3000"),
+    ],
+)
+def test_whitespace_around_a_name_shows_no_more_than_the_bare_name_would(value: str, masked: str) -> None:
+    assert mask_name(value) == masked
+
+
+@settings(deadline=None)
+@given(st.text(HANZI, min_size=1, max_size=6), st.sampled_from(["", " ", "\u3000", "  "]), st.booleans())
+def test_a_padded_name_keeps_at_most_what_the_bare_name_keeps(value: str, pad: str, before: bool) -> None:
+    padded = pad + value if before else value + pad
+    masked = mask_name(padded)
+    assert masked.replace(MASK_CHAR, "").strip() == mask_name(value).replace(MASK_CHAR, "")
+    assert len(masked) == len(padded)
+    assert mask_name(masked) == masked
