@@ -3,10 +3,10 @@
 The payload rule: a payload names things by id (``platforms/xian``, ``authorizations/…``, request ids) and binds
 content by hash (``sha256:…`` of the released fields), never by value. It must never hold raw personal data: no
 names of people, resident ID numbers, mobile numbers, addresses or released record values. ``check_payload``
-enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped values, looked
-for in the NFKC form of each string with other scripts' decimal digits read as ASCII ones, with the usual single
-space or hyphen between groups, and in the decimal text of each integer); the rest is the calling service's duty,
-because a leaf can never be deleted once appended.
+enforces what can be checked mechanically (types, sizes, key shapes, identifier- and phone-shaped keys and values,
+looked for in the NFKC form of each string with other scripts' decimal digits read as ASCII ones, with the usual
+single space or hyphen between groups, and in the decimal text of each integer); the rest is the calling service's
+duty, because a leaf can never be deleted once appended.
 
 Canonical JSON: UTF-8, keys sorted, no insignificant spaces, no floats (their text form is not portable), integers
 within +-(2**53 - 1), ASCII keys. Any JSON library re-serializing a parsed entry this way gets the same bytes.
@@ -213,6 +213,11 @@ def _check(value: Any, depth: int) -> Any:
                 raise _Refused("keys must be 1-64 ASCII letters, digits, '_', '.' or '-', not starting with a digit")
             if key.lower() in _PERSONAL_KEYS:
                 raise _Refused("this key can only hold personal data", f".{key}")
+            try:
+                _scan(key)  # a key is kept in the leaf as much as a value is
+            except _Refused as refused:
+                # the path stops at the object: the key itself is the personal number
+                raise _Refused(f"a key {refused.problem}") from None
             try:
                 out[key] = _check(v, depth + 1)
             except _Refused as refused:

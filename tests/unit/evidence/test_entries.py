@@ -220,3 +220,14 @@ def test_entry_from_obj_refuses_anything_but_a_version_1_entry() -> None:
     ]:
         with pytest.raises(ValueError):  # noqa: PT011 (each case fails a different check)
             Entry.from_obj(broken)
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [("_13800138000", "mobile number"), ("ref-138-0013-8000", "mobile number"), ("x.110101199001011234", "ID number")],
+)
+def test_a_key_holding_a_personal_number_is_refused_without_naming_it(key: str, problem: str) -> None:
+    err = _rejected({"lines": {key: 1}})
+    assert err.metadata["field"] == "payload.lines"  # the key itself is not repeated: it is the personal number
+    assert problem in err.metadata["problem"]
+    assert key not in err.message
