@@ -58,9 +58,11 @@ _USCC = r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9
 # the evidence log's payload check allows for too. The country code, glued on or not, goes with the number.
 _SEP = r"[ \-]?"
 _ID_NUMBER = rf"(?<!\d)\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx](?!\d)"
+# A first-generation (15-digit) ID has no check character; only one with a birth date (YYMMDD) in place is taken.
+_OLD_ID_NUMBER = rf"(?<!\d)\d{{6}}{_SEP}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]){_SEP}\d{{3}}(?!\d)"
 _PHONE = rf"(?<!\d)(?:(?:\+86|0086|86){_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)"
 _CARD = r"(?<!\d)\d{16,19}(?!\d)"  # a bank card number; only one passing the Luhn check is masked
-_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _PHONE)) + f"|(?P<card>{_CARD})")
+_PATTERN = re.compile("|".join(f"(?:{p})" for p in (_USCC, _ID_NUMBER, _OLD_ID_NUMBER, _PHONE)) + f"|(?P<card>{_CARD})")
 # Full-width characters (１３９…, Ｘ, '－', '＋') and the ideographic space map one to one onto ASCII, so matches
 # found in the mapped text sit at the same positions in the original.
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -101,7 +103,7 @@ def _fold(m: re.Match[str]) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Mask every USCC, resident ID number, mobile number and bank card number found in ``text``."""
+    """Mask every USCC, resident ID number (18 or 15 digits), mobile number and bank card number found in ``text``."""
     if text.isascii():
         return _PATTERN.sub(_mask, text)
     probe = _OTHER_FORMS.sub(_fold, text.translate(_FULL_WIDTH))
