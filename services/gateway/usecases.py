@@ -549,6 +549,7 @@ class Gateway:
         else:
             _drop_uncovered_tags(result.portrait, decision.coverage, catalogue, decision.data_since)
         digest = hashlib.sha256(result.SerializeToString(deterministic=True)).hexdigest()
+        self._still_admitted(caller)  # a suspension that came while scoring answered: nothing leaves, no use spent
         self._recording()
         used = self.consent.consume(
             caller.requester,
@@ -562,7 +563,7 @@ class Gateway:
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the authorization allows no further use")
         # Should the release fail to be recorded from here, the use stays recorded under request_id: a retry with the
         # same id records no second use.
-        self._still_admitted(caller)
+        self._still_admitted(caller)  # and one that came while the use was recorded
         leaf = self.disclosure_log.record(
             {
                 # Recorded as a credit report releasing the derived product, so every reader of the log (the

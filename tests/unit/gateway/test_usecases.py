@@ -761,6 +761,7 @@ def test_a_derived_product_is_not_released_to_a_platform_suspended_while_scoring
         gw.derived("GetEvaluation", q(institution="institutions/boc"), "platforms/xian")
     assert err.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
     assert [leaf["decision"] for leaf in gw.disclosure_log.leaves] == ["DENY"]  # type: ignore[attr-defined]
+    assert gw.consent.uses == []  # type: ignore[attr-defined]  # nothing could leave: the enterprise's use is kept
 
 
 def test_a_self_query_is_not_released_through_a_platform_suspended_while_records_were_read(gw: Gateway) -> None:
