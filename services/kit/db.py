@@ -142,8 +142,16 @@ def writer_gate(engine: Engine) -> _WriterGate | None:
 CONNECT_TIMEOUT_SECONDS = 5
 
 # libpq's TCP keepalives: the first probe after 30 s of silence, then every 10 s; the third unanswered one ends the
-# connection, so a vanished peer is given up after about a minute (30 + 3 x 10 s).
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+# connection, so a vanished peer is given up after about a minute (30 + 3 x 10 s). Keepalives probe only an idle
+# connection: a query sent to a peer that vanished is retransmitted for some fifteen minutes, so data left
+# unacknowledged for 60 s ends the connection too (tcp_user_timeout, in milliseconds).
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
 
 # How long a connection to a new SQLite file keeps trying to switch it to WAL, as long as the busy timeout.
 _WAL_SWITCH_SECONDS = 30.0

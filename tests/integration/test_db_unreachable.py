@@ -76,7 +76,10 @@ def test_postgresql_connections_probe_a_silent_peer_within_about_a_minute() -> N
                 idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)
                 interval = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL)
                 count = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT)
+                # a query sent to a vanished peer: retransmitted for some fifteen minutes without this
+                unacknowledged_ms = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
     finally:
         engine.dispose()
     assert keepalive == 1
     assert idle + interval * count <= 90
+    assert 0 < unacknowledged_ms <= 90_000
