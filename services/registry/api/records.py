@@ -24,6 +24,7 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit import paging, validation
 from services.kit.errors import InvalidArgument
+from services.kit.masking import mask_full
 from services.kit.notify import CommitNotifier
 from services.kit.protos import fingerprint, from_proto_enum, from_timestamp, timestamp, to_proto_enum
 from services.registry import record_usecases as uc
@@ -137,6 +138,9 @@ def _fields(
 ) -> tuple[dict[str, pb.FieldValue], bool]:
     """The values, personal fields masked unless ``raw``: those ``item`` marks and, for an older version of a record,
     those its current version's list (``also``) marks too, so neither list's change of mind unmasks a field."""
+    if not raw and item is None and also is None:
+        # No list says which fields are personal (a validated record always has its item): every value is hidden.
+        return {k: value_to(mask_full(str(v))) for k, v in values.items()}, True
     shown: dict[str, object] = dict(values)
     masked = False
     for marking in () if raw else (also, item):  # the version's own list last: its mask wins for a field both mark
