@@ -248,6 +248,14 @@ def test_registration_keeps_personal_fields_masked_and_optional_phone(node_list:
     assert status.values == ("ACTIVE", "REVOKED", "CANCELLED")
 
 
+def test_every_field_naming_a_party_is_a_masked_name(node_list: SharingList) -> None:
+    # A party (法定代表人, 出质人, 抵押权人, 负责人 …) may be a natural person, so its name is personal information
+    # wherever it appears: 抵押权人 was shipped unmarked while 出质人 and 质权人 were masked.
+    parties = [(item.code, f) for item in node_list.items for f in item.fields if f.label.endswith("人")]
+    assert len(parties) >= 7
+    assert [(code, f.name) for code, f in parties if f.mask is not MaskKind.NAME] == []
+
+
 def test_grades_and_roles_have_their_enum_values(node_list: SharingList) -> None:
     def values(code: str, name: str) -> tuple[str, ...]:
         item = node_list.item(code)
