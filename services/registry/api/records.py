@@ -566,13 +566,23 @@ def _records_after(token: str, query: object) -> str | None:
         valid = (
             checks.ITEM_CODE.fullmatch(item) is not None
             and _RECORD_ID.fullmatch(record_id) is not None
-            and datetime.fromisoformat(event).tzinfo is not None
+            and _utc_instant(event)
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         valid = False
     if not valid:
         raise paging.bad_page_token()
     return after
+
+
+def _utc_instant(text: str) -> bool:
+    """Whether ``text`` is an aware time the event-time column can hold: it is bound in UTC, where a forged
+    0001-01-01T00:00+08:00 (or a late 9999 behind UTC) is no date at all and failed as INTERNAL."""
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        return False
+    at.astimezone(UTC)  # OverflowError outside the years 1-9999 in UTC
+    return True
 
 
 _OBJECTION = re.compile(r"objections/[^/\x00-\x20\x7f-\x9f]+")

@@ -140,7 +140,13 @@ def test_a_page_token_around_a_position_never_issued_is_invalid_page_token(clien
 def test_a_forged_record_page_token_is_invalid_page_token(client: RegistryClient) -> None:
     uscc = random_uscc()
     query = ["records", uscc, [], [], 0, 0, False]
-    for after in ("not json", '["TAX_PAYMENT", "yesterday", "0"]', '["TAX_PAYMENT"]', '["A\\u0000", "x", "y"]'):
+    forged = ["not json", '["TAX_PAYMENT", "yesterday", "0"]', '["TAX_PAYMENT"]', '["A\\u0000", "x", "y"]']
+    # Event times a Timestamp never holds: aware, but outside the years 1-9999 once in UTC (they failed as INTERNAL
+    # when the position was bound to the UTC column).
+    forged += [
+        f'["TAX_PAYMENT", "{t}", "{"0" * 32}"]' for t in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00-05:00")
+    ]
+    for after in forged:
         request = rec_pb.ListEnterpriseRecordsRequest(
             parent=f"enterprises/{uscc}", page_token=encode_token(after, query)
         )
