@@ -39,7 +39,11 @@ def timestamp(dt: datetime | None) -> Timestamp | None:
     """Exact to the microsecond, in integer arithmetic (on every response path, so kept cheap)."""
     if dt is None:
         return None
-    delta = (dt if dt.tzinfo is not None else dt.astimezone(UTC)) - _EPOCH
+    if dt.utcoffset() is None:
+        # A naive value is no instant: astimezone() would read it as the host's local time (eight hours off under
+        # TZ=Asia/Shanghai), protobuf as UTC. Times are aware from the store down (kit.db.UtcDateTime).
+        raise ValueError("a Timestamp is made from a timezone-aware datetime")
+    delta = dt - _EPOCH
     return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,3 +23,10 @@ def test_same_as_protobufs_conversion(at: datetime) -> None:
 
 def test_none_stays_none() -> None:
     assert timestamp(None) is None
+
+
+def test_a_naive_datetime_is_refused_not_read_as_the_hosts_local_time() -> None:
+    # astimezone() read a naive value as the host's local time: under TZ=Asia/Shanghai 2026-01-01 00:00 went out
+    # eight hours early, where protobuf's own conversion reads it as UTC. The node never means either: refuse it.
+    with pytest.raises(ValueError, match="timezone-aware"):
+        timestamp(datetime(2026, 1, 1))
