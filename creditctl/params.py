@@ -12,12 +12,18 @@ import click
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from services.kit.workdays import SHANGHAI
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class MomentType(click.ParamType[datetime]):
-    """A date (``2026-03-31``, midnight UTC) or an ISO 8601 time; naive times are taken as UTC."""
+    """A date (``2026-03-31``: 00:00 that day in Xi'an) or an ISO 8601 time; one without an offset is Beijing time.
+
+    The node's days are Asia/Shanghai days (deadlines, quotas, supervision's daily rules): a date read as UTC
+    midnight began at 08:00 in Xi'an, so ``findings run --since D --until D+1`` covered two of the node's days and
+    ``log --since D`` missed that day's first eight hours. A time given with an offset (``Z``, ``+08:00``) is kept.
+    """
 
     name = "TIME"
 
@@ -28,7 +34,7 @@ class MomentType(click.ParamType[datetime]):
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time", param, ctx)
-        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
         try:
             moment.astimezone(UTC)  # what a protobuf Timestamp holds: years 1 to 9999 in UTC
         except OverflowError:

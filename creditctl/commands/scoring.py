@@ -14,6 +14,7 @@ from creditctl.output import message_dict, timestamp_text
 from creditctl.params import MOMENT
 from creditnode.scoring.v1 import scoring_service_pb2 as sc_pb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as sc_grpc
+from services.kit.workdays import local_date
 
 GROUPS = {
     "platform": sc_pb.EFFECTIVENESS_GROUP_PLATFORM,
@@ -73,9 +74,11 @@ def effectiveness(ctl: Ctl, periods: tuple[str, ...], groups: tuple[str, ...], p
     """Loans, credit-loan balance and small-micro share per period and group, and progress against the plan (R9)."""
     request = sc_pb.GetEffectivenessRequest(periods=list(periods), group_by=[GROUPS[g] for g in groups])
     if progress_on is not None:
-        request.progress_on.CopyFrom(
-            sc_pb.CalendarDay(year=progress_on.year, month=progress_on.month, day=progress_on.day)
-        )
+        try:
+            day = local_date(progress_on)  # the node's day: a time late on 31 December UTC is 1 January in Xi'an
+        except OverflowError:
+            raise CtlError("--progress-on is past the last day a date holds (9999-12-31)", EXIT_USAGE) from None
+        request.progress_on.CopyFrom(sc_pb.CalendarDay(year=day.year, month=day.month, day=day.day))
     response = ctl.call("scoring", _stub(ctl).GetEffectiveness, request)
 
     def human() -> None:

@@ -243,6 +243,9 @@ class _Supervision(sv_grpc.SupervisionServiceServicer):
     def ListFindings(self, request: Any, context: grpc.ServicerContext) -> Any:
         return self.node.answer("ListFindings", request, context, sv_pb.ListFindingsResponse())
 
+    def RunSupervision(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self.node.answer("RunSupervision", request, context, sv_pb.RunSupervisionResponse())
+
 
 @contextmanager
 def serve(node: FakeNode) -> Iterator[str]:

@@ -146,7 +146,8 @@ def test_coverage_json_keeps_zero_counts_and_sends_as_of(ctl: Ctl, address: str,
     assert data["institutions_connected"] == 0
     assert data["regions"] == [{"region_code": "610100", "platforms_admitted": 2}]
     sent = node.requests["GetCoverage"][0].as_of.ToDatetime(tzinfo=UTC)
-    assert sent == datetime(2025, 12, 31, tzinfo=UTC)
+    # A date is the start of that day in Xi'an (Asia/Shanghai), the node's days, not 08:00 there (UTC midnight).
+    assert sent == datetime(2025, 12, 30, 16, tzinfo=UTC)
 
 
 def test_coverage_table(ctl: Ctl, address: str) -> None:
@@ -218,7 +219,7 @@ def test_log_lists_disclosure_leaves_with_their_payloads(ctl: Ctl, address: str,
     assert json.loads(result.out)["leaves"][0]["payload"] == {"requester": "institutions/boc"}
     (request,) = node.requests["ListLeaves"]
     assert request.kind == ev_pb.LEAF_KIND_DISCLOSURE
-    assert request.start_time.ToDatetime(tzinfo=UTC) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert request.start_time.ToDatetime(tzinfo=UTC) == datetime(2026, 10, 31, 16, tzinfo=UTC)  # 00:00 in Xi'an
     assert dict(request.payload_equals) == {"requester": "institutions/boc"}
     assert "institutions/boc" in ctl("log").out
 
@@ -344,6 +345,33 @@ def test_evidence_export_pages_through_large_leaves_within_the_nodes_message_lim
     assert len(json.loads(result.out)["receipts"]) == total
 
 
+def test_findings_run_over_one_date_sends_exactly_that_asia_shanghai_day(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    # Read as UTC midnights, the period ran from 08:00 to 08:00 in Xi'an, and the node (which judges the whole
+    # Asia/Shanghai days a period touches) ran the rules over two days, the second one possibly still in progress.
+    result = ctl("--json", "findings", "run", "--since", "2026-03-30", "--until", "2026-03-31")
+    assert result.code == 0, result.err
+    (request,) = node.requests["RunSupervision"]
+    assert request.start_time.ToDatetime(tzinfo=UTC) == datetime(2026, 3, 29, 16, tzinfo=UTC)
+    assert request.end_time.ToDatetime(tzinfo=UTC) == datetime(2026, 3, 30, 16, tzinfo=UTC)
+
+
+def test_a_time_without_an_offset_is_beijing_time_and_one_with_an_offset_is_kept(
+    ctl: Ctl, address: str, node: FakeNode
+) -> None:
+    assert ctl("coverage", "--as-of", "2026-03-31T09:30").code == 0
+    assert ctl("coverage", "--as-of", "2026-03-31T09:30Z").code == 0
+    sent = [r.as_of.ToDatetime(tzinfo=UTC) for r in node.requests["GetCoverage"]]
+    assert sent == [datetime(2026, 3, 31, 1, 30, tzinfo=UTC), datetime(2026, 3, 31, 9, 30, tzinfo=UTC)]
+
+
+def test_effectiveness_progress_on_a_time_is_its_asia_shanghai_day(ctl: Ctl, address: str, node: FakeNode) -> None:
+    assert ctl("effectiveness", "--period", "2025", "--progress-on", "2025-12-31T20:00:00Z").code == 0
+    (request,) = node.requests["GetEffectiveness"]
+    assert (request.progress_on.year, request.progress_on.month, request.progress_on.day) == (2026, 1, 1)
+
+
 def test_findings_run_help_states_the_default_period_start_as_the_code_computes_it(ctl: Ctl) -> None:
     # The start defaults to a day before --until (not before now), so the help must say so.
     help_text = " ".join(ctl("findings", "run", "--help").out.split())
@@ -358,3 +386,10 @@ def test_findings_list_takes_a_bare_platform_id_like_every_other_command(
     for given in ("xian", "platforms/xian"):
         assert ctl("findings", "list", "--platform", given).code == 0
     assert [r.platform for r in node.requests["ListFindings"]] == ["platforms/xian", "platforms/xian"]
+
+
+def test_effectiveness_progress_on_past_the_last_date_is_a_usage_error(ctl: Ctl, address: str, node: FakeNode) -> None:
+    # 9999-12-31T20:00Z is a Timestamp, but its Xi'an day is in year 10000, which no date holds.
+    result = ctl("effectiveness", "--period", "2025", "--progress-on", "9999-12-31T20:00:00Z")
+    assert result.code == 2
+    assert "GetEffectiveness" not in node.requests
