@@ -49,6 +49,7 @@ from services.registry.domain.sharing_list import (
     SharingList,
     SharingListCatalogue,
     SharingListDiff,
+    check_in_force,
     check_successor,
     diff_sharing_lists,
     is_item_code,
@@ -185,6 +186,7 @@ def publish_sharing_list(
         catalogue = cache.get(uow)
         current = catalogue.current
         check_successor(current.sharing_list if current else None, new)
+        check_in_force(new, now)
         diff = diff_sharing_lists(current.sharing_list, new) if current else None
         entry = ListEntry(new.version, new.to_yaml(), new.digest, now, by, note)
         if validate_only:

@@ -768,6 +768,16 @@ def check_successor(current: SharingList | None, new: SharingList) -> None:
         )
 
 
+def check_in_force(new: SharingList, at: datetime) -> None:
+    """A version is current from its publication (records are validated, masked and released under it at once), so
+    it may not be published before its ``effective_from``, a day in Beijing time: it would apply early."""
+    today = at.astimezone(CHINA_TZ).date()
+    if new.effective_from > today:
+        raise SharingListInvalid(
+            [("effective_from", f"is after today ({today.isoformat()}, Beijing time): publish on or after that day")]
+        )
+
+
 @dataclass
 class SharingListCatalogue:
     """Every published version, oldest first. Versions are never edited or deleted: records refer to them."""
@@ -799,6 +809,7 @@ class SharingListCatalogue:
         check_successor(None if current is None else current.sharing_list, new)
         if at.tzinfo is None:
             raise ValueError("publish time must be timezone-aware")
+        check_in_force(new, at)
         if current is not None:
             self.versions[-1] = ListVersion(
                 current.sharing_list, current.published_at, current.published_by, current.note, superseded_at=at

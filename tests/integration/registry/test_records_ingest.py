@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.status import error_info
+from services.registry.domain.sharing_list import CHINA_TZ
 from services.registry.main import RegistrySettings, build
 from services.registry.store.records import SqlRecords
 from tests.conftest import free_port
@@ -510,6 +512,25 @@ def test_timeliness_counts_deliveries_rejections_and_items_without_data(client: 
     others = [r for code, r in rows.items() if code != "TAX_PAYMENT"]
     assert others
     assert all(r.no_data for r in others)
+
+
+def test_a_sharing_list_version_whose_first_day_is_ahead_is_not_published(client: RegistryClient) -> None:
+    stub = sl_grpc.SharingListServiceStub(client.channel)
+    text = stub.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text
+    tomorrow = (datetime.now(UTC).astimezone(CHINA_TZ).date() + timedelta(days=1)).isoformat()  # in Xi'an
+    ahead = re.sub(r"^effective_from: .*$", f"effective_from: {tomorrow}", text, count=1, flags=re.M)
+    ahead = ahead.replace("version: 1\n", "version: 2\n", 1)
+    change = admin_pb.Change(actor="operator-test", reason="next year's list")
+    for validate_only in (True, False):
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.PublishSharingList(
+                sl_pb.PublishSharingListRequest(yaml_text=ahead, change=change, validate_only=validate_only)
+            )
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info = error_info(caught.value)
+        assert info is not None
+        assert (info.reason, info.metadata["path"]) == ("ERROR_REASON_SHARING_LIST_INVALID", "effective_from")
+    assert stub.GetSharingList(sl_pb.GetSharingListRequest()).version.version == 1
 
 
 def test_sharing_list_is_published_at_start_and_versions_keep_history(client: RegistryClient) -> None:

@@ -305,7 +305,7 @@ def test_only_first_deliveries_are_measured_for_timeliness(catalogue: SharingLis
 def with_required_note(version: int) -> SharingList:
     data = load_sharing_list().to_mapping()
     data["version"] = version
-    data["effective_from"] = date(2026, 7, 1)
+    data["effective_from"] = date(2026, 1, 2)  # in force when the tests publish it
     tax = next(item for item in data["items"] if item["code"] == "TAX_PAYMENT")
     tax["fields"].append({"name": "note", "label": "备注", "type": "string", "max_length": 50, "required": True})
     return sharing_list_from_mapping(data)

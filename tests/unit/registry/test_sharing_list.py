@@ -456,6 +456,24 @@ def test_a_new_version_may_not_take_effect_before_the_current_one() -> None:
         catalogue.publish(sharing_list_from_mapping(earlier), at=T0, by="ops", note="")
 
 
+def test_a_version_is_not_published_before_its_first_day_in_xian() -> None:
+    # A published version is current at once (records are validated, masked and released under it), so one whose
+    # effective_from is still ahead would apply before its first day: an item it makes PUBLIC would leave early.
+    catalogue = catalogue_with(sharing_list_from_mapping(small_list(1)))
+    next_day = small_list(2) | {"effective_from": "2026-02-01"}
+    with pytest.raises(SharingListInvalid) as caught:
+        # 23:59 on 31 January in Xi'an
+        catalogue.publish(
+            sharing_list_from_mapping(next_day), at=datetime(2026, 1, 31, 15, 59, tzinfo=UTC), by="o", note=""
+        )
+    assert caught.value.metadata["path"] == "effective_from"
+    assert catalogue.current is not None
+    assert catalogue.current.version == 1
+    # 00:00 on 1 February in Xi'an, still 31 January in UTC: its first day has begun
+    catalogue.publish(sharing_list_from_mapping(next_day), at=datetime(2026, 1, 31, 16, tzinfo=UTC), by="o", note="")
+    assert catalogue.current.version == 2
+
+
 def test_an_unknown_version_is_not_found() -> None:
     catalogue = catalogue_with(sharing_list_from_mapping(small_list(1)))
     with pytest.raises(NotFound) as caught:
