@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from creditctl.commands.render import platform_pairs, save_credential, show_platform
 from creditctl.context import Ctl, pass_ctl
+from creditctl.errors import EXIT_USAGE, CtlError
 from creditctl.keys import check_writable, csr_for
 from creditctl.output import enum_short, message_dict, now, timestamp_text
 from creditctl.params import MOMENT, change_options, make_change, platform_name, timestamp
@@ -17,6 +18,7 @@ from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_admin_service_pb2_grpc as admin_grpc
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from services.kit.workdays import SHANGHAI
 
 KINDS = {"city": pb.PLATFORM_KIND_CITY, "county": pb.PLATFORM_KIND_COUNTY, "aggregator": pb.PLATFORM_KIND_AGGREGATOR}
 DOCKINGS = {"direct": pb.DOCKING_DIRECT, "proxied": pb.DOCKING_PROXIED}
@@ -125,7 +127,7 @@ def assess(
 ) -> None:
     """Record a security or authorization assessment of a platform under review (or suspended, before readmission)."""
     assessed = assessed_on or now()
-    expires = expires_on or assessed + timedelta(days=365)
+    expires = expires_on or _a_year_after(assessed)
     request = admin_pb.RecordAssessmentRequest(
         name=platform_name(platform_id),
         assessment=pb.Assessment(
@@ -139,6 +141,21 @@ def assess(
         change=make_change(actor, reason, evidence, etag, request_id),
     )
     show_platform(ctl, ctl.call("registry", admin(ctl).RecordAssessment, request).platform)
+
+
+def _a_year_after(at: datetime) -> datetime:
+    """The same time on the same day a calendar year later in Xi'an (365 days fell a day short across a 29 February);
+    from 29 February, the 28th (民法典 第二百零二条: no such day, the month's last)."""
+    try:
+        local = at.astimezone(SHANGHAI)
+        if local.year >= 9999:
+            raise OverflowError
+    except OverflowError:
+        raise CtlError("--assessed-on is too late for a year's validity; give --expires-on", EXIT_USAGE) from None
+    try:
+        return local.replace(year=local.year + 1)
+    except ValueError:  # 29 February
+        return local.replace(year=local.year + 1, day=28)
 
 
 @platform.command("admit")

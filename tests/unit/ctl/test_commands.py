@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from services.kit.evidence.receipts import ConsistencyDocument
 from tests.unit.ctl.conftest import Ctl
 from tests.unit.ctl.fakes import FakeNode, Refusal
 
+CHINA = timezone(timedelta(hours=8))
 CHANGE = ("--actor", "ops:test", "--reason", "quarterly review", "--evidence", "TICKET-1", "--evidence", "DOC-2")
 
 
@@ -64,9 +65,40 @@ def test_assess_defaults_to_now_and_a_year_of_validity(ctl: Ctl, address: str, n
     (request,) = node.requests["RecordAssessment"]
     assessed = request.assessment.assessed_on.ToDatetime(tzinfo=UTC)
     assert before - timedelta(seconds=1) <= assessed <= datetime.now(UTC)
-    assert request.assessment.expires_on.ToDatetime(tzinfo=UTC) - assessed == timedelta(days=365)
+    expires = request.assessment.expires_on.ToDatetime(tzinfo=UTC)
+    assert expires - assessed in (timedelta(days=365), timedelta(days=366))  # a calendar year, leap day or not
     assert request.assessment.kind == pb.ASSESSMENT_KIND_SECURITY
     assert request.assessment.result == pb.ASSESSMENT_RESULT_PASSED
+
+
+@pytest.mark.parametrize(
+    ("assessed_on", "expires_on"),
+    [
+        # 365 days after 1 June 2027 is 31 May 2028 (2028 has a 29 February): a pass lapsed a day early.
+        ("2027-06-01", datetime(2028, 6, 1, tzinfo=CHINA)),
+        ("2027-06-01T10:30+08:00", datetime(2028, 6, 1, 10, 30, tzinfo=CHINA)),
+        # No 29 February next year: the month's last day (Civil Code art. 202).
+        ("2028-02-29", datetime(2029, 2, 28, tzinfo=CHINA)),
+        # A UTC time late on 31 December is 1 January in Xi'an: the year counts from there.
+        ("2027-12-31T20:00Z", datetime(2029, 1, 1, 4, tzinfo=CHINA)),
+    ],
+)
+def test_assess_defaults_to_one_calendar_year_in_xian(
+    ctl: Ctl, address: str, node: FakeNode, assessed_on: str, expires_on: datetime
+) -> None:
+    args = (
+        "--kind",
+        "security",
+        "--result",
+        "passed",
+        "--assessor",
+        "省信息安全测评中心",
+        "--assessed-on",
+        assessed_on,
+    )
+    assert ctl("platform", "assess", "xian", *args, *CHANGE).code == 0
+    (request,) = node.requests["RecordAssessment"]
+    assert request.assessment.expires_on.ToDatetime(tzinfo=UTC) == expires_on
 
 
 def test_admit_generates_a_private_key_file_and_sends_only_its_csr(
@@ -393,3 +425,18 @@ def test_effectiveness_progress_on_past_the_last_date_is_a_usage_error(ctl: Ctl,
     result = ctl("effectiveness", "--period", "2025", "--progress-on", "9999-12-31T20:00:00Z")
     assert result.code == 2
     assert "GetEffectiveness" not in node.requests
+
+
+def test_assess_in_the_last_year_a_time_holds_asks_for_expires_on(ctl: Ctl, address: str, node: FakeNode) -> None:
+    args = (
+        "--kind",
+        "security",
+        "--result",
+        "passed",
+        "--assessor",
+        "省信息安全测评中心",
+        "--assessed-on",
+        "9999-06-01",
+    )
+    assert ctl("platform", "assess", "xian", *args, *CHANGE).code == 2
+    assert "RecordAssessment" not in node.requests
