@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditctl.context import Ctl
 from creditctl.errors import CtlError
@@ -10,13 +13,23 @@ from creditctl.keys import write_text
 from creditctl.output import enum_short, message_dict, timestamp_text
 from creditnode.registry.v1 import participants_pb2 as pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
+from services.kit.workdays import SHANGHAI
+
+
+def _xian_time(ts: Timestamp) -> str:
+    """A time as Xi'an reads it: the UTC timestamp cut to its date named the day before for anything that lapses at
+    midnight there (the days the node counts, and what a date given to creditctl means)."""
+    try:
+        return ts.ToDatetime(tzinfo=UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M +08:00")
+    except OverflowError:  # late on 31 December 9999 UTC: no such day in Xi'an
+        return timestamp_text(ts)
 
 
 def platform_pairs(p: pb.Platform) -> list[tuple[str, object]]:
     assessments = ", ".join(
         f"{enum_short(pb.AssessmentKind.Name(a.kind), 'ASSESSMENT_KIND_')}="
         f"{enum_short(pb.AssessmentResult.Name(a.result), 'ASSESSMENT_RESULT_')}"
-        f" until {timestamp_text(a.expires_on)[:10]}"
+        f" until {_xian_time(a.expires_on)}"
         for a in p.assessments
     )
     return [

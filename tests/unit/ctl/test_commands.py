@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2
 
+from creditctl.commands.render import platform_pairs
 from creditctl.keys import new_key_and_csr
 from creditnode.evidence.v1 import evidence_log_service_pb2 as ev_pb
 from creditnode.objection.v1 import objection_service_pb2 as ob_pb
@@ -440,3 +442,13 @@ def test_assess_in_the_last_year_a_time_holds_asks_for_expires_on(ctl: Ctl, addr
     )
     assert ctl("platform", "assess", "xian", *args, *CHANGE).code == 2
     assert "RecordAssessment" not in node.requests
+
+
+def test_platform_show_gives_an_assessments_expiry_in_xian_time() -> None:
+    # A pass assessed on 1 June 2027 (Beijing) lapses at 00:00 on 1 June 2028 there, 16:00 UTC on 31 May: the UTC
+    # timestamp cut to its date showed "until 2028-05-31", a day before the day it lapses on in Xi'an.
+    expires = Timestamp()
+    expires.FromDatetime(datetime(2028, 5, 31, 16, tzinfo=UTC))
+    passed = pb.Assessment(kind=pb.ASSESSMENT_KIND_SECURITY, result=pb.ASSESSMENT_RESULT_PASSED, expires_on=expires)
+    shown = dict(platform_pairs(pb.Platform(name="platforms/xian", assessments=[passed])))
+    assert shown["assessments"] == "SECURITY=PASSED until 2028-06-01 00:00 +08:00"
