@@ -103,8 +103,8 @@ class ObjectionSigner:
 
     def sign(self, objection: opb.FileObjectionRequest) -> pb.FileObjectionRequest:
         """A copy of ``objection`` filed as this enterprise, signed. ``filer_kind`` is set; filled in when unset:
-        ``filer``, ``enterprise``, ``receive_time`` (now) and ``request_id`` (random); ``receive_time`` is kept to
-        whole seconds, as signed."""
+        ``filer``, ``enterprise``, ``receive_time`` (now; a zero Timestamp counts as unset) and ``request_id`` (random);
+        ``receive_time`` is kept to whole seconds, as signed."""
         signed_at = datetime.now(UTC).replace(microsecond=0)
         nonce = secrets.token_hex(16)
         o = opb.FileObjectionRequest()
@@ -113,9 +113,10 @@ class ObjectionSigner:
         o.filer = o.filer or self.enterprise
         o.enterprise = o.enterprise or self.enterprise.removeprefix("enterprises/")
         o.request_id = o.request_id or secrets.token_hex(16)
-        if o.HasField("receive_time"):
-            o.receive_time.nanos = 0
-        else:
+        o.receive_time.nanos = 0
+        if o.receive_time.seconds == 0:
+            # The gateway reads a zero Timestamp as none (kit/protos.from_timestamp) and verifies "receive_time=":
+            # signing it as 1970-01-01 would never verify, so it is filled in as an unset one.
             o.receive_time.FromDatetime(signed_at)
         lines = canonical_objection_lines(
             SignedObjection(

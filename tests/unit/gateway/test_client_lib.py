@@ -1,0 +1,70 @@
+"""The platform client library as a platform meets it: what it signs verifies at the gateway, a refusal keeps what
+the node said, a failed call can be retried under the same request id, the channel is closed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from creditnode.gateway.v1 import gateway_service_pb2 as pb
+from creditnode.objection.v1 import objection_service_pb2 as ob
+from services.gateway.client_lib import ObjectionSigner
+from services.gateway.domain.objection_signing import Signature
+from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.domain.selfquery import EnterpriseKey
+from services.gateway.usecases import Gateway
+from services.kit.protos import from_timestamp
+from tests.unit.gateway.test_objection_filing import KEY, USCC, FakeObjection
+from tests.unit.gateway.test_usecases import (
+    E,
+    FakeConsent,
+    FakeConsentCache,
+    FakeLog,
+    FakeParticipants,
+    FakeRegistry,
+    FakeSharingList,
+)
+
+
+def gateway() -> Gateway:
+    """The gateway's use cases on the real clock: what the client signs now must verify now."""
+    registry = FakeRegistry()
+    keys = {USCC: [EnterpriseKey("k1", KEY.public_key().public_bytes_raw(), True)]}
+    registry.enterprise_keys = keys.get  # type: ignore[attr-defined]
+    return Gateway(
+        participants=FakeParticipants(),  # type: ignore[arg-type]
+        consent_cache=FakeConsentCache(),  # type: ignore[arg-type]
+        consent=FakeConsent(),  # type: ignore[arg-type]
+        registry=registry,  # type: ignore[arg-type]
+        sharing_list=FakeSharingList(),  # type: ignore[arg-type]
+        disclosure_log=FakeLog(),
+        quotas=Quotas(QuotaLimits(), lambda: 0.0),
+        clock=lambda: datetime.now(UTC),
+        objection=FakeObjection(),  # type: ignore[arg-type]
+    )
+
+
+def file_as_the_gateway_reads_it(gw: Gateway, signed: pb.FileObjectionRequest) -> ob.FileObjectionRequest:
+    """What the servicer does with the wire message: the objection and the signature, as received."""
+    received = pb.FileObjectionRequest.FromString(signed.SerializeToString())
+    sig = received.signature
+    signed_at = from_timestamp(sig.signed_at, "signature.signed_at")
+    assert signed_at is not None
+    gw.file_objection(
+        received.objection, "platforms/xian", "", Signature(sig.key_id, sig.nonce, signed_at, bytes(sig.signature))
+    )
+    (relayed,) = gw.objection.filed  # type: ignore[union-attr]
+    return relayed
+
+
+def test_an_objection_whose_receive_time_is_the_zero_timestamp_is_signed_as_the_gateway_reads_it() -> None:
+    # A zero Timestamp set on the field (a builder that always fills it) is "no receive time" to the gateway, which
+    # verified "receive_time=" against the client's signed "receive_time=1970-01-01T00:00:00Z": SIGNATURE_INVALID.
+    objection = ob.FileObjectionRequest(
+        records=[ob.RecordTarget(record=f"{E}/records/r1", version=1)], reasons="错了", receive_time=Timestamp()
+    )
+    signed = ObjectionSigner(E, "k1", KEY).sign(objection)
+    relayed = file_as_the_gateway_reads_it(gateway(), signed)
+    assert relayed.receive_time.seconds > 0  # filled in as for an unset one: when the platform signed it
+    assert relayed.receive_time == signed.objection.receive_time
