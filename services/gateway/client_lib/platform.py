@@ -35,12 +35,17 @@ T = TypeVar("T")
 
 
 class GatewayError(Exception):
-    """A refused or failed call: ``code`` is the gRPC status, ``reason`` the ErrorReason name."""
+    """A refused or failed call: ``code`` is the gRPC status, ``reason`` the ErrorReason name, ``metadata`` the
+    ErrorInfo's (``field`` names what was wrong; ``receipt_leaf_index`` is a refusal's denial leaf)."""
 
-    def __init__(self, code: grpc.StatusCode, reason: str, message: str) -> None:
+    def __init__(
+        self, code: grpc.StatusCode, reason: str, message: str, metadata: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{code.name} {reason}: {message}")
         self.code = code
         self.reason = reason
+        self.message = message
+        self.metadata = metadata or {}
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,8 @@ class PlatformClient:
             return method(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             info = error_info(exc)
-            raise GatewayError(exc.code(), info.reason if info else "", exc.details() or "") from None
+            reason, metadata = (info.reason, dict(info.metadata)) if info else ("", {})
+            raise GatewayError(exc.code(), reason, exc.details() or "", metadata) from None
 
     def credit_report(
         self,

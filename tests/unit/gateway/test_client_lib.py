@@ -3,18 +3,26 @@ the node said, a failed call can be retried under the same request id, the chann
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent import futures
 from datetime import UTC, datetime
+from typing import Any
 
+import grpc
+import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.gateway.v1 import gateway_service_pb2 as pb
+from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
 from creditnode.objection.v1 import objection_service_pb2 as ob
-from services.gateway.client_lib import ObjectionSigner
+from services.gateway.client_lib import GatewayError, ObjectionSigner, PlatformClient
 from services.gateway.domain.objection_signing import Signature
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import EnterpriseKey
 from services.gateway.usecases import Gateway
+from services.kit.errors import PermissionDenied
 from services.kit.protos import from_timestamp
+from services.kit.status import domain_error_status
 from tests.unit.gateway.test_objection_filing import KEY, USCC, FakeObjection
 from tests.unit.gateway.test_usecases import (
     E,
@@ -68,3 +76,46 @@ def test_an_objection_whose_receive_time_is_the_zero_timestamp_is_signed_as_the_
     relayed = file_as_the_gateway_reads_it(gateway(), signed)
     assert relayed.receive_time.seconds > 0  # filled in as for an unset one: when the platform signed it
     assert relayed.receive_time == signed.objection.receive_time
+
+
+class FakeGateway(pb_grpc.GatewayServiceServicer):
+    """The gateway's platforms' door, scripted: each call records its request and answers ``answer(request)``."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+        self.answer: Callable[[Any], Any] = lambda request: pb.GetCreditReportResponse()
+
+    def GetCreditReport(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.requests.append(request)
+        answer = self.answer(request)
+        if isinstance(answer, grpc.Status):
+            context.abort_with_status(answer)
+        return answer
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeGateway, PlatformClient]]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    servicer = FakeGateway()
+    pb_grpc.add_GatewayServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    client = PlatformClient(grpc.insecure_channel(f"127.0.0.1:{port}"))
+    try:
+        yield servicer, client
+    finally:
+        client.close()
+        server.stop(None)
+
+
+def test_a_refusal_keeps_the_errorinfo_metadata_the_gateway_sent(fake: tuple[FakeGateway, PlatformClient]) -> None:
+    # A refusal's receipt (its denial leaf) is only in the ErrorInfo metadata; the field names what was wrong.
+    gateway, client = fake
+    gateway.answer = lambda request: domain_error_status(
+        PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "no authorization", {"receipt_leaf_index": "41"})
+    )
+    with pytest.raises(GatewayError) as err:
+        client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
+    assert err.value.code == grpc.StatusCode.PERMISSION_DENIED
+    assert err.value.reason == "ERROR_REASON_PERMISSION_DENIED"
+    assert err.value.metadata == {"receipt_leaf_index": "41"}
