@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
@@ -181,7 +182,11 @@ class PlatformClient:
         try:
             return method(request, timeout=self.timeout)
         except grpc.RpcError as exc:
-            info = error_info(exc)
+            try:
+                info = error_info(exc)
+            except (ValueError, AttributeError, DecodeError):
+                # A status trailer that is no google.rpc.Status (a broken proxy, another server): the code still holds.
+                info = None
             reason, metadata = (info.reason, dict(info.metadata)) if info else ("", {})
             raise GatewayError(exc.code(), reason, exc.details() or "", metadata) from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,6 +94,13 @@ class FakeGateway(pb_grpc.GatewayServiceServicer):
         return answer
 
 
+@dataclass(frozen=True)
+class _RawStatus(grpc.Status):
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, bytes], ...]
+
+
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeGateway, PlatformClient]]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
@@ -119,3 +127,18 @@ def test_a_refusal_keeps_the_errorinfo_metadata_the_gateway_sent(fake: tuple[Fak
     assert err.value.code == grpc.StatusCode.PERMISSION_DENIED
     assert err.value.reason == "ERROR_REASON_PERMISSION_DENIED"
     assert err.value.metadata == {"receipt_leaf_index": "41"}
+
+
+def test_a_refusal_with_an_unreadable_status_trailer_is_still_a_gateway_error(
+    fake: tuple[FakeGateway, PlatformClient],
+) -> None:
+    # A proxy (or another server) answering with a trailer that is no google.rpc.Status made the library raise the
+    # protobuf decoder's error, and the caller lost the gRPC code.
+    gateway, client = fake
+    gateway.answer = lambda request: _RawStatus(
+        grpc.StatusCode.INTERNAL, "broken", (("grpc-status-details-bin", b"\xff\xff\xff"),)
+    )
+    with pytest.raises(GatewayError) as err:
+        client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
+    assert err.value.code == grpc.StatusCode.INTERNAL
+    assert err.value.reason == ""
