@@ -37,16 +37,24 @@ T = TypeVar("T")
 
 class GatewayError(Exception):
     """A refused or failed call: ``code`` is the gRPC status, ``reason`` the ErrorReason name, ``metadata`` the
-    ErrorInfo's (``field`` names what was wrong; ``receipt_leaf_index`` is a refusal's denial leaf)."""
+    ErrorInfo's (``field`` names what was wrong; ``receipt_leaf_index`` is a refusal's denial leaf). ``request_id`` is
+    the id the call carried (one the library made up included): a retry under it is the same request, so a report
+    that failed without an answer spends no second use when asked again with ``request_id=err.request_id``."""
 
     def __init__(
-        self, code: grpc.StatusCode, reason: str, message: str, metadata: dict[str, str] | None = None
+        self,
+        code: grpc.StatusCode,
+        reason: str,
+        message: str,
+        metadata: dict[str, str] | None = None,
+        request_id: str = "",
     ) -> None:
         super().__init__(f"{code.name} {reason}: {message}")
         self.code = code
         self.reason = reason
         self.message = message
         self.metadata = metadata or {}
+        self.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class CreditReport:
     authorization: str
     fully_authorized: bool
     receipt_leaf_index: int
+    # The request id the report was asked under (made up when the caller gave none).
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,7 +188,7 @@ class PlatformClient:
     def close(self) -> None:
         self.channel.close()
 
-    def _call(self, method: Any, request: Any) -> Any:
+    def _call(self, method: Any, request: Any, request_id: str = "") -> Any:
         try:
             return method(request, timeout=self.timeout)
         except grpc.RpcError as exc:
@@ -188,7 +198,7 @@ class PlatformClient:
                 # A status trailer that is no google.rpc.Status (a broken proxy, another server): the code still holds.
                 info = None
             reason, metadata = (info.reason, dict(info.metadata)) if info else ("", {})
-            raise GatewayError(exc.code(), reason, exc.details() or "", metadata) from None
+            raise GatewayError(exc.code(), reason, exc.details() or "", metadata, request_id) from None
 
     def credit_report(
         self,
@@ -200,6 +210,9 @@ class PlatformClient:
         institution: str = "",
         request_id: str = "",
     ) -> CreditReport:
+        """The report; without ``request_id`` one is made up, and kept on the report or the ``GatewayError`` so a
+        retry can repeat it (a use of a limited authorization is recorded once per request id)."""
+        request_id = request_id or secrets.token_hex(16)
         resp: pb.GetCreditReportResponse = self._call(
             self.stub.GetCreditReport,
             pb.GetCreditReportRequest(
@@ -209,8 +222,9 @@ class PlatformClient:
                 categories=list(categories),  # type: ignore[arg-type]
                 institution=institution,
                 on_behalf_of=self.on_behalf_of,
-                request_id=request_id or secrets.token_hex(16),
+                request_id=request_id,
             ),
+            request_id,
         )
         return CreditReport(
             released=[r.record for r in resp.records],
@@ -223,6 +237,7 @@ class PlatformClient:
             authorization=resp.authorization,
             fully_authorized=resp.decision == pb.DECISION_ALLOW,
             receipt_leaf_index=resp.receipt.leaf_index,
+            request_id=request_id,
         )
 
     def self_query(self, request: pb.SelfQueryRequest) -> pb.SelfQueryResponse:
@@ -260,7 +275,7 @@ class PlatformClient:
         if isinstance(request, opb.FileObjectionRequest):
             request = pb.FileObjectionRequest(objection=request)
         request.on_behalf_of = self.on_behalf_of
-        resp = self._call(self.stub.FileObjection, request)
+        resp = self._call(self.stub.FileObjection, request, request.objection.request_id)
         return resp.result.objection  # type: ignore[no-any-return]
 
     def get_objection(self, name: str) -> opb.Objection:

@@ -142,3 +142,21 @@ def test_a_refusal_with_an_unreadable_status_trailer_is_still_a_gateway_error(
         client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
     assert err.value.code == grpc.StatusCode.INTERNAL
     assert err.value.reason == ""
+
+
+def test_a_report_that_failed_can_be_retried_under_the_request_id_it_was_sent_with(
+    fake: tuple[FakeGateway, PlatformClient],
+) -> None:
+    # A use of a limited authorization is recorded once per request_id: the id the library made up for a call that
+    # failed without an answer (the use may be spent) was lost, so the caller's retry spent a second use.
+    gateway, client = fake
+    gateway.answer = lambda request: _RawStatus(grpc.StatusCode.UNAVAILABLE, "connection reset", ())
+    with pytest.raises(GatewayError) as err:
+        client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
+    (first,) = gateway.requests
+    assert first.request_id
+    assert err.value.request_id == first.request_id
+    gateway.answer = lambda request: pb.GetCreditReportResponse(enterprise=E)
+    report = client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"], request_id=err.value.request_id)
+    assert gateway.requests[1].request_id == first.request_id
+    assert report.request_id == first.request_id
