@@ -1,10 +1,10 @@
 """``PlatformClient``: what a city platform (or 秦信融) links to call the node's gateway.
 
-    client = PlatformClient.connect("node.example:443", ca_pem, cert_pem, key_pem)
-    report = client.credit_report("enterprises/9161...", "PRE_LOAN", items=["REG_BASIC", "TAX_PAYMENT"])
-    for record in report.released: ...
-    # An enterprise's objection, signed with its registry key on its side (an institution's is filed unsigned):
-    filed = client.file_objection(ObjectionSigner(enterprise, key_id, key).sign(objection))
+    with PlatformClient.connect("node.example:443", ca_pem, cert_pem, key_pem) as client:  # closed on leaving
+        report = client.credit_report("enterprises/9161...", "PRE_LOAN", items=["REG_BASIC", "TAX_PAYMENT"])
+        for record in report.released: ...
+        # An enterprise's objection, signed with its registry key on its side (an institution's is filed unsigned):
+        filed = client.file_objection(ObjectionSigner(enterprise, key_id, key).sign(objection))
 
 Errors come back as ``GatewayError`` with the gRPC code and the creditnode ``ErrorReason`` name.
 """
@@ -187,6 +187,12 @@ class PlatformClient:
 
     def close(self) -> None:
         self.channel.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _call(self, method: Any, request: Any, request_id: str = "") -> Any:
         try:

@@ -160,3 +160,15 @@ def test_a_report_that_failed_can_be_retried_under_the_request_id_it_was_sent_wi
     report = client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"], request_id=err.value.request_id)
     assert gateway.requests[1].request_id == first.request_id
     assert report.request_id == first.request_id
+
+
+def test_the_client_closes_its_channel_when_used_as_a_context_manager(
+    fake: tuple[FakeGateway, PlatformClient],
+) -> None:
+    # Without it a platform opening a client per batch (``with PlatformClient.connect(...) as client:``) could not,
+    # and each forgotten close left a channel and its threads behind.
+    _, open_client = fake
+    with PlatformClient(open_client.channel) as client:
+        client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
+    with pytest.raises(ValueError, match="closed channel"):
+        client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
