@@ -277,9 +277,14 @@ class PlatformClient:
 
     def file_objection(self, request: pb.FileObjectionRequest | opb.FileObjectionRequest) -> opb.Objection:
         """Files an objection the platform received: an enterprise's as ``ObjectionSigner(...).sign(...)`` made it
-        (the gateway refuses it unsigned), an institution's (one of this platform's) as it is."""
+        (the gateway refuses it unsigned), an institution's (one of this platform's) as it is, with a random
+        ``request_id`` when it has none. A retry repeats the request id (``GatewayError.request_id``): the objection
+        service answers it with the first result."""
         if isinstance(request, opb.FileObjectionRequest):
             request = pb.FileObjectionRequest(objection=request)
+            # Without one the objection service makes up the objection's id, and a retry would file a second: this
+            # one goes back on the GatewayError for the retry to repeat (an enterprise's got one when signed).
+            request.objection.request_id = request.objection.request_id or secrets.token_hex(16)
         request.on_behalf_of = self.on_behalf_of
         resp = self._call(self.stub.FileObjection, request, request.objection.request_id)
         return resp.result.objection  # type: ignore[no-any-return]

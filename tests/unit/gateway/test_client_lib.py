@@ -87,6 +87,12 @@ class FakeGateway(pb_grpc.GatewayServiceServicer):
         self.answer: Callable[[Any], Any] = lambda request: pb.GetCreditReportResponse()
 
     def GetCreditReport(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._answer(request, context)
+
+    def FileObjection(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._answer(request, context)
+
+    def _answer(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.requests.append(request)
         answer = self.answer(request)
         if isinstance(answer, grpc.Status):
@@ -172,3 +178,24 @@ def test_the_client_closes_its_channel_when_used_as_a_context_manager(
         client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
     with pytest.raises(ValueError, match="closed channel"):
         client.credit_report(E, "PRE_LOAN", items=["REG_BASIC"])
+
+
+def test_an_institutions_objection_that_failed_can_be_retried_under_the_request_id_it_was_sent_with(
+    fake: tuple[FakeGateway, PlatformClient],
+) -> None:
+    # Filed without a request id, an institution's objection got a random objection id at the objection service, so a
+    # retry after a failure without an answer filed a second objection (an enterprise's was given one when signed).
+    gateway, client = fake
+    gateway.answer = lambda request: _RawStatus(grpc.StatusCode.UNAVAILABLE, "connection reset", ())
+    objection = ob.FileObjectionRequest(
+        filer_kind=ob.FILER_KIND_INSTITUTION, filer="institutions/boc-xian", enterprise=USCC, reasons="wrong"
+    )
+    with pytest.raises(GatewayError) as err:
+        client.file_objection(objection)
+    (first,) = gateway.requests
+    assert first.objection.request_id
+    assert err.value.request_id == first.objection.request_id
+    gateway.answer = lambda request: pb.FileObjectionResponse()
+    objection.request_id = err.value.request_id
+    client.file_objection(objection)
+    assert gateway.requests[1].objection.request_id == first.objection.request_id
