@@ -111,7 +111,10 @@ class PageSigner(Protocol):
 @dataclass(frozen=True)
 class ObjectionSigner:
     """The enterprise's side of an objection it files: signs every field the gateway relays (see
-    FileObjectionRequest in the proto) with its registry key. A retry is signed again: same request_id, new nonce."""
+    FileObjectionRequest in the proto) with its registry key. A retry is signed again from what was sent,
+    ``sign(signed.objection)``: the same request_id and receive_time, a new nonce (signing the original objection again
+    makes up both anew: another objection, or, with the request_id copied over, a receive_time the objection service
+    refuses as REQUEST_ID_REUSED)."""
 
     enterprise: str
     key_id: str

@@ -79,6 +79,17 @@ def test_an_objection_whose_receive_time_is_the_zero_timestamp_is_signed_as_the_
     assert relayed.receive_time == signed.objection.receive_time
 
 
+def test_a_retry_signed_from_what_was_sent_repeats_the_request_id_and_receive_time_with_a_new_nonce() -> None:
+    signer = ObjectionSigner(E, "k1", KEY)
+    first = signer.sign(ob.FileObjectionRequest(records=[ob.RecordTarget(record=f"{E}/records/r1", version=1)]))
+    retry = signer.sign(first.objection)
+    assert retry.objection == first.objection
+    assert retry.signature.nonce != first.signature.nonce
+    relayed = file_as_the_gateway_reads_it(gateway(), retry)
+    assert relayed.request_id == first.objection.request_id
+    assert relayed.receive_time == first.objection.receive_time
+
+
 class FakeGateway(pb_grpc.GatewayServiceServicer):
     """The gateway's platforms' door, scripted: each call records its request and answers ``answer(request)``."""
 
