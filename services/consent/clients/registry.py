@@ -148,10 +148,13 @@ class RequesterRemovalWatcher:
             kinds=[rs.PARTICIPANT_KIND_PLATFORM, rs.PARTICIPANT_KIND_INSTITUTION],
         )
         stream = self._stub.WatchParticipants(request)
-        self.connected.set()
-        WATCH_CONNECTED.labels("consent", "participants").set(1)
         for response in stream:
             self._last_message = time.monotonic()
+            # Connected once the registry has answered (it does at once: a listing, or a heartbeat once the backlog is
+            # through): opening the call sends nothing, and one to a registry that cannot be reached waits to connect.
+            if not self.connected.is_set():
+                self.connected.set()
+                WATCH_CONNECTED.labels("consent", "participants").set(1)
             for event in response.events:
                 name = removed_requester(event.participant, event.type)
                 if name is not None:
