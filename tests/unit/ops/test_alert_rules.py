@@ -171,3 +171,38 @@ def _sample_names(family: object) -> set[str]:
     if kind == "histogram":
         return {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
     return {name}
+
+
+def test_the_runbook_names_the_watch_streams_the_services_report() -> None:
+    # The watch alerts' summaries name the `stream` label: the runbook must speak of the same streams.
+    import grpc
+    from prometheus_client import REGISTRY
+
+    from services.consent.clients.registry import RequesterRemovalWatcher
+    from services.gateway.clients.consent import ConsentCache
+    from services.gateway.clients.participants import ParticipantCache
+    from services.gateway.clients.record_cache import RecordCache
+    from services.scoring.clients.registry import Cursor, ParticipantWatcher, RecordChangeWatcher
+
+    channel = grpc.insecure_channel("127.0.0.1:1")  # never called: nothing is started
+    cursor = Cursor(lambda: 0, lambda revision: None)
+    try:
+        # Built as the composition roots build them (services/*/main.py), each registers its stream's gauges.
+        ParticipantCache(channel)
+        ConsentCache(channel, "gateway-0")
+        RecordCache(channel, lambda uscc, items: [])
+        ParticipantWatcher(channel, cursor, lambda *a: None, lambda *a: None)
+        RecordChangeWatcher(channel, cursor, lambda *a: None)
+        RequesterRemovalWatcher(channel, cursor, lambda name: 0)
+    finally:
+        channel.close()
+    reported = {
+        sample.labels["stream"]
+        for family in REGISTRY.collect()
+        if family.name in {"creditnode_watch_connected", "creditnode_watch_lag_seconds"}
+        for sample in family.samples
+    }
+    text = RUNBOOK.read_text(encoding="utf-8")
+    section = text.split("### Watch stream down", 1)[1].split("\n#", 1)[0]
+    named = set(re.findall(r"`([a-z]+)`", section))
+    assert named == reported, f"runbook names {sorted(named)}, the services report {sorted(reported)}"
