@@ -21,7 +21,14 @@ WATCH_LAG = Gauge(
 
 EVIDENCE_LOG_SIZE = Gauge("creditnode_evidence_log_size", "Leaves committed to the evidence log.", ["service"])
 EVIDENCE_HEAD_AGE = Gauge(
-    "creditnode_evidence_signed_tree_head_age_seconds", "Age of the latest signed tree head.", ["service"]
+    "creditnode_evidence_signed_tree_head_age_seconds",
+    "Age of the latest signed tree head (none signed yet: how long the first leaf has waited for one).",
+    ["service"],
+)
+EVIDENCE_UNSIGNED = Gauge(
+    "creditnode_evidence_unsigned_leaves",
+    "Leaves committed to the evidence log that no signed tree head covers.",
+    ["service"],
 )
 OBJECTIONS_OVERDUE = Gauge(
     "creditnode_objections_overdue", "Open objections past their handling deadline.", ["service"]

@@ -37,7 +37,7 @@ from services.kit.evidence.schema import EvidenceModels
 from services.kit.evidence.store import EvidenceStore, KeyRetired, LeafFilter, PublicKeyRecord, StoredLeaf
 from services.kit.evidence.writer_process import ChildSettings, ProcessWriter
 from services.kit.logging import describe_database_error, is_database_error
-from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE
+from services.kit.metrics import EVIDENCE_HEAD_AGE, EVIDENCE_LOG_SIZE, EVIDENCE_UNSIGNED
 
 log = structlog.get_logger("kit.evidence")
 
@@ -354,20 +354,35 @@ class EvidenceLog:
 
     def _run_publisher(self) -> None:
         while not self._stop_publisher.wait(self.publish_interval):
-            head: SignedTreeHead | None = None
-            try:
-                head = self._publish_if_stale()
-            except Exception:  # the next tick retries; appends are unaffected
-                log.warning("evidence_head_publish_failed", origin=self.origin, exc_info=True)
-            # The gauges' reads fail too while the database is away: they must not end this thread, or no head would
-            # be signed on schedule again (and the gauges, frozen, would keep the "not signing" alert quiet).
-            with contextlib.suppress(Exception):  # the gauges keep their last values until a tick can read
-                if head is None:
-                    head = self.store.latest_head()
-                service = self.origin.rsplit("/", 1)[-1]
-                EVIDENCE_LOG_SIZE.labels(service).set(self.store.tree_size())
-                if head is not None:  # an old head while the log grows is what the "not signing" alert looks for
-                    EVIDENCE_HEAD_AGE.labels(service).set(max(0.0, (self._now_ms() - head.timestamp_ms) / 1000))
+            self._publish_round()
+
+    def _publish_round(self) -> None:
+        """Sign a head if leaves wait for one, then set the gauges the "not signing" alert reads."""
+        head: SignedTreeHead | None = None
+        try:
+            head = self._publish_if_stale()
+        except Exception:  # the next round retries; appends are unaffected
+            log.warning("evidence_head_publish_failed", origin=self.origin, exc_info=True)
+        # The gauges' reads fail too while the database is away: they must not end the publisher's thread, or no head
+        # would be signed on schedule again (and the gauges, frozen, would keep the "not signing" alert quiet).
+        with contextlib.suppress(Exception):  # the gauges keep their last values until a round can read
+            if head is None:
+                head = self.store.latest_head()
+            service = self.origin.rsplit("/", 1)[-1]
+            size = self.store.tree_size()
+            EVIDENCE_LOG_SIZE.labels(service).set(size)
+            # Leaves no head covers: what the alert fires on while the head is old. Growth alone is no sign: on a
+            # quiet log it is over in a moment while its leaves stay uncovered.
+            EVIDENCE_UNSIGNED.labels(service).set(size - (head.tree_size if head is not None else 0))
+            if head is not None:
+                signed_ms = head.timestamp_ms
+            elif size:
+                # Never signed: the first leaf has waited this long for a head (without an age, the alert could not
+                # fire for a log that never managed to sign).
+                signed_ms = int(self.store.leaf(0).created_at.timestamp() * 1000)
+            else:
+                return
+            EVIDENCE_HEAD_AGE.labels(service).set(max(0.0, (self._now_ms() - signed_ms) / 1000))
 
     def signed_tree_head(self, *, fresh: bool = False) -> SignedTreeHead:
         """The latest signed head; with ``fresh``, one covering every committed leaf (signed now if needed)."""

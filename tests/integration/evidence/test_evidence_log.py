@@ -706,3 +706,42 @@ def test_a_tampered_subtree_makes_served_proofs_fail_verification(
     with pytest.raises(Invalid) as err:
         verify_receipt(log.receipt(10).to_obj(), {key.key_id: key.public_bytes})  # (3, 0) is on its path
     assert err.value.reason == Failure.ROOT_MISMATCH
+
+
+def test_the_head_gauges_show_leaves_that_no_head_covers_and_since_when(make_log: Callable[..., EvidenceLog]) -> None:
+    # What the "evidence log not signing" alert reads: leaves waiting for a head, and for how long no head came. A
+    # log that never managed to sign (a new node whose signing fails) has no head to take an age from: its first
+    # leaf's wait is the age, or the alert would have nothing to fire on.
+    from prometheus_client import REGISTRY
+
+    def gauge(name: str) -> float | None:
+        return REGISTRY.get_sample_value(name, {"service": "gauged"})
+
+    clock = StepClock()
+    log = make_log(origin="creditnode/gauged", clock=clock)  # no publisher thread: each round is run here
+    publish = log.store.publish_head
+    signing = False
+
+    def failing(*args: Any, **kw: Any) -> Any:
+        if signing:
+            return publish(*args, **kw)
+        raise RuntimeError("signing failed")
+
+    log.store.publish_head = failing  # type: ignore[method-assign]
+    _fill(log, 2)
+    clock.advance(1200)
+    log._publish_round()
+    assert gauge("creditnode_evidence_unsigned_leaves") == 2
+    assert gauge("creditnode_evidence_signed_tree_head_age_seconds") == 1200
+
+    signing = True
+    log._publish_round()
+    assert gauge("creditnode_evidence_unsigned_leaves") == 0
+    assert gauge("creditnode_evidence_signed_tree_head_age_seconds") == 0
+
+    _fill(log, 1)  # a leaf the next head will cover; until then it waits, with the head's age running
+    clock.advance(30)
+    signing = False
+    log._publish_round()
+    assert gauge("creditnode_evidence_unsigned_leaves") == 1
+    assert gauge("creditnode_evidence_signed_tree_head_age_seconds") == 30

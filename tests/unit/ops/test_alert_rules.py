@@ -34,7 +34,7 @@ METRICS = {
     "creditnode_watch_lag_seconds",
     "creditnode_ingest_late_records_total",
     "creditnode_objections_overdue",
-    "creditnode_evidence_log_size",
+    "creditnode_evidence_unsigned_leaves",
     "creditnode_evidence_signed_tree_head_age_seconds",
     "creditnode_calendar_next_year_loaded",
     "creditnode_objection_events_refused",
