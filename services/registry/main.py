@@ -98,6 +98,8 @@ def build(
 
     record_usecases.ensure_sharing_list(writer(), load_sharing_list(settings.sharing_list_path), utcnow())
     lists = record_usecases.CatalogueCache()
+    with reader() as uow:  # loaded now, so the late-records counter is exported at 0 before any record arrives
+        lists.get(uow)
 
     ingestion = RecordIngestion(writer, lists, notifier, utcnow)
     readiness = [lambda: ping(runtime.engine), evidence.healthy]
