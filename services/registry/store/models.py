@@ -10,6 +10,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.kit.db import UtcDateTime, service_metadata
 from services.kit.evidence.schema import add_evidence_tables
 
+# Revisions (one per write transaction) are int64 on the wire: BIGINT on PostgreSQL, whose INTEGER stops at 2**31 - 1;
+# SQLite's INTEGER already holds 64 bits.
+_REVISION = BigInteger().with_variant(Integer, "sqlite")
+
 
 class Base(DeclarativeBase):
     """Every table of the registry service hangs off this base: one metadata per service."""
@@ -114,7 +118,7 @@ class StatusHistoryRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text)  # JSON list of references
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    revision: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(_REVISION)
 
     __table_args__ = (Index("ix_status_history_participant", "kind", "participant_id", "seq"),)
 
@@ -125,7 +129,7 @@ class ParticipantEventRow(Base):
     __tablename__ = "participant_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    revision: Mapped[int] = mapped_column(Integer, index=True)
+    revision: Mapped[int] = mapped_column(_REVISION, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     participant_id: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(20))
@@ -137,7 +141,7 @@ class RevisionCounterRow(Base):
     __tablename__ = "revision_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(_REVISION)
 
 
 class WatchSessionRow(Base):
@@ -265,7 +269,7 @@ class RecordEventRow(Base):
     __tablename__ = "record_events"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    revision: Mapped[int] = mapped_column(Integer, index=True)
+    revision: Mapped[int] = mapped_column(_REVISION, index=True)
     record_id: Mapped[str] = mapped_column(String(32))
     item_code: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(20))

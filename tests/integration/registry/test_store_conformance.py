@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from services.kit.db import session_factories
@@ -162,6 +162,27 @@ def test_revisions_increase_per_transaction_and_reads_return_whole_revisions(uow
         first_two = u.events.after(0, max_revisions=2)
         assert [e.revision for e in first_two] == [revisions[0]] * 3 + [revisions[1]]
         assert u.events.after(revisions[-1], 10) == []
+
+
+def test_revisions_carry_on_past_32_bits(uow, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    # One revision per write transaction (a record pushed on an open stream is one): the wire's revisions are int64,
+    # and PostgreSQL refuses a 32-bit column's 2**31 ("integer out of range"), which would stop every registry write.
+    last_32_bit = 2**31 - 1
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE revision_counter SET value = :v WHERE id = 1"), {"v": last_32_bit})
+    with uow() as u:
+        r = u.events.next_revision()
+        u.events.append(ParticipantEvent(r, ParticipantKind.PLATFORM, "xian", EventType.UPSERT))
+        u.platforms.add(_platform("xian"))
+        u.history.append(ParticipantKind.PLATFORM, "xian", StatusChange("", "APPLIED", "op", "r", (), NOW, r))
+        u.records.add_changes([RecordChange(r, "rec-1", "TAX_PAYMENT", ChangeType.CREATED)])
+        u.commit()
+    assert r == 2**31
+    with uow() as u:
+        assert u.events.current_revision() == r
+        assert [e.revision for e in u.events.after(last_32_bit, 10)] == [r]
+        assert [c.revision for _, c in u.history.page(ParticipantKind.PLATFORM, "xian", after=0, limit=10)] == [r]
+        assert [c.revision for c in u.records.changes_after(last_32_bit, 10)] == [r]
 
 
 def test_rolled_back_work_leaves_no_trace(uow) -> None:  # type: ignore[no-untyped-def]
