@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import shutil
 import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -330,3 +332,34 @@ def test_a_driver_statement_stores_what_core_stores_and_raises_sqlalchemys_error
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(rows)).scalar_one() == 4  # the failed batch left nothing
     engine.dispose()
+
+
+def _replica_start_up(service: str, database_url: str, start: Any) -> None:
+    """One replica's start-up in its own process (Alembic's context is per process, as each replica's is)."""
+    main = importlib.import_module(f"services.{service}.main")
+    engine = make_engine(database_url)
+    try:
+        start.wait()
+        migrate(engine, main.MIGRATIONS, version_table=f"alembic_version_{service}")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_replicas_starting_together_migrate_one_at_a_time(service: str, database_url: str) -> None:
+    # Every replica migrates at start-up: two on an empty database must not both run the first revision (the second
+    # would fail on a table the first created), nor leave the version table with two rows.
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Barrier(2)
+    replicas = [spawn.Process(target=_replica_start_up, args=(service, database_url, start)) for _ in range(2)]
+    for r in replicas:
+        r.start()
+    for r in replicas:
+        r.join(120)
+    assert [r.exitcode for r in replicas] == [0, 0]
+    engine = make_engine(database_url)
+    try:
+        main = importlib.import_module(f"services.{service}.main")
+        assert _versions(engine, service) == _heads(main.MIGRATIONS)
+    finally:
+        engine.dispose()
