@@ -245,7 +245,8 @@ def package(
     """Fetch a loan dispute's signed evidence package through the gateway (mTLS as the arbiter's platform).
 
     Check it offline: python -m services.kit.evidence.verify package OUT --public-key creditnode/gateway=GATEWAY_KEY
-    --public-key creditnode/consent=CONSENT_KEY
+    --public-key creditnode/consent=CONSENT_KEY (or --public-keys-file with each log's public-keys.json from evidence
+    export, which carries retired keys' retire times)
     """
     if out_file.exists():  # checked before the export, which the gateway logs as a disclosure
         raise CtlError(f"{out_file} exists; not overwriting evidence", EXIT_USAGE)

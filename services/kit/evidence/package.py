@@ -133,10 +133,12 @@ def _check_signature(package: Mapping[str, Any], public_keys: Mapping[str, bytes
         raise Invalid(Failure.PACKAGE_SIGNATURE_INVALID, "the package signature does not verify") from None
 
 
-def _disclosures(package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes]) -> dict[int, Any]:
+def _disclosures(
+    package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes], retired: Mapping[str, int]
+) -> dict[int, Any]:
     by_index: dict[int, Any] = {}
     for obj in _list(package, "disclosures"):
-        receipt = verify_receipt(obj, keys, origin=GATEWAY_ORIGIN)
+        receipt = verify_receipt(obj, keys, origin=GATEWAY_ORIGIN, retired_ms=retired)
         payload = _payload(receipt)
         if payload.get("enterprise") != dispute["enterprise"] or payload.get("requester") != dispute["lender"]:
             raise Invalid(
@@ -146,14 +148,16 @@ def _disclosures(package: Mapping[str, Any], dispute: Mapping[str, Any], keys: M
     return by_index
 
 
-def _authorizations(package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes]) -> set[str]:
+def _authorizations(
+    package: Mapping[str, Any], dispute: Mapping[str, Any], keys: Mapping[str, bytes], retired: Mapping[str, int]
+) -> set[str]:
     proven: set[str] = set()
     for auth in _list(package, "authorizations"):
         if not isinstance(auth, Mapping) or not isinstance(auth.get("name"), str):
             raise _malformed("an authorization has no name")
         leaves: dict[str, Receipt] = {}
         for obj in _list(auth, "leaves"):
-            leaf = verify_receipt(obj, keys, origin=CONSENT_ORIGIN)
+            leaf = verify_receipt(obj, keys, origin=CONSENT_ORIGIN, retired_ms=retired)
             leaves[str(_payload(leaf).get("receipt_digest"))] = leaf
         previous = "0" * 64
         for r in _list(auth, "receipts"):
@@ -186,11 +190,18 @@ def _authorizations(package: Mapping[str, Any], dispute: Mapping[str, Any], keys
     return proven
 
 
-def verify_package(package: Any, public_keys: Mapping[str, Mapping[str, bytes]]) -> PackageSummary:
+def verify_package(
+    package: Any,
+    public_keys: Mapping[str, Mapping[str, bytes]],
+    *,
+    retired_ms: Mapping[str, Mapping[str, int]] | None = None,
+) -> PackageSummary:
     """The package's summary when every proof and the signature verify; Invalid otherwise. ``public_keys``: origin
     (``creditnode/gateway``, ``creditnode/consent``) -> key id -> raw public key; each log's heads, and the package's
-    signature (the gateway's), verify only with the keys given for that origin."""
+    signature (the gateway's), verify only with the keys given for that origin. ``retired_ms``: origin -> key id ->
+    retirement (milliseconds since the epoch); a head signed by a key after its retirement is refused."""
     gateway_keys, consent_keys = public_keys.get(GATEWAY_ORIGIN, {}), public_keys.get(CONSENT_ORIGIN, {})
+    retired = retired_ms or {}
     if not isinstance(package, Mapping) or package.get("format") != PACKAGE_FORMAT:
         raise _malformed(f"format is not {PACKAGE_FORMAT}")
     dispute = package.get("dispute")
@@ -198,8 +209,8 @@ def verify_package(package: Any, public_keys: Mapping[str, Mapping[str, bytes]])
         isinstance(dispute.get(f), str) and dispute.get(f) for f in ("reference", "enterprise", "lender", "loan")
     ):
         raise _malformed("dispute needs reference, enterprise, lender and loan")
-    disclosures = _disclosures(package, dispute, gateway_keys)
-    authorizations = _authorizations(package, dispute, consent_keys)
+    disclosures = _disclosures(package, dispute, gateway_keys, retired.get(GATEWAY_ORIGIN, {}))
+    authorizations = _authorizations(package, dispute, consent_keys, retired.get(CONSENT_ORIGIN, {}))
     for index, payload in disclosures.items():
         if payload.get("authorization") and payload["authorization"] not in authorizations:
             raise Invalid(

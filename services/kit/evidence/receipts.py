@@ -15,7 +15,14 @@ from typing import Any
 
 from services.kit import merkle
 from services.kit.evidence.entries import Entry
-from services.kit.evidence.heads import SignedTreeHead, b64_list_field, b64decode, b64encode, check_origin
+from services.kit.evidence.heads import (
+    SignedTreeHead,
+    b64_list_field,
+    b64decode,
+    b64encode,
+    check_origin,
+    from_ms,
+)
 
 RECEIPT_FORMAT = "creditnode.evidence.v1.Receipt"
 CONSISTENCY_FORMAT = "creditnode.evidence.v1.ConsistencyProof"
@@ -26,6 +33,7 @@ class Failure(StrEnum):
 
     MALFORMED = "MALFORMED"
     KEY_UNKNOWN = "KEY_UNKNOWN"
+    KEY_RETIRED = "KEY_RETIRED"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     ORIGIN_MISMATCH = "ORIGIN_MISMATCH"
     SIZE_MISMATCH = "SIZE_MISMATCH"
@@ -143,24 +151,51 @@ class ConsistencyDocument:
             raise Invalid(Failure.MALFORMED, str(exc)) from None
 
 
-def check_head(head: SignedTreeHead, public_keys: Mapping[str, bytes], what: str = "tree head") -> None:
-    """The head is signed by one of ``public_keys`` (key id -> raw key) over exactly its fields."""
+def ms_text(ms: int) -> str:
+    """A head's millisecond time as RFC 3339 UTC, for messages."""
+    return from_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def check_head(
+    head: SignedTreeHead,
+    public_keys: Mapping[str, bytes],
+    what: str = "tree head",
+    retired_ms: Mapping[str, int] | None = None,
+) -> None:
+    """The head is signed by one of ``public_keys`` (key id -> raw key) over exactly its fields, and not later than
+    its key's retirement (``retired_ms``: key id -> milliseconds since the epoch), if the key was retired."""
     key = public_keys.get(head.key_id)
     if key is None:
         raise Invalid(Failure.KEY_UNKNOWN, f"the {what} was signed by key {head.key_id}, which is not a given key")
     if not head.signature_valid(key):
         raise Invalid(Failure.SIGNATURE_INVALID, f"the {what}'s signature does not verify")
+    # A key is rotated out because its private half may be in other hands: a head it signs later is not the log's.
+    # A head at the retirement instant itself still verifies, as in verify_log (the store retires a key no earlier
+    # than its latest head's time, so an honest last head may carry exactly that instant).
+    retired = (retired_ms or {}).get(head.key_id)
+    if retired is not None and head.timestamp_ms > retired:
+        raise Invalid(
+            Failure.KEY_RETIRED,
+            f"the {what} was signed by key {head.key_id} at {ms_text(head.timestamp_ms)}, after its retirement at "
+            f"{ms_text(retired)}",
+        )
 
 
 def _proof_failure(exc: merkle.ProofError) -> Invalid:
     return Invalid(Failure(exc.reason.value), exc.message)
 
 
-def verify_receipt(obj: Any, public_keys: Mapping[str, bytes], *, origin: str | None = None) -> Receipt:
-    """The parsed receipt when it verifies; Invalid otherwise."""
+def verify_receipt(
+    obj: Any,
+    public_keys: Mapping[str, bytes],
+    *,
+    origin: str | None = None,
+    retired_ms: Mapping[str, int] | None = None,
+) -> Receipt:
+    """The parsed receipt when it verifies; Invalid otherwise. ``retired_ms``: see ``check_head``."""
     receipt = Receipt.from_obj(obj)
     head = receipt.tree_head
-    check_head(head, public_keys)
+    check_head(head, public_keys, retired_ms=retired_ms)
     if origin is not None and head.origin != origin:
         raise Invalid(Failure.ORIGIN_MISMATCH, f"the head is of log {head.origin}, not {origin}")
     try:
@@ -173,16 +208,17 @@ def verify_receipt(obj: Any, public_keys: Mapping[str, bytes], *, origin: str | 
 
 
 def verify_consistency(
-    old: Any, new: Any, proof: Any, public_keys: Mapping[str, bytes]
+    old: Any, new: Any, proof: Any, public_keys: Mapping[str, bytes], *, retired_ms: Mapping[str, int] | None = None
 ) -> tuple[SignedTreeHead, SignedTreeHead]:
-    """Both heads signed by given keys, of one log, and the old tree a prefix of the new; Invalid otherwise."""
+    """Both heads signed by given keys (each no later than its key's retirement, ``retired_ms``), of one log, and the
+    old tree a prefix of the new; Invalid otherwise."""
     try:
         old_head, new_head = SignedTreeHead.from_obj(old), SignedTreeHead.from_obj(new)
     except ValueError as exc:
         raise Invalid(Failure.MALFORMED, str(exc)) from None
     doc = ConsistencyDocument.from_obj(proof)
-    check_head(old_head, public_keys, "old tree head")
-    check_head(new_head, public_keys, "new tree head")
+    check_head(old_head, public_keys, "old tree head", retired_ms)
+    check_head(new_head, public_keys, "new tree head", retired_ms)
     if not old_head.origin == new_head.origin == doc.origin:
         raise Invalid(Failure.ORIGIN_MISMATCH, "the heads and the proof are not all of the same log")
     if (doc.from_tree_size, doc.to_tree_size) != (old_head.tree_size, new_head.tree_size):

@@ -16,7 +16,7 @@ import pytest
 
 from services.kit.db import make_engine, migrate, service_metadata
 from services.kit.evidence.entries import LeafKind
-from services.kit.evidence.heads import NodeKey, SignedTreeHead, b64decode, b64encode
+from services.kit.evidence.heads import NodeKey, SignedTreeHead, b64decode, b64encode, from_ms
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.package import (
     CONSENT_ORIGIN,
@@ -215,6 +215,48 @@ def test_each_logs_key_verifies_only_that_logs_heads_and_the_gateways_the_packag
     gateway = f"{GATEWAY_ORIGIN}={b64encode(world['gw_key'].public_bytes)}"
     assert run(["receipt", str(receipt), "--public-key", consent])[1].startswith("invalid: KEY_UNKNOWN")
     assert run(["receipt", str(receipt), "--public-key", consent, "--public-key", gateway])[0] == 0
+
+
+def _rfc3339(ms: int) -> str:
+    return from_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_a_package_head_signed_by_a_key_after_its_retirement_is_refused(world: dict[str, Any], tmp_path: Path) -> None:
+    package = world["package"]
+    gw_at = package["disclosures"][0]["tree_head"]["timestamp_ms"]
+    consent_at = package["authorizations"][0]["leaves"][0]["tree_head"]["timestamp_ms"]
+    gw_id, consent_id = world["gw_key"].key_id, world["consent_key"].key_id
+    # Retired at the very instant each log's head carries: still valid (refused only when signed later).
+    at_heads = {GATEWAY_ORIGIN: {gw_id: gw_at}, CONSENT_ORIGIN: {consent_id: consent_at}}
+    assert verify_package(package, world["keys"], retired_ms=at_heads).disclosures == 2
+    for origin, key_id, at in [(GATEWAY_ORIGIN, gw_id, gw_at), (CONSENT_ORIGIN, consent_id, consent_at)]:
+        with pytest.raises(Invalid) as err:
+            verify_package(package, world["keys"], retired_ms={origin: {key_id: at - 1}})
+        assert err.value.reason is Failure.KEY_RETIRED
+        assert key_id in err.value.message
+    # The command line, with --retired and with the public-keys.json creditctl exports for each log.
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    gw = f"{GATEWAY_ORIGIN}={b64encode(world['gw_key'].public_bytes)}"
+    consent = f"{CONSENT_ORIGIN}={b64encode(world['consent_key'].public_bytes)}"
+    base = ["package", str(path), "--public-key", gw, "--public-key", consent]
+    assert run([*base, "--retired", f"{consent_id}={_rfc3339(consent_at)}"])[0] == 0
+    status, line = run([*base, "--retired", f"{consent_id}={_rfc3339(consent_at - 1)}"])
+    assert (status, line.startswith("invalid: KEY_RETIRED: ")) == (1, True), line
+
+    def keys_file(origin: str, key: NodeKey, retired: int) -> str:
+        listed = [{"key_id": key.key_id, "public_key": b64encode(key.public_bytes), "retire_time": _rfc3339(retired)}]
+        file = tmp_path / f"{origin.rsplit('/', 1)[-1]}-keys.json"
+        file.write_text(json.dumps({"origin": origin, "public_keys": listed}), encoding="utf-8")
+        return str(file)
+
+    for gw_retired, want in [(gw_at, 0), (gw_at - 1, 1)]:
+        files = [keys_file(GATEWAY_ORIGIN, world["gw_key"], gw_retired)]
+        files.append(keys_file(CONSENT_ORIGIN, world["consent_key"], consent_at))
+        status, line = run(["package", str(path), "--public-keys-file", files[0], "--public-keys-file", files[1]])
+        assert status == want, line
+        if want:
+            assert line.startswith("invalid: KEY_RETIRED: "), line
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -355,6 +355,34 @@ def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
     assert (status, line) == (0, "valid: creditnode/gateway at tree size 3 is a prefix of tree size 3")
 
 
+def test_evidence_exports_public_keys_the_offline_verifier_reads_with_their_retirement(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    key = NodeKey.generate()
+    signed = SignedTreeHead.sign(key, "creditnode/gateway", 3, bytes(range(32)), 1_767_225_600_123)
+    sth = ev_pb.SignedTreeHead(
+        origin=signed.origin, tree_size=signed.tree_size, root_hash=signed.root_hash, key_id=signed.key_id,
+        signature=signed.signature,
+    )  # fmt: skip
+    sth.timestamp.FromMilliseconds(signed.timestamp_ms)
+    node.answers["GetSignedTreeHead"] = ev_pb.GetSignedTreeHeadResponse(tree_head=sth)
+    proof = tmp_path / "proof.json"
+    proof.write_text(ConsistencyDocument("creditnode/gateway", 3, 3, []).to_json())
+    # Retired at the head's instant (to the microsecond within it), then a millisecond before it.
+    for retired_us, want in [(1_767_225_600_123_999, 0), (1_767_225_600_122_999, 1)]:
+        listed = ev_pb.PublicKey(key_id=key.key_id, public_key=key.public_bytes)
+        listed.retire_time.FromMicroseconds(retired_us)
+        node.answers["ListPublicKeys"] = ev_pb.ListPublicKeysResponse(public_keys=[listed])
+        out = tmp_path / f"export-{want}"
+        assert ctl("evidence", "export", "--index", "0", "--out", str(out)).code == 0
+        head = str(out / "tree-head.json")
+        keys = str(out / "public-keys.json")
+        status, line = verify.run(["consistency", head, head, str(proof), "--public-keys-file", keys])
+        assert status == want, line
+        if want:
+            assert line.startswith("invalid: KEY_RETIRED: the old tree head was signed by key "), line
+
+
 def test_evidence_export_pages_through_large_leaves_within_the_nodes_message_limit(
     ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
 ) -> None:
