@@ -16,8 +16,10 @@ lines name both (consent's log proves the receipts, not whom they concern).
 ``verify_package`` checks the proofs first (so an altered record is named as such) and the signature last; it
 raises ``Invalid`` with the first failed check. Its keys are given per log: a gateway head and the package's
 signature verify only with a key given for ``creditnode/gateway``, a consent head only with one given for
-``creditnode/consent`` (otherwise whoever holds consent's key could sign a package as the gateway). Nothing in a
-package is personal data: ids, hashes and signatures.
+``creditnode/consent`` (otherwise whoever holds consent's key could sign a package as the gateway). Given keys'
+retirements, a head signed by a key after its retirement is refused, and so is a package signed by a retired key
+made (``dispute.created_at``) after the retirement, or not saying when it was made. Nothing in a package is personal
+data: ids, hashes and signatures.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.kit.evidence.entries import canonical_json
-from services.kit.evidence.heads import NodeKey, b64decode, b64encode
-from services.kit.evidence.receipts import Failure, Invalid, Receipt, verify_receipt
+from services.kit.evidence.entries import canonical_json, parse_time
+from services.kit.evidence.heads import NodeKey, b64decode, b64encode, to_ms
+from services.kit.evidence.receipts import Failure, Invalid, Receipt, ms_text, verify_receipt
 
 PACKAGE_FORMAT = "creditnode.evidence.v1.EvidencePackage"
 GATEWAY_ORIGIN = "creditnode/gateway"
@@ -114,8 +116,10 @@ def _payload(receipt: Receipt) -> dict[str, Any]:
     return dict(receipt.entry.payload)
 
 
-def _check_signature(package: Mapping[str, Any], public_keys: Mapping[str, bytes]) -> None:
-    """``public_keys``: the gateway's keys only."""
+def _check_signature(
+    package: Mapping[str, Any], public_keys: Mapping[str, bytes], retired_ms: Mapping[str, int]
+) -> None:
+    """``public_keys``: the gateway's keys only; ``retired_ms``: their retirements."""
     signature = package.get("signature")
     if not isinstance(signature, Mapping) or not isinstance(signature.get("value"), str):
         raise _malformed("signature is missing")
@@ -131,6 +135,32 @@ def _check_signature(package: Mapping[str, Any], public_keys: Mapping[str, bytes
         Ed25519PublicKey.from_public_bytes(key).verify(raw, canonical_json(body).encode())
     except (InvalidSignature, ValueError):
         raise Invalid(Failure.PACKAGE_SIGNATURE_INVALID, "the package signature does not verify") from None
+    key_id = str(signature.get("key_id"))
+    if key_id in retired_ms:
+        # As for heads: a key rotated out signs nothing the gateway made later (whoever kept it could sign a package
+        # that leaves out what does not suit them). The package's own time, as the gateway wrote and signed it.
+        made, retired = _created_ms(package), retired_ms[key_id]
+        if made is None:
+            raise Invalid(
+                Failure.KEY_RETIRED,
+                f"the package was signed by key {key_id}, retired at {ms_text(retired)}, and does not say when it "
+                "was made (dispute.created_at)",
+            )
+        if made > retired:
+            raise Invalid(
+                Failure.KEY_RETIRED,
+                f"the package was signed by key {key_id} at {ms_text(made)}, after its retirement at "
+                f"{ms_text(retired)}",
+            )
+
+
+def _created_ms(package: Mapping[str, Any]) -> int | None:
+    """When the package was made (``dispute.created_at``), in whole milliseconds as heads are; None if unstated."""
+    created = package["dispute"].get("created_at")
+    try:
+        return to_ms(parse_time(created))
+    except ValueError:
+        return None
 
 
 def _disclosures(
@@ -230,7 +260,7 @@ def verify_package(
                 Failure.RECORD_NOT_PROVEN,
                 f"record {str(rec.get('record'))[:40]} with that hash is not committed by its disclosure leaf",
             )
-    _check_signature(package, gateway_keys)
+    _check_signature(package, gateway_keys, retired.get(GATEWAY_ORIGIN, {}))
     consent_events = sum(len(a["receipts"]) for a in package["authorizations"])
     return PackageSummary(
         str(dispute["reference"]), len(authorizations), consent_events, len(disclosures), len(records)

@@ -15,7 +15,9 @@ logs, so each of its keys must be bound (``creditnode/gateway=…`` also verifie
 
 A rotated-out key verifies only heads signed up to its retirement: a head whose timestamp is later than the key's
 retirement time is refused (``KEY_RETIRED``); one at the retirement instant itself verifies, as in the online audit
-(``audit.verify_log``). Times are compared in whole milliseconds, a head's precision, the retirement rounded down.
+(``audit.verify_log``). A package signed by a retired gateway key is refused likewise when it was made (its
+``dispute.created_at``) after the retirement, or does not say when it was made. Times are compared in whole
+milliseconds, a head's precision, the retirement rounded down.
 Retirements come from ``--public-keys-file`` (repeatable), the ``public-keys.json`` that ``creditctl evidence
 export`` writes: its keys, bound to its ``origin``, with each retired key's ``retire_time``; or from ``--retired
 KEY_ID=TIME`` (repeatable): the key with that id (16 hex digits, as heads name it), one of the keys given, was

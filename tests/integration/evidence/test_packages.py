@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from services.kit.db import make_engine, migrate, service_metadata
-from services.kit.evidence.entries import LeafKind
+from services.kit.evidence.entries import LeafKind, format_time
 from services.kit.evidence.heads import NodeKey, SignedTreeHead, b64decode, b64encode, from_ms
 from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.package import (
@@ -222,9 +222,12 @@ def _rfc3339(ms: int) -> str:
 
 
 def test_a_package_head_signed_by_a_key_after_its_retirement_is_refused(world: dict[str, Any], tmp_path: Path) -> None:
-    package = world["package"]
-    gw_at = package["disclosures"][0]["tree_head"]["timestamp_ms"]
-    consent_at = package["authorizations"][0]["leaves"][0]["tree_head"]["timestamp_ms"]
+    gw_at = world["package"]["disclosures"][0]["tree_head"]["timestamp_ms"]
+    consent_at = world["package"]["authorizations"][0]["leaves"][0]["tree_head"]["timestamp_ms"]
+    # Made (as the gateway dates it) at the instant of its gateway head, so that a retirement then covers the
+    # package's signature too: this test is about the heads.
+    dated = {**world["body"]["dispute"], "created_at": format_time(from_ms(gw_at))}
+    package = sign_package({**world["body"], "dispute": dated}, world["gw_key"])
     gw_id, consent_id = world["gw_key"].key_id, world["consent_key"].key_id
     # Retired at the very instant each log's head carries: still valid (refused only when signed later).
     at_heads = {GATEWAY_ORIGIN: {gw_id: gw_at}, CONSENT_ORIGIN: {consent_id: consent_at}}
@@ -257,6 +260,37 @@ def test_a_package_head_signed_by_a_key_after_its_retirement_is_refused(world: d
         assert status == want, line
         if want:
             assert line.startswith("invalid: KEY_RETIRED: "), line
+
+
+def test_a_package_signed_by_the_gateways_key_after_its_retirement_is_refused(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    gw_key: NodeKey = world["gw_key"]
+    gw_at = world["package"]["disclosures"][0]["tree_head"]["timestamp_ms"]
+    made = gw_at + 1000  # the package is made after its heads were signed
+    body = {**world["body"], "dispute": {**world["body"]["dispute"], "created_at": format_time(from_ms(made))}}
+    package = sign_package(body, gw_key)
+    # The key retired after its heads, but at the instant the package was made: the package still verifies.
+    assert verify_package(package, world["keys"], retired_ms={GATEWAY_ORIGIN: {gw_key.key_id: made}}).records == 2
+    # Retired before the package was made (its heads were signed before): a package its key signed after.
+    with pytest.raises(Invalid) as err:
+        verify_package(package, world["keys"], retired_ms={GATEWAY_ORIGIN: {gw_key.key_id: made - 1}})
+    assert err.value.reason is Failure.KEY_RETIRED
+    assert "package" in err.value.message
+    # A package that does not say when it was made cannot show that a retired key signed it in time.
+    undated = sign_package(world["body"], gw_key)
+    assert verify_package(undated, world["keys"]).records == 2
+    with pytest.raises(Invalid) as err:
+        verify_package(undated, world["keys"], retired_ms={GATEWAY_ORIGIN: {gw_key.key_id: made}})
+    assert err.value.reason is Failure.KEY_RETIRED
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    gw = f"{GATEWAY_ORIGIN}={b64encode(gw_key.public_bytes)}"
+    consent = f"{CONSENT_ORIGIN}={b64encode(world['consent_key'].public_bytes)}"
+    base = ["package", str(path), "--public-key", gw, "--public-key", consent, "--retired"]
+    assert run([*base, f"{gw_key.key_id}={_rfc3339(made)}"])[0] == 0
+    status, line = run([*base, f"{gw_key.key_id}={_rfc3339(made - 1)}"])
+    assert (status, line.startswith("invalid: KEY_RETIRED: the package was signed by key ")) == (1, True), line
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
