@@ -108,6 +108,10 @@ class EvidencePackages:
             "disclosures": disclosures,
             "records": records,
         }
+        if not self.log.key_is_active():
+            # Rotated out while the package was gathered (its head was this key's): signed now, after its made time,
+            # the package would name a key retired before it was made. A replica with the new key signs it.
+            raise unavailable("the disclosure log's signing key")
         text = json.dumps(sign_package(body, self.log.key), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         digest = hashlib.sha256(text.encode()).hexdigest()
         # Checked again just before the release, as every release is: a suspension that arrived while scoring (the

@@ -394,6 +394,11 @@ class EvidenceLog:
     def public_keys(self) -> list[PublicKeyRecord]:
         return self.store.public_keys()
 
+    def key_is_active(self) -> bool:
+        """Whether this log's key is still the one it signs with: no replica has rotated it out."""
+        key_id = self._key.key_id
+        return any(k.key_id == key_id and k.retired_at is None for k in self.store.public_keys())
+
     # ---- proofs and receipts ------------------------------------------------------------------------------------
 
     def inclusion(self, index: int, tree_size: int = 0) -> InclusionResult:

@@ -4,7 +4,7 @@ self-query nonces shared by replicas; evidence packages across a key rotation.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,55 @@ def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(da
         old.close()
         if new is not None:
             new.close()
+        for engine in engines:
+            engine.dispose()
+
+
+class _RotatedWhileAsked(_NoConsent):
+    """Consent, asked for the authorizations after the receipts were proven: meanwhile another replica rotates the
+    log's key."""
+
+    def __init__(self, rotate: Callable[[], None]) -> None:
+        self.rotate = rotate
+
+    def authorizations(self, enterprise: str, requester: str) -> list[str]:
+        self.rotate()
+        return []
+
+
+def test_no_evidence_package_is_signed_with_a_key_rotated_out_while_it_was_gathered(database_url: str) -> None:
+    """The head the receipts are proven against was this replica's, but the key was retired before the package was
+    signed: signed now, the package would be made after its key's retirement, and refused offline."""
+    engines = [make_engine(database_url), make_engine(database_url)]
+    migrate(engines[0], MIGRATIONS, version_table="alembic_version_gateway")
+    old = EvidenceLog(engines[0], evidence_models, origin=GATEWAY_ORIGIN, key=NodeKey.generate(), publish_interval=0)
+    old.start()
+    started: list[EvidenceLog] = []
+
+    def rotate() -> None:
+        new = EvidenceLog(
+            engines[1], evidence_models, origin=GATEWAY_ORIGIN, key=NodeKey.generate(), publish_interval=0
+        )
+        started.append(new.start())
+
+    try:
+        gateway = Gateway(
+            participants=_Arbiters(),  # type: ignore[arg-type]
+            consent_cache=None,  # type: ignore[arg-type]
+            consent=None,  # type: ignore[arg-type]
+            registry=None,  # type: ignore[arg-type]
+            sharing_list=None,  # type: ignore[arg-type]
+            disclosure_log=EvidenceDisclosureLog(old),
+            quotas=Quotas(QuotaLimits()),
+        )
+        packages = EvidencePackages(gateway, old, _RotatedWhileAsked(rotate), lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+        with pytest.raises(Unavailable):
+            packages.export(PACKAGE_REQUEST, "platforms/xian")
+        assert started, "the key was never rotated"
+    finally:
+        old.close()
+        for log in started:
+            log.close()
         for engine in engines:
             engine.dispose()
 
