@@ -145,6 +145,25 @@ class _NoConsent:
         return []
 
 
+def _packages(
+    log: EvidenceLog,
+    consent: _NoConsent,
+    check_loan: Callable[[str, str, str], None] = lambda loan, enterprise, lender: None,
+    participants: _Arbiters | None = None,
+) -> EvidencePackages:
+    """Evidence packages of a gateway that has only what an export reads: arbiters, the disclosure log, consent."""
+    gateway = Gateway(
+        participants=participants or _Arbiters(),  # type: ignore[arg-type]
+        consent_cache=None,  # type: ignore[arg-type]
+        consent=None,  # type: ignore[arg-type]
+        registry=None,  # type: ignore[arg-type]
+        sharing_list=None,  # type: ignore[arg-type]
+        disclosure_log=EvidenceDisclosureLog(log),
+        quotas=Quotas(QuotaLimits()),
+    )
+    return EvidencePackages(gateway, log, consent, check_loan)  # type: ignore[arg-type]
+
+
 def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(database_url: str) -> None:
     """During a key rotation's rolling restart the old pods still serve: a package one of them signed now would bear
     a key the node's key history says was retired before the package was made."""
@@ -154,16 +173,7 @@ def test_no_evidence_package_is_signed_with_a_key_another_replica_rotated_out(da
     old = EvidenceLog(engines[0], evidence_models, origin=GATEWAY_ORIGIN, key=old_key, publish_interval=0).start()
     new: EvidenceLog | None = None
     try:
-        gateway = Gateway(
-            participants=_Arbiters(),  # type: ignore[arg-type]
-            consent_cache=None,  # type: ignore[arg-type]
-            consent=None,  # type: ignore[arg-type]
-            registry=None,  # type: ignore[arg-type]
-            sharing_list=None,  # type: ignore[arg-type]
-            disclosure_log=EvidenceDisclosureLog(old),
-            quotas=Quotas(QuotaLimits()),
-        )
-        packages = EvidencePackages(gateway, old, _NoConsent(), lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+        packages = _packages(old, _NoConsent())
         before = json.loads(packages.export(PACKAGE_REQUEST, "platforms/xian").package_json)
         new = EvidenceLog(engines[1], evidence_models, origin=GATEWAY_ORIGIN, key=new_key, publish_interval=0).start()
         new.signed_tree_head(fresh=True)
@@ -208,16 +218,7 @@ def test_no_evidence_package_is_signed_with_a_key_rotated_out_while_it_was_gathe
         started.append(new.start())
 
     try:
-        gateway = Gateway(
-            participants=_Arbiters(),  # type: ignore[arg-type]
-            consent_cache=None,  # type: ignore[arg-type]
-            consent=None,  # type: ignore[arg-type]
-            registry=None,  # type: ignore[arg-type]
-            sharing_list=None,  # type: ignore[arg-type]
-            disclosure_log=EvidenceDisclosureLog(old),
-            quotas=Quotas(QuotaLimits()),
-        )
-        packages = EvidencePackages(gateway, old, _RotatedWhileAsked(rotate), lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+        packages = _packages(old, _RotatedWhileAsked(rotate))
         with pytest.raises(Unavailable):
             packages.export(PACKAGE_REQUEST, "platforms/xian")
         assert started, "the key was never rotated"
@@ -248,21 +249,12 @@ def test_no_evidence_package_leaves_for_a_platform_suspended_while_it_was_gather
     evidence = EvidenceLog(engine, evidence_models, origin=GATEWAY_ORIGIN, key=NodeKey.generate()).start()
     try:
         participants = _SuspendedWhileAsked()
-        log = EvidenceDisclosureLog(evidence)
-        gateway = Gateway(
-            participants=participants,  # type: ignore[arg-type]
-            consent_cache=None,  # type: ignore[arg-type]
-            consent=None,  # type: ignore[arg-type]
-            registry=None,  # type: ignore[arg-type]
-            sharing_list=None,  # type: ignore[arg-type]
-            disclosure_log=log,
-            quotas=Quotas(QuotaLimits()),
-        )
 
         def suspended_meanwhile(loan: str, enterprise: str, lender: str) -> None:
             participants.suspended = True
 
-        packages = EvidencePackages(gateway, evidence, _NoConsent(), suspended_meanwhile)  # type: ignore[arg-type]
+        packages = _packages(evidence, _NoConsent(), suspended_meanwhile, participants)
+        log = packages.gateway.disclosure_log
         with pytest.raises(PermissionDenied) as refused:
             packages.export(PACKAGE_REQUEST, "platforms/xian")
         assert refused.value.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED"
