@@ -18,40 +18,19 @@ from creditnode.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
 from creditnode.objection.v1 import objection_service_pb2 as ob
 from services.gateway.client_lib import GatewayError, ObjectionSigner, PlatformClient
 from services.gateway.domain.objection_signing import Signature
-from services.gateway.domain.quota import QuotaLimits, Quotas
-from services.gateway.domain.selfquery import EnterpriseKey
 from services.gateway.usecases import Gateway
 from services.kit.errors import PermissionDenied
 from services.kit.protos import from_timestamp
 from services.kit.status import domain_error_status
-from tests.unit.gateway.test_objection_filing import KEY, USCC, FakeObjection
+from tests.unit.gateway.test_objection_filing import KEY, USCC, gateway_knowing_the_key
 from tests.unit.gateway.test_usecases import (
     E,
-    FakeConsent,
-    FakeConsentCache,
-    FakeLog,
-    FakeParticipants,
-    FakeRegistry,
-    FakeSharingList,
 )
 
 
 def gateway() -> Gateway:
     """The gateway's use cases on the real clock: what the client signs now must verify now."""
-    registry = FakeRegistry()
-    keys = {USCC: [EnterpriseKey("k1", KEY.public_key().public_bytes_raw(), True)]}
-    registry.enterprise_keys = keys.get  # type: ignore[attr-defined]
-    return Gateway(
-        participants=FakeParticipants(),  # type: ignore[arg-type]
-        consent_cache=FakeConsentCache(),  # type: ignore[arg-type]
-        consent=FakeConsent(),  # type: ignore[arg-type]
-        registry=registry,  # type: ignore[arg-type]
-        sharing_list=FakeSharingList(),  # type: ignore[arg-type]
-        disclosure_log=FakeLog(),
-        quotas=Quotas(QuotaLimits(), lambda: 0.0),
-        clock=lambda: datetime.now(UTC),
-        objection=FakeObjection(),  # type: ignore[arg-type]
-    )
+    return gateway_knowing_the_key(lambda: datetime.now(UTC))
 
 
 def file_as_the_gateway_reads_it(gw: Gateway, signed: pb.FileObjectionRequest) -> ob.FileObjectionRequest:

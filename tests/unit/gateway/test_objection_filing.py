@@ -3,6 +3,7 @@ anything is relayed; a refusal is recorded as every other; an institution's is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,8 +42,8 @@ class FakeObjection:
         return ob.FileObjectionResponse(objection=ob.Objection(name="objections/o1", platform=request.platform))
 
 
-@pytest.fixture
-def gw() -> Gateway:
+def gateway_knowing_the_key(clock: Callable[[], datetime]) -> Gateway:
+    """The gateway's use cases with fakes around them; the registry knows the enterprise's key ``KEY``."""
     registry = FakeRegistry()
     keys = {USCC: [EnterpriseKey("k1", KEY.public_key().public_bytes_raw(), True)]}
     registry.enterprise_keys = keys.get  # type: ignore[attr-defined]
@@ -54,9 +55,14 @@ def gw() -> Gateway:
         sharing_list=FakeSharingList(),  # type: ignore[arg-type]
         disclosure_log=FakeLog(),
         quotas=Quotas(QuotaLimits(), lambda: 0.0),
-        clock=lambda: NOW,
+        clock=clock,
         objection=FakeObjection(),  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def gw() -> Gateway:
+    return gateway_knowing_the_key(lambda: NOW)
 
 
 def enterprise_objection(**kw: Any) -> ob.FileObjectionRequest:
