@@ -331,9 +331,8 @@ def test_evidence_export_proves_every_leaf_it_lists_while_the_log_grows(
     assert sorted(p.name for p in out.glob("receipt-*.json")) == [f"receipt-{i}.json" for i in range(4)]
 
 
-def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
-    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
-) -> None:
+def _answers_a_signed_head(node: FakeNode) -> NodeKey:
+    """The node answers GetSignedTreeHead with a head of size 3 signed (at 1,767,225,600,123 ms) by a new key."""
     key = NodeKey.generate()
     signed = SignedTreeHead.sign(key, "creditnode/gateway", 3, bytes(range(32)), 1_767_225_600_123)
     sth = ev_pb.SignedTreeHead(
@@ -342,6 +341,13 @@ def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
     )  # fmt: skip
     sth.timestamp.FromMilliseconds(signed.timestamp_ms)
     node.answers["GetSignedTreeHead"] = ev_pb.GetSignedTreeHeadResponse(tree_head=sth)
+    return key
+
+
+def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
+) -> None:
+    key = _answers_a_signed_head(node)
     node.answers["ListPublicKeys"] = ev_pb.ListPublicKeysResponse(
         public_keys=[ev_pb.PublicKey(key_id=key.key_id, public_key=key.public_bytes)]
     )
@@ -358,14 +364,7 @@ def test_evidence_export_writes_a_tree_head_the_offline_verifier_reads(
 def test_evidence_exports_public_keys_the_offline_verifier_reads_with_their_retirement(
     ctl: Ctl, address: str, node: FakeNode, tmp_path: Path
 ) -> None:
-    key = NodeKey.generate()
-    signed = SignedTreeHead.sign(key, "creditnode/gateway", 3, bytes(range(32)), 1_767_225_600_123)
-    sth = ev_pb.SignedTreeHead(
-        origin=signed.origin, tree_size=signed.tree_size, root_hash=signed.root_hash, key_id=signed.key_id,
-        signature=signed.signature,
-    )  # fmt: skip
-    sth.timestamp.FromMilliseconds(signed.timestamp_ms)
-    node.answers["GetSignedTreeHead"] = ev_pb.GetSignedTreeHeadResponse(tree_head=sth)
+    key = _answers_a_signed_head(node)
     proof = tmp_path / "proof.json"
     proof.write_text(ConsistencyDocument("creditnode/gateway", 3, 3, []).to_json())
     # Retired at the head's instant (to the microsecond within it), then a millisecond before it.
