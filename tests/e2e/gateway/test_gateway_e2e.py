@@ -24,6 +24,7 @@ from creditnode.consent.v1 import consent_service_pb2 as cpb
 from creditnode.gateway.v1 import gateway_service_pb2 as gw
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl
+from creditnode.scoring.v1 import scoring_service_pb2 as sc
 from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
 from services.kit.status import error_info
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
@@ -522,7 +523,6 @@ def test_a_risk_alert_reaches_the_lender_under_monitoring_consent_with_its_recei
 ) -> None:
     from creditnode.registry.v1 import records_pb2 as rec
     from creditnode.registry.v1 import records_pb2_grpc as rec_grpc
-    from creditnode.scoring.v1 import scoring_service_pb2 as sc
 
     stub, e = node.callers["xian"].stub, node.enterprise
     monitoring = grant(
@@ -671,30 +671,29 @@ def derived_products_stay_inside_the_look_back(node: Node) -> None:
     assert portraits["CREDIT_EVALUATION"].score == portraits["IN_LOAN"].score
 
 
+def _scenario_model(stub: Any, scenario_id: str, version: str, weights: dict[str, float]) -> Any:
+    """boc-xian's scenario model over the basic model with ``weights``, created through its platform."""
+    scenario = {
+        "version": version,
+        "base": "basic-v1",
+        "indicators": [{"code": code, "weight": weight} for code, weight in weights.items()],
+        "grades": {"AAA": 950, "AA": 900, "A": 800, "BBB": 700, "BB": 600, "B": 500, "CCC": 400, "CC": 300, "C": 0},
+    }
+    request = sc.CreateScenarioModelRequest(
+        institution="institutions/boc-xian",
+        scenario_id=scenario_id,
+        document=yaml.safe_dump(scenario, sort_keys=False),
+        request_id=f"scenario-{scenario_id}",
+    )
+    return stub.CreateScenarioModel(gw.CreateScenarioModelRequest(model=request), timeout=10).result.scenario_model
+
+
 def test_a_scenario_score_with_a_model_that_does_not_exist_spends_no_use_of_the_authorization(node: Node) -> None:
     # An institution's mistake (a wrong model name) spent one of the enterprise's limited uses: the use was recorded
     # before scoring answered NOT_FOUND. Here the enterprise allows one use; after the wrong name, it is still there.
-    from creditnode.scoring.v1 import scoring_service_pb2 as sc
-
     stub = node.callers["xian"].stub
     e = node.enterprise
-    scenario = {
-        "version": "boc-one-use-v1",
-        "base": "basic-v1",
-        "indicators": [{"code": "tax_credit_grade", "weight": 1.0}],
-        "grades": {"AAA": 950, "AA": 900, "A": 800, "BBB": 700, "BB": 600, "B": 500, "CCC": 400, "CC": 300, "C": 0},
-    }
-    created = stub.CreateScenarioModel(
-        gw.CreateScenarioModelRequest(
-            model=sc.CreateScenarioModelRequest(
-                institution="institutions/boc-xian",
-                scenario_id="one-use",
-                document=yaml.safe_dump(scenario, sort_keys=False),
-                request_id="scenario-one-use",
-            )
-        ),
-        timeout=10,
-    ).result.scenario_model
+    created = _scenario_model(stub, "one-use", "boc-one-use-v1", {"tax_credit_grade": 1.0})
     grant(node, "institutions/boc-xian", items=("TAX_PAYMENT",), kind=cpb.USE_LIMIT_KIND_ONE_TIME, max_uses=1)
 
     def score(model: str) -> gw.GetScenarioScoreResponse:
@@ -725,7 +724,6 @@ def test_a_scenario_score_with_a_model_that_does_not_exist_spends_no_use_of_the_
 
 def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(node: Node) -> None:
     from creditnode.objection.v1 import objection_service_pb2 as ob
-    from creditnode.scoring.v1 import scoring_service_pb2 as sc
 
     stub = node.callers["xian"].stub
     e = node.enterprise
@@ -748,23 +746,7 @@ def test_relays_derived_products_loans_alerts_and_objections_with_dispute_stamp(
     derived_products_stay_inside_the_look_back(node)
 
     # The institution defines a scenario model through its platform and scores the enterprise with it.
-    scenario = {
-        "version": "boc-tech-loan-v1",
-        "base": "basic-v1",
-        "indicators": [{"code": "tax_credit_grade", "weight": 0.6}, {"code": "valid_honours", "weight": 0.4}],
-        "grades": {"AAA": 950, "AA": 900, "A": 800, "BBB": 700, "BB": 600, "B": 500, "CCC": 400, "CC": 300, "C": 0},
-    }
-    created = stub.CreateScenarioModel(
-        gw.CreateScenarioModelRequest(
-            model=sc.CreateScenarioModelRequest(
-                institution="institutions/boc-xian",
-                scenario_id="tech-loan",
-                document=yaml.safe_dump(scenario, sort_keys=False),
-                request_id="scenario-1",
-            )
-        ),
-        timeout=10,
-    ).result.scenario_model
+    created = _scenario_model(stub, "tech-loan", "boc-tech-loan-v1", {"tax_credit_grade": 0.6, "valid_honours": 0.4})
     assert created.name == "institutions/boc-xian/scenarioModels/tech-loan"
     score_request = gw.GetScenarioScoreRequest(
         enterprise=e.name,
