@@ -16,7 +16,6 @@ from bench.figures import Figure
 from bench.load import LoadResult, drive, echo_baseline, median_of
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
-from tests.consent_support.fakes import SHARING_LIST
 from tests.consent_support.replica import Replica
 from tests.consent_support.signing import Enterprise, make_uscc
 
@@ -30,7 +29,7 @@ def _serve(q: Any, db_dir: str, keys: list[tuple[str, str, bytes]]) -> None:
     from services.consent.domain.ports import EnterpriseKey
     from services.consent.main import ConsentSettings, build
     from services.kit.logging import configure_logging
-    from tests.consent_support.fakes import FakeRegistry
+    from tests.consent_support.fakes import FakeRegistry, FakeSharingList
 
     configure_logging("consent", "INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     registry = FakeRegistry()
@@ -41,11 +40,10 @@ def _serve(q: Any, db_dir: str, keys: list[tuple[str, str, bytes]]) -> None:
         listen_addr="127.0.0.1:0",
         database_url=f"sqlite:///{Path(db_dir) / 'consent.db'}",
         registry_addr="127.0.0.1:9",
-        sharing_list_file=SHARING_LIST,
         watch_heartbeat_seconds=0.1,
         watch_lease_seconds=1.0,
     )
-    server = build(settings, configure_logs=False, registry=registry)
+    server = build(settings, configure_logs=False, registry=registry, sharing=FakeSharingList())
     q.put(server.port)
     while True:
         time.sleep(3600)

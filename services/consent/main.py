@@ -13,8 +13,10 @@ from opentelemetry import trace
 from pydantic import Field
 
 from services.consent.api.servicer import ConsentServicer, register
-from services.consent.clients.files import CatalogueFileError, SharingListFile, load_purposes
+from services.consent.clients.files import CatalogueFileError, load_purposes
 from services.consent.clients.registry import GrpcRegistry, RequesterRemovalWatcher
+from services.consent.clients.sharing_list import RegistrySharingList
+from services.consent.domain.catalogue import SharingList
 from services.consent.domain.ports import Registry
 from services.consent.domain.signing import MAX_SIGNATURE_WINDOW
 from services.consent.store.check_cache import CandidateCache
@@ -28,7 +30,7 @@ from services.consent.store.repositories import (
 from services.consent.usecases import Consent
 from services.consent.watch import WatchHub, WatchTiming
 from services.kit.client import make_channel
-from services.kit.config import REPO_ROOT, ServiceSettings, SettingsError
+from services.kit.config import ServiceSettings, SettingsError
 from services.kit.db import ping, session_factories
 from services.kit.evidence.heads import load_or_create_node_key
 from services.kit.evidence.log import EvidenceLog
@@ -45,10 +47,11 @@ log = structlog.get_logger("consent")
 class ConsentSettings(ServiceSettings):
     """Settings of the consent service (environment variables, unprefixed)."""
 
-    # registry_addr is host:port of the registry (enterprise keys, requesters, participant watch).
+    # registry_addr is host:port of the registry (enterprise keys, requesters, participant watch, sharing list).
     registry_addr: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
-    # sharing_list_file is the sharing-list YAML read for item openness, until the registry serves it.
-    sharing_list_file: Path = REPO_ROOT / "services" / "registry" / "data" / "sharing_list.yaml"
+    # sharing_list_refresh_seconds is how long the registry's sharing list is used before it is read again; a list
+    # older than five periods (the registry unreachable) classifies nothing and grants answer UNAVAILABLE.
+    sharing_list_refresh_seconds: float = Field(default=60.0, gt=0, le=3600)
     # purposes_file is the purpose templates YAML.
     purposes_file: Path = Path(__file__).parent / "data" / "purposes.yaml"
     # signature_window_seconds is how far signed_at may be from the node's clock (nonces are kept for the largest).
@@ -104,14 +107,12 @@ def build(
     tracer_provider: trace.TracerProvider | None = None,
     configure_logs: bool = True,
     registry: Registry | None = None,
+    sharing: SharingList | None = None,
 ) -> RunningServer:
-    """Start the consent service on ``settings.listen_addr``; tests call this in-process, maybe with a fake registry."""
+    """Start the consent service on ``settings.listen_addr``; tests call this in-process, maybe with a fake registry
+    and a fake sharing list."""
     if settings.watch_heartbeat_seconds * 3 > settings.watch_lease_seconds:
         _fail("WATCH_LEASE_SECONDS must be at least three WATCH_HEARTBEAT_SECONDS")
-    try:
-        sharing = SharingListFile(settings.sharing_list_file)
-    except CatalogueFileError as exc:
-        _fail(f"SHARING_LIST_FILE: {exc}")
     try:
         purposes = load_purposes(settings.purposes_file)
     except CatalogueFileError as exc:
@@ -137,7 +138,7 @@ def build(
         writer=writer,
         reader=reader,
         registry=registry or GrpcRegistry(channel),
-        sharing=sharing,
+        sharing=sharing or RegistrySharingList(channel, settings.sharing_list_refresh_seconds),
         purposes=purposes,
         barrier=hub,
         clock=lambda: datetime.now(UTC),

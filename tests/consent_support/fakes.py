@@ -1,4 +1,4 @@
-"""In-memory fakes of the consent ports: a registry, a store with a unit of work, and a recording barrier."""
+"""In-memory fakes of the consent ports: a registry, a sharing list, a store with a unit of work, and a barrier."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import yaml
+
+from services.consent.domain.catalogue import DataItem, Openness
 from services.consent.domain.model import Authorization, EventType, State
 from services.consent.domain.ports import EnterpriseKey, Event, NonceRecord, Page, Requester, Use
 from tests.consent_support.signing import Enterprise
@@ -40,6 +43,23 @@ class FakeRegistry:
     def requester(self, name: str) -> Requester | None:
         self.calls += 1
         return self.requesters.get(name)
+
+
+class FakeSharingList:
+    """SharingList port over a small YAML list (``items`` with ``code``, ``category`` and ``openness``)."""
+
+    def __init__(self, path: Path = SHARING_LIST) -> None:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+        self.items = {
+            str(e["code"]): DataItem(str(e["code"]), str(e["category"]), Openness(str(e["openness"]))) for e in entries
+        }
+
+    def item(self, code: str) -> DataItem | None:
+        return self.items.get(code)
+
+    def category(self, code: str) -> Sequence[DataItem] | None:
+        members = [i for i in self.items.values() if i.category == code]
+        return members or None
 
 
 @dataclass

@@ -31,7 +31,7 @@ class DataItem:
 
 
 class SharingList(Protocol):
-    """Port: the sharing list's items (today a YAML file, later the registry's sharing-list API)."""
+    """Port: the items of the registry's current sharing list."""
 
     def item(self, code: str) -> DataItem | None:
         """The item with that code, or None when the list has no such item."""

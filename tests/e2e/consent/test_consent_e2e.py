@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+import yaml
 
 from creditnode.common.v1 import error_reason_pb2
 from creditnode.consent.v1 import consent_service_pb2 as pb
@@ -17,9 +19,10 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from creditnode.registry.v1 import participants_pb2 as rpb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
+from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
 from services.kit.status import error_info
 from tests.conftest import free_port, fresh_database
-from tests.consent_support.fakes import SHARING_LIST
 from tests.consent_support.replica import Replica
 from tests.consent_support.signing import Enterprise
 from tests.processes import ServiceProcess, start_service
@@ -57,7 +60,8 @@ def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
             {
                 "DATABASE_URL": database_url,
                 "REGISTRY_ADDR": registry.address,
-                "SHARING_LIST_FILE": str(SHARING_LIST),
+                # Consent reads the registry's current sharing list; short, so a published version is seen soon.
+                "SHARING_LIST_REFRESH_SECONDS": "0.2",
                 "WATCH_HEARTBEAT_SECONDS": "0.05",
                 "WATCH_LEASE_SECONDS": "0.6",
                 "WATCH_LEASE_MARGIN_SECONDS": "0.2",
@@ -254,3 +258,51 @@ def test_removing_the_requester_revokes_its_authorizations_and_gateways_learn_it
         assert not replica.decide(node.bank, node.alice.name, "PRE_LOAN", ("TAX_PAYMENT",)).allowed
     finally:
         replica.close()
+
+
+def _publish(node: Node, edit: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Publish the registry's next sharing list version: the current one with ``edit`` applied to its items."""
+    lists = sl_grpc.SharingListServiceStub(node.registry.channel)
+    content = yaml.safe_load(lists.GetSharingList(sl_pb.GetSharingListRequest(include_yaml=True)).yaml_text)
+    content["version"] += 1
+    edit(content["items"])
+    lists.PublishSharingList(
+        sl_pb.PublishSharingListRequest(yaml_text=yaml.safe_dump(content, allow_unicode=True), change=change())
+    )
+
+
+def test_a_sharing_list_version_published_after_start_up_decides_what_may_be_granted(node: Node) -> None:
+    new = "TAX_PAYMENT_QUARTERLY"
+    # Consent has read the list the registry started with: the new item is unknown, SI_ARREARS may be authorized.
+    assert reason(lambda: node.consent.GrantAuthorization(node.alice.grant(node.bank, items=(new,)))) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_UNKNOWN_DATA_ITEM",
+    )
+    node.consent.GrantAuthorization(node.alice.grant(node.bank, items=("SI_ARREARS",)))
+
+    def edit(items: list[dict[str, Any]]) -> None:
+        quarterly = dict(next(i for i in items if i["code"] == "TAX_PAYMENT"), code=new, name="纳税情况信息（按季）")
+        items.append(quarterly)
+        next(i for i in items if i["code"] == "SI_ARREARS")["openness"] = "COMMERCIAL_SECRET"
+
+    _publish(node, edit)
+    # Consent refreshes the list every 0.2 s: the new item becomes grantable, and nothing else may refuse it meanwhile.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            granted = node.consent.GrantAuthorization(node.alice.grant(node.bank, items=(new,)))
+            break
+        except grpc.RpcError as exc:
+            info = error_info(exc)
+            assert info is not None
+            assert info.reason == "ERROR_REASON_UNKNOWN_DATA_ITEM", info.reason
+            assert time.monotonic() < deadline, "the published version never reached consent"
+            time.sleep(0.1)
+    assert list(granted.authorization.items) == [new]
+    # The same version made SI_ARREARS a commercial secret: never authorized, named or through its category.
+    assert reason(lambda: node.consent.GrantAuthorization(node.bob.grant(node.bank, items=("SI_ARREARS",)))) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_COMMERCIAL_SECRET",
+    )
+    by_category = node.consent.GrantAuthorization(node.bob.grant(node.bank, items=(), categories=("SOCIAL_INSURANCE",)))
+    assert list(by_category.authorization.covered_items) == ["SI_HEADCOUNT"]

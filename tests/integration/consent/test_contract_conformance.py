@@ -17,7 +17,7 @@ from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.consent.main import ConsentSettings, build
 from services.kit.paging import encode_token
 from services.kit.status import error_info
-from tests.consent_support.fakes import SHARING_LIST, FakeRegistry
+from tests.consent_support.fakes import FakeRegistry, FakeSharingList
 from tests.consent_support.signing import Enterprise, make_uscc
 
 BANK = "institutions/boc-xian"
@@ -31,12 +31,11 @@ def node(database_url: str) -> Iterator[tuple[pb_grpc.ConsentServiceStub, FakeRe
         listen_addr="127.0.0.1:0",
         database_url=database_url,
         registry_addr="127.0.0.1:9",
-        sharing_list_file=SHARING_LIST,
         watch_heartbeat_seconds=0.1,
         watch_lease_seconds=0.5,  # Pause waits one lease after start: keep it short
         watch_lease_margin_seconds=0.1,
     )
-    server = build(settings, configure_logs=False, registry=registry)
+    server = build(settings, configure_logs=False, registry=registry, sharing=FakeSharingList())
     with grpc.insecure_channel(server.address) as channel:
         yield pb_grpc.ConsentServiceStub(channel), registry
     server.stop(0)

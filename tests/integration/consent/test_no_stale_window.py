@@ -16,7 +16,7 @@ from creditnode.consent.v1 import consent_service_pb2 as pb
 from creditnode.consent.v1 import consent_service_pb2_grpc as pb_grpc
 from services.consent.main import ConsentSettings, build
 from services.kit.server import RunningServer
-from tests.consent_support.fakes import SHARING_LIST, FakeRegistry
+from tests.consent_support.fakes import FakeRegistry, FakeSharingList
 from tests.consent_support.replica import FAIL_CLOSED, Replica
 from tests.consent_support.signing import Enterprise, make_uscc
 
@@ -40,13 +40,12 @@ def node(database_url: str) -> Iterator[Node]:
         listen_addr="127.0.0.1:0",
         database_url=database_url,
         registry_addr="127.0.0.1:9",
-        sharing_list_file=SHARING_LIST,
         watch_heartbeat_seconds=0.05,
         watch_lease_seconds=LEASE,
         watch_lease_margin_seconds=0.2,
         max_workers=16,
     )
-    server = build(settings, configure_logs=False, registry=registry)
+    server = build(settings, configure_logs=False, registry=registry, sharing=FakeSharingList())
     channel = grpc.insecure_channel(server.address)
     yield Node(server, pb_grpc.ConsentServiceStub(channel), registry, server.address)
     channel.close()

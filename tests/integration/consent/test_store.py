@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
-from services.consent.clients.files import SharingListFile, load_purposes
+from services.consent.clients.files import load_purposes
 from services.consent.domain.model import DecisionReason, EventType, State
 from services.consent.domain.signing import Action
 from services.consent.main import MIGRATIONS
@@ -37,7 +37,7 @@ from services.kit.evidence.log import EvidenceLog
 from services.kit.evidence.receipts import verify_receipt
 from services.kit.evidence.store import LeafFilter
 from tests.conftest import PG_URL
-from tests.consent_support.fakes import SHARING_LIST, FakeRegistry, RecordingBarrier
+from tests.consent_support.fakes import FakeRegistry, FakeSharingList, RecordingBarrier
 from tests.consent_support.signing import Enterprise, make_uscc, now_s
 
 PURPOSES = MIGRATIONS.parent / "data" / "purposes.yaml"
@@ -85,7 +85,7 @@ def world(engine: Engine) -> Iterator[Any]:
             writer=writer,
             reader=reader,
             registry=w.registry,
-            sharing=SharingListFile(SHARING_LIST),
+            sharing=FakeSharingList(),
             purposes=load_purposes(PURPOSES),
             barrier=w.barrier,
             clock=w.clock,
@@ -324,7 +324,7 @@ def test_a_retry_recorded_by_another_process_is_found_in_the_store(world: Any) -
         writer=w.consent._writer,
         reader=w.consent._reader,
         registry=w.registry,
-        sharing=SharingListFile(SHARING_LIST),
+        sharing=FakeSharingList(),
         purposes=load_purposes(PURPOSES),
         barrier=RecordingBarrier(),
         clock=w.clock,

@@ -12,15 +12,15 @@ import pytest
 
 from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
-from services.consent.clients.files import SharingListFile, load_purposes
+from services.consent.clients.files import load_purposes
 from services.consent.domain.model import Authorization, Decision, DecisionReason, EventType, State
 from services.consent.domain.ports import Requester, Use
 from services.consent.domain.signing import MAX_SIGNATURE_WINDOW, Action
 from services.consent.usecases import CheckQuery, Consent, Outcome
 from services.kit.errors import DomainError
 from tests.consent_support.fakes import (
-    SHARING_LIST,
     FakeRegistry,
+    FakeSharingList,
     MemoryAuthorizations,
     MemoryStore,
     RecordingBarrier,
@@ -62,7 +62,7 @@ class World:
             writer=self.store.unit_of_work,
             reader=self.store.unit_of_work,
             registry=self.registry,
-            sharing=SharingListFile(SHARING_LIST),
+            sharing=FakeSharingList(),
             purposes=load_purposes(PURPOSES),
             barrier=self.barrier,
             clock=self.clock,
