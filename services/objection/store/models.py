@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
 from services.kit.evidence.schema import add_evidence_tables
+
+# Outbox and notice ids outgrow 32 bits (both are kept for good): BIGINT on PostgreSQL, whose INTEGER stops at
+# 2**31 - 1; SQLite's INTEGER already holds 64 bits (and only INTEGER makes its rowid the key).
+_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -117,7 +121,7 @@ class OutboxRow(Base):
 
     __tablename__ = "objection_outbox"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
     objection_id: Mapped[str] = mapped_column(String(200), index=True)
     event_type: Mapped[str] = mapped_column(String(40))
@@ -140,7 +144,7 @@ class NoticeRow(Base):
 
     __tablename__ = "objection_notices"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     objection_id: Mapped[str] = mapped_column(ForeignKey("objections.objection_id"))
     recipient: Mapped[str] = mapped_column(String(200), index=True)
     enterprise: Mapped[str] = mapped_column(String(200))

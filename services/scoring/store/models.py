@@ -9,6 +9,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, service_metadata
 
+# Evaluation and alert ids (and the disputes' references to evaluations) outgrow 32 bits: BIGINT on PostgreSQL, whose
+# INTEGER stops at 2**31 - 1; SQLite's INTEGER already holds 64 bits (and only INTEGER makes its rowid the key).
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
 
 class Base(DeclarativeBase):
     """Every table of the scoring service hangs off this base: one metadata per service."""
@@ -49,7 +53,7 @@ class EvaluationRow(Base):
 
     __tablename__ = "evaluations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     uscc: Mapped[str] = mapped_column(String(18))
     model_version: Mapped[str] = mapped_column(String(80))
     score: Mapped[int] = mapped_column(Integer)
@@ -70,11 +74,11 @@ class EvaluationDisputeRow(Base):
 
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
     objection: Mapped[str] = mapped_column(String(220), primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(Integer)
+    evaluation_id: Mapped[int] = mapped_column(_ID)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    through_evaluation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    through_evaluation_id: Mapped[int | None] = mapped_column(_ID, nullable=True)
     statement: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -118,7 +122,7 @@ class AlertRow(Base):
 
     __tablename__ = "alerts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     institution_id: Mapped[str] = mapped_column(String(40))
     uscc: Mapped[str] = mapped_column(String(18))
     loan_id: Mapped[str] = mapped_column(String(40))

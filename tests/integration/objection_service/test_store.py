@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from structlog.testing import capture_logs
 
 from services.kit.db import make_engine, migrate, session_factories
@@ -117,6 +117,44 @@ def test_answering_appends_to_the_timeline_and_frees_the_open_target(db: Db) -> 
     # A replay of the answer returns the stored objection and changes nothing.
     again = _uphold(db, world, filed.id, Idempotency("answer-1", "fp"), cst(2025, 3, 16))  # type: ignore[attr-defined]
     assert again.resolved_at == stored.resolved_at
+
+
+def _renumber_up_to(engine: Engine, table: str, last: int) -> None:
+    """Shift ``table``'s ids so its highest is ``last`` and the next one given is ``last + 1`` (SQLite's next rowid
+    follows the highest; PostgreSQL's comes from the column's sequence)."""
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {table} SET id = id + (:last - (SELECT max(id) FROM {table}))"), {"last": last})  # noqa: S608
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"), {"t": table, "v": last})
+
+
+def test_outbox_and_notice_ids_carry_on_past_32_bits(db: Db) -> None:
+    # Outbox events and notices are kept for good, a few per objection: PostgreSQL's INTEGER (and a SERIAL's
+    # sequence) stops at 2**31 - 1, after which every objection's change would fail with "integer out of range".
+    last_32_bit = 2**31 - 1
+    world = World()
+    world.disclosures.disclose(bank(), ACME, "tax.arrears", cst(2025, 3, 10, 12), world.tax_record.record_id)
+    first = _file(db, world)
+    _uphold(db, world, first.id, Idempotency(), cst(2025, 3, 15))  # type: ignore[attr-defined]
+    _renumber_up_to(db.engine, "objection_outbox", last_32_bit)
+    _renumber_up_to(db.engine, "objection_notices", last_32_bit)
+    second = _file(db, world)  # the record is free again: a second objection on it
+    _uphold(db, world, second.id, Idempotency(), cst(2025, 3, 16))  # type: ignore[attr-defined]
+    with db.reader() as uow:
+        events = list(
+            uow.session.scalars(select(OutboxRow.id).where(OutboxRow.objection_id == second.id).order_by(OutboxRow.id))  # type: ignore[attr-defined]
+        )
+        notices = uow.notices.page(None, last_32_bit, 10)
+    assert events[0] == 2**31
+    assert [(n.id, n.objection_id) for n in notices] == [(2**31, second.id)]  # type: ignore[attr-defined]
+    now = cst(2025, 3, 17)
+    with db.writer() as uow:
+        due = {item.id for item in uow.outbox.due(now, 100)}
+        assert events[0] in due
+        uow.outbox.mark(events[0], "DONE", now)
+        uow.commit()
+    with db.reader() as uow:
+        assert uow.session.get(OutboxRow, events[0]).state == "DONE"  # type: ignore[union-attr]
 
 
 def test_two_concurrent_filings_on_one_record_exactly_one_wins(db: Db) -> None:

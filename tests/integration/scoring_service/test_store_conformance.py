@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine, text
 
 from services.kit.db import make_engine, migrate, session_factories
 from services.scoring.domain.engine import Contribution, Evaluation
@@ -246,6 +247,63 @@ def test_references_stored_before_event_times_were_kept_still_decode(database_ur
             expected = [("r1", 2, "COURT_ENFORCEMENT", True, None)]
             assert _fields(contribution.evidence) == expected
             assert _fields(u.alerts.after("bank-a", 0, 10)[0].evidence) == expected
+    finally:
+        engine.dispose()
+
+
+def _renumber_last(engine: Engine, table: str, last: int) -> None:
+    """Give ``table``'s only row the id ``last`` and make the next id ``last + 1`` (SQLite's next rowid follows the
+    highest; PostgreSQL's comes from the column's sequence)."""
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {table} SET id = :v"), {"v": last})  # noqa: S608 (fixed names)
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"), {"t": table, "v": last})
+
+
+def test_evaluation_and_alert_ids_carry_on_past_32_bits(database_url: str) -> None:
+    # An evaluation is added on every record change of an enterprise and for every active enterprise on each model
+    # publish; an alert id is a WatchAlerts cursor (int64 on the wire). PostgreSQL's INTEGER (and a SERIAL's
+    # sequence) stops at 2**31 - 1, so the next evaluation or alert would fail with "integer out of range".
+    from services.scoring.domain.disputes import DisputeOutcome, open_dispute
+
+    last_32_bit = 2**31 - 1
+    uscc = "91610100MA6TEST001"
+    engine = make_engine(database_url)
+    migrate(engine, MIGRATIONS, "alembic_version_scoring")
+    writer, _ = session_factories(engine)
+    try:
+        with SqlScoringUnitOfWork(writer) as u:
+            u.evaluations.add(uscc, evaluation(500), NOW, 1)
+            u.alerts.add(alert("k0"), True)
+            u.commit()
+        _renumber_last(engine, "evaluations", last_32_bit)
+        _renumber_last(engine, "alerts", last_32_bit)
+        with SqlScoringUnitOfWork(writer) as u:
+            disputed = u.evaluations.add(uscc, evaluation(600), NOW, 2)
+            u.disputes.put(open_dispute(uscc, "objections/o-1", disputed.evaluation_id, NOW))
+            raised = u.alerts.add(alert("k1"), True)
+            u.commit()
+        assert disputed.evaluation_id == 2**31
+        assert raised is not None
+        assert raised.cursor == 2**31
+        with SqlScoringUnitOfWork(writer) as u:
+            through = u.evaluations.add(uscc, evaluation(700), NOW, 3)
+            dispute = u.disputes.get(uscc, "objections/o-1")
+            assert dispute is not None
+            u.disputes.put(dispute.close(DisputeOutcome.CORRECTED, NOW, through.evaluation_id, None))
+            assert u.alerts.ack("bank-a", raised.cursor) == 2**31
+            u.commit()
+        with SqlScoringUnitOfWork(writer) as u:
+            assert [e.evaluation_id for e in u.evaluations.history(uscc, None, 10)] == [2**31 + 1, 2**31, last_32_bit]
+            got = u.evaluations.get(uscc, 2**31)
+            assert got is not None
+            assert got.evaluation == evaluation(600)
+            assert u.evaluations.current_basis([uscc]) == {uscc: ("basic-v1", 3)}
+            ended = u.disputes.get(uscc, "objections/o-1")
+            assert ended is not None
+            assert (ended.evaluation_id, ended.through_evaluation_id) == (2**31, 2**31 + 1)
+            assert [a.cursor for a in u.alerts.after("bank-a", last_32_bit, 10)] == [2**31]
+            assert u.alerts.acked("bank-a") == 2**31
     finally:
         engine.dispose()
 
