@@ -79,10 +79,22 @@ class _DisclosuresNotConfigured:
 def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCalendar) -> None:
     """One sweep, then the figures the alert rules watch: refused outbox events, overdue objections and next year's
     calendar."""
-    # First, so a sweep that fails cannot hide refused events or a missing calendar.
-    OBJECTION_EVENTS_REFUSED.labels(NAME).set(usecases.refused_events(reader))
     now = utcnow()
-    CALENDAR_NEXT_YEAR.set(1 if calendar.alert_ready(local_date(now)) else 0)
+
+    # Before the sweep, so a sweep that fails cannot hide refused events or a missing calendar; and each on its own:
+    # the calendar needs no database, so its gauge is set while the database is down (from start-up, too).
+    def calendar_figure() -> None:
+        CALENDAR_NEXT_YEAR.set(1 if calendar.alert_ready(local_date(now)) else 0)
+
+    def refused_figure() -> None:
+        OBJECTION_EVENTS_REFUSED.labels(NAME).set(usecases.refused_events(reader))
+
+    failed: Exception | None = None
+    for figure in (calendar_figure, refused_figure):
+        try:
+            figure()
+        except Exception as exc:  # raised below, once the sweep has had its go
+            failed = failed or exc
     usecases.sweep(writer, reader, lookups, calendar, now)
     sla = usecases.list_objections(reader, ObjectionFilter(), None, 1, now).figures
     OBJECTIONS_OVERDUE.labels(NAME).set(sla.overdue)
@@ -96,6 +108,8 @@ def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCal
         "handled_decided": sla.handled_on_time.whole,
     }.items():
         OBJECTION_SLA.labels(measure).set(value)
+    if failed is not None:
+        raise failed
 
 
 def build(
