@@ -111,6 +111,9 @@ class _Watcher:
         self.connected = threading.Event()
         self._last_message = time.monotonic()
         WATCH_LAG.labels("scoring", self.name).set_function(lambda: time.monotonic() - self._last_message)
+        # Not connected until the registry answers, and said so from the start: with no series at all the "watch
+        # stream down" alert had nothing to fire on while a first call waited to reach an unreachable registry.
+        WATCH_CONNECTED.labels("scoring", self.name).set(0)
 
     def start(self) -> _Watcher:
         self._thread.start()
