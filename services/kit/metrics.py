@@ -38,8 +38,13 @@ OBJECTION_EVENTS_REFUSED = Gauge(
     "Objection outbox events a consumer refused for good (kept as REFUSED, never retried).",
     ["service"],
 )
+# Labelled, so that only a service that sets it (objection's sweep) has a series: every service imports this module,
+# and an unlabelled gauge reads 0 from the start, which the alert rules' min() across services took for a missing
+# calendar (paging all year).
 CALENDAR_NEXT_YEAR = Gauge(
-    "creditnode_calendar_next_year_loaded", "1 when the working-day calendar covers the coming weeks' years."
+    "creditnode_calendar_next_year_loaded",
+    "1 when the working-day calendar covers the coming weeks' years.",
+    ["service"],
 )
 INGEST_LAG = Histogram(
     "creditnode_ingest_lag_seconds",

@@ -84,7 +84,7 @@ def _sweep_and_measure(writer: Any, reader: Any, lookups: Any, calendar: WorkCal
     # Before the sweep, so a sweep that fails cannot hide refused events or a missing calendar; and each on its own:
     # the calendar needs no database, so its gauge is set while the database is down (from start-up, too).
     def calendar_figure() -> None:
-        CALENDAR_NEXT_YEAR.set(1 if calendar.alert_ready(local_date(now)) else 0)
+        CALENDAR_NEXT_YEAR.labels(NAME).set(1 if calendar.alert_ready(local_date(now)) else 0)
 
     def refused_figure() -> None:
         OBJECTION_EVENTS_REFUSED.labels(NAME).set(usecases.refused_events(reader))

@@ -173,7 +173,7 @@ def test_objection_exports_sla_counts_and_next_years_calendar(port: int, tmp_pat
         assert 'creditnode_objection_sla{measure="open"} 0.0' in body
         assert 'creditnode_objections_overdue{service="objection"} 0.0' in body
         ready = WorkCalendar.load().alert_ready(local_date(datetime.now(UTC)))
-        assert f"creditnode_calendar_next_year_loaded {1.0 if ready else 0.0}" in body
+        assert f'creditnode_calendar_next_year_loaded{{service="objection"}} {1.0 if ready else 0.0}' in body
     finally:
         proc.kill()
 

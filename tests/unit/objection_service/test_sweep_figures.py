@@ -16,7 +16,7 @@ from tests.unit.objection_service.fakes import FakeUow, Store, lookups
 
 
 def _calendar_gauge() -> float | None:
-    return REGISTRY.get_sample_value("creditnode_calendar_next_year_loaded")
+    return REGISTRY.get_sample_value("creditnode_calendar_next_year_loaded", {"service": NAME})
 
 
 def _refused_gauge() -> float | None:
@@ -53,7 +53,7 @@ def test_the_calendar_gauge_is_set_while_the_database_is_down(monkeypatch: pytes
     # or the "holiday calendar missing" alerts would watch a gauge that says nothing of the calendar.
     world = World()
     monkeypatch.setattr(world.calendar, "alert_ready", lambda today: True)
-    CALENDAR_NEXT_YEAR.set(0)
+    CALENDAR_NEXT_YEAR.labels(NAME).set(0)
     with pytest.raises(Unavailable):
         _sweep_and_measure(_database_down, _database_down, lookups(world), world.calendar)
     assert _calendar_gauge() == 1
