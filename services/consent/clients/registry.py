@@ -107,6 +107,7 @@ class RequesterRemovalWatcher:
         self.connected = threading.Event()
         self._last_message = time.monotonic()
         WATCH_LAG.labels("consent", "participants").set_function(lambda: time.monotonic() - self._last_message)
+        WATCH_CONNECTED.labels("consent", "participants").set(0)  # a series from the start, for the down alert
 
     def start(self) -> RequesterRemovalWatcher:
         self._thread.start()
