@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import structlog
 from opentelemetry import trace
 from pydantic import Field
 
@@ -30,6 +33,8 @@ from services.scoring.store.repositories import SqlScoringUnitOfWork
 NAME = "scoring"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = structlog.get_logger("scoring.main")
+
 
 class ScoringSettings(ServiceSettings):
     """Settings of the scoring service (environment variables, unprefixed)."""
@@ -42,6 +47,45 @@ class ScoringSettings(ServiceSettings):
     consent_addr: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
     # watch_max_backoff_seconds caps the wait between reconnects of the registry watches.
     watch_max_backoff_seconds: float = Field(default=5.0, gt=0, le=300)
+    # recheck_interval_seconds is the pause of the day's re-check once a round finds no more to do (rounds that find
+    # a full batch follow each other at once).
+    recheck_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # recheck_batch is how many enterprises one round of the day's re-check evaluates at most.
+    recheck_batch: int = Field(default=usecases.RECHECK_BATCH, ge=1, le=10000)
+
+
+class _Rechecker:
+    """Runs the day's re-check (:func:`usecases.sweep_stale`) on a daemon thread: bounded rounds back to back while
+    each finds a full batch, then a pause. Its only state is in the store: a restart resumes where it was."""
+
+    def __init__(self, sc: usecases.Scoring, interval: float, batch: int) -> None:
+        self._sc, self._interval, self._batch = sc, interval, batch
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scoring-recheck", daemon=True)
+
+    def start(self) -> _Rechecker:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float = 5.0) -> None:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("recheck_not_stopped", timeout_seconds=timeout)
+
+    def _run(self) -> None:
+        after = ""
+        while not self._stop.is_set():
+            full = False
+            try:
+                done = usecases.sweep_stale(self._sc, after, self._batch)
+                after, full = done.after, done.examined == self._batch
+            except Exception as exc:  # the store unreachable: the next round tries again
+                log.warning("recheck_round_failed", error_type=type(exc).__name__)
+            if not full:
+                self._stop.wait(self._interval)
 
 
 def _cursor(writer: object, reader: object, stream: str, reset: Callable[[], None] | None = None) -> Cursor:
@@ -62,8 +106,10 @@ def build(
     *,
     tracer_provider: trace.TracerProvider | None = None,
     configure_logs: bool = True,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RunningServer:
-    """Start the scoring service on ``settings.listen_addr``; tests call this in-process."""
+    """Start the scoring service on ``settings.listen_addr``; tests call this in-process (``clock``: to move the
+    evaluation day)."""
     runtime = start_runtime(NAME, settings, MIGRATIONS, tracer_provider=tracer_provider, configure_logs=configure_logs)
     writer_sessions, reader_sessions = session_factories(runtime.engine)
 
@@ -85,7 +131,7 @@ def build(
         reader=reader,
         records=GrpcRecordSource(records_channel),
         consent=GrpcMonitoringConsent(consent_channel),
-        clock=utcnow,
+        clock=clock,
         catalogue=catalogue,
         public_items=catalogue.public_items,
     )
@@ -105,6 +151,8 @@ def build(
         lambda uscc, revision: usecases.on_record_change(sc, uscc, revision),
         **backoff,
     ).start()
+    # Indicators read the evaluation day: evaluations made on an earlier day are evaluated again (see usecases).
+    rechecker = _Rechecker(sc, settings.recheck_interval_seconds, settings.recheck_batch).start()
 
     def register(server: object) -> list[str]:
         pb_grpc.add_ScoringServiceServicer_to_server(ScoringServicer(sc), server)
@@ -117,8 +165,10 @@ def build(
         watchers = (records, participants)
         for watcher in watchers:
             watcher.close()
+        rechecker.close()
         for watcher in watchers:
             watcher.join()  # bounded, logged when a consumer does not stop: shutdown goes on regardless
+        rechecker.join()  # it asks consent about alerts and writes: before the channels and the engine go
         for channel in {registry_channel, records_channel, consent_channel}:
             channel.close()
         runtime.engine.dispose()

@@ -19,9 +19,10 @@ import yaml
 from services.kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.notify import CommitNotifier
 from services.kit.validation import identifier, invalid
+from services.kit.workdays import local_date, start_of_day
 from services.scoring.domain import effectiveness as eff
 from services.scoring.domain.disputes import DisputeOutcome, open_dispute, open_objection, view
-from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of
+from services.scoring.domain.engine import Evaluation, Extracted, assess, evaluate_batch, row_of, same_figures
 from services.scoring.domain.engine import extract as extract_values
 from services.scoring.domain.extract import Catalogue
 from services.scoring.domain.fitting import fit
@@ -44,7 +45,7 @@ from services.scoring.domain.ports import (
 )
 from services.scoring.domain.problems import ModelRejected, Problem, yaml_problem
 from services.scoring.domain.records import RecordRef
-from services.scoring.domain.risk import alert_key, detect_risks, snapshot
+from services.scoring.domain.risk import RiskEvent, alert_key, detect_risks, snapshot
 from services.scoring.domain.scenario import compile_scenario
 
 log = structlog.get_logger("scoring.usecases")
@@ -52,6 +53,8 @@ log = structlog.get_logger("scoring.usecases")
 RECORDS_STREAM = "registry.records"
 PARTICIPANTS_STREAM = "registry.participants"
 BATCH = 1000
+# How many enterprises one round of the day's re-check takes at most.
+RECHECK_BATCH = 200
 # How often a refresh starts again when the enterprise's state keeps moving under it before it gives up (ABORTED).
 REFRESH_ATTEMPTS = 5
 
@@ -318,16 +321,7 @@ def _refresh_once(
         previous = snapshot(model, before.records, before.records_as_of, before.record_revision)
         events = detect_risks(model, previous, current)
     # consent (and the sharing list) are asked before the transaction, so no database lock is held across the network
-    decisions: dict[tuple[str, tuple[str, ...]], MonitoringDecision] = {}
-    sendable: dict[tuple[str, str], bool] = {}
-    public = cache(sc.public_items)
-    for loan in loans:
-        for event in events:
-            key = (loan.institution_id, _items(model, event.evidence))
-            if key not in decisions:
-                decisions[key] = sc.consent.check(loan.institution_id, uscc, key[1])
-            sendable[(loan.institution_id, event.key)] = _sendable(decisions[key], event.evidence, public)
-    stored = 0
+    sendable = _decide_alerts(sc, model, uscc, loans, events)
     with sc.writer() as uow:
         # Checked again under the enterprise's lock: another replica following the same watch may have handled this
         # change since the read above, and must not be followed by a second evaluation and a second set of alerts.
@@ -351,36 +345,148 @@ def _refresh_once(
         made = uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
         if request is not None:
             uow.requests.put(request[0], request[1], request[2], str(made.evaluation_id))
-        # Loans were read before the consent calls: one closed (or gone) since gets no alert. Locked, so a repayment
-        # closing one now waits for this commit (the alert then came before the close).
-        still = {(x.loan_id, x.institution_id) for x in uow.loans.outstanding_for(uscc, for_update=True)}
-        # In institution order: storing an alert locks the institution's alert sequence (see SqlAlerts.add), and
-        # two enterprises' transactions taking those locks in one order cannot deadlock.
-        for loan in sorted(
-            (x for x in loans if (x.loan_id, x.institution_id) in still), key=lambda x: (x.institution_id, x.loan_id)
-        ):
-            for event in events:
-                alert = Alert(
-                    0,
-                    loan.institution_id,
-                    uscc,
-                    loan.loan_id,
-                    event.risk,
-                    event.severity,
-                    event.reason,
-                    event.evidence,
-                    event.flags,
-                    # an event's key is unique within the enterprise; the institution's alerts span its borrowers
-                    alert_key(uscc, event.key),
-                    now,
-                )
-                if uow.alerts.add(alert, sendable[(loan.institution_id, event.key)]) is not None:
-                    stored += 1
+        stored = _store_alerts(uow, uscc, loans, events, sendable, now)
         uow.commit()
+    _alerts_raised(sc, stored)
+    return stored, made
+
+
+def _decide_alerts(
+    sc: Scoring, model: Model, uscc: str, loans: Sequence[LoanEntry], events: Sequence[RiskEvent]
+) -> dict[tuple[str, str], bool]:
+    """Whether each (institution, event key) may be sent: consent is asked once per institution and item set."""
+    decisions: dict[tuple[str, tuple[str, ...]], MonitoringDecision] = {}
+    sendable: dict[tuple[str, str], bool] = {}
+    public = cache(sc.public_items)
+    for loan in loans:
+        for event in events:
+            key = (loan.institution_id, _items(model, event.evidence))
+            if key not in decisions:
+                decisions[key] = sc.consent.check(loan.institution_id, uscc, key[1])
+            sendable[(loan.institution_id, event.key)] = _sendable(decisions[key], event.evidence, public)
+    return sendable
+
+
+def _store_alerts(
+    uow: ScoringUnitOfWork,
+    uscc: str,
+    loans: Sequence[LoanEntry],
+    events: Sequence[RiskEvent],
+    sendable: dict[tuple[str, str], bool],
+    now: datetime,
+) -> int:
+    """Store each event for each loan still outstanding (under the enterprise's lock); returns how many were new."""
+    stored = 0
+    # Loans were read before the consent calls: one closed (or gone) since gets no alert. Locked, so a repayment
+    # closing one now waits for this commit (the alert then came before the close).
+    still = {(x.loan_id, x.institution_id) for x in uow.loans.outstanding_for(uscc, for_update=True)}
+    # In institution order: storing an alert locks the institution's alert sequence (see SqlAlerts.add), and
+    # two enterprises' transactions taking those locks in one order cannot deadlock.
+    for loan in sorted(
+        (x for x in loans if (x.loan_id, x.institution_id) in still), key=lambda x: (x.institution_id, x.loan_id)
+    ):
+        for event in events:
+            alert = Alert(
+                0,
+                loan.institution_id,
+                uscc,
+                loan.loan_id,
+                event.risk,
+                event.severity,
+                event.reason,
+                event.evidence,
+                event.flags,
+                # an event's key is unique within the enterprise; the institution's alerts span its borrowers
+                alert_key(uscc, event.key),
+                now,
+            )
+            if uow.alerts.add(alert, sendable[(loan.institution_id, event.key)]) is not None:
+                stored += 1
+    return stored
+
+
+def _alerts_raised(sc: Scoring, stored: int) -> None:
     if stored:
         sc.notifier.notify()
         log.info("alerts_raised", count=stored)
-    return stored, made
+
+
+# ---------------------------------------------------------------------- the day's re-check
+
+
+@dataclass(frozen=True)
+class RecheckRound:
+    """What one round of the day's re-check did; ``after`` is where the next round starts ("": from the first)."""
+
+    examined: int
+    added: int
+    confirmed: int
+    alerts: int
+    after: str
+
+
+def sweep_stale(sc: Scoring, after: str = "", limit: int = RECHECK_BATCH) -> RecheckRound:
+    """One round of the day's re-check: up to ``limit`` active enterprises (codes above ``after``) whose records
+    were last evaluated before today began in Asia/Shanghai are evaluated again from their stored records.
+
+    Indicators read the evaluation day (years since a date, counts within the last N months, listings active until
+    an end date, monthly windows), so an evaluation may change with no record changing. A new one is appended only
+    when something in it changed; otherwise the current one is marked current for today. Either way the
+    enterprise's ``records_as_of`` moves to now: it is both what the next round looks for (a restart resumes from
+    the store, no cursor needed) and the monitoring baseline, so an alert the new day raised is raised once.
+    """
+    now = sc.clock()
+    with sc.reader() as uow:
+        page = uow.enterprises.stale(start_of_day(local_date(now)), after, limit)
+    if not page:
+        return RecheckRound(0, 0, 0, 0, "")
+    model = sc.current_model()
+    added = confirmed = alerts = 0
+    for state in page:
+        try:
+            made, stored = _recheck(sc, model, state, now)
+        except Exception as exc:
+            # Consent unreachable, or a bug: the enterprise stays due (its records_as_of did not move) and is taken
+            # again when the rounds come round; the others are not held up behind it. No code: ids only in logs.
+            log.warning("recheck_failed", error_type=type(exc).__name__)
+            continue
+        added += made is True
+        confirmed += made is False
+        alerts += stored
+    return RecheckRound(len(page), added, confirmed, alerts, page[-1].uscc if len(page) == limit else "")
+
+
+def _recheck(sc: Scoring, model: Model, before: EnterpriseState, now: datetime) -> tuple[bool | None, int]:
+    """Re-evaluate one enterprise from its stored records as of ``now``: (True when an evaluation was appended,
+    False when the current one was confirmed, None when its state moved meanwhile; the alerts stored)."""
+    uscc = before.uscc
+    with sc.reader() as uow:
+        loans = uow.loans.outstanding_for(uscc)
+    current = snapshot(model, before.records, now, before.record_revision)
+    events = []
+    if loans and before.records_as_of is not None:
+        previous = snapshot(model, before.records, before.records_as_of, before.record_revision)
+        events = detect_risks(model, previous, current)
+    sendable = _decide_alerts(sc, model, uscc, loans, events)
+    with sc.writer() as uow:
+        locked = uow.enterprises.get(uscc, for_update=True)
+        if _state_key(locked) != _state_key(before):
+            # Another replica's re-check, a record change (it evaluated as of its time and moved the baseline) or a
+            # removal came first: writing here would add a second evaluation or alert on a superseded baseline.
+            return None, 0
+        latest = uow.evaluations.current(uscc)
+        fresh = current.assessment.evaluation
+        if latest is not None and same_figures(model, latest.evaluation, fresh):
+            uow.evaluations.confirm(latest.evaluation_id, local_date(now))
+            made = False
+        else:
+            uow.evaluations.add(uscc, fresh, now, before.record_revision)
+            made = True
+        uow.enterprises.checked(uscc, now)
+        stored = _store_alerts(uow, uscc, loans, events, sendable, now)
+        uow.commit()
+    _alerts_raised(sc, stored)
+    return made, stored
 
 
 # ---------------------------------------------------------------------- reads

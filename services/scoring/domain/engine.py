@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -161,6 +161,29 @@ def assess(model: Model, records: Iterable[Record], as_of: datetime) -> Assessme
             evaluation.capped,
         ),
     )
+
+
+def same_figures(model: Model, stored: Evaluation, fresh: Evaluation) -> bool:
+    """Whether a fresh evaluation says what a stored one says: model version, score, grade, flags, coverage and every
+    indicator's value, bin, points, weight and evidence.
+
+    A ``years_since`` value grows every day while its bin, points and evidence stay: that alone is no change (else
+    every enterprise would get a new evaluation a day for its age); crossing a bin edge, or points that follow the
+    value (a linear rule), is one."""
+    if fresh == stored:
+        return True
+    head = ("model_version", "score", "grade", "raw_score", "coverage", "flags", "capped")
+    if any(getattr(stored, f) != getattr(fresh, f) for f in head):
+        return False
+    if len(stored.contributions) != len(fresh.contributions):
+        return False
+    for old, new in zip(stored.contributions, fresh.contributions, strict=True):
+        if old == new:
+            continue
+        extraction = model.extractions.get(new.indicator)
+        if extraction is None or extraction.kind != "years_since" or replace(old, value=new.value) != new:
+            return False
+    return True
 
 
 def evaluate(card: Scorecard, row: Sequence[float]) -> Evaluation:

@@ -1,7 +1,9 @@
 """What the scoring use cases need from storage and from other services, as plain types and protocols.
 
 Storage contracts (every backend passes the same conformance suite):
-- ``evaluations.add`` appends to an enterprise's history; ``current`` is the newest one.
+- ``evaluations.add`` appends to an enterprise's history, current as of its Asia/Shanghai day; ``current`` is the
+  newest one; ``confirm`` moves an evaluation's day on (never back) when a day's re-check found it unchanged.
+- ``enterprises.stale`` lists active enterprises whose records were last evaluated before an instant.
 - ``alerts.add`` returns None when the institution already has an alert with that key (replayed record change).
 - ``alerts.after`` returns an institution's deliverable alerts with a cursor above ``cursor``, in cursor order.
 - ``cursors`` hold how far each consumed stream got; ``save`` sets it (0 after a compaction lists again).
@@ -42,6 +44,9 @@ class StoredEvaluation:
     evaluation: Evaluation
     evaluated_at: datetime
     record_revision: int
+    # as_of is the Asia/Shanghai day the evaluation is current for: the day it was made, moved on by each day's
+    # re-check that found nothing in it changed (None only for one never read back from a store)
+    as_of: date | None = None
     # dispute is what objections on it show now (filled in by the use cases, never stored with the evaluation).
     dispute: DisputeView = NO_DISPUTE
 
@@ -142,9 +147,24 @@ class Enterprises(Protocol):
         """Active enterprises with a code above ``after``, ordered by code (for batch re-evaluation)."""
         ...
 
+    def stale(self, before: datetime, after: str, limit: int) -> list[EnterpriseState]:
+        """Active enterprises whose records were last evaluated (``records_as_of``) before ``before`` or never, with a
+        code above ``after``, ordered by code (for the day's re-check)."""
+        ...
+
+    def checked(self, uscc: str, at: datetime) -> None:
+        """Set the enterprise's ``records_as_of`` to ``at``, leaving its records and revision as they are."""
+        ...
+
 
 class Evaluations(Protocol):
-    def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation: ...
+    def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation:
+        """Append; the evaluation is current as of ``at``'s Asia/Shanghai day."""
+        ...
+
+    def confirm(self, evaluation_id: int, day: date) -> None:
+        """The evaluation is still current on ``day`` (its day is never moved back)."""
+        ...
 
     def current(self, uscc: str) -> StoredEvaluation | None: ...
 

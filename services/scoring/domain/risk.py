@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.kit.workdays import local_date
 from services.scoring.domain.engine import Assessment, assess
 from services.scoring.domain.extract import Source
 from services.scoring.domain.model import Model, RecordRule
@@ -33,6 +34,8 @@ class Snapshot:
     assessment: Assessment
     # the registry revision the records were read at (0: unknown); tells two score moves with the same figures apart
     revision: int = 0
+    # when the assessment was made; tells apart two score moves between the same revisions made by the passing days
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def alert_key(uscc: str, event_key: str) -> str:
 
 def snapshot(model: Model, records: Iterable[Record], as_of: datetime, revision: int = 0) -> Snapshot:
     known = [r for rs in by_item(records, as_of).values() for r in rs]
-    return Snapshot({r.record_id: r for r in known}, assess(model, known, as_of), revision)
+    return Snapshot({r.record_id: r for r in known}, assess(model, known, as_of), revision, as_of)
 
 
 def _matches(source: Source, record: Record) -> bool:
@@ -135,6 +138,10 @@ def detect_risks(model: Model, previous: Snapshot, current: Snapshot) -> list[Ri
     if old.model_version == new.model_version:
         changed = _changed(previous, current)
         compared = f"{new.model_version}:r{previous.revision}->r{current.revision}"
+        if previous.revision == current.revision and previous.as_of is not None and current.as_of is not None:
+            # No record moved (a day's re-check, a re-evaluation): the days the two states are of tell this drop
+            # from the same drop on another day, which is a new event.
+            compared += f":{local_date(previous.as_of)}->{local_date(current.as_of)}"
         drop = old.score - new.score
         mon = model.monitoring
         if drop >= mon.score_drop_points:

@@ -44,7 +44,8 @@ class EnterpriseRow(Base):
     platform_id: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, index=True)
     records_json: Mapped[str] = mapped_column(Text)
-    records_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # when the records were last evaluated: the day's re-check looks for those before today's start
+    records_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     record_revision: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -63,6 +64,8 @@ class EvaluationRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     record_revision: Mapped[int] = mapped_column(BigInteger)
+    # the Asia/Shanghai day (ISO) it is current for; NULL for rows made before it was kept: evaluated_at's day
+    as_of: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     __table_args__ = (Index("ix_evaluations_uscc_id", "uscc", "id"),)
 

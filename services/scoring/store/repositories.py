@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.db import SqlUnitOfWork, insert_if_absent
+from services.kit.workdays import local_date
 from services.scoring.domain.disputes import DisputeOutcome, EvaluationDispute
 from services.scoring.domain.engine import Contribution, Evaluation
 from services.scoring.domain.ports import (
@@ -223,6 +224,29 @@ class SqlEnterprises:
         )
         return [self._domain(r) for r in rows]
 
+    def stale(self, before: datetime, after: str, limit: int) -> list[EnterpriseState]:
+        rows = self.s.scalars(
+            select(EnterpriseRow)
+            .where(
+                EnterpriseRow.active.is_(True),
+                or_(EnterpriseRow.records_as_of.is_(None), EnterpriseRow.records_as_of < before),
+                EnterpriseRow.uscc > after,
+            )
+            .order_by(EnterpriseRow.uscc)
+            .limit(limit)
+        )
+        return [self._domain(r) for r in rows]
+
+    def checked(self, uscc: str, at: datetime) -> None:
+        # Only the time: rewriting the records' JSON for every enterprise every day would cost for nothing.
+        self.s.execute(update(EnterpriseRow).where(EnterpriseRow.uscc == uscc).values(records_as_of=at))
+        self.s.expire_all()
+
+
+def _as_of(r: EvaluationRow) -> date:
+    # rows made before the day was kept are current for the day they were made
+    return date.fromisoformat(r.as_of) if r.as_of else local_date(r.evaluated_at)
+
 
 class SqlEvaluations:
     def __init__(self, session: Session) -> None:
@@ -230,7 +254,7 @@ class SqlEvaluations:
 
     @staticmethod
     def _domain(r: EvaluationRow) -> StoredEvaluation:
-        return StoredEvaluation(r.id, r.uscc, decode_evaluation(r), r.evaluated_at, r.record_revision)
+        return StoredEvaluation(r.id, r.uscc, decode_evaluation(r), r.evaluated_at, r.record_revision, _as_of(r))
 
     def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation:
         row = EvaluationRow(
@@ -243,10 +267,17 @@ class SqlEvaluations:
             payload=encode_evaluation(evaluation),
             evaluated_at=at,
             record_revision=record_revision,
+            as_of=local_date(at).isoformat(),
         )
         self.s.add(row)
         self.s.flush()
         return self._domain(row)
+
+    def confirm(self, evaluation_id: int, day: date) -> None:
+        row = self.s.get(EvaluationRow, evaluation_id)
+        if row is not None and _as_of(row) < day:
+            row.as_of = day.isoformat()
+            self.s.flush()
 
     def current(self, uscc: str) -> StoredEvaluation | None:
         row = self.s.scalar(

@@ -141,3 +141,27 @@ def test_scores_under_different_model_versions_are_not_compared(model: Model, re
     risks = {e.risk for e in detect_risks(model, relabelled, after)}
     assert "SCORE_DROP" not in risks
     assert "DISHONESTY_LISTING" in risks
+
+
+def test_the_same_drop_again_on_another_day_with_no_record_changed_is_a_new_event(
+    model: Model, records: Records
+) -> None:
+    # The day's re-check compares two states of the same records (the same revision): a listing active from 4 to
+    # 6 December, another from 8 December. Both drops have the same scores and no changed record; the second is
+    # still news to the lender.
+    healthy(records)
+    records.add(
+        "COURT_DISHONEST_DEBTOR", AS_OF, case_number="k1", listed_on=date(2026, 12, 4), removed_on=date(2026, 12, 6)
+    )
+    records.add("COURT_DISHONEST_DEBTOR", AS_OF, case_number="k2", listed_on=date(2026, 12, 8))
+
+    def drops(first_day: int) -> set[str]:
+        before = snapshot(model, records.items, AS_OF + timedelta(days=first_day), revision=7)
+        after = snapshot(model, records.items, AS_OF + timedelta(days=first_day + 2), revision=7)
+        events = detect_risks(model, before, after)
+        return {e.key for e in events if e.risk in ("SCORE_DROP", "GRADE_DOWNGRADE")}
+
+    first, second = drops(3), drops(7)  # 3 -> 5 December, then 7 -> 9 December
+    assert len(first) == len(second) == 2
+    assert first.isdisjoint(second)
+    assert drops(3) == first  # the same comparison again (a replay) keeps its keys

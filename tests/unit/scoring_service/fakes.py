@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
+from services.kit.workdays import local_date
 from services.scoring.domain.disputes import EvaluationDispute
 from services.scoring.domain.engine import Evaluation
 from services.scoring.domain.ports import (
@@ -74,15 +75,31 @@ class FakeEnterprises:
             :limit
         ]
 
+    def stale(self, before: datetime, after: str, limit: int) -> list[EnterpriseState]:
+        return [
+            e
+            for e in self.active(after, len(self.s.enterprises))
+            if e.records_as_of is None or e.records_as_of < before
+        ][:limit]
+
+    def checked(self, uscc: str, at: datetime) -> None:
+        if uscc in self.s.enterprises:
+            self.s.enterprises[uscc] = replace(self.s.enterprises[uscc], records_as_of=at)
+
 
 class FakeEvaluations:
     def __init__(self, s: Store) -> None:
         self.s = s
 
     def add(self, uscc: str, evaluation: Evaluation, at: datetime, record_revision: int) -> StoredEvaluation:
-        stored = StoredEvaluation(len(self.s.evaluations) + 1, uscc, evaluation, at, record_revision)
+        stored = StoredEvaluation(len(self.s.evaluations) + 1, uscc, evaluation, at, record_revision, local_date(at))
         self.s.evaluations.append(stored)
         return stored
+
+    def confirm(self, evaluation_id: int, day: date) -> None:
+        for i, e in enumerate(self.s.evaluations):
+            if e.evaluation_id == evaluation_id and e.as_of is not None and e.as_of < day:
+                self.s.evaluations[i] = replace(e, as_of=day)
 
     def current(self, uscc: str) -> StoredEvaluation | None:
         return next((e for e in reversed(self.s.evaluations) if e.uscc == uscc), None)
