@@ -4,8 +4,8 @@
 while nothing in it changes; rows made before this revision keep NULL (read as their evaluated_at's day). The
 re-check looks for active enterprises whose ``records_as_of`` is before today's start: indexed.
 
-Revision ID: scoring_0005
-Revises: scoring_0004
+Revision ID: scoring_0006
+Revises: scoring_0005
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "scoring_0005"
-down_revision: str | None = "scoring_0004"
+revision: str = "scoring_0006"
+down_revision: str | None = "scoring_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
