@@ -180,13 +180,16 @@ def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
 
 
 def purpose_pattern(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
-    groups: dict[tuple[str, str, str, str, str], list[int]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str, str], dict[str, int]] = defaultdict(dict)
     for d in leaves:
         if d.get("type") == "credit_report" and d.released and d.get("purpose"):
             key = (d.get("requester"), d.get("platform"), d.get("enterprise"), d.get("purpose"), _day(d.at))
-            groups[key].append(d.index)
+            # A retry under the same request id is one query (consent spent one use on it), however often it was
+            # answered and recorded: its first leaf stands for it. A release naming no request id is one of its own.
+            groups[key].setdefault(d.get("request_id") or f"#{d.index}", d.index)
     out: list[Finding] = []
-    for (requester, platform, _enterprise, purpose, day), indices in sorted(groups.items()):
+    for (requester, platform, _enterprise, purpose, day), firsts in sorted(groups.items()):
+        indices = sorted(firsts.values())
         limit = t.purpose_daily.get(purpose, t.purpose_daily_default)
         if len(indices) > limit:
             out.append(

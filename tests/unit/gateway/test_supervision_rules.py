@@ -193,3 +193,20 @@ def test_a_release_recorded_over_several_leaves_counts_once() -> None:
     again = leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["REG_BASIC"])
     (finding,) = run_rules([*parts, again], ADMITTED, t)
     assert (finding.rule, finding.count) == (Rule.PURPOSE_PATTERN, 2)
+
+
+def test_a_retried_request_is_one_query_of_the_purpose_pattern() -> None:
+    # A retry under the same request id spends no second use at consent and is recorded again when answered again:
+    # it is one query, not a feed. Releases naming no request id stay one each.
+    t = Thresholds(purpose_daily={"PRE_LOAN": 2})
+
+    def check(request_id: str) -> Disclosure:
+        return leaf(enterprise="enterprises/a", purpose="PRE_LOAN", released=["TAX_PAYMENT"], request_id=request_id)
+
+    retried = [check("req-1"), check("req-1"), check("req-1"), check("req-2")]
+    assert run_rules(retried, ADMITTED, t) == []
+    (finding,) = run_rules([*retried, check("req-3")], ADMITTED, t)
+    assert (finding.rule, finding.count) == (Rule.PURPOSE_PATTERN, 3)
+    assert finding.leaves == (retried[0].index, retried[3].index, finding.leaves[-1])
+    unnamed = [check("") for _ in range(3)]
+    assert run_rules(unnamed, ADMITTED, t)[0].count == 3
