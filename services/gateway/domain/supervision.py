@@ -3,7 +3,7 @@
 Rules (thresholds in ``Thresholds``, set by the operator):
 
 - ``UNAUTHORIZED_BREADTH``: an institution asked about many distinct enterprises without an authorization;
-- ``DENIAL_BURST``: many denials to one connected platform within a short window;
+- ``DENIAL_BURST``: many denials to one platform (the one served, not 秦信融 relaying it) within a short window;
 - ``PURPOSE_PATTERN``: one requester asked about one enterprise for one purpose more often in a day than the
   purpose's pattern allows (a pre-loan check is a few queries, not a feed);
 - ``RELEASE_AFTER_SUSPENSION``: anything released to a platform while it was not admitted (must never happen).
@@ -145,14 +145,21 @@ def unauthorized_breadth(leaves: Sequence[Disclosure], t: Thresholds) -> list[Fi
     ]
 
 
+def _served(d: Disclosure) -> str:
+    """The platform a refused request came from: the one 秦信融 acted for (admitted, or refused admission itself) rather
+    than the aggregator relaying it, which would carry every county's refusals as one burst of its own."""
+    return d.get("platform") or d.get("on_behalf_of") or d.get("caller")
+
+
 def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
     """One finding per platform and day: its largest window of denials, when that reaches the threshold."""
-    by_caller: dict[str, list[Disclosure]] = defaultdict(list)
+    by_platform: dict[str, list[Disclosure]] = defaultdict(list)
     for d in leaves:
-        if d.platform_denied and d.get("caller").startswith("platforms/"):
-            by_caller[d.get("caller")].append(d)
+        served = _served(d)
+        if d.platform_denied and served.startswith("platforms/"):
+            by_platform[served].append(d)
     out: list[Finding] = []
-    for caller, denials in sorted(by_caller.items()):
+    for platform, denials in sorted(by_platform.items()):
         denials.sort(key=lambda d: (d.at, d.index))
         largest: dict[str, list[Disclosure]] = {}
         start = 0
@@ -166,8 +173,8 @@ def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
         out += [
             Finding(
                 Rule.DENIAL_BURST,
-                caller,
-                caller,
+                platform,
+                platform,
                 day,
                 len(window),
                 f"{len(window)} denials within {int(t.burst_window.total_seconds())} s (threshold {t.burst_denials})",

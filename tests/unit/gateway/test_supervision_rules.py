@@ -210,3 +210,40 @@ def test_a_retried_request_is_one_query_of_the_purpose_pattern() -> None:
     assert finding.leaves == (retried[0].index, retried[3].index, finding.leaves[-1])
     unnamed = [check("") for _ in range(3)]
     assert run_rules(unnamed, ADMITTED, t)[0].count == 3
+
+
+def test_a_denial_burst_is_the_platform_served_not_the_aggregator_relaying_it() -> None:
+    # 秦信融 connects for the county platforms: refusals of a county's requests (after admission, or the county refused
+    # admission while suspended) are that county's behaviour, and two counties' few refusals make no burst together.
+    t = Thresholds(burst_denials=4, burst_window=timedelta(minutes=5))
+    qxr = "platforms/qinxinrong"
+
+    def refused(served: str, i: int, after_admission: bool = True) -> Disclosure:
+        at = T0 + timedelta(seconds=i)
+        if after_admission:
+            return leaf(at, caller=qxr, platform=served, decision="DENY", reason="ERROR_REASON_PERMISSION_DENIED")
+        return Disclosure(
+            next(_index),
+            at,
+            {"type": "credit_report", "caller": qxr, "on_behalf_of": served, "decision": "DENY",
+             "reason": "ERROR_REASON_PLATFORM_NOT_ADMITTED"},
+        )  # fmt: skip
+
+    two_counties = [refused("platforms/county-a", i) for i in range(2)] + [
+        refused("platforms/county-b", 2 + i) for i in range(2)
+    ]
+    assert run_rules(two_counties, ADMITTED, t) == []
+    suspended = [refused("platforms/county-a", 10 + i, after_admission=False) for i in range(2)]
+    (finding,) = run_rules([*two_counties, *suspended], ADMITTED, t)
+    assert (finding.rule, finding.platform, finding.subject, finding.count) == (
+        Rule.DENIAL_BURST,
+        "platforms/county-a",
+        "platforms/county-a",
+        4,
+    )
+    # The aggregator's own refusals (a platform it does not proxy, say) are still its own.
+    own = [
+        leaf(T0 + timedelta(seconds=i), caller=qxr, platform="", decision="DENY", reason="ERROR_REASON_NOT_A_PROXY")
+        for i in range(4)
+    ]
+    assert run_rules(own, ADMITTED, t)[0].platform == qxr
