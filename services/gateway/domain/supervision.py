@@ -192,8 +192,11 @@ def purpose_pattern(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding
         if d.get("type") == "credit_report" and d.released and d.get("purpose"):
             key = (d.get("requester"), d.get("platform"), d.get("enterprise"), d.get("purpose"), _day(d.at))
             # A retry under the same request id is one query (consent spent one use on it), however often it was
-            # answered and recorded: its first leaf stands for it. A release naming no request id is one of its own.
-            groups[key].setdefault(d.get("request_id") or f"#{d.index}", d.index)
+            # answered and recorded: its first leaf stands for it. A derived product (recorded as a report naming its
+            # product) spends a use of its own under the same id, so it is another query; a release naming no request
+            # id is one of its own.
+            request = f"{d.get('product')}|{d.get('request_id')}" if d.get("request_id") else f"#{d.index}"
+            groups[key].setdefault(request, d.index)
     out: list[Finding] = []
     for (requester, platform, _enterprise, purpose, day), firsts in sorted(groups.items()):
         indices = sorted(firsts.values())

@@ -210,6 +210,15 @@ def test_a_retried_request_is_one_query_of_the_purpose_pattern() -> None:
     assert finding.leaves == (retried[0].index, retried[3].index, finding.leaves[-1])
     unnamed = [check("") for _ in range(3)]
     assert run_rules(unnamed, ADMITTED, t)[0].count == 3
+    # A derived product is recorded as a report too, under its own use: the same request id there is another query.
+    evaluation = leaf(
+        enterprise="enterprises/a",
+        purpose="PRE_LOAN",
+        released=["EVALUATION"],
+        product="GetEvaluation",
+        request_id="req-1",
+    )
+    assert run_rules([*retried, evaluation], ADMITTED, t)[0].count == 3
 
 
 def test_a_denial_burst_is_the_platform_served_not_the_aggregator_relaying_it() -> None:
