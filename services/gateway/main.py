@@ -24,6 +24,7 @@ from services.gateway.clients.record_cache import RecordCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache
 from services.gateway.clients.supervision_registry import SupervisionRegistry
 from services.gateway.domain.quota import QuotaLimits, Quotas
+from services.gateway.domain.selfquery import MAX_SIGNATURE_WINDOW
 from services.gateway.domain.supervision import Thresholds
 from services.gateway.evidence_packages import EvidencePackages
 from services.gateway.store.disclosures import EvidenceDisclosureLog, NullDisclosureLog
@@ -94,8 +95,9 @@ class GatewaySettings(ServiceSettings):
     quota_requests_per_minute: int = Field(default=600, ge=0)
     # quota_enterprises_per_day limits distinct enterprises asked about per platform and institution per day (0: off).
     quota_enterprises_per_day: int = Field(default=5000, ge=0)
-    # signature_window_seconds is the allowed distance of a self-query's signed_at from the node clock.
-    signature_window_seconds: int = Field(default=300, ge=10, le=3600)
+    # signature_window_seconds is the allowed distance of a self-query's signed_at from the node clock (nonces are kept
+    # for the largest it may be).
+    signature_window_seconds: int = Field(default=300, ge=10, le=int(MAX_SIGNATURE_WINDOW.total_seconds()))
     # max_request_bytes caps one request on the platforms' door (1 MiB holds ~20,000 scenario-fit outcomes).
     max_request_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=8 * 1024 * 1024)
     # supervision_breadth_enterprises: an institution querying this many enterprises without authorization in a day

@@ -18,6 +18,10 @@ ACTION = "creditnode.gateway.v1.SelfQuery"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # A page token is URL-safe base64 (kit/paging.py): a newline or anything else in one could make other lines.
 _PAGE_TOKEN = re.compile(r"^[A-Za-z0-9_=-]{0,2048}$")
+# The widest window SIGNATURE_WINDOW_SECONDS may set. Nonces are kept this long whatever the window in force: kept
+# only for that window, a nonce swept under a narrower one let its request pass again as new once the window was
+# raised, or on a replica already running with a wider one during a rollout.
+MAX_SIGNATURE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def verify_enterprise_signature(
 ) -> None:
     """The one check of an enterprise's signed request (a self-query, an objection it files): ``lines`` gives the
     exact bytes it signed. An unknown enterprise gets the same answer as a bad signature."""
+    if window > MAX_SIGNATURE_WINDOW:
+        raise ValueError("the signature window is at most MAX_SIGNATURE_WINDOW (nonces are kept that long)")
     if not _NONCE.fullmatch(nonce):
         raise InvalidArgument("ERROR_REASON_INVALID_FIELD", "nonce must be 16-64 letters, digits, - or _")
     if signed_at.microsecond:
@@ -139,6 +145,6 @@ def verify_enterprise_signature(
         raise PermissionDenied("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
     if abs(now - signed_at) > window:
         raise Unauthenticated("ERROR_REASON_SIGNATURE_STALE", "signed_at is outside the window")
-    # Kept until a second past the last moment the window accepts the request.
-    if not nonces.use(enterprise, nonce, signed_at + window + timedelta(seconds=1), now):
+    # Kept until a second past the last moment the widest window accepts the request.
+    if not nonces.use(enterprise, nonce, signed_at + MAX_SIGNATURE_WINDOW + timedelta(seconds=1), now):
         raise Unauthenticated("ERROR_REASON_NONCE_REUSED", "the nonce was already used")

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services.gateway.domain.selfquery import (
+    MAX_SIGNATURE_WINDOW,
     EnterpriseKey,
     NonceBook,
     SignedSelfQuery,
@@ -115,6 +116,23 @@ def test_a_nonce_is_kept_past_the_last_moment_the_window_accepts_its_request() -
     book = NonceBook()
     assert reason(signed(), ACTIVE, book, now=NOW - WINDOW) == "OK"
     assert reason(signed(), ACTIVE, book, now=NOW + WINDOW) == "ERROR_REASON_NONCE_REUSED"
+
+
+def test_a_nonce_outlives_any_window_the_gateway_may_be_set_to() -> None:
+    # Kept only for the window in force, a nonce swept under a narrower window let its request pass again once the
+    # window was raised (or on a replica already running with the wider one during a rollout).
+    book = NonceBook()
+    assert reason(signed(), ACTIVE, book) == "OK"
+    later = NOW + timedelta(minutes=10)
+    wide = MAX_SIGNATURE_WINDOW
+    with pytest.raises(DomainError) as err:
+        verify_self_query(signed(), ACTIVE, later, wide, book)
+    assert err.value.reason == "ERROR_REASON_NONCE_REUSED"
+
+
+def test_a_window_wider_than_the_nonces_are_kept_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most MAX_SIGNATURE_WINDOW"):
+        verify_self_query(signed(), ACTIVE, NOW, MAX_SIGNATURE_WINDOW + timedelta(seconds=1), NonceBook())
 
 
 @pytest.mark.parametrize("value", ["a\nb", "a=b", "a,b"])
