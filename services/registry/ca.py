@@ -55,6 +55,7 @@ class FileCertificateAuthority:
             raise SystemExit("CA_DIR: ca.key must be an EC private key")
         self._key = key
         self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        self._authority_key_id = _authority_key_identifier(self._cert, key)
 
     def ca_certificate_pem(self) -> str:
         return self._cert.public_bytes(serialization.Encoding.PEM).decode()
@@ -92,10 +93,15 @@ class FileCertificateAuthority:
                 critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            # Not critical beside a non-empty subject (RFC 5280 4.2.1.6): strict validators refuse it otherwise.
             .add_extension(
                 x509.SubjectAlternativeName([x509.UniformResourceIdentifier(platform_spiffe_id(platform_id))]),
-                critical=True,
+                critical=False,
             )
+            # The issuer by key, not by name alone: while the gateway trusts an old and a new CA of one name (the
+            # runbook's CA rotation), path building picks the CA whose key signed this, not the first of that name.
+            .add_extension(self._authority_key_id, critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()), critical=False)
             .sign(self._key, hashes.SHA256())
         )
         return IssuedCertificate(
@@ -122,6 +128,18 @@ class FileCertificateAuthority:
                 .build()
             )
         return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _authority_key_identifier(
+    ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
+) -> x509.AuthorityKeyIdentifier:
+    """The CA's own subject key identifier when its certificate has one (verifiers match the two), else one derived
+    from its key (RFC 5280 method 1)."""
+    try:
+        ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def _bad_csr(message: str, *, problem: str = "") -> InvalidArgument:
@@ -193,6 +211,7 @@ def _create_ca(ca_dir: Path, now: datetime) -> None:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import PolicyBuilder, Store
 
 from services.kit.errors import InvalidArgument
 from services.registry.ca import LEAF_VALIDITY, FileCertificateAuthority
@@ -196,3 +198,88 @@ def test_the_requested_key_is_only_read_from_a_csr_the_ca_would_sign(ca: FileCer
         ca.requested_key("xian", _pem(_csr_der(_weak_rsa(), hashes.SHA256())))
     with pytest.raises(InvalidArgument):
         ca.requested_key("baoji", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())))
+
+
+def _client_certificate_accepted(tmp: Path, client_pem: str, client_key: Any, trusted_pem: str) -> bool:
+    """A TLS handshake in memory, the server requiring a client certificate from ``trusted_pem`` (as the gateway does,
+    through OpenSSL's path building): whether the server accepted the client's certificate."""
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([_cn("gateway")])
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(minutes=5))
+        .not_valid_after(NOW + timedelta(days=1))
+        .sign(server_key, hashes.SHA256())
+    )
+    pkcs8 = (serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    (tmp / "server.pem").write_bytes(
+        server_key.private_bytes(*pkcs8) + server_cert.public_bytes(serialization.Encoding.PEM)
+    )
+    (tmp / "client.pem").write_bytes(client_key.private_bytes(*pkcs8) + client_pem.encode())
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(tmp / "server.pem")
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    server_ctx.load_verify_locations(cadata=trusted_pem)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    client_ctx.load_cert_chain(tmp / "client.pem")
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    from_server, from_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_ctx.wrap_bio(to_client, from_client, server_side=False)
+    server = server_ctx.wrap_bio(to_server, from_server, server_side=True)
+    done = {"client": False, "server": False}
+    for _ in range(20):
+        for side, end in (("client", client), ("server", server)):
+            if done[side]:
+                continue
+            try:
+                end.do_handshake()
+                done[side] = True
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError:
+                return False  # the server refused the certificate (or the client the server's refusal)
+        to_server.write(from_client.read())
+        to_client.write(from_server.read())
+        if done["server"]:
+            return True
+    raise AssertionError("the in-memory handshake did not finish")
+
+
+def _issued_to_new_key(ca: FileCertificateAuthority) -> tuple[str, Any]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return ca.issue("xian", _pem(_csr_der(key, hashes.SHA256())), NOW).pem, key
+
+
+def test_certificates_of_the_old_and_the_new_ca_both_verify_while_the_gateway_trusts_both(tmp_path: Path) -> None:
+    # The runbook's CA rotation: the gateway trusts the old and the new CA certificate, concatenated, while platforms
+    # move to the new one. Both CAs may carry one name (the development CA always does); a leaf that names its issuer
+    # by subject alone was checked against the first CA of that name, and the new CA's certificates failed.
+    old = FileCertificateAuthority(tmp_path / "old", autocreate=True, now=NOW)
+    new = FileCertificateAuthority(tmp_path / "new", autocreate=True, now=NOW)
+    trusted = old.ca_certificate_pem() + new.ca_certificate_pem()
+    for ca in (old, new):
+        pem, key = _issued_to_new_key(ca)
+        assert _client_certificate_accepted(tmp_path, pem, key, trusted)
+    other = FileCertificateAuthority(tmp_path / "other", autocreate=True, now=NOW)
+    pem, key = _issued_to_new_key(other)
+    assert not _client_certificate_accepted(tmp_path, pem, key, trusted)  # the check can fail: an untrusted CA
+
+
+def test_a_leaf_passes_rfc_5280_client_path_validation(ca: FileCertificateAuthority) -> None:
+    # A strict validator (this library's, after the CA/Browser Forum and RFC 5280 profile) needs the authority key
+    # identifier in a leaf, and a SAN beside a non-empty subject that is not critical.
+    pem, _ = _issued_to_new_key(ca)
+    leaf = x509.load_pem_x509_certificate(pem.encode())
+    root = x509.load_pem_x509_certificate(ca.ca_certificate_pem().encode())
+    verifier = PolicyBuilder().store(Store([root])).time(NOW).build_client_verifier()
+    verified = verifier.verify(leaf, [])
+    assert verified.subjects == [x509.UniformResourceIdentifier("spiffe://creditnode/platforms/xian")]
+    aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert aki.key_identifier == ski.digest
