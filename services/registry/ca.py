@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from services.kit.errors import InvalidArgument
+from services.kit.errors import FailedPrecondition, InvalidArgument
 from services.registry.domain.ports import IssuedCertificate
 
 TRUST_DOMAIN = "creditnode"
@@ -68,6 +68,13 @@ class FileCertificateAuthority:
     def issue(self, platform_id: str, csr_pem: str, now: datetime) -> IssuedCertificate:
         csr = _checked_csr(csr_pem)
         _check_names(csr, platform_id)
+        # Never past the CA's own end: the leaf would stop verifying with it, and not_after would tell the platform
+        # a renewal date that is too late.
+        not_after = min(now + LEAF_VALIDITY, self._cert.not_valid_after_utc)
+        if not_after <= now:
+            raise FailedPrecondition(
+                "ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the node CA certificate has expired; the operator must renew it"
+            )
         # The subject and SAN come from the registry, never from the CSR: the CSR only proves key possession.
         cert = (
             x509.CertificateBuilder()
@@ -76,7 +83,7 @@ class FileCertificateAuthority:
             .public_key(csr.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + LEAF_VALIDITY)
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(

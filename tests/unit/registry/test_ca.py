@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from services.kit.errors import InvalidArgument
-from services.registry.ca import LEAF_VALIDITY, FileCertificateAuthority
+from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.registry.ca import CA_VALIDITY, LEAF_VALIDITY, FileCertificateAuthority
 
 NOW = datetime.now(UTC)
 
@@ -283,3 +283,20 @@ def test_a_leaf_passes_rfc_5280_client_path_validation(ca: FileCertificateAuthor
     aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert aki.key_identifier == ski.digest
+
+
+def test_a_leaf_never_outlives_the_ca_that_signed_it(tmp_path: Path) -> None:
+    # A CA thirty days from its end: a leaf "valid 365 days" would stop verifying with it, and the not_after the
+    # registry reports (and the platform plans its renewal by) would be wrong by eleven months.
+    ca = FileCertificateAuthority(tmp_path, autocreate=True, now=NOW - CA_VALIDITY + timedelta(days=30))
+    ca_end = x509.load_pem_x509_certificate(ca.ca_certificate_pem().encode()).not_valid_after_utc
+    issued = ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW)
+    leaf = x509.load_pem_x509_certificate(issued.pem.encode())
+    assert leaf.not_valid_after_utc == issued.not_after == ca_end
+
+
+def test_an_expired_ca_issues_nothing(tmp_path: Path) -> None:
+    ca = FileCertificateAuthority(tmp_path, autocreate=True, now=NOW - CA_VALIDITY - timedelta(days=1))
+    with pytest.raises(FailedPrecondition) as err:
+        ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW)
+    assert "expired" in err.value.message
