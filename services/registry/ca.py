@@ -55,6 +55,7 @@ class FileCertificateAuthority:
             raise SystemExit("CA_DIR: ca.key must be an EC private key")
         self._key = key
         self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        _check_ca_certificate(self._cert, key)
         self._authority_key_id = _authority_key_identifier(self._cert, key)
 
     def ca_certificate_pem(self) -> str:
@@ -135,6 +136,21 @@ class FileCertificateAuthority:
                 .build()
             )
         return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _check_ca_certificate(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
+    """ca.crt must be a CA certificate of ca.key: with a mismatched pair (one file of a rotation replaced and not the
+    other) every certificate issued would fail at the gateway, and each issuance revokes the platform's working one."""
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+        raise SystemExit("CA_DIR: ca.crt is not the certificate of ca.key")
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise SystemExit("CA_DIR: ca.crt needs basicConstraints CA:TRUE and keyUsage keyCertSign, cRLSign") from None
+    if not constraints.ca or not usage.key_cert_sign or not usage.crl_sign:
+        raise SystemExit("CA_DIR: ca.crt needs basicConstraints CA:TRUE and keyUsage keyCertSign, cRLSign")
 
 
 def _authority_key_identifier(

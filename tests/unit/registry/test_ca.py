@@ -300,3 +300,26 @@ def test_an_expired_ca_issues_nothing(tmp_path: Path) -> None:
     with pytest.raises(FailedPrecondition) as err:
         ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW)
     assert "expired" in err.value.message
+
+
+def test_a_ca_certificate_that_is_not_the_ca_keys_stops_start_up(tmp_path: Path) -> None:
+    # Replacing one file of the pair and not the other (a half-done rotation): every certificate issued would fail at
+    # the gateway, and each issuance revokes the platform's working one.
+    FileCertificateAuthority(tmp_path / "a", autocreate=True, now=NOW)
+    FileCertificateAuthority(tmp_path / "b", autocreate=True, now=NOW)
+    (tmp_path / "a" / "ca.crt").write_bytes((tmp_path / "b" / "ca.crt").read_bytes())
+    with pytest.raises(SystemExit, match=r"ca\.crt"):
+        FileCertificateAuthority(tmp_path / "a", autocreate=False, now=NOW)
+
+
+def test_a_leaf_certificate_as_ca_crt_stops_start_up(tmp_path: Path) -> None:
+    ca = FileCertificateAuthority(tmp_path / "a", autocreate=True, now=NOW)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = ca.issue("xian", _pem(_csr_der(key, hashes.SHA256())), NOW).pem
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "ca.crt").write_text(leaf)
+    (tmp_path / "b" / "ca.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    with pytest.raises(SystemExit, match=r"ca\.crt"):
+        FileCertificateAuthority(tmp_path / "b", autocreate=False, now=NOW)
