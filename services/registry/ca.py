@@ -45,6 +45,9 @@ class FileCertificateAuthority:
     def __init__(self, ca_dir: Path, *, autocreate: bool, now: datetime) -> None:
         key_path, cert_path = ca_dir / "ca.key", ca_dir / "ca.crt"
         if not key_path.exists() or not cert_path.exists():
+            if key_path.exists() or cert_path.exists():
+                # One of the pair alone: a development CA made over it would replace a CA key that may be in use.
+                raise SystemExit(f"CA_DIR: {ca_dir} holds only one of ca.key and ca.crt")
             if not autocreate:
                 raise SystemExit(
                     f"CA_DIR: no ca.key/ca.crt in {ca_dir} (set CA_AUTOCREATE=true only for local development)"
@@ -252,7 +255,7 @@ def _create_ca(ca_dir: Path, now: datetime) -> None:
         .sign(key, hashes.SHA256())
     )
     key_path = ca_dir / "ca.key"
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(
             key.private_bytes(

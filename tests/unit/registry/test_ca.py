@@ -323,3 +323,13 @@ def test_a_leaf_certificate_as_ca_crt_stops_start_up(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit, match=r"ca\.crt"):
         FileCertificateAuthority(tmp_path / "b", autocreate=False, now=NOW)
+
+
+def test_a_ca_directory_holding_only_the_key_is_never_overwritten(tmp_path: Path) -> None:
+    # Development autocreation made a new key over an existing ca.key when only ca.crt was missing: the CA key, gone.
+    FileCertificateAuthority(tmp_path, autocreate=True, now=NOW)
+    (tmp_path / "ca.crt").unlink()
+    key = (tmp_path / "ca.key").read_bytes()
+    with pytest.raises(SystemExit, match=r"ca\.crt"):
+        FileCertificateAuthority(tmp_path, autocreate=True, now=NOW)
+    assert (tmp_path / "ca.key").read_bytes() == key
