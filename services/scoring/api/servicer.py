@@ -102,6 +102,8 @@ def evaluation(uscc: str, e: Evaluation, stored: StoredEvaluation | None = None)
         out.name = f"enterprises/{uscc}/evaluations/{stored.evaluation_id}"
         out.evaluate_time.FromDatetime(stored.evaluated_at)
         out.record_revision = stored.record_revision
+        if stored.as_of is not None:
+            out.as_of = stored.as_of.isoformat()
         out.in_dispute = stored.dispute.in_dispute
         out.dispute_objection = stored.dispute.objection
         out.unverifiable = stored.dispute.unverifiable

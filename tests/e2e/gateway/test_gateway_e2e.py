@@ -11,7 +11,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from creditnode.registry.v1 import sharing_list_pb2 as sl
 from creditnode.scoring.v1 import scoring_service_pb2 as sc
 from services.gateway.client_lib import GatewayError, PlatformClient, SelfQuerySigner
 from services.kit.status import error_info
+from services.kit.workdays import local_date
 from tests.consent_support.signing import Enterprise, now_s, rfc3339, ts
 from tests.gateway_support import (
     ID_NUMBER,
@@ -652,6 +653,14 @@ def derived_products_stay_inside_the_look_back(node: Node) -> None:
     until(both_explained, "the new records in the evaluation, explained under the year-long look-back", timeout=60)
     until(lambda: bool(indicators("CREDIT_EVALUATION")), "the evaluation under the 30-day look-back")
     full, bounded = indicators("IN_LOAN"), indicators("CREDIT_EVALUATION")
+    # The evaluation says which Beijing day it is current for: between the day these records went in and today.
+    shown = stub.GetEvaluation(
+        gw.GetEvaluationRequest(
+            enterprise=e.name, purpose="IN_LOAN", institution="institutions/boc-xian", request_id="evaluation-as-of"
+        ),
+        timeout=10,
+    ).evaluation
+    assert local_date(now) <= date.fromisoformat(shown.as_of) <= local_date(datetime.now(UTC))
     arrears, grade = bounded["si_arrears_open"], bounded["tax_credit_grade"]
     # The arrears record is 200 days old: before data_since, so its indicator shows only its points.
     assert (arrears.HasField("value"), arrears.bin, len(arrears.evidence)) == (False, "withheld", 0)

@@ -15,9 +15,7 @@ import pytest
 
 from creditnode.scoring.v1 import scoring_service_pb2 as pb
 from creditnode.scoring.v1 import scoring_service_pb2_grpc as pb_grpc
-from services.kit.db import make_engine, session_factories
 from services.scoring.main import build
-from services.scoring.store.repositories import SqlScoringUnitOfWork
 from tests.conftest import fresh_database
 from tests.integration.scoring_service.servers import Fakes, scoring_settings, start_fakes
 from tests.integration.scoring_service.test_servicer import register, wait_evaluation
@@ -38,7 +36,6 @@ class Clock:
 class Scoring:
     stub: pb_grpc.ScoringServiceStub
     clock: Clock
-    database_url: str
 
 
 @pytest.fixture
@@ -59,7 +56,7 @@ def scoring(registry_server: str, fakes: Fakes, tmp_path: Path) -> Iterator[Scor
     server = build(settings, configure_logs=False, clock=clock)
     channel = grpc.insecure_channel(server.address)
     try:
-        yield Scoring(pb_grpc.ScoringServiceStub(channel), clock, url)
+        yield Scoring(pb_grpc.ScoringServiceStub(channel), clock)
     finally:
         channel.close()
         server.stop(0)
@@ -108,6 +105,7 @@ def test_a_new_day_changes_the_served_evaluation_without_a_record_change_and_add
     )
     first = wait_evaluation(stub, uscc, revision)
     assert penalties(first) == 1
+    assert first.as_of == "2026-11-30"
     before = history(stub, uscc)
 
     scoring.clock.now = DAY_1 + timedelta(days=1)
@@ -120,22 +118,12 @@ def test_a_new_day_changes_the_served_evaluation_without_a_record_change_and_add
     assert second.name != first.name
     assert second.score > first.score
     assert second.record_revision == first.record_revision  # no record changed: the day did
+    assert second.as_of == "2026-12-01"
     assert history(stub, uscc) == [second.name, *before]
 
-    # Another day that changes nothing: the evaluation is marked current for it, and no row is added.
+    # Another day that changes nothing: the evaluation is shown current for it, and no row is added.
     scoring.clock.now = DAY_1 + timedelta(days=2)
-    engine = make_engine(scoring.database_url)
-    try:
-        _, reader = session_factories(engine)
-
-        def confirmed() -> bool:
-            with SqlScoringUnitOfWork(reader) as uow:
-                current = uow.evaluations.current(uscc)
-            return current is not None and current.as_of == date(2026, 12, 2)
-
-        wait(confirmed)
-    finally:
-        engine.dispose()
+    wait(lambda: wait_evaluation(stub, uscc, revision).as_of == "2026-12-02")
     third = wait_evaluation(stub, uscc, revision)
     assert third.name == second.name
     assert history(stub, uscc) == [second.name, *before]

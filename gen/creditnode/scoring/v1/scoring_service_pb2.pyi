@@ -102,7 +102,7 @@ class Contribution(_message.Message):
     def __init__(self, indicator: _Optional[str] = ..., dimension: _Optional[str] = ..., value: _Optional[float] = ..., bin: _Optional[str] = ..., points: _Optional[float] = ..., weight: _Optional[float] = ..., contribution: _Optional[float] = ..., missing: _Optional[bool] = ..., excluded: _Optional[bool] = ..., evidence: _Optional[_Iterable[_Union[RecordRef, _Mapping]]] = ..., disputed: _Optional[bool] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("name", "enterprise", "model_version", "score", "grade", "contributions", "coverage", "discipline_flags", "disciplined", "capped", "disputed", "evaluate_time", "record_revision", "in_dispute", "dispute_objection", "unverifiable", "statements")
+    __slots__ = ("name", "enterprise", "model_version", "score", "grade", "contributions", "coverage", "discipline_flags", "disciplined", "capped", "disputed", "evaluate_time", "record_revision", "in_dispute", "dispute_objection", "unverifiable", "statements", "as_of")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +120,7 @@ class Evaluation(_message.Message):
     DISPUTE_OBJECTION_FIELD_NUMBER: _ClassVar[int]
     UNVERIFIABLE_FIELD_NUMBER: _ClassVar[int]
     STATEMENTS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     name: str
     enterprise: str
     model_version: str
@@ -137,7 +138,8 @@ class Evaluation(_message.Message):
     dispute_objection: str
     unverifiable: bool
     statements: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., contributions: _Optional[_Iterable[_Union[Contribution, _Mapping]]] = ..., coverage: _Optional[float] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., disciplined: _Optional[bool] = ..., capped: _Optional[bool] = ..., disputed: _Optional[bool] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_revision: _Optional[int] = ..., in_dispute: _Optional[bool] = ..., dispute_objection: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., statements: _Optional[_Iterable[str]] = ...) -> None: ...
+    as_of: str
+    def __init__(self, name: _Optional[str] = ..., enterprise: _Optional[str] = ..., model_version: _Optional[str] = ..., score: _Optional[int] = ..., grade: _Optional[str] = ..., contributions: _Optional[_Iterable[_Union[Contribution, _Mapping]]] = ..., coverage: _Optional[float] = ..., discipline_flags: _Optional[_Iterable[str]] = ..., disciplined: _Optional[bool] = ..., capped: _Optional[bool] = ..., disputed: _Optional[bool] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_revision: _Optional[int] = ..., in_dispute: _Optional[bool] = ..., dispute_objection: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., statements: _Optional[_Iterable[str]] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class GetEvaluationRequest(_message.Message):
     __slots__ = ("enterprise",)
