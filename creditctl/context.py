@@ -40,19 +40,39 @@ class Ctl:
             ) from exc
 
     def issue(self, rpc: Callable[..., R], request: Any, generated_key: Path | None) -> R:
-        """A registry call that issues a certificate: a key generated for it is deleted if the call fails, and kept
-        when no answer came in time (the certificate may exist)."""
+        """A registry call that issues a certificate: a key generated for it is deleted when the node refused the
+        call, and kept on any other failure (the certificate may exist)."""
         try:
             return self.call("registry", rpc, request)
         except CtlError as exc:
             if generated_key is None:
                 raise
-            if exc.code == grpc.StatusCode.DEADLINE_EXCEEDED.name:
-                # The node may have issued a certificate for this key: deleting it could not be undone.
+            if exc.code not in _REFUSED:
+                # No answer in time, a connection lost after the request went out, a fault after the issuance was
+                # committed: the node may have issued a certificate for this key (revoking the platform's previous
+                # one), and deleting the key could not be undone.
                 kept = f"{exc.message}; the generated key is kept at {generated_key}"
                 raise CtlError(kept, exc.exit_code, exc.code, exc.reason, exc.metadata) from exc
             generated_key.unlink(missing_ok=True)
             raise
+
+
+# Codes by which the node says it decided not to act: only then is no certificate for the key possible.
+_REFUSED = frozenset(
+    c.name
+    for c in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    )
+)
 
 
 pass_ctl = click.make_pass_decorator(Ctl)

@@ -182,6 +182,21 @@ def test_a_call_without_an_answer_in_time_says_the_change_may_have_been_made_and
     assert key.exists()
 
 
+@pytest.mark.parametrize("code", [code_pb2.UNAVAILABLE, code_pb2.UNKNOWN, code_pb2.INTERNAL, code_pb2.CANCELLED])
+def test_a_failure_that_does_not_say_the_node_refused_keeps_the_generated_key(
+    ctl: Ctl, address: str, node: FakeNode, tmp_path: Path, code: int
+) -> None:
+    # A connection lost after the request went out (UNAVAILABLE from a proxy, a reset stream) or a server fault after
+    # the issuance was committed says nothing about whether the certificate exists; issuing it revoked the platform's
+    # previous one, so deleting the key could leave the platform with neither.
+    node.answers["AdmitPlatform"] = Refusal(code, "upstream connect error or disconnect/reset before headers")
+    key = tmp_path / "xian.key"
+    result = ctl("platform", "admit", "xian", "--key-out", str(key), *CHANGE)
+    assert result.code != 0
+    assert key.exists()
+    assert str(key) in result.err
+
+
 class _GarbledRefusal(Refusal):
     """A refusal whose google.rpc.Status trailer is not a Status at all (a broken proxy, another server)."""
 
