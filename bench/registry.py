@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from bench.figures import Figure
 from creditnode.registry.v1 import records_pb2 as rec_pb
 from services.kit.db import make_engine, migrate
+from services.kit.workdays import WorkCalendar
 from services.registry.domain.ledger import record_id_of
 from services.registry.domain.records import IdempotencyKey, content_fingerprint
 from services.registry.domain.sharing_list import load_sharing_list
@@ -114,6 +115,7 @@ def _copy_rows(
     listing = load_sharing_list()
     item = listing.item("TAX_PAYMENT")
     assert item is not None
+    calendar = WorkCalendar.load()
     now = datetime.now(UTC)
     heads: list[tuple[object, ...]] = []
     versions: list[tuple[object, ...]] = []
@@ -122,7 +124,7 @@ def _copy_rows(
         r = tax_record(usccs[n % len(usccs)], n, amount=f"{n % 997}.{n % 100:02d}")
         key = IdempotencyKey("sx-tax", "TAX_PAYMENT", r["source_record_id"], 1)
         rid = record_id_of(key)
-        due = item.deadline.due_before(r["event_time"])
+        due = item.deadline.due_before(r["event_time"], calendar)
         heads.append((rid, r["uscc"], "TAX_PAYMENT", "sx-tax", r["source_record_id"], "CURRENT", 1, 1, now, now))
         versions.append(
             (rid, 1, r["uscc"], "TAX_PAYMENT", "sx-tax", "CURRENT", "DEPARTMENT", 1, key.digest, 1,

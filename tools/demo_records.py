@@ -28,7 +28,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from services.registry.domain.sharing_list import CHINA_TZ, SharingList, load_sharing_list
+from services.kit.workdays import WorkCalendar
+from services.registry.domain.sharing_list import CHINA_TZ, SharingList, WorkingDays, load_sharing_list
 
 DEFAULT_AS_OF = datetime(2026, 11, 30, 12, 0, tzinfo=CHINA_TZ)
 MONTHS_OF_HISTORY = 24
@@ -149,10 +150,13 @@ class Profile:
 class _Builder:
     """Produces one enterprise's records with a private random stream."""
 
-    def __init__(self, profile: Profile, seed: int, sharing_list: SharingList, as_of: datetime) -> None:
+    def __init__(
+        self, profile: Profile, seed: int, sharing_list: SharingList, as_of: datetime, calendar: WorkingDays
+    ) -> None:
         self.p = profile
         self.rng = random.Random(f"{seed}:{profile.uscc}")
         self.list = sharing_list
+        self.calendar = calendar
         self.as_of = as_of
         self.seed = seed
         self.counters: Counter[str] = Counter()
@@ -212,7 +216,7 @@ class _Builder:
     def _delivery(self, item_code: str, event: datetime) -> datetime:
         item = self.list.item(item_code)
         assert item is not None
-        due = item.deadline.due_before(event)
+        due = item.deadline.due_before(event, self.calendar)
         window = (due - event).total_seconds()
         if self.rng.random() < self.p.punctuality:
             return event + timedelta(seconds=window * self.rng.uniform(0.05, 0.95))
@@ -874,9 +878,10 @@ def generate(
 ) -> Iterator[dict[str, Any]]:
     """Yield every enterprise's records (enterprise by enterprise, items in list order), delivered before as_of."""
     listing = sharing_list or load_sharing_list()
+    calendar = WorkCalendar.load()  # the registry's: deliveries are on time or late as it will judge them
     order = {item.code: index for index, item in enumerate(listing.items)}
     for uscc in usccs:
-        records = _Builder(profile_for(uscc, seed, as_of), seed, listing, as_of).build()
+        records = _Builder(profile_for(uscc, seed, as_of), seed, listing, as_of, calendar).build()
         records.sort(key=lambda r: (order[r["item_code"]], r["event_time"], r["source_version"]))
         for record in records:
             del record["_index"]

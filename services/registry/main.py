@@ -21,6 +21,7 @@ from services.kit.listener import PlainListener
 from services.kit.notify import CommitNotifier
 from services.kit.runtime import run_main, start_runtime
 from services.kit.server import RunningServer, ServerSpec
+from services.kit.workdays import WorkCalendar
 from services.registry import record_usecases
 from services.registry.api.records import RecordIngestion, Records, SharingLists
 from services.registry.api.servicers import Registry, RegistryAdmin
@@ -101,7 +102,9 @@ def build(
     with reader() as uow:  # loaded now, so the late-records counter is exported at 0 before any record arrives
         lists.get(uow)
 
-    ingestion = RecordIngestion(writer, lists, notifier, utcnow)
+    # Delivery deadlines move off rest days on the official calendar (Civil Code art. 203); a malformed calendar data
+    # file stops start-up here, as it does the objection service's.
+    ingestion = RecordIngestion(writer, lists, notifier, utcnow, WorkCalendar.load())
     readiness = [lambda: ping(runtime.engine), evidence.healthy]
     listeners = []
     if settings.ingest_listen_addr:

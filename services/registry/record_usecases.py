@@ -49,6 +49,7 @@ from services.registry.domain.sharing_list import (
     SharingList,
     SharingListCatalogue,
     SharingListDiff,
+    WorkingDays,
     check_in_force,
     check_successor,
     diff_sharing_lists,
@@ -228,6 +229,7 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
     batch: str,
     stream_id: str | None,
     now: datetime,
+    calendar: WorkingDays,
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
     answer: tuple[str, str] | None = None,
 ) -> ChunkOutcome:
@@ -255,6 +257,7 @@ def ingest_chunk(  # noqa: PLR0912, PLR0915  (one pass over the chunk reads best
                     catalogue,
                     received_at=item.received_at or now,
                     validate_uscc=_validate_uscc,
+                    calendar=calendar,
                     future_tolerance=future_tolerance,
                 )
                 valid.append((index, v, record_id_of(v.key)))
@@ -413,6 +416,7 @@ def ingest_batch(
     fingerprint: str,
     items: Sequence[Submitted],
     now: datetime,
+    calendar: WorkingDays,
 ) -> tuple[list[Result], bool]:
     """IngestBatch: one transaction; a retry with the same request_id returns the first results unchanged."""
     if len(items) > MAX_BATCH:
@@ -432,6 +436,7 @@ def ingest_batch(
             batch=f"batches/{request_id}",
             stream_id=None,
             now=now,
+            calendar=calendar,
             answer=(request_id, fingerprint) if request_id else None,
         )
     except IntegrityError:

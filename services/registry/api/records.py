@@ -38,6 +38,7 @@ from services.registry.domain.sharing_list import (
     Item,
     SharingList,
     SharingListDiff,
+    WorkingDays,
     diff_sharing_lists,
     parse_sharing_list,
 )
@@ -325,8 +326,12 @@ def diff_to(d: SharingListDiff | None) -> sl_pb.SharingListDiff | None:
 
 
 class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
-    def __init__(self, writer: UowFactory, cache: CatalogueCache, notifier: CommitNotifier, clock: Clock) -> None:
+    def __init__(
+        self, writer: UowFactory, cache: CatalogueCache, notifier: CommitNotifier, clock: Clock, calendar: WorkingDays
+    ) -> None:
         self.writer, self.cache, self.notifier, self.clock = writer, cache, notifier, clock
+        # calendar is the official working-day calendar delivery deadlines are moved off rest days on.
+        self.calendar = calendar
 
     def _department(self, context: grpc.ServicerContext) -> str:
         department = department_of(context)
@@ -353,6 +358,7 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
                 batch=f"streams/{stream_id}",
                 stream_id=stream_id,
                 now=self.clock(),
+                calendar=self.calendar,
             )
             buffer = []
             position = max(position, outcome.position)
@@ -421,6 +427,7 @@ class RecordIngestion(pb_grpc.RecordIngestionServiceServicer):
             fingerprint=fingerprint(request, "request_id"),
             items=items,
             now=self.clock(),
+            calendar=self.calendar,
         )
         if changed:
             self.notifier.notify()

@@ -25,6 +25,7 @@ from services.registry.domain.sharing_list import (
     Item,
     SharingList,
     SharingListCatalogue,
+    WorkingDays,
 )
 
 # Clock skew allowed between a department's system and the node before an event counts as "in the future".
@@ -182,6 +183,7 @@ def validate_record(
     *,
     received_at: datetime,
     validate_uscc: UsccValidator,
+    calendar: WorkingDays,
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
 ) -> ValidatedRecord:
     """Check one record against the list version it names; raises RecordRejected with the first problem found.
@@ -223,7 +225,7 @@ def validate_record(
         fields=values,
         key=key,
         fingerprint=content_fingerprint(record.department, item.code, uscc, values),
-        timeliness=assess_timeliness(item, record.event_time, received_at),
+        timeliness=assess_timeliness(item, record.event_time, received_at, calendar),
         as_sent_fingerprint=_as_sent_fingerprint(record.department, item.code, uscc, values),
     )
 
@@ -421,9 +423,10 @@ def _check_period(item: Item, values: Mapping[str, FieldValue], event_time: date
         )
 
 
-def assess_timeliness(item: Item, event_time: datetime, received_at: datetime) -> Timeliness:
-    """On time when received before the item's deadline for that event; otherwise late by how much."""
-    due = item.deadline.due_before(event_time)
+def assess_timeliness(item: Item, event_time: datetime, received_at: datetime, calendar: WorkingDays) -> Timeliness:
+    """On time when received before the item's deadline for that event (on the official calendar); otherwise late by
+    how much."""
+    due = item.deadline.due_before(event_time, calendar)
     late_by = max(received_at - due, timedelta(0))
     return Timeliness(due_before=due, on_time=received_at < due, late_by=late_by)
 

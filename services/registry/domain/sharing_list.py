@@ -11,15 +11,17 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kit.masking import MaskKind, mask
+from services.kit.workdays import CalendarUnknown
 from services.registry.domain.participants import DepartmentKind
 
-# Deadlines are counted in Beijing time: "day D of the following month" is a local calendar day. China keeps no DST.
+# Deadlines are counted in Beijing time: "day D of the following month" is a local calendar day, moved off a rest day
+# to the next working day on the official calendar. China keeps no DST.
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 DEFAULT_SHARING_LIST_PATH = Path(__file__).resolve().parent.parent / "data" / "sharing_list.yaml"
@@ -35,6 +37,11 @@ MAX_TEXT_LENGTH = 200
 MAX_DAY_OF_FOLLOWING_MONTH = 28  # every month has it, so the deadline never moves with month length
 MAX_WITHIN_DAYS = 366
 MAX_WITHIN_HOURS = 24 * 31
+
+# The longest run of consecutive rest days in the official calendar's loaded years (Spring Festival 2020, extended to
+# 2 February: 24 January to 2 February). A day deadline whose last day falls in a year the calendar does not know is
+# given this much more: the latest any real arrangement of that year could move it (see _off_rest_days).
+LONGEST_REST_RUN_DAYS = 10
 
 # A version stays open for records this long after its successor is published, so departments can migrate.
 DEFAULT_GRACE = timedelta(days=90)
@@ -119,6 +126,13 @@ _DEADLINE_KEYS = {
 }
 
 
+class WorkingDays(Protocol):
+    """The official working-day calendar (services.kit.workdays.WorkCalendar satisfies it)."""
+
+    def is_working_day(self, day: date) -> bool:
+        """Raises services.kit.workdays.CalendarUnknown when the day's year is not loaded."""
+
+
 @dataclass(frozen=True)
 class Deadline:
     """When a record must reach the node, counted from its source event."""
@@ -126,8 +140,15 @@ class Deadline:
     kind: DeadlineKind
     amount: int
 
-    def due_before(self, event_time: datetime) -> datetime:
-        """The first instant at which delivery is late (deadlines end at local midnight, except hourly ones)."""
+    def due_before(self, event_time: datetime, calendar: WorkingDays) -> datetime:
+        """The first instant at which delivery is late (deadlines end at local midnight, except hourly ones).
+
+        A day deadline whose last day is a rest day (weekend or public holiday; a 调休 make-up working day is not one)
+        ends with the next working day instead (民法典 第二百零三条). An hourly one is an instant and never moves: the
+        Code counts an hours period from the very hour (art. 201) and art. 203 moves a last *day*; and the items due
+        within hours are pushed by the departments' systems around the clock, so a Friday-evening event is not due on
+        Monday.
+        """
         if event_time.tzinfo is None:
             raise ValueError("event_time must be timezone-aware")
         if self.kind is DeadlineKind.WITHIN_HOURS:
@@ -138,7 +159,7 @@ class Deadline:
         else:
             year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
             last_day = date(year, month, self.amount)
-        return datetime.combine(last_day + timedelta(days=1), time(), CHINA_TZ)
+        return datetime.combine(_off_rest_days(last_day, calendar) + timedelta(days=1), time(), CHINA_TZ)
 
     def describe(self) -> str:
         """A short text for diffs and operators, e.g. 'within 7 days'."""
@@ -152,6 +173,26 @@ class Deadline:
         """The YAML form, e.g. {'within_days': 7}."""
         key = next(k for k, (kind, _) in _DEADLINE_KEYS.items() if kind is self.kind)
         return {key: self.amount}
+
+
+def _off_rest_days(last_day: date, calendar: WorkingDays) -> date:
+    """``last_day``, or the first working day after it when it is a rest day (Civil Code art. 203).
+
+    A year the calendar does not know is not guessed at (its holidays are set by the State Council each year): any of
+    its days might be a rest day, and a department is not called late because the node lacks the calendar. So the
+    last day moves as far as any real arrangement could move it, LONGEST_REST_RUN_DAYS, a Monday deadline as much as
+    a Saturday one. Moving only off Saturdays and Sundays would be closer in an ordinary week, but would call a
+    department late for a delivery made the first working day after a weekday holiday (New Year's Day, National Day).
+    Loading the year's file (services/kit/data) ends this; the objection service alerts while it is missing.
+    """
+    day = last_day
+    while True:
+        try:
+            if calendar.is_working_day(day):
+                return day
+        except CalendarUnknown:
+            return max(day, last_day + timedelta(days=LONGEST_REST_RUN_DAYS))
+        day += timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from services.kit.workdays import WorkCalendar
 from services.registry import record_usecases as uc
 from services.registry.domain.records import IncomingRecord, Outcome
 from services.registry.store.records import SqlRecords
@@ -31,7 +32,8 @@ def _batch(uow: Uow, uscc: str) -> list[uc.Result]:
     r = tax_record(uscc, 1)
     rec = IncomingRecord("sx-tax", r["item_code"], r["source_record_id"], 1, uscc, r["event_time"], r["fields"])
     results, _ = uc.ingest_batch(uow, uc.CatalogueCache(), department="sx-tax", request_id="b-1",
-                                 fingerprint="f-1", items=[uc.Submitted(1, rec)], now=datetime.now(UTC))  # fmt: skip
+                                 fingerprint="f-1", items=[uc.Submitted(1, rec)], now=datetime.now(UTC),
+                                 calendar=WorkCalendar.load())  # fmt: skip
     return results
 
 

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
+from services.kit.workdays import WorkCalendar
 from services.registry import record_usecases as uc
 from services.registry import usecases as puc
 from services.registry.domain.ledger import RecordState
@@ -52,7 +53,8 @@ def _ingest_one(uow: Uow, uscc: str) -> uc.ChunkOutcome:
     r = tax_record(uscc, 1)
     rec = IncomingRecord("sx-tax", r["item_code"], r["source_record_id"], 1, uscc, r["event_time"], r["fields"])
     return uc.ingest_chunk(uow(), uc.CatalogueCache(), department="sx-tax", items=[uc.Submitted(1, rec)],
-                           batch="b", stream_id=None, now=datetime.now(UTC))  # fmt: skip
+                           batch="b", stream_id=None, now=datetime.now(UTC),
+                           calendar=WorkCalendar.load())  # fmt: skip
 
 
 def _served(uow: Uow, out: uc.ChunkOutcome, uscc: str) -> None:

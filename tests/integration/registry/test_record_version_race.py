@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from services.kit.errors import Aborted
+from services.kit.workdays import WorkCalendar
 from services.registry import record_usecases as uc
 from services.registry.domain.records import IncomingRecord, Outcome
 from services.registry.store.models import RecordVersionRow
@@ -38,7 +39,8 @@ def _ingest(uow: Uow, uscc: str, source_version: int, sequence: int) -> uc.Chunk
     rec = IncomingRecord("sx-tax", r["item_code"], "one-source-record", source_version, uscc, r["event_time"],
                          r["fields"])  # fmt: skip
     return uc.ingest_chunk(uow(), uc.CatalogueCache(), department="sx-tax", items=[uc.Submitted(1, rec)],
-                           batch=f"b-{source_version}", stream_id=None, now=datetime.now(UTC))  # fmt: skip
+                           batch=f"b-{source_version}", stream_id=None, now=datetime.now(UTC),
+                           calendar=WorkCalendar.load())  # fmt: skip
 
 
 def test_a_version_added_while_another_writer_read_the_head_is_not_added_twice(

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.kit.errors import InvalidArgument
+from services.kit.workdays import WorkCalendar
 from services.registry.domain.records import (
     IdempotencyKey,
     IncomingRecord,
@@ -42,6 +43,7 @@ USCC = make_uscc("9", "1", "610113", "MA6TG8XL")
 OTHER_USCC = make_uscc("9", "1", "610113", "MA6TG8XM")
 RECEIVED = datetime(2026, 4, 12, 9, 0, tzinfo=CHINA_TZ)
 PUBLISHED = datetime(2026, 1, 1, tzinfo=CHINA_TZ)
+CALENDAR = WorkCalendar.load()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,7 @@ def registration(**fields: object) -> IncomingRecord:
 
 
 def check(record: IncomingRecord, catalogue: SharingListCatalogue, at: datetime = RECEIVED) -> ValidatedRecord:
-    return validate_record(record, catalogue, received_at=at, validate_uscc=validate_uscc)
+    return validate_record(record, catalogue, received_at=at, validate_uscc=validate_uscc, calendar=CALENDAR)
 
 
 def rejection(record: IncomingRecord, catalogue: SharingListCatalogue, at: datetime = RECEIVED) -> RecordRejected:
@@ -171,8 +173,8 @@ def test_any_uscc_checker_can_be_plugged_in(catalogue: SharingListCatalogue) -> 
         raise InvalidArgument("ERROR_REASON_INVALID_USCC", "invalid unified social credit code: test")
 
     with pytest.raises(RecordRejected, match="test"):
-        validate_record(tax_payment(), catalogue, received_at=RECEIVED, validate_uscc=strict)
-    accepted = validate_record(tax_payment(), catalogue, received_at=RECEIVED, validate_uscc=Checked)
+        validate_record(tax_payment(), catalogue, received_at=RECEIVED, validate_uscc=strict, calendar=CALENDAR)
+    accepted = validate_record(tax_payment(), catalogue, received_at=RECEIVED, validate_uscc=Checked, calendar=CALENDAR)
     assert accepted.uscc == USCC
 
 
@@ -293,6 +295,19 @@ def test_a_delivery_after_the_deadline_is_late_by_the_overrun(catalogue: Sharing
     valid = check(tax_payment(), catalogue, at=at)
     assert not valid.timeliness.on_time
     assert valid.timeliness.late_by == timedelta(days=2, hours=6)
+
+
+def test_a_delivery_on_the_first_working_day_after_a_deadline_in_a_holiday_is_on_time(
+    catalogue: SharingListCatalogue,
+) -> None:
+    # January's tax figures are due on 20 February 2026, inside the Spring Festival rest (15-23 February): the
+    # period ends with Tuesday 24 February, the first working day after it (Civil Code art. 203).
+    january = tax_payment(event_time=datetime(2026, 1, 31, 23, 0, tzinfo=CHINA_TZ), fields={
+        "period": "2026-01", "tax_paid_yuan": Decimal("48211.37")})  # fmt: skip
+    valid = check(january, catalogue, at=datetime(2026, 2, 24, 17, 0, tzinfo=CHINA_TZ))
+    assert valid.timeliness.on_time
+    assert valid.timeliness.due_before == datetime(2026, 2, 25, tzinfo=CHINA_TZ)
+    assert not check(january, catalogue, at=datetime(2026, 2, 25, 9, 0, tzinfo=CHINA_TZ)).timeliness.on_time
 
 
 def test_only_first_deliveries_are_measured_for_timeliness(catalogue: SharingListCatalogue) -> None:

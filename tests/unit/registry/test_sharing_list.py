@@ -12,9 +12,11 @@ import yaml
 
 from services.kit.errors import FailedPrecondition, NotFound
 from services.kit.masking import MaskKind
+from services.kit.workdays import WorkCalendar, library_years
 from services.registry.domain.sharing_list import (
     CHINA_TZ,
     DEFAULT_SHARING_LIST_PATH,
+    LONGEST_REST_RUN_DAYS,
     ChangeKind,
     Deadline,
     DeadlineKind,
@@ -29,6 +31,8 @@ from services.registry.domain.sharing_list import (
     parse_sharing_list,
     sharing_list_from_mapping,
 )
+
+CALENDAR = WorkCalendar.load()
 
 # The items and fields other parts of the node (scoring, consent, the demo) rely on: code -> {field: type}.
 CONTRACT: dict[str, dict[str, FieldType]] = {
@@ -394,27 +398,82 @@ def test_the_error_message_names_the_first_problem_and_counts_the_rest() -> None
 
 def test_an_hourly_deadline_counts_from_the_event_instant() -> None:
     event = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-    assert Deadline(DeadlineKind.WITHIN_HOURS, 24).due_before(event) == event + timedelta(hours=24)
+    assert Deadline(DeadlineKind.WITHIN_HOURS, 24).due_before(event, CALENDAR) == event + timedelta(hours=24)
 
 
 def test_a_daily_deadline_ends_at_beijing_midnight() -> None:
     # 2026-03-01 20:00 UTC is already 2 March in Beijing.
     event = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
-    due = Deadline(DeadlineKind.WITHIN_DAYS, 7).due_before(event)
+    due = Deadline(DeadlineKind.WITHIN_DAYS, 7).due_before(event, CALENDAR)
     assert due == datetime(2026, 3, 10, 0, 0, tzinfo=CHINA_TZ)
 
 
 def test_a_monthly_deadline_falls_in_the_next_month_even_across_the_year_end() -> None:
     deadline = Deadline(DeadlineKind.DAY_OF_FOLLOWING_MONTH, 20)
     december = datetime(2025, 12, 31, 23, 0, tzinfo=CHINA_TZ)
-    assert deadline.due_before(december) == datetime(2026, 1, 21, tzinfo=CHINA_TZ)
-    january = datetime(2026, 1, 31, 23, 0, tzinfo=CHINA_TZ)
-    assert deadline.due_before(january) == datetime(2026, 2, 21, tzinfo=CHINA_TZ)
+    assert deadline.due_before(december, CALENDAR) == datetime(2026, 1, 21, tzinfo=CHINA_TZ)
+    february = datetime(2026, 2, 28, 23, 0, tzinfo=CHINA_TZ)
+    assert deadline.due_before(february, CALENDAR) == datetime(2026, 3, 21, tzinfo=CHINA_TZ)
 
 
 def test_a_deadline_refuses_a_naive_event_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        Deadline(DeadlineKind.WITHIN_DAYS, 1).due_before(datetime(2026, 1, 1))
+        Deadline(DeadlineKind.WITHIN_DAYS, 1).due_before(datetime(2026, 1, 1), CALENDAR)
+
+
+def test_a_day_deadline_on_a_saturday_moves_to_the_monday() -> None:
+    # Wednesday 4 March 2026 + 3 days = Saturday 7 March, a rest day: due by the end of Monday 9 March (art. 203).
+    event = datetime(2026, 3, 4, 10, 0, tzinfo=CHINA_TZ)
+    assert Deadline(DeadlineKind.WITHIN_DAYS, 3).due_before(event, CALENDAR) == datetime(2026, 3, 10, tzinfo=CHINA_TZ)
+
+
+def test_a_day_deadline_in_the_national_day_holiday_moves_to_the_first_working_day_after_it() -> None:
+    # 28 September 2026 + 3 days = 1 October; 1-7 October are rest days, 8 October is the first working day.
+    event = datetime(2026, 9, 28, 10, 0, tzinfo=CHINA_TZ)
+    assert Deadline(DeadlineKind.WITHIN_DAYS, 3).due_before(event, CALENDAR) == datetime(2026, 10, 9, tzinfo=CHINA_TZ)
+
+
+def test_a_monthly_deadline_in_the_spring_festival_moves_to_the_first_working_day_after_it() -> None:
+    # January's figures are due on 20 February 2026, inside the 15-23 February Spring Festival rest: by 24 February.
+    event = datetime(2026, 1, 31, 12, 0, tzinfo=CHINA_TZ)
+    due = Deadline(DeadlineKind.DAY_OF_FOLLOWING_MONTH, 20).due_before(event, CALENDAR)
+    assert due == datetime(2026, 2, 25, tzinfo=CHINA_TZ)
+
+
+def test_a_day_deadline_on_a_make_up_working_saturday_stays_on_it() -> None:
+    # Saturday 10 October 2026 is a 调休 working day (for the National Day holiday): the deadline does not move.
+    assert CALENDAR.is_working_day(date(2026, 10, 10))
+    event = datetime(2026, 10, 5, 10, 0, tzinfo=CHINA_TZ)
+    assert Deadline(DeadlineKind.WITHIN_DAYS, 5).due_before(event, CALENDAR) == datetime(2026, 10, 11, tzinfo=CHINA_TZ)
+
+
+def test_an_hourly_deadline_is_not_moved_off_a_holiday() -> None:
+    event = datetime(2026, 9, 30, 12, 0, tzinfo=CHINA_TZ)  # 24 hours later is 1 October, National Day
+    assert Deadline(DeadlineKind.WITHIN_HOURS, 24).due_before(event, CALENDAR) == event + timedelta(hours=24)
+
+
+def test_a_day_deadline_in_a_year_the_calendar_does_not_know_gets_the_longest_rest_the_calendar_has_seen() -> None:
+    only_2026 = WorkCalendar([library_years()[2026]])
+    # Monday 4 January 2027 + 3 days = Thursday 7 January: without 2027's arrangement any day may be a holiday, so
+    # the department is given the longest run of rest days on record rather than judged on a guess.
+    event = datetime(2027, 1, 4, 10, 0, tzinfo=CHINA_TZ)
+    due = Deadline(DeadlineKind.WITHIN_DAYS, 3).due_before(event, only_2026)
+    assert due == datetime(2027, 1, 7 + LONGEST_REST_RUN_DAYS + 1, tzinfo=CHINA_TZ)
+    # A known working day decides alone, however near the unknown year: Thursday 31 December 2026.
+    assert Deadline(DeadlineKind.WITHIN_DAYS, 3).due_before(
+        datetime(2026, 12, 28, 10, 0, tzinfo=CHINA_TZ), only_2026
+    ) == datetime(2027, 1, 1, tzinfo=CHINA_TZ)
+
+
+def test_the_rest_allowed_for_an_unknown_year_is_the_longest_run_of_rest_days_the_calendar_holds() -> None:
+    longest = run = 0
+    for year in CALENDAR.covered_years():
+        day = date(year, 1, 1)
+        while day.year == year:
+            run = 0 if CALENDAR.is_working_day(day) else run + 1
+            longest = max(longest, run)
+            day += timedelta(days=1)
+    assert longest == LONGEST_REST_RUN_DAYS  # 2020's Spring Festival, extended to 2 February
 
 
 # ------------------------------------------------------------------------------------------------ versions
