@@ -21,7 +21,7 @@ from tools.k8s_policy import check, pod_template, selector_matches
 SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/main.py"))
 PORTS = {"gateway": 50051, "registry": 50052, "consent": 50053, "scoring": 50054, "objection": 50055}
 INGEST_PORT = 50062  # the registry's ingestion port, for the data-sharing exchange
-# Who calls whom (docs/runbook.md, "Network"); everything else between pods is denied.
+# Who calls whom (k8s/README.md, "Network"); everything else between pods is denied.
 CALLS = {
     "gateway": {"registry", "consent", "scoring", "objection"},
     "objection": {"registry", "scoring"},
