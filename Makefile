@@ -49,7 +49,7 @@ test-unit: $(STAMP) $(PROMTOOL_STAMP)
 test-sqlite: $(STAMP)
 	$(PYTEST) tests/integration tests/e2e
 
-# Integration and e2e tests again, on a fresh PostgreSQL database per run (created and dropped by the tests).
+# Integration and e2e tests again on PostgreSQL, a fresh database per test (created and dropped by the tests).
 test-postgres: $(STAMP)
 	CREDITNODE_TEST_PG_URL="$(PG_URL)" $(PYTEST) tests/integration tests/e2e
 
