@@ -123,12 +123,16 @@ class FileCertificateAuthority:
             public_key_sha256=public_key_sha256(cert.public_key()),
         )
 
-    def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes:
+    def crl_der(self, revoked: list[IssuedCertificate], number: int, now: datetime) -> bytes:
+        # RFC 5280 5.2.1 and 5.2.3: a conforming CA names itself by key (the same identifier its leaves carry, so
+        # during a rotation the CRL is checked with the CA that signed it) and numbers every CRL, greater each time.
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self._cert.subject)
             .last_update(now)
             .next_update(now + CRL_VALIDITY)
+            .add_extension(self._authority_key_id, critical=False)
+            .add_extension(x509.CRLNumber(number), critical=False)
         )
         for cert in revoked:
             assert cert.revoked_at is not None

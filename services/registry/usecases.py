@@ -561,9 +561,13 @@ def list_departments(uow: RegistryUnitOfWork, *, after: str | None, limit: int) 
 
 
 def revocation_list(uow: RegistryUnitOfWork, ca: CertificateAuthority, now: datetime) -> tuple[bytes, list[str]]:
+    """A newly signed CRL and its serials. A write: each CRL takes the next CRL number, in the transaction that reads
+    what it lists, so a greater number never lists less (signed after the commit, outside the number's lock)."""
     with uow:
+        number = uow.certificates.next_crl_number()
         revoked = uow.certificates.revoked()
-    return ca.crl_der(revoked, now), [c.serial for c in revoked]
+        uow.commit()
+    return ca.crl_der(revoked, number, now), [c.serial for c in revoked]
 
 
 def _status_at(changes: list[tuple[str, StatusChange]]) -> dict[str, str]:

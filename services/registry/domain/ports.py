@@ -184,6 +184,10 @@ class CertificateLog(Protocol):
 
     def revoked(self) -> list[IssuedCertificate]: ...
 
+    def next_crl_number(self) -> int:
+        """The number of the CRL about to be signed: greater than every number taken before, by any replica and
+        across restarts (RFC 5280 5.2.3). Taking one holds off other takers until this transaction ends."""
+
 
 class SharingListStore(Protocol):
     def latest_version(self) -> int:
@@ -334,7 +338,8 @@ class CertificateAuthority(Protocol):
 
     def ca_certificate_pem(self) -> str: ...
 
-    def crl_der(self, revoked: list[IssuedCertificate], now: datetime) -> bytes: ...
+    def crl_der(self, revoked: list[IssuedCertificate], number: int, now: datetime) -> bytes:
+        """The CRL numbered ``number``, signed now."""
 
 
 class WatchSessions(Protocol):

@@ -144,6 +144,16 @@ class RevisionCounterRow(Base):
     value: Mapped[int] = mapped_column(_REVISION)
 
 
+class CrlNumberRow(Base):
+    """One row: the last CRL number the node CA issued. Kept in the database so it only grows (RFC 5280 5.2.3),
+    whichever replica signs the next CRL and across restarts; the update's row lock orders concurrent issuances."""
+
+    __tablename__ = "crl_number"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(_REVISION)
+
+
 class WatchSessionRow(Base):
     """A gateway replica registered on the acknowledged participant watch, with its lease on the database clock.
 

@@ -47,6 +47,7 @@ from services.registry.store.models import (
     BreachRow,
     CertificateRow,
     CertifiedKeyRow,
+    CrlNumberRow,
     DepartmentRow,
     EnterpriseKeyRow,
     EnterpriseRow,
@@ -535,6 +536,13 @@ class SqlCertificates:
     def revoked(self) -> list[IssuedCertificate]:
         q = select(CertificateRow).where(CertificateRow.revoked_at.is_not(None)).order_by(CertificateRow.serial)
         return [self._to_domain(r) for r in self.s.scalars(q)]
+
+    def next_crl_number(self) -> int:
+        # The UPDATE's row lock holds a concurrent issuance until we commit, so numbers follow the commit order.
+        self.s.execute(update(CrlNumberRow).where(CrlNumberRow.id == 1).values(value=CrlNumberRow.value + 1))
+        number = self.s.scalar(select(CrlNumberRow.value).where(CrlNumberRow.id == 1))
+        assert number is not None  # the migration inserts the row
+        return number
 
     def key(self, public_key_sha256: str) -> CertifiedKey | None:
         # Core, not the ORM: a row another transaction committed since this session last looked must be seen as it is.
