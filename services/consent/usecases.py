@@ -40,6 +40,7 @@ from services.consent.domain.signing import (
     check_window,
     verify,
 )
+from services.kit.ed25519_keys import WEAK_KEY_REFUSED, is_signing_key
 from services.kit.errors import (
     Aborted,
     DomainError,
@@ -149,6 +150,9 @@ class Consent:
         key: EnterpriseKey | None = next((k for k in keys or [] if k.key_id == signature.key_id), None)
         if key is None or not verify(key.public_key, signed, signature.value):
             raise bad_signature()
+        if not is_signing_key(key.public_key):
+            # Registered before the registry refused such keys: the signature verifies, but anyone could have made it.
+            raise FailedPrecondition("ERROR_REASON_KEY_NOT_ACTIVE", WEAK_KEY_REFUSED)
         if not key.active:
             raise FailedPrecondition("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
 

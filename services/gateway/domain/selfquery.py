@@ -12,6 +12,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from services.kit.ed25519_keys import WEAK_KEY_REFUSED, is_signing_key
 from services.kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
 
 ACTION = "creditnode.gateway.v1.SelfQuery"
@@ -141,6 +142,9 @@ def verify_enterprise_signature(
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, lines())
     except (InvalidSignature, ValueError):
         raise bad from None
+    if not is_signing_key(key.public_key):
+        # Registered before the registry refused such keys: the signature verifies, but anyone could have made it.
+        raise PermissionDenied("ERROR_REASON_KEY_NOT_ACTIVE", WEAK_KEY_REFUSED)
     if not key.active:
         raise PermissionDenied("ERROR_REASON_KEY_NOT_ACTIVE", "the signing key is retired")
     if abs(now - signed_at) > window:

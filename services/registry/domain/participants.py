@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from nacl.bindings import crypto_core_ed25519_is_valid_point
 
+from services.kit.ed25519_keys import WEAK_KEY_REFUSED, is_signing_key
 from services.kit.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
 from services.kit.workdays import local_date
 
@@ -374,10 +374,7 @@ def check_public_key(public_key: bytes, field_name: str = "public_key") -> None:
     for every message), so it would prove nothing an enterprise signs; a non-canonical encoding would register a point
     again under another key id."""
     try:
-        if len(public_key) != 32:
-            raise ValueError
-        # libsodium: a canonical encoding of a point of the prime-order subgroup (no small-order or mixed point)
-        if not crypto_core_ed25519_is_valid_point(public_key):
+        if not is_signing_key(public_key):
             raise ValueError
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:
@@ -440,6 +437,9 @@ class Enterprise:
             )
         except InvalidSignature:
             raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the signature does not verify") from None
+        if not is_signing_key(signer.public_key):
+            # Registered before registration checked keys: its signature proves nothing, whoever made it.
+            raise FailedPrecondition("ERROR_REASON_KEY_NOT_ACTIVE", WEAK_KEY_REFUSED)
         new_id = key_id_of(new_public_key)
         if any(k.key_id == new_id for k in self.keys):
             raise FailedPrecondition(

@@ -11,9 +11,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
+from services.kit.db import make_engine, session_factories
 from services.kit.status import error_info
-from services.registry.domain.participants import rotation_message
+from services.registry.domain.participants import Enterprise, EnterpriseKey, KeyState, key_id_of, rotation_message
+from services.registry.store.repositories import SqlRegistryUnitOfWork
 from tests.registry_helpers import RegistryClient, random_uscc, ts
 
 P = 2**255 - 19
@@ -88,3 +91,41 @@ def test_an_enterprise_cannot_rotate_to_a_key_anyone_can_sign_for(client: Regist
         )
     stored = client.registry.GetEnterprise(rs_pb.GetEnterpriseRequest(name=enterprise.name)).enterprise
     assert [k.key_id for k in stored.keys] == [key_id]
+
+
+def test_a_key_anyone_can_sign_for_stored_before_the_check_is_refused_when_it_signs(
+    client: RegistryClient, database_url: str
+) -> None:
+    """A key registered before registration checked keys (written here through the storage port, as old code did)
+    is refused when it is used: a stranger's forged rotation takes nothing over, and says why."""
+    platform, _ = client.admitted_platform()
+    uscc = random_uscc()
+    now = datetime.now(UTC).replace(microsecond=0)
+    old_key = EnterpriseKey(key_id_of(IDENTITY), IDENTITY, KeyState.ACTIVE, now)
+    engine = make_engine(database_url)
+    try:
+        writer, _ = session_factories(engine)
+        with SqlRegistryUnitOfWork(writer) as uow:
+            uow.enterprises.add(Enterprise(uscc, "某公司", platform.name.split("/")[1], [old_key], False, now, now))
+            uow.commit()
+    finally:
+        engine.dispose()
+    attacker = Ed25519PrivateKey.generate()
+    attacker_raw = attacker.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    with pytest.raises(grpc.RpcError) as err:
+        client.registry.RotateEnterpriseKey(
+            rs_pb.RotateEnterpriseKeyRequest(
+                name=f"enterprises/{uscc}",
+                new_public_key=attacker_raw,
+                signing_key_id=old_key.key_id,
+                signed_at=ts(now),
+                signature=FORGED,
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION, err.value.details()
+    info = error_info(err.value)
+    assert info is not None
+    assert info.reason == "ERROR_REASON_KEY_NOT_ACTIVE"
+    assert "anyone can sign" in (err.value.details() or "")
+    stored = client.registry.GetEnterprise(rs_pb.GetEnterpriseRequest(name=f"enterprises/{uscc}")).enterprise
+    assert [(k.key_id, k.state) for k in stored.keys] == [(old_key.key_id, pp.KEY_STATE_ACTIVE)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
 from services.consent.clients.files import load_purposes
 from services.consent.domain.model import Authorization, Decision, DecisionReason, EventType, State
-from services.consent.domain.ports import Requester, Use
+from services.consent.domain.ports import EnterpriseKey, Requester, Use
 from services.consent.domain.signing import MAX_SIGNATURE_WINDOW, Action
 from services.consent.usecases import CheckQuery, Consent, Outcome
 from services.kit.errors import DomainError
@@ -179,6 +180,26 @@ def test_signature_by_another_enterprises_key_is_refused(w: World) -> None:
 def test_unknown_enterprise_looks_like_a_bad_signature(w: World) -> None:
     stranger = Enterprise(make_uscc(99))
     assert reason_of(lambda: w.grant(stranger.grant(BANK))) == ("UNAUTHENTICATED", "ERROR_REASON_SIGNATURE_INVALID")
+
+
+# The neutral point, and (R = 1·B, s = 1): a signature made without any private key that verifies for it over any
+# message. Registration refuses such a key now; one registered before it did is still in the registry.
+_P = 2**255 - 19
+_IDENTITY = (1).to_bytes(32, "little")
+_FORGED = (4 * pow(5, _P - 2, _P) % _P).to_bytes(32, "little") + (1).to_bytes(32, "little")
+
+
+def test_a_key_anyone_can_sign_for_is_refused_when_it_signs(w: World) -> None:
+    dave = Enterprise(make_uscc(4))
+    weak_id = hashlib.sha256(_IDENTITY).hexdigest()[:16]
+    w.registry.keys[dave.uscc] = [EnterpriseKey(weak_id, _IDENTITY, True)]
+    forged = dave.grant(BANK)  # signed with dave's own key, then its signature swapped for the keyless forgery
+    forged.signature.key_id = weak_id
+    forged.signature.signature = _FORGED
+    with pytest.raises(DomainError) as err:
+        w.grant(forged)
+    assert (err.value.kind, err.value.reason) == ("FAILED_PRECONDITION", "ERROR_REASON_KEY_NOT_ACTIVE")
+    assert "anyone can sign" in err.value.message
 
 
 def test_retired_key_cannot_sign(w: World) -> None:

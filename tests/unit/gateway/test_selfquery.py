@@ -98,6 +98,21 @@ def test_refusals() -> None:
     assert reason(signed(nonce="short"), ACTIVE) == "ERROR_REASON_INVALID_FIELD"
 
 
+def test_a_key_anyone_can_sign_for_is_refused_when_it_signs() -> None:
+    """The neutral point, registered before the registry refused such keys: (R = 1·B, s = 1), made without any
+    private key, verifies for it over any lines, so a stranger could query the enterprise's disclosures."""
+    p = 2**255 - 19
+    identity = (1).to_bytes(32, "little")
+    weak_id = hashlib.sha256(identity).hexdigest()[:16]
+    forged = (4 * pow(5, p - 2, p) % p).to_bytes(32, "little") + (1).to_bytes(32, "little")
+    q = signed(key_id=weak_id)
+    q = SignedSelfQuery(q.enterprise, q.item_codes, weak_id, q.nonce, q.signed_at, forged)
+    with pytest.raises(DomainError) as err:
+        verify_self_query(q, [EnterpriseKey(weak_id, identity, True)], NOW, WINDOW, NonceBook())
+    assert (err.value.kind, err.value.reason) == ("PERMISSION_DENIED", "ERROR_REASON_KEY_NOT_ACTIVE")
+    assert "anyone can sign" in err.value.message
+
+
 def test_a_fraction_of_a_second_added_to_a_signed_request_is_refused() -> None:
     # The signed line holds whole seconds, so the fraction is not signed: it would move the window and the nonce's
     # keeping past what the enterprise signed.
