@@ -25,6 +25,9 @@ CRL_VALIDITY = timedelta(days=1)
 # strong enough to keep the platform's identity (no RSA under 2048 bits, no DSA, no curve outside TLS's P-256/P-384).
 CLIENT_KEY_CURVES = (ec.SECP256R1, ec.SECP384R1)
 MIN_RSA_BITS = 2048
+# The CA's own key: a NIST curve the gateway's TLS stack verifies (gRPC's BoringSSL has no secp256k1) of at least the
+# client keys' strength (no P-192 or P-224).
+CA_KEY_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 
 
 def platform_spiffe_id(platform_id: str) -> str:
@@ -54,8 +57,8 @@ class FileCertificateAuthority:
                 )
             _create_ca(ca_dir, now)
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise SystemExit("CA_DIR: ca.key must be an EC private key")
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, CA_KEY_CURVES):
+            raise SystemExit("CA_DIR: ca.key must be an EC private key on P-256, P-384 or P-521")
         self._key = key
         self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         _check_ca_certificate(self._cert, key)

@@ -333,3 +333,43 @@ def test_a_ca_directory_holding_only_the_key_is_never_overwritten(tmp_path: Path
     with pytest.raises(SystemExit, match=r"ca\.crt"):
         FileCertificateAuthority(tmp_path, autocreate=True, now=NOW)
     assert (tmp_path / "ca.key").read_bytes() == key
+
+
+def _ca_files(ca_dir: Path, key: Any) -> None:
+    """A self-signed CA certificate (CA:TRUE, keyCertSign, cRLSign) of ``key``, and the key, as an operator mounts."""
+    name = x509.Name([_cn("creditnode node CA")])
+    usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(minutes=5))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    ca_dir.mkdir()
+    (ca_dir / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (ca_dir / "ca.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256K1(), ec.SECP192R1(), ec.SECP224R1()], ids=lambda c: c.name)
+def test_a_ca_key_on_a_curve_tls_stacks_do_not_verify_or_too_weak_stops_start_up(tmp_path: Path, curve: Any) -> None:
+    # The gateway's TLS stack (gRPC's BoringSSL) verifies no ECDSA signature on secp256k1, and P-192 and P-224 are
+    # below the 128-bit strength the client keys must have: every leaf such a CA signed would fail at the gateway
+    # (each issuance revoking the platform's working certificate), or be as weak as the CA key.
+    _ca_files(tmp_path / "ca", ec.generate_private_key(curve))
+    with pytest.raises(SystemExit, match=r"ca\.key"):
+        FileCertificateAuthority(tmp_path / "ca", autocreate=False, now=NOW)
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda c: c.name)
+def test_a_ca_key_on_a_nist_curve_of_128_bits_or_more_is_loaded(tmp_path: Path, curve: Any) -> None:
+    _ca_files(tmp_path / "ca", ec.generate_private_key(curve))
+    ca = FileCertificateAuthority(tmp_path / "ca", autocreate=False, now=NOW)
+    assert ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW).pem
