@@ -28,6 +28,11 @@ MIN_RSA_BITS = 2048
 # The CA's own key: a NIST curve the gateway's TLS stack verifies (gRPC's BoringSSL has no secp256k1) of at least the
 # client keys' strength (no P-192 or P-224).
 CA_KEY_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
+_CURVE_HASHES: dict[int, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
+    256: hashes.SHA256(),
+    384: hashes.SHA384(),
+    521: hashes.SHA512(),
+}
 
 
 def platform_spiffe_id(platform_id: str) -> str:
@@ -60,6 +65,9 @@ class FileCertificateAuthority:
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, CA_KEY_CURVES):
             raise SystemExit("CA_DIR: ca.key must be an EC private key on P-256, P-384 or P-521")
         self._key = key
+        # RFC 5480 section 4: each curve with the hash of its strength (SHA-256 under P-384 or P-521 caps the
+        # signature at 128 bits, and profiles allowing only these pairs refuse the certificate).
+        self._hash = _CURVE_HASHES[key.curve.key_size]
         self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         _check_ca_certificate(self._cert, key)
         self._authority_key_id = _authority_key_identifier(self._cert, key)
@@ -116,7 +124,7 @@ class FileCertificateAuthority:
             # runbook's CA rotation), path building picks the CA whose key signed this, not the first of that name.
             .add_extension(self._authority_key_id, critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()), critical=False)
-            .sign(self._key, hashes.SHA256())
+            .sign(self._key, self._hash)
         )
         return IssuedCertificate(
             serial=format(cert.serial_number, "x"),
@@ -145,7 +153,7 @@ class FileCertificateAuthority:
                 .revocation_date(cert.revoked_at)
                 .build()
             )
-        return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        return builder.sign(self._key, self._hash).public_bytes(serialization.Encoding.DER)
 
 
 def _check_ca_certificate(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:

@@ -373,3 +373,20 @@ def test_a_ca_key_on_a_nist_curve_of_128_bits_or_more_is_loaded(tmp_path: Path, 
     _ca_files(tmp_path / "ca", ec.generate_private_key(curve))
     ca = FileCertificateAuthority(tmp_path / "ca", autocreate=False, now=NOW)
     assert ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW).pem
+
+
+@pytest.mark.parametrize(
+    ("curve", "digest"), [(ec.SECP256R1(), "sha256"), (ec.SECP384R1(), "sha384"), (ec.SECP521R1(), "sha512")]
+)
+def test_the_ca_signs_with_the_hash_its_curve_calls_for(tmp_path: Path, curve: Any, digest: str) -> None:
+    # RFC 5480 section 4 (and the CA/Browser Forum's profile, which makes it a must): ECDSA on P-384 is paired with
+    # SHA-384 and on P-521 with SHA-512. SHA-256 under a P-384 or P-521 key caps the signature at 128 bits, and
+    # profiles that allow only the paired algorithms refuse the certificate.
+    _ca_files(tmp_path / "ca", ec.generate_private_key(curve))
+    ca = FileCertificateAuthority(tmp_path / "ca", autocreate=False, now=NOW)
+    issued = ca.issue("xian", _pem(_csr_der(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())), NOW)
+    leaf = x509.load_pem_x509_certificate(issued.pem.encode())
+    crl = x509.load_der_x509_crl(ca.crl_der([], 1, NOW))
+    assert leaf.signature_hash_algorithm is not None
+    assert crl.signature_hash_algorithm is not None
+    assert (leaf.signature_hash_algorithm.name, crl.signature_hash_algorithm.name) == (digest, digest)
