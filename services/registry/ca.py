@@ -147,12 +147,12 @@ class FileCertificateAuthority:
         )
         for cert in revoked:
             assert cert.revoked_at is not None
-            builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(int(cert.serial, 16))
-                .revocation_date(cert.revoked_at)
-                .build()
+            entry = (
+                x509.RevokedCertificateBuilder().serial_number(int(cert.serial, 16)).revocation_date(cert.revoked_at)
             )
+            if cert.revocation_reason is not None:  # RFC 5280 5.3.1: absent rather than "unspecified" when unknown
+                entry = entry.add_extension(x509.CRLReason(x509.ReasonFlags(cert.revocation_reason.value)), False)
+            builder = builder.add_revoked_certificate(entry.build())
         return builder.sign(self._key, self._hash).public_bytes(serialization.Encoding.DER)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from services.registry.domain.credentials import check_certifiable
+from services.registry.domain.credentials import RevocationReason, check_certifiable
 from services.registry.domain.participants import (
     FINAL_PLATFORM_STATUSES,
     Assessment,
@@ -203,6 +203,12 @@ def record_assessment(
 
 
 REVOKING_ACTIONS = frozenset({PlatformAction.SUSPEND, PlatformAction.REMOVE, PlatformAction.EXIT})
+# The reason code the platform's certificate is revoked with, on the CRL.
+REVOCATION_REASONS = {
+    PlatformAction.SUSPEND: RevocationReason.PRIVILEGE_WITHDRAWN,
+    PlatformAction.REMOVE: RevocationReason.PRIVILEGE_WITHDRAWN,
+    PlatformAction.EXIT: RevocationReason.CESSATION_OF_OPERATION,
+}
 # Institution steps that take access away: like REVOKING_ACTIONS, they wait for the gateway replicas.
 INSTITUTION_REVOKING_ACTIONS = frozenset({InstitutionAction.SUSPEND, InstitutionAction.REMOVE})
 
@@ -243,7 +249,7 @@ def transition_platform(
         uow.history.append(ParticipantKind.PLATFORM, platform_id, _with_revision(step, revision))
         certificate = None
         if action in REVOKING_ACTIONS and platform.certificate_serial:
-            uow.certificates.revoke(platform.certificate_serial, now)
+            uow.certificates.revoke(platform.certificate_serial, now, reason=REVOCATION_REASONS[action])
             platform.certificate_serial = ""
         if issues_cert:
             certificate = _certify(uow, ca, platform, csr_pem, now)
@@ -296,7 +302,9 @@ def _certify(
     if platform.certificate_serial:
         current = uow.certificates.get(platform.certificate_serial)
         renewal = current is not None and current.public_key_sha256 == key
-        uow.certificates.revoke(platform.certificate_serial, now, retire_key=not renewal)
+        uow.certificates.revoke(
+            platform.certificate_serial, now, reason=RevocationReason.SUPERSEDED, retire_key=not renewal
+        )
     certificate = ca.issue(platform.platform_id, csr_pem, now)
     uow.certificates.add(certificate)
     # The read above may race another platform's request for the same key; the claim cannot (the key is unique).

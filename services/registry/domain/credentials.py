@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from services.kit.errors import FailedPrecondition
+
+
+class RevocationReason(StrEnum):
+    """Why a certificate was revoked: the RFC 5280 5.3.1 reason code its CRL entry carries (the values are the
+    codes' ASN.1 names)."""
+
+    SUPERSEDED = "superseded"  # the platform's next certificate replaced it (a renewal or a new key)
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"  # the platform was suspended or removed
+    CESSATION_OF_OPERATION = "cessationOfOperation"  # the platform exited
 
 
 @dataclass(frozen=True)

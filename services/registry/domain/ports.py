@@ -8,7 +8,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
-from services.registry.domain.credentials import CertifiedKey
+from services.registry.domain.credentials import CertifiedKey, RevocationReason
 from services.registry.domain.ledger import (
     ChunkWrites,
     DeliveryFigures,
@@ -72,6 +72,7 @@ class IssuedCertificate:
     not_after: datetime
     public_key_sha256: str  # of the certified key's SubjectPublicKeyInfo DER (hex)
     revoked_at: datetime | None = None
+    revocation_reason: RevocationReason | None = None  # None for one revoked before reasons were kept
 
 
 class PlatformRepository(Protocol):
@@ -170,9 +171,10 @@ class CertificateLog(Protocol):
 
     def get(self, serial: str) -> IssuedCertificate | None: ...
 
-    def revoke(self, serial: str, at: datetime, *, retire_key: bool = True) -> None:
-        """Mark revoked (idempotent); revocations are never undone. The certificate's key is retired too unless
-        ``retire_key`` is False (a renewal of that same key supersedes the certificate)."""
+    def revoke(self, serial: str, at: datetime, *, reason: RevocationReason, retire_key: bool = True) -> None:
+        """Mark revoked for ``reason`` (idempotent: the first revocation's time and reason stay); revocations are
+        never undone. The certificate's key is retired too unless ``retire_key`` is False (a renewal of that same key
+        supersedes the certificate)."""
 
     def key(self, public_key_sha256: str) -> CertifiedKey | None:
         """Who holds that key, or None if the CA never certified it."""

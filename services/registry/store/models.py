@@ -189,6 +189,8 @@ class CertificateRow(Base):
     not_after: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     public_key_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # RFC 5280 5.3.1's reason code (its ASN.1 name); NULL for revocations made before registry_0012.
+    revocation_reason: Mapped[str | None] = mapped_column(String(30))
 
 
 class CertifiedKeyRow(Base):

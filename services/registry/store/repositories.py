@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from services.kit.db import SqlUnitOfWork, insert_if_absent, utcnow
 from services.kit.evidence.entries import LeafKind
 from services.kit.evidence.log import EvidenceLog
-from services.registry.domain.credentials import CertifiedKey
+from services.registry.domain.credentials import CertifiedKey, RevocationReason
 from services.registry.domain.participants import (
     Assessment,
     AssessmentKind,
@@ -502,7 +502,8 @@ class SqlCertificates:
 
     @staticmethod
     def _to_domain(r: CertificateRow) -> IssuedCertificate:
-        return IssuedCertificate(r.serial, r.platform_id, r.pem, r.not_after, r.public_key_sha256, r.revoked_at)
+        reason = RevocationReason(r.revocation_reason) if r.revocation_reason else None
+        return IssuedCertificate(r.serial, r.platform_id, r.pem, r.not_after, r.public_key_sha256, r.revoked_at, reason)
 
     def add(self, certificate: IssuedCertificate) -> None:
         self.s.add(
@@ -513,6 +514,7 @@ class SqlCertificates:
                 not_after=certificate.not_after,
                 revoked_at=certificate.revoked_at,
                 public_key_sha256=certificate.public_key_sha256,
+                revocation_reason=certificate.revocation_reason.value if certificate.revocation_reason else None,
             )
         )
 
@@ -520,12 +522,13 @@ class SqlCertificates:
         row = self.s.get(CertificateRow, serial)
         return self._to_domain(row) if row else None
 
-    def revoke(self, serial: str, at: datetime, *, retire_key: bool = True) -> None:
+    def revoke(self, serial: str, at: datetime, *, reason: RevocationReason, retire_key: bool = True) -> None:
         row = self.s.get(CertificateRow, serial)
         if row is None:
             return
         if row.revoked_at is None:
             row.revoked_at = at
+            row.revocation_reason = reason.value
         if retire_key:
             self.s.execute(
                 update(_K)

@@ -13,7 +13,7 @@ from cryptography import x509
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.registry.main import RegistrySettings, build
-from tests.registry_helpers import RegistryClient, change
+from tests.registry_helpers import RegistryClient, change, csr_pem
 
 
 @contextmanager
@@ -63,3 +63,35 @@ def test_the_crl_names_its_ca_by_key_and_its_number_grows_across_issuances_and_a
         assert ca_after == ca
         assert _number(third) > _number(second)
         assert third.get_revoked_certificate_by_serial_number(int(credential.serial, 16)) is not None
+
+
+def _reason(crl: x509.CertificateRevocationList, serial: str) -> x509.ReasonFlags | None:
+    entry = crl.get_revoked_certificate_by_serial_number(int(serial, 16))
+    assert entry is not None
+    try:
+        return entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except x509.ExtensionNotFound:
+        return None
+
+
+def test_each_crl_entry_says_why_its_certificate_was_revoked(registry_server: str) -> None:
+    # RFC 5280 5.3.1: CRL issuers are strongly encouraged to give meaningful reason codes. A relying party treats a
+    # certificate superseded by its platform's next one differently from one whose platform lost its access.
+    with grpc.insecure_channel(registry_server) as channel:
+        client = RegistryClient(channel)
+        rotated, first = client.admitted_platform("xian")
+        csr, _ = csr_pem("xian")
+        client.admin.IssuePlatformCertificate(
+            admin_pb.IssuePlatformCertificateRequest(name=rotated.name, csr_pem=csr, change=change())
+        )
+        suspended, second = client.admitted_platform("baoji")
+        client.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name=suspended.name, change=change()))
+        removed, third = client.admitted_platform("weinan")
+        client.admin.RemovePlatform(admin_pb.RemovePlatformRequest(name=removed.name, change=change()))
+        exited, fourth = client.admitted_platform("ankang")
+        client.admin.ExitPlatform(admin_pb.ExitPlatformRequest(name=exited.name, change=change()))
+        crl, _ = _crl(client)
+    assert _reason(crl, first.serial) == x509.ReasonFlags.superseded
+    assert _reason(crl, second.serial) == x509.ReasonFlags.privilege_withdrawn
+    assert _reason(crl, third.serial) == x509.ReasonFlags.privilege_withdrawn
+    assert _reason(crl, fourth.serial) == x509.ReasonFlags.cessation_of_operation

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.kit.db import session_factories
 from services.kit.errors import Aborted
+from services.registry.domain.credentials import RevocationReason
 from services.registry.domain.ledger import (
     ChangeType,
     ChunkWrites,
@@ -202,13 +203,15 @@ def test_certificate_revocation_is_idempotent_and_listed(uow) -> None:  # type: 
         u.certificates.add(IssuedCertificate("ab12", "xian", "PEM", NOW + timedelta(days=365), "a" * 64))
         u.commit()
     with uow() as u:
-        u.certificates.revoke("ab12", NOW)
-        u.certificates.revoke("ab12", NOW + timedelta(days=1))
-        u.certificates.revoke("missing", NOW)
+        u.certificates.revoke("ab12", NOW, reason=RevocationReason.PRIVILEGE_WITHDRAWN)
+        u.certificates.revoke("ab12", NOW + timedelta(days=1), reason=RevocationReason.SUPERSEDED)
+        u.certificates.revoke("missing", NOW, reason=RevocationReason.SUPERSEDED)
         u.commit()
     with uow() as u:
         revoked = u.certificates.revoked()
-        assert [(c.serial, c.revoked_at) for c in revoked] == [("ab12", NOW)]
+        assert [(c.serial, c.revoked_at, c.revocation_reason) for c in revoked] == [
+            ("ab12", NOW, RevocationReason.PRIVILEGE_WITHDRAWN)  # the first revocation's time and reason stay
+        ]
 
 
 def test_a_key_is_claimed_once_and_retired_by_a_revocation_unless_kept(uow) -> None:  # type: ignore[no-untyped-def]
@@ -225,8 +228,10 @@ def test_a_key_is_claimed_once_and_retired_by_a_revocation_unless_kept(uow) -> N
     with uow() as u:
         held = u.certificates.claim_key(k1, "baoji", NOW + timedelta(days=1))  # the first holder stays
         assert (held.platform_id, held.certified_at, held.retired_at) == ("xian", NOW, None)
-        u.certificates.revoke("c1", NOW + timedelta(days=2), retire_key=False)  # a renewal's
-        u.certificates.revoke("c2", NOW + timedelta(days=3))
+        u.certificates.revoke(
+            "c1", NOW + timedelta(days=2), reason=RevocationReason.SUPERSEDED, retire_key=False
+        )  # a renewal's
+        u.certificates.revoke("c2", NOW + timedelta(days=3), reason=RevocationReason.SUPERSEDED)
         u.commit()
     with uow() as u:
         assert u.certificates.key(k1).retired_at is None
