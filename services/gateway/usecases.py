@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,7 @@ from services.gateway.domain.policy import (
     Openness,
     decide_item,
     needs_authorization,
+    published,
 )
 from services.gateway.domain.quota import Quotas
 from services.gateway.domain.selfquery import NonceBook, Nonces, SignedSelfQuery, verify_self_query
@@ -337,11 +338,7 @@ class Gateway:
         # Each record is checked again against its own list version's openness before it may leave, and the
         # look-back bounds it when either that openness or today's needs an authorization.
         records: list[rec.CreditRecord] = []
-        for r in fetch.result() if fetch is not None else held or ():
-            if r.item_code not in release or not r.name.startswith(f"enterprises/{uscc}/records/"):
-                # The registry and the record cache select by both: a record they sent otherwise (a bug there) was
-                # neither decided on nor recorded for this report, so it does not leave with it.
-                continue
+        for r in _selected(fetch.result() if fetch is not None else held or (), uscc, release, self.clock()):
             o = openness_of(r.openness)
             if not decide_item(kind, r.item_code, o, coverage).released:
                 continue
@@ -808,6 +805,22 @@ def one_off_use_id() -> str:
     """The id of a use whose request named none: no retry of the request can be recognised, but the channel's own
     retry of an UNAVAILABLE batch (consent may have committed it) is, so the use is not counted twice."""
     return f"gateway-{secrets.token_hex(16)}"
+
+
+def _selected(
+    sent: Iterable[rec.CreditRecord], uscc: str, release: Sequence[str], now: datetime
+) -> Iterator[rec.CreditRecord]:
+    """The records the registry (or the record cache) sent that may go on to a report's egress checks."""
+    for r in sent:
+        if r.item_code not in release or not r.name.startswith(f"enterprises/{uscc}/records/"):
+            # The registry and the record cache select by both: a record they sent otherwise (a bug there) was
+            # neither decided on nor recorded for this report, so it does not leave with it.
+            continue
+        # Past its publicity period it is published no more. Checked here, at release: a cached listing (or one
+        # read a moment ago) still holds a record whose period ended since, as no record change marks the end.
+        end = r.publicity_end_time.ToDatetime(UTC) if r.HasField("publicity_end_time") else None
+        if published(end, now):
+            yield r
 
 
 def _before(r: rec.CreditRecord, since: datetime) -> bool:

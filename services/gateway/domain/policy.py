@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -87,3 +88,10 @@ def decide_item(  # noqa: PLR0911 (one return per row of the table reads best)
     if coverage.covers(item_code, openness):
         return ItemVerdict(item_code, openness, True)
     return ItemVerdict(item_code, openness, False, Withheld.NOT_AUTHORIZED)
+
+
+def published(publicity_end: datetime | None, now: datetime) -> bool:
+    """Whether a record is still within its publicity period (公示期): the registry gives the first instant it is not
+    (from the list version governing it), None for an item without one. Past it, a record leaves to no one but the
+    enterprise itself (a self-query), and stays stored for audit."""
+    return publicity_end is None or now < publicity_end

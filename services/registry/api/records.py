@@ -191,6 +191,8 @@ def credit_record(view: RecordView, raw: bool) -> pb.CreditRecord:
         create_time=timestamp(h.created_at),
         # a flag's end changes the record's disputes as much as its start does
         update_time=timestamp(max([h.updated_at, *(d.cleared_at or d.set_at for d in view.disputes)])),
+        # The version governing openness and masks governs the publicity period too; readers compare it with their now.
+        publicity_end_time=timestamp(item.publicity_ends(v.event_time)) if item else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import re
@@ -271,6 +272,22 @@ class FieldSchema:
         return out
 
 
+def publicity_end(event_time: datetime, months: int) -> datetime:
+    """The first instant a record is no longer published (公示期满), ``months`` calendar months after its event.
+
+    Counted as the Civil Code counts periods (arts. 201-203): from the event's Beijing date, the period's last day is
+    the corresponding day ``months`` later, or that month's last day when it has none (31 January + 1 month ends on
+    28 or 29 February), and it runs to 24:00 of that day. So publication ends at the next 00:00 Beijing time, as the
+    day's re-check in scoring begins a day."""
+    if event_time.tzinfo is None:
+        raise ValueError("event_time must be timezone-aware")
+    local = event_time.astimezone(CHINA_TZ).date()
+    year, month = divmod(local.year * 12 + local.month - 1 + months, 12)
+    month += 1
+    last_day = date(year, month, min(local.day, calendar.monthrange(year, month)[1]))
+    return datetime.combine(last_day + timedelta(days=1), time(), CHINA_TZ)
+
+
 @dataclass(frozen=True)
 class ListedDepartment:
     """A department or utility as the list names it (the registry's participant of the same code sends its data)."""
@@ -309,6 +326,10 @@ class Item:
     def personal_fields(self) -> tuple[FieldSchema, ...]:
         """The fields holding personal information (each has a mask)."""
         return tuple(f for f in self.fields if f.personal)
+
+    def publicity_ends(self, event_time: datetime) -> datetime | None:
+        """When a record of this item stops being published; None when the item has no publicity period."""
+        return None if self.publicity_months is None else publicity_end(event_time, self.publicity_months)
 
     def mask_personal(self, values: Mapping[str, object]) -> dict[str, object]:
         """A copy of a record's values with every personal field masked (as text); other values unchanged."""

@@ -55,6 +55,7 @@ def to_record(r: rpb.CreditRecord) -> Record:
         event_time=r.event_time.ToDatetime(tzinfo=UTC),
         version=r.version,
         in_dispute=len(r.disputes) > 0,
+        publicity_end=r.publicity_end_time.ToDatetime(tzinfo=UTC) if r.HasField("publicity_end_time") else None,
     )
 
 

@@ -15,6 +15,8 @@ class Record:
 
     ``fields`` hold typed values: ``date`` for date fields, ``Decimal`` for decimals, ``int``, ``bool``, and ``str``
     for strings, enums and periods (``YYYY-MM``). ``event_time`` is the source event's time (registry ``event_time``).
+    ``publicity_end`` is the first instant the record is no longer published (公示期满, the registry's
+    ``publicity_end_time``); None when its item has no publicity period.
     """
 
     record_id: str
@@ -23,6 +25,7 @@ class Record:
     event_time: datetime
     version: int = 1
     in_dispute: bool = False
+    publicity_end: datetime | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -53,10 +56,19 @@ def current(records: Iterable[Record]) -> list[Record]:
     return list(best.values())
 
 
+def published(record: Record, as_of: datetime) -> bool:
+    """Whether the record is still within its publicity period at ``as_of``: one past it is kept, never scored."""
+    return record.publicity_end is None or as_of < record.publicity_end
+
+
 def by_item(records: Iterable[Record], as_of: datetime) -> dict[str, list[Record]]:
-    """Current versions whose source event is no later than ``as_of``, grouped by item code."""
+    """Current versions whose source event is no later than ``as_of`` and still published then, by item code.
+
+    The newest version decides: a record's publicity ends for all its versions when its current one's does."""
     grouped: dict[str, list[Record]] = {}
     for r in current(x for x in records if x.event_time <= as_of):
+        if not published(r, as_of):
+            continue
         grouped.setdefault(r.item_code, []).append(r)
     return grouped
 

@@ -78,6 +78,7 @@ def encode_records(records: tuple[Record, ...]) -> str:
                 "at": r.event_time.isoformat(),
                 "v": r.version,
                 "disputed": r.in_dispute,
+                **({"until": r.publicity_end.isoformat()} if r.publicity_end is not None else {}),
             }
             for r in records
         ],
@@ -94,6 +95,7 @@ def decode_records(text: str) -> tuple[Record, ...]:
             datetime.fromisoformat(d["at"]),
             d["v"],
             d["disputed"],
+            datetime.fromisoformat(d["until"]) if "until" in d else None,
         )
         for d in json.loads(text)
     )

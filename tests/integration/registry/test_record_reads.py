@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -215,3 +216,55 @@ def test_an_older_version_is_masked_as_the_current_versions_list_says_too(
     assert phone not in str(first.fields["contact_phone"])  # not personal under list 2, personal again under 3
     assert phone not in str(second.fields["contact_phone"])
     assert first.fields["contact_phone"] == second.fields["contact_phone"]  # the same mask
+
+
+def _penalty(uscc: str, source: str, decided: date, list_version: int) -> dict[str, Any]:
+    return {
+        "item_code": "AMR_PENALTY",
+        "source_record_id": source,
+        "uscc": uscc,
+        "event_time": datetime(decided.year, decided.month, decided.day, 10, tzinfo=UTC),
+        "fields": {
+            "decision_number": f"陕市监罚〔{decided.year}〕{source}号",
+            "decided_on": decided,
+            "penalty_type": "罚款",
+            "amount_yuan": Decimal("5000.00"),
+            "authority": "西安市市场监督管理局",
+        },
+        "list_version": list_version,
+    }
+
+
+def test_a_records_publicity_ends_by_the_list_version_governing_it(client: RegistryClient, platform: str) -> None:
+    e, _ = client.enterprise(platform)
+    amr = as_department("sx-amr")
+    under_v1 = _ingest(client, [wire_record(_penalty(e.uscc, "p-1", date(2024, 1, 31), 1), 1)], amr).results[0]
+    assert under_v1.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    lists, content, _ = _current_list(client)
+    content["version"] = 2
+    next(i for i in content["items"] if i["code"] == "AMR_PENALTY")["publicity_months"] = 1
+    lists.PublishSharingList(
+        sl_pb.PublishSharingListRequest(
+            yaml_text=yaml.safe_dump(content, allow_unicode=True),
+            change=admin_pb.Change(actor="operator", reason="a shorter publicity period for minor penalties"),
+        )
+    )
+    under_v2 = _ingest(client, [wire_record(_penalty(e.uscc, "p-2", date(2024, 1, 31), 2), 1)], amr).results[0]
+    assert under_v2.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
+    stub = records(client.channel)
+    listed = stub.ListEnterpriseRecords(rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")).records
+    ends = {r.name: r.publicity_end_time.ToDatetime(UTC) for r in listed if r.HasField("publicity_end_time")}
+    # 36 months under version 1 (the list it was validated under), 1 month (to 29 February 2024) under version 2.
+    assert ends == {
+        under_v1.record: datetime(2027, 1, 31, 16, tzinfo=UTC),  # 2027-02-01 00:00 Beijing
+        under_v2.record: datetime(2024, 2, 29, 16, tzinfo=UTC),  # 2024-03-01 00:00 Beijing
+    }
+    got = stub.GetRecord(rec_pb.GetRecordRequest(name=under_v1.record)).record
+    assert got.publicity_end_time.ToDatetime(UTC) == datetime(2027, 1, 31, 16, tzinfo=UTC)
+
+
+def test_an_item_without_a_publicity_period_has_no_end(client: RegistryClient, platform: str) -> None:
+    name = _disputed_tax_record(client, platform, "objections/o9")
+    assert (
+        not records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=name)).record.HasField("publicity_end_time")
+    )

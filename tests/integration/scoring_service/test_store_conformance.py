@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -109,6 +109,18 @@ def test_enterprise_records_round_trip_with_their_types(uow: UowFactory) -> None
         got = u.enterprises.get("91610100MA6TEST001")
         assert got is not None
         assert (got.record_revision, got.records) == (0, (record,))
+
+
+def test_enterprise_records_keep_their_publicity_end(uow: UowFactory) -> None:
+    ends = Record("r1", "AMR_PENALTY", {"decided_on": date(2026, 1, 2)}, NOW, 1, False, NOW + timedelta(days=1))
+    endless = Record("r2", "REG_BASIC", {}, NOW, 1, False, None)
+    with uow() as u:
+        u.enterprises.put(EnterpriseState("91610100MA6TEST001", "xian", True, (ends, endless), NOW, 7))
+        u.commit()
+    with uow() as u:
+        got = u.enterprises.get("91610100MA6TEST001")
+        assert got is not None
+        assert [r.publicity_end for r in got.records] == [NOW + timedelta(days=1), None]
 
 
 def test_evaluation_history_is_newest_first_and_pages_by_id(uow: UowFactory) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -929,3 +929,23 @@ def test_a_report_naming_no_request_id_spends_its_use_under_an_id_of_its_own(gw:
     assert ids[0] != ids[1]
     assert all(i.startswith("gateway-") for i in ids)
     assert [leaf["request_id"] for leaf in gw.disclosure_log.leaves] == ["", ""]  # type: ignore[attr-defined]
+
+
+def test_a_record_whose_publicity_ended_is_not_released(gw: Gateway) -> None:
+    now = datetime(2026, 3, 15, 16, 0, tzinfo=UTC)  # 2026-03-16 00:00 in Beijing
+    gw.clock = lambda: now
+
+    def penalties(uscc: str, item_codes: list[str], *, raw: bool) -> list[rec.CreditRecord]:
+        made = []
+        for suffix, seconds in (("ended", -1), ("ends-now", 0), ("running", 1), ("no-period", None)):
+            r = rec.CreditRecord(name=f"{E}/records/{suffix}", item_code="REG_BASIC", openness=WIRE[Openness.PUBLIC])  # type: ignore[arg-type]
+            if seconds is not None:
+                r.publicity_end_time.FromDatetime(now + timedelta(seconds=seconds))
+            made.append(r)
+        return made
+
+    gw.registry.records = penalties  # type: ignore[method-assign]
+    report = gw.credit_report(q(item_codes=("REG_BASIC",)), "platforms/xian")
+    # The end is the first instant no longer published: a record ending now is not released.
+    assert [r.name.rsplit("/", 1)[-1] for r in report.records] == ["running", "no-period"]
+    assert gw.disclosure_log.leaves[-1]["records"] == ["running", "no-period"]  # type: ignore[attr-defined]

@@ -37,10 +37,11 @@ class Records:
         record_id: str | None = None,
         version: int = 1,
         in_dispute: bool = False,
+        publicity_end: datetime | None = None,
         **fields: object,
     ) -> Record:
         when = at if isinstance(at, datetime) else datetime(at.year, at.month, at.day, tzinfo=UTC)
-        record = Record(record_id or f"r{next(self._ids)}", item, fields, when, version, in_dispute)
+        record = Record(record_id or f"r{next(self._ids)}", item, fields, when, version, in_dispute, publicity_end)
         self.items.append(record)
         return record
 

@@ -259,7 +259,7 @@ class RecordDispute(_message.Message):
     def __init__(self, objection: _Optional[str] = ..., set_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreditRecord(_message.Message):
-    __slots__ = ("name", "uscc", "item_code", "category", "openness", "state", "version", "fields", "event_time", "provenance", "disputes", "statements", "personal_data_masked", "create_time", "update_time")
+    __slots__ = ("name", "uscc", "item_code", "category", "openness", "state", "version", "fields", "event_time", "provenance", "disputes", "statements", "personal_data_masked", "create_time", "update_time", "publicity_end_time")
     class FieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -282,6 +282,7 @@ class CreditRecord(_message.Message):
     PERSONAL_DATA_MASKED_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PUBLICITY_END_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     uscc: str
     item_code: str
@@ -297,7 +298,8 @@ class CreditRecord(_message.Message):
     personal_data_masked: bool
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., uscc: _Optional[str] = ..., item_code: _Optional[str] = ..., category: _Optional[_Union[_sharing_list_pb2.ItemCategory, str]] = ..., openness: _Optional[_Union[_sharing_list_pb2.Openness, str]] = ..., state: _Optional[_Union[RecordState, str]] = ..., version: _Optional[int] = ..., fields: _Optional[_Mapping[str, FieldValue]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., disputes: _Optional[_Iterable[_Union[RecordDispute, _Mapping]]] = ..., statements: _Optional[_Iterable[str]] = ..., personal_data_masked: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    publicity_end_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., uscc: _Optional[str] = ..., item_code: _Optional[str] = ..., category: _Optional[_Union[_sharing_list_pb2.ItemCategory, str]] = ..., openness: _Optional[_Union[_sharing_list_pb2.Openness, str]] = ..., state: _Optional[_Union[RecordState, str]] = ..., version: _Optional[int] = ..., fields: _Optional[_Mapping[str, FieldValue]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., disputes: _Optional[_Iterable[_Union[RecordDispute, _Mapping]]] = ..., statements: _Optional[_Iterable[str]] = ..., personal_data_masked: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., publicity_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListEnterpriseRecordsRequest(_message.Message):
     __slots__ = ("parent", "item_codes", "categories", "as_of", "include_removed", "view", "page_size", "page_token")

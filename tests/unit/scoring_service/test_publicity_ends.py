@@ -1,0 +1,49 @@
+"""A record's publicity period (公示期) ends: the day's re-check stops scoring it, and its end is kept with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from creditnode.registry.v1 import records_pb2 as rpb
+from services.scoring import usecases
+from services.scoring.clients.registry import to_record
+from services.scoring.store.repositories import decode_records, encode_records
+from tests.unit.scoring_service.test_stale_evaluations import DAY_1, DAY_2, World, evaluated, penalty, value, world
+from tests.unit.scoring_service.test_usecases import USCC, reg_basic
+
+__all__ = ["world"]  # the fixture, imported for the tests below
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def test_a_penalty_whose_publicity_ends_overnight_stops_counting_at_the_days_recheck(world: World) -> None:
+    sc, store, records, _, clock = world
+    # Decided in 2026, well inside the indicator's 24 months, but its publicity ends at 00:00 on 1 December (Beijing).
+    ends = penalty("p1", date(2026, 6, 1))
+    ends = replace(ends, publicity_end=datetime(2026, 12, 1, tzinfo=BEIJING))
+    stays = replace(penalty("p2", date(2026, 7, 1)), publicity_end=datetime(2029, 7, 2, tzinfo=BEIJING))
+    evaluated(sc, store, records, USCC, reg_basic("r"), ends, stays)
+    assert value(sc, USCC, "penalties_24m") == 2
+
+    clock.now = DAY_2
+    usecases.sweep_stale(sc)
+
+    assert value(sc, USCC, "penalties_24m") == 1
+    evidence = next(
+        c.evidence for c in usecases.get_evaluation(sc, USCC).evaluation.contributions if c.indicator == "penalties_24m"
+    )
+    assert [r.record_id for r in evidence] == ["p2"]
+    assert {r.record_id for r in store.enterprises[USCC].records} >= {"p1", "p2"}  # kept, not scored
+    assert DAY_1 < datetime(2026, 12, 1, tzinfo=BEIJING) <= DAY_2
+
+
+def test_the_registrys_publicity_end_reaches_the_record_and_survives_the_store() -> None:
+    wire = rpb.CreditRecord(name=f"enterprises/{USCC}/records/abc", item_code="AMR_PENALTY", version=1)
+    wire.event_time.FromDatetime(datetime(2026, 6, 1, 2, tzinfo=UTC))
+    without = to_record(wire)
+    wire.publicity_end_time.FromDatetime(datetime(2029, 6, 1, 16, tzinfo=UTC))
+    record = to_record(wire)
+    assert without.publicity_end is None
+    assert record.publicity_end == datetime(2029, 6, 1, 16, tzinfo=UTC)
+    assert decode_records(encode_records((record, without))) == (record, without)
