@@ -460,6 +460,11 @@ def _recheck(sc: Scoring, model: Model, before: EnterpriseState, now: datetime) 
     """Re-evaluate one enterprise from its stored records as of ``now``: (True when an evaluation was appended,
     False when the current one was confirmed, None when its state moved meanwhile; the alerts stored)."""
     uscc = before.uscc
+    if not all(r.publicity_known for r in before.records):
+        # Stored before scoring kept publicity ends: a penalty past its period would count for ever from them. The
+        # registry's records (with their ends) replace them, once; as any record change would, with its alerts.
+        stored, refreshed = _refresh(sc, uscc, platform_id=before.platform_id, revision=0, force=True)
+        return refreshed is not None, stored
     with sc.reader() as uow:
         loans = uow.loans.outstanding_for(uscc)
     current = snapshot(model, before.records, now, before.record_revision)

@@ -16,7 +16,9 @@ class Record:
     ``fields`` hold typed values: ``date`` for date fields, ``Decimal`` for decimals, ``int``, ``bool``, and ``str``
     for strings, enums and periods (``YYYY-MM``). ``event_time`` is the source event's time (registry ``event_time``).
     ``publicity_end`` is the first instant the record is no longer published (公示期满, the registry's
-    ``publicity_end_time``); None when its item has no publicity period.
+    ``publicity_end_time``); None when its item has no publicity period, or when it is not known:
+    ``publicity_known`` is False for a record stored before scoring kept publicity ends (read again from the registry
+    by the day's re-check).
     """
 
     record_id: str
@@ -26,6 +28,7 @@ class Record:
     version: int = 1
     in_dispute: bool = False
     publicity_end: datetime | None = None
+    publicity_known: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, order=True)

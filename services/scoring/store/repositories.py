@@ -78,7 +78,8 @@ def encode_records(records: tuple[Record, ...]) -> str:
                 "at": r.event_time.isoformat(),
                 "v": r.version,
                 "disputed": r.in_dispute,
-                **({"until": r.publicity_end.isoformat()} if r.publicity_end is not None else {}),
+                # always written, null for no end: a row without it was stored before ends were kept (not known)
+                "until": None if r.publicity_end is None else r.publicity_end.isoformat(),
             }
             for r in records
         ],
@@ -95,7 +96,8 @@ def decode_records(text: str) -> tuple[Record, ...]:
             datetime.fromisoformat(d["at"]),
             d["v"],
             d["disputed"],
-            datetime.fromisoformat(d["until"]) if "until" in d else None,
+            None if d.get("until") is None else datetime.fromisoformat(d["until"]),
+            "until" in d,
         )
         for d in json.loads(text)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -47,3 +48,36 @@ def test_the_registrys_publicity_end_reaches_the_record_and_survives_the_store()
     assert without.publicity_end is None
     assert record.publicity_end == datetime(2029, 6, 1, 16, tzinfo=UTC)
     assert decode_records(encode_records((record, without))) == (record, without)
+
+
+def test_records_stored_before_publicity_ends_were_kept_are_read_again_from_the_registry(world: World) -> None:
+    sc, store, records, _, clock = world
+    ends = replace(penalty("p1", date(2026, 6, 1)), publicity_end=datetime(2026, 12, 1, tzinfo=BEIJING))
+    evaluated(sc, store, records, USCC, reg_basic("r"), ends)
+    # As an older scoring stored them: no publicity end, and none known.
+    state = store.enterprises[USCC]
+    legacy = tuple(replace(r, publicity_end=None, publicity_known=False) for r in state.records)
+    store.enterprises[USCC] = replace(state, records=legacy)
+    assert value(sc, USCC, "penalties_24m") == 1
+    calls = records.calls
+
+    clock.now = DAY_2
+    usecases.sweep_stale(sc)
+
+    assert records.calls == calls + 1  # the registry's records, with their publicity ends, replace the stored ones
+    assert value(sc, USCC, "penalties_24m") == 0
+    assert all(r.publicity_known for r in store.enterprises[USCC].records)
+    calls = records.calls
+    clock.now = DAY_2 + timedelta(days=1)
+    usecases.sweep_stale(sc)
+    assert records.calls == calls  # once known, the day's re-check reads the stored records again
+
+
+def test_a_stored_record_says_whether_its_publicity_end_is_known() -> None:
+    at = datetime(2026, 6, 1, 2, tzinfo=UTC)
+    endless = to_record(rpb.CreditRecord(name=f"enterprises/{USCC}/records/abc", item_code="REG_BASIC", version=1))
+    assert endless.publicity_known
+    assert decode_records(encode_records((endless,)))[0].publicity_known
+    old = {"id": "abc", "item": "AMR_PENALTY", "fields": {}, "at": at.isoformat(), "v": 1, "disputed": False}
+    (legacy,) = decode_records(json.dumps([old]))
+    assert (legacy.publicity_end, legacy.publicity_known) == (None, False)
