@@ -264,12 +264,17 @@ class Gateway:
 
     def refuse(self, method: str, connected: str, on_behalf_of: str, enterprise: str, exc: DomainError) -> DomainError:
         """A request found malformed before its use case could start: access is still checked first (a refused
-        platform hears that, not what is wrong with its request), and the refusal is recorded. Returns what to raise."""
+        platform hears that, not what is wrong with its request), and the refusal is recorded. Returns what to raise.
+
+        Admitted, the refusal is recorded as served to the platform admitted (the one 秦信融 relayed it for, 秦信融
+        still its caller), as a well-formed request's would be: recorded with the caller alone, every county's malformed
+        request counted against 秦信融."""
+        caller: Caller | None = None
         try:
-            self.admit(connected, on_behalf_of)
+            caller = self.admit(connected, on_behalf_of)
         except DomainError as denial:
             exc = denial
-        self._deny(method, connected, enterprise, exc)
+        self._deny(method, connected, enterprise, exc, caller=caller)
         return exc
 
     # ---- GetCreditReport -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from stdnum.cn.uscc import calc_check_digit
 from structlog.testing import capture_logs
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
+from creditnode.objection.v1 import objection_service_pb2 as opb
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.api.identity import RevokedCertificate, revoked_certificate_of
@@ -19,10 +20,11 @@ from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Coverage, Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
-from services.gateway.domain.supervision import Disclosure
+from services.gateway.domain.supervision import Disclosure, Rule, Thresholds, run_rules
 from services.gateway.usecases import Gateway, ReportQuery, _withhold_uncovered
 from services.kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
+from services.kit.validation import invalid
 
 E = "enterprises/91610100MA6TG1234E"
 OPEN = {
@@ -949,3 +951,50 @@ def test_a_record_whose_publicity_ended_is_not_released(gw: Gateway) -> None:
     # The end is the first instant no longer published: a record ending now is not released.
     assert [r.name.rsplit("/", 1)[-1] for r in report.records] == ["running", "no-period"]
     assert gw.disclosure_log.leaves[-1]["records"] == ["running", "no-period"]  # type: ignore[attr-defined]
+QXR = "platforms/qinxinrong"
+
+
+def _behind_qinxinrong(gw: Gateway, *counties: str) -> None:
+    """秦信融 admitted as the aggregator, and each county admitted behind it."""
+    gw.participants.platforms[QXR] = PlatformView(QXR, True, "", True, 2)  # type: ignore[attr-defined]
+    for county in counties:
+        gw.participants.platforms[county] = PlatformView(county, True, QXR, False, None)  # type: ignore[attr-defined]
+
+
+def _bursts(leaves: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    found = run_rules([Disclosure(i, at, p) for i, p in enumerate(leaves)], {}, Thresholds(burst_denials=2))
+    return [(f.platform, f.count) for f in found if f.rule == Rule.DENIAL_BURST]
+
+
+def test_a_malformed_request_relayed_by_the_aggregator_is_refused_against_the_platform_it_served(gw: Gateway) -> None:
+    # A county's malformed requests that 秦信融 relays are the county's: recorded as served to it (秦信融 still the
+    # caller, as for a well-formed request), and its denials make its burst, not 秦信融's.
+    _behind_qinxinrong(gw, "platforms/county")
+    malformed = invalid("signature.signed_at", "must be a timestamp")
+    assert gw.refuse("self_query", QXR, "platforms/county", E, malformed) is malformed
+    with pytest.raises(InvalidArgument):
+        gw.file_objection(opb.FileObjectionRequest(filer_kind=opb.FILER_KIND_UNSPECIFIED), QXR, "platforms/county")
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["caller"], leaf.get("platform"), leaf.get("requester")) for leaf in leaves] == [
+        (QXR, "platforms/county", "platforms/county")
+    ] * 2
+    assert _bursts(leaves) == [("platforms/county", 2)]
+
+
+def test_a_malformed_request_whose_served_platform_cannot_be_established_stays_the_callers(gw: Gateway) -> None:
+    _behind_qinxinrong(gw, "platforms/county")
+    malformed = invalid("signature.signed_at", "must be a timestamp")
+    refused = [
+        gw.refuse("self_query", QXR, "platforms/张三", E, malformed),  # no platform name: nothing served
+        gw.refuse("self_query", QXR, "platforms/elsewhere", E, malformed),  # not one 秦信融 proxies
+        gw.refuse("self_query", QXR, "", E, malformed),  # 秦信融's own request
+    ]
+    assert [e.reason for e in refused] == [
+        "ERROR_REASON_INVALID_FIELD",
+        "ERROR_REASON_NOT_A_PROXY",
+        "ERROR_REASON_INVALID_FIELD",
+    ]
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["caller"], leaf.get("platform", "")) for leaf in leaves] == [(QXR, ""), (QXR, ""), (QXR, QXR)]
+    assert _bursts(leaves) == [(QXR, 3)]
