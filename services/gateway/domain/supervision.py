@@ -8,7 +8,8 @@ Rules (thresholds in ``Thresholds``, set by the operator):
   purpose's pattern allows (a pre-loan check is a few queries, not a feed);
 - ``RELEASE_AFTER_SUSPENSION``: anything released to a platform while it was not admitted (must never happen).
 
-A finding names the leaves it rests on; its fingerprint (rule, subject, day) makes re-running a period idempotent.
+A finding names the leaves it rests on; its fingerprint (rule, platform, subject, day) makes re-running a period
+idempotent.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(f"{self.rule}|{self.subject}|{self.day}".encode()).hexdigest()[:32]
+        # The platform too: a finding is recorded against its platform, and one subject seen through two platforms in
+        # a day (an institution moved between them) is a finding against each, not one of them standing for both.
+        # gateway_0006 moved the stored findings to this; keep the two in step.
+        return hashlib.sha256(f"{self.rule}|{self.platform}|{self.subject}|{self.day}".encode()).hexdigest()[:32]
 
 
 def _day(at: datetime) -> str:
@@ -213,13 +217,14 @@ def purpose_pattern(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding
                     tuple(indices)[:MAX_EVIDENCE],
                 )
             )
-    # One finding per requester and day, the worst enterprise first: the subject is the requester's behaviour.
-    worst: dict[tuple[str, str], Finding] = {}
+    # One finding per requester, platform and day, the worst enterprise first: the subject is the requester's
+    # behaviour, held against the platform it came through (through two, one finding against each).
+    worst: dict[tuple[str, str, str], Finding] = {}
     for f in out:
-        subject_day = (f.subject, f.day)
-        if subject_day not in worst or f.count > worst[subject_day].count:
-            worst[subject_day] = f
-    return sorted(worst.values(), key=lambda f: (f.subject, f.day))
+        held = (f.subject, f.platform, f.day)
+        if held not in worst or f.count > worst[held].count:
+            worst[held] = f
+    return sorted(worst.values(), key=lambda f: (f.subject, f.platform, f.day))
 
 
 def admitted_at(spans: Sequence[StatusSpan], at: datetime) -> bool:

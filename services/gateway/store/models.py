@@ -17,7 +17,7 @@ class Base(DeclarativeBase):
 
 
 class FindingRow(Base):
-    """A supervision finding; the fingerprint (rule, subject, day) makes re-running a period idempotent."""
+    """A supervision finding; the fingerprint (rule, platform, subject, day) makes re-running a period idempotent."""
 
     __tablename__ = "supervision_findings"
     __table_args__ = (Index("ix_supervision_findings_platform", "platform", "finding_id"),)

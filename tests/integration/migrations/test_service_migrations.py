@@ -3,6 +3,8 @@ revisions stepped down and up again over stored rows."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
 import json
 from collections.abc import Iterator
@@ -15,8 +17,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect, text
 
+from services.gateway.domain.supervision import Finding, Rule
+from services.gateway.store.findings import SqlFindings
 from services.kit import merkle
-from services.kit.db import make_engine, migrate
+from services.kit.db import make_engine, migrate, session_factories
 from services.kit.evidence.entries import leaf_subject
 
 SERVICES = ["registry", "consent", "scoring", "objection", "gateway"]
@@ -139,3 +143,45 @@ def test_stepping_back_over_the_evidence_v2_revision_keeps_every_leaf_and_refill
     assert subjects == [leaf_subject(p) for p in PAYLOADS]
     assert subjects[0] == subjects[4] == "enterprises/91610100MA6TGYW00X"
     assert subjects[1] is subjects[2] is subjects[3] is None
+
+
+def _old_fingerprint(rule: str, subject: str, day: str) -> str:
+    return hashlib.sha256(f"{rule}|{subject}|{day}".encode()).hexdigest()[:32]
+
+
+def _fingerprints(engine: Engine) -> dict[int, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT finding_id, fingerprint FROM supervision_findings")).tuples().all())
+
+
+def test_stored_findings_are_found_again_under_fingerprints_naming_their_platform(engine: Engine) -> None:
+    # Stored under (rule, subject, day), a finding run again after the fingerprint came to name the platform would be
+    # stored (and reported) a second time; gateway_0006 moves the stored ones, and back.
+    _alembic(engine, "gateway", "upgrade", "gateway_0005")
+    breadth = Finding(Rule.UNAUTHORIZED_BREADTH, "platforms/xian", "institutions/boc", "2026-12-01", 20, "20", (1,))
+    burst = Finding(Rule.DENIAL_BURST, "platforms/county", "platforms/county", "2026-12-01", 50, "50", (2,))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO supervision_findings (fingerprint, rule, platform, subject, day, count, detail, leaves,"
+                " created_at) VALUES (:fp, :rule, :platform, :subject, :day, :count, :detail, :leaves, :at)"
+            ),
+            [
+                {"fp": _old_fingerprint(f.rule.value, f.subject, f.day), "rule": f.rule.value, "platform": f.platform,
+                 "subject": f.subject, "day": f.day, "count": f.count, "detail": f.detail, "leaves": "[1]",
+                 "at": datetime(2026, 12, 2, tzinfo=UTC)}
+                for f in (breadth, burst)
+            ],
+        )  # fmt: skip
+    stored = _fingerprints(engine)
+    migrate(engine, _migrations("gateway"), version_table="alembic_version_gateway")
+    assert _fingerprints(engine) == {i: f.fingerprint for i, f in zip(sorted(stored), (breadth, burst), strict=True)}
+    findings = SqlFindings(*session_factories(engine))
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    assert findings.keep(breadth, now).id == min(stored)  # found again, not stored twice
+    elsewhere = findings.keep(dataclasses.replace(breadth, platform="platforms/county"), now)
+    assert elsewhere.id not in stored
+
+    _alembic(engine, "gateway", "downgrade", "gateway_0005")
+    # The old fingerprints back; the other platform's finding, which they could not hold, keeps its own.
+    assert _fingerprints(engine) == {**stored, elsewhere.id: elsewhere.finding.fingerprint}

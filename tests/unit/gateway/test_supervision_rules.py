@@ -8,6 +8,7 @@ from typing import Any
 
 from services.gateway.domain.supervision import (
     Disclosure,
+    Finding,
     Rule,
     StatusSpan,
     Thresholds,
@@ -256,3 +257,36 @@ def test_a_denial_burst_is_the_platform_served_not_the_aggregator_relaying_it() 
         for i in range(4)
     ]
     assert run_rules(own, ADMITTED, t)[0].platform == qxr
+
+
+def test_two_platforms_tripping_a_rule_for_one_subject_are_two_findings() -> None:
+    # One institution seen through two platforms in a day (moved from one to the other, say): each platform's finding
+    # is recorded against that platform, so one must neither stand for the other nor, stored first, suppress it.
+    t = Thresholds(breadth_enterprises=2, purpose_daily={"PRE_LOAN": 1})
+    county = "platforms/county"
+
+    def probes(platform: str) -> list[Disclosure]:
+        return [
+            leaf(platform=platform, caller=platform, enterprise=f"enterprises/{e}", authorization="",
+                 withheld=["TAX_PAYMENT"], released=["REG_BASIC"])
+            for e in ("a", "b")
+        ]  # fmt: skip
+
+    def feed(platform: str) -> list[Disclosure]:
+        return [
+            leaf(platform=platform, caller=platform, enterprise="enterprises/a", purpose="PRE_LOAN",
+                 released=["TAX_PAYMENT"])
+            for _ in range(2)
+        ]  # fmt: skip
+
+    for rule, make in ((Rule.UNAUTHORIZED_BREADTH, probes), (Rule.PURPOSE_PATTERN, feed)):
+        found = [f for f in run_rules([*make(XIAN), *make(county)], ADMITTED, t) if f.rule == rule]
+        assert sorted((f.platform, f.subject, f.count) for f in found) == [(county, BANK, 2), (XIAN, BANK, 2)]
+        assert len({f.fingerprint for f in found}) == 2
+
+
+def test_every_rules_fingerprint_names_the_platform_held_to_it() -> None:
+    # Whatever the rule: a finding against another platform is another finding (two rows, each reported to its own).
+    for rule in Rule:
+        mine, theirs = (Finding(rule, p, BANK, "2026-11-30", 1, "", (0,)) for p in (XIAN, "platforms/county"))
+        assert mine.fingerprint != theirs.fingerprint
