@@ -417,14 +417,17 @@ class Gateway:
     # ---- SelfQuery -----------------------------------------------------------------------------------------------
 
     def self_query(self, q: SignedSelfQuery, connected: str, on_behalf_of: str = "") -> SelfReport:
+        caller: Caller | None = None
         try:
-            return self._self_query(q, connected, on_behalf_of)
+            caller = self.admit(connected, on_behalf_of)
+            return self._self_query(q, connected, caller)
         except DomainError as exc:
-            self._deny("self_query", connected, q.enterprise, exc)
+            # Refused once admitted (a signature that does not verify, say): recorded as served to the platform, as a
+            # report's refusal is; with the caller alone, 秦信融 carried every county's refused self-queries.
+            self._deny("self_query", connected, q.enterprise, exc, caller=caller)
             raise
 
-    def _self_query(self, q: SignedSelfQuery, connected: str, on_behalf_of: str) -> SelfReport:
-        caller = self.admit(connected, on_behalf_of)
+    def _self_query(self, q: SignedSelfQuery, connected: str, caller: Caller) -> SelfReport:
         uscc = enterprise_uscc(q.enterprise)
         if len(q.item_codes) > MAX_ITEMS:
             raise invalid("item_codes", f"at most {MAX_ITEMS} item codes")

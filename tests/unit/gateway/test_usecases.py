@@ -998,3 +998,18 @@ def test_a_malformed_request_whose_served_platform_cannot_be_established_stays_t
     leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
     assert [(leaf["caller"], leaf.get("platform", "")) for leaf in leaves] == [(QXR, ""), (QXR, ""), (QXR, QXR)]
     assert _bursts(leaves) == [(QXR, 3)]
+
+
+def test_a_self_query_refused_once_admitted_behind_the_aggregator_is_the_served_platforms(gw: Gateway) -> None:
+    # Refused after admission (a signature that does not verify, say), as a credit report refused then is.
+    _behind_qinxinrong(gw, "platforms/county")
+    gw.registry.enterprise_keys = lambda uscc: []  # type: ignore[attr-defined]
+    unsigned = SignedSelfQuery(E, ("TAX_PAYMENT",), "0" * 16, "n" * 20, datetime(2026, 11, 30, tzinfo=UTC), b"")
+    for _ in range(2):
+        with pytest.raises(DomainError):
+            gw.self_query(unsigned, QXR, "platforms/county")
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["reason"], leaf["caller"], leaf.get("platform")) for leaf in leaves] == [
+        ("ERROR_REASON_SIGNATURE_INVALID", QXR, "platforms/county")
+    ] * 2
+    assert _bursts(leaves) == [("platforms/county", 2)]
