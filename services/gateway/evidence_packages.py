@@ -16,6 +16,7 @@ from typing import Any
 
 from services.gateway.clients.consent_evidence import ConsentEvidence
 from services.gateway.clients.errors import unavailable
+from services.gateway.domain.identity import Caller
 from services.gateway.usecases import INSTITUTION_NAME, Gateway, enterprise_uscc
 from services.kit.errors import DomainError, PermissionDenied
 from services.kit.evidence.entries import LeafKind, format_time
@@ -59,10 +60,19 @@ class EvidencePackages:
     check_loan: LoanCheck
 
     def export(self, req: PackageRequest, connected: str) -> ExportedPackage:
+        if not INSTITUTION_NAME.fullmatch(req.arbiter):
+            # Access first, as for any malformed request; the refusal is the platform's admitted (the one 秦信融
+            # relayed it for), else the caller's.
+            malformed = invalid("arbiter", "must look like institutions/{id}")
+            raise self.gateway.refuse("evidence_package", connected, req.on_behalf_of, req.enterprise, malformed)
+        caller: Caller | None = None
         try:
-            return self._export(req, connected)
+            caller = self.gateway.admit(connected, req.on_behalf_of, req.arbiter)
+            return self._export(req, connected, caller)
         except DomainError as exc:
-            self.gateway.denied("evidence_package", connected, req.enterprise, exc)
+            # Refused once admitted (no arbiter, a malformed field, no such loan): recorded as served to the platform
+            # admitted, as a refused report is; with the caller alone, 秦信融 carried every county's refusals.
+            self.gateway.denied("evidence_package", connected, req.enterprise, exc, caller=caller)
             raise
 
     def _validate(self, req: PackageRequest) -> None:
@@ -74,10 +84,7 @@ class EvidencePackages:
         if not _REFERENCE.fullmatch(req.reference):
             raise invalid("dispute_reference", "1-64 letters, digits, spaces and ()-_/〔〕")
 
-    def _export(self, req: PackageRequest, connected: str) -> ExportedPackage:
-        if not INSTITUTION_NAME.fullmatch(req.arbiter):
-            raise invalid("arbiter", "must look like institutions/{id}")
-        caller = self.gateway.admit(connected, req.on_behalf_of, req.arbiter)
+    def _export(self, req: PackageRequest, connected: str, caller: Caller) -> ExportedPackage:
         view = self.gateway.participants.institution(req.arbiter)
         if view is None or not view.arbiter:
             raise PermissionDenied(

@@ -257,10 +257,14 @@ class Gateway:
         exc: DomainError,
         request_id: str = "",
         revoked_certificate_of: str = "",
+        caller: Caller | None = None,
     ) -> None:
-        """Record a denial that happened before the use case (e.g. authentication). ``revoked_certificate_of``: the
-        platform a refused revoked certificate was issued to (not authenticated, so not the leaf's caller)."""
-        self._deny(method, connected, enterprise, exc, request_id, revoked_certificate_of=revoked_certificate_of)
+        """Record a denial that happened before the use case (e.g. authentication), or in one kept elsewhere.
+        ``revoked_certificate_of``: the platform a refused revoked certificate was issued to (not authenticated, so
+        not the leaf's caller). ``caller``: admitted before the refusal, so it is recorded as served to them."""
+        self._deny(
+            method, connected, enterprise, exc, request_id, caller, revoked_certificate_of=revoked_certificate_of
+        )
 
     def refuse(self, method: str, connected: str, on_behalf_of: str, enterprise: str, exc: DomainError) -> DomainError:
         """A request found malformed before its use case could start: access is still checked first (a refused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from services.gateway.domain.policy import Coverage, Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
 from services.gateway.domain.supervision import Disclosure, Rule, Thresholds, run_rules
+from services.gateway.evidence_packages import EvidencePackages, PackageRequest
 from services.gateway.usecases import Gateway, ReportQuery, _withhold_uncovered
 from services.kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
@@ -1013,3 +1015,30 @@ def test_a_self_query_refused_once_admitted_behind_the_aggregator_is_the_served_
         ("ERROR_REASON_SIGNATURE_INVALID", QXR, "platforms/county")
     ] * 2
     assert _bursts(leaves) == [("platforms/county", 2)]
+
+
+def test_an_evidence_package_refused_once_admitted_behind_the_aggregator_is_the_served_platforms(gw: Gateway) -> None:
+    # Admitted, then refused (the institution named is no arbiter, a malformed lender): the county's request, relayed.
+    _behind_qinxinrong(gw, "platforms/county")
+    gw.participants.institutions["institutions/county-bank"] = InstitutionView(  # type: ignore[attr-defined]
+        "institutions/county-bank", "platforms/county", True
+    )
+    gw.participants.institutions["institutions/county-court"] = InstitutionView(  # type: ignore[attr-defined]
+        "institutions/county-court", "platforms/county", True, arbiter=True
+    )
+    packages = EvidencePackages(gw, None, None, lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+    asked = PackageRequest("institutions/county-bank", "(2026)1", E, "institutions/boc", "loan-1", "platforms/county")
+    with pytest.raises(PermissionDenied):
+        packages.export(asked, QXR)
+    with pytest.raises(InvalidArgument):
+        packages.export(dataclasses.replace(asked, arbiter="institutions/county-court", lender="boc"), QXR)
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["reason"], leaf["caller"], leaf.get("platform")) for leaf in leaves] == [
+        ("ERROR_REASON_NOT_AN_ARBITER", QXR, "platforms/county"),
+        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
+    ]
+    assert _bursts(leaves) == [("platforms/county", 2)]
+    # A malformed arbiter: access first, and recorded as the served platform's as well.
+    with pytest.raises(InvalidArgument):
+        packages.export(dataclasses.replace(asked, arbiter="张三"), QXR)
+    assert gw.disclosure_log.leaves[-1].get("platform") == "platforms/county"  # type: ignore[attr-defined]
