@@ -72,7 +72,9 @@ class EvidencePackages:
         except DomainError as exc:
             # Refused once admitted (no arbiter, a malformed field, no such loan): recorded as served to the platform
             # admitted, as a refused report is; with the caller alone, 秦信融 carried every county's refusals.
-            self.gateway.denied("evidence_package", connected, req.enterprise, exc, caller=caller)
+            self.gateway.denied(
+                "evidence_package", connected, req.enterprise, exc, caller=caller, on_behalf_of=req.on_behalf_of
+            )
             raise
 
     def _validate(self, req: PackageRequest) -> None:

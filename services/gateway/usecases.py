@@ -193,6 +193,7 @@ class Gateway:
         request_id: str = "",
         caller: Caller | None = None,
         revoked_certificate_of: str = "",
+        on_behalf_of: str = "",
     ) -> None:
         # Denials answer hostile input too: the log is permanent and signed, so what the caller sent is kept only when
         # well-formed (a name or ID number sent as the enterprise must not be recorded for ever, nor keep the denial
@@ -207,12 +208,10 @@ class Gateway:
         }
         if caller is not None:  # admitted, then refused (no authorization, say): supervision counts it against them
             payload["platform"], payload["requester"] = caller.platform, caller.requester
-        elif (
-            exc.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED" and exc.metadata.get("platform", connected) != connected
-        ):
-            # A platform refused behind 秦信融 (suspended, say): the caller is the aggregator, so it is named apart,
-            # for the operator confirming that the suspension took hold. Admission checked the name's shape.
-            payload["on_behalf_of"] = exc.metadata["platform"]
+        elif acted_for := self._acted_for(connected, on_behalf_of, exc):
+            # The caller is the aggregator, so the platform it acted for is named apart: for the operator confirming
+            # that a suspension took hold, and for supervision, which counts the refusal against that platform.
+            payload["on_behalf_of"] = acted_for
         if revoked_certificate_of:
             # Apart from the caller: a revoked certificate proves no identity (its key may be a thief's), and a leaf's
             # caller may later fetch its inclusion proof.
@@ -236,12 +235,27 @@ class Gateway:
         if leaf >= 0:  # the refusal's receipt travels in its ErrorInfo, as a release's in its response
             exc.metadata["receipt_leaf_index"] = str(leaf)
 
+    def _acted_for(self, connected: str, on_behalf_of: str, exc: DomainError) -> str:
+        """The platform 秦信融 acted for, when a refusal at admission is that platform's: refused admission itself
+        (suspended, say), or admitted with 秦信融 and refused for the rest of what it asked (an institution not its own,
+        or no institution's name). Empty when none can be established: a name of no platform, one 秦信融 does not
+        proxy, or 秦信融's own request; the refusal is then the caller's."""
+        if exc.reason == "ERROR_REASON_PLATFORM_NOT_ADMITTED":
+            refused = exc.metadata.get("platform", connected)  # admission checked the name's shape
+            return refused if refused != connected else ""
+        if not on_behalf_of or on_behalf_of == connected or not PLATFORM_NAME.fullmatch(on_behalf_of):
+            return ""
+        try:
+            return self.admit(connected, on_behalf_of).platform
+        except DomainError as denial:
+            return self._acted_for(connected, "", denial)
+
     def _admitted(self, method: str, connected: str, on_behalf_of: str, institution: str = "") -> Caller:
         """``admit`` for the calls that read no record themselves: a refusal is recorded all the same."""
         try:
             return self.admit(connected, on_behalf_of, institution)
         except DomainError as exc:
-            self._deny(method, connected, "", exc)
+            self._deny(method, connected, "", exc, on_behalf_of=on_behalf_of)
             raise
 
     def _recording(self) -> None:
@@ -258,12 +272,21 @@ class Gateway:
         request_id: str = "",
         revoked_certificate_of: str = "",
         caller: Caller | None = None,
+        on_behalf_of: str = "",
     ) -> None:
         """Record a denial that happened before the use case (e.g. authentication), or in one kept elsewhere.
         ``revoked_certificate_of``: the platform a refused revoked certificate was issued to (not authenticated, so
-        not the leaf's caller). ``caller``: admitted before the refusal, so it is recorded as served to them."""
+        not the leaf's caller). ``caller``: admitted before the refusal, so it is recorded as served to them; else
+        ``on_behalf_of``: the platform 秦信融 asked to act for (named when the refusal is that platform's)."""
         self._deny(
-            method, connected, enterprise, exc, request_id, caller, revoked_certificate_of=revoked_certificate_of
+            method,
+            connected,
+            enterprise,
+            exc,
+            request_id,
+            caller,
+            revoked_certificate_of=revoked_certificate_of,
+            on_behalf_of=on_behalf_of,
         )
 
     def refuse(self, method: str, connected: str, on_behalf_of: str, enterprise: str, exc: DomainError) -> DomainError:
@@ -278,7 +301,7 @@ class Gateway:
             caller = self.admit(connected, on_behalf_of)
         except DomainError as denial:
             exc = denial
-        self._deny(method, connected, enterprise, exc, caller=caller)
+        self._deny(method, connected, enterprise, exc, caller=caller, on_behalf_of=on_behalf_of)
         return exc
 
     # ---- GetCreditReport -----------------------------------------------------------------------------------------
@@ -289,7 +312,7 @@ class Gateway:
             caller = self.admit(connected, q.on_behalf_of, q.institution)
             return self._credit_report(q, connected, caller)
         except DomainError as exc:
-            self._deny("credit_report", connected, q.enterprise, exc, q.request_id, caller)
+            self._deny("credit_report", connected, q.enterprise, exc, q.request_id, caller, on_behalf_of=q.on_behalf_of)
             raise
 
     def _requested_items(self, q: ReportQuery) -> dict[str, Openness | None]:
@@ -428,7 +451,7 @@ class Gateway:
         except DomainError as exc:
             # Refused once admitted (a signature that does not verify, say): recorded as served to the platform, as a
             # report's refusal is; with the caller alone, 秦信融 carried every county's refused self-queries.
-            self._deny("self_query", connected, q.enterprise, exc, caller=caller)
+            self._deny("self_query", connected, q.enterprise, exc, caller=caller, on_behalf_of=on_behalf_of)
             raise
 
     def _self_query(self, q: SignedSelfQuery, connected: str, caller: Caller) -> SelfReport:
@@ -505,7 +528,7 @@ class Gateway:
             caller = self.admit(connected, q.on_behalf_of, q.institution)
             return self._derived(method, q, connected, scenario_model, caller)
         except DomainError as exc:
-            self._deny(method, connected, q.enterprise, exc, q.request_id, caller)
+            self._deny(method, connected, q.enterprise, exc, q.request_id, caller, on_behalf_of=q.on_behalf_of)
             raise
 
     def _derived(

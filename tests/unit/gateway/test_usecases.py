@@ -1042,3 +1042,38 @@ def test_an_evidence_package_refused_once_admitted_behind_the_aggregator_is_the_
     with pytest.raises(InvalidArgument):
         packages.export(dataclasses.replace(asked, arbiter="张三"), QXR)
     assert gw.disclosure_log.leaves[-1].get("platform") == "platforms/county"  # type: ignore[attr-defined]
+
+
+def test_an_institution_refused_behind_the_aggregator_is_the_served_platforms_refusal(gw: Gateway) -> None:
+    # 秦信融 and the county admitted, the institution named is not the county's (or has no access, or is no name at
+    # all): the county's request, as one of the county's own would be. A platform it does not proxy stays 秦信融's.
+    from creditnode.scoring.v1 import scoring_service_pb2 as sc
+
+    _behind_qinxinrong(gw, "platforms/county")
+    with pytest.raises(PermissionDenied):
+        gw.credit_report(q(on_behalf_of="platforms/county", institution="institutions/boc"), QXR)
+    with pytest.raises(PermissionDenied):
+        gw.relay_consent("GrantAuthorization", object(), QXR, "platforms/xian")
+    with pytest.raises(InvalidArgument):
+        list(gw.risk_alerts("", 0, QXR, "platforms/county"))  # no institution named
+    with pytest.raises(InvalidArgument):
+        gw.report_loan(sc.ReportLoanRequest(institution="张三"), QXR, "platforms/county")  # no institution's name
+    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
+    assert [(leaf["reason"], leaf["caller"], leaf.get("on_behalf_of")) for leaf in leaves] == [
+        ("ERROR_REASON_INSTITUTION_NO_ACCESS", QXR, "platforms/county"),
+        ("ERROR_REASON_NOT_A_PROXY", QXR, None),
+        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
+        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
+    ]
+    assert _bursts([leaves[0], *leaves[2:]]) == [("platforms/county", 3)]
+    # Behind 秦信融 but suspended, its malformed request is its own too (as its well-formed one, refused admission).
+    gw.participants.platforms["platforms/county"] = PlatformView(  # type: ignore[attr-defined]
+        "platforms/county", False, QXR, False, None
+    )
+    with pytest.raises(InvalidArgument):
+        list(gw.risk_alerts("", 0, QXR, "platforms/county"))
+    assert gw.disclosure_log.leaves[-1].get("on_behalf_of") == "platforms/county"  # type: ignore[attr-defined]
+    # A platform's own request naming an institution not its own is its own, as before.
+    with pytest.raises(PermissionDenied):
+        gw.credit_report(q(institution="institutions/elsewhere"), "platforms/xian")
+    assert "on_behalf_of" not in gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
