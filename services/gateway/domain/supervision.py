@@ -5,7 +5,7 @@ Rules (thresholds in ``Thresholds``, set by the operator):
 - ``UNAUTHORIZED_BREADTH``: an institution asked about many distinct enterprises without an authorization;
 - ``DENIAL_BURST``: many denials to one platform (the one served, not 秦信融 relaying it) within a short window;
 - ``PURPOSE_PATTERN``: one requester asked about one enterprise for one purpose more often in a day than the
-  purpose's pattern allows (a pre-loan check is a few queries, not a feed);
+  purpose's pattern allows (a pre-loan check is a few queries, not a feed; risk alerts pushed to it are none);
 - ``RELEASE_AFTER_SUSPENSION``: anything released to a platform while it was not admitted (must never happen).
 
 A finding names the leaves it rests on; its fingerprint (rule, platform, subject, day) makes re-running a period
@@ -193,7 +193,10 @@ def denial_bursts(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
 def purpose_pattern(leaves: Sequence[Disclosure], t: Thresholds) -> list[Finding]:
     groups: dict[tuple[str, str, str, str, str], dict[str, int]] = defaultdict(dict)
     for d in leaves:
-        if d.get("type") == "credit_report" and d.released and d.get("purpose"):
+        # A risk alert is recorded as a release for post-loan monitoring, but scoring raised it and the gateway pushed
+        # it (again to a resumed subscription): the requester asked for none, so its alerts are no query of its own.
+        pushed = d.get("product") == "RiskAlert"
+        if d.get("type") == "credit_report" and d.released and d.get("purpose") and not pushed:
             key = (d.get("requester"), d.get("platform"), d.get("enterprise"), d.get("purpose"), _day(d.at))
             # A retry under the same request id is one query (consent spent one use on it), however often it was
             # answered and recorded: its first leaf stands for it. A derived product (recorded as a report naming its

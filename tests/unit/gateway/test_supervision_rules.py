@@ -290,3 +290,22 @@ def test_every_rules_fingerprint_names_the_platform_held_to_it() -> None:
     for rule in Rule:
         mine, theirs = (Finding(rule, p, BANK, "2026-11-30", 1, "", (0,)) for p in (XIAN, "platforms/county"))
         assert mine.fingerprint != theirs.fingerprint
+
+
+def test_risk_alerts_pushed_to_an_institution_are_no_queries_of_its_purpose_pattern() -> None:
+    # Scoring raises the alerts and the gateway pushes them (recorded as releases for post-loan monitoring, and again
+    # when a resumed subscription is sent one again): the institution asked for none of them, so they make no feed.
+    t = Thresholds(purpose_daily={"POST_LOAN_MONITORING": 2})
+
+    def alert(cursor: int) -> Disclosure:
+        return leaf(enterprise="enterprises/a", purpose="POST_LOAN_MONITORING", product="RiskAlert",
+                    released=["risk_alert"], alert_cursor=cursor)  # fmt: skip
+
+    assert run_rules([alert(1), alert(1), alert(2), alert(3)], ADMITTED, t) == []
+    # Its own queries for the purpose still count.
+    asked = [
+        leaf(enterprise="enterprises/a", purpose="POST_LOAN_MONITORING", released=["TAX_PAYMENT"], request_id=f"r{i}")
+        for i in range(3)
+    ]
+    (finding,) = run_rules([alert(1), *asked], ADMITTED, t)
+    assert (finding.rule, finding.subject, finding.count) == (Rule.PURPOSE_PATTERN, BANK, 3)
