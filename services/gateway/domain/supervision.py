@@ -74,7 +74,11 @@ class Disclosure:
 
     @property
     def released(self) -> bool:
-        return self.payload.get("decision") == "ALLOW" and bool(self.payload.get("released"))
+        """Something left: records or a derived product (named in ``released``), or an evidence package (which names
+        none, but hands the arbiter's platform the enterprise's disclosures and authorizations)."""
+        if self.payload.get("decision") != "ALLOW":
+            return False
+        return bool(self.payload.get("released")) or self.payload.get("type") == "evidence_package"
 
     def get(self, key: str) -> str:
         value = self.payload.get(key)

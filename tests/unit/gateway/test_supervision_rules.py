@@ -309,3 +309,16 @@ def test_risk_alerts_pushed_to_an_institution_are_no_queries_of_its_purpose_patt
     ]
     (finding,) = run_rules([alert(1), *asked], ADMITTED, t)
     assert (finding.rule, finding.subject, finding.count) == (Rule.PURPOSE_PATTERN, BANK, 3)
+
+
+def test_an_evidence_package_exported_while_the_platform_was_not_admitted_is_flagged() -> None:
+    # A package is a release of the enterprise's disclosures and authorizations (its history lists it) to the
+    # platform of the arbiter that asked: it must not leave while that platform (or its proxy) was not admitted.
+    history = {XIAN: [StatusSpan(T0 - timedelta(days=1), True), StatusSpan(T0, False)]}
+    package = {"type": "evidence_package", "requester": "institutions/xian-arbitration", "enterprise": "enterprises/a"}
+    before = leaf(T0 - timedelta(hours=1), **package)
+    during = leaf(T0 + timedelta(hours=1), **package)
+    refused = leaf(T0 + timedelta(hours=1), **{**package, "decision": "DENY", "reason": "ERROR_REASON_X"})
+    assert platforms_released_to([before, during, refused]) == {XIAN}
+    (finding,) = run_rules([before, during, refused], history, Thresholds())
+    assert (finding.rule, finding.platform, finding.leaves) == (Rule.RELEASE_AFTER_SUSPENSION, XIAN, (during.index,))
