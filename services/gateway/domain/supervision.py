@@ -74,11 +74,12 @@ class Disclosure:
 
     @property
     def released(self) -> bool:
-        """Something left: records or a derived product (named in ``released``), or an evidence package (which names
-        none, but hands the arbiter's platform the enterprise's disclosures and authorizations)."""
+        """Something left: records or a derived product (named in ``released``), a self-query's page (the enterprise's
+        history, with no records past the first page) or an evidence package (the enterprise's disclosures and
+        authorizations, handed to the arbiter's platform)."""
         if self.payload.get("decision") != "ALLOW":
             return False
-        return bool(self.payload.get("released")) or self.payload.get("type") == "evidence_package"
+        return bool(self.payload.get("released")) or self.payload.get("type") in ("self_query", "evidence_package")
 
     def get(self, key: str) -> str:
         value = self.payload.get(key)

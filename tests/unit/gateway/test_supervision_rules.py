@@ -322,3 +322,13 @@ def test_an_evidence_package_exported_while_the_platform_was_not_admitted_is_fla
     assert platforms_released_to([before, during, refused]) == {XIAN}
     (finding,) = run_rules([before, during, refused], history, Thresholds())
     assert (finding.rule, finding.platform, finding.leaves) == (Rule.RELEASE_AFTER_SUSPENSION, XIAN, (during.index,))
+
+
+def test_a_self_query_page_released_while_the_platform_was_not_admitted_is_flagged() -> None:
+    # A later page of a self-query carries no records, only the enterprise's history (who was given what about it):
+    # released all the same to the platform relaying it, which must have been admitted.
+    history = {XIAN: [StatusSpan(T0 - timedelta(days=1), True), StatusSpan(T0, False)]}
+    page = {"type": "self_query", "requester": "enterprises/a", "enterprise": "enterprises/a", "released": []}
+    during = leaf(T0 + timedelta(hours=1), **page, history_after=7)
+    (finding,) = run_rules([during], history, Thresholds())
+    assert (finding.rule, finding.platform, finding.leaves) == (Rule.RELEASE_AFTER_SUSPENSION, XIAN, (during.index,))
