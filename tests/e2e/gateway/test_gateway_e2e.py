@@ -164,6 +164,41 @@ def test_requests_malformed_before_their_use_case_starts_are_recorded_denials_to
     )
 
 
+def test_requests_qinxinrong_relays_and_the_gateway_refuses_are_recorded_as_the_served_platforms(
+    node: Node, database_url: str
+) -> None:
+    # 秦信融 relays for the county: a refusal of the county's request (malformed, or naming an institution not its own)
+    # is the county's, 秦信融 still its caller; one for a platform 秦信融 does not proxy stays 秦信融's own.
+    from creditnode.objection.v1 import objection_service_pb2 as ob
+
+    stub = node.callers["qinxinrong"].stub
+    county = "platforms/county"
+
+    def leaf(call: Callable[[], object]) -> tuple[str, str, str, str]:
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        p = denial_leaf(database_url, err.value)
+        return p["reason"], p["caller"], p.get("platform", ""), p.get("on_behalf_of", "")
+
+    unsigned = _self_query(node)
+    unsigned.signature.ClearField("signed_at")
+    unsigned.on_behalf_of = county
+    assert leaf(lambda: stub.SelfQuery(unsigned, timeout=10)) == (
+        "ERROR_REASON_INVALID_FIELD", "platforms/qinxinrong", county, ""
+    )  # fmt: skip
+    objection = gw.FileObjectionRequest(objection=ob.FileObjectionRequest(filer_kind=7), on_behalf_of=county)
+    assert leaf(lambda: stub.FileObjection(objection, timeout=10)) == (
+        "ERROR_REASON_INVALID_FIELD", "platforms/qinxinrong", county, ""
+    )  # fmt: skip
+    assert leaf(lambda: report(node, "qinxinrong", on_behalf_of=county, institution="institutions/boc-xian")) == (
+        "ERROR_REASON_INSTITUTION_NO_ACCESS", "platforms/qinxinrong", "", county
+    )  # fmt: skip
+    unsigned.on_behalf_of = "platforms/xian"
+    assert leaf(lambda: stub.SelfQuery(unsigned, timeout=10)) == (
+        "ERROR_REASON_NOT_A_PROXY", "platforms/qinxinrong", "", ""
+    )  # fmt: skip
+
+
 def test_permission_matrix_platform_institution_and_proxy(node: Node) -> None:
     # No authorization: public only, masked; nothing non-public; the commercial secret never.
     resp = report(node)
