@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,6 @@ from stdnum.cn.uscc import calc_check_digit
 from structlog.testing import capture_logs
 
 from creditnode.consent.v1 import consent_service_pb2 as cpb
-from creditnode.objection.v1 import objection_service_pb2 as opb
 from creditnode.registry.v1 import records_pb2 as rec
 from creditnode.registry.v1 import sharing_list_pb2 as sl
 from services.gateway.api.identity import RevokedCertificate, revoked_certificate_of
@@ -21,12 +19,10 @@ from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.gateway.domain.policy import Coverage, Openness
 from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.selfquery import SignedSelfQuery
-from services.gateway.domain.supervision import Disclosure, Rule, Thresholds, run_rules
-from services.gateway.evidence_packages import EvidencePackages, PackageRequest
+from services.gateway.domain.supervision import Disclosure
 from services.gateway.usecases import Gateway, ReportQuery, _withhold_uncovered
 from services.kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from services.kit.evidence.entries import check_payload
-from services.kit.validation import invalid
 
 E = "enterprises/91610100MA6TG1234E"
 OPEN = {
@@ -953,127 +949,3 @@ def test_a_record_whose_publicity_ended_is_not_released(gw: Gateway) -> None:
     # The end is the first instant no longer published: a record ending now is not released.
     assert [r.name.rsplit("/", 1)[-1] for r in report.records] == ["running", "no-period"]
     assert gw.disclosure_log.leaves[-1]["records"] == ["running", "no-period"]  # type: ignore[attr-defined]
-QXR = "platforms/qinxinrong"
-
-
-def _behind_qinxinrong(gw: Gateway, *counties: str) -> None:
-    """秦信融 admitted as the aggregator, and each county admitted behind it."""
-    gw.participants.platforms[QXR] = PlatformView(QXR, True, "", True, 2)  # type: ignore[attr-defined]
-    for county in counties:
-        gw.participants.platforms[county] = PlatformView(county, True, QXR, False, None)  # type: ignore[attr-defined]
-
-
-def _bursts(leaves: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    found = run_rules([Disclosure(i, at, p) for i, p in enumerate(leaves)], {}, Thresholds(burst_denials=2))
-    return [(f.platform, f.count) for f in found if f.rule == Rule.DENIAL_BURST]
-
-
-def test_a_malformed_request_relayed_by_the_aggregator_is_refused_against_the_platform_it_served(gw: Gateway) -> None:
-    # A county's malformed requests that 秦信融 relays are the county's: recorded as served to it (秦信融 still the
-    # caller, as for a well-formed request), and its denials make its burst, not 秦信融's.
-    _behind_qinxinrong(gw, "platforms/county")
-    malformed = invalid("signature.signed_at", "must be a timestamp")
-    assert gw.refuse("self_query", QXR, "platforms/county", E, malformed) is malformed
-    with pytest.raises(InvalidArgument):
-        gw.file_objection(opb.FileObjectionRequest(filer_kind=opb.FILER_KIND_UNSPECIFIED), QXR, "platforms/county")
-    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
-    assert [(leaf["caller"], leaf.get("platform"), leaf.get("requester")) for leaf in leaves] == [
-        (QXR, "platforms/county", "platforms/county")
-    ] * 2
-    assert _bursts(leaves) == [("platforms/county", 2)]
-
-
-def test_a_malformed_request_whose_served_platform_cannot_be_established_stays_the_callers(gw: Gateway) -> None:
-    _behind_qinxinrong(gw, "platforms/county")
-    malformed = invalid("signature.signed_at", "must be a timestamp")
-    refused = [
-        gw.refuse("self_query", QXR, "platforms/张三", E, malformed),  # no platform name: nothing served
-        gw.refuse("self_query", QXR, "platforms/elsewhere", E, malformed),  # not one 秦信融 proxies
-        gw.refuse("self_query", QXR, "", E, malformed),  # 秦信融's own request
-    ]
-    assert [e.reason for e in refused] == [
-        "ERROR_REASON_INVALID_FIELD",
-        "ERROR_REASON_NOT_A_PROXY",
-        "ERROR_REASON_INVALID_FIELD",
-    ]
-    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
-    assert [(leaf["caller"], leaf.get("platform", "")) for leaf in leaves] == [(QXR, ""), (QXR, ""), (QXR, QXR)]
-    assert _bursts(leaves) == [(QXR, 3)]
-
-
-def test_a_self_query_refused_once_admitted_behind_the_aggregator_is_the_served_platforms(gw: Gateway) -> None:
-    # Refused after admission (a signature that does not verify, say), as a credit report refused then is.
-    _behind_qinxinrong(gw, "platforms/county")
-    gw.registry.enterprise_keys = lambda uscc: []  # type: ignore[attr-defined]
-    unsigned = SignedSelfQuery(E, ("TAX_PAYMENT",), "0" * 16, "n" * 20, datetime(2026, 11, 30, tzinfo=UTC), b"")
-    for _ in range(2):
-        with pytest.raises(DomainError):
-            gw.self_query(unsigned, QXR, "platforms/county")
-    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
-    assert [(leaf["reason"], leaf["caller"], leaf.get("platform")) for leaf in leaves] == [
-        ("ERROR_REASON_SIGNATURE_INVALID", QXR, "platforms/county")
-    ] * 2
-    assert _bursts(leaves) == [("platforms/county", 2)]
-
-
-def test_an_evidence_package_refused_once_admitted_behind_the_aggregator_is_the_served_platforms(gw: Gateway) -> None:
-    # Admitted, then refused (the institution named is no arbiter, a malformed lender): the county's request, relayed.
-    _behind_qinxinrong(gw, "platforms/county")
-    gw.participants.institutions["institutions/county-bank"] = InstitutionView(  # type: ignore[attr-defined]
-        "institutions/county-bank", "platforms/county", True
-    )
-    gw.participants.institutions["institutions/county-court"] = InstitutionView(  # type: ignore[attr-defined]
-        "institutions/county-court", "platforms/county", True, arbiter=True
-    )
-    packages = EvidencePackages(gw, None, None, lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
-    asked = PackageRequest("institutions/county-bank", "(2026)1", E, "institutions/boc", "loan-1", "platforms/county")
-    with pytest.raises(PermissionDenied):
-        packages.export(asked, QXR)
-    with pytest.raises(InvalidArgument):
-        packages.export(dataclasses.replace(asked, arbiter="institutions/county-court", lender="boc"), QXR)
-    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
-    assert [(leaf["reason"], leaf["caller"], leaf.get("platform")) for leaf in leaves] == [
-        ("ERROR_REASON_NOT_AN_ARBITER", QXR, "platforms/county"),
-        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
-    ]
-    assert _bursts(leaves) == [("platforms/county", 2)]
-    # A malformed arbiter: access first, and recorded as the served platform's as well.
-    with pytest.raises(InvalidArgument):
-        packages.export(dataclasses.replace(asked, arbiter="张三"), QXR)
-    assert gw.disclosure_log.leaves[-1].get("platform") == "platforms/county"  # type: ignore[attr-defined]
-
-
-def test_an_institution_refused_behind_the_aggregator_is_the_served_platforms_refusal(gw: Gateway) -> None:
-    # 秦信融 and the county admitted, the institution named is not the county's (or has no access, or is no name at
-    # all): the county's request, as one of the county's own would be. A platform it does not proxy stays 秦信融's.
-    from creditnode.scoring.v1 import scoring_service_pb2 as sc
-
-    _behind_qinxinrong(gw, "platforms/county")
-    with pytest.raises(PermissionDenied):
-        gw.credit_report(q(on_behalf_of="platforms/county", institution="institutions/boc"), QXR)
-    with pytest.raises(PermissionDenied):
-        gw.relay_consent("GrantAuthorization", object(), QXR, "platforms/xian")
-    with pytest.raises(InvalidArgument):
-        list(gw.risk_alerts("", 0, QXR, "platforms/county"))  # no institution named
-    with pytest.raises(InvalidArgument):
-        gw.report_loan(sc.ReportLoanRequest(institution="张三"), QXR, "platforms/county")  # no institution's name
-    leaves = gw.disclosure_log.leaves  # type: ignore[attr-defined]
-    assert [(leaf["reason"], leaf["caller"], leaf.get("on_behalf_of")) for leaf in leaves] == [
-        ("ERROR_REASON_INSTITUTION_NO_ACCESS", QXR, "platforms/county"),
-        ("ERROR_REASON_NOT_A_PROXY", QXR, None),
-        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
-        ("ERROR_REASON_INVALID_FIELD", QXR, "platforms/county"),
-    ]
-    assert _bursts([leaves[0], *leaves[2:]]) == [("platforms/county", 3)]
-    # Behind 秦信融 but suspended, its malformed request is its own too (as its well-formed one, refused admission).
-    gw.participants.platforms["platforms/county"] = PlatformView(  # type: ignore[attr-defined]
-        "platforms/county", False, QXR, False, None
-    )
-    with pytest.raises(InvalidArgument):
-        list(gw.risk_alerts("", 0, QXR, "platforms/county"))
-    assert gw.disclosure_log.leaves[-1].get("on_behalf_of") == "platforms/county"  # type: ignore[attr-defined]
-    # A platform's own request naming an institution not its own is its own, as before.
-    with pytest.raises(PermissionDenied):
-        gw.credit_report(q(institution="institutions/elsewhere"), "platforms/xian")
-    assert "on_behalf_of" not in gw.disclosure_log.leaves[-1]  # type: ignore[attr-defined]
