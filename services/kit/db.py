@@ -341,11 +341,17 @@ def translate_db_errors() -> Iterator[None]:
         raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "no database connection came free in time") from exc
 
 
-def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:
+def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either backend: on PostgreSQL a row racing another transaction's
-    uncommitted one waits for it, then inserts nothing; SQLite serializes writers."""
+    uncommitted one waits for it, then inserts nothing; SQLite serializes writers. True when this inserted the row."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    table = getattr(table, "__table__", table)
+    # RETURNING tells what was inserted: the row count of an INSERT is -1 through psycopg here.
+    key = next(iter(table.primary_key.columns))
+    return (
+        session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)).first()
+        is not None
+    )
 
 
 def is_unique_clash(exc: BaseException) -> bool:

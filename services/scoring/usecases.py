@@ -189,8 +189,11 @@ def on_enterprise(sc: Scoring, uscc: str, platform_id: str, active: bool) -> Non
     if state is None and not active:
         return
     if state is None:
-        refresh_enterprise(sc, uscc, platform_id=platform_id, revision=0, force=True)
-        return
+        _, made = _refresh(sc, uscc, platform_id=platform_id, revision=0, first=True)
+        if made is not None:
+            return
+        # Another handler stored the enterprise, with its first evaluation, since the read above (the other replica's
+        # participant watch, or the record watch): this event only updates what that one stored.
     with sc.writer() as uow:
         # Read again under the enterprise's lock: a record change handled since the read above stored newer records
         # and revision, which writing back the state read then would undo.
@@ -276,15 +279,19 @@ def _refresh(
     revision: int,
     force: bool = False,
     request: tuple[str, str, str] | None = None,
+    first: bool = False,
 ) -> tuple[int, StoredEvaluation | None]:
     """The body of :func:`refresh_enterprise`; also returns the new evaluation, and stores ``request``
-    (method, request id, fingerprint) in the same transaction so a replay finds exactly this evaluation.
+    (method, request id, fingerprint) in the same transaction so a replay finds exactly this evaluation. With
+    ``first``, only an enterprise not stored yet is evaluated (its first evaluation): (0, None) once one is stored.
 
     The records, the state they are compared with and the consent decisions are read without a lock; when the
     enterprise's state moved meanwhile (another handler stored newer records, or the participant watch removed or
     readmitted it), nothing is written and the whole refresh starts again from the new state."""
     for _ in range(REFRESH_ATTEMPTS):
-        done = _refresh_once(sc, uscc, platform_id=platform_id, revision=revision, force=force, request=request)
+        done = _refresh_once(
+            sc, uscc, platform_id=platform_id, revision=revision, force=force, request=request, first=first
+        )
         if done is not None:
             return done
     raise Aborted(
@@ -300,6 +307,7 @@ def _refresh_once(
     revision: int,
     force: bool,
     request: tuple[str, str, str] | None,
+    first: bool = False,
 ) -> tuple[int, StoredEvaluation | None] | None:
     """One attempt of :func:`_refresh`; None when the enterprise's state moved between its read and its lock."""
     # The state first, the listing after: a handler storing newer records between the two then shows under the lock
@@ -307,6 +315,8 @@ def _refresh_once(
     with sc.reader() as uow:
         before = uow.enterprises.get(uscc)
         loans = uow.loans.outstanding_for(uscc)
+    if first and before is not None:
+        return 0, None
     page = sc.records.enterprise_records(uscc)
     records = tuple(page.records) if page is not None else ()
     seen_revision = max(revision, page.revision if page is not None else 0)
@@ -332,16 +342,22 @@ def _refresh_once(
             # Evaluating the records read before would put back an older state (newer records replaced by older
             # ones, a removal undone) and compare against a baseline that is no longer the last one alerted on.
             return None
-        uow.enterprises.put(
-            EnterpriseState(
-                uscc,
-                platform_id or (before.platform_id if before else ""),
-                True if before is None else before.active,
-                records,
-                now,
-                new_revision,
-            )
+        state = EnterpriseState(
+            uscc,
+            platform_id or (before.platform_id if before else ""),
+            True if before is None else before.active,
+            records,
+            now,
+            new_revision,
         )
+        if locked is None:
+            # No row was there to lock: another handler may store the enterprise from now on. Inserted only if still
+            # absent (on PostgreSQL after that handler's commit); otherwise its state moved, and the next attempt
+            # reads it, where overwriting it here would add a second first evaluation.
+            if not uow.enterprises.add(state):
+                return None
+        else:
+            uow.enterprises.put(state)
         made = uow.evaluations.add(uscc, current.assessment.evaluation, now, seen_revision)
         if request is not None:
             uow.requests.put(request[0], request[1], request[2], str(made.evaluation_id))

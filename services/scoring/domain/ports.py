@@ -137,6 +137,11 @@ class Enterprises(Protocol):
         queue up, so two replicas handling the same change cannot both act on it)."""
         ...
 
+    def add(self, state: EnterpriseState) -> bool:
+        """Store the state of an enterprise not stored yet; False, writing nothing, when it is stored already (on
+        PostgreSQL after waiting for a transaction storing it concurrently to end)."""
+        ...
+
     def put(self, state: EnterpriseState) -> None: ...
 
     def forget_revisions(self) -> None:

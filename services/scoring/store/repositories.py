@@ -203,6 +203,22 @@ class SqlEnterprises:
         row = self.s.get(EnterpriseRow, uscc, with_for_update=for_update or None)
         return None if row is None else self._domain(row)
 
+    def add(self, state: EnterpriseState) -> bool:
+        # Not put's read-then-insert: a row another transaction committed after this one found none to lock would be
+        # read and overwritten as if it were the one this transaction examined.
+        return insert_if_absent(
+            self.s,
+            EnterpriseRow,
+            {
+                "uscc": state.uscc,
+                "platform_id": state.platform_id,
+                "active": state.active,
+                "records_json": encode_records(state.records),
+                "records_as_of": state.records_as_of,
+                "record_revision": state.record_revision,
+            },
+        )
+
     def put(self, state: EnterpriseState) -> None:
         row = self.s.get(EnterpriseRow, state.uscc)
         if row is None:

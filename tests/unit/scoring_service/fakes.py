@@ -63,6 +63,12 @@ class FakeEnterprises:
     def get(self, uscc: str, *, for_update: bool = False) -> EnterpriseState | None:
         return self.s.enterprises.get(uscc)
 
+    def add(self, state: EnterpriseState) -> bool:
+        if state.uscc in self.s.enterprises:
+            return False
+        self.s.enterprises[state.uscc] = state
+        return True
+
     def put(self, state: EnterpriseState) -> None:
         self.s.enterprises[state.uscc] = state
 

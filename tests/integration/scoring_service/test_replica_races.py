@@ -1,0 +1,172 @@
+"""Two scoring replicas over one database (SQLite, or PostgreSQL with CREDITNODE_TEST_PG_URL), each with its own
+engine, following the same registry watches: the first evaluation of a new enterprise is made once, whichever
+replica's handler stores the enterprise first."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import grpc
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.kit.db import make_engine, migrate, session_factories
+from services.scoring import usecases
+from services.scoring.clients.consent import GrpcMonitoringConsent
+from services.scoring.clients.registry import GrpcRecordSource
+from services.scoring.data import model_text
+from services.scoring.domain.ports import EnterpriseState, RecordPage
+from services.scoring.main import MIGRATIONS
+from services.scoring.store.models import EvaluationRow
+from services.scoring.store.repositories import SqlScoringUnitOfWork
+from tests.integration.scoring_service.servers import Fakes, start_fakes
+
+USCC = "91610100MA6TEST001"
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+@dataclass
+class Replica:
+    sc: usecases.Scoring
+    records: GrpcRecordSource
+    engine: Engine
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    f = start_fakes()
+    # The enterprise has a record at the registry: its listing names a revision above 0.
+    f.records.put(USCC, "e1", "COURT_ENFORCEMENT", NOW, case_number="c1", filed_on=date(2026, 5, 1),
+                  amount_yuan="1000", status="OPEN")  # fmt: skip
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def replicas(database_url: str, fakes: Fakes) -> Iterator[tuple[Replica, Replica]]:
+    channel = grpc.insecure_channel(fakes.address)
+    made: list[Replica] = []
+    for _ in range(2):
+        engine = make_engine(database_url)
+        migrate(engine, MIGRATIONS, "alembic_version_scoring")
+        writer, reader = session_factories(engine)
+        records = GrpcRecordSource(channel)
+        sc = usecases.Scoring(
+            writer=lambda w=writer: SqlScoringUnitOfWork(w),  # type: ignore[misc]
+            reader=lambda r=reader: SqlScoringUnitOfWork(r),  # type: ignore[misc]
+            records=records,
+            consent=GrpcMonitoringConsent(channel),
+            clock=lambda: NOW,
+        )
+        made.append(Replica(sc, records, engine))
+    usecases.ensure_model(made[0].sc, model_text())
+    yield made[0], made[1]
+    for replica in made:
+        replica.engine.dispose()
+    channel.close()
+
+
+def evaluations(replica: Replica) -> int:
+    with replica.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(EvaluationRow)).scalar_one())
+
+
+def state(replica: Replica) -> EnterpriseState:
+    with replica.sc.reader() as uow:
+        found = uow.enterprises.get(USCC)
+    assert found is not None
+    return found
+
+
+def test_both_replicas_handling_a_new_enterprise_make_one_first_evaluation(
+    replicas: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both participant watches deliver the registration. Replica B found no state and asks the registry for the
+    # records; meanwhile replica A handles the same event to the end and commits its first evaluation.
+    a, b = replicas
+    listing = b.records.enterprise_records
+
+    def list_while_a_handles_it(uscc: str) -> RecordPage | None:
+        page = listing(uscc)
+        monkeypatch.setattr(b.records, "enterprise_records", listing)
+        usecases.on_enterprise(a.sc, USCC, "xian", True)
+        return page
+
+    monkeypatch.setattr(b.records, "enterprise_records", list_while_a_handles_it)
+    usecases.on_enterprise(b.sc, USCC, "xian", True)
+    assert evaluations(a) == 1
+    got = state(a)
+    assert (got.active, got.platform_id, [r.record_id for r in got.records]) == (True, "xian", ["e1"])
+
+
+class _LetsAnotherIn(SqlScoringUnitOfWork):
+    """A writer that, right after it locks the enterprise (or finds no row to lock), lets ``other`` run on another
+    thread and connection. On PostgreSQL ``other`` commits before this goes on: a row lock on a row that does not
+    exist holds nobody back. SQLite's one writer makes ``other`` wait for this commit instead (the nearest
+    interleaving that backend allows); ``join`` waits for it either way."""
+
+    def __init__(self, writer: sessionmaker[Session], other: Callable[[], object], backend: str) -> None:
+        super().__init__(writer)
+        self._other: Callable[[], object] | None = other
+        self._backend = backend
+        self._thread: threading.Thread | None = None
+        self._failed: list[BaseException] = []
+
+    def __enter__(self) -> SqlScoringUnitOfWork:
+        super().__enter__()
+        get = self.enterprises.get
+
+        def get_then_other(uscc: str, *, for_update: bool = False) -> EnterpriseState | None:
+            found = get(uscc, for_update=for_update)
+            if for_update and self._other is not None:
+                self._start(self._other)
+                self._other = None
+            return found
+
+        self.enterprises.get = get_then_other  # type: ignore[method-assign]
+        return self
+
+    def _start(self, work: Callable[[], object]) -> None:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # raised again by join
+                self._failed.append(exc)
+
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+        if self._backend == "postgresql":
+            self._thread.join()
+
+    def join(self) -> None:
+        assert self._thread is not None, "the other replica never ran"
+        self._thread.join()
+        if self._failed:
+            raise self._failed[0]
+
+
+def test_a_record_change_of_an_enterprise_another_replica_stores_meanwhile_adds_no_second_evaluation(
+    database_url: str, replicas: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # Replica B's record watch takes a change of an enterprise it does not know yet and locks the enterprise: there
+    # is no row to lock. Replica A's participant watch then stores the enterprise with its first evaluation. B's
+    # write must not take A's row for its own (and add a second evaluation to it).
+    a, b = replicas
+    writer, _ = session_factories(b.engine)
+    hooked = _LetsAnotherIn(writer, lambda: usecases.on_enterprise(a.sc, USCC, "xian", True), backend)
+    real_writer = b.sc.writer
+
+    def first_writer() -> SqlScoringUnitOfWork:
+        monkeypatch.setattr(b.sc, "writer", real_writer)
+        return hooked
+
+    monkeypatch.setattr(b.sc, "writer", first_writer)
+    usecases.on_record_change(b.sc, USCC, 1)
+    hooked.join()
+    assert evaluations(a) == 1
+    got = state(a)
+    assert (got.active, got.platform_id, got.record_revision) == (True, "xian", 1)
