@@ -107,17 +107,20 @@ def publish_model(sc: Scoring, document: str, *, check_items: bool = True) -> tu
     model = load_model(document, sc.catalogue() if check_items else None)
     now = sc.clock()
     with sc.writer() as uow:
-        existing = uow.models.get(model.version)
-        if existing is not None:
-            if existing.document != document:
-                raise ModelRejected(
-                    [Problem("VERSION_EXISTS", "version", f"{model.version} is published with another document")]
-                )
-            published = existing
-        else:
+        published = uow.models.get(model.version)
+        if published is None:
             published = PublishedModel(model.version, model.title, document, now)
-            uow.models.add(published)
-            uow.commit()
+            # Replicas starting together on an empty database each publish the packaged model, and a retry may race
+            # its first try: the version stored meanwhile (once its transaction ended) is the one published.
+            if uow.models.add(published):
+                uow.commit()
+            else:
+                published = uow.models.get(model.version)
+                assert published is not None  # add found it stored
+        if published.document != document:
+            raise ModelRejected(
+                [Problem("VERSION_EXISTS", "version", f"{model.version} is published with another document")]
+            )
     count = reevaluate_all(sc)
     log.info("model_published", version=model.version, reevaluated=count)
     return published, count

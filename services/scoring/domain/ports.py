@@ -124,7 +124,10 @@ class EnterpriseState:
 
 
 class Models(Protocol):
-    def add(self, model: PublishedModel) -> None: ...
+    def add(self, model: PublishedModel) -> bool:
+        """Publish ``model``; False, storing nothing, when its version is stored already (on PostgreSQL after
+        waiting for a transaction storing it concurrently to end)."""
+        ...
 
     def get(self, version: str) -> PublishedModel | None: ...
 

@@ -174,11 +174,11 @@ class SqlModels:
     def _domain(r: ModelRow) -> PublishedModel:
         return PublishedModel(r.version, r.title, r.document, r.published_at)
 
-    def add(self, model: PublishedModel) -> None:
-        self.s.add(
-            ModelRow(version=model.version, title=model.title, document=model.document, published_at=model.published_at)
-        )
-        self.s.flush()
+    def add(self, model: PublishedModel) -> bool:
+        # The version is unique: a concurrent publication of it inserts nothing here instead of failing the transaction.
+        m = model
+        row = {"version": m.version, "title": m.title, "document": m.document, "published_at": m.published_at}
+        return insert_if_absent(self.s, ModelRow, row)
 
     def get(self, version: str) -> PublishedModel | None:
         row = self.s.scalar(select(ModelRow).where(ModelRow.version == version))

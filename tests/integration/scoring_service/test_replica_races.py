@@ -1,17 +1,19 @@
 """Two scoring replicas over one database (SQLite, or PostgreSQL with CREDITNODE_TEST_PG_URL), each with its own
 engine, following the same registry watches: the first evaluation of a new enterprise is made once, whichever
-replica's handler stores the enterprise first."""
+replica's handler stores the enterprise first; and both start on an empty database, whichever publishes the packaged
+model first."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import grpc
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.db import make_engine, migrate, session_factories
@@ -19,9 +21,10 @@ from services.scoring import usecases
 from services.scoring.clients.consent import GrpcMonitoringConsent
 from services.scoring.clients.registry import GrpcRecordSource
 from services.scoring.data import model_text
-from services.scoring.domain.ports import EnterpriseState, RecordPage
+from services.scoring.domain.model import load_model
+from services.scoring.domain.ports import EnterpriseState, PublishedModel, RecordPage
 from services.scoring.main import MIGRATIONS
-from services.scoring.store.models import EvaluationRow
+from services.scoring.store.models import EvaluationRow, ModelRow
 from services.scoring.store.repositories import SqlScoringUnitOfWork
 from tests.integration.scoring_service.servers import Fakes, start_fakes
 
@@ -47,7 +50,8 @@ def fakes() -> Iterator[Fakes]:
 
 
 @pytest.fixture
-def replicas(database_url: str, fakes: Fakes) -> Iterator[tuple[Replica, Replica]]:
+def started(database_url: str, fakes: Fakes) -> Iterator[tuple[Replica, Replica]]:
+    """Two replicas over one migrated database, nothing published yet."""
     channel = grpc.insecure_channel(fakes.address)
     made: list[Replica] = []
     for _ in range(2):
@@ -63,11 +67,17 @@ def replicas(database_url: str, fakes: Fakes) -> Iterator[tuple[Replica, Replica
             clock=lambda: NOW,
         )
         made.append(Replica(sc, records, engine))
-    usecases.ensure_model(made[0].sc, model_text())
     yield made[0], made[1]
     for replica in made:
         replica.engine.dispose()
     channel.close()
+
+
+@pytest.fixture
+def replicas(started: tuple[Replica, Replica]) -> tuple[Replica, Replica]:
+    """Two replicas with the packaged model published."""
+    usecases.ensure_model(started[0].sc, model_text())
+    return started
 
 
 def evaluations(replica: Replica) -> int:
@@ -170,3 +180,49 @@ def test_a_record_change_of_an_enterprise_another_replica_stores_meanwhile_adds_
     assert evaluations(a) == 1
     got = state(a)
     assert (got.active, got.platform_id, got.record_revision) == (True, "xian", 1)
+
+
+def _wait_for_a_lock_wait(engine: Engine) -> None:
+    """Until some session of the database waits for a lock (no timed assertion: the test timeout rules)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while True:
+        with engine.connect() as conn:
+            if conn.execute(waiting).scalar_one():
+                return
+        time.sleep(0.01)
+
+
+def test_replicas_starting_together_on_an_empty_database_publish_the_packaged_model_once(
+    started: tuple[Replica, Replica], backend: str
+) -> None:
+    # Both replicas publish the packaged model at first start. A's publication is not committed yet when B, having
+    # found no model, stores the same version: B must start, not fail on the version's uniqueness.
+    a, b = started
+    document = model_text()
+    model = load_model(document)
+    failed: list[BaseException] = []
+
+    def start_b() -> None:
+        try:
+            usecases.ensure_model(b.sc, document)
+        except BaseException as exc:  # raised again below
+            failed.append(exc)
+
+    with a.sc.writer() as uow:
+        uow.models.add(PublishedModel(model.version, model.title, document, NOW))
+        thread = threading.Thread(target=start_b)
+        thread.start()
+        if backend == "postgresql":
+            _wait_for_a_lock_wait(a.engine)  # B's insert waits for A's
+        uow.commit()
+    thread.join()
+    if failed:
+        raise failed[0]
+    with b.sc.reader() as uow:
+        current = uow.models.current()
+    assert current is not None
+    assert (current.version, current.document) == (model.version, document)
+    with b.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ModelRow)).scalar_one() == 1

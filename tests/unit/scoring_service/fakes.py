@@ -46,8 +46,11 @@ class FakeModels:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    def add(self, model: PublishedModel) -> None:
+    def add(self, model: PublishedModel) -> bool:
+        if self.get(model.version) is not None:
+            return False
         self.s.models.append(model)
+        return True
 
     def get(self, version: str) -> PublishedModel | None:
         return next((m for m in self.s.models if m.version == version), None)
