@@ -90,6 +90,32 @@ def test_the_last_published_model_is_current(uow: UowFactory) -> None:
         assert first.document == "doc1"
 
 
+def test_a_model_version_is_published_once(uow: UowFactory) -> None:
+    with uow() as u:
+        assert u.models.add(PublishedModel("basic-v1", "t", "doc1", NOW)) is True
+        u.commit()
+    with uow() as u:
+        assert u.models.add(PublishedModel("basic-v1", "t", "other", NOW)) is False
+        u.commit()
+    with uow() as u:
+        stored = u.models.get("basic-v1")
+        assert stored is not None
+        assert stored.document == "doc1"
+
+
+def test_an_enterprise_is_added_only_while_absent(uow: UowFactory) -> None:
+    with uow() as u:
+        assert u.enterprises.add(EnterpriseState("91610100MA6TEST001", "xian", True, (), NOW, 3)) is True
+        u.commit()
+    with uow() as u:
+        assert u.enterprises.add(EnterpriseState("91610100MA6TEST001", "weinan", False, (), None, 9)) is False
+        u.commit()
+    with uow() as u:
+        assert u.enterprises.get("91610100MA6TEST001") == EnterpriseState(
+            "91610100MA6TEST001", "xian", True, (), NOW, 3
+        )
+
+
 def test_enterprise_records_round_trip_with_their_types(uow: UowFactory) -> None:
     fields = {"d": date(2026, 1, 2), "n": Decimal("12.30"), "i": 3, "b": False, "s": "OPEN"}
     record = Record("r1", "COURT_ENFORCEMENT", fields, NOW, 2, True)
