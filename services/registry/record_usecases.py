@@ -644,6 +644,10 @@ def clear_dispute(
     """End an objection's flag. CORRECTED and REMOVED bar the disputed content from coming back; they add a version
     unless the department already delivered the correction (CORRECTED with no fields: the current version is newer)."""
     with uow:
+        # The flag is locked before it is read (PostgreSQL): a second delivery of this outcome (the outbox delivers at
+        # least once, from any objection replica) waits for the first's commit, then reads the flag cleared and
+        # answers as its retry. Read unlocked, both cleared it, each with its own time and DISPUTE_CLEARED change.
+        uow.records.lock_dispute(record_id, objection)
         catalogue = cache.get(uow)
         view, versions = _get(uow, catalogue, record_id, uscc)
         dispute = next((d for d in view.disputes if d.objection == objection), None)

@@ -254,6 +254,10 @@ class RecordStore(Protocol):
 
     def add_dispute(self, dispute: Dispute) -> None: ...
 
+    def lock_dispute(self, record_id: str, objection: str) -> None:
+        """Until commit, hold off other writers of this objection's flag on the record (waiting first for one under
+        way), so what is read of it next is what was committed. A no-op where writers are serialized (SQLite)."""
+
     def clear_dispute(self, record_id: str, objection: str, at: datetime, outcome: str, statement: str) -> None: ...
 
     def set_statement(self, record_id: str, objection: str, statement: str) -> None:

@@ -489,6 +489,14 @@ class SqlRecords:
         )
         self.s.flush()
 
+    def lock_dispute(self, record_id: str, objection: str) -> None:
+        if self._pg:
+            self.s.execute(
+                select(RecordDisputeRow.record_id)
+                .where(RecordDisputeRow.record_id == record_id, RecordDisputeRow.objection == objection)
+                .with_for_update()
+            )
+
     def clear_dispute(self, record_id: str, objection: str, at: datetime, outcome: str, statement: str) -> None:
         self.s.execute(
             update(RecordDisputeRow)
