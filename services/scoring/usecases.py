@@ -588,10 +588,14 @@ def clear_dispute(
     by a CORRECTED outcome comes first, so the corrected evaluation is never shown in dispute)."""
     now = sc.clock()
     with sc.writer() as uow:
+        # Locked before anything is read (PostgreSQL): a second delivery of the outcome (the objection's outbox
+        # delivers at least once, from any replica) waits for the first's commit and is its replay. Read unlocked,
+        # the later of two ended the dispute again over the first, with its own time and a cover reaching the
+        # evaluation current when it read (one a re-evaluation made meanwhile, never disputed).
+        stored = uow.disputes.get(uscc, objection, for_update=True)
         target = _evaluation(uow, uscc, evaluation_id)
         current = uow.evaluations.current(uscc)
         assert current is not None  # the target is one of the enterprise's evaluations
-        stored = uow.disputes.get(uscc, objection)
         # An outcome delivered before its flag records both at once.
         existing = stored or open_dispute(uscc, objection, evaluation_id, now)
         _same_evaluation(objection, existing.evaluation_id, evaluation_id)
@@ -608,7 +612,7 @@ def attach_statement(sc: Scoring, uscc: str, evaluation_id: int, objection: str,
     """Show the enterprise's statement with the evaluations an UPHELD or UNVERIFIABLE objection covered."""
     with sc.writer() as uow:
         target = _evaluation(uow, uscc, evaluation_id)
-        existing = uow.disputes.get(uscc, objection)
+        existing = uow.disputes.get(uscc, objection, for_update=True)  # as clear_dispute's
         if existing is None:
             raise NotFound(
                 "ERROR_REASON_EVALUATION_DISPUTE_NOT_FOUND",

@@ -190,7 +190,10 @@ class Evaluations(Protocol):
 
 
 class EvaluationDisputes(Protocol):
-    def get(self, uscc: str, objection: str) -> EvaluationDispute | None: ...
+    def get(self, uscc: str, objection: str, *, for_update: bool = False) -> EvaluationDispute | None:
+        """The objection's dispute; with ``for_update``, locked until the transaction ends (two deliveries of one
+        outcome queue up, and the later reads what the first stored)."""
+        ...
 
     def put(self, dispute: EvaluationDispute) -> None: ...
 

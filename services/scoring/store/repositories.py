@@ -349,8 +349,8 @@ class SqlEvaluationDisputes:
             statement=r.statement,
         )
 
-    def get(self, uscc: str, objection: str) -> EvaluationDispute | None:
-        row = self.s.get(EvaluationDisputeRow, (uscc, objection))
+    def get(self, uscc: str, objection: str, *, for_update: bool = False) -> EvaluationDispute | None:
+        row = self.s.get(EvaluationDisputeRow, (uscc, objection), with_for_update=for_update or None)
         return None if row is None else self._domain(row)
 
     def put(self, dispute: EvaluationDispute) -> None:

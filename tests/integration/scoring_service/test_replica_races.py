@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -21,6 +22,7 @@ from services.scoring import usecases
 from services.scoring.clients.consent import GrpcMonitoringConsent
 from services.scoring.clients.registry import GrpcRecordSource
 from services.scoring.data import model_text
+from services.scoring.domain.disputes import DisputeOutcome
 from services.scoring.domain.model import load_model
 from services.scoring.domain.ports import EnterpriseState, PublishedModel, RecordPage
 from services.scoring.main import MIGRATIONS
@@ -226,3 +228,102 @@ def test_replicas_starting_together_on_an_empty_database_publish_the_packaged_mo
     assert (current.version, current.document) == (model.version, document)
     with b.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ModelRow)).scalar_one() == 1
+
+
+class _PausesAfterRead(SqlScoringUnitOfWork):
+    """A writer that, once it has read through ``repository.method``, says so (``read``) and waits for ``go``."""
+
+    def __init__(self, writer: sessionmaker[Session], repository: str, method: str) -> None:
+        super().__init__(writer)
+        self._where = (repository, method)
+        self.read = threading.Event()
+        self.go = threading.Event()
+
+    def __enter__(self) -> SqlScoringUnitOfWork:
+        super().__enter__()
+        repository = getattr(self, self._where[0])
+        read = getattr(repository, self._where[1])
+
+        def read_then_wait(*args: Any, **kwargs: Any) -> Any:
+            found = read(*args, **kwargs)
+            self.read.set()
+            self.go.wait()
+            return found
+
+        setattr(repository, self._where[1], read_then_wait)
+        return self
+
+
+def test_an_outcome_delivered_twice_at_once_ends_the_dispute_once(
+    replicas: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # The objection's outbox delivers at least once, from any replica: two deliveries of one UPHELD outcome reach
+    # the two scoring replicas. A reads the current evaluation; a re-evaluation appends a newer one; B reads the
+    # dispute (or waits to). A ends the dispute first, covering the evaluations up to the current one it saw; B is
+    # its replay and must not move the end (nor cover the newer evaluation, never disputed).
+    a, b = replicas
+    usecases.on_enterprise(a.sc, USCC, "xian", True)
+    disputed = usecases.get_evaluation(a.sc, USCC)
+    objection = "objections/o-1"
+    usecases.set_dispute(a.sc, USCC, disputed.evaluation_id, objection)
+    a_at, b_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)
+    monkeypatch.setattr(a.sc, "clock", lambda: a_at)
+    monkeypatch.setattr(b.sc, "clock", lambda: b_at)
+    # A pauses once it has read the current evaluation, B once it has read the dispute.
+    hooks: dict[str, _PausesAfterRead] = {}
+    for name, replica, where in (("a", a, ("evaluations", "current")), ("b", b, ("disputes", "get"))):
+        writer, _ = session_factories(replica.engine)
+        hooks[name] = hook = _PausesAfterRead(writer, *where)
+        monkeypatch.setattr(replica.sc, "writer", lambda hook=hook: hook)
+        if backend != "postgresql":  # SQLite's one writer: each delivery in turn, the nearest interleaving there
+            hook.go.set()
+    failed: list[BaseException] = []
+
+    def deliver(replica: Replica) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                usecases.clear_dispute(replica.sc, USCC, disputed.evaluation_id, objection, DisputeOutcome.UPHELD, None)
+            except BaseException as exc:  # raised again below
+                failed.append(exc)
+
+        return run
+
+    first = threading.Thread(target=deliver(a))
+    first.start()
+    hooks["a"].read.wait()
+    with SqlScoringUnitOfWork(session_factories(b.engine)[0]) as uow:  # a re-evaluation commits meanwhile
+        newer = uow.evaluations.add(USCC, disputed.evaluation, NOW, 1)
+        uow.commit()
+    second = threading.Thread(target=deliver(b))
+    second.start()
+    if backend == "postgresql":
+        _until(lambda: hooks["b"].read.is_set() or _lock_waits(b.engine) > 0)
+    hooks["a"].go.set()
+    first.join()
+    hooks["b"].go.set()
+    second.join()
+    if failed:
+        raise failed[0]
+    with a.sc.reader() as uow:
+        ended = uow.disputes.get(USCC, objection)
+    assert ended is not None
+    assert (ended.outcome, ended.closed_at, ended.through_evaluation_id) == (
+        DisputeOutcome.UPHELD,
+        a_at,
+        disputed.evaluation_id,
+    )
+    assert newer.evaluation_id > disputed.evaluation_id
+
+
+def _lock_waits(engine: Engine) -> int:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(waiting).scalar_one())
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Poll until ``condition()`` holds (no timed assertion: the test timeout rules)."""
+    while not condition():
+        time.sleep(0.01)

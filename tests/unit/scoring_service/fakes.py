@@ -129,7 +129,7 @@ class FakeDisputes:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    def get(self, uscc: str, objection: str) -> EvaluationDispute | None:
+    def get(self, uscc: str, objection: str, *, for_update: bool = False) -> EvaluationDispute | None:
         return self.s.disputes.get((uscc, objection))
 
     def put(self, dispute: EvaluationDispute) -> None:
