@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from creditctl.commands import cert, coverage, evidence, findings, objections, platform, scoring, sharing
+from creditctl.commands import cert, coverage, enterprise, evidence, findings, objections, platform, scoring, sharing
 
 
 def register(root: click.Group) -> None:
     root.add_command(platform.platform)
     root.add_command(cert.cert)
+    root.add_command(enterprise.enterprise)
     root.add_command(sharing.sharing_list)
     root.add_command(coverage.coverage)
     root.add_command(scoring.model)

@@ -10,7 +10,9 @@ from datetime import datetime
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from services.registry.domain.credentials import RevocationReason, check_certifiable
 from services.registry.domain.participants import (
+    ENTERPRISE_REGISTERED,
     FINAL_PLATFORM_STATUSES,
+    KEY_REPLACED,
     Assessment,
     Breach,
     ChangeInfo,
@@ -31,6 +33,7 @@ from services.registry.domain.participants import (
     StatusChange,
     check_etag,
     check_public_key,
+    key_already_registered,
     key_id_of,
     new_institution,
     new_platform,
@@ -504,6 +507,54 @@ def rotate_enterprise_key(
         revision = uow.events.next_revision()
         uow.events.append(ParticipantEvent(revision, ParticipantKind.ENTERPRISE, uscc, EventType.UPSERT))
         _remember(uow, idem, "RotateEnterpriseKey", uscc)
+        uow.commit()
+        return enterprise
+
+
+def replace_enterprise_key(
+    uow: RegistryUnitOfWork,
+    *,
+    uscc: str,
+    new_public_key: bytes,
+    change: ChangeInfo,
+    idem: Idempotency,
+    now: datetime,
+) -> Enterprise:
+    """The operator's replacement of a lost or refused key: every active key retired, the new one active, recorded
+    with who did it on what evidence, and announced on the participant watch as a rotation is (consent and the
+    gateway read an enterprise's keys from the registry for every signature they check, so the old keys sign nothing
+    once this commits). Nothing the enterprise signs vouches for it, so the reason and the evidence of the offline
+    identity check are required."""
+    if not change.reason:
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_FIELD", "change.reason is required to replace a key", {"field": "change.reason"}
+        )
+    if not change.evidence:
+        raise InvalidArgument(
+            "ERROR_REASON_INVALID_FIELD",
+            "change.evidence must name the identity verification (e.g. its ticket) to replace a key",
+            {"field": "change.evidence"},
+        )
+    with uow:
+        if (done := _replay(uow, idem, "ReplaceEnterpriseKey")) is not None:
+            return _enterprise(uow, done.resource_id)
+        enterprise = _enterprise(uow, uscc)
+        check_etag(change.etag, enterprise.version)
+        enterprise.replace_keys(new_public_key, now)
+        # Registration's checks, and one more: no enterprise ever held the key (one key would sign for two of them).
+        if uow.enterprises.key_holder(new_public_key) is not None:
+            raise key_already_registered()
+        uow.enterprises.save(enterprise)
+        revision = uow.events.next_revision()
+        uow.history.append(
+            ParticipantKind.ENTERPRISE,
+            uscc,
+            StatusChange(
+                ENTERPRISE_REGISTERED, KEY_REPLACED, change.actor, change.reason, change.evidence, now, revision
+            ),
+        )
+        uow.events.append(ParticipantEvent(revision, ParticipantKind.ENTERPRISE, uscc, EventType.UPSERT))
+        _remember(uow, idem, "ReplaceEnterpriseKey", uscc)
         uow.commit()
         return enterprise
 

@@ -224,6 +224,15 @@ class RegistryAdmin(admin_grpc.RegistryAdminServiceServicer):
         self.notifier.notify()
         return admin_pb.CreateDepartmentResponse(department=convert.department(department))
 
+    def ReplaceEnterpriseKey(self, request: admin_pb.ReplaceEnterpriseKeyRequest, context: grpc.ServicerContext) -> Any:
+        uscc = checks.uscc_of(request.name, "name")
+        change, idem = convert.change_from(request.change, fingerprint(request, "change.request_id"))
+        enterprise = usecases.replace_enterprise_key(
+            self.writer(), uscc=uscc, new_public_key=request.new_public_key, change=change, idem=idem, now=self.clock()
+        )
+        self.notifier.notify()
+        return admin_pb.ReplaceEnterpriseKeyResponse(enterprise=convert.enterprise(enterprise))
+
     def RecordPlatformBreach(self, request: admin_pb.RecordPlatformBreachRequest, context: grpc.ServicerContext) -> Any:
         b = request.breach
         occurred = from_timestamp(b.occur_time, "breach.occur_time")

@@ -452,6 +452,38 @@ class Enterprise:
         self.updated_at = now
         return key
 
+    def replace_keys(self, new_public_key: bytes, now: datetime) -> EnterpriseKey:
+        """Retire every active key and add ``new_public_key``, with no signature by any of them: the operator's
+        answer to a lost or refused key, once the enterprise's identity was verified offline (the caller checks the
+        change's evidence and that no other enterprise holds the key)."""
+        check_public_key(new_public_key, "new_public_key")
+        new_id = key_id_of(new_public_key)
+        if any(k.key_id == new_id for k in self.keys):
+            raise key_already_registered()
+        for key in self.keys:
+            if key.state is KeyState.ACTIVE:
+                key.state = KeyState.RETIRED
+                key.retired_at = now
+        added = EnterpriseKey(new_id, new_public_key, KeyState.ACTIVE, now)
+        self.keys.append(added)
+        self.updated_at = now
+        return added
+
+
+# An enterprise has no lifecycle status: its history (and the registry's log) records a key replacement as a step
+# from REGISTERED to KEY_REPLACED.
+ENTERPRISE_REGISTERED = "REGISTERED"
+KEY_REPLACED = "KEY_REPLACED"
+
+
+def key_already_registered() -> InvalidArgument:
+    # Whose key it is is not told: the caller may not know that enterprise, and a key id would name it.
+    return InvalidArgument(
+        "ERROR_REASON_INVALID_KEY",
+        "new_public_key was already registered to an enterprise; keys are never reused",
+        {"field": "new_public_key"},
+    )
+
 
 @dataclass
 class Department:

@@ -120,6 +120,10 @@ class EnterpriseRepository(Protocol):
 
     def count_created_by(self, at: datetime) -> int: ...
 
+    def key_holder(self, public_key: bytes) -> str | None:
+        """The USCC of an enterprise that holds or held ``public_key`` (active or retired), if any."""
+        ...
+
 
 class DepartmentRepository(Protocol):
     def get(self, code: str) -> Department | None: ...

@@ -316,6 +316,10 @@ class SqlEnterprises:
     def count_created_by(self, at: datetime) -> int:
         return self.s.scalar(select(func.count()).select_from(EnterpriseRow).where(EnterpriseRow.created_at <= at)) or 0
 
+    def key_holder(self, public_key: bytes) -> str | None:
+        q = select(EnterpriseKeyRow.uscc).where(EnterpriseKeyRow.public_key == public_key).limit(1)
+        return self.s.scalar(q)
+
 
 class SqlDepartments:
     def __init__(self, session: Session) -> None:

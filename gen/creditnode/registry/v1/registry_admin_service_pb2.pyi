@@ -361,3 +361,19 @@ class CreateDepartmentResponse(_message.Message):
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     department: _participants_pb2.Department
     def __init__(self, department: _Optional[_Union[_participants_pb2.Department, _Mapping]] = ...) -> None: ...
+
+class ReplaceEnterpriseKeyRequest(_message.Message):
+    __slots__ = ("name", "new_public_key", "change")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NEW_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    new_public_key: bytes
+    change: Change
+    def __init__(self, name: _Optional[str] = ..., new_public_key: _Optional[bytes] = ..., change: _Optional[_Union[Change, _Mapping]] = ...) -> None: ...
+
+class ReplaceEnterpriseKeyResponse(_message.Message):
+    __slots__ = ("enterprise",)
+    ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
+    enterprise: _participants_pb2.Enterprise
+    def __init__(self, enterprise: _Optional[_Union[_participants_pb2.Enterprise, _Mapping]] = ...) -> None: ...

@@ -130,6 +130,11 @@ class RegistryAdminServiceStub:
                 request_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.SerializeToString,
                 response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.FromString,
                 _registered_method=True)
+        self.ReplaceEnterpriseKey = channel.unary_unary(
+                '/creditnode.registry.v1.RegistryAdminService/ReplaceEnterpriseKey',
+                request_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyRequest.SerializeToString,
+                response_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryAdminServiceServicer:
@@ -270,6 +275,15 @@ class RegistryAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReplaceEnterpriseKey(self, request, context):
+        """ReplaceEnterpriseKey replaces an enterprise's keys after its identity was verified offline (legal
+        representative, business licence), for an enterprise that lost its private key or holds only a key the node
+        refuses: every active key is retired, the new key is added and active, in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -367,6 +381,11 @@ def add_RegistryAdminServiceServicer_to_server(servicer, server):
                     servicer.ListPlatformBreaches,
                     request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.FromString,
                     response_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.SerializeToString,
+            ),
+            'ReplaceEnterpriseKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceEnterpriseKey,
+                    request_deserializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyRequest.FromString,
+                    response_serializer=creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -883,6 +902,33 @@ class RegistryAdminService:
             '/creditnode.registry.v1.RegistryAdminService/ListPlatformBreaches',
             creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesRequest.SerializeToString,
             creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ListPlatformBreachesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceEnterpriseKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/creditnode.registry.v1.RegistryAdminService/ReplaceEnterpriseKey',
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyRequest.SerializeToString,
+            creditnode_dot_registry_dot_v1_dot_registry__admin__service__pb2.ReplaceEnterpriseKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,
