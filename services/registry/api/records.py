@@ -475,6 +475,7 @@ class Records(pb_grpc.RecordServiceServicer):
             records=[credit_record(v, raw) for v in views],
             next_page_token=paging.encode_token(last, query) if last else "",
             revision=revision,
+            publicity_known=True,
         )
 
     def GetRecord(self, request: pb.GetRecordRequest, context: grpc.ServicerContext) -> Any:

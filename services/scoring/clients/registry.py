@@ -46,8 +46,9 @@ def field_value(v: rpb.FieldValue) -> object:
     return None
 
 
-def to_record(r: rpb.CreditRecord) -> Record:
-    """A registry record as the scoring domain reads it; the record id is the last part of its name."""
+def to_record(r: rpb.CreditRecord, *, publicity_known: bool = True) -> Record:
+    """A registry record as the scoring domain reads it; the record id is the last part of its name. With
+    ``publicity_known`` False (a listing from a registry that keeps no publicity ends), an unset end is not known."""
     return Record(
         record_id=r.name.rsplit("/", 1)[-1],
         item_code=r.item_code,
@@ -56,6 +57,7 @@ def to_record(r: rpb.CreditRecord) -> Record:
         version=r.version,
         in_dispute=len(r.disputes) > 0,
         publicity_end=r.publicity_end_time.ToDatetime(tzinfo=UTC) if r.HasField("publicity_end_time") else None,
+        publicity_known=publicity_known or r.HasField("publicity_end_time"),
     )
 
 
@@ -73,7 +75,11 @@ class GrpcRecordSource:
                 page = self._stub.ListEnterpriseRecords(
                     rpb.ListEnterpriseRecordsRequest(parent=f"enterprises/{uscc}", page_size=1000, page_token=token)
                 )
-                records += [to_record(r) for r in page.records if r.state == rpb.RECORD_STATE_CURRENT]
+                # A registry of the previous release (a rolling upgrade) sets no publicity ends: stored as unknown,
+                # the day's re-check reads them again, where taken as "no end" a penalty would count for ever.
+                known = page.publicity_known
+                current = (r for r in page.records if r.state == rpb.RECORD_STATE_CURRENT)
+                records += [to_record(r, publicity_known=known) for r in current]
                 revision = revision or page.revision
                 token = page.next_page_token
                 if not token:

@@ -69,22 +69,23 @@ def _unvalue(v: Any) -> object:
 
 
 def encode_records(records: tuple[Record, ...]) -> str:
-    return json.dumps(
-        [
-            {
-                "id": r.record_id,
-                "item": r.item_code,
-                "fields": {k: _value(v) for k, v in r.fields.items()},
-                "at": r.event_time.isoformat(),
-                "v": r.version,
-                "disputed": r.in_dispute,
-                # always written, null for no end: a row without it was stored before ends were kept (not known)
-                "until": None if r.publicity_end is None else r.publicity_end.isoformat(),
-            }
-            for r in records
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps([_encoded(r) for r in records], ensure_ascii=False)
+
+
+def _encoded(r: Record) -> dict[str, object]:
+    d: dict[str, object] = {
+        "id": r.record_id,
+        "item": r.item_code,
+        "fields": {k: _value(v) for k, v in r.fields.items()},
+        "at": r.event_time.isoformat(),
+        "v": r.version,
+        "disputed": r.in_dispute,
+    }
+    # Written whenever the end is known, null for no end: a row without it was stored before ends were kept, or read
+    # from a registry of the previous release during a rolling upgrade (not known, so read again).
+    if r.publicity_known:
+        d["until"] = None if r.publicity_end is None else r.publicity_end.isoformat()
+    return d
 
 
 def decode_records(text: str) -> tuple[Record, ...]:

@@ -252,7 +252,9 @@ def test_a_records_publicity_ends_by_the_list_version_governing_it(client: Regis
     under_v2 = _ingest(client, [wire_record(_penalty(e.uscc, "p-2", date(2024, 1, 31), 2), 1)], amr).results[0]
     assert under_v2.outcome == rec_pb.RECORD_OUTCOME_ACCEPTED
     stub = records(client.channel)
-    listed = stub.ListEnterpriseRecords(rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}")).records
+    listing = stub.ListEnterpriseRecords(rec_pb.ListEnterpriseRecordsRequest(parent=f"enterprises/{e.uscc}"))
+    assert listing.publicity_known  # an unset end is no end: readers tell this registry from an older one
+    listed = listing.records
     ends = {r.name: r.publicity_end_time.ToDatetime(UTC) for r in listed if r.HasField("publicity_end_time")}
     # 36 months under version 1 (the list it was validated under), 1 month (to 29 February 2024) under version 2.
     assert ends == {

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from concurrent import futures
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import grpc
+import pytest
+
 from creditnode.registry.v1 import records_pb2 as rpb
+from creditnode.registry.v1 import records_pb2_grpc as rgrpc
 from services.scoring import usecases
-from services.scoring.clients.registry import to_record
+from services.scoring.clients.registry import GrpcRecordSource, to_record
 from services.scoring.store.repositories import decode_records, encode_records
 from tests.unit.scoring_service.test_stale_evaluations import DAY_1, DAY_2, World, evaluated, penalty, value, world
 from tests.unit.scoring_service.test_usecases import USCC, reg_basic
@@ -81,3 +86,38 @@ def test_a_stored_record_says_whether_its_publicity_end_is_known() -> None:
     old = {"id": "abc", "item": "AMR_PENALTY", "fields": {}, "at": at.isoformat(), "v": 1, "disputed": False}
     (legacy,) = decode_records(json.dumps([old]))
     assert (legacy.publicity_end, legacy.publicity_known) == (None, False)
+
+
+class _Registry(rgrpc.RecordServiceServicer):
+    """A registry answering one listing: an older release's (no publicity ends kept) or this one's."""
+
+    def __init__(self, publicity_known: bool) -> None:
+        self.publicity_known = publicity_known
+
+    def ListEnterpriseRecords(self, request: rpb.ListEnterpriseRecordsRequest, context: object) -> object:
+        wire = rpb.CreditRecord(name=f"enterprises/{USCC}/records/p1", item_code="AMR_PENALTY", version=1)
+        wire.event_time.FromDatetime(datetime(2020, 6, 1, 2, tzinfo=UTC))
+        wire.state = rpb.RECORD_STATE_CURRENT
+        # Only a newer release sets publicity_known; an older one sends exactly this without it.
+        return rpb.ListEnterpriseRecordsResponse(records=[wire], revision=7, publicity_known=self.publicity_known)
+
+
+@pytest.mark.parametrize("publicity_known", [False, True])
+def test_a_listing_from_a_registry_keeping_no_publicity_ends_leaves_them_unknown(publicity_known: bool) -> None:
+    # During a rolling upgrade this scoring may read from a registry of the previous release, which sets no
+    # publicity_end_time on any record: its penalties must be stored as not known (read again by the day's re-check),
+    # not as known to have no end (counted for ever).
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    rgrpc.add_RecordServiceServicer_to_server(_Registry(publicity_known), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            page = GrpcRecordSource(channel).enterprise_records(USCC)
+    finally:
+        server.stop(None)
+    assert page is not None
+    (record,) = page.records
+    assert (record.publicity_end, record.publicity_known) == (None, publicity_known)
+    (stored,) = decode_records(encode_records((record,)))
+    assert stored.publicity_known is publicity_known

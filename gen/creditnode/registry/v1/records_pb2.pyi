@@ -322,14 +322,16 @@ class ListEnterpriseRecordsRequest(_message.Message):
     def __init__(self, parent: _Optional[str] = ..., item_codes: _Optional[_Iterable[str]] = ..., categories: _Optional[_Iterable[_Union[_sharing_list_pb2.ItemCategory, str]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., include_removed: _Optional[bool] = ..., view: _Optional[_Union[PersonalDataView, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListEnterpriseRecordsResponse(_message.Message):
-    __slots__ = ("records", "next_page_token", "revision")
+    __slots__ = ("records", "next_page_token", "revision", "publicity_known")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    PUBLICITY_KNOWN_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[CreditRecord]
     next_page_token: str
     revision: int
-    def __init__(self, records: _Optional[_Iterable[_Union[CreditRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+    publicity_known: bool
+    def __init__(self, records: _Optional[_Iterable[_Union[CreditRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ..., publicity_known: _Optional[bool] = ...) -> None: ...
 
 class GetRecordRequest(_message.Message):
     __slots__ = ("name", "include_history", "view")
