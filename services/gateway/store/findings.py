@@ -3,6 +3,7 @@ deleted, reported at most once."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,7 @@ class SqlFindings:
         """The stored finding of this fingerprint, adding it first when new (a concurrent run may win the race), or
         grown to this run's count and leaves when it counts more: a day run while still in progress is run again."""
         with translate_db_errors():
-            stored = self._by_fingerprint(finding.fingerprint)
+            stored = self._by_fingerprint(finding.fingerprint) or self._adopted(finding)
             if stored is None:
                 try:
                     with self._writer() as s:
@@ -71,6 +72,26 @@ class SqlFindings:
                 stored = self._by_fingerprint(finding.fingerprint)
                 assert stored is not None
             return stored
+
+    def _adopted(self, finding: Finding) -> StoredFinding | None:
+        """A finding the previous release stored under its fingerprint (rule, subject, day), now under this one's.
+
+        gateway_0006 moved the rows stored before it, but during a rolling upgrade the previous release's pods still
+        run the rules after it and store findings under their fingerprint: read again here, each would be stored a
+        second time (and could be reported twice). Only the row of this finding's platform is taken."""
+        legacy = hashlib.sha256(f"{finding.rule}|{finding.subject}|{finding.day}".encode()).hexdigest()[:32]
+        try:
+            with self._writer() as s:
+                s.execute(
+                    update(FindingRow)
+                    .where(FindingRow.fingerprint == legacy, FindingRow.platform == finding.platform[:80])
+                    .where(FindingRow.rule == finding.rule.value, FindingRow.day == finding.day)
+                    .values(fingerprint=finding.fingerprint)
+                )
+                s.commit()
+        except IntegrityError:
+            pass  # another replica's run stored or adopted this fingerprint first: read below
+        return self._by_fingerprint(finding.fingerprint)
 
     def _grow(self, finding: Finding) -> None:
         # Only ever upwards: of two replicas' runs over one day, the one that saw more leaves wins whatever the order.

@@ -3,11 +3,15 @@ of a day that counted more, whatever order two replicas' runs land in."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services.gateway.domain.supervision import Finding, Rule
@@ -62,3 +66,41 @@ def test_two_replicas_running_one_day_at_once_store_one_finding(engine: Engine) 
     assert set(kept) == {only.id}
     # Whichever landed first, the later keep grows it to the larger run (or finds it already so).
     assert replicas[1].keep(breadth(22), NOW).finding.count == 24
+
+
+def _previous_release_keeps(engine: Engine, f: Finding) -> None:
+    # As the previous release's gateway stores a finding (its fingerprint is (rule, subject, day)): during a rolling
+    # upgrade its pods still serve `findings run` after gateway_0006 moved the stored rows to the new fingerprint.
+    fingerprint = hashlib.sha256(f"{f.rule}|{f.subject}|{f.day}".encode()).hexdigest()[:32]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO supervision_findings (fingerprint, rule, platform, subject, day, count, detail, leaves,"
+                " created_at) VALUES (:fp, :rule, :platform, :subject, :day, :count, :detail, :leaves, :at)"
+            ),
+            {"fp": fingerprint, "rule": f.rule.value, "platform": f.platform, "subject": f.subject, "day": f.day,
+             "count": f.count, "detail": f.detail, "leaves": json.dumps(list(f.leaves)), "at": NOW},
+        )  # fmt: skip
+
+
+def test_a_finding_the_previous_release_stored_during_the_upgrade_is_found_again_not_stored_twice(
+    engine: Engine,
+) -> None:
+    _previous_release_keeps(engine, breadth(20))
+    findings = SqlFindings(*session_factories(engine))
+    (legacy,) = findings.page(None, 10)
+    kept = findings.keep(breadth(31), NOW)  # this release runs the same day again
+    assert (kept.id, kept.finding.count) == (legacy.id, 31)
+    assert [f.id for f in findings.page(None, 10)] == [legacy.id]
+    assert findings.keep(breadth(31), NOW).id == legacy.id  # found under this release's fingerprint from now on
+
+
+def test_another_platforms_finding_of_the_same_subject_is_not_taken_for_the_previous_releases(engine: Engine) -> None:
+    _previous_release_keeps(engine, breadth(20))
+    findings = SqlFindings(*session_factories(engine))
+    (legacy,) = findings.page(None, 10)
+    other = replace(breadth(21), platform="platforms/baoji")
+    kept = findings.keep(other, NOW)
+    assert kept.id != legacy.id
+    assert kept.finding.platform == "platforms/baoji"
+    assert findings.keep(breadth(20), NOW).id == legacy.id
