@@ -30,7 +30,8 @@ def _key(uscc: str, item_codes: list[str]) -> Key:
     return uscc, tuple(sorted(set(item_codes)))
 
 
-ListRecords = Callable[[str, list[str]], tuple[list[rec.CreditRecord], int]]
+# (records, the revision they reflect, whether the registry said their publicity ends are known)
+ListRecords = Callable[[str, list[str]], tuple[list[rec.CreditRecord], int, bool]]
 
 # Records held at most (about 1-2 KB each in memory): well inside the gateway pod's 256 MiB.
 MAX_RECORDS = 20_000
@@ -80,8 +81,11 @@ class RecordCache(FollowedStream):
         hit = self._lookup(key)
         if hit is not None:
             return hit
-        records, revision = self._list(uscc, item_codes)
-        self._keep(key, records, revision)
+        records, revision, publicity_known = self._list(uscc, item_codes)
+        if publicity_known:
+            # Not from a registry of the previous release (a rolling upgrade): its records carry no publicity ends,
+            # and kept, a penalty past its period would leave from memory until the enterprise next changed.
+            self._keep(key, records, revision)
         return records
 
     def _keep(self, key: Key, records: list[rec.CreditRecord], revision: int) -> None:

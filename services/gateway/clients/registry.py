@@ -93,12 +93,16 @@ class RegistryReader:
         """What ``records(..., raw=False)`` would return, if the record cache holds it now; None otherwise."""
         return self.cache.held(uscc, item_codes) if self.cache is not None else None
 
-    def listing(self, uscc: str, item_codes: list[str], *, raw: bool = False) -> tuple[list[rec.CreditRecord], int]:
-        """(records, the registry revision they reflect: the first page's, the oldest)."""
+    def listing(
+        self, uscc: str, item_codes: list[str], *, raw: bool = False
+    ) -> tuple[list[rec.CreditRecord], int, bool]:
+        """(records, the registry revision they reflect: the first page's, the oldest; whether every page said its
+        records' publicity ends are known: False from a registry of the previous release, during a rolling upgrade)."""
         view = rec.PERSONAL_DATA_VIEW_RAW if raw else rec.PERSONAL_DATA_VIEW_MASKED
         out: list[rec.CreditRecord] = []
         token = ""
         revision = -1
+        known = True
         while True:
             try:
                 resp = self._records.ListEnterpriseRecords(
@@ -110,9 +114,10 @@ class RegistryReader:
                 raise relayed(exc, "registry") from None
             out.extend(resp.records)
             revision = resp.revision if revision < 0 else revision
+            known = known and resp.publicity_known
             token = resp.next_page_token
             if not token:
-                return out, revision
+                return out, revision, known
 
     def enterprise_keys(self, uscc: str) -> list[EnterpriseKey] | None:
         """The enterprise's keys; None when it is not registered."""

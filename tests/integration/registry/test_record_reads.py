@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,8 @@ from creditnode.registry.v1 import records_pb2 as rec_pb
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import sharing_list_pb2 as sl_pb
 from creditnode.registry.v1 import sharing_list_pb2_grpc as sl_grpc
+from services.gateway.clients.record_cache import RecordCache
+from services.gateway.clients.registry import RegistryReader
 from services.kit.status import error_info
 from tests.integration.registry.records_support import (
     as_department,
@@ -270,3 +273,25 @@ def test_an_item_without_a_publicity_period_has_no_end(client: RegistryClient, p
     assert (
         not records(client.channel).GetRecord(rec_pb.GetRecordRequest(name=name)).record.HasField("publicity_end_time")
     )
+
+
+def test_a_gateways_record_cache_keeps_this_registrys_listings(client: RegistryClient, platform: str) -> None:
+    # The gateway keeps no listing from a registry that does not say its publicity ends are known (one of the
+    # previous release, during a rolling upgrade): this one says so, or every report would read the registry again.
+    e, _ = client.enterprise(platform)
+    amr = as_department("sx-amr")
+    assert _ingest(client, [wire_record(_penalty(e.uscc, "p-9", date(2025, 3, 3), 1), 1)], amr).results[0].outcome == (
+        rec_pb.RECORD_OUTCOME_ACCEPTED
+    )
+    reader = RegistryReader(client.channel)
+    cache = reader.cache = RecordCache(client.channel, reader.listing).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not cache.live() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        listed = reader.records(e.uscc, ["AMR_PENALTY"], raw=False)
+        assert [r.item_code for r in listed] == ["AMR_PENALTY"]
+        assert reader.held_records(e.uscc, ["AMR_PENALTY"]) == listed
+    finally:
+        cache.stopping()
+        cache.close()

@@ -27,10 +27,12 @@ class Registry:
     def __init__(self) -> None:
         self.revision = 10
         self.reads = 0
+        self.publicity_known = True
 
-    def __call__(self, uscc: str, items: list[str]) -> tuple[list[rec.CreditRecord], int]:
+    def __call__(self, uscc: str, items: list[str]) -> tuple[list[rec.CreditRecord], int, bool]:
         self.reads += 1
-        return [rec.CreditRecord(uscc=uscc, item_code=i, version=self.reads) for i in items], self.revision
+        records = [rec.CreditRecord(uscc=uscc, item_code=i, version=self.reads) for i in items]
+        return records, self.revision, self.publicity_known
 
 
 @pytest.fixture
@@ -150,3 +152,18 @@ def test_held_answers_from_memory_only_and_only_while_the_watch_is_live(world: A
     clock.now += 6  # the watch was not heard from within the lease
     assert cache.held(ALICE, ["TAX_PAYMENT"]) is None
     assert registry.reads == 2
+
+
+def test_a_listing_from_a_registry_that_sends_no_publicity_ends_is_not_kept(world: Any) -> None:
+    # A registry of the previous release (a rolling upgrade) sends no publicity_end_time: kept, its penalties past
+    # their publicity period would leave from memory until the enterprise next changed, long after the upgrade.
+    cache, registry, _ = world
+    cache.apply(watch(10), first=True)
+    registry.publicity_known = False
+    cache.records(ALICE, ["AMR_PENALTY"])
+    cache.records(ALICE, ["AMR_PENALTY"])
+    assert registry.reads == 2
+    registry.publicity_known = True  # the registry upgraded
+    cache.records(ALICE, ["AMR_PENALTY"])
+    cache.records(ALICE, ["AMR_PENALTY"])
+    assert registry.reads == 3
