@@ -537,8 +537,14 @@ class Gateway:
         if method == "GetScenarioScore" and not (
             caller.institution and scenario_model.startswith(f"{caller.institution}/scenarioModels/")
         ):
-            # Only the institution that owns a scenario model scores with it (said before anything else is read).
-            raise PermissionDenied("ERROR_REASON_PERMISSION_DENIED", "the scenario model is not the caller's")
+            # Only the institution that owns a scenario model scores with it (said before anything else is read). A
+            # reason of its own: supervision counts PERMISSION_DENIED as asking without an authorization, and this
+            # says nothing of the enterprise.
+            raise PermissionDenied(
+                "ERROR_REASON_SCENARIO_MODEL_NOT_OWNED",
+                "the scenario model is not the caller's",
+                {"field": "scenario_model"},
+            )
         uscc = enterprise_uscc(q.enterprise)
         if not _PURPOSE.fullmatch(q.purpose):
             raise invalid("purpose", "must be a purpose code such as PRE_LOAN")

@@ -122,7 +122,11 @@ _ASKED_WITHOUT_AUTHORIZATION = {"credit_report", "GetEvaluation", "GetPortrait",
 
 def _unauthorized(d: Disclosure) -> bool:
     """A credit report that withheld items while the requester held no authorization for them, or a report or derived
-    product refused to an admitted requester (PERMISSION_DENIED after admission: no authorization covered it)."""
+    product refused to an admitted requester (PERMISSION_DENIED after admission: no authorization covered it, or the
+    one that did allows no further use, which leaves the requester with no usable authorization for the enterprise
+    just the same). A scenario score asked under another institution's model is refused SCENARIO_MODEL_NOT_OWNED and
+    not counted: it says nothing of the enterprise (leaves recorded before that reason existed say PERMISSION_DENIED,
+    and are counted)."""
     if d.get("type") not in _ASKED_WITHOUT_AUTHORIZATION:
         return False
     if d.get("reason"):  # a refusal (a report's items are otherwise withheld one by one, in a leaf of its own)

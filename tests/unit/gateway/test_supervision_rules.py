@@ -6,6 +6,12 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from stdnum.cn.uscc import calc_check_digit
+
+from creditnode.consent.v1 import consent_service_pb2 as cpb
+from services.gateway.clients.consent import CachedDecision
+from services.gateway.domain.quota import QuotaLimits, Quotas
 from services.gateway.domain.supervision import (
     Disclosure,
     Finding,
@@ -15,6 +21,18 @@ from services.gateway.domain.supervision import (
     admitted_at,
     platforms_released_to,
     run_rules,
+)
+from services.gateway.usecases import Gateway
+from services.kit.errors import PermissionDenied
+from tests.unit.gateway.test_usecases import (
+    FakeConsent,
+    FakeConsentCache,
+    FakeLog,
+    FakeParticipants,
+    FakeRegistry,
+    FakeScoring,
+    FakeSharingList,
+    q,
 )
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -72,6 +90,55 @@ def test_breadth_counts_reports_and_derived_products_refused_for_want_of_an_auth
     # Refusals for other reasons (a quota, a bad field) are not probing without an authorization.
     others = [refused("GetEvaluation", f"enterprises/{i}", "ERROR_REASON_RESOURCE_EXHAUSTED") for i in range(5)]
     assert run_rules(others, ADMITTED, t) == []
+
+
+def _refused_by_the_gateway(
+    method: str, scenario_model: str = "", *, authorized: bool, uses_left: bool
+) -> list[Disclosure]:
+    """The leaves the gateway records refusing institutions/boc (through platforms/xian) ``method`` about three
+    enterprises: what supervision reads, as the use case wrote it."""
+    gw = Gateway(
+        participants=FakeParticipants(),  # type: ignore[arg-type]
+        consent_cache=FakeConsentCache(),  # type: ignore[arg-type]
+        consent=FakeConsent(),  # type: ignore[arg-type]
+        registry=FakeRegistry(),  # type: ignore[arg-type]
+        sharing_list=FakeSharingList(),  # type: ignore[arg-type]
+        disclosure_log=FakeLog(),
+        quotas=Quotas(QuotaLimits(), lambda: 0.0),
+        scoring=FakeScoring(),  # type: ignore[arg-type]
+    )
+    if authorized:
+        gw.consent_cache.decision = CachedDecision(  # type: ignore[attr-defined]
+            True, cpb.DECISION_REASON_AUTHORIZED, "authorizations/a", frozenset({"TAX_PAYMENT"})
+        )
+    gw.consent.allow = uses_left  # type: ignore[attr-defined]
+    for i in range(3):
+        uscc = f"91610100MA6TG123{i}"
+        query = q(enterprise=f"enterprises/{uscc}{calc_check_digit(uscc)}", institution="institutions/boc")
+        with pytest.raises(PermissionDenied):
+            gw.derived(method, query, "platforms/xian", scenario_model)
+    return [Disclosure(i, T0, p) for i, p in enumerate(gw.disclosure_log.leaves)]  # type: ignore[attr-defined]
+
+
+def test_breadth_counts_refusals_for_want_of_a_usable_authorization_not_for_another_institutions_model() -> None:
+    t = Thresholds(breadth_enterprises=3)
+    boc = {XIAN: [StatusSpan(T0 - timedelta(days=30), True)]}
+
+    def breadth(leaves: list[Disclosure]) -> list[tuple[Rule, str, int]]:
+        return [(f.rule, f.subject, f.count) for f in run_rules(leaves, boc, t)]
+
+    probing = [(Rule.UNAUTHORIZED_BREADTH, "institutions/boc", 3)]
+    # No authorization at all, under the institution's own model or for a basic evaluation: probing.
+    own = "institutions/boc/scenarioModels/s"
+    assert breadth(_refused_by_the_gateway("GetScenarioScore", own, authorized=False, uses_left=True)) == probing
+    # An authorization used up holds no more than none: the institution asked about enterprises it may not see now.
+    assert breadth(_refused_by_the_gateway("GetEvaluation", authorized=True, uses_left=False)) == probing
+    # Scoring under another institution's model is refused from the model's name alone, before any authorization is
+    # looked at: whatever the enterprises, it says nothing of asking about them without an authorization.
+    theirs = "institutions/icbc/scenarioModels/s"
+    refused = _refused_by_the_gateway("GetScenarioScore", theirs, authorized=True, uses_left=True)
+    assert [d.payload["decision"] for d in refused] == ["DENY"] * 3
+    assert breadth(refused) == []
 
 
 def test_breadth_counts_per_day() -> None:
