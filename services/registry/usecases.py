@@ -468,6 +468,9 @@ def register_enterprise(
         uow.records.lock_for_registration(check.code)
         if uow.enterprises.get(check.code) is not None:
             raise AlreadyExists("ERROR_REASON_ALREADY_REGISTERED", "that enterprise is already registered")
+        # A key another enterprise holds or held would sign for both (authorizations, rotations, objections).
+        if uow.enterprises.key_holder(public_key) is not None:
+            raise key_already_registered("public_key")
         key = EnterpriseKey(key_id_of(public_key), public_key, KeyState.ACTIVE, now)
         enterprise = Enterprise(check.code, display_name, platform_id, [key], check.legacy_org_code_warning, now, now)
         uow.enterprises.add(enterprise)
@@ -503,6 +506,10 @@ def rotate_enterprise_key(
             return _enterprise(uow, done.resource_id)
         enterprise = _enterprise(uow, uscc)
         enterprise.rotate_key(new_public_key, signing_key_id, signed_at, signature, now)
+        # Only once the enterprise's own signature verified (no one else learns whether a key is registered): a key
+        # another enterprise holds or held would sign for both.
+        if uow.enterprises.key_holder(new_public_key) is not None:
+            raise key_already_registered()
         uow.enterprises.save(enterprise)
         revision = uow.events.next_revision()
         uow.events.append(ParticipantEvent(revision, ParticipantKind.ENTERPRISE, uscc, EventType.UPSERT))

@@ -476,12 +476,12 @@ ENTERPRISE_REGISTERED = "REGISTERED"
 KEY_REPLACED = "KEY_REPLACED"
 
 
-def key_already_registered() -> InvalidArgument:
+def key_already_registered(field_name: str = "new_public_key") -> InvalidArgument:
     # Whose key it is is not told: the caller may not know that enterprise, and a key id would name it.
     return InvalidArgument(
         "ERROR_REASON_INVALID_KEY",
-        "new_public_key was already registered to an enterprise; keys are never reused",
-        {"field": "new_public_key"},
+        f"{field_name} was already registered to an enterprise; keys are never reused",
+        {"field": field_name},
     )
 
 

@@ -93,6 +93,65 @@ def test_an_enterprise_cannot_rotate_to_a_key_anyone_can_sign_for(client: Regist
     assert [k.key_id for k in stored.keys] == [key_id]
 
 
+def _raw(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def test_a_key_another_enterprise_holds_or_held_is_neither_registered_nor_rotated_to(client: RegistryClient) -> None:
+    """One key signing for two enterprises would let either's holder authorize, rotate or object for the other."""
+    platform, _ = client.admitted_platform()
+    holder, held = client.enterprise(platform.name)
+    # The holder rotates away from its first key: retired, still never anyone else's.
+    once_held = held
+    held = Ed25519PrivateKey.generate()
+    now = datetime.now(UTC).replace(microsecond=0)
+    old_id = holder.keys[0].key_id
+    client.registry.RotateEnterpriseKey(
+        rs_pb.RotateEnterpriseKeyRequest(
+            name=holder.name,
+            new_public_key=_raw(held),
+            signing_key_id=old_id,
+            signed_at=ts(now),
+            signature=once_held.sign(rotation_message(holder.uscc, old_id, _raw(held), now)),
+        )
+    )
+    newcomer = random_uscc()
+    other, other_key = client.enterprise(platform.name)
+    other_id = other.keys[0].key_id
+    for used in (held, once_held):
+        with pytest.raises(grpc.RpcError) as err:
+            client.registry.RegisterEnterprise(
+                rs_pb.RegisterEnterpriseRequest(
+                    platform=platform.name, uscc=newcomer, display_name="某公司", public_key=_raw(used)
+                )
+            )
+        assert (err.value.code(), error_info(err.value).reason) == (  # type: ignore[union-attr]
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ERROR_REASON_INVALID_KEY",
+        )
+        assert holder.uscc not in (err.value.details() or "")  # whose key it is is not told
+        with pytest.raises(grpc.RpcError) as err:
+            client.registry.RotateEnterpriseKey(
+                rs_pb.RotateEnterpriseKeyRequest(
+                    name=other.name,
+                    new_public_key=_raw(used),
+                    signing_key_id=other_id,
+                    signed_at=ts(now),
+                    signature=other_key.sign(rotation_message(other.uscc, other_id, _raw(used), now)),
+                )
+            )
+        assert (err.value.code(), error_info(err.value).reason) == (  # type: ignore[union-attr]
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ERROR_REASON_INVALID_KEY",
+        )
+        assert holder.uscc not in (err.value.details() or "")
+    with pytest.raises(grpc.RpcError) as err:
+        client.registry.GetEnterprise(rs_pb.GetEnterpriseRequest(name=f"enterprises/{newcomer}"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    stored = client.registry.GetEnterprise(rs_pb.GetEnterpriseRequest(name=other.name)).enterprise
+    assert [k.key_id for k in stored.keys] == [other_id]
+
+
 def test_a_key_anyone_can_sign_for_stored_before_the_check_is_refused_when_it_signs(
     client: RegistryClient, database_url: str
 ) -> None:
