@@ -468,7 +468,9 @@ def register_enterprise(
         uow.records.lock_for_registration(check.code)
         if uow.enterprises.get(check.code) is not None:
             raise AlreadyExists("ERROR_REASON_ALREADY_REGISTERED", "that enterprise is already registered")
-        # A key another enterprise holds or held would sign for both (authorizations, rotations, objections).
+        # A key another enterprise holds or held would sign for both (authorizations, rotations, objections). Locked
+        # first: a registration or rotation adding the same key meanwhile is seen once it committed.
+        uow.enterprises.lock_key(public_key)
         if uow.enterprises.key_holder(public_key) is not None:
             raise key_already_registered("public_key")
         key = EnterpriseKey(key_id_of(public_key), public_key, KeyState.ACTIVE, now)
@@ -508,6 +510,7 @@ def rotate_enterprise_key(
         enterprise.rotate_key(new_public_key, signing_key_id, signed_at, signature, now)
         # Only once the enterprise's own signature verified (no one else learns whether a key is registered): a key
         # another enterprise holds or held would sign for both.
+        uow.enterprises.lock_key(new_public_key)
         if uow.enterprises.key_holder(new_public_key) is not None:
             raise key_already_registered()
         uow.enterprises.save(enterprise)
@@ -549,6 +552,7 @@ def replace_enterprise_key(
         check_etag(change.etag, enterprise.version)
         enterprise.replace_keys(new_public_key, now)
         # Registration's checks, and one more: no enterprise ever held the key (one key would sign for two of them).
+        uow.enterprises.lock_key(new_public_key)
         if uow.enterprises.key_holder(new_public_key) is not None:
             raise key_already_registered()
         uow.enterprises.save(enterprise)

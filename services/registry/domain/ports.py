@@ -120,6 +120,11 @@ class EnterpriseRepository(Protocol):
 
     def count_created_by(self, at: datetime) -> int: ...
 
+    def lock_key(self, public_key: bytes) -> None:
+        """Hold off other transactions locking the same key until this one ends: a ``key_holder`` asked after it sees
+        a key another transaction was adding once that one committed (READ COMMITTED hides it until then)."""
+        ...
+
     def key_holder(self, public_key: bytes) -> str | None:
         """The USCC of an enterprise that holds or held ``public_key`` (active or retired), if any."""
         ...

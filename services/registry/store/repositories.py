@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -59,6 +59,8 @@ from services.registry.store.models import (
     StatusHistoryRow,
 )
 from services.registry.store.records import SqlRecords, SqlSharingLists
+
+_KEY_LOCKS = 0x454B4559  # "EKEY": advisory locks on an enterprise public key (another namespace than parking's)
 
 
 class SqlPlatforms:
@@ -315,6 +317,14 @@ class SqlEnterprises:
 
     def count_created_by(self, at: datetime) -> int:
         return self.s.scalar(select(func.count()).select_from(EnterpriseRow).where(EnterpriseRow.created_at <= at)) or 0
+
+    def lock_key(self, public_key: bytes) -> None:
+        # SQLite serializes writers (BEGIN IMMEDIATE); PostgreSQL's lock is released at commit or rollback.
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), hashtext(:key))"),
+                {"ns": _KEY_LOCKS, "key": public_key.hex()},
+            )
 
     def key_holder(self, public_key: bytes) -> str | None:
         q = select(EnterpriseKeyRow.uscc).where(EnterpriseKeyRow.public_key == public_key).limit(1)

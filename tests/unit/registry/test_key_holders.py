@@ -90,6 +90,7 @@ def test_registration_refuses_a_key_another_enterprise_holds_or_held() -> None:
             _register(uow, used)
         _refused_as_used(err, "public_key")
     assert NEW_USCC not in uow.enterprises.stored
+    assert uow.enterprises.locked == [active, retired]  # before asking who holds it (a racing registration waits)
     assert (uow.events.appended, uow.records.parked_applied, uow.commits) == ([], [], 0)
     # A key nobody held registers as before.
     fresh = _raw()
@@ -123,6 +124,7 @@ def test_rotation_refuses_a_key_another_enterprise_holds_or_held() -> None:
             rotate(used)
         _refused_as_used(err, "new_public_key")
     assert [(k.public_key, k.state) for k in uow.enterprises.stored[USCC].keys] == [(own, KeyState.ACTIVE)]
+    assert uow.enterprises.locked == [active, retired]
     assert (uow.events.appended, uow.commits) == ([], 0)
     # A key nobody held is rotated to as before.
     fresh = _raw()

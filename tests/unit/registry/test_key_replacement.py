@@ -47,6 +47,7 @@ def _key(raw: bytes, at: datetime = NOW - timedelta(days=30)) -> EnterpriseKey:
 @dataclass
 class _Enterprises:
     stored: dict[str, Enterprise] = field(default_factory=dict)
+    locked: list[bytes] = field(default_factory=list)
 
     def get(self, uscc: str) -> Enterprise | None:
         e = self.stored.get(uscc)
@@ -58,6 +59,9 @@ class _Enterprises:
     def save(self, enterprise: Enterprise) -> None:
         enterprise.version += 1
         self.stored[enterprise.uscc] = enterprise
+
+    def lock_key(self, public_key: bytes) -> None:
+        self.locked.append(public_key)
 
     def key_holder(self, public_key: bytes) -> str | None:
         return next((u for u, e in self.stored.items() if any(k.public_key == public_key for k in e.keys)), None)
