@@ -89,7 +89,8 @@ class EnterpriseKeyRow(Base):
 
     uscc: Mapped[str] = mapped_column(ForeignKey("enterprises.uscc"), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Indexed for who holds a key; not unique: keys the old code let two enterprises share (see registry_0013).
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     state: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
