@@ -35,6 +35,9 @@ PAGE_BYTES = 3 * 1024 * 1024
 
 Authorize = Callable[[str, grpc.ServicerContext], None]
 _PAYLOAD_FIELD = re.compile(r"^[a-z_]{1,32}$")
+# No payload value holds a control character; an enterprise value is bound as is (the indexed subject column), and
+# PostgreSQL refuses a NUL there as INTERNAL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _timestamp(at: datetime) -> Timestamp:
@@ -129,6 +132,8 @@ def _leaf_filter(request: pb.ListLeavesRequest) -> LeafFilter:
             raise invalid("payload_equals", "field names are 1-32 of a-z and _")
         if not value or len(value) > 200:
             raise invalid("payload_equals", "values are 1-200 characters")
+        if _CONTROL.search(value):
+            raise invalid("payload_equals", "values hold no control characters")
     return LeafFilter(kind=kind, start=start, end=end, payload=payload)
 
 

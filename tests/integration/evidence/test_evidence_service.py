@@ -255,3 +255,22 @@ def test_a_leaf_filter_the_proto_rules_out_is_invalid_naming_its_field(
     info = error_info(err.value)
     assert info is not None
     assert (info.reason, info.metadata["field"]) == ("ERROR_REASON_INVALID_FIELD", field)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"enterprise": "e\x00"},  # the indexed subject column: PostgreSQL refuses a NUL in a bound parameter
+        {"requester": "institutions/boc\x00"},
+        {"enterprise": "e\x1b[2J"},
+    ],
+)
+def test_a_payload_value_with_control_characters_is_invalid_not_a_database_failure(
+    node: Node, payload: dict[str, str]
+) -> None:
+    _fill(node, 2)
+    request = pb.ListLeavesRequest(payload_equals=payload)
+    assert _fail(node.stub.ListLeaves, request, metadata=SUPERVISOR) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+    )
