@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.kit.ed25519_keys import WEAK_KEY_REFUSED, is_signing_key
 from services.kit.errors import Aborted, FailedPrecondition, InvalidArgument, PermissionDenied
-from services.kit.workdays import local_date
+from services.kit.workdays import local_date, start_of_day
 
 AGGREGATOR_ID = "qinxinrong"  # 秦信融, the provincial aggregator
 SIGNATURE_WINDOW = timedelta(minutes=5)
@@ -210,7 +210,8 @@ class Platform:
             )
         # An assessment that has not concluded yet would count towards admission at once. Compared by Asia/Shanghai
         # day, not instant: an operator's clock a little ahead of ours (creditctl dates it "now") still records today's.
-        if local_date(assessment.assessed_on) > local_date(now):
+        # Compared with tomorrow's start, not by the assessment's own day: the last hours of 9999 in UTC have none.
+        if assessment.assessed_on >= start_of_day(local_date(now) + timedelta(days=1)):
             raise InvalidArgument(
                 "ERROR_REASON_INVALID_FIELD",
                 "assessment.assessed_on must not be after today",

@@ -198,6 +198,13 @@ def test_an_assessment_dated_in_the_future_is_refused_and_admits_nothing(client:
         "ERROR_REASON_INVALID_FIELD",
     )
     assert error_info(err).metadata["field"] == "assessment.assessed_on"  # type: ignore[union-attr]
+    # The last hours of 9999 in UTC are a Timestamp but no day in Xi'an: they failed as INTERNAL (OverflowError).
+    err = _fails(
+        lambda: record(pb.ASSESSMENT_KIND_SECURITY, datetime(9999, 12, 31, 23, tzinfo=UTC)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ERROR_REASON_INVALID_FIELD",
+    )
+    assert error_info(err).metadata["field"] == "assessment.assessed_on"  # type: ignore[union-attr]
     csr, _ = csr_pem("yulin")
     err = _fails(
         lambda: client.admin.AdmitPlatform(admin_pb.AdmitPlatformRequest(name=name, csr_pem=csr, change=change())),
