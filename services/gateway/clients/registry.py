@@ -52,8 +52,11 @@ class SharingListCache:
         self._loaded_at = -1.0
         self._next_refresh = -1.0
 
+    def _usable(self, now: float) -> bool:
+        return self._loaded_at >= 0 and now - self._loaded_at <= self._max_age
+
     def _current(self, now: float) -> dict[str, tuple[Openness | None, int]]:
-        if self._loaded_at < 0 or now - self._loaded_at > self._max_age:
+        if not self._usable(now):
             raise unavailable("registry")
         return self._items
 
@@ -61,7 +64,11 @@ class SharingListCache:
         now = self._clock()
         if now < self._next_refresh:
             return self._current(now)
-        with self._lock:
+        # One request refreshes; the others classify with the list held meanwhile (the call may take its whole
+        # deadline) and wait for it only when there is no usable list to answer with.
+        if not self._lock.acquire(blocking=not self._usable(now)):
+            return self._current(now)
+        try:
             if now < self._next_refresh:
                 return self._current(now)
             try:
@@ -73,6 +80,8 @@ class SharingListCache:
             self._loaded_at = now
             self._next_refresh = now + self._refresh
             return self._items
+        finally:
+            self._lock.release()
 
 
 class RegistryReader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import grpc
@@ -54,3 +55,38 @@ def test_with_no_list_yet_nothing_is_classified() -> None:
     cache._stub = _Registry(down=True)  # type: ignore[assignment]
     with pytest.raises(Unavailable):
         cache.items()
+
+
+def test_a_refresh_in_flight_holds_up_no_request_while_a_list_is_held() -> None:
+    registry, now = _Registry(), [0.0]
+    cache = SharingListCache(grpc.insecure_channel("127.0.0.1:9"), refresh_seconds=60, clock=lambda: now[0])
+    cache._stub = registry  # type: ignore[assignment]
+    cache.items()
+    now[0] = 61.0  # a refresh is due
+    refreshing, other_answered = threading.Event(), threading.Event()
+    answered_during_refresh: list[bool] = []
+
+    class _Slow:
+        def GetSharingList(self, request: object, timeout: float) -> sl.GetSharingListResponse:
+            refreshing.set()
+            # The registry answers only once the other request was answered; the wait's bound only keeps a
+            # regression from hanging the suite (it then fails below).
+            answered_during_refresh.append(other_answered.wait(timeout=5))
+            return registry.GetSharingList(request, timeout)
+
+    cache._stub = _Slow()  # type: ignore[assignment]
+    refresher = threading.Thread(target=cache.items)
+    refresher.start()
+    refreshing.wait()
+    other: list[dict[str, object]] = []
+
+    def ask() -> None:
+        other.append(dict(cache.items()))
+        other_answered.set()
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    asker.join()
+    refresher.join()
+    assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
+    assert "TAX_PAYMENT" in other[0]
