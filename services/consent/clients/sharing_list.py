@@ -86,8 +86,11 @@ class RegistrySharingList:
     def category(self, code: str) -> Sequence[DataItem] | None:
         return self._current().categories.get(code)
 
+    def _fresh_enough(self, now: float) -> bool:
+        return self._loaded_at >= 0 and now - self._loaded_at <= self._max_age
+
     def _usable(self, now: float) -> _Snapshot:
-        if self._loaded_at < 0 or now - self._loaded_at > self._max_age:
+        if not self._fresh_enough(now):
             metadata = {"dependency": "registry"}
             if self._last_failure:
                 metadata["code"] = self._last_failure
@@ -100,7 +103,11 @@ class RegistrySharingList:
         now = self._clock()
         if now < self._next_refresh:
             return self._usable(now)
-        with self._lock:
+        # One look-up refreshes; the others classify with the list held meanwhile (the call may take its whole
+        # deadline) and wait for it only when there is no usable list to answer with.
+        if not self._lock.acquire(blocking=not self._fresh_enough(now)):
+            return self._usable(now)
+        try:
             if now < self._next_refresh:
                 return self._usable(now)
             try:
@@ -115,3 +122,5 @@ class RegistrySharingList:
             self._next_refresh = now + self._refresh
             self._last_failure = ""
             return self._snapshot
+        finally:
+            self._lock.release()

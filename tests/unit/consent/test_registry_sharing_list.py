@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent import futures
 
 import grpc
@@ -30,9 +31,11 @@ class _Lists(sl_grpc.SharingListServiceServicer):
         ]
         self.down = False
         self.calls = 0
+        self.before_answer: Callable[[], None] = lambda: None
 
     def GetSharingList(self, request: sl.GetSharingListRequest, context: grpc.ServicerContext) -> object:
         self.calls += 1
+        self.before_answer()
         if self.down:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the registry is restarting")
         return sl.GetSharingListResponse(sharing_list=sl.SharingList(version=1, items=self.items))
@@ -155,3 +158,36 @@ def test_with_no_list_read_yet_nothing_is_classified(lists: tuple[_Lists, grpc.C
     sharing = RegistrySharingList(channel, refresh_seconds=60, clock=lambda: 0.0)
     _unavailable(lambda: sharing.item("TAX_PAYMENT"))
     _unavailable(lambda: sharing.category("TAX"))
+
+
+def test_a_refresh_in_flight_holds_up_no_grant_while_a_list_is_held(lists: tuple[_Lists, grpc.Channel]) -> None:
+    servicer, channel = lists
+    now = [0.0]
+    sharing = RegistrySharingList(channel, refresh_seconds=60, clock=lambda: now[0])
+    assert sharing.item("TAX_PAYMENT") is not None
+    now[0] = 61.0  # a refresh is due
+    refreshing, other_answered = threading.Event(), threading.Event()
+    answered_during_refresh: list[bool] = []
+
+    def slow() -> None:
+        refreshing.set()
+        # The registry answers only once the other look-up was answered; the wait's bound only keeps a regression
+        # from hanging the suite (it then fails below).
+        answered_during_refresh.append(other_answered.wait(timeout=4))
+
+    servicer.before_answer = slow
+    refresher = threading.Thread(target=sharing.item, args=("TAX_PAYMENT",))
+    refresher.start()
+    refreshing.wait()
+    other: list[DataItem | None] = []
+
+    def ask() -> None:
+        other.append(sharing.item("TAX_PAYMENT"))
+        other_answered.set()
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    asker.join()
+    refresher.join()
+    assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
+    assert other == [DataItem("TAX_PAYMENT", "TAX", Openness.NON_PUBLIC)]
