@@ -74,7 +74,8 @@ class SharingListCache:
             try:
                 resp = self._stub.GetSharingList(sl.GetSharingListRequest(), timeout=5)
             except grpc.RpcError:
-                self._next_refresh = now + min(1.0, self._refresh)
+                # From when the call ended: one that ran to its deadline would otherwise be retried at once.
+                self._next_refresh = self._clock() + min(1.0, self._refresh)
                 return self._current(now)
             self._items = {i.code: (openness_of(i.openness), i.category) for i in resp.sharing_list.items}
             self._loaded_at = now

@@ -90,3 +90,26 @@ def test_a_refresh_in_flight_holds_up_no_request_while_a_list_is_held() -> None:
     refresher.join()
     assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
     assert "TAX_PAYMENT" in other[0]
+
+
+def test_a_refresh_that_failed_slowly_is_retried_a_second_after_it_ended() -> None:
+    registry, now = _Registry(), [0.0]
+    cache = SharingListCache(grpc.insecure_channel("127.0.0.1:9"), refresh_seconds=60, clock=lambda: now[0])
+    cache._stub = registry  # type: ignore[assignment]
+    cache.items()
+
+    class _Hanging:
+        calls = 0
+
+        def GetSharingList(self, request: object, timeout: float) -> sl.GetSharingListResponse:
+            self.calls += 1
+            now[0] += timeout  # the registry never answers: the call ends at its deadline
+            raise _Down()
+
+    hanging = _Hanging()
+    cache._stub = hanging  # type: ignore[assignment]
+    now[0] = 61.0
+    assert "TAX_PAYMENT" in cache.items()
+    now[0] += 0.5
+    assert "TAX_PAYMENT" in cache.items()
+    assert hanging.calls == 1  # not called again at once, the moment the last call gave up
