@@ -114,7 +114,8 @@ class RegistrySharingList:
                 response = self._stub.GetSharingList(sl.GetSharingListRequest(), timeout=5)
             except grpc.RpcError as exc:
                 self._last_failure = exc.code().name
-                self._next_refresh = now + min(1.0, self._refresh)
+                # From when the call ended: one that ran to its deadline would otherwise be retried at once.
+                self._next_refresh = self._clock() + min(1.0, self._refresh)
                 log.info("sharing_list_refresh_failed", code=self._last_failure)
                 return self._usable(now)
             self._snapshot = _snapshot(response.sharing_list)

@@ -191,3 +191,22 @@ def test_a_refresh_in_flight_holds_up_no_grant_while_a_list_is_held(lists: tuple
     refresher.join()
     assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
     assert other == [DataItem("TAX_PAYMENT", "TAX", Openness.NON_PUBLIC)]
+
+
+def test_a_refresh_that_failed_slowly_is_retried_a_second_after_it_ended(lists: tuple[_Lists, grpc.Channel]) -> None:
+    servicer, channel = lists
+    now = [0.0]
+    sharing = RegistrySharingList(channel, refresh_seconds=60, clock=lambda: now[0])
+    assert sharing.item("TAX_PAYMENT") is not None
+    servicer.down = True
+
+    def hanging() -> None:
+        now[0] += 5.0  # the registry never answers: the call ends at its deadline
+
+    servicer.before_answer = hanging
+    now[0] = 61.0
+    assert sharing.item("TAX_PAYMENT") is not None
+    calls = servicer.calls
+    now[0] += 0.5
+    assert sharing.item("TAX_PAYMENT") is not None
+    assert servicer.calls == calls  # not called again at once, the moment the last call gave up
