@@ -97,7 +97,11 @@ class GrpcSharingList:
         self._fetched_at: float | None = None
 
     def _refresh(self) -> dict[str, str]:
-        with self._lock:
+        # One caller refreshes; the others route with the list held meanwhile (the call may take its whole deadline)
+        # and wait for it only when no list was read yet.
+        if not self._lock.acquire(blocking=self._fetched_at is None):
+            return self._items
+        try:
             now = self._clock()
             if self._fetched_at is not None and now - self._fetched_at < self._ttl:
                 return self._items
@@ -111,6 +115,8 @@ class GrpcSharingList:
             self._items = {i.code: department_name(i.department) for i in response.sharing_list.items if i.department}
             self._fetched_at = now
             return self._items
+        finally:
+            self._lock.release()
 
     def department_for(self, item: str) -> str | None:
         return self._refresh().get(item)

@@ -1,0 +1,60 @@
+"""Objection's cached routing table (the sharing list): a refresh holds up no filing while a list is held."""
+
+from __future__ import annotations
+
+import threading
+
+import grpc
+
+from creditnode.registry.v1 import sharing_list_pb2 as sl
+from services.objection.clients.registry import GrpcSharingList
+
+
+def _listed() -> sl.GetSharingListResponse:
+    item = sl.SharingListItem(code="TAX_PAYMENT", department="sx-tax")
+    return sl.GetSharingListResponse(sharing_list=sl.SharingList(items=[item]))
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.before_answer = lambda: None
+
+    def GetSharingList(self, request: object, **kwargs: object) -> sl.GetSharingListResponse:
+        self.calls += 1
+        self.before_answer()
+        return _listed()
+
+
+def test_a_refresh_in_flight_holds_up_no_routing_while_a_list_is_held() -> None:
+    registry, now = _Registry(), [0.0]
+    departments = GrpcSharingList(grpc.insecure_channel("127.0.0.1:9"), ttl=60, clock=lambda: now[0])
+    departments._stub = registry  # type: ignore[assignment]
+    assert departments.department_for("TAX_PAYMENT") == "departments/sx-tax"
+    now[0] = 61.0  # a refresh is due
+    refreshing, other_answered = threading.Event(), threading.Event()
+    answered_during_refresh: list[bool] = []
+
+    def slow() -> None:
+        refreshing.set()
+        # The registry answers only once the other routing was answered; the wait's bound only keeps a regression
+        # from hanging the suite (it then fails below).
+        answered_during_refresh.append(other_answered.wait(timeout=5))
+
+    registry.before_answer = slow
+    refresher = threading.Thread(target=departments.department_for, args=("TAX_PAYMENT",))
+    refresher.start()
+    refreshing.wait()
+    other: list[str | None] = []
+
+    def route() -> None:
+        other.append(departments.department_for("TAX_PAYMENT"))
+        other_answered.set()
+
+    router = threading.Thread(target=route)
+    router.start()
+    router.join()
+    refresher.join()
+    assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
+    assert other == ["departments/sx-tax"]
+    assert registry.calls == 2
