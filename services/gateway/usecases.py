@@ -173,11 +173,11 @@ class Gateway:
             raise invalid("on_behalf_of", "must look like platforms/{id}")
         if institution and not INSTITUTION_NAME.fullmatch(institution):
             raise invalid("institution", "must look like institutions/{id}")
-        if not self.participants.live():
+        view = self.participants.admitting()
+        if view is None:
             raise unavailable("registry")
-        return authorize_caller(
-            connected, on_behalf_of, institution, self.participants.platform, self.participants.institution
-        )
+        platforms, institutions = view
+        return authorize_caller(connected, on_behalf_of, institution, platforms, institutions)
 
     def _still_admitted(self, caller: Caller) -> None:
         """Checks 2-3 again just before a release: a suspension (or removal) that reached the participant view while

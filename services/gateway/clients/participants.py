@@ -114,6 +114,17 @@ class ParticipantCache:
             now = self._clock()
             return not self._listing and now < self._lease_until
 
+    def admitting(
+        self,
+    ) -> tuple[Callable[[str], PlatformView | None], Callable[[str], InstitutionView | None]] | None:
+        """The platform and institution look-ups of the view as it is live now; None when it is not. A new listing
+        swaps in new maps (it never empties these), so the look-ups answer as the live view did: reading the current
+        maps after a separate ``live()`` could find a listing just begun, still empty, and refuse an admitted caller."""
+        with self._lock:
+            if self._listing or self._clock() >= self._lease_until:
+                return None
+            return self._platforms.get, self._institutions.get
+
     def platform(self, name: str) -> PlatformView | None:
         return self._platforms.get(name)
 

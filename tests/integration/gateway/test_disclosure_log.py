@@ -133,6 +133,11 @@ class _Arbiters:
     def live(self) -> bool:
         return True
 
+    def admitting(
+        self,
+    ) -> tuple[Callable[[str], PlatformView | None], Callable[[str], InstitutionView | None]] | None:
+        return self.platform, self.institution
+
     def platform(self, name: str) -> PlatformView | None:
         return PlatformView(name, True, "", False, 1) if name == "platforms/xian" else None
 

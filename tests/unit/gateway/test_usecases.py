@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,11 @@ class FakeParticipants:
 
     def live(self) -> bool:
         return self.is_live
+
+    def admitting(
+        self,
+    ) -> tuple[Callable[[str], PlatformView | None], Callable[[str], InstitutionView | None]] | None:
+        return (self.platform, self.institution) if self.is_live else None
 
     def platform(self, name: str) -> PlatformView | None:
         return self.platforms.get(name)
