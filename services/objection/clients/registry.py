@@ -85,6 +85,10 @@ class GrpcRecords:
         )
 
 
+# A registry that takes the call and never answers must not hold a filing for ever.
+_SHARING_LIST_DEADLINE_SECONDS = 5.0
+
+
 class GrpcSharingList:
     """ResponsibleDepartments over ``SharingListService.GetSharingList`` (current version), cached for ``ttl``."""
 
@@ -94,26 +98,33 @@ class GrpcSharingList:
         self._clock = clock
         self._lock = threading.Lock()
         self._items: dict[str, str] = {}
-        self._fetched_at: float | None = None
+        self._loaded = False
+        self._next_refresh = 0.0
 
     def _refresh(self) -> dict[str, str]:
         # One caller refreshes; the others route with the list held meanwhile (the call may take its whole deadline)
         # and wait for it only when no list was read yet.
-        if not self._lock.acquire(blocking=self._fetched_at is None):
+        if not self._lock.acquire(blocking=not self._loaded):
             return self._items
         try:
             now = self._clock()
-            if self._fetched_at is not None and now - self._fetched_at < self._ttl:
+            if self._loaded and now < self._next_refresh:
                 return self._items
             try:
-                response: sl.GetSharingListResponse = self._stub.GetSharingList(sl.GetSharingListRequest(version=0))
+                response: sl.GetSharingListResponse = self._stub.GetSharingList(
+                    sl.GetSharingListRequest(version=0), timeout=_SHARING_LIST_DEADLINE_SECONDS
+                )
             except grpc.RpcError as exc:
-                if self._fetched_at is not None:  # a stale list beats no routing; the next call retries
+                if self._loaded:  # a stale list beats no routing
                     log.warning("sharing_list_refresh_failed", code=exc.code().name)
+                    # Retried a second after this call ended, not by every caller meanwhile: while the registry is
+                    # down each of them would otherwise wait out a deadline of its own.
+                    self._next_refresh = self._clock() + min(1.0, self._ttl)
                     return self._items
                 raise _unavailable(exc, "sharing list") from None
             self._items = {i.code: department_name(i.department) for i in response.sharing_list.items if i.department}
-            self._fetched_at = now
+            self._loaded = True
+            self._next_refresh = now + self._ttl
             return self._items
         finally:
             self._lock.release()

@@ -58,3 +58,53 @@ def test_a_refresh_in_flight_holds_up_no_routing_while_a_list_is_held() -> None:
     assert answered_during_refresh == [True]  # answered from the list held, not after the registry's call
     assert other == ["departments/sx-tax"]
     assert registry.calls == 2
+
+
+class _Down(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+
+def test_a_failed_refresh_is_retried_a_second_after_it_ended_not_by_every_caller() -> None:
+    # While the registry was down every routing past the TTL asked it again: a filing burst became a burst of calls
+    # each waiting for its deadline. A failure now waits a second, counted from when the call ended.
+    registry, now = _Registry(), [0.0]
+    departments = GrpcSharingList(grpc.insecure_channel("127.0.0.1:9"), ttl=60, clock=lambda: now[0])
+    departments._stub = registry  # type: ignore[assignment]
+    departments.department_for("TAX_PAYMENT")
+    now[0] = 61.0
+
+    def down() -> None:
+        now[0] += 5.0  # the call hangs to its deadline
+        raise _Down()
+
+    registry.before_answer = down
+    for _ in range(3):
+        assert departments.department_for("TAX_PAYMENT") == "departments/sx-tax"  # the stale list routes
+    assert registry.calls == 2
+    now[0] += 0.9
+    departments.department_for("TAX_PAYMENT")
+    assert registry.calls == 2
+    now[0] += 0.2
+    registry.before_answer = lambda: None
+    departments.department_for("TAX_PAYMENT")
+    assert registry.calls == 3
+
+
+def test_the_registry_is_asked_with_a_deadline() -> None:
+    # Without one a registry that accepts the call and never answers held the refreshing filing for ever.
+    registry = _Registry()
+    seen: list[object] = []
+    answer = registry.GetSharingList
+
+    def recording(request: object, **kwargs: object) -> sl.GetSharingListResponse:
+        seen.append(kwargs.get("timeout"))
+        return answer(request)
+
+    registry.GetSharingList = recording  # type: ignore[method-assign]
+    departments = GrpcSharingList(grpc.insecure_channel("127.0.0.1:9"))
+    departments._stub = registry  # type: ignore[assignment]
+    departments.department_for("TAX_PAYMENT")
+    assert len(seen) == 1
+    assert isinstance(seen[0], float | int)
+    assert 0 < seen[0] <= 30
