@@ -82,6 +82,19 @@ def test_a_forged_signature_is_named_as_such_before_the_retirement(log: MemoryLo
     assert err.reason == Failure.SIGNATURE_INVALID
 
 
+def test_a_head_whose_time_was_moved_back_before_the_retirement_is_a_forgery(log: MemoryLog, key: NodeKey) -> None:
+    # The retirement check trusts the head's time only because the signature covers it: a head signed after the
+    # retirement, its time written back to before it, must not pass as one signed while the key was in service.
+    obj = log.receipt(3, 13)
+    obj["tree_head"]["timestamp_ms"] = AT_13 - 2
+    err = _reason(verify_receipt, obj, _keys(key), retired_ms={key.key_id: AT_13 - 1})
+    assert err.reason == Failure.SIGNATURE_INVALID
+    old, new = log.head(6).to_obj(), log.head(13).to_obj()
+    new["timestamp_ms"] = BASE + 6
+    err = _reason(verify_consistency, old, new, log.consistency(6, 13), _keys(key), retired_ms={key.key_id: BASE + 6})
+    assert (err.reason, err.message.startswith("the new tree head")) == (Failure.SIGNATURE_INVALID, True)
+
+
 def test_consistency_refuses_either_head_signed_after_its_keys_retirement(log: MemoryLog, key: NodeKey) -> None:
     old, new, doc = log.head(6).to_obj(), log.head(13).to_obj(), log.consistency(6, 13)
     verify_consistency(old, new, doc, _keys(key), retired_ms={key.key_id: AT_13})
