@@ -18,6 +18,7 @@ from creditnode.consent.v1 import consent_service_pb2 as pb
 from services.consent.api import convert
 from services.consent.clients.files import load_purposes
 from services.consent.domain.model import DecisionReason, EventType, State
+from services.consent.domain.ports import Use
 from services.consent.domain.signing import Action
 from services.consent.main import MIGRATIONS
 from services.consent.store.check_cache import CandidateCache
@@ -259,6 +260,29 @@ def test_a_frequency_use_reaching_the_row_after_a_newer_periods_use_is_refused(w
     assert use(boundary + timedelta(seconds=5)) is refused  # period 1 again
     uses = w.consent.get(auth.id).uses
     assert (uses.total, uses.period_index, uses.in_period) == (2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "kind", [pb.USE_LIMIT_KIND_ONE_TIME, pb.USE_LIMIT_KIND_FREQUENCY], ids=["one_time", "frequency"]
+)
+def test_the_stores_use_update_refuses_a_use_past_the_limit_read_before_another_use_committed(
+    world: Any, kind: int
+) -> None:
+    """The use cases decide from a row read before it is locked; on PostgreSQL another replica's use may commit in
+    between, and only the conditional update's own limit stands between the two and a second use of one allowed."""
+    w = world
+    extra = {"purpose": "POST_LOAN_MONITORING", "period_days": 1} if kind == pb.USE_LIMIT_KIND_FREQUENCY else {}
+    auth = w.consent.grant(convert.grant_request(w.alice.grant(BANK, kind=kind, max_uses=1, **extra))).authorization
+    stale = w.consent.get(auth.id)  # read while its use was still left
+    purpose = extra.get("purpose", "PRE_LOAN")
+    assert w.consent.check(CheckQuery(BANK, w.alice.uscc, purpose, ("TAX_PAYMENT",), consume=True)).allowed
+    assert stale.uses.total == 0
+    with w.consent._writer() as uow:
+        assert not uow.authorizations.record_use(stale, Use(auth.id, w.clock.at, ("TAX_PAYMENT",), "late-replica"))
+        uow.commit()
+    uses = w.consent.get(auth.id).uses
+    assert (uses.total, uses.in_period) == (1, 1)
+    assert [u.request_id for u in w.consent.list_uses(auth.id, None, 10).items] == [""]
 
 
 def test_consuming_retry_is_idempotent_by_request_id(world: Any) -> None:
