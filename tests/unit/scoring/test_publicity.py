@@ -23,6 +23,17 @@ def test_a_record_counts_until_the_first_instant_of_its_publicity_end(records: R
     ]
 
 
+def test_an_earlier_version_does_not_stand_in_for_a_current_one_past_its_publicity(records: Records) -> None:
+    # A correction (version 2) under a list version with a shorter period: the record's publication is over, and
+    # version 1, whose own end is still ahead, must not be scored in its place.
+    first = records.add("AMR_PENALTY", date(2026, 1, 1), publicity_end=AS_OF + timedelta(days=30), **PENALTY)
+    records.add("AMR_PENALTY", date(2026, 1, 1), record_id=first.record_id, version=2, publicity_end=AS_OF, **PENALTY)
+    assert by_item(records.items, AS_OF) == {}
+    assert [(r.record_id, r.version) for r in by_item(records.items, AS_OF - timedelta(days=1))["AMR_PENALTY"]] == [
+        (first.record_id, 2)
+    ]
+
+
 def test_a_penalty_past_its_publicity_is_not_counted_nor_named(model: Model, records: Records) -> None:
     # Decided within the indicator's 24 months, but its (shortened) publicity period is over.
     expired = records.add(
