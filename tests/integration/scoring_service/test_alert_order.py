@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import Engine, text
 
 from services.kit.db import make_engine, migrate, session_factories
 from services.scoring import usecases
@@ -25,6 +26,25 @@ A, B = "91610100MA6TEST001", "91610100MA6TEST002"
 def alert(uscc: str, key: str) -> Alert:
     evidence = (RecordRef("r-" + key, 1, "COURT_ENFORCEMENT"),)
     return Alert(0, "bank-a", uscc, "loan-" + key, "NEW_ENFORCEMENT", "HIGH", "why", evidence, (), key, NOW)
+
+
+def _committed_or_waiting(other: threading.Thread, engine: Engine) -> None:
+    """Return once ``other`` has committed or waits for a lock: a fixed sleep let a slow start of the other replica
+    reach its insert only after the poll below, and the test then passed whatever the order of the commits."""
+    deadline = time.monotonic() + 60  # generous: only a broken test gets here, and it fails loudly
+    with engine.connect() as probe:
+        while other.is_alive():
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+            probe.rollback()
+            if waiting:
+                return
+            assert time.monotonic() < deadline, "the other replica neither committed nor came to wait for a lock"
+            threading.Event().wait(0.01)  # paces the poll only
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
@@ -52,7 +72,7 @@ def test_an_alert_committed_late_is_not_passed_by_the_cursor(database_url: str) 
 
         other = threading.Thread(target=fast)
         other.start()
-        time.sleep(0.5)  # the other replica's commit, had it not waited for the first
+        _committed_or_waiting(other, engine)  # never polled before the other replica got as far as it can
         seen, cursor = usecases.deliverable_alerts(sc, "bank-a", 0, 100)  # WatchAlerts polls meanwhile
         slow.commit()
         slow.__exit__(None, None, None)
