@@ -3,16 +3,22 @@ across issuances and across a restart of the registry over the same database and
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
+import pytest
 from cryptography import x509
+from sqlalchemy import create_engine, text
 
 from creditnode.registry.v1 import registry_admin_service_pb2 as admin_pb
 from creditnode.registry.v1 import registry_service_pb2 as rs_pb
 from services.registry.main import RegistrySettings, build
+from services.registry.store.repositories import SqlCertificates
+from tests.conftest import PG_URL
 from tests.registry_helpers import RegistryClient, change, csr_pem
 
 
@@ -95,3 +101,58 @@ def test_each_crl_entry_says_why_its_certificate_was_revoked(registry_server: st
     assert _reason(crl, second.serial) == x509.ReasonFlags.privilege_withdrawn
     assert _reason(crl, third.serial) == x509.ReasonFlags.privilege_withdrawn
     assert _reason(crl, fourth.serial) == x509.ReasonFlags.cessation_of_operation
+
+
+def _until_done_or_waiting(thread: threading.Thread, database_url: str) -> None:
+    """Until ``thread`` ended or a session of the database waits for a lock (the test timeout bounds it)."""
+    engine = create_engine(database_url)
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        while thread.is_alive():
+            with engine.connect() as conn:
+                if conn.execute(waiting).scalar_one():
+                    return
+            threading.Event().wait(0.01)  # paces the poll only
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
+def test_a_crl_with_a_greater_number_never_lists_less_than_one_issued_while_it_was_read(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CRL reads the revoked certificates; meanwhile a suspension revokes one and another CRL is issued. A relying
+    # party keeps the CRL of the greater number: it must list whatever the lesser one lists.
+    with _registry(database_url, tmp_path) as client:
+        platform, credential = client.admitted_platform("xian")
+        original = SqlCertificates.revoked
+        other: list[x509.CertificateRevocationList] = []
+        meanwhile: list[threading.Thread] = []
+
+        def revocation_and_crl_meanwhile(self: SqlCertificates) -> Any:
+            found = original(self)
+            if not meanwhile:
+
+                def run() -> None:
+                    client.admin.SuspendPlatform(admin_pb.SuspendPlatformRequest(name=platform.name, change=change()))
+                    other.append(_crl(client)[0])
+
+                meanwhile.append(threading.Thread(target=run))
+                meanwhile[0].start()
+                _until_done_or_waiting(meanwhile[0], database_url)
+            return found
+
+        monkeypatch.setattr(SqlCertificates, "revoked", revocation_and_crl_meanwhile)
+        first, _ = _crl(client)
+        meanwhile[0].join(60)
+        monkeypatch.undo()
+        assert not meanwhile[0].is_alive()
+        (second,) = other
+        lesser, greater = sorted((first, second), key=_number)
+        assert _number(lesser) < _number(greater)
+        serial = int(credential.serial, 16)
+        assert second.get_revoked_certificate_by_serial_number(serial) is not None  # read after the suspension
+        listed = {r.serial_number for r in lesser}
+        assert listed <= {r.serial_number for r in greater}
