@@ -16,6 +16,7 @@ from creditnode.evidence.v1 import evidence_log_service_pb2_grpc as ev_grpc
 from services.gateway.clients.consent import ConsentCache
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.main import GatewaySettings, build
+from services.kit import server as kit_server
 from services.kit.evidence.servicer import EvidenceLogServicer
 from tests.conftest import free_port
 
@@ -43,6 +44,19 @@ def _status(address: str) -> int:
         return int(health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status)
 
 
+class _DrainHeldUntil:
+    """The kit server's ``time``, but its drain's sleep lasts until ``over`` is set."""
+
+    def __init__(self, over: threading.Event) -> None:
+        self._over = over
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def sleep(self, seconds: float) -> None:
+        self._over.wait()
+
+
 def test_the_health_port_says_not_serving_while_the_gateway_drains(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,6 +65,10 @@ def test_the_health_port_says_not_serving_while_the_gateway_drains(
     # serving endpoint for the whole drain, which exists to take it out of them.
     monkeypatch.setattr(ParticipantCache, "live", lambda self: True)  # ready without a registry and consent
     monkeypatch.setattr(ConsentCache, "has_been_live", lambda self: True)
+    # The drain lasts until the test ends it: "during the drain" then holds however slow the machine, where a 2 s
+    # poll inside a 3 s drain both failed on a loaded machine and could end with the drain.
+    drain_over = threading.Event()
+    monkeypatch.setattr(kit_server, "time", _DrainHeldUntil(drain_over))
     health_addr = f"127.0.0.1:{free_port()}"
     server = build(_settings(tmp_path, database_url, health_listen_addr=health_addr), configure_logs=False)
     stopper = threading.Thread(target=server.stop, args=(0.1, 3.0))
@@ -60,11 +78,12 @@ def test_the_health_port_says_not_serving_while_the_gateway_drains(
             assert time.monotonic() < deadline, "the health port never said SERVING"
             time.sleep(0.1)
         stopper.start()
-        deadline = time.monotonic() + 2  # well within the drain's 3 s
+        deadline = time.monotonic() + 30  # a hang guard: the drain cannot end before the test ends it
         while _status(health_addr) == SERVING:
             assert time.monotonic() < deadline, "the health port said SERVING through the drain"
             time.sleep(0.05)
     finally:
+        drain_over.set()
         if not stopper.is_alive() and not stopper.ident:
             stopper.start()
         stopper.join(60)
