@@ -87,7 +87,7 @@ class EvidencePackages:
             raise invalid("dispute_reference", "1-64 letters, digits, spaces and ()-_/〔〕")
 
     def _export(self, req: PackageRequest, connected: str, caller: Caller) -> ExportedPackage:
-        view = self.gateway.participants.institution(req.arbiter)
+        view = self.gateway.institution(req.arbiter)  # a live view, as admission's: not a listing just begun
         if view is None or not view.arbiter:
             raise PermissionDenied(
                 "ERROR_REASON_NOT_AN_ARBITER",

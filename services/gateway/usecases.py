@@ -22,7 +22,7 @@ from services.gateway.clients.downstream import ObjectionClient, ScoringClient
 from services.gateway.clients.errors import unavailable
 from services.gateway.clients.participants import ParticipantCache
 from services.gateway.clients.registry import RegistryReader, SharingListCache, openness_of
-from services.gateway.domain.identity import Caller, authorize_caller
+from services.gateway.domain.identity import Caller, InstitutionView, authorize_caller
 from services.gateway.domain.objection_signing import Signature, SignedObjection, verify_objection
 from services.gateway.domain.policy import (
     NO_COVERAGE,
@@ -178,6 +178,14 @@ class Gateway:
             raise unavailable("registry")
         platforms, institutions = view
         return authorize_caller(connected, on_behalf_of, institution, platforms, institutions)
+
+    def institution(self, name: str) -> InstitutionView | None:
+        """The institution as the live participant view has it, as admission reads it (the current maps of a listing
+        just begun are still empty); UNAVAILABLE while no view is live."""
+        view = self.participants.admitting()
+        if view is None:
+            raise unavailable("registry")
+        return view[1](name)
 
     def _still_admitted(self, caller: Caller) -> None:
         """Checks 2-3 again just before a release: a suspension (or removal) that reached the participant view while

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
+import pytest
 from google.protobuf.duration_pb2 import Duration
 
 from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from services.gateway.clients.participants import ParticipantCache
-from services.gateway.domain.identity import PlatformView
+from services.gateway.domain.identity import InstitutionView, PlatformView
+from services.gateway.evidence_packages import EvidencePackages, PackageRequest
 from services.gateway.usecases import Gateway
+from services.kit.errors import Unavailable
+from tests.unit.gateway.test_usecases import E, gw  # noqa: F401  (the fixture)
 
-XIAN, BOC = "platforms/xian", "institutions/boc"
+XIAN, BOC, COURT = "platforms/xian", "institutions/boc", "institutions/court"
 
 
 class _RegistryGone(grpc.RpcError):
@@ -114,3 +118,40 @@ def test_a_listing_begun_after_the_liveness_check_does_not_refuse_an_admitted_in
     finally:
         registry.done.set()
         cache.close()
+
+
+class _ListingBegunAfterAdmission:
+    """Live at the first admission; a new listing begins right after it (the current maps swapped for empty ones, not
+    live until it completes), as ParticipantCache's watch does after a broken listing."""
+
+    def __init__(self) -> None:
+        self.platforms = {XIAN: PlatformView(XIAN, True, "", False, 1)}
+        self.institutions = {COURT: InstitutionView(COURT, XIAN, True, arbiter=True)}
+        self.listing = False
+
+    def admitting(
+        self,
+    ) -> tuple[Callable[[str], PlatformView | None], Callable[[str], InstitutionView | None]] | None:
+        if self.listing:
+            return None
+        view = self.platforms.get, self.institutions.get
+        self.listing, self.platforms, self.institutions = True, {}, {}
+        return view
+
+    def platform(self, name: str) -> PlatformView | None:
+        return self.platforms.get(name)
+
+    def institution(self, name: str) -> InstitutionView | None:
+        return self.institutions.get(name)
+
+
+def test_a_listing_begun_after_admission_does_not_refuse_an_evidence_packages_arbiter(gw: Gateway) -> None:  # noqa: F811
+    # The arbiter is looked up in a live view too: read from the maps of a listing just begun it is no institution,
+    # and the export refused NOT_AN_ARBITER, a denial recorded for ever; the view not live, it is UNAVAILABLE.
+    gw.participants = _ListingBegunAfterAdmission()  # type: ignore[assignment]
+    packages = EvidencePackages(gw, None, None, lambda loan, enterprise, lender: None)  # type: ignore[arg-type]
+    with pytest.raises(Unavailable):
+        packages.export(PackageRequest(COURT, "(2026)1", E, BOC, "loan-1"), XIAN)
+    assert [leaf["reason"] for leaf in gw.disclosure_log.leaves] == [  # type: ignore[attr-defined]
+        "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
+    ]
