@@ -30,10 +30,9 @@ DONE = "DONE"
 PARKED = "PARKED"
 
 
-def _unavailable(exc: grpc.RpcError, what: str) -> Unavailable:
-    return Unavailable(
-        "ERROR_REASON_DEPENDENCY_UNAVAILABLE", f"the registry's {what} is unavailable", {"code": exc.code().name}
-    )
+def _unavailable(code: str, what: str) -> Unavailable:
+    """``code``: the registry call's status code name."""
+    return Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", f"the registry's {what} is unavailable", {"code": code})
 
 
 def department_name(code: str) -> str:
@@ -57,7 +56,7 @@ class GrpcRecords:
         except grpc.RpcError as exc:
             if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None
-            raise _unavailable(exc, "record service") from None
+            raise _unavailable(exc.code().name, "record service") from None
         return response
 
     def owner(self, record_id: str) -> str | None:
@@ -100,6 +99,7 @@ class GrpcSharingList:
         self._items: dict[str, str] = {}
         self._loaded = False
         self._next_refresh = 0.0
+        self._last_failure = ""
 
     def _refresh(self) -> dict[str, str]:
         # One caller refreshes; the others route with the list held meanwhile (the call may take its whole deadline)
@@ -108,20 +108,23 @@ class GrpcSharingList:
             return self._items
         try:
             now = self._clock()
-            if self._loaded and now < self._next_refresh:
-                return self._items
+            if now < self._next_refresh:
+                if self._loaded:
+                    return self._items
+                raise _unavailable(self._last_failure, "sharing list")
             try:
                 response: sl.GetSharingListResponse = self._stub.GetSharingList(
                     sl.GetSharingListRequest(version=0), timeout=_SHARING_LIST_DEADLINE_SECONDS
                 )
             except grpc.RpcError as exc:
+                self._last_failure = exc.code().name
+                # Retried a second after this call ended, not by every caller meanwhile (those queued here for a first
+                # list too): while the registry is down each of them would otherwise wait out a deadline of its own.
+                self._next_refresh = self._clock() + min(1.0, self._ttl)
                 if self._loaded:  # a stale list beats no routing
-                    log.warning("sharing_list_refresh_failed", code=exc.code().name)
-                    # Retried a second after this call ended, not by every caller meanwhile: while the registry is
-                    # down each of them would otherwise wait out a deadline of its own.
-                    self._next_refresh = self._clock() + min(1.0, self._ttl)
+                    log.warning("sharing_list_refresh_failed", code=self._last_failure)
                     return self._items
-                raise _unavailable(exc, "sharing list") from None
+                raise _unavailable(self._last_failure, "sharing list") from None
             self._items = {i.code: department_name(i.department) for i in response.sharing_list.items if i.department}
             self._loaded = True
             self._next_refresh = now + self._ttl

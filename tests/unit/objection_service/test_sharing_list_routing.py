@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import grpc
+import pytest
 
 from creditnode.registry.v1 import sharing_list_pb2 as sl
+from services.kit.errors import Unavailable
 from services.objection.clients.registry import GrpcSharingList
 
 
@@ -108,3 +110,26 @@ def test_the_registry_is_asked_with_a_deadline() -> None:
     assert len(seen) == 1
     assert isinstance(seen[0], float | int)
     assert 0 < seen[0] <= 30
+
+
+def test_a_failed_first_read_is_retried_a_second_after_it_ended_not_by_every_caller() -> None:
+    # With no list read yet the callers queue on the refresh: each one asked the registry again after the one before
+    # it failed, so a filing burst while the registry hung waited out one deadline per filing ahead of it.
+    registry, now = _Registry(), [0.0]
+    departments = GrpcSharingList(grpc.insecure_channel("127.0.0.1:9"), ttl=60, clock=lambda: now[0])
+    departments._stub = registry  # type: ignore[assignment]
+
+    def down() -> None:
+        now[0] += 5.0  # the call hangs to its deadline
+        raise _Down()
+
+    registry.before_answer = down
+    for _ in range(3):
+        with pytest.raises(Unavailable) as refused:
+            departments.department_for("TAX_PAYMENT")
+        assert refused.value.metadata == {"code": "UNAVAILABLE"}
+    assert registry.calls == 1
+    now[0] += 1.1
+    registry.before_answer = lambda: None
+    assert departments.department_for("TAX_PAYMENT") == "departments/sx-tax"
+    assert registry.calls == 2
