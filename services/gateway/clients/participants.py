@@ -128,9 +128,6 @@ class ParticipantCache:
     def platform(self, name: str) -> PlatformView | None:
         return self._platforms.get(name)
 
-    def institution(self, name: str) -> InstitutionView | None:
-        return self._institutions.get(name)
-
     # ---- watch ----------------------------------------------------------------------------------------------------
 
     def _run_watch(self) -> None:
