@@ -1,4 +1,5 @@
-"""Admission reads one participant view: a listing begun after the liveness check does not refuse an admitted caller."""
+"""Admission reads one participant view: a listing begun after the liveness check does not refuse an admitted caller,
+nor one begun after admission an evidence package's arbiter."""
 
 from __future__ import annotations
 
