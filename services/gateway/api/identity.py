@@ -83,8 +83,9 @@ class CertificateIdentity:
         serial, platform = self._parse(bytes(certs[0]))
         if platform is None:
             raise _unauthenticated("the client certificate names no platform")
+        # The live participant view (UNAVAILABLE while none is live: a listing under way does not know every platform
+        # yet). An unknown platform passes here and is refused at admission, as any caller without access is.
         view = self._platforms(platform)
-        # An unknown platform passes here and is refused at admission, as any caller without access is.
         if view is not None and view.certificate_serial != serial:
             raise RevokedCertificate(platform)
         return platform

@@ -22,6 +22,7 @@ import structlog
 from creditnode.registry.v1 import participants_pb2 as pp
 from creditnode.registry.v1 import registry_service_pb2 as rs
 from creditnode.registry.v1 import registry_service_pb2_grpc as rs_grpc
+from services.gateway.clients.errors import unavailable
 from services.gateway.domain.identity import InstitutionView, PlatformView
 from services.kit.client import Reconnects, queued_requests
 from services.kit.metrics import WATCH_CONNECTED, WATCH_LAG
@@ -126,7 +127,13 @@ class ParticipantCache:
             return self._platforms.get, self._institutions.get
 
     def platform(self, name: str) -> PlatformView | None:
-        return self._platforms.get(name)
+        """The platform as the live view has it, for the certificate check; UNAVAILABLE while no view is live. The
+        current maps of a listing under way lack platforms not listed yet: any certificate of one (a revoked one
+        too) would pass the check, and admission, reading the view live again by then, would let it in."""
+        view = self.admitting()
+        if view is None:
+            raise unavailable("registry")
+        return view[0](name)
 
     # ---- watch ----------------------------------------------------------------------------------------------------
 

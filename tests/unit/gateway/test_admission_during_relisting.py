@@ -1,5 +1,5 @@
 """Admission reads one participant view: a listing begun after the liveness check does not refuse an admitted caller,
-nor one begun after admission an evidence package's arbiter."""
+nor one begun after admission an evidence package's arbiter; nor does a listing under way let a certificate pass."""
 
 from __future__ import annotations
 
@@ -156,3 +156,23 @@ def test_a_listing_begun_after_admission_does_not_refuse_an_evidence_packages_ar
     assert [leaf["reason"] for leaf in gw.disclosure_log.leaves] == [  # type: ignore[attr-defined]
         "ERROR_REASON_DEPENDENCY_UNAVAILABLE"
     ]
+
+
+def test_a_certificate_is_checked_against_the_live_view_not_a_listing_under_way() -> None:
+    # The certificate check read the current maps: during a listing a platform not listed yet was unknown, so any
+    # certificate of it (a revoked one too) passed, and admission, once the listing had completed, let it in. The
+    # check now reads the live view, and while none is live it fails closed, UNAVAILABLE, as admission does.
+    registry = _Registry()
+    cache = ParticipantCache(grpc.insecure_channel("127.0.0.1:9"), reconnect_seconds=0.0, clock=lambda: 0.0)
+    cache._stub = registry  # type: ignore[assignment]
+    cache.start()
+    try:
+        registry.live.wait()
+        assert cache.platform(XIAN) is not None
+        registry.break_stream.set()
+        registry.relisting.wait()
+        with pytest.raises(Unavailable):
+            cache.platform(XIAN)
+    finally:
+        registry.done.set()
+        cache.close()

@@ -140,11 +140,12 @@ def test_every_response_is_acknowledged_with_its_revision_after_it_was_applied()
     now = [0.0]
     cache, acks = _fed_cache(now)
     cache._apply(_response(5, 0, _platform("xian"), complete=True))  # type: ignore[arg-type]
-    assert (_ack(acks).ack_id, cache.platform("platforms/xian") is not None) == (1, True)
+    # What is applied, live or not (the view turns live only once the registry confirms an acknowledgement).
+    assert (_ack(acks).ack_id, cache._platforms.get("platforms/xian") is not None) == (1, True)
     cache._apply(_response(9, 0, _event("xian", False, 9)))  # type: ignore[arg-type]
     second = _ack(acks)
     assert (second.ack_id, second.revision) == (2, 9)
-    view = cache.platform("platforms/xian")
+    view = cache._platforms.get("platforms/xian")
     assert view is not None
     # Acknowledged only once the suspension and the certificate it revoked are both in force here.
     assert (view.access_allowed, view.certificate_serial) == (False, None)
