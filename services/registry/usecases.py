@@ -468,11 +468,7 @@ def register_enterprise(
         uow.records.lock_for_registration(check.code)
         if uow.enterprises.get(check.code) is not None:
             raise AlreadyExists("ERROR_REASON_ALREADY_REGISTERED", "that enterprise is already registered")
-        # A key another enterprise holds or held would sign for both (authorizations, rotations, objections). Locked
-        # first: a registration or rotation adding the same key meanwhile is seen once it committed.
-        uow.enterprises.lock_key(public_key)
-        if uow.enterprises.key_holder(public_key) is not None:
-            raise key_already_registered("public_key")
+        _check_key_unheld(uow, public_key, "public_key")
         key = EnterpriseKey(key_id_of(public_key), public_key, KeyState.ACTIVE, now)
         enterprise = Enterprise(check.code, display_name, platform_id, [key], check.legacy_org_code_warning, now, now)
         uow.enterprises.add(enterprise)
@@ -483,6 +479,14 @@ def register_enterprise(
         _remember(uow, idem, "RegisterEnterprise", check.code)
         uow.commit()
         return enterprise
+
+
+def _check_key_unheld(uow: RegistryUnitOfWork, public_key: bytes, field_name: str) -> None:
+    """Refuse a key another enterprise holds or held: it would sign for both (authorizations, rotations, objections).
+    Locked first: a registration, rotation or replacement adding the same key meanwhile is seen once it committed."""
+    uow.enterprises.lock_key(public_key)
+    if uow.enterprises.key_holder(public_key) is not None:
+        raise key_already_registered(field_name)
 
 
 def _enterprise(uow: RegistryUnitOfWork, uscc: str) -> Enterprise:
@@ -508,11 +512,8 @@ def rotate_enterprise_key(
             return _enterprise(uow, done.resource_id)
         enterprise = _enterprise(uow, uscc)
         enterprise.rotate_key(new_public_key, signing_key_id, signed_at, signature, now)
-        # Only once the enterprise's own signature verified (no one else learns whether a key is registered): a key
-        # another enterprise holds or held would sign for both.
-        uow.enterprises.lock_key(new_public_key)
-        if uow.enterprises.key_holder(new_public_key) is not None:
-            raise key_already_registered()
+        # Only once the enterprise's own signature verified: no one else learns whether a key is registered.
+        _check_key_unheld(uow, new_public_key, "new_public_key")
         uow.enterprises.save(enterprise)
         revision = uow.events.next_revision()
         uow.events.append(ParticipantEvent(revision, ParticipantKind.ENTERPRISE, uscc, EventType.UPSERT))
@@ -551,10 +552,7 @@ def replace_enterprise_key(
         enterprise = _enterprise(uow, uscc)
         check_etag(change.etag, enterprise.version)
         enterprise.replace_keys(new_public_key, now)
-        # Registration's checks, and one more: no enterprise ever held the key (one key would sign for two of them).
-        uow.enterprises.lock_key(new_public_key)
-        if uow.enterprises.key_holder(new_public_key) is not None:
-            raise key_already_registered()
+        _check_key_unheld(uow, new_public_key, "new_public_key")
         uow.enterprises.save(enterprise)
         revision = uow.events.next_revision()
         uow.history.append(
