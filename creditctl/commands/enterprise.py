@@ -28,7 +28,8 @@ def enterprise_name(uscc: str) -> str:
 def read_public_key(path: Path) -> bytes:
     """The raw 32-byte Ed25519 key in ``path``: a PEM public key, the 32 bytes themselves, or 64 hex digits.
 
-    Only a public key: a private key file is refused, so that it never leaves the enterprise by mistake."""
+    A PEM private key is refused, so that it never leaves the enterprise by mistake; 32 raw bytes or 64 hex digits
+    cannot be told from a private key's seed, so those are sent as they are."""
     try:
         content = path.read_bytes()
     except OSError as exc:
