@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Engine, func, select, text
 
+from services.kit.workdays import WorkCalendar
 from services.registry import record_usecases as rc
 from services.registry import usecases as uc
 from services.registry.domain.ledger import ChangeType, DisputeOutcome
@@ -37,7 +38,7 @@ def _disputed_record(uow: Uow) -> tuple[str, str]:
     r = tax_record(uscc, 1)
     rec = IncomingRecord("sx-tax", r["item_code"], r["source_record_id"], 1, uscc, r["event_time"], r["fields"])
     outcome = rc.ingest_chunk(uow(), rc.CatalogueCache(), department="sx-tax", items=[rc.Submitted(1, rec)],
-                              batch="b-1", stream_id=None, now=T0)  # fmt: skip
+                              batch="b-1", stream_id=None, now=T0, calendar=WorkCalendar.load())  # fmt: skip
     assert outcome.results[0].outcome is Outcome.ACCEPTED
     record_id = outcome.results[0].record_name.rsplit("/", 1)[1]
     rc.set_dispute(uow(), rc.CatalogueCache(), record_id=record_id, uscc=uscc, objection=OBJECTION, now=T0)
