@@ -605,6 +605,9 @@ def attach_statement(
 ) -> RecordView:
     """Show the enterprise's statement with a record whose objection ended UPHELD or UNVERIFIABLE."""
     with uow:
+        # Locked before it is read, as clear_dispute does: a second delivery of the statement waits for the first's
+        # commit and answers as its retry, rather than setting it again with a second change for the watches.
+        uow.records.lock_dispute(record_id, objection)
         catalogue = cache.get(uow)
         view, _ = _get(uow, catalogue, record_id, uscc)
         dispute = next((d for d in view.disputes if d.objection == objection), None)

@@ -1,6 +1,7 @@
 """Two deliveries of one objection's outcome clear a record's flag at once (objection's outbox delivers at least
 once, from any replica, and a claim lapses during a slow call): on SQLite or PostgreSQL (CREDITNODE_TEST_PG_URL),
-the flag is cleared once, with one DISPUTE_CLEARED change for the watches."""
+the flag is cleared once, with one DISPUTE_CLEARED change for the watches; and an enterprise's statement delivered
+twice at once is attached once."""
 
 from __future__ import annotations
 
@@ -96,6 +97,51 @@ def test_an_outcome_delivered_twice_at_once_clears_the_flag_once(
     assert cleared == 1
     assert flag.outcome == DisputeOutcome.UPHELD.value
     assert flag.cleared_at in (first_at, second_at)
+
+
+def test_a_statement_delivered_twice_at_once_is_attached_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    uow = store_with_a_city_platform(engine)
+    record_id, uscc = _disputed_record(uow)
+    _clear(uow, record_id, uscc, T0 + timedelta(minutes=1))
+    next_revision = SqlEvents.next_revision
+    failed: list[BaseException] = []
+    beside: list[threading.Thread] = []
+
+    def attach() -> None:
+        rc.attach_statement(uow(), rc.CatalogueCache(), record_id=record_id, uscc=uscc, objection=OBJECTION,
+                            statement="我方已于次月补缴")  # fmt: skip
+
+    def first_delivery() -> None:
+        try:
+            attach()
+        except BaseException as exc:  # raised again below
+            failed.append(exc)
+
+    def the_first_delivery_runs_now(self: SqlEvents) -> int:
+        # The second delivery has read the flag without the statement and set it; the first now reads the flag too,
+        # and commits unless it has to wait for the second.
+        monkeypatch.setattr(SqlEvents, "next_revision", next_revision)
+        thread = threading.Thread(target=first_delivery)
+        thread.start()
+        beside.append(thread)
+        if backend == "postgresql":
+            _until_done_or_waiting(thread, engine)
+        return next_revision(self)
+
+    monkeypatch.setattr(SqlEvents, "next_revision", the_first_delivery_runs_now)
+    attach()
+    beside[0].join()
+    if failed:
+        raise failed[0]
+    with uow() as u:
+        changes = u.session.execute(
+            select(func.count())
+            .select_from(RecordEventRow)
+            .where(RecordEventRow.record_id == record_id, RecordEventRow.type == ChangeType.DISPUTE_CLEARED.value)
+        ).scalar_one()
+    assert changes == 2  # the clearing's and one attachment's
 
 
 def _until_done_or_waiting(thread: threading.Thread, engine: Engine) -> None:
