@@ -628,11 +628,15 @@ def list_departments(uow: RegistryUnitOfWork, *, after: str | None, limit: int) 
 # ---- certificates and coverage -----------------------------------------------------------------------------------
 
 
-def revocation_list(uow: RegistryUnitOfWork, ca: CertificateAuthority, now: datetime) -> tuple[bytes, list[str]]:
+def revocation_list(
+    uow: RegistryUnitOfWork, ca: CertificateAuthority, clock: Callable[[], datetime]
+) -> tuple[bytes, list[str]]:
     """A newly signed CRL and its serials. A write: each CRL takes the next CRL number, in the transaction that reads
-    what it lists, so a greater number never lists less (signed after the commit, outside the number's lock)."""
+    what it lists, so a greater number never lists less (signed after the commit, outside the number's lock). Its
+    date is read under that lock too, so a greater number is never dated before a lesser one."""
     with uow:
         number = uow.certificates.next_crl_number()
+        now = clock()
         revoked = uow.certificates.revoked()
         uow.commit()
     return ca.crl_der(revoked, number, now), [c.serial for c in revoked]

@@ -392,7 +392,7 @@ class Registry(rs_grpc.RegistryServiceServicer):
     def GetCertificateRevocationList(
         self, request: rs_pb.GetCertificateRevocationListRequest, context: grpc.ServicerContext
     ) -> Any:
-        crl, serials = usecases.revocation_list(self.writer(), self.ca, self.clock())
+        crl, serials = usecases.revocation_list(self.writer(), self.ca, self.clock)
         return rs_pb.GetCertificateRevocationListResponse(
             crl_der=crl, ca_certificate_pem=self.ca.ca_certificate_pem(), revoked_serials=serials
         )

@@ -185,7 +185,7 @@ def test_certificates_of_a_key_certified_for_several_platforms_are_revoked_and_o
     after = revocations()
     assert {p for p, at in after.items() if at is not None and at >= before} == {"hanzhong", "ankang", "weinan"}
     assert (after["xian"], after["tongchuan"]) == (None, revoked_at)  # a key of its own; revoked before, kept so
-    crl_der, serials = uc.revocation_list(SqlRegistryUnitOfWork(writer), ca, datetime.now(UTC))
+    crl_der, serials = uc.revocation_list(SqlRegistryUnitOfWork(writer), ca, lambda: datetime.now(UTC))
     on_crl = {format(r.serial_number, "x") for r in x509.load_der_x509_crl(crl_der)}
     assert on_crl == set(serials) == {hanzhong.serial, ankang.serial, tongchuan.serial, weinan.serial}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,38 @@ def test_a_crl_with_a_greater_number_never_lists_less_than_one_issued_while_it_w
         assert second.get_revoked_certificate_by_serial_number(serial) is not None  # read after the suspension
         listed = {r.serial_number for r in lesser}
         assert listed <= {r.serial_number for r in greater}
+
+
+@pytest.mark.skipif(not PG_URL, reason="a PostgreSQL race: SQLite serialises writers")
+def test_a_crl_with_a_greater_number_is_never_dated_before_one_with_a_lesser(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The time was read before the number was taken: a request that read the clock, then waited while another CRL
+    # was numbered and dated, took the greater number with the earlier date. A relying party comparing dates would
+    # keep the lesser CRL as the newer.
+    ticks = [datetime.now(UTC)]
+
+    def clock() -> datetime:
+        ticks[0] += timedelta(minutes=1)  # CRL dates keep whole seconds: each reading a minute on
+        return ticks[0]
+
+    monkeypatch.setattr("services.registry.main.utcnow", clock)
+    with _registry(database_url, tmp_path) as client:
+        original = SqlCertificates.next_crl_number
+        other: list[x509.CertificateRevocationList] = []
+
+        started: list[threading.Thread] = []
+
+        def another_crl_first(self: SqlCertificates) -> int:
+            if not started:  # the first request only: the other one takes its number straight away
+                meanwhile = threading.Thread(target=lambda: other.append(_crl(client)[0]))
+                started.append(meanwhile)
+                meanwhile.start()
+                meanwhile.join(60)
+            return original(self)
+
+        monkeypatch.setattr(SqlCertificates, "next_crl_number", another_crl_first)
+        first, _ = _crl(client)
+    (second,) = other
+    assert _number(second) < _number(first)
+    assert second.last_update_utc <= first.last_update_utc
