@@ -71,7 +71,8 @@ def start_service(name: str, port: int, log_dir: Path, env: Mapping[str, str]) -
     address = f"127.0.0.1:{port}"
     log_path = log_dir / f"{name}-{port}.log"
     full_env = {**os.environ, "LISTEN_ADDR": address, "SHUTDOWN_GRACE_SECONDS": "2", **env}
-    with log_path.open("wb") as out:
+    # Appended to: a service restarted on its port (the fault tests) keeps what its killed predecessor logged.
+    with log_path.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             cwd=REPO,

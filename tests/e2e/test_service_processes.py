@@ -82,7 +82,9 @@ def test_service_serves_then_exits_within_grace_on_sigterm(
         code = proc.terminate(timeout=10)  # a hang past 10 s raises, with the stacks
         assert code == 0, proc.log()
         events = [json.loads(line)["event"] for line in proc.log().splitlines() if line.startswith("{")]
-        assert events[-2:] == ["stopping", "stopped"]
+        # Stopped cleanly: "stopping", then what was in flight (its rpc lines), then "stopped" last.
+        assert "stopping" in events
+        assert events[-1] == "stopped"
     finally:
         proc.kill()
         for helper in helpers:

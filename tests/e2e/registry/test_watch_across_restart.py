@@ -50,6 +50,8 @@ def test_watch_resumes_after_the_registry_is_killed_and_restarted(port: int, tmp
             assert set(seen) == {"platforms/baoji"}  # nothing before the revision again, nothing lost after it
         assert registry.terminate(timeout=10) == 0, registry.log()  # a hang past 10 s raises, with the stacks
         events = [json.loads(line)["event"] for line in registry.log().splitlines() if line.startswith("{")]
-        assert events[-2:] == ["stopping", "stopped"]
+        # Stopped cleanly: "stopping", then what was in flight (its rpc lines), then "stopped" last.
+        assert "stopping" in events
+        assert events[-1] == "stopped"
     finally:
         registry.kill()

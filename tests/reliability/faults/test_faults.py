@@ -37,6 +37,18 @@ CONSENT_DOWN = 4.0
 RECOVERY_KINDS = ("ingest", "report", "grant", "objection", "evaluation")
 
 
+def _unhandled_errors(tmp: Path, context_lines: int = 40) -> list[str]:
+    """What the services logged of each unhandled error (its traceback included), so that a failure says which code
+    raised it: an INTERNAL answer is rare here, and the run that saw it is gone once the test ends."""
+    found = []
+    for log in sorted(tmp.rglob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if "unhandled_error" in line:
+                found.append("\n".join([log.name, *lines[i : i + context_lines]]))
+    return found
+
+
 @contextlib.contextmanager
 def _databases(backend: str, tmp: Path) -> Iterator[tuple[Callable[[str], str], PrivatePostgres | None]]:
     if backend == "sqlite":
@@ -150,7 +162,7 @@ def test_faults_under_mixed_workload(backend: str, scale: Scale, tmp_path: Path)
     )
     assert alive, "a service died after the faults"
     assert not unrecovered, unrecovered
-    assert not ledger.server_errors, ledger.server_errors[:10]
+    assert not ledger.server_errors, (ledger.server_errors[:10], _unhandled_errors(tmp_path))
     assert found.lost == 0, found.examples
     assert found.duplicates == 0, found.examples
     assert found.unlogged_releases == 0, found.examples
