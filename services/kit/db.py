@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from services.kit.errors import Aborted, Unavailable
+from services.kit.errors import Aborted, DomainError, Unavailable
 
 log = structlog.get_logger("kit.db")
 
@@ -324,21 +324,32 @@ def ping(engine: Engine) -> bool:
     return True
 
 
+def storage_failure(exc: BaseException) -> DomainError | None:
+    """What a storage failure means to the caller: ABORTED for a concurrent change that won, UNAVAILABLE for a
+    database that cannot be reached or has no connection free; None for anything else (an IntegrityError included:
+    callers decide what a uniqueness clash means in their domain)."""
+    if isinstance(exc, StaleDataError):
+        return Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry")
+    if isinstance(exc, OperationalError):
+        if _is_serialization_failure(exc):
+            return Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry")
+        return Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable")
+    if isinstance(
+        exc, PoolTimeout
+    ):  # every connection of the pool stayed in use: busy, or hanging on a failing database
+        return Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "no database connection came free in time")
+    return None
+
+
 @contextlib.contextmanager
 def translate_db_errors() -> Iterator[None]:
     """Storage failures become domain errors the server can explain; nothing else leaks out."""
     try:
         yield
-    except StaleDataError as exc:
-        raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
-    except IntegrityError:
-        raise  # callers decide what a uniqueness clash means in their domain
-    except OperationalError as exc:
-        if _is_serialization_failure(exc):
-            raise Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent change won; re-read and retry") from exc
-        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "the database is unavailable") from exc
-    except PoolTimeout as exc:  # every connection of the pool stayed in use: busy, or hanging on a failing database
-        raise Unavailable("ERROR_REASON_DEPENDENCY_UNAVAILABLE", "no database connection came free in time") from exc
+    except (StaleDataError, OperationalError, PoolTimeout) as exc:
+        failure = storage_failure(exc)
+        assert failure is not None  # each of these is one
+        raise failure from exc
 
 
 def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
-from services.kit.db import is_unique_clash
+from services.kit.db import is_unique_clash, storage_failure
 from services.kit.errors import Aborted, DomainError
 from services.kit.logging import call_lines, current_call, flush_logs
 from services.kit.metrics import observe_rpc
@@ -195,6 +195,13 @@ def _finish(
         # The driver's message is not logged: it quotes the clashing key.
         log.warning("unique_clash", method=method)
         exc = Aborted("ERROR_REASON_CONCURRENT_MODIFICATION", "a concurrent request won; retry")
+    if exc is not None and not isinstance(exc, DomainError):
+        # Database work done outside translate_db_errors (a watch registering its session before any unit of work):
+        # a database down is still the dependency's failure, which the caller may retry, not our bug.
+        failure = storage_failure(exc)
+        if failure is not None:
+            log.warning("storage_failure", method=method, error=type(exc).__name__)
+            exc = failure
     if isinstance(exc, grpc.RpcError) and not context.is_active():
         # A client stream's next message was read after its client had gone (cancelled, deadline passed, or the
         # server cancelling calls as it stops): gRPC raises that from the request iterator. Not a server failure.

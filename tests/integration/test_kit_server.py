@@ -15,13 +15,17 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from services.kit.client import make_channel
+from services.kit.db import make_engine
 from services.kit.errors import FailedPrecondition, PermissionDenied
 from services.kit.listener import PlainListener
 from services.kit.server import LIVENESS, RunningServer, ServerSpec
 from services.kit.status import error_info
+from tests.conftest import free_port
 
 Handler = Callable[[bytes, grpc.ServicerContext], bytes]
 
@@ -121,6 +125,31 @@ def test_a_unique_clash_no_handler_caught_is_aborted_and_other_constraints_are_i
             "Unique": (violate(unique), grpc.StatusCode.ABORTED, "ERROR_REASON_CONCURRENT_MODIFICATION"),
             "NotNull": (violate(not_null), grpc.StatusCode.INTERNAL, "ERROR_REASON_UNSPECIFIED"),
         },
+    )
+
+
+def test_a_database_that_cannot_be_reached_outside_a_unit_of_work_is_unavailable_not_internal(
+    servers: list[RunningServer],
+) -> None:
+    # Database work a handler does outside translate_db_errors (the registry's watch registering a replica's session)
+    # answered INTERNAL while PostgreSQL was down: a fault of a dependency, which the caller retries, told as our bug.
+    def unreachable(_: bytes, __: grpc.ServicerContext) -> bytes:
+        engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+        return b""
+
+    def pool_exhausted(_: bytes, __: grpc.ServicerContext) -> bytes:
+        raise PoolTimeout("QueuePool limit reached")
+
+    unavailable = (grpc.StatusCode.UNAVAILABLE, "ERROR_REASON_DEPENDENCY_UNAVAILABLE")
+    _assert_refusals(
+        servers,
+        "Storage",
+        {"Unreachable": (unreachable, *unavailable), "PoolExhausted": (pool_exhausted, *unavailable)},
     )
 
 
