@@ -448,10 +448,7 @@ class Enterprise:
             )
         signer.state = KeyState.RETIRED
         signer.retired_at = now
-        key = EnterpriseKey(new_id, new_public_key, KeyState.ACTIVE, now)
-        self.keys.append(key)
-        self.updated_at = now
-        return key
+        return self._add_active(new_id, new_public_key, now)
 
     def replace_keys(self, new_public_key: bytes, now: datetime) -> EnterpriseKey:
         """Retire every active key and add ``new_public_key``, with no signature by any of them: the operator's
@@ -465,10 +462,13 @@ class Enterprise:
             if key.state is KeyState.ACTIVE:
                 key.state = KeyState.RETIRED
                 key.retired_at = now
-        added = EnterpriseKey(new_id, new_public_key, KeyState.ACTIVE, now)
-        self.keys.append(added)
+        return self._add_active(new_id, new_public_key, now)
+
+    def _add_active(self, key_id: str, public_key: bytes, now: datetime) -> EnterpriseKey:
+        key = EnterpriseKey(key_id, public_key, KeyState.ACTIVE, now)
+        self.keys.append(key)
         self.updated_at = now
-        return added
+        return key
 
 
 # An enterprise has no lifecycle status: its history (and the registry's log) records a key replacement as a step
