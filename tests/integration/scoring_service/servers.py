@@ -72,7 +72,9 @@ class FakeRecords(rgrpc.RecordServiceServicer):
         uscc = request.parent.removeprefix("enterprises/")
         with self.cond:
             rows = list(self.records.get(uscc, {}).values())
-            return rpb.ListEnterpriseRecordsResponse(records=rows, revision=len(self.changes))
+            # As the registry of this release answers: its records' publicity ends are known (none set here means
+            # none ends); an older registry's listing, without the flag, is re-read by scoring's daily re-check.
+            return rpb.ListEnterpriseRecordsResponse(records=rows, revision=len(self.changes), publicity_known=True)
 
     def WatchRecordChanges(
         self, request: rpb.WatchRecordChangesRequest, context: grpc.ServicerContext
